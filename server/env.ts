@@ -1,0 +1,105 @@
+import { z } from "zod";
+
+/**
+ * Every environment variable Chorus reads, validated once. Modules import `getEnv()`,
+ * never `process.env`. A missing or malformed variable stops start-up with a message that
+ * names it (see `ConfigError`).
+ */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((value) => (value === undefined || value === "" ? fallback : value === "true" || value === "1"));
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const postgresUrl = optionalString.refine(
+  (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
+  "must be a postgres:// or postgresql:// URL",
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  PORT: integer(3000, 1, 65535),
+  HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_SIZE: integer(10, 1, 200),
+  CHORUS_DATA_DIR: optionalString.transform((value) => value ?? ".data"),
+  CHORUS_ADMIN_EMAIL: optionalString.refine(
+    (value) => value === undefined || z.email().safeParse(value).success,
+    "must be an email address",
+  ),
+  CHORUS_ADMIN_PASSWORD: optionalString.refine(
+    (value) => value === undefined || value.length >= 8,
+    "must be at least 8 characters",
+  ),
+  CHORUS_TEAM_NAME: optionalString.transform((value) => value ?? "My Team"),
+  AUTH_SECRET: optionalString.refine(
+    (value) => value === undefined || value.length >= 32,
+    "must be at least 32 characters (generate one with `openssl rand -base64 32`)",
+  ),
+  AUTH_TRUST_HOST: booleanFlag(true),
+  INNGEST_MODE: z.enum(["embedded", "server"]).default("embedded"),
+  INNGEST_EVENT_KEY: optionalString,
+  INNGEST_SIGNING_KEY: optionalString,
+  INNGEST_BASE_URL: optionalString,
+  CHORUS_EXECUTOR_CONCURRENCY: integer(32, 1, 1000),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\//.test(value),
+    "must be an http:// or https:// URL",
+  ),
+  ANTHROPIC_API_KEY: optionalString,
+  CHORUS_MODEL: optionalString,
+  CHORUS_OFFLINE_TOKEN_DELAY_MS: integer(15, 0, 10_000),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const env = result.data;
+  const problems: string[] = [];
+  if (env.INNGEST_MODE === "server" && env.NODE_ENV === "production" && !env.INNGEST_SIGNING_KEY) {
+    problems.push("INNGEST_SIGNING_KEY: required when INNGEST_MODE=server in production");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return env;
+}
+
+let cached: { source: string; env: Env } | undefined;
+
+/** The validated environment. Re-parsed only when process.env changed (start-up fills in defaults). */
+export function getEnv(): Env {
+  const source = JSON.stringify(process.env);
+  if (!cached || cached.source !== source) cached = { source, env: parseEnv(process.env) };
+  return cached.env;
+}

@@ -1,0 +1,37 @@
+/**
+ * One logger: JSON lines on stdout/stderr. Keys that look like secrets are redacted so a
+ * careless `logger.info("x", { apiKey })` can never leak a credential.
+ */
+type Level = "debug" | "info" | "warn" | "error";
+const order: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+const secretKey = /(password|secret|token|api[-_]?key|authorization|cookie|hash)/i;
+
+function redact(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
+      key,
+      secretKey.test(key) ? "[redacted]" : redact(item, depth + 1),
+    ]),
+  );
+}
+
+function threshold(): number {
+  const level = (process.env.LOG_LEVEL ?? "info") as Level | "silent";
+  return order[level] ?? order.info;
+}
+
+function write(level: Level, message: string, fields?: Record<string, unknown>) {
+  if (order[level] < threshold()) return;
+  const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...(redact(fields ?? {}) as object) });
+  (level === "error" || level === "warn" ? process.stderr : process.stdout).write(line + "\n");
+}
+
+export const logger = {
+  debug: (message: string, fields?: Record<string, unknown>) => write("debug", message, fields),
+  info: (message: string, fields?: Record<string, unknown>) => write("info", message, fields),
+  warn: (message: string, fields?: Record<string, unknown>) => write("warn", message, fields),
+  error: (message: string, fields?: Record<string, unknown>) => write("error", message, fields),
+};

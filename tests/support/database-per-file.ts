@@ -1,0 +1,28 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, inject } from "vitest";
+
+/**
+ * Gives every test file its own database, cloned from the migrated template (fast: a file
+ * copy inside Postgres), and points DATABASE_URL at it before any Chorus module reads it.
+ */
+const templateUrl = inject("templateDatabaseUrl");
+const name = `chorus_test_${randomBytes(4).toString("hex")}`;
+const adminUrl = templateUrl.replace(/\/chorus_template$/, "/postgres");
+
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${name} TEMPLATE chorus_template`);
+await admin.end();
+
+process.env.DATABASE_URL = templateUrl.replace(/\/chorus_template$/, `/${name}`);
+process.env.LOG_LEVEL ??= "warn";
+
+afterAll(async () => {
+  const { closeDb } = await import("@/server/db/client");
+  await closeDb();
+  const cleanup = new pg.Client({ connectionString: adminUrl });
+  await cleanup.connect();
+  await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await cleanup.end();
+});
