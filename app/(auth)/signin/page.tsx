@@ -1,0 +1,23 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { auth } from "@/server/auth/auth";
+import { SignInForm } from "@/components/auth/sign-in-form";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+  const session = await auth();
+  if (session?.user?.id) redirect("/tasks");
+  const { next } = await searchParams;
+  return (
+    <main className="flex min-h-screen items-center justify-center px-4">
+      <div className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
+        <div className="mb-6 flex items-center gap-2">
+          <img src="/favicon.svg" alt="" width={32} height={32} />
+          <h1 className="text-2xl font-semibold">Sign in to Chorus</h1>
+        </div>
+        <SignInForm next={next} />
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,42 @@
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import type { ReactNode } from "react";
+import { auth, signOut } from "@/server/auth/auth";
+import { sessionCaller } from "@/server/auth/session-caller";
+import { getDb } from "@/server/db/client";
+import { Providers } from "@/components/providers";
+
+export default async function DashboardLayout({ children }: { children: ReactNode }) {
+  const caller = await sessionCaller();
+  if (!caller) redirect("/signin");
+  const [session, team] = await Promise.all([auth(), getDb().team.findUnique({ where: { id: caller.teamId }, select: { name: true } })]);
+
+  async function signOutAction() {
+    "use server";
+    await signOut({ redirectTo: "/signin" });
+  }
+
+  return (
+    <Providers>
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3">
+          <Link href="/tasks" className="flex items-center gap-2 font-semibold">
+            <img src="/favicon.svg" alt="" width={24} height={24} />
+            Chorus
+            <span className="text-sm font-normal text-slate-500">/ {team?.name}</span>
+          </Link>
+          <nav className="flex items-center gap-4 text-sm">
+            <Link href="/tasks" className="text-slate-700 hover:text-slate-900">Tasks</Link>
+            <span className="text-slate-500" data-testid="current-user">
+              {session?.user?.email} · {caller.role}
+            </span>
+            <form action={signOutAction}>
+              <button type="submit" className="rounded-md border border-slate-300 px-3 py-1 text-slate-700 hover:bg-slate-50">Sign out</button>
+            </form>
+          </nav>
+        </div>
+      </header>
+      <main className="mx-auto max-w-6xl px-4 py-6">{children}</main>
+    </Providers>
+  );
+}

@@ -1,0 +1,16 @@
+// Runs one of Chorus's TypeScript entry points with tsx, from the project root (so
+// CHORUS_DATA_DIR, prisma/migrations and tsconfig paths resolve the same from any folder).
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export async function runTypeScript(relativeEntry) {
+  process.env.CHORUS_DATA_DIR = process.env.CHORUS_DATA_DIR
+    ? path.resolve(process.cwd(), process.env.CHORUS_DATA_DIR)
+    : path.join(projectRoot, ".data");
+  process.chdir(projectRoot);
+  const { register } = await import("tsx/esm/api");
+  register({ tsconfig: path.join(projectRoot, "tsconfig.json") });
+  await import(path.join(projectRoot, relativeEntry));
+}

@@ -1,0 +1,70 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { Button } from "@/components/ui/button";
+import { useTRPC } from "@/components/providers";
+
+const MAX_PROMPT = 20_000;
+const examples = [
+  "Compare the market for home solar batteries in Germany and Spain, and recommend where to launch first.",
+  "Research the main approaches to durable workflow execution and summarise their trade-offs for a small team.",
+];
+
+export function NewTaskForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [prompt, setPrompt] = useState("");
+  const create = useMutation(
+    trpc.task.create.mutationOptions({ onSuccess: (task) => router.push(`/tasks/${task.id}`) }),
+  );
+  const tooLong = prompt.length > MAX_PROMPT;
+
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (!prompt.trim() || tooLong) return;
+        create.mutate({ prompt });
+      }}
+      className="space-y-3"
+    >
+      <label htmlFor="prompt" className="block text-sm font-medium text-slate-700">
+        What should the agents work on?
+      </label>
+      <textarea
+        id="prompt"
+        name="prompt"
+        rows={4}
+        value={prompt}
+        onChange={(event) => setPrompt(event.target.value)}
+        placeholder={examples[0]}
+        aria-describedby="prompt-help"
+        aria-invalid={tooLong}
+        className="block w-full rounded-md border border-slate-300 px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+      />
+      <div id="prompt-help" className="flex flex-wrap items-center justify-between gap-2 text-xs text-slate-500">
+        <span>A coordinator plans the work, hands steps to research, analysis and synthesis agents, and combines their results.</span>
+        <span className={tooLong ? "font-medium text-red-700" : ""}>
+          {prompt.length.toLocaleString()} / {MAX_PROMPT.toLocaleString()}
+        </span>
+      </div>
+      {create.error ? (
+        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+          {create.error.message}
+        </p>
+      ) : null}
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit" disabled={create.isPending || !prompt.trim() || tooLong}>
+          {create.isPending ? "Submitting…" : "Run task"}
+        </Button>
+        {examples.map((example, index) => (
+          <Button key={example} type="button" variant="secondary" onClick={() => setPrompt(example)}>
+            Example {index + 1}
+          </Button>
+        ))}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,120 @@
+"use client";
+
+import { useEffect, useReducer, useState } from "react";
+import { Markdown } from "@/components/ui/markdown";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { formatCost, formatDuration } from "@/components/ui/format";
+import type { TaskView } from "@/server/tasks/tasks";
+import { applyProgressEvent, initialProgress, type AgentView, type ProgressEvent } from "./task-progress";
+
+const terminal = new Set(["completed", "failed", "cancelled"]);
+
+/** The task page: the plan, each agent's live output, then the result — all from the task's SSE stream. */
+export function TaskLive({ task }: { task: TaskView }) {
+  const [progress, dispatch] = useReducer(applyProgressEvent, initialProgress(task.status));
+  const [connection, setConnection] = useState<"connecting" | "live" | "reconnecting" | "closed">("connecting");
+
+  useEffect(() => {
+    // EventSource resumes with Last-Event-ID on its own after a dropped connection.
+    const source = new EventSource(`/api/tasks/${task.id}/events`);
+    const onEvent = (message: MessageEvent<string>) => dispatch(JSON.parse(message.data) as ProgressEvent);
+    const types = ["task.created", "task.planned", "agent.started", "agent.delta", "agent.completed", "agent.failed", "task.progress", "task.completed", "task.failed", "task.cancelled"];
+    types.forEach((type) => source.addEventListener(type, onEvent as EventListener));
+    source.onopen = () => setConnection("live");
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) setConnection("closed");
+      else setConnection("reconnecting");
+    };
+    const finish = () => {
+      source.close();
+      setConnection("closed");
+    };
+    ["task.completed", "task.failed", "task.cancelled"].forEach((type) => source.addEventListener(type, finish));
+    return () => source.close();
+  }, [task.id]);
+
+  const status = progress.lastSeq > 0 ? progress.status : task.status;
+  const result = progress.result ?? (task.result as unknown as typeof progress.result);
+  const usage = progress.usage ?? (terminal.has(task.status) ? task.usage : undefined);
+  const steps = progress.plan;
+
+  return (
+    <div className="space-y-6">
+      <section className="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <h1 className="text-lg font-semibold">Task</h1>
+          <div className="flex items-center gap-3 text-sm text-slate-600">
+            <span aria-live="polite" data-testid="task-status"><StatusBadge status={status} /></span>
+            {!terminal.has(status) ? (
+              <span className="text-xs text-slate-500">{connection === "live" ? "live" : connection === "reconnecting" ? "reconnecting…" : "connecting…"}</span>
+            ) : null}
+          </div>
+        </div>
+        <p className="mt-2 whitespace-pre-wrap text-slate-800">{task.prompt}</p>
+        {progress.totalSteps > 0 ? (
+          <div className="mt-4">
+            <div className="mb-1 flex justify-between text-xs text-slate-500">
+              <span>{progress.completedSteps} of {progress.totalSteps} steps done</span>
+              {usage ? <span>{(usage.inputTokens + usage.outputTokens).toLocaleString()} tokens · {formatCost(usage.costUsd)} · {formatDuration(progress.durationMs ?? task.durationMs)}</span> : null}
+            </div>
+            <div className="h-2 overflow-hidden rounded bg-slate-100" role="progressbar" aria-valuemin={0} aria-valuemax={progress.totalSteps} aria-valuenow={progress.completedSteps} aria-label="Steps completed">
+              <div className="h-full bg-indigo-600 transition-all" style={{ width: `${(progress.completedSteps / progress.totalSteps) * 100}%` }} />
+            </div>
+          </div>
+        ) : null}
+        {status === "failed" ? <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{progress.error ?? task.error ?? "The task failed."}</p> : null}
+      </section>
+
+      {steps.length > 0 ? (
+        <section aria-labelledby="plan-heading">
+          <h2 id="plan-heading" className="mb-2 text-base font-semibold">Plan</h2>
+          <ol className="grid gap-3 md:grid-cols-2" data-testid="plan">
+            {steps.map((step, index) => (
+              <AgentCard key={step.id} index={index + 1} step={step} agent={progress.agents[step.id]} />
+            ))}
+          </ol>
+        </section>
+      ) : status === "queued" || status === "running" ? (
+        <p className="text-sm text-slate-500" aria-live="polite">The coordinator is planning…</p>
+      ) : null}
+
+      {result ? (
+        <section aria-labelledby="result-heading" className="rounded-xl border border-green-200 bg-white p-5 shadow-sm" data-testid="result">
+          <h2 id="result-heading" className="mb-2 text-base font-semibold">Result</h2>
+          <Markdown source={result.markdown} />
+        </section>
+      ) : null}
+    </div>
+  );
+}
+
+function AgentCard({ index, step, agent }: { index: number; step: { id: string; agent: string; subtask: string; dependsOn: string[]; reason: string }; agent?: AgentView }) {
+  const status = agent?.status ?? "waiting";
+  return (
+    <li className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid={`step-${step.id}`} data-step-status={status}>
+      <div className="flex items-center justify-between gap-2">
+        <h3 className="font-medium">
+          {index}. <span className="capitalize">{step.agent}</span> <span className="text-xs text-slate-500">({step.id})</span>
+        </h3>
+        <StatusBadge status={status === "waiting" ? "queued" : status} />
+      </div>
+      <p className="mt-1 text-sm text-slate-700">{step.subtask}</p>
+      <p className="mt-1 text-xs text-slate-500">
+        Why this agent: {step.reason}
+        {step.dependsOn.length > 0 ? ` · after ${step.dependsOn.join(", ")}` : ""}
+      </p>
+      {agent?.text ? (
+        <details className="mt-2" open={status === "running"}>
+          <summary className="cursor-pointer text-xs text-slate-600">
+            Output{agent.usage ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString()} tokens` : ""}
+            {agent.attempt > 1 ? ` · attempt ${agent.attempt}` : ""}
+          </summary>
+          <div className="mt-2 max-h-80 overflow-y-auto rounded bg-slate-50 p-3 text-sm">
+            {status === "running" ? <pre className="whitespace-pre-wrap font-sans">{agent.text}</pre> : <Markdown source={agent.text} />}
+          </div>
+        </details>
+      ) : null}
+      {agent?.error ? <p role="alert" className="mt-2 text-sm text-red-700">{agent.error}</p> : null}
+    </li>
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * The live view's state, rebuilt from the task's run events (pure, so it is unit-tested and
+ * the same events always draw the same page).
+ */
+export interface PlanStepView {
+  id: string;
+  agent: string;
+  subtask: string;
+  dependsOn: string[];
+  reason: string;
+}
+
+export interface AgentView {
+  stepId: string;
+  agent: string;
+  status: "waiting" | "running" | "completed" | "failed";
+  text: string;
+  attempt: number;
+  error?: string;
+  usage?: { inputTokens: number; outputTokens: number; costUsd: number };
+  modelId?: string;
+  startedAt?: string;
+  completedAt?: string;
+}
+
+export interface TaskProgress {
+  lastSeq: number;
+  status: string;
+  plan: PlanStepView[];
+  planNotes: string[];
+  agents: Record<string, AgentView>;
+  completedSteps: number;
+  totalSteps: number;
+  result?: { markdown: string; sources: Array<{ title: string; url?: string }> };
+  usage?: { inputTokens: number; outputTokens: number; costUsd: number };
+  durationMs?: number | null;
+  error?: string;
+}
+
+export interface ProgressEvent {
+  seq: number;
+  type: string;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+export function initialProgress(status: string): TaskProgress {
+  return { lastSeq: 0, status, plan: [], planNotes: [], agents: {}, completedSteps: 0, totalSteps: 0 };
+}
+
+function agent(state: TaskProgress, stepId: string, fallbackAgent = "agent"): AgentView {
+  return state.agents[stepId] ?? { stepId, agent: fallbackAgent, status: "waiting", text: "", attempt: 1 };
+}
+
+export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): TaskProgress {
+  if (event.seq <= state.lastSeq) return state;
+  const next: TaskProgress = { ...state, lastSeq: event.seq };
+  const payload = event.payload;
+  const stepId = String(payload.stepId ?? "");
+  switch (event.type) {
+    case "task.planned": {
+      const steps = (payload.steps as PlanStepView[] | undefined) ?? [];
+      next.status = "running";
+      next.plan = steps;
+      next.planNotes = (payload.notes as string[] | undefined) ?? [];
+      next.totalSteps = steps.length;
+      next.agents = { ...state.agents };
+      for (const step of steps) next.agents[step.id] = state.agents[step.id] ?? { stepId: step.id, agent: step.agent, status: "waiting", text: "", attempt: 1 };
+      return next;
+    }
+    case "agent.started": {
+      const previous = agent(state, stepId, String(payload.agent));
+      next.agents = { ...state.agents, [stepId]: { ...previous, status: "running", text: "", error: undefined, attempt: Number(payload.attempt ?? 1), startedAt: event.createdAt } };
+      next.status = "running";
+      return next;
+    }
+    case "agent.delta": {
+      const previous = agent(state, stepId);
+      next.agents = { ...state.agents, [stepId]: { ...previous, text: previous.text + String(payload.text ?? "") } };
+      return next;
+    }
+    case "agent.completed": {
+      const previous = agent(state, stepId, String(payload.agent));
+      next.agents = {
+        ...state.agents,
+        [stepId]: { ...previous, status: "completed", usage: payload.usage as AgentView["usage"], modelId: payload.modelId as string | undefined, completedAt: event.createdAt },
+      };
+      return next;
+    }
+    case "agent.failed": {
+      const previous = agent(state, stepId, String(payload.agent));
+      next.agents = { ...state.agents, [stepId]: { ...previous, status: "failed", error: String(payload.error ?? "failed"), completedAt: event.createdAt } };
+      return next;
+    }
+    case "task.progress":
+      next.completedSteps = Number(payload.completedSteps ?? state.completedSteps);
+      next.totalSteps = Number(payload.totalSteps ?? state.totalSteps);
+      return next;
+    case "task.completed":
+      next.status = "completed";
+      next.result = payload.result as TaskProgress["result"];
+      next.usage = payload.usage as TaskProgress["usage"];
+      next.durationMs = payload.durationMs as number | null;
+      next.completedSteps = next.totalSteps;
+      return next;
+    case "task.failed":
+      next.status = "failed";
+      next.error = String(payload.error ?? "The task failed");
+      return next;
+    case "task.cancelled":
+      next.status = "cancelled";
+      return next;
+    default:
+      return next;
+  }
+}

@@ -1,0 +1,17 @@
+const styles: Record<string, string> = {
+  queued: "bg-slate-100 text-slate-700",
+  running: "bg-blue-100 text-blue-800",
+  awaiting_approval: "bg-amber-100 text-amber-800",
+  completed: "bg-green-100 text-green-800",
+  failed: "bg-red-100 text-red-800",
+  cancelled: "bg-slate-200 text-slate-600",
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  return (
+    <span data-status={status} className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${styles[status] ?? styles.queued}`}>
+      {status === "running" ? <span aria-hidden className="mr-1 h-1.5 w-1.5 animate-pulse rounded-full bg-current" /> : null}
+      {status.replace("_", " ")}
+    </span>
+  );
+}

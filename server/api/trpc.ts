@@ -1,0 +1,75 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { ZodError } from "zod";
+import { requestCaller } from "@/server/auth/session-caller";
+import { requirePermission, type Caller } from "@/server/auth/caller";
+import type { Permission } from "@/server/auth/permissions";
+import { AppError, type ErrorCode } from "@/server/errors";
+import { logger } from "@/server/observability/logger";
+import { ValidationError } from "@/server/http/validation";
+
+/**
+ * The one place that builds the tRPC context and procedures. `procedureFor(permission)` is a
+ * procedure that has already authenticated the caller (session or API key) and checked that
+ * their role grants `permission`; handlers receive a non-null `ctx.caller`.
+ */
+export async function createTRPCContext(options: { headers: Headers }) {
+  return { headers: options.headers };
+}
+
+const trpcCodeOf: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
+  bad_request: "BAD_REQUEST",
+  unauthorized: "UNAUTHORIZED",
+  forbidden: "FORBIDDEN",
+  not_found: "NOT_FOUND",
+  conflict: "CONFLICT",
+  payload_too_large: "PAYLOAD_TOO_LARGE",
+  rate_limited: "TOO_MANY_REQUESTS",
+  unavailable: "SERVICE_UNAVAILABLE",
+};
+
+const t = initTRPC.context<typeof createTRPCContext>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const field =
+      cause instanceof AppError ? cause.field : cause instanceof ZodError ? cause.issues[0]?.path.join(".") : undefined;
+    const issues =
+      cause instanceof ValidationError
+        ? cause.issues
+        : cause instanceof ZodError
+          ? cause.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message }))
+          : undefined;
+    // Never send stack traces to clients.
+    const { stack: _stack, ...data } = shape.data;
+    return { ...shape, data: { ...data, field, issues } };
+  },
+});
+
+/** Converts AppErrors into TRPCErrors with the matching code; hides unexpected errors. */
+const errorMapping = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AppError) {
+      throw new TRPCError({ code: trpcCodeOf[cause.code], message: cause.message, cause });
+    }
+    if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      logger.error("unhandled error in tRPC procedure", { path, error: result.error.cause ?? result.error });
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side" });
+    }
+  }
+  return result;
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(errorMapping);
+
+const authenticated = publicProcedure.use(async ({ ctx, next }) => {
+  const caller: Caller = await requestCaller(ctx.headers);
+  return next({ ctx: { ...ctx, caller } });
+});
+
+export function procedureFor(permission: Permission) {
+  return authenticated.use(({ ctx, next }) => next({ ctx: { ...ctx, caller: requirePermission(ctx.caller, permission) } }));
+}

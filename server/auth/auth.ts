@@ -1,0 +1,70 @@
+import NextAuth, { type DefaultSession } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { PrismaAdapter } from "@auth/prisma-adapter";
+import { z } from "zod";
+import { getDb } from "@/server/db/client";
+import type { Role } from "@/server/db/generated/enums";
+import { decoyPasswordHash, verifyPassword } from "./password";
+
+/**
+ * next-auth v5. Email + password through the Credentials provider, which works only with JWT
+ * sessions; the token carries the user's team and role, and server code re-checks the
+ * membership on every request (sessionCaller) so a removed member loses access at once.
+ */
+declare module "next-auth" {
+  interface Session {
+    user: { id: string; teamId: string; role: Role } & DefaultSession["user"];
+  }
+  interface User {
+    teamId?: string;
+    role?: Role;
+  }
+}
+
+const credentials = z.object({ email: z.email().transform((value) => value.toLowerCase()), password: z.string().min(1).max(200) });
+
+export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+  adapter: PrismaAdapter(getDb() as never),
+  session: { strategy: "jwt", maxAge: 7 * 24 * 60 * 60 },
+  pages: { signIn: "/signin" },
+  trustHost: true,
+  logger: {
+    // Auth.js logs failed sign-ins as errors with stack traces; a wrong password is not an error.
+    error: (error) => {
+      if (error.name !== "CredentialsSignin") console.error(`[auth] ${error.name}: ${error.message}`);
+    },
+  },
+  providers: [
+    Credentials({
+      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+      async authorize(raw) {
+        const parsed = credentials.safeParse(raw);
+        if (!parsed.success) return null;
+        const user = await getDb().user.findUnique({
+          where: { email: parsed.data.email },
+          include: { memberships: { orderBy: { createdAt: "asc" }, take: 1 } },
+        });
+        // Verify against a decoy when the user is unknown, so timing does not reveal which emails exist.
+        const valid = await verifyPassword(parsed.data.password, user?.passwordHash ?? decoyPasswordHash);
+        const membership = user?.memberships[0];
+        if (!user || !valid || !membership) return null;
+        return { id: user.id, email: user.email, name: user.name, teamId: membership.teamId, role: membership.role };
+      },
+    }),
+  ],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user) {
+        token.teamId = user.teamId;
+        token.role = user.role;
+      }
+      return token;
+    },
+    session({ session, token }) {
+      session.user.id = token.sub ?? "";
+      session.user.teamId = String(token.teamId ?? "");
+      session.user.role = (token.role as Role | undefined) ?? "viewer";
+      return session;
+    },
+  },
+}));

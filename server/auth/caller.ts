@@ -1,0 +1,19 @@
+import type { Role } from "@/server/db/generated/enums";
+import { AppError } from "@/server/errors";
+import { can, type Permission } from "./permissions";
+
+/** Who is calling: a signed-in member or an API key, always within one team and with one role. */
+export interface Caller {
+  teamId: string;
+  role: Role;
+  userId?: string;
+  apiKeyId?: string;
+}
+
+/** The one permission check. Throws `forbidden` naming what was missing. */
+export function requirePermission(caller: Caller, permission: Permission): Caller {
+  if (!can(caller.role, permission)) {
+    throw new AppError("forbidden", `Your role (${caller.role}) does not allow "${permission}" in this team`);
+  }
+  return caller;
+}

@@ -1,0 +1,17 @@
+import type { Role } from "@/server/db/generated/enums";
+
+/** What each role may do: data, not scattered `if`s. Every server path checks one of these. */
+export const permissions = ["read", "write", "execute", "delete", "manage"] as const;
+export type Permission = (typeof permissions)[number];
+
+export const rolePermissions: Record<Role, readonly Permission[]> = {
+  admin: ["read", "write", "execute", "delete", "manage"],
+  user: ["read", "write", "execute"],
+  viewer: ["read"],
+};
+
+export function can(role: Role, permission: Permission): boolean {
+  return rolePermissions[role].includes(permission);
+}
+
+export const roles = Object.keys(rolePermissions) as Role[];

@@ -1,0 +1,32 @@
+import { getDb } from "@/server/db/client";
+import { AppError } from "@/server/errors";
+import { auth } from "./auth";
+import { authenticateApiKey } from "./api-keys";
+import type { Caller } from "./caller";
+
+/**
+ * Resolves the caller of a request: an `Authorization: Bearer <api key>` header, else the
+ * signed-in session (whose membership and current role are re-read from the database).
+ */
+export async function sessionCaller(): Promise<Caller | null> {
+  const session = await auth();
+  if (!session?.user?.id || !session.user.teamId) return null;
+  const membership = await getDb().membership.findUnique({
+    where: { teamId_userId: { teamId: session.user.teamId, userId: session.user.id } },
+    select: { role: true },
+  });
+  if (!membership) return null;
+  return { teamId: session.user.teamId, userId: session.user.id, role: membership.role };
+}
+
+export async function requestCaller(headers: Headers): Promise<Caller> {
+  const authorization = headers.get("authorization");
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match?.[1]) throw new AppError("unauthorized", "Authorization header must be `Bearer <api key>`", "authorization");
+    return authenticateApiKey(match[1]);
+  }
+  const caller = await sessionCaller();
+  if (!caller) throw new AppError("unauthorized", "Sign in or send an API key as `Authorization: Bearer <key>`");
+  return caller;
+}

@@ -1,0 +1,106 @@
+/**
+ * The admin CLI. Works against the same database as the server (DATABASE_URL, or the
+ * embedded Postgres in CHORUS_DATA_DIR — adopted if the server is running, started and
+ * stopped around the command if not).
+ *
+ *   chorus team create <slug> [--name NAME]
+ *   chorus user create --email E --password P --team SLUG --role admin|user|viewer
+ *   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, getEnv } from "@/server/env";
+import { AppError } from "@/server/errors";
+import { prepareDatabase } from "@/server/runtime/database";
+import { roles } from "@/server/auth/permissions";
+import type { Role } from "@/server/db/generated/enums";
+
+const usage = `Usage:
+  chorus team create <slug> [--name NAME]
+  chorus user create --email EMAIL --password PASSWORD --team SLUG --role admin|user|viewer
+  chorus key create --team SLUG --role admin|user|viewer [--name NAME]
+
+Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data).`;
+
+class UsageError extends Error {}
+
+function required(values: Record<string, string | boolean | undefined>, name: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function role(value: string): Role {
+  if (!roles.includes(value as Role)) throw new UsageError(`--role must be one of ${roles.join(", ")}`);
+  return value as Role;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [resource, action, ...rest] = argv;
+  if (!resource || resource === "help" || resource === "--help" || resource === "-h") {
+    console.log(usage);
+    return;
+  }
+  const command = `${resource} ${action ?? ""}`.trim();
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: "string" },
+      email: { type: "string" },
+      password: { type: "string" },
+      team: { type: "string" },
+      role: { type: "string" },
+    },
+  });
+  if (!["team create", "user create", "key create"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
+
+  const database = await prepareDatabase(getEnv(), { ownsCluster: false });
+  const { closeDb } = await import("@/server/db/client");
+  const { createTeam, createUserInTeam, findTeamBySlug } = await import("@/server/teams/teams");
+  const { createApiKey } = await import("@/server/auth/api-keys");
+  try {
+    if (command === "team create") {
+      const slug = positionals[0];
+      if (!slug) throw new UsageError("team create needs a slug: chorus team create <slug>");
+      const team = await createTeam({ slug, name: values.name });
+      console.log(`Created team "${team.name}" (slug ${team.slug}, id ${team.id})`);
+    } else if (command === "user create") {
+      const team = await findTeamBySlug(required(values, "team"));
+      const user = await createUserInTeam({
+        email: required(values, "email"),
+        password: required(values, "password"),
+        teamId: team.id,
+        role: role(required(values, "role")),
+        name: values.name,
+      });
+      console.log(`Created user ${user.email} as ${values.role} in team ${team.slug}`);
+    } else {
+      const team = await findTeamBySlug(required(values, "team"));
+      const keyRole = role(required(values, "role"));
+      const { key, record } = await createApiKey({ teamId: team.id, role: keyRole, name: values.name ?? `${keyRole} key` });
+      console.log(`Created API key "${record.name}" (${record.prefix}, role ${keyRole}) for team ${team.slug}.`);
+      console.log("Store it now: it is shown only once and kept only as a hash.");
+      console.log(key);
+    }
+  } finally {
+    await closeDb();
+    await database.stop();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
+      console.error(`chorus: ${error.message}\n\n${usage}`);
+      process.exit(2);
+    }
+    if (error instanceof AppError || error instanceof ConfigError) {
+      console.error(`chorus: ${error.message}`);
+      process.exit(1);
+    }
+    console.error("chorus: unexpected error:", error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

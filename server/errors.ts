@@ -1,0 +1,44 @@
+/**
+ * The one error type for expected failures. `code` decides the HTTP status (and the tRPC
+ * code); `field` names the offending input where there is one. Anything that is not an
+ * AppError is a bug: callers log it and answer a generic 500 without details.
+ */
+export type ErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "rate_limited"
+  | "unavailable";
+
+export const httpStatusOf: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode | "internal"; message: string; field?: string; issues?: Array<{ field: string; message: string }> };
+}
+
+export function errorBody(error: AppError): ErrorBody {
+  return { error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } };
+}

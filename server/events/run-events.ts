@@ -1,0 +1,74 @@
+import { EventEmitter } from "node:events";
+import { getPool } from "@/server/db/client";
+
+/**
+ * The per-task progress log. Every event gets the task's next sequence number in the same
+ * statement that stores it, so a stream can resume from any `seq` with nothing lost or
+ * repeated. Listeners in this process are told at once; streams also re-read the log, which
+ * covers events written by other processes (scale-out).
+ */
+export const runEventTypes = [
+  "task.created",
+  "task.planned",
+  "agent.started",
+  "agent.delta",
+  "agent.completed",
+  "agent.failed",
+  "task.progress",
+  "task.completed",
+  "task.failed",
+  "task.cancelled",
+] as const;
+export type RunEventType = (typeof runEventTypes)[number];
+
+export interface RunEvent {
+  seq: number;
+  type: RunEventType;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+const busKey = Symbol.for("chorus.run-events");
+type GlobalWithBus = typeof globalThis & { [busKey]?: EventEmitter };
+
+function bus(): EventEmitter {
+  const store = globalThis as GlobalWithBus;
+  if (!store[busKey]) {
+    store[busKey] = new EventEmitter();
+    store[busKey].setMaxListeners(0);
+  }
+  return store[busKey];
+}
+
+const APPEND = `
+WITH next AS (
+  UPDATE "Task" SET "lastSeq" = "lastSeq" + 1 WHERE id = $1 RETURNING "lastSeq"
+)
+INSERT INTO "RunEvent" ("taskId", seq, type, payload)
+SELECT $1, "lastSeq", $2, $3 FROM next
+RETURNING seq, "createdAt"`;
+
+export async function appendRunEvent(taskId: string, type: RunEventType, payload: Record<string, unknown> = {}): Promise<RunEvent> {
+  const { rows } = await getPool().query<{ seq: number; createdAt: Date }>(APPEND, [taskId, type, JSON.stringify(payload)]);
+  const row = rows[0];
+  if (!row) throw new Error(`appendRunEvent: task ${taskId} does not exist`);
+  const event: RunEvent = { seq: row.seq, type, payload, createdAt: row.createdAt.toISOString() };
+  bus().emit(taskId, event);
+  return event;
+}
+
+export async function readRunEvents(taskId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {
+  const { rows } = await getPool().query<{ seq: number; type: RunEventType; payload: Record<string, unknown>; createdAt: Date }>(
+    `SELECT seq, type, payload, "createdAt" FROM "RunEvent" WHERE "taskId" = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    [taskId, afterSeq, limit],
+  );
+  return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+}
+
+/** Calls `listener` for each event appended to `taskId` in this process; returns the unsubscribe. */
+export function onRunEvent(taskId: string, listener: (event: RunEvent) => void): () => void {
+  bus().on(taskId, listener);
+  return () => bus().off(taskId, listener);
+}
+
+export const terminalEventTypes: ReadonlySet<RunEventType> = new Set(["task.completed", "task.failed", "task.cancelled"]);

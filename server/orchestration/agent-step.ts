@@ -1,0 +1,79 @@
+import { getDb } from "@/server/db/client";
+import { appendRunEvent } from "@/server/events/run-events";
+import { getAgent } from "@/server/agents";
+import type { AgentStepInput } from "@/inngest/events";
+import { createDeltaCoalescer } from "./delta-coalescer";
+
+export interface AgentStepResult {
+  executionId: string;
+  text: string;
+  sources: Array<{ title: string; url?: string }>;
+  usage: { inputTokens: number; outputTokens: number };
+  modelId: string;
+  costUsd: number;
+}
+
+/**
+ * One agent working on one plan step: records the attempt as an AgentExecution, streams its
+ * tokens into the task's event log (coalesced), and stores the outcome. A crash mid-step
+ * re-enters with the same attempt number and reuses the same row, so executions are never
+ * duplicated.
+ */
+export async function runAgentStep(input: AgentStepInput, attempt: number): Promise<AgentStepResult> {
+  const db = getDb();
+  const agent = getAgent(input.agent);
+  const startedAt = new Date();
+  const execution = await db.agentExecution.upsert({
+    where: { taskId_stepKey_attempt: { taskId: input.taskId, stepKey: input.stepId, attempt } },
+    create: {
+      taskId: input.taskId,
+      teamId: input.teamId,
+      stepKey: input.stepId,
+      agentKind: input.agent,
+      attempt,
+      status: "running",
+      input: { subtask: input.subtask, dependsOn: input.dependsOn },
+      startedAt,
+    },
+    update: { status: "running", startedAt, error: null },
+    select: { id: true },
+  });
+  await appendRunEvent(input.taskId, "agent.started", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt });
+
+  const deltas = createDeltaCoalescer((text) => appendRunEvent(input.taskId, "agent.delta", { stepId: input.stepId, text }));
+  try {
+    const result = await agent.execute(
+      { stepId: input.stepId, agentKind: input.agent, instruction: input.subtask, taskPrompt: input.taskPrompt, dependsOn: input.dependsOn },
+      { taskId: input.taskId, teamId: input.teamId, upstream: input.upstream, onDelta: (text) => deltas.push(text) },
+    );
+    await deltas.flush();
+    await db.agentExecution.update({
+      where: { id: execution.id },
+      data: {
+        status: "completed",
+        output: { text: result.text, sources: result.sources.map((source) => ({ ...source })) },
+        modelId: result.modelId,
+        inputTokens: result.usage.inputTokens,
+        outputTokens: result.usage.outputTokens,
+        costUsd: result.costUsd,
+        completedAt: new Date(),
+      },
+    });
+    const completedSteps = await db.agentExecution.count({ where: { taskId: input.taskId, status: "completed" } });
+    await appendRunEvent(input.taskId, "agent.completed", {
+      stepId: input.stepId,
+      agent: input.agent,
+      executionId: execution.id,
+      usage: { ...result.usage, costUsd: result.costUsd },
+      modelId: result.modelId,
+    });
+    await appendRunEvent(input.taskId, "task.progress", { completedSteps, totalSteps: input.totalSteps });
+    return { executionId: execution.id, ...result };
+  } catch (error) {
+    await deltas.flush().catch(() => undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    await db.agentExecution.update({ where: { id: execution.id }, data: { status: "failed", error: message, completedAt: new Date() } });
+    await appendRunEvent(input.taskId, "agent.failed", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt, error: message });
+    throw error;
+  }
+}

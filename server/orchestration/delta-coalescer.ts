@@ -1,0 +1,35 @@
+/**
+ * Token deltas arrive many per second; writing each as its own event would cost a database
+ * round trip per token. This buffers them and flushes at most once per `intervalMs`, keeping
+ * order: `flush()` resolves once everything handed in so far is written.
+ */
+export function createDeltaCoalescer(write: (text: string) => Promise<unknown>, intervalMs = 50) {
+  let buffer = "";
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+  let failure: unknown;
+
+  const drain = () => {
+    timer = undefined;
+    if (!buffer) return chain;
+    const text = buffer;
+    buffer = "";
+    chain = chain.then(() => write(text)).catch((error) => {
+      failure ??= error;
+    });
+    return chain;
+  };
+
+  return {
+    push(text: string) {
+      if (!text) return;
+      buffer += text;
+      timer ??= setTimeout(drain, intervalMs);
+    },
+    async flush() {
+      if (timer) clearTimeout(timer);
+      await drain();
+      if (failure) throw failure;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Env } from "@/server/env";
+import { startEmbeddedPostgres } from "@/server/db/embedded";
+import { migrate } from "@/server/db/migrate";
+
+/**
+ * Connects Chorus to its database: the one in DATABASE_URL, or else the embedded Postgres
+ * in CHORUS_DATA_DIR (started, or adopted if already running). Applies pending migrations
+ * and exports the URL as DATABASE_URL so every module, Next's included, uses it.
+ */
+export async function prepareDatabase(
+  env: Env,
+  options: { ownsCluster: boolean; beforeStop?: () => Promise<void> },
+): Promise<{ url: string; embedded: boolean; stop: () => Promise<void> }> {
+  let url = env.DATABASE_URL;
+  let stop = async () => {};
+  if (!url) {
+    const postgres = await startEmbeddedPostgres({ dataDir: env.CHORUS_DATA_DIR, ...options });
+    url = postgres.url;
+    stop = postgres.started || options.ownsCluster ? () => postgres.stop() : stop;
+  }
+  try {
+    await migrate(url);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  process.env.DATABASE_URL = url;
+  return { url, embedded: !env.DATABASE_URL, stop };
+}

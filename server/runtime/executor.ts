@@ -1,0 +1,11 @@
+import type pg from "pg";
+import { createEmbeddedExecutor } from "@/inngest/executor";
+import { inngest } from "@/inngest/client";
+import { functions } from "@/inngest/functions";
+
+/** Starts the embedded executor on Chorus's functions; returns its stop. */
+export async function startExecutor(options: { pool: pg.Pool; concurrency: number }) {
+  const executor = createEmbeddedExecutor({ pool: options.pool, client: inngest, functions, concurrency: options.concurrency });
+  executor.start();
+  return () => executor.stop();
+}

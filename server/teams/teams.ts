@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { getDb } from "@/server/db/client";
+import type { Role } from "@/server/db/generated/enums";
+import { hashPassword } from "@/server/auth/password";
+import { AppError } from "@/server/errors";
+
+/** Teams, users and memberships: what the CLI, first-run bootstrap and (later) the admin UI share. */
+export const teamSlug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, "must be 3-40 lowercase letters, digits or dashes, not starting or ending with a dash");
+export const email = z.email("must be an email address").transform((value) => value.toLowerCase());
+export const password = z.string().min(8, "must be at least 8 characters").max(200, "must be at most 200 characters");
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError("bad_request", `${field} ${result.error.issues[0]?.message ?? "is invalid"}`, field);
+  return result.data;
+}
+
+export async function createTeam(input: { slug: string; name?: string }) {
+  const slug = parse(teamSlug, input.slug, "slug");
+  const db = getDb();
+  if (await db.team.findUnique({ where: { slug } })) throw new AppError("conflict", `Team "${slug}" already exists`, "slug");
+  return db.team.create({ data: { slug, name: input.name?.trim() || slug } });
+}
+
+export async function findTeamBySlug(slug: string) {
+  const team = await getDb().team.findUnique({ where: { slug } });
+  if (!team) throw new AppError("not_found", `No team with slug "${slug}"`, "team");
+  return team;
+}
+
+/** Creates the user (or reuses one with that email) and gives them `role` in the team. */
+export async function createUserInTeam(input: { email: string; password: string; teamId: string; role: Role; name?: string }) {
+  const address = parse(email, input.email, "email");
+  const secret = parse(password, input.password, "password");
+  const db = getDb();
+  const existing = await db.user.findUnique({ where: { email: address }, include: { memberships: true } });
+  if (existing?.memberships.some((membership) => membership.teamId === input.teamId)) {
+    throw new AppError("conflict", `${address} is already a member of this team`, "email");
+  }
+  const passwordHash = await hashPassword(secret);
+  return db.$transaction(async (tx) => {
+    const user = existing
+      ? await tx.user.update({ where: { id: existing.id }, data: { passwordHash }, omit: { passwordHash: true } })
+      : await tx.user.create({ data: { email: address, name: input.name, passwordHash }, omit: { passwordHash: true } });
+    await tx.membership.create({ data: { teamId: input.teamId, userId: user.id, role: input.role } });
+    return user;
+  });
+}

@@ -1,0 +1,76 @@
+import { expect, test } from "@playwright/test";
+import { createApiKeyWithCli, runCli, waitForTask } from "./support";
+
+const dataDir = "/tmp/chorus-e2e-data";
+
+test.describe("REST API with team API keys", () => {
+  let userKey: string;
+  let viewerKey: string;
+  let otherTeamKey: string;
+
+  test.beforeAll(() => {
+    userKey = createApiKeyWithCli(dataDir, "e2e-team", "user");
+    viewerKey = createApiKeyWithCli(dataDir, "e2e-team", "viewer");
+    runCli(dataDir, ["team", "create", "other-team", "--name", "Other"]);
+    otherTeamKey = createApiKeyWithCli(dataDir, "other-team", "admin");
+  });
+
+  test("POST then GET a task until it completes with a result and three agent executions", async ({ request, baseURL }) => {
+    const created = await request.post("/api/v1/tasks", {
+      headers: { Authorization: `Bearer ${userKey}` },
+      data: { prompt: "Summarise the trade-offs of heat pumps versus gas boilers for a small office." },
+    });
+    expect(created.status()).toBe(201);
+    const task = await created.json();
+    expect(task.id).toMatch(/^[a-z0-9]+$/);
+    expect(task.status).toBe("queued");
+
+    const done = await waitForTask(request, baseURL!, userKey, task.id, (current) => ["completed", "failed"].includes(current.status));
+    expect(done.status).toBe("completed");
+    expect(done.result.markdown).toMatch(/heat pump/i);
+    expect(done.executions.map((execution: { agent: string }) => execution.agent).sort()).toEqual(["analysis", "research", "synthesis"]);
+    expect(done.executions.every((execution: { status: string }) => execution.status === "completed")).toBe(true);
+    expect(done.usage.outputTokens).toBeGreaterThan(0);
+    expect(done.durationMs).toBeGreaterThan(0);
+  });
+
+  test("bad input is a 400 naming the field; never a 500", async ({ request }) => {
+    const headers = { Authorization: `Bearer ${userKey}` };
+    const missing = await request.post("/api/v1/tasks", { headers, data: {} });
+    expect(missing.status()).toBe(400);
+    expect((await missing.json()).error.field).toBe("prompt");
+
+    const tooLong = await request.post("/api/v1/tasks", { headers, data: { prompt: "x".repeat(20_001) } });
+    expect(tooLong.status()).toBe(400);
+    expect((await tooLong.json()).error).toMatchObject({ code: "bad_request", field: "prompt" });
+
+    const wrongType = await request.post("/api/v1/tasks", { headers, data: { prompt: 42 } });
+    expect(wrongType.status()).toBe(400);
+
+    const notJson = await request.post("/api/v1/tasks", { headers: { ...headers, "Content-Type": "application/json" }, data: "{not json" });
+    expect(notJson.status()).toBe(400);
+    expect((await notJson.json()).error.field).toBe("body");
+  });
+
+  test("keys are checked: missing or wrong is 401, a viewer cannot execute, other teams' tasks are invisible", async ({ request }) => {
+    expect((await request.post("/api/v1/tasks", { data: { prompt: "hi" } })).status()).toBe(401);
+    const wrong = await request.post("/api/v1/tasks", { headers: { Authorization: "Bearer chorus_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, data: { prompt: "hi" } });
+    expect(wrong.status()).toBe(401);
+    const viewer = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${viewerKey}` }, data: { prompt: "hi" } });
+    expect(viewer.status()).toBe(403);
+
+    const created = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${userKey}` }, data: { prompt: "A private task" } });
+    const { id } = await created.json();
+    expect((await request.get(`/api/v1/tasks/${id}`, { headers: { Authorization: `Bearer ${viewerKey}` } })).status()).toBe(200);
+    const foreign = await request.get(`/api/v1/tasks/${id}`, { headers: { Authorization: `Bearer ${otherTeamKey}` } });
+    expect(foreign.status()).toBe(404);
+    const list = await (await request.get("/api/v1/tasks", { headers: { Authorization: `Bearer ${otherTeamKey}` } })).json();
+    expect(list.tasks.find((task: { id: string }) => task.id === id)).toBeUndefined();
+  });
+
+  test("health reports the database", async ({ request }) => {
+    const response = await request.get("/api/health");
+    expect(response.status()).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok", checks: { database: { status: "ok" } } });
+  });
+});

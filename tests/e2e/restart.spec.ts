@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import { expect, test } from "@playwright/test";
+import { createApiKeyWithCli, readEventLog, waitForTask } from "./support";
+
+/**
+ * Crash safety, end to end: a task is mid-run when the server is killed with SIGKILL; a new
+ * server on the same data dir finishes it, and no step that had completed runs again.
+ */
+const port = 3108;
+const baseURL = `http://127.0.0.1:${port}`;
+const dataDir = "/tmp/chorus-e2e-restart";
+
+function startServer(): ChildProcess {
+  const child = spawn("node", ["bin/start.mjs"], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      CHORUS_DATA_DIR: dataDir,
+      CHORUS_ADMIN_EMAIL: "admin@restart.test",
+      CHORUS_ADMIN_PASSWORD: "restart-password",
+      CHORUS_TEAM_NAME: "Restart Team",
+      CHORUS_OFFLINE_TOKEN_DELAY_MS: "25",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: "",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return child;
+}
+
+async function waitForHealth() {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${baseURL}/api/health`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("server did not become healthy");
+}
+
+test("a task survives the server being killed mid-run, without re-running completed steps", async ({ request }) => {
+  test.setTimeout(240_000);
+  rmSync(dataDir, { recursive: true, force: true });
+  let server = startServer();
+  try {
+    await waitForHealth();
+    const key = createApiKeyWithCli(dataDir, "restart-team", "user");
+    const created = await request.post(`${baseURL}/api/v1/tasks`, {
+      headers: { Authorization: `Bearer ${key}` },
+      data: { prompt: "Research, analyse and summarise how libraries lend e-books." },
+    });
+    expect(created.status()).toBe(201);
+    const { id } = await created.json();
+
+    const midRun = await waitForTask(request, baseURL, key, id, (task) =>
+      task.executions.some((execution: { status: string }) => execution.status === "completed"),
+    );
+    server.kill("SIGKILL");
+    await new Promise((resolve) => server.once("exit", resolve));
+    const completedBeforeKill: string[] = midRun.executions
+      .filter((execution: { status: string }) => execution.status === "completed")
+      .map((execution: { stepId: string }) => execution.stepId);
+    expect(midRun.status).toBe("running");
+    expect(completedBeforeKill.length).toBeGreaterThan(0);
+
+    server = startServer();
+    await waitForHealth();
+    const done = await waitForTask(request, baseURL, key, id, (task) => ["completed", "failed"].includes(task.status));
+    expect(done.status).toBe("completed");
+    expect(done.executions).toHaveLength(3);
+
+    const events = await readEventLog(baseURL, key, id);
+    expect(events.filter((event) => event.type === "task.planned")).toHaveLength(1);
+    for (const stepId of completedBeforeKill) {
+      const starts = events.filter((event) => event.type === "agent.started" && event.payload.stepId === stepId);
+      expect(starts, `step ${stepId} ran again after the restart`).toHaveLength(1);
+    }
+    expect(events.filter((event) => event.type === "task.completed")).toHaveLength(1);
+    // The sequence numbers are gap-free: nothing was lost in the crash.
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+});

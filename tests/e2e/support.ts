@@ -1,0 +1,41 @@
+import { execFileSync } from "node:child_process";
+import type { APIRequestContext } from "@playwright/test";
+
+/** Creates an API key with the real CLI against a data dir (adopting a running server's Postgres). */
+export function createApiKeyWithCli(dataDir: string, team: string, role: "admin" | "user" | "viewer"): string {
+  const output = execFileSync("node", ["bin/chorus.mjs", "key", "create", "--team", team, "--role", role, "--name", `e2e ${role}`], {
+    env: { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: "" },
+    encoding: "utf8",
+  });
+  const key = output.trim().split("\n").at(-1) ?? "";
+  if (!key.startsWith("chorus_")) throw new Error(`CLI did not print a key:\n${output}`);
+  return key;
+}
+
+export function runCli(dataDir: string, args: string[]) {
+  return execFileSync("node", ["bin/chorus.mjs", ...args], { env: { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: "" }, encoding: "utf8" });
+}
+
+export async function waitForTask(request: APIRequestContext, baseURL: string, key: string, id: string, until: (task: any) => boolean, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await request.get(`${baseURL}/api/v1/tasks/${id}`, { headers: { Authorization: `Bearer ${key}` } });
+    if (response.ok()) {
+      const task = await response.json();
+      if (until(task)) return task;
+    }
+    if (Date.now() > deadline) throw new Error(`task ${id} did not reach the expected state in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Reads a finished task's whole event log through the SSE endpoint. */
+export async function readEventLog(baseURL: string, key: string, id: string) {
+  const response = await fetch(`${baseURL}/api/tasks/${id}/events`, { headers: { Authorization: `Bearer ${key}` } });
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .map((block) => block.split("\n").find((line) => line.startsWith("data: ")))
+    .filter((line): line is string => Boolean(line))
+    .map((line) => JSON.parse(line.slice(6)) as { seq: number; type: string; payload: Record<string, unknown> });
+}

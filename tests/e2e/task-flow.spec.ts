@@ -1,0 +1,56 @@
+import { expect, test } from "@playwright/test";
+import { E2E_ADMIN } from "../../playwright.config";
+
+test.describe("a team member runs a task in the browser", () => {
+  test("a wrong password is refused without saying which field was wrong", async ({ page }) => {
+    await page.goto("/tasks");
+    await expect(page).toHaveURL(/\/signin/);
+    await page.getByLabel("Email").fill(E2E_ADMIN.email);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toHaveText("Invalid email or password.");
+    await expect(page).toHaveURL(/\/signin/);
+  });
+
+  test("sign in, submit a task, watch three agents, read the result, sign out", async ({ page }) => {
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill(E2E_ADMIN.email);
+    await page.getByLabel("Password").fill(E2E_ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/tasks$/);
+    await expect(page.getByTestId("current-user")).toContainText(`${E2E_ADMIN.email} · admin`);
+
+    const prompt = "Research how small bakeries use solar panels, analyse the savings, and write a short brief.";
+    await page.getByLabel("What should the agents work on?").fill(prompt);
+    await page.getByRole("button", { name: "Run task" }).click();
+    await expect(page).toHaveURL(/\/tasks\/[a-z0-9]+$/);
+    await expect(page.getByText(prompt)).toBeVisible();
+
+    // The plan appears with its three agents; each finishes.
+    const plan = page.getByTestId("plan");
+    await expect(plan.locator("li")).toHaveCount(3);
+    for (const agent of ["research", "analysis", "synthesis"]) {
+      await expect(plan.getByText(new RegExp(agent, "i")).first()).toBeVisible();
+    }
+    await expect(page.getByTestId("task-status")).toHaveText(/completed/, { timeout: 90_000 });
+    await expect(plan.locator('li[data-step-status="completed"]')).toHaveCount(3);
+
+    // The result is rendered markdown (headings, not raw `#`), about the prompt's topic.
+    const result = page.getByTestId("result");
+    await expect(result.locator("h1, h2, h3").first()).toBeVisible();
+    await expect(result).toContainText(/bakeries|solar/i);
+    await expect(result).not.toContainText("## ");
+
+    // The task list shows it completed, with an age and a duration.
+    await page.getByRole("link", { name: "All tasks" }).click();
+    const row = page.getByTestId("task-list").locator("tr", { hasText: prompt });
+    await expect(row.getByText("completed")).toBeVisible();
+    await expect(row).toContainText(/ago/);
+    await expect(row).toContainText(/\d+(\.\d)? s|\d+ ms/);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/signin/);
+    await page.goto("/tasks");
+    await expect(page).toHaveURL(/\/signin/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { getDb } from "@/server/db/client";
+import { appendRunEvent, onRunEvent, readRunEvents } from "@/server/events/run-events";
+import { taskEventStream } from "@/server/events/event-stream";
+
+async function newTask() {
+  const db = getDb();
+  const team = await db.team.create({ data: { slug: `events-${Math.random().toString(36).slice(2, 8)}`, name: "Events" } });
+  return db.task.create({ data: { teamId: team.id, prompt: "log me" } });
+}
+
+describe("the run-event log", () => {
+  it("numbers concurrent appends 1..N without gaps or repeats", async () => {
+    const task = await newTask();
+    await Promise.all(Array.from({ length: 40 }, (_, index) => appendRunEvent(task.id, "agent.delta", { text: String(index) })));
+    const events = await readRunEvents(task.id);
+    expect(events.map((event) => event.seq)).toEqual(Array.from({ length: 40 }, (_, index) => index + 1));
+    expect(new Set(events.map((event) => event.payload.text)).size).toBe(40);
+  });
+
+  it("tells in-process listeners at once and reads from any sequence number", async () => {
+    const task = await newTask();
+    const seen: number[] = [];
+    const stop = onRunEvent(task.id, (event) => seen.push(event.seq));
+    await appendRunEvent(task.id, "task.created");
+    await appendRunEvent(task.id, "task.planned", { steps: [] });
+    stop();
+    await appendRunEvent(task.id, "task.completed");
+    expect(seen).toEqual([1, 2]);
+    expect((await readRunEvents(task.id, 1)).map((event) => event.type)).toEqual(["task.planned", "task.completed"]);
+  });
+
+  it("streams as SSE: replays what is stored, follows live events, ends after the terminal one", async () => {
+    const task = await newTask();
+    await appendRunEvent(task.id, "task.created");
+    await appendRunEvent(task.id, "task.planned", { steps: [] });
+    const stream = taskEventStream(task.id, 1, new AbortController().signal);
+    const text = (async () => {
+      let body = "";
+      const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return body;
+        body += value;
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await appendRunEvent(task.id, "agent.delta", { stepId: "a", text: "hi" });
+    await appendRunEvent(task.id, "task.completed", { result: { markdown: "done" } });
+    const body = await text;
+    const ids = [...body.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
+    expect(ids).toEqual([2, 3, 4]);
+    expect(body).toContain("event: task.completed");
+  });
+});

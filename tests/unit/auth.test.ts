@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { generateApiKey, hashApiKey } from "@/server/auth/api-keys";
+import { can, rolePermissions } from "@/server/auth/permissions";
+import { requirePermission } from "@/server/auth/caller";
+import { hashPassword, verifyPassword } from "@/server/auth/password";
+import { AppError } from "@/server/errors";
+
+describe("roles", () => {
+  it("admins do everything, users execute but do not manage, viewers only read", () => {
+    expect(rolePermissions.admin).toEqual(expect.arrayContaining(["read", "write", "execute", "delete", "manage"]));
+    expect(can("user", "execute")).toBe(true);
+    expect(can("user", "manage")).toBe(false);
+    expect(can("user", "delete")).toBe(false);
+    expect(can("viewer", "read")).toBe(true);
+    expect(can("viewer", "execute")).toBe(false);
+  });
+
+  it("a forbidden call is an AppError naming the permission", () => {
+    expect(() => requirePermission({ teamId: "t", role: "viewer" }, "execute")).toThrow(AppError);
+    expect(() => requirePermission({ teamId: "t", role: "viewer" }, "execute")).toThrow(/execute/);
+  });
+});
+
+describe("passwords", () => {
+  it("are stored as salted scrypt hashes that verify only the right password", async () => {
+    const hash = await hashPassword("correct horse battery");
+    expect(hash).not.toContain("correct");
+    expect(hash).not.toBe(await hashPassword("correct horse battery"));
+    expect(await verifyPassword("correct horse battery", hash)).toBe(true);
+    expect(await verifyPassword("correct horse batterY", hash)).toBe(false);
+    expect(await verifyPassword("anything", "garbage")).toBe(false);
+  });
+});
+
+describe("API keys", () => {
+  it("are random, prefixed, and stored only as their hash", () => {
+    const first = generateApiKey();
+    const second = generateApiKey();
+    expect(first.key).toMatch(/^chorus_[a-z0-9]{8}_[A-Za-z0-9_-]{32}$/);
+    expect(first.key).not.toBe(second.key);
+    expect(first.hash).toBe(hashApiKey(first.key));
+    expect(first.hash).not.toContain(first.key.split("_")[2]);
+    expect(first.key.startsWith(`chorus_${first.prefix}_`)).toBe(true);
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseEnv } from "@/server/env";
+
+describe("configuration", () => {
+  it("has defaults that run the embedded setup with nothing set", () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({ PORT: 3000, INNGEST_MODE: "embedded", CHORUS_DATA_DIR: ".data" });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it("names every malformed variable", () => {
+    try {
+      parseEnv({ PORT: "eighty", DATABASE_URL: "mysql://x", CHORUS_ADMIN_EMAIL: "nope", INNGEST_MODE: "cloud" });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      for (const name of ["PORT", "DATABASE_URL", "CHORUS_ADMIN_EMAIL", "INNGEST_MODE"]) expect(message).toContain(name);
+    }
+  });
+
+  it("rejects a short admin password and a short auth secret", () => {
+    expect(() => parseEnv({ CHORUS_ADMIN_PASSWORD: "short" })).toThrow(/CHORUS_ADMIN_PASSWORD/);
+    expect(() => parseEnv({ AUTH_SECRET: "tiny" })).toThrow(/AUTH_SECRET/);
+  });
+
+  it("treats empty strings as unset", () => {
+    const env = parseEnv({ DATABASE_URL: "", OPENAI_API_KEY: " " });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.OPENAI_API_KEY).toBeUndefined();
+  });
+});
