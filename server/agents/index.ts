@@ -1,0 +1,31 @@
+/** The agents' public door: the contract, the registry, planning, scheduling and aggregation. */
+export type { Agent, AgentContext, AgentDefinition, AgentResult, AgentToolbox, Source, Subtask, UpstreamOutput } from "@/server/agents/types";
+export { createAgent } from "@/server/agents/create-agent";
+export {
+  BUILT_IN_AGENT_KINDS,
+  createCustomAgent,
+  customAgentDefinitionSchema,
+  getAgent,
+  listAgents,
+  UnknownAgentError,
+  type CustomAgentDefinition,
+} from "@/server/agents/registry";
+export {
+  ancestorStepIds,
+  finalSteps,
+  planSchema,
+  planStepSchema,
+  readySteps,
+  repairPlan,
+  subtaskForStep,
+  topologicalLayers,
+  validatePlan,
+  type Plan,
+  type PlanRepair,
+  type PlanStep,
+  type PlanValidation,
+} from "@/server/agents/plan";
+export { buildDefaultPlan } from "@/server/agents/default-plan";
+export { createPlan, type PlanRequest, type PlanResult } from "@/server/agents/planner";
+export { aggregateResults, type AggregateInput, type AggregateResult } from "@/server/agents/aggregate";
+export { dedupeSources, renderSourcesSection, sourcesFromText } from "@/server/agents/sources";

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { analysisAgent, researchAgent, SHARED_RULES, synthesisAgent, TEAM_CONTEXT } from "@/server/agents/built-in-agents";
+import { createAgent } from "@/server/agents/create-agent";
+import type { Agent } from "@/server/agents/types";
+
+/**
+ * Which agents exist. Built-ins are always there; team-defined agents (AgentDefinition rows)
+ * are turned into Agents with `createCustomAgent` and passed in by the caller, which knows
+ * the team — this module holds no per-team state.
+ */
+
+const BUILT_IN_AGENTS: readonly Agent[] = [researchAgent, analysisAgent, synthesisAgent];
+export const BUILT_IN_AGENT_KINDS: readonly string[] = BUILT_IN_AGENTS.map((agent) => agent.kind);
+
+export class UnknownAgentError extends Error {
+  constructor(readonly kind: string, known: readonly string[]) {
+    super(`Unknown agent "${kind}" (known agents: ${known.join(", ")})`);
+    this.name = "UnknownAgentError";
+  }
+}
+
+export function listAgents(customAgents: readonly Agent[] = []): Agent[] {
+  return [...BUILT_IN_AGENTS, ...customAgents];
+}
+
+/** The agent for a kind; throws UnknownAgentError, which no retry will fix. */
+export function getAgent(kind: string, customAgents: readonly Agent[] = []): Agent {
+  const agents = listAgents(customAgents);
+  const agent = agents.find((candidate) => candidate.kind === kind);
+  if (!agent) throw new UnknownAgentError(kind, agents.map((candidate) => candidate.kind));
+  return agent;
+}
+
+/** Input for a team-defined agent; the agents router can validate with the same schema. */
+export const customAgentDefinitionSchema = z.object({
+  kind: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be a slug: lower-case letters, digits and dashes, at most 40 characters")
+    .refine((kind) => !BUILT_IN_AGENT_KINDS.includes(kind), "is reserved for a built-in agent"),
+  name: z.string().trim().min(1).max(80),
+  description: z.string().trim().min(1).max(500),
+  instructions: z.string().trim().min(1).max(8000),
+  capabilities: z.array(z.string().trim().min(1).max(80)).min(1).max(20),
+  modelId: z.string().trim().min(1).max(200).optional(),
+});
+
+export type CustomAgentDefinition = z.input<typeof customAgentDefinitionSchema>;
+
+/** An Agent from a team's definition. Throws a ZodError naming the invalid field. */
+export function createCustomAgent(definition: CustomAgentDefinition): Agent {
+  const valid = customAgentDefinitionSchema.parse(definition);
+  return createAgent({
+    kind: valid.kind,
+    name: valid.name,
+    description: valid.description,
+    capabilities: valid.capabilities,
+    modelId: valid.modelId,
+    // The team's instructions sit inside Chorus's frame so every agent keeps the same
+    // prompt layout and honesty rules; "You are <name>" lets the offline model name it.
+    instructions: `You are ${valid.name}, a custom agent in Chorus. ${valid.description}
+
+${TEAM_CONTEXT}
+
+Instructions from your team:
+${valid.instructions}
+
+Always:
+- ${SHARED_RULES}`,
+  });
+}

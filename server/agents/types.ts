@@ -1,0 +1,89 @@
+import type { LanguageModel, ToolSet } from "ai";
+import type { TokenUsage } from "@/server/llm/usage";
+
+/**
+ * The agent contract (the reference architecture's BaseAgent). Built-in and team-defined
+ * agents implement it the same way, so the coordinator never special-cases either.
+ */
+
+/** One plan step handed to an agent. */
+export interface Subtask {
+  stepId: string;
+  agentKind: string;
+  /** What this step must do (the plan step's `subtask` text). */
+  instruction: string;
+  /** The user's whole task, for context. */
+  taskPrompt: string;
+  dependsOn: string[];
+}
+
+export interface Source {
+  title: string;
+  url?: string;
+}
+
+/** The finished output of an earlier step, passed to the steps that build on it. */
+export interface UpstreamOutput {
+  stepId: string;
+  agentKind: string;
+  text: string;
+  /** Sources the step found; aggregation lists them once, deduplicated. */
+  sources?: Source[];
+}
+
+export interface AgentContext {
+  taskId: string;
+  teamId: string;
+  upstream: UpstreamOutput[];
+  abortSignal?: AbortSignal;
+  /** Called with every text delta as it streams. */
+  onDelta: (text: string) => void;
+  /** Overrides the configured model (tests pass the offline model). */
+  model?: LanguageModel;
+}
+
+export interface AgentResult {
+  text: string;
+  sources: Source[];
+  usage: TokenUsage;
+  /** The model that actually answered, as the provider reported it. */
+  modelId: string;
+  costUsd: number;
+}
+
+export interface Agent {
+  kind: string;
+  name: string;
+  description: string;
+  capabilities: string[];
+  /** True for a subtask routed to this agent's kind, or a capability this agent offers. */
+  canHandle(subtask: Subtask | { capability: string }): boolean;
+  /** Runs one step. Rejects with an AbortError when `ctx.abortSignal` fires. */
+  execute(subtask: Subtask, ctx: AgentContext): Promise<AgentResult>;
+}
+
+/** What the agent may use while working: AI SDK tools plus the sources they found. */
+export interface AgentToolbox {
+  tools: ToolSet;
+  /** Sources found by tools during the run; read after the run finishes. */
+  collectedSources?: () => Source[];
+}
+
+/** Everything needed to build an agent; built-ins and team-defined agents both use it. */
+export interface AgentDefinition {
+  kind: string;
+  name: string;
+  description: string;
+  capabilities: string[];
+  /** The agent's system prompt: who it is and how it works. */
+  instructions: string;
+  /** A model id for the configured provider; defaults to the provider's default. */
+  modelId?: string;
+  /**
+   * Tools for one run (knowledge-base search, URL fetch, web search come in later). Called
+   * per execution so tools can be scoped to the task's team.
+   */
+  tools?: (subtask: Subtask, ctx: AgentContext) => AgentToolbox | Promise<AgentToolbox>;
+  /** Upper bound on model calls when tools are used (each tool round trip is one). */
+  maxToolSteps?: number;
+}

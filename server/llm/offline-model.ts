@@ -1,0 +1,188 @@
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3GenerateResult,
+  LanguageModelV3StreamPart,
+  LanguageModelV3StreamResult,
+  LanguageModelV3Usage,
+} from "@ai-sdk/provider";
+import { buildDefaultPlan } from "@/server/agents/default-plan";
+import { delay, throwIfAborted } from "@/server/llm/abort";
+import { writeOfflineText, type OfflineRole } from "@/server/llm/offline-writer";
+import { parsePromptBlocks } from "@/server/llm/prompt-layout";
+import { stableHash } from "@/server/llm/seeded-random";
+
+/**
+ * A deterministic language model that needs no network or key: Chorus's default, so a fresh
+ * install plans, streams and completes tasks out of the box, and tests run the real AI SDK
+ * paths (streamText, structured output) without mocks. It implements the provider spec v3,
+ * so nothing upstream knows it is not a remote model.
+ */
+
+export const OFFLINE_PROVIDER_ID = "chorus";
+export const OFFLINE_MODEL_ID = "chorus-offline";
+/** The schema name the planner uses; the offline model answers it with a plan. */
+export const PLAN_SCHEMA_NAME = "chorus_plan";
+
+export interface OfflineModelOptions {
+  /** Pause before each streamed chunk, so people watching see tokens arrive. 0 for tests and benchmarks. */
+  tokenDelayMs?: number;
+  /** Words per text-delta. */
+  wordsPerChunk?: number;
+}
+
+export function createOfflineModel(options: OfflineModelOptions = {}): LanguageModelV3 {
+  return new OfflineLanguageModel(options);
+}
+
+class OfflineLanguageModel implements LanguageModelV3 {
+  readonly specificationVersion = "v3";
+  readonly provider = OFFLINE_PROVIDER_ID;
+  readonly modelId = OFFLINE_MODEL_ID;
+  readonly supportedUrls = {};
+  private readonly tokenDelayMs: number;
+  private readonly wordsPerChunk: number;
+
+  constructor(options: OfflineModelOptions) {
+    this.tokenDelayMs = Math.max(0, options.tokenDelayMs ?? 15);
+    this.wordsPerChunk = Math.max(1, options.wordsPerChunk ?? 3);
+  }
+
+  async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
+    throwIfAborted(options.abortSignal);
+    const reply = composeReply(options);
+    return {
+      content: [{ type: "text", text: reply.text }],
+      finishReason: { unified: "stop", raw: "stop" },
+      usage: reply.usage,
+      response: { id: reply.id, modelId: OFFLINE_MODEL_ID },
+      warnings: [],
+    };
+  }
+
+  async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
+    const signal = options.abortSignal;
+    throwIfAborted(signal);
+    const reply = composeReply(options);
+    const textId = `${reply.id}-text`;
+    const parts: LanguageModelV3StreamPart[] = [
+      { type: "stream-start", warnings: [] },
+      { type: "response-metadata", id: reply.id, modelId: OFFLINE_MODEL_ID },
+      { type: "text-start", id: textId },
+      ...splitIntoChunks(reply.text, this.wordsPerChunk).map((delta): LanguageModelV3StreamPart => ({ type: "text-delta", id: textId, delta })),
+      { type: "text-end", id: textId },
+      { type: "finish", usage: reply.usage, finishReason: { unified: "stop", raw: "stop" } },
+    ];
+    const tokenDelayMs = this.tokenDelayMs;
+    let next = 0;
+    // pull(), not start(): chunks are produced as the consumer reads, so an abort or a
+    // cancelled reader stops the work instead of letting a timer loop run on.
+    const stream = new ReadableStream<LanguageModelV3StreamPart>({
+      async pull(controller) {
+        const part = parts[next];
+        next += 1;
+        if (part === undefined) return controller.close();
+        if (part.type === "text-delta" && tokenDelayMs > 0) await delay(tokenDelayMs, signal);
+        throwIfAborted(signal);
+        controller.enqueue(part);
+        if (next === parts.length) controller.close();
+      },
+    });
+    return { stream };
+  }
+}
+
+interface Reply {
+  id: string;
+  text: string;
+  usage: LanguageModelV3Usage;
+}
+
+function composeReply(options: LanguageModelV3CallOptions): Reply {
+  const { system, user, promptCharacters } = readPrompt(options);
+  const blocks = parsePromptBlocks(user);
+  const task = blocks.find((block) => block.name === "task")?.body ?? user;
+  const format = options.responseFormat;
+  let text: string;
+  if (format?.type === "json") {
+    text = format.name === PLAN_SCHEMA_NAME
+      ? JSON.stringify(buildDefaultPlan(task), null, 2)
+      : JSON.stringify({ result: writeOfflineText({ role: "custom", agentName: "Assistant", task, instruction: "", upstream: [] }) });
+  } else {
+    const identity = identify(system);
+    text = writeOfflineText({
+      ...identity,
+      task,
+      instruction: blocks.find((block) => block.name === "your_step")?.body ?? "",
+      upstream: blocks
+        .filter((block) => block.name === "upstream_output")
+        .map((block) => ({ stepId: block.attributes.step ?? "earlier-step", agentKind: block.attributes.agent ?? "agent", text: block.body })),
+    });
+  }
+  return {
+    id: `offline-${stableHash(`${system}\u0000${user}\u0000${format?.type ?? "text"}`).toString(16)}`,
+    text,
+    usage: usageFor(promptCharacters, text.length),
+  };
+}
+
+function readPrompt(options: LanguageModelV3CallOptions) {
+  const system: string[] = [];
+  const user: string[] = [];
+  let promptCharacters = 0;
+  for (const message of options.prompt) {
+    if (message.role === "system") {
+      system.push(message.content);
+      promptCharacters += message.content.length;
+      continue;
+    }
+    for (const part of message.content) {
+      const text = part.type === "text" || part.type === "reasoning" ? part.text : JSON.stringify(part);
+      promptCharacters += text.length;
+      if (message.role === "user" && part.type === "text") user.push(part.text);
+    }
+  }
+  return { system: system.join("\n"), user: user.join("\n\n"), promptCharacters };
+}
+
+/** Which role the system prompt gives: "You are the Research agent in Chorus, …". */
+function identify(system: string): { role: OfflineRole; agentName: string } {
+  const agentName = /You are (?:the )?(.+?)(?: agent)?(?: in Chorus)?[,.:\n]/i.exec(system)?.[1]?.trim() || "Assistant";
+  const role: OfflineRole = /aggregat/i.test(agentName)
+    ? "aggregator"
+    : /synthes|writer|editor/i.test(agentName)
+      ? "synthesis"
+      : /analy/i.test(agentName)
+        ? "analysis"
+        : /research/i.test(agentName)
+          ? "research"
+          : "custom";
+  return { role, agentName };
+}
+
+/** Roughly four characters per token, the usual rule of thumb for English text. */
+export function estimateTokens(characters: number): number {
+  return Math.ceil(characters / 4);
+}
+
+function usageFor(promptCharacters: number, outputCharacters: number): LanguageModelV3Usage {
+  const input = estimateTokens(promptCharacters);
+  const output = estimateTokens(outputCharacters);
+  return {
+    inputTokens: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
+    outputTokens: { total: output, text: output, reasoning: 0 },
+  };
+}
+
+/** Splits text into chunks of a few words each; joined back they give the exact text. */
+export function splitIntoChunks(text: string, wordsPerChunk: number): string[] {
+  const leading = /^\s*/.exec(text)?.[0] ?? "";
+  const words = text.slice(leading.length).match(/\S+\s*/g) ?? [];
+  const chunks: string[] = [];
+  for (let index = 0; index < words.length; index += wordsPerChunk) {
+    chunks.push(words.slice(index, index + wordsPerChunk).join(""));
+  }
+  if (chunks.length === 0) return leading ? [leading] : [];
+  chunks[0] = leading + chunks[0];
+  return chunks;
+}

@@ -1,0 +1,97 @@
+import { createAnthropic } from "@ai-sdk/anthropic";
+import { createOpenAI } from "@ai-sdk/openai";
+import type { LanguageModel } from "ai";
+import { createOfflineModel, OFFLINE_MODEL_ID } from "@/server/llm/offline-model";
+
+/**
+ * The one place that decides which model Chorus talks to. Precedence:
+ * OPENAI_BASE_URL (any OpenAI-compatible server: Ollama, vLLM, LiteLLM…) → OPENAI_API_KEY →
+ * ANTHROPIC_API_KEY → the offline model. CHORUS_MODEL overrides the provider's default model.
+ * API keys are read only when a client is built and never appear in a ModelConfig.
+ */
+
+export type ModelRole = "planner" | "agent" | "aggregator";
+export type ModelProviderName = "offline" | "openai" | "openai-compatible" | "anthropic";
+
+export interface ModelConfig {
+  provider: ModelProviderName;
+  modelId: string;
+  baseURL?: string;
+  /** Offline model only: pause per streamed chunk. */
+  offlineTokenDelayMs?: number;
+}
+
+/** The variables this module reads. `process.env` and server/env.ts's `Env` both fit. */
+export interface ModelEnv {
+  OPENAI_BASE_URL?: string;
+  OPENAI_API_KEY?: string;
+  ANTHROPIC_API_KEY?: string;
+  CHORUS_MODEL?: string;
+  CHORUS_OFFLINE_TOKEN_DELAY_MS?: string | number;
+  /** Other variables are allowed and ignored (this is usually the whole environment). */
+  [name: string]: unknown;
+}
+
+export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+export const DEFAULT_ANTHROPIC_MODEL = "claude-3-5-haiku-latest";
+export const DEFAULT_OFFLINE_TOKEN_DELAY_MS = 15;
+
+export function resolveModelConfig(env: ModelEnv = process.env, options: { modelId?: string } = {}): ModelConfig {
+  const baseURL = present(env.OPENAI_BASE_URL);
+  const hasOpenAIKey = present(env.OPENAI_API_KEY) !== undefined;
+  const hasAnthropicKey = present(env.ANTHROPIC_API_KEY) !== undefined;
+  const requestedModel = present(options.modelId) ?? present(env.CHORUS_MODEL);
+
+  if (baseURL) return { provider: "openai-compatible", modelId: requestedModel ?? DEFAULT_OPENAI_MODEL, baseURL };
+  // With both keys configured, a model id that names the other vendor's model goes there,
+  // so a custom agent set to "claude-…" works on an OpenAI-first install.
+  const wantsAnthropic = requestedModel !== undefined && /^claude/i.test(requestedModel);
+  const wantsOpenAI = requestedModel !== undefined && /^(gpt-|o\d|chatgpt)/i.test(requestedModel);
+  if (hasOpenAIKey && !(wantsAnthropic && hasAnthropicKey)) {
+    return { provider: "openai", modelId: wantsAnthropic ? present(env.CHORUS_MODEL) ?? DEFAULT_OPENAI_MODEL : requestedModel ?? DEFAULT_OPENAI_MODEL };
+  }
+  if (hasAnthropicKey) {
+    return { provider: "anthropic", modelId: wantsOpenAI ? present(env.CHORUS_MODEL) ?? DEFAULT_ANTHROPIC_MODEL : requestedModel ?? DEFAULT_ANTHROPIC_MODEL };
+  }
+  return { provider: "offline", modelId: OFFLINE_MODEL_ID, offlineTokenDelayMs: parseDelay(env.CHORUS_OFFLINE_TOKEN_DELAY_MS) };
+}
+
+/** Builds the AI SDK model for a config; the API key comes from `env` at this moment only. */
+export function createLanguageModel(config: ModelConfig, env: ModelEnv = process.env): LanguageModel {
+  switch (config.provider) {
+    case "offline":
+      return createOfflineModel({ tokenDelayMs: config.offlineTokenDelayMs ?? DEFAULT_OFFLINE_TOKEN_DELAY_MS });
+    // Chat Completions for OpenAI too: it is what compatible servers speak, so both paths
+    // behave the same, and unlike the Responses API it does not store conversations by default.
+    case "openai-compatible":
+      return createOpenAI({ baseURL: config.baseURL, apiKey: present(env.OPENAI_API_KEY) ?? "not-needed", name: "openai-compatible" }).chat(config.modelId);
+    case "openai":
+      return createOpenAI({ apiKey: present(env.OPENAI_API_KEY) }).chat(config.modelId);
+    case "anthropic":
+      return createAnthropic({ apiKey: present(env.ANTHROPIC_API_KEY) })(config.modelId);
+  }
+}
+
+/**
+ * The model for a role. Every role uses the configured provider today; the role is part of
+ * the signature so planner and aggregator can get their own model later without touching callers.
+ */
+export function getLanguageModel(_role: ModelRole, options: { modelId?: string; env?: ModelEnv } = {}): LanguageModel {
+  const env = options.env ?? process.env;
+  return createLanguageModel(resolveModelConfig(env, { modelId: options.modelId }), env);
+}
+
+/** The model id a LanguageModel reports (string ids are gateway ids). */
+export function modelIdOf(model: LanguageModel): string {
+  return typeof model === "string" ? model : model.modelId;
+}
+
+function present(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function parseDelay(value: string | number | undefined): number {
+  const parsed = typeof value === "number" ? value : Number(present(value) ?? Number.NaN);
+  return Number.isFinite(parsed) && parsed >= 0 ? Math.floor(parsed) : DEFAULT_OFFLINE_TOKEN_DELAY_MS;
+}
