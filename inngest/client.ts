@@ -1,6 +1,6 @@
 import { Inngest } from "inngest";
 import { getEnv } from "@/server/env";
-import { embeddedEventFetch } from "./executor";
+import { embeddedClientOptions } from "./executor";
 import { taskCreated } from "./events";
 
 /**
@@ -11,7 +11,7 @@ import { taskCreated } from "./events";
 function createClient() {
   const env = getEnv();
   if (env.INNGEST_MODE === "embedded") {
-    return new Inngest({ id: "chorus", fetch: embeddedEventFetch, isDev: true, baseUrl: "http://chorus.embedded" });
+    return new Inngest({ id: "chorus", ...embeddedClientOptions });
   }
   return new Inngest({
     id: "chorus",

@@ -50,7 +50,7 @@ export function TaskLive({ task }: { task: TaskView }) {
             ) : null}
           </div>
         </div>
-        <p className="mt-2 whitespace-pre-wrap text-slate-800">{task.prompt}</p>
+        <p className="mt-2 whitespace-pre-wrap text-slate-800" data-testid="task-prompt">{task.prompt}</p>
         {progress.totalSteps > 0 ? (
           <div className="mt-4">
             <div className="mb-1 flex justify-between text-xs text-slate-500">

@@ -1,6 +1,6 @@
 import { inngest } from "@/inngest/client";
 import { taskCreated } from "@/inngest/events";
-import { topologicalLayers } from "@/server/agents";
+import { ancestorStepIds, topologicalLayers } from "@/server/agents";
 import { completeTask, failTask, startAndPlanTask } from "@/server/orchestration/task-lifecycle";
 import type { AgentStepResult } from "@/server/orchestration/agent-step";
 import { agentFunctions } from "./agent";
@@ -32,7 +32,8 @@ export const coordinator = inngest.createFunction(
                 subtask: planStep.subtask,
                 taskPrompt: task.prompt,
                 dependsOn: planStep.dependsOn,
-                upstream: planStep.dependsOn.flatMap((id) => {
+                // Every earlier step this one builds on, directly or not (synthesis sees research too).
+                upstream: ancestorStepIds(task.plan, planStep.id).flatMap((id) => {
                   const upstream = outputs[id];
                   const dependency = task.plan.steps.find((candidate) => candidate.id === id);
                   return upstream && dependency ? [{ stepId: id, agentKind: dependency.agent, text: upstream.text }] : [];

@@ -4,6 +4,7 @@ import { PrismaAdapter } from "@auth/prisma-adapter";
 import { z } from "zod";
 import { getDb } from "@/server/db/client";
 import type { Role } from "@/server/db/generated/enums";
+import { logger } from "@/server/observability/logger";
 import { decoyPasswordHash, verifyPassword } from "./password";
 
 /**
@@ -31,7 +32,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   logger: {
     // Auth.js logs failed sign-ins as errors with stack traces; a wrong password is not an error.
     error: (error) => {
-      if (error.name !== "CredentialsSignin") console.error(`[auth] ${error.name}: ${error.message}`);
+      const type = (error as { type?: string }).type ?? error.name;
+      if (type !== "CredentialsSignin") logger.error("auth error", { type, message: error.message });
     },
   },
   providers: [

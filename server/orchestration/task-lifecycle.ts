@@ -21,7 +21,11 @@ export async function startAndPlanTask(taskId: string): Promise<PlannedTask> {
   await db.task.update({ where: { id: taskId }, data: { status: "running", startedAt: task.startedAt ?? new Date() } });
   const planned = await createPlan({ prompt: task.prompt, agents: listAgents() });
   const stored = { steps: planned.plan.steps, source: planned.source, notes: planned.notes };
-  await db.task.update({ where: { id: taskId }, data: { plan: stored } });
+  // The planner's own usage is the task's first spend; agents and aggregation add to it.
+  await db.task.update({
+    where: { id: taskId },
+    data: { plan: stored, inputTokens: planned.usage.inputTokens, outputTokens: planned.usage.outputTokens, costUsd: planned.costUsd },
+  });
   await appendRunEvent(taskId, "task.planned", stored);
   return { taskId, teamId: task.teamId, prompt: task.prompt, plan: planned.plan };
 }
@@ -33,13 +37,13 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
   });
   const aggregated = await aggregateResults({ taskPrompt: task.prompt, outputs: ordered });
   const db = getDb();
-  const totals = await db.agentExecution.aggregate({
-    where: { taskId: task.taskId },
-    _sum: { inputTokens: true, outputTokens: true, costUsd: true },
-  });
-  const inputTokens = (totals._sum.inputTokens ?? 0) + aggregated.usage.inputTokens;
-  const outputTokens = (totals._sum.outputTokens ?? 0) + aggregated.usage.outputTokens;
-  const costUsd = Number(totals._sum.costUsd ?? 0) + aggregated.costUsd;
+  const [totals, planning] = await Promise.all([
+    db.agentExecution.aggregate({ where: { taskId: task.taskId }, _sum: { inputTokens: true, outputTokens: true, costUsd: true } }),
+    db.task.findUniqueOrThrow({ where: { id: task.taskId }, select: { inputTokens: true, outputTokens: true, costUsd: true } }),
+  ]);
+  const inputTokens = planning.inputTokens + (totals._sum.inputTokens ?? 0) + aggregated.usage.inputTokens;
+  const outputTokens = planning.outputTokens + (totals._sum.outputTokens ?? 0) + aggregated.usage.outputTokens;
+  const costUsd = Number(planning.costUsd) + Number(totals._sum.costUsd ?? 0) + aggregated.costUsd;
   const result = { markdown: aggregated.markdown, sources: aggregated.sources.map((source) => ({ ...source })) };
   const updated = await db.task.update({
     where: { id: task.taskId },

@@ -11,14 +11,15 @@ test.describe("REST API with team API keys", () => {
   test.beforeAll(() => {
     userKey = createApiKeyWithCli(dataDir, "e2e-team", "user");
     viewerKey = createApiKeyWithCli(dataDir, "e2e-team", "viewer");
-    runCli(dataDir, ["team", "create", "other-team", "--name", "Other"]);
-    otherTeamKey = createApiKeyWithCli(dataDir, "other-team", "admin");
+    const otherTeam = `other-${Date.now().toString(36)}`;
+    runCli(dataDir, ["team", "create", otherTeam, "--name", "Other"]);
+    otherTeamKey = createApiKeyWithCli(dataDir, otherTeam, "admin");
   });
 
   test("POST then GET a task until it completes with a result and three agent executions", async ({ request, baseURL }) => {
     const created = await request.post("/api/v1/tasks", {
       headers: { Authorization: `Bearer ${userKey}` },
-      data: { prompt: "Summarise the trade-offs of heat pumps versus gas boilers for a small office." },
+      data: { prompt: "Summarise the trade-offs of heat pumps for a small office." },
     });
     expect(created.status()).toBe(201);
     const task = await created.json();

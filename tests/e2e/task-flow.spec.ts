@@ -8,7 +8,7 @@ test.describe("a team member runs a task in the browser", () => {
     await page.getByLabel("Email").fill(E2E_ADMIN.email);
     await page.getByLabel("Password").fill("not-the-password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("alert")).toHaveText("Invalid email or password.");
+    await expect(page.getByText("Invalid email or password.")).toBeVisible();
     await expect(page).toHaveURL(/\/signin/);
   });
 
@@ -24,7 +24,7 @@ test.describe("a team member runs a task in the browser", () => {
     await page.getByLabel("What should the agents work on?").fill(prompt);
     await page.getByRole("button", { name: "Run task" }).click();
     await expect(page).toHaveURL(/\/tasks\/[a-z0-9]+$/);
-    await expect(page.getByText(prompt)).toBeVisible();
+    await expect(page.getByTestId("task-prompt")).toHaveText(prompt);
 
     // The plan appears with its three agents; each finishes.
     const plan = page.getByTestId("plan");

@@ -37,11 +37,12 @@ describe("the run-event log", () => {
     const stream = taskEventStream(task.id, 1, new AbortController().signal);
     const text = (async () => {
       let body = "";
-      const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+      const reader = stream.getReader();
+      const decoder = new TextDecoder();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return body;
-        body += value;
+        body += decoder.decode(value, { stream: true });
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,0 +1,28 @@
+import { randomBytes } from "node:crypto";
+import { getDb, getPool } from "@/server/db/client";
+import type { Caller } from "@/server/auth/caller";
+import type { Role } from "@/server/db/generated/enums";
+
+/** A fresh team with one member per role, as callers. */
+export async function createTeamWithMembers() {
+  const db = getDb();
+  const suffix = randomBytes(3).toString("hex");
+  const team = await db.team.create({ data: { slug: `team-${suffix}`, name: `Team ${suffix}` } });
+  const callers = {} as Record<Role, Caller>;
+  for (const role of ["admin", "user", "viewer"] as const) {
+    const user = await db.user.create({ data: { email: `${role}-${suffix}@test.dev` } });
+    await db.membership.create({ data: { teamId: team.id, userId: user.id, role } });
+    callers[role] = { teamId: team.id, userId: user.id, role };
+  }
+  return { team, callers };
+}
+
+export async function waitForTaskStatus(taskId: string, statuses: string[], timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await getPool().query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
+    if (rows[0] && statuses.includes(rows[0].status)) return rows[0].status;
+    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${rows[0]?.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
