@@ -164,7 +164,8 @@ CREATE TABLE "WorkflowRun" (
     "error" JSONB,
     "parentRunId" TEXT,
     "parentStepId" TEXT,
-    "runAfter" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "runAfter" TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP,
+    "wakeRequested" BOOLEAN NOT NULL DEFAULT false,
     "leaseOwner" TEXT,
     "leaseExpiresAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -178,9 +179,10 @@ CREATE TABLE "WorkflowRun" (
 CREATE TABLE "WorkflowStep" (
     "runId" TEXT NOT NULL,
     "stepId" TEXT NOT NULL,
+    "seq" BIGSERIAL NOT NULL,
     "name" TEXT,
-    "data" JSONB,
-    "error" JSONB,
+    "data" JSON,
+    "error" JSON,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "WorkflowStep_pkey" PRIMARY KEY ("runId","stepId")
@@ -254,13 +256,13 @@ CREATE UNIQUE INDEX "RunEvent_taskId_seq_key" ON "RunEvent"("taskId", "seq");
 CREATE INDEX "WorkflowRun_status_runAfter_idx" ON "WorkflowRun"("status", "runAfter");
 
 -- CreateIndex
+CREATE INDEX "WorkflowRun_functionId_status_idx" ON "WorkflowRun"("functionId", "status");
+
+-- CreateIndex
 CREATE INDEX "WorkflowRun_parentRunId_idx" ON "WorkflowRun"("parentRunId");
 
 -- CreateIndex
 CREATE INDEX "WorkflowWait_eventName_idx" ON "WorkflowWait"("eventName");
-
--- CreateIndex
-CREATE INDEX "WorkflowWait_expiresAt_idx" ON "WorkflowWait"("expiresAt");
 
 -- AddForeignKey
 ALTER TABLE "Membership" ADD CONSTRAINT "Membership_teamId_fkey" FOREIGN KEY ("teamId") REFERENCES "Team"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -1,0 +1,316 @@
+/**
+ * The embedded executor: ingests events, and runs a pool of RunDrivers over runs it claims
+ * from Postgres under a lease. New work starts at once through an in-process wake-up; a poll
+ * picks up timers and work that other processes created.
+ */
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import type { Inngest, InngestFunction } from "inngest";
+import { logger } from "@/server/observability/logger";
+import { type EventSink, type SendableEvent, registerEventSink, unregisterEventSink } from "./event-api";
+import { compileExpression } from "./expression";
+import { eventIdFromSeed } from "./identity";
+import { cancellableFunctions, type IngestedEvent, resolveWaitsWith, runsForEvent, runsToCancel } from "./routing";
+import { type DriverHost, type ExecutorStats, RunDriver } from "./run-driver";
+import { describeFunctions, type FunctionDefinition } from "./sdk";
+import { type NewRun, RunStore } from "./store";
+
+export interface EmbeddedExecutorOptions {
+  /** The app's pool; every executor statement runs on it. */
+  pool: pg.Pool;
+  /** The client the functions were created with (its id prefixes function ids, as `serve()` does). */
+  client: Inngest.Any;
+  functions: InngestFunction.Any[];
+  /** Names this worker in lease columns and logs. Default: `<hostname>:<pid>:<random>`. */
+  workerId?: string;
+  /** Runs driven at once by this executor. Default 32. */
+  concurrency?: number;
+  /** How long a claim lasts without renewal; a dead worker's runs are taken over after it. Default 15 s. */
+  leaseMs?: number;
+  /** How often to look for due timers and work created by other processes. Default 1 s. */
+  pollIntervalMs?: number;
+  /** First retry delay; doubles per attempt, with jitter, up to 15 min. Default 1 s. */
+  retryBaseDelayMs?: number;
+}
+
+export interface EmbeddedExecutor {
+  /** Starts claiming and running work, and routes this process's `embeddedEventFetch` here. */
+  start(): void;
+  /**
+   * Stops claiming, lets runs in progress reach a durable point (bounded by `timeoutMs`,
+   * default 10 s), then releases every lease still held so another worker continues at once.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  /** Ingests events: starts triggered runs, resolves matching waits, applies `cancelOn`. */
+  send(events: SendableEvent | SendableEvent[]): Promise<{ ids: string[] }>;
+  /** Cancels runs (and the runs they invoked). Returns the ids actually cancelled. */
+  cancelRuns(runIds: string[]): Promise<string[]>;
+  /**
+   * Resolves once no run is runnable, in progress or backing off before a retry; runs that only
+   * sleep or wait for an event or a child don't count. For tests and graceful hand-offs.
+   */
+  idle(): Promise<void>;
+  /** Counters since start-up (runs, steps, retries, leases lost), e.g. for /api/metrics. */
+  stats(): Readonly<ExecutorStats>;
+}
+
+const DEFAULTS = { concurrency: 32, leaseMs: 15_000, pollIntervalMs: 1_000, retryBaseDelayMs: 1_000 };
+
+class Executor implements EmbeddedExecutor, EventSink, DriverHost {
+  readonly client: Inngest.Any;
+  readonly store: RunStore;
+  readonly retryBaseDelayMs: number;
+  private readonly workerId: string;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly definitions: FunctionDefinition[];
+  private readonly definitionsById: Map<string, FunctionDefinition>;
+  private readonly drivers = new Map<string, { driver: RunDriver; done: Promise<void> }>();
+  private readonly wakeTimers = new Set<NodeJS.Timeout>();
+  private readonly counters: ExecutorStats = {
+    runsClaimed: 0,
+    runsCompleted: 0,
+    runsFailed: 0,
+    stepsPersisted: 0,
+    persistMs: 0,
+    retriesScheduled: 0,
+    leasesLost: 0,
+  };
+  private started = false;
+  private stopping = false;
+  private claiming: Promise<void> | undefined;
+  private claimAgain = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: EmbeddedExecutorOptions) {
+    this.client = options.client;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
+    this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
+    this.retryBaseDelayMs = options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs;
+    this.store = new RunStore(options.pool, this.workerId, this.leaseMs);
+    this.definitions = describeFunctions(options.client, options.functions);
+    this.definitionsById = new Map(this.definitions.map((definition) => [definition.id, definition]));
+    this.checkDefinitions();
+  }
+
+  /** Fails fast on what the engine would otherwise trip over later, per event. */
+  private checkDefinitions() {
+    for (const definition of this.definitions) {
+      for (const trigger of definition.triggers) {
+        if (trigger.expression) compileExpression(trigger.expression);
+        if (trigger.cron) {
+          logger.warn("cron triggers are not supported by the embedded executor; the trigger is ignored", {
+            functionId: definition.id,
+            cron: trigger.cron,
+          });
+        }
+      }
+      for (const rule of definition.cancelOn) if (rule.if) compileExpression(rule.if);
+      if (definition.handlerKind !== "main") continue;
+      const { concurrency, throttle, rateLimit, debounce, batchEvents, idempotency, singleton, priority, timeouts } = definition.fn.opts;
+      const ignored = Object.entries({ concurrency, throttle, rateLimit, debounce, batchEvents, idempotency, singleton, priority, timeouts })
+        .filter(([, value]) => value !== undefined)
+        .map(([key]) => key);
+      if (ignored.length > 0) {
+        logger.warn("function options the embedded executor does not enforce yet", { functionId: definition.id, ignored });
+      }
+    }
+  }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────────────────
+
+  start() {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    registerEventSink(this);
+    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.pollTimer.unref();
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
+    logger.info("embedded executor started", {
+      workerId: this.workerId,
+      functions: this.definitions.map((definition) => definition.id),
+      concurrency: this.concurrency,
+    });
+    this.wake();
+  }
+
+  async stop({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}) {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    unregisterEventSink(this);
+    clearInterval(this.pollTimer);
+    for (const timer of this.wakeTimers) clearTimeout(timer);
+    this.wakeTimers.clear();
+    await this.claiming;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.drivers.values()].map((entry) => entry.done)),
+      new Promise((resolve) => (timeout = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timeout);
+    clearInterval(this.renewTimer);
+    const stragglers = [...this.drivers.values()].map((entry) => entry.driver);
+    if (stragglers.length > 0) {
+      for (const driver of stragglers) driver.loseLease();
+      await this.store.release(stragglers.map((driver) => driver.runId));
+      logger.warn("executor stopped with steps still running; their runs were released", {
+        runIds: stragglers.map((driver) => driver.runId),
+      });
+    }
+    this.started = false;
+    this.stopping = false;
+    logger.info("embedded executor stopped", { workerId: this.workerId });
+  }
+
+  async idle() {
+    for (;;) {
+      if (!this.started || this.stopping) throw new Error("idle() needs a started executor");
+      if (this.drivers.size === 0 && !this.claiming) {
+        if (!(await this.store.hasPendingWork()) && this.drivers.size === 0 && !this.claiming) return;
+        this.wake();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  stats(): Readonly<ExecutorStats> {
+    return { ...this.counters };
+  }
+
+  // ── ingest ───────────────────────────────────────────────────────────────────────────
+
+  async send(input: SendableEvent | SendableEvent[], options: { idSeed?: string } = {}) {
+    const events: IngestedEvent[] = (Array.isArray(input) ? input : [input]).map((event, index) => {
+      if (typeof event?.name !== "string" || event.name === "") throw new Error("Every event needs a non-empty `name`");
+      return {
+        ...event,
+        name: event.name,
+        data: event.data ?? {},
+        id: event.id ?? (options.idSeed ? eventIdFromSeed(options.idSeed, index) : randomUUID()),
+        ts: event.ts ?? Date.now(),
+      };
+    });
+    if (events.length === 0) return { ids: [] };
+
+    // Cancel first: an event must not cancel the run it starts, nor resolve a wait of a run it cancels.
+    const candidates = await this.store.runningRuns(cancellableFunctions(this.definitions, events));
+    const { woken: orphaned } = await this.store.cancel(runsToCancel(this.definitions, events, candidates));
+    const waits = await this.store.eventWaits([...new Set(events.map((event) => event.name))]);
+    const resumed = await this.store.resolveWaits(resolveWaitsWith(events, waits));
+    const created = await this.store.insertRuns(events.flatMap((event) => runsForEvent(this.definitions, event)));
+    if (orphaned.length + resumed.length + created.length > 0) this.wake();
+    return { ids: events.map((event) => event.id) };
+  }
+
+  async cancelRuns(runIds: string[]) {
+    const { cancelled, woken } = await this.store.cancel(runIds);
+    if (woken.length > 0) this.wake();
+    return cancelled;
+  }
+
+  // ── DriverHost ───────────────────────────────────────────────────────────────────────
+
+  isStopping() {
+    return this.stopping;
+  }
+
+  definition(functionId: string) {
+    return this.definitionsById.get(functionId);
+  }
+
+  runsForEvent(event: Record<string, unknown>): NewRun[] {
+    return runsForEvent(this.definitions, event as IngestedEvent);
+  }
+
+  count(stat: keyof ExecutorStats, amount = 1) {
+    this.counters[stat] += amount;
+  }
+
+  /** Claims work now, or in `delayMs` (a timer or retry due then). */
+  wake(delayMs = 0) {
+    if (!this.started || this.stopping) return;
+    if (delayMs > 0) {
+      const timer = setTimeout(() => {
+        this.wakeTimers.delete(timer);
+        this.wake();
+      }, delayMs + 5);
+      timer.unref();
+      this.wakeTimers.add(timer);
+      return;
+    }
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = this.fill().finally(() => {
+      this.claiming = undefined;
+      if (this.claimAgain) {
+        this.claimAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  // ── the loop ─────────────────────────────────────────────────────────────────────────
+
+  private async fill() {
+    try {
+      while (this.started && !this.stopping) {
+        const capacity = this.concurrency - this.drivers.size;
+        if (capacity <= 0) return;
+        this.claimAgain = false;
+        const claimed = await this.store.claim(capacity);
+        for (const run of claimed) {
+          if (run.previousOwner && run.previousOwner !== this.workerId) {
+            logger.info("taking over a run whose worker's lease expired", { runId: run.id, previousOwner: run.previousOwner });
+          }
+          this.startDriver(new RunDriver(this, run));
+        }
+        this.count("runsClaimed", claimed.length);
+        if (claimed.length < capacity && !this.claimAgain) return;
+      }
+    } catch (error) {
+      logger.error("executor could not claim work; retrying at the next poll", { error });
+    }
+  }
+
+  private startDriver(driver: RunDriver) {
+    const done = driver
+      .drive()
+      .catch((error: unknown) => {
+        // Only infrastructure errors land here (the database went away); user errors are results.
+        // The lease runs out and the run is picked up again.
+        logger.error("workflow run driver failed; the run resumes when its lease expires", { runId: driver.runId, error });
+        driver.loseLease();
+      })
+      .finally(() => {
+        this.drivers.delete(driver.runId);
+        this.wake();
+      });
+    this.drivers.set(driver.runId, { driver, done });
+  }
+
+  private async renewLeases() {
+    const ids = [...this.drivers.keys()];
+    if (ids.length === 0) return;
+    try {
+      const held = await this.store.renewLeases(ids);
+      for (const id of ids) {
+        if (!held.has(id)) this.drivers.get(id)?.driver.leaseNotRenewed();
+      }
+    } catch (error) {
+      logger.error("executor could not renew its leases", { error });
+    }
+  }
+}
+
+export function createEmbeddedExecutor(options: EmbeddedExecutorOptions): EmbeddedExecutor {
+  return new Executor(options);
+}

@@ -1,0 +1,486 @@
+/**
+ * Drives one claimed run the way the Inngest server drives a function over HTTP: replay the
+ * function with its memoised steps, persist what the step it ran returned, replay again, and
+ * turn what it reports waiting on into work (parallel steps), waits (sleep, waitForEvent,
+ * invoke) or an outcome (completed, failed, retry later). It stops when the run finishes, only
+ * waits, backs off for a retry, or its lease is lost (cancelled, or taken over after a stall).
+ *
+ * A step's result is written in the background while the next replay runs (the SDK's replay
+ * costs CPU, the write costs a round trip and a commit, so they overlap), but the next step's
+ * own code is held by a gate until every earlier write has committed and so proved the lease.
+ * No step starts on a result that is not durable, and nothing else is written before it is.
+ */
+import { randomUUID } from "node:crypto";
+import type { Inngest } from "inngest";
+import { serializeError } from "inngest";
+import { logger } from "@/server/observability/logger";
+import { compileExpression } from "./expression";
+import { childRunId } from "./identity";
+import { type ExecutionResult, FAILED_EVENT, type FoundOp, type FunctionDefinition, INVOKED_EVENT, StepOpCode, executeFunction } from "./sdk";
+import type { ClaimedRun, NewRun, RunStore, WaitSpec } from "./store";
+import { parseDuration, retryAfterDelayMs, retryDelayMs, sleepTarget } from "./timing";
+
+export interface ExecutorStats {
+  runsClaimed: number;
+  runsCompleted: number;
+  runsFailed: number;
+  stepsPersisted: number;
+  /** Wall time from issuing each step's INSERT to its commit, summed (ms); it overlaps the next replay. */
+  persistMs: number;
+  retriesScheduled: number;
+  leasesLost: number;
+}
+
+/** What a driver needs from the executor that owns it. */
+export interface DriverHost {
+  readonly client: Inngest.Any;
+  readonly store: RunStore;
+  readonly retryBaseDelayMs: number;
+  isStopping(): boolean;
+  definition(functionId: string): FunctionDefinition | undefined;
+  /** The runs an event starts (used to start `onFailure` handlers). */
+  runsForEvent(event: Record<string, unknown>): NewRun[];
+  /** Something became runnable now, or will be in `delayMs`. */
+  wake(delayMs?: number): void;
+  count(stat: keyof ExecutorStats, amount?: number): void;
+}
+
+type SerializedError = Record<string, unknown> & { name: string; message: string };
+
+interface Memo {
+  /** JSON text of the step's result, or of its error: parsed afresh for every replay, as an HTTP request would be. */
+  data?: string;
+  error?: string;
+}
+
+const toJson = (value: unknown) => JSON.stringify(value === undefined ? null : value);
+
+function asSerializedError(error: unknown): SerializedError {
+  return serializeError(error) as unknown as SerializedError;
+}
+
+function unsupported(what: string): SerializedError {
+  return { name: "NotSupportedError", message: `${what} is not supported by Chorus's embedded executor (see docs/executor.md)` };
+}
+
+/** Ops that are not awaitable steps: they only accompany `defer()`, which the engine lacks. */
+const runLevelOps = new Set<string>([StepOpCode.DeferAdd, StepOpCode.DeferAbort, StepOpCode.RunComplete]);
+
+/** Thrown by the step gate to stop a step from starting; its result is discarded. */
+class StepHeld extends Error {
+  constructor(reason: string) {
+    super(`Step not started: ${reason}`);
+    this.name = "StepHeld";
+  }
+}
+
+export class RunDriver {
+  private readonly memo = new Map<string, Memo>();
+  private readonly order: string[] = [];
+  private readonly waiting = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly writes = new Set<Promise<void>>();
+  private writeError: unknown;
+  private attempt: number;
+  private storedAttempt: number;
+  private retry: { delayMs: number; error: SerializedError } | undefined;
+  /** Set when another party owns the run now (cancelled, or our lease expired and was taken). */
+  lost = false;
+  /** Set when a step we ran had already been stored by someone else: reload before going on. */
+  private stale = false;
+  /** Set once the driver is handing the run back (finish, park, retry, release). */
+  private lettingGo = false;
+
+  constructor(
+    private readonly host: DriverHost,
+    private readonly run: ClaimedRun,
+  ) {
+    this.attempt = run.attempt;
+    this.storedAttempt = run.attempt;
+  }
+
+  get runId() {
+    return this.run.id;
+  }
+
+  async drive(): Promise<void> {
+    const definition = this.host.definition(this.run.functionId);
+    if (!definition) {
+      await this.finish(undefined, "failed", {
+        name: "FunctionNotFoundError",
+        message: `No function "${this.run.functionId}" is registered with this executor`,
+      });
+      return;
+    }
+    await this.load();
+    while (!this.lost) {
+      if (this.stale) {
+        if (!(await this.quiesce())) continue;
+      }
+      if (this.host.isStopping()) {
+        if (!(await this.quiesce())) continue;
+        this.lettingGo = true;
+        await this.host.store.release([this.run.id], this.attempt);
+        return;
+      }
+      const result = await this.execute(definition, { disableImmediateExecution: this.inFlight.size > 0 });
+      if (this.lost || this.stale) continue;
+      if (await this.act(definition, result)) return;
+    }
+  }
+
+  private async load() {
+    const state = await this.host.store.loadRunState(this.run.id);
+    this.memo.clear();
+    this.order.length = 0;
+    for (const step of state.steps) {
+      this.memo.set(step.stepId, step.error !== null ? { error: step.error } : { data: step.data ?? "null" });
+      this.order.push(step.stepId);
+    }
+    this.waiting.clear();
+    for (const stepId of state.waiting) this.waiting.add(stepId);
+  }
+
+  private execute(
+    definition: FunctionDefinition,
+    options: { requestedRunStep?: string; disableImmediateExecution: boolean },
+  ): Promise<ExecutionResult> {
+    const stepState: Record<string, { id: string; data: unknown } | { id: string; error: unknown }> = {};
+    for (const [id, memo] of this.memo) {
+      stepState[id] = memo.error !== undefined ? { id, error: JSON.parse(memo.error) } : { id, data: JSON.parse(memo.data ?? "null") };
+    }
+    return executeFunction(
+      this.host.client,
+      definition,
+      {
+        runId: this.run.id,
+        event: JSON.parse(this.run.event) as Record<string, unknown>,
+        attempt: this.attempt,
+        stepState,
+        stepCompletionOrder: [...this.order],
+        ...options,
+      },
+      this.stepGate,
+    );
+  }
+
+  /** Runs before any step's own code: waits for earlier writes, refuses if the run is no longer ours. */
+  private readonly stepGate = async () => {
+    await this.writesDurable();
+    if (this.lost) throw new StepHeld("the run is no longer held by this worker");
+    if (this.stale) throw new StepHeld("the run's stored steps changed; replaying");
+  };
+
+  /** Acts on one execution's result; true when this driver is done with the run. */
+  private async act(definition: FunctionDefinition, result: ExecutionResult): Promise<boolean> {
+    switch (result.type) {
+      case "function-resolved":
+        if (!(await this.quiesce())) return this.lost;
+        await this.finish(definition, "completed", undefined, result.data);
+        return true;
+      case "function-rejected": {
+        if (!(await this.quiesce())) return this.lost;
+        const error = asSerializedError(result.error);
+        if (result.retriable === false) {
+          await this.finish(definition, "failed", error);
+          return true;
+        }
+        this.noteRetry(error, result.retriable);
+        return this.retryLater(definition);
+      }
+      case "step-ran":
+        this.recordStep(result.step, result.retriable);
+        return this.retry ? this.retryLater(definition) : false;
+      case "steps-found":
+        return this.proceed(definition, result.steps);
+      case "step-not-found":
+        this.noteRetry({ name: "StepNotFoundError", message: `Step "${result.step.displayName ?? result.step.id}" was not found when replaying` });
+        return this.retryLater(definition);
+      case "change-mode":
+        this.noteRetry({ name: "UnexpectedResultError", message: `The SDK asked to change to step mode "${result.to}"` });
+        return this.retryLater(definition);
+    }
+  }
+
+  /**
+   * The function now waits on `ops`: record its waits, then start its steps (so an event a
+   * step causes, as in `Promise.all([step.waitForEvent(…), step.sendEvent(…)])`, finds its
+   * wait), then go on, wait for a step or park.
+   */
+  private async proceed(definition: FunctionDefinition, ops: FoundOp[]): Promise<boolean> {
+    const waits: WaitSpec[] = [];
+    const planned: string[] = [];
+    let progressed = false;
+    for (const op of ops) {
+      if (this.inFlight.has(op.id) || this.waiting.has(op.id) || this.memo.has(op.id)) continue;
+      const label = op.displayName ?? op.name ?? op.id;
+      if (runLevelOps.has(op.op)) {
+        // defer() and the ops that ride along with it are not steps a function can catch.
+        if (!(await this.quiesce())) return this.lost;
+        await this.finish(definition, "failed", unsupported(`The "${op.op}" operation (defer())`));
+        return true;
+      }
+      try {
+        if (op.op === StepOpCode.StepPlanned) planned.push(op.id);
+        else if (op.op === StepOpCode.Sleep) waits.push({ stepId: op.id, kind: "sleep", ...sleepTarget(op.name ?? "") });
+        else if (op.op === StepOpCode.WaitForEvent) waits.push(this.eventWait(op));
+        else if (op.op === StepOpCode.InvokeFunction) waits.push(this.invocation(op));
+        else {
+          this.persist(op.id, label, { error: toJson(unsupported(`The "${op.op}" step operation`)) });
+          progressed = true;
+        }
+      } catch (error) {
+        // A malformed op (bad duration, unsupported expression, unknown function): the
+        // function sees the step fail, as it would if Inngest rejected the op.
+        this.persist(op.id, label, { error: toJson(asSerializedError(error)) });
+        progressed = true;
+      }
+    }
+    if (waits.length > 0) {
+      // Promptly, even while other parallel steps run: an event sent meanwhile must find it.
+      if (!(await this.writesDurable())) return this.lost;
+      const { held, children } = await this.host.store.createWaits(this.run.id, waits);
+      if (!held) {
+        this.loseLease();
+        return true;
+      }
+      for (const wait of waits) this.waiting.add(wait.stepId);
+      if (children > 0) this.host.wake();
+    }
+    for (const stepId of planned) this.startStep(definition, stepId);
+    if (this.retry) return this.retryLater(definition);
+    if (this.inFlight.size > 0) {
+      await this.nextCompletion();
+      return false;
+    }
+    if (progressed) return false;
+    if (this.waiting.size === 0) {
+      // Nothing runs, nothing waits: parking now would strand the run. Never expected.
+      this.noteRetry({ name: "UnexpectedResultError", message: "The function reported only steps that already completed" });
+      return this.retryLater(definition);
+    }
+    return this.park();
+  }
+
+  private eventWait(op: FoundOp): WaitSpec {
+    const opts = (op.opts ?? {}) as { timeout?: string; if?: string };
+    if (opts.if) compileExpression(opts.if); // reject unsupported syntax now, not by never matching
+    return { stepId: op.id, kind: "event", eventName: op.name, condition: opts.if, delayMs: parseDuration(opts.timeout ?? "") };
+  }
+
+  private invocation(op: FoundOp): WaitSpec {
+    const opts = (op.opts ?? {}) as { function_id?: string; payload?: { data?: unknown; v?: string }; timeout?: string };
+    const functionId = opts.function_id ?? "";
+    if (!this.host.definition(functionId)) {
+      throw Object.assign(new Error(`step.invoke: no function "${functionId}" is registered with this executor`), {
+        name: "FunctionNotFoundError",
+      });
+    }
+    const event = {
+      name: INVOKED_EVENT,
+      id: randomUUID(),
+      ts: Date.now(),
+      data: opts.payload?.data ?? {},
+      ...(opts.payload?.v ? { v: opts.payload.v } : {}),
+    };
+    return {
+      stepId: op.id,
+      kind: "invoke",
+      ...(opts.timeout ? { delayMs: parseDuration(opts.timeout) } : {}),
+      child: { id: childRunId(this.run.id, op.id), functionId, event },
+    };
+  }
+
+  /** Runs one of several steps found together, concurrently with the others. */
+  private startStep(definition: FunctionDefinition, stepId: string) {
+    const task = this.execute(definition, { requestedRunStep: stepId, disableImmediateExecution: true })
+      .then((result) => {
+        if (this.lost || this.stale) return;
+        if (result.type === "step-ran") this.recordStep(result.step, result.retriable);
+        else this.noteRetry({ name: "UnexpectedResultError", message: `Running step ${stepId} returned "${result.type}"` });
+      })
+      .catch((error: unknown) => this.noteRetry(asSerializedError(error)))
+      .finally(() => this.inFlight.delete(stepId));
+    this.inFlight.set(stepId, task);
+  }
+
+  /** A step the SDK ran: persist its result, persist its final error, or note a retry. */
+  private recordStep(step: FoundOp, retriable: boolean | string | undefined) {
+    if (this.lost || this.stale) return; // the gate held it: nothing ran
+    const name = step.displayName ?? step.name ?? null;
+    if (step.op === StepOpCode.StepError) {
+      this.noteRetry(asSerializedError(step.error), retriable);
+    } else if (step.op === StepOpCode.StepFailed) {
+      // Retries are spent (or it threw NonRetriableError): the function now sees a StepError
+      // thrown from the step, which it may catch.
+      this.persist(step.id, name, { error: toJson(asSerializedError(step.error)) });
+    } else {
+      this.persist(step.id, name, { data: toJson(step.data) });
+    }
+  }
+
+  /**
+   * Records a step's result: in memory at once (the next replay uses it), in the database in
+   * the background (one INSERT; see the step gate for why that is safe).
+   */
+  private persist(stepId: string, name: string | null, memo: Memo) {
+    const resetAttempt = this.storedAttempt > 0;
+    this.storedAttempt = 0;
+    this.attempt = 0;
+    this.memo.set(stepId, memo);
+    this.order.push(stepId);
+    const started = performance.now();
+    const write = this.host.store
+      .persistStep(this.run.id, { stepId, name, data: memo.data ?? null, error: memo.error ?? null }, resetAttempt)
+      .then(
+        (result) => {
+          this.host.count("persistMs", performance.now() - started);
+          if ("lost" in result) this.loseLease();
+          else if ("conflict" in result) this.stale = true; // a worker whose lease we took stored it first; theirs wins
+          else this.host.count("stepsPersisted");
+        },
+        (error: unknown) => {
+          this.writeError ??= error;
+        },
+      )
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  /** Waits for pending step writes; false when the run must not be written to now. */
+  private async writesDurable(): Promise<boolean> {
+    while (this.writes.size > 0) await Promise.all(this.writes);
+    if (this.writeError !== undefined) throw this.writeError; // the database failed us: see startDriver
+    return !this.lost && !this.stale;
+  }
+
+  /**
+   * Lets parallel steps finish and every write land. True when the driver may write the run's
+   * next state; after a conflict it reloads the stored steps and returns false (replay again).
+   */
+  private async quiesce(): Promise<boolean> {
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight.values());
+    if (await this.writesDurable()) return true;
+    if (this.stale && !this.lost) {
+      this.stale = false;
+      this.retry = undefined;
+      await this.load();
+    }
+    return false;
+  }
+
+  private async nextCompletion() {
+    await Promise.race(this.inFlight.values());
+    // Let steps that finished at the same moment land too, so one replay sees them all.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private noteRetry(error: SerializedError, retriable?: boolean | string) {
+    const requested = typeof retriable === "string" ? retryAfterDelayMs(retriable) : undefined;
+    const delayMs = requested ?? retryDelayMs(this.attempt, this.host.retryBaseDelayMs);
+    this.retry = { delayMs: Math.max(this.retry?.delayMs ?? 0, delayMs), error };
+  }
+
+  /**
+   * Hands the run back to be retried after the backoff, or fails it when its attempts are spent
+   * (the SDK decides that for errors thrown by the function; this catches the engine's own).
+   * True (the driver is done) unless a reload is needed first.
+   */
+  private async retryLater(definition: FunctionDefinition): Promise<boolean> {
+    if (!(await this.quiesce())) return this.lost;
+    const retry = this.retry;
+    if (!retry) return false;
+    const attempt = this.attempt + 1;
+    if (attempt >= definition.maxAttempts) {
+      await this.finish(definition, "failed", retry.error);
+      return true;
+    }
+    this.lettingGo = true;
+    const stillHeld = await this.host.store.scheduleRetry(
+      this.run.id,
+      attempt,
+      retry.delayMs,
+      JSON.stringify({ ...retry.error, attempt: this.attempt }),
+    );
+    if (!stillHeld) {
+      this.loseLease();
+      return true;
+    }
+    this.host.count("retriesScheduled");
+    logger.info("workflow step will be retried", {
+      runId: this.run.id,
+      functionId: this.run.functionId,
+      attempt,
+      delayMs: retry.delayMs,
+      error: retry.error.message,
+    });
+    this.host.wake(retry.delayMs);
+    return true;
+  }
+
+  private async park(): Promise<boolean> {
+    if (!(await this.quiesce())) return this.lost;
+    this.lettingGo = true;
+    const parked = await this.host.store.park(this.run.id, this.attempt);
+    if (!parked) {
+      this.loseLease();
+      return true;
+    }
+    if (parked.wakeInMs !== null) this.host.wake(Math.max(0, parked.wakeInMs));
+    return true;
+  }
+
+  /** Completes or fails the run; callers have quiesced. */
+  private async finish(
+    definition: FunctionDefinition | undefined,
+    status: "completed" | "failed",
+    error?: SerializedError,
+    output?: unknown,
+  ) {
+    const spawn =
+      status === "failed" && definition?.handlerKind === "main"
+        ? this.host.runsForEvent({
+            name: FAILED_EVENT,
+            id: `${this.run.id}:failed`,
+            ts: Date.now(),
+            data: { function_id: this.run.functionId, run_id: this.run.id, error, event: JSON.parse(this.run.event) },
+          })
+        : [];
+    this.lettingGo = true;
+    const { finished, woken } = await this.host.store.finish(
+      this.run.id,
+      {
+        status,
+        output: status === "completed" ? toJson(output) : null,
+        error: error ? JSON.stringify(error) : null,
+        attempt: this.attempt,
+      },
+      spawn,
+    );
+    if (!finished) {
+      this.loseLease();
+      return;
+    }
+    if (status === "completed") {
+      this.host.count("runsCompleted");
+      logger.debug("workflow run completed", { runId: this.run.id, functionId: this.run.functionId });
+    } else {
+      this.host.count("runsFailed");
+      logger.warn("workflow run failed", { runId: this.run.id, functionId: this.run.functionId, error: error?.message });
+    }
+    if (woken.length > 0) this.host.wake();
+  }
+
+  /** The executor's lease renewal found the run no longer ours. */
+  leaseNotRenewed() {
+    if (!this.lettingGo) this.loseLease();
+  }
+
+  /** Another party owns the run now: drop whatever we were doing; nothing more is written. */
+  loseLease() {
+    if (this.lost) return;
+    this.lost = true;
+    this.host.count("leasesLost");
+    logger.info("workflow run lease lost; leaving it to its new owner", { runId: this.run.id, functionId: this.run.functionId });
+  }
+}
