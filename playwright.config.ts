@@ -38,7 +38,7 @@ export default defineConfig({
       CHORUS_ADMIN_EMAIL: E2E_ADMIN.email,
       CHORUS_ADMIN_PASSWORD: E2E_ADMIN.password,
       CHORUS_TEAM_NAME: "E2E Team",
-      CHORUS_OFFLINE_TOKEN_DELAY_MS: "5",
+      CHORUS_OFFLINE_TOKEN_DELAY_MS: "15",
       LOG_LEVEL: "warn",
     },
   },

@@ -1,20 +1,35 @@
 import { Inngest } from "inngest";
 import { getEnv } from "@/server/env";
+import { logger } from "@/server/observability/logger";
 import { embeddedClientOptions } from "./executor";
-import { taskCreated } from "./events";
+import { planDecided, taskCancelled, taskCreated } from "./events";
 
 /**
  * The one Inngest client. Embedded mode (default) hands every event the SDK would POST to
  * Inngest's event API to Chorus's in-process executor instead; server mode talks to Inngest
  * Cloud or a self-hosted `inngest start` (INNGEST_BASE_URL, INNGEST_EVENT_KEY).
  */
+/**
+ * The SDK logs through Chorus's logger. A step that throws is an expected event (it is
+ * retried, recorded on the execution and shown to the user), so the SDK's own error lines
+ * about it are debug detail, not errors.
+ */
+const describe = (args: unknown[]) => args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ");
+const sdkLogger = {
+  debug: (...args: unknown[]) => logger.debug("inngest", { detail: describe(args) }),
+  info: (...args: unknown[]) => logger.debug("inngest", { detail: describe(args) }),
+  warn: (...args: unknown[]) => logger.warn("inngest", { detail: describe(args) }),
+  error: (...args: unknown[]) => logger.debug("inngest", { detail: describe(args) }),
+};
+
 function createClient() {
   const env = getEnv();
   if (env.INNGEST_MODE === "embedded") {
-    return new Inngest({ id: "chorus", ...embeddedClientOptions });
+    return new Inngest({ id: "chorus", logger: sdkLogger, ...embeddedClientOptions });
   }
   return new Inngest({
     id: "chorus",
+    logger: sdkLogger,
     ...(env.INNGEST_EVENT_KEY ? { eventKey: env.INNGEST_EVENT_KEY } : {}),
     ...(env.INNGEST_BASE_URL ? { baseUrl: env.INNGEST_BASE_URL } : {}),
     ...(env.NODE_ENV !== "production" && !env.INNGEST_SIGNING_KEY ? { isDev: true } : {}),
@@ -28,4 +43,12 @@ export const inngest = (store[clientKey] ??= createClient());
 
 export async function sendTaskCreated(data: { taskId: string; teamId: string }) {
   await inngest.send(taskCreated.create(data));
+}
+
+export async function sendPlanDecided(data: { taskId: string; approved: boolean }) {
+  await inngest.send(planDecided.create(data));
+}
+
+export async function sendTaskCancelled(data: { taskId: string }) {
+  await inngest.send(taskCancelled.create(data));
 }

@@ -6,6 +6,16 @@ export const taskCreated = eventType("chorus/task.created", {
   schema: z.object({ taskId: z.string(), teamId: z.string() }),
 });
 
+/** A member approved or rejected a plan that was waiting (the decision itself is stored on the task). */
+export const planDecided = eventType("chorus/task.plan-decided", {
+  schema: z.object({ taskId: z.string(), approved: z.boolean() }),
+});
+
+/** A member cancelled a task: the coordinator and its agent runs stop (their `cancelOn`). */
+export const taskCancelled = eventType("chorus/task.cancelled", {
+  schema: z.object({ taskId: z.string() }),
+});
+
 export const agentStepInput = z.object({
   taskId: z.string(),
   teamId: z.string(),
@@ -14,7 +24,14 @@ export const agentStepInput = z.object({
   subtask: z.string(),
   taskPrompt: z.string(),
   dependsOn: z.array(z.string()),
-  upstream: z.array(z.object({ stepId: z.string(), agentKind: z.string(), text: z.string() })),
+  upstream: z.array(
+    z.object({
+      stepId: z.string(),
+      agentKind: z.string(),
+      text: z.string(),
+      sources: z.array(z.object({ title: z.string(), url: z.string().optional() })).optional(),
+    }),
+  ),
   totalSteps: z.number().int(),
 });
 export type AgentStepInput = z.infer<typeof agentStepInput>;

@@ -61,6 +61,9 @@ const envSchema = z.object({
   INNGEST_SIGNING_KEY: optionalString,
   INNGEST_BASE_URL: optionalString,
   CHORUS_EXECUTOR_CONCURRENCY: integer(32, 1, 1000),
+  CHORUS_TASK_MAX_PARALLEL: integer(4, 1, 64),
+  CHORUS_TEAM_MAX_PARALLEL: integer(16, 1, 1000),
+  CHORUS_APPROVAL_TIMEOUT_SECONDS: integer(24 * 60 * 60, 1, 30 * 24 * 60 * 60),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.refine(
     (value) => value === undefined || /^https?:\/\//.test(value),

@@ -16,6 +16,7 @@ export function NewTaskForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const [prompt, setPrompt] = useState("");
+  const [requireApproval, setRequireApproval] = useState(false);
   const create = useMutation(
     trpc.task.create.mutationOptions({ onSuccess: (task) => router.push(`/tasks/${task.id}`) }),
   );
@@ -26,7 +27,7 @@ export function NewTaskForm() {
       onSubmit={(event) => {
         event.preventDefault();
         if (!prompt.trim() || tooLong) return;
-        create.mutate({ prompt });
+        create.mutate({ prompt, requireApproval });
       }}
       className="space-y-3"
     >
@@ -50,6 +51,10 @@ export function NewTaskForm() {
           {prompt.length.toLocaleString()} / {MAX_PROMPT.toLocaleString()}
         </span>
       </div>
+      <label className="flex items-center gap-2 text-sm text-slate-700">
+        <input type="checkbox" checked={requireApproval} onChange={(event) => setRequireApproval(event.target.checked)} className="h-4 w-4 rounded border-slate-300" />
+        Let me approve the plan before any agent runs
+      </label>
       {create.error ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
           {create.error.message}

@@ -5,12 +5,14 @@ import { Markdown } from "@/components/ui/markdown";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatDuration } from "@/components/ui/format";
 import type { TaskView } from "@/server/tasks/tasks";
-import { applyProgressEvent, initialProgress, type AgentView, type ProgressEvent } from "./task-progress";
+import Link from "next/link";
+import { applyProgressEvent, initialProgress, type AgentView, type PlanStepView, type ProgressEvent } from "./task-progress";
+import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 
 const terminal = new Set(["completed", "failed", "cancelled"]);
 
 /** The task page: the plan, each agent's live output, then the result — all from the task's SSE stream. */
-export function TaskLive({ task }: { task: TaskView }) {
+export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boolean }) {
   const [progress, dispatch] = useReducer(applyProgressEvent, initialProgress(task.status));
   const [connection, setConnection] = useState<"connecting" | "live" | "reconnecting" | "closed">("connecting");
 
@@ -18,7 +20,7 @@ export function TaskLive({ task }: { task: TaskView }) {
     // EventSource resumes with Last-Event-ID on its own after a dropped connection.
     const source = new EventSource(`/api/tasks/${task.id}/events`);
     const onEvent = (message: MessageEvent<string>) => dispatch(JSON.parse(message.data) as ProgressEvent);
-    const types = ["task.created", "task.planned", "agent.started", "agent.delta", "agent.completed", "agent.failed", "task.progress", "task.completed", "task.failed", "task.cancelled"];
+    const types = ["task.created", "task.planned", "task.approved", "agent.started", "agent.delta", "agent.completed", "agent.failed", "task.progress", "task.completed", "task.failed", "task.cancelled"];
     types.forEach((type) => source.addEventListener(type, onEvent as EventListener));
     source.onopen = () => setConnection("live");
     source.onerror = () => {
@@ -37,6 +39,7 @@ export function TaskLive({ task }: { task: TaskView }) {
   const result = progress.result ?? (task.result as unknown as typeof progress.result);
   const usage = progress.usage ?? (terminal.has(task.status) ? task.usage : undefined);
   const steps = progress.plan;
+  const finished = terminal.has(status);
 
   return (
     <div className="space-y-6">
@@ -45,12 +48,25 @@ export function TaskLive({ task }: { task: TaskView }) {
           <h1 className="text-lg font-semibold">Task</h1>
           <div className="flex items-center gap-3 text-sm text-slate-600">
             <span aria-live="polite" data-testid="task-status"><StatusBadge status={status} /></span>
-            {!terminal.has(status) ? (
+            {!finished ? (
               <span className="text-xs text-slate-500">{connection === "live" ? "live" : connection === "reconnecting" ? "reconnecting…" : "connecting…"}</span>
             ) : null}
+            {!finished && canExecute ? <CancelButton taskId={task.id} /> : null}
           </div>
         </div>
         <p className="mt-2 whitespace-pre-wrap text-slate-800" data-testid="task-prompt">{task.prompt}</p>
+        {task.parentTaskId ? (
+          <p className="mt-1 text-xs text-slate-500">
+            Rerun of <Link className="text-indigo-700 hover:underline" href={`/tasks/${task.parentTaskId}`}>an earlier attempt</Link> from step “{task.rerunFromStep}”.
+          </p>
+        ) : null}
+        {task.reruns.length > 0 ? (
+          <p className="mt-1 text-xs text-slate-500">
+            Reruns: {task.reruns.map((id, index) => (
+              <Link key={id} className="mr-2 text-indigo-700 hover:underline" href={`/tasks/${id}`}>#{index + 1}</Link>
+            ))}
+          </p>
+        ) : null}
         {progress.totalSteps > 0 ? (
           <div className="mt-4">
             <div className="mb-1 flex justify-between text-xs text-slate-500">
@@ -63,14 +79,19 @@ export function TaskLive({ task }: { task: TaskView }) {
           </div>
         ) : null}
         {status === "failed" ? <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{progress.error ?? task.error ?? "The task failed."}</p> : null}
+        {status === "cancelled" ? <p className="mt-3 rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">{progress.error ?? task.error ?? "Cancelled"}. Partial outputs are kept below.</p> : null}
       </section>
+
+      {status === "awaiting_approval" && steps.length > 0 && canExecute ? (
+        <ApprovalPanel taskId={task.id} steps={steps} dueAt={task.approvalDueAt} />
+      ) : null}
 
       {steps.length > 0 ? (
         <section aria-labelledby="plan-heading">
           <h2 id="plan-heading" className="mb-2 text-base font-semibold">Plan</h2>
           <ol className="grid gap-3 md:grid-cols-2" data-testid="plan">
             {steps.map((step, index) => (
-              <AgentCard key={step.id} index={index + 1} step={step} agent={progress.agents[step.id]} />
+              <AgentCard key={step.id} index={index + 1} step={step} agent={progress.agents[step.id]} rerun={finished && canExecute ? task.id : undefined} />
             ))}
           </ol>
         </section>
@@ -88,7 +109,7 @@ export function TaskLive({ task }: { task: TaskView }) {
   );
 }
 
-function AgentCard({ index, step, agent }: { index: number; step: { id: string; agent: string; subtask: string; dependsOn: string[]; reason: string }; agent?: AgentView }) {
+function AgentCard({ index, step, agent, rerun }: { index: number; step: PlanStepView; agent?: AgentView; rerun?: string }) {
   const status = agent?.status ?? "waiting";
   return (
     <li className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid={`step-${step.id}`} data-step-status={status}>
@@ -114,7 +135,8 @@ function AgentCard({ index, step, agent }: { index: number; step: { id: string; 
           </div>
         </details>
       ) : null}
-      {agent?.error ? <p role="alert" className="mt-2 text-sm text-red-700">{agent.error}</p> : null}
+      {agent?.error && agent.status === "failed" ? <p role="alert" className="mt-2 text-sm text-red-700">{agent.error}</p> : null}
+      {rerun ? <RerunFromStep taskId={rerun} step={step} /> : null}
     </li>
   );
 }

@@ -13,7 +13,7 @@ export interface PlanStepView {
 export interface AgentView {
   stepId: string;
   agent: string;
-  status: "waiting" | "running" | "completed" | "failed";
+  status: "waiting" | "running" | "completed" | "failed" | "cancelled";
   text: string;
   attempt: number;
   error?: string;
@@ -28,6 +28,7 @@ export interface TaskProgress {
   status: string;
   plan: PlanStepView[];
   planNotes: string[];
+  awaitingApproval: boolean;
   agents: Record<string, AgentView>;
   completedSteps: number;
   totalSteps: number;
@@ -45,7 +46,7 @@ export interface ProgressEvent {
 }
 
 export function initialProgress(status: string): TaskProgress {
-  return { lastSeq: 0, status, plan: [], planNotes: [], agents: {}, completedSteps: 0, totalSteps: 0 };
+  return { lastSeq: 0, status, plan: [], planNotes: [], awaitingApproval: false, agents: {}, completedSteps: 0, totalSteps: 0 };
 }
 
 function agent(state: TaskProgress, stepId: string, fallbackAgent = "agent"): AgentView {
@@ -58,13 +59,15 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
   const payload = event.payload;
   const stepId = String(payload.stepId ?? "");
   switch (event.type) {
-    case "task.planned": {
+    case "task.planned":
+    case "task.approved": {
       const steps = (payload.steps as PlanStepView[] | undefined) ?? [];
-      next.status = "running";
+      next.awaitingApproval = event.type === "task.planned" && payload.awaitingApproval === true;
+      next.status = next.awaitingApproval ? "awaiting_approval" : "running";
       next.plan = steps;
-      next.planNotes = (payload.notes as string[] | undefined) ?? [];
+      if (event.type === "task.planned") next.planNotes = (payload.notes as string[] | undefined) ?? [];
       next.totalSteps = steps.length;
-      next.agents = { ...state.agents };
+      next.agents = {};
       for (const step of steps) next.agents[step.id] = state.agents[step.id] ?? { stepId: step.id, agent: step.agent, status: "waiting", text: "", attempt: 1 };
       return next;
     }
@@ -109,6 +112,11 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       return next;
     case "task.cancelled":
       next.status = "cancelled";
+      next.awaitingApproval = false;
+      next.error = typeof payload.error === "string" ? payload.error : undefined;
+      next.agents = Object.fromEntries(
+        Object.entries(state.agents).map(([id, view]) => [id, view.status === "running" ? { ...view, status: "cancelled" as const } : view]),
+      );
       return next;
     default:
       return next;

@@ -1,23 +1,33 @@
 import { NonRetriableError } from "inngest";
 import { inngest } from "@/inngest/client";
-import { agentStepInput } from "@/inngest/events";
-import { UnknownAgentError } from "@/server/agents";
+import { agentStepInput, taskCancelled } from "@/inngest/events";
+import { getEnv } from "@/server/env";
+import { BUILT_IN_AGENT_KINDS, UnknownAgentError } from "@/server/agents";
+import { TaskCancelledError } from "@/server/orchestration/cancellation";
 import { runAgentStep } from "@/server/orchestration/agent-step";
 
 /**
- * One Inngest function per agent kind, invoked by the coordinator for each plan step. Its one
- * durable step is the agent's work; a retry re-runs it as a new recorded attempt.
+ * One Inngest function per built-in agent kind, plus one for team-defined agents, invoked by
+ * the coordinator for each plan step. Its one durable step is the agent's work; a retry
+ * re-runs it as a new recorded attempt. At most CHORUS_TEAM_MAX_PARALLEL agent steps of one
+ * team run at once, whatever their kind.
  */
-export function createAgentFunction(kind: string) {
+function createAgentFunction(id: string, name: string) {
   return inngest.createFunction(
-    { id: `agent-${kind}`, name: `Agent: ${kind}`, retries: 2 },
+    {
+      id,
+      name,
+      retries: 2,
+      concurrency: [{ scope: "env", key: "event.data.teamId", limit: getEnv().CHORUS_TEAM_MAX_PARALLEL }],
+      cancelOn: [{ event: taskCancelled, if: "event.data.taskId == async.data.taskId" }],
+    },
     async ({ event, step, attempt }) => {
       const input = agentStepInput.parse(event.data);
-      return step.run(`run ${kind}`, async () => {
+      return step.run(`run ${input.agent}`, async () => {
         try {
           return await runAgentStep(input, attempt + 1);
         } catch (error) {
-          if (error instanceof UnknownAgentError) throw new NonRetriableError(error.message);
+          if (error instanceof UnknownAgentError || error instanceof TaskCancelledError) throw new NonRetriableError(error.message);
           throw error;
         }
       });
@@ -25,8 +35,11 @@ export function createAgentFunction(kind: string) {
   );
 }
 
-export const builtInAgentKinds = ["research", "analysis", "synthesis"] as const;
-export const agentFunctions = Object.fromEntries(builtInAgentKinds.map((kind) => [kind, createAgentFunction(kind)])) as Record<
-  (typeof builtInAgentKinds)[number],
-  ReturnType<typeof createAgentFunction>
->;
+export const agentFunctions: Record<string, ReturnType<typeof createAgentFunction>> = Object.fromEntries(
+  BUILT_IN_AGENT_KINDS.map((kind) => [kind, createAgentFunction(`agent-${kind}`, `Agent: ${kind}`)]),
+);
+export const customAgentFunction = createAgentFunction("agent-custom", "Agent: team-defined");
+
+export function agentFunctionFor(kind: string) {
+  return agentFunctions[kind] ?? customAgentFunction;
+}

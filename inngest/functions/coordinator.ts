@@ -1,56 +1,107 @@
 import { inngest } from "@/inngest/client";
-import { taskCreated } from "@/inngest/events";
-import { ancestorStepIds, topologicalLayers } from "@/server/agents";
-import { completeTask, failTask, startAndPlanTask } from "@/server/orchestration/task-lifecycle";
+import { planDecided, taskCancelled, taskCreated } from "@/inngest/events";
+import { getEnv } from "@/server/env";
+import { ancestorStepIds, readySteps, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "@/server/orchestration/agent-step";
-import { agentFunctions } from "./agent";
+import {
+  completeTask,
+  expireApproval,
+  failTask,
+  readApproval,
+  rejectedTask,
+  startAndPlanTask,
+  type PlannedTask,
+} from "@/server/orchestration/task-lifecycle";
+import { agentFunctionFor } from "./agent";
 
 /**
- * The coordinator: plan → run each layer of the plan's DAG in parallel (one agent function
- * invocation per step, each fed the outputs of the steps it depends on) → aggregate.
- * Every stage is a durable step, so a restart resumes where the task stopped.
+ * The coordinator: plan → (optionally) wait for a person to approve the plan → run the plan's
+ * DAG, every step whose dependencies are done in parallel (at most CHORUS_TASK_MAX_PARALLEL at
+ * once), each an invocation of its agent's function fed every upstream output → aggregate.
+ * Every stage is a durable step, so a restart resumes where the task stopped; cancelling the
+ * task cancels this run and its agents (cancelOn).
  */
+const APPROVAL_RACE_WINDOW_MS = 10_000;
+
 export const coordinator = inngest.createFunction(
-  { id: "coordinator", name: "Task coordinator", triggers: [taskCreated], retries: 2 },
+  {
+    id: "coordinator",
+    name: "Task coordinator",
+    triggers: [taskCreated],
+    retries: 2,
+    cancelOn: [{ event: taskCancelled, if: "event.data.taskId == async.data.taskId" }],
+  },
   async ({ event, step }) => {
     const { taskId } = event.data;
     try {
-      const task = await step.run("plan", () => startAndPlanTask(taskId));
-      const outputs: Record<string, AgentStepResult> = {};
-      for (const layer of topologicalLayers(task.plan)) {
-        const results = await Promise.all(
-          layer.map((planStep) => {
-            const agentFunction = agentFunctions[planStep.agent as keyof typeof agentFunctions];
-            if (!agentFunction) throw new Error(`No agent function for "${planStep.agent}"`);
-            return step.invoke(`run ${planStep.id}`, {
-              function: agentFunction,
-              data: {
-                taskId,
-                teamId: task.teamId,
-                stepId: planStep.id,
-                agent: planStep.agent,
-                subtask: planStep.subtask,
-                taskPrompt: task.prompt,
-                dependsOn: planStep.dependsOn,
-                // Every earlier step this one builds on, directly or not (synthesis sees research too).
-                upstream: ancestorStepIds(task.plan, planStep.id).flatMap((id) => {
-                  const upstream = outputs[id];
-                  const dependency = task.plan.steps.find((candidate) => candidate.id === id);
-                  return upstream && dependency ? [{ stepId: id, agentKind: dependency.agent, text: upstream.text }] : [];
-                }),
-                totalSteps: task.plan.steps.length,
-              },
-            });
-          }),
-        );
-        layer.forEach((planStep, index) => {
-          outputs[planStep.id] = results[index] as AgentStepResult;
-        });
+      const planned = await step.run("plan", () => startAndPlanTask(taskId));
+      if (planned.state === "stopped") return planned;
+      let plan = planned.plan;
+
+      if (planned.awaitingApproval) {
+        // The decision is stored before its event is sent, so a decision that arrived before this
+        // wait began is found by the check after the first, short wait.
+        const timeoutMs = getEnv().CHORUS_APPROVAL_TIMEOUT_SECONDS * 1000;
+        const firstWaitMs = Math.min(APPROVAL_RACE_WINDOW_MS, timeoutMs);
+        const match = "async.data.taskId == event.data.taskId";
+        const early = await step.waitForEvent("wait for approval", { event: planDecided, timeout: firstWaitMs, if: match });
+        let decision = await step.run("read approval", () => readApproval(taskId));
+        if (decision.state === "pending" && !early && timeoutMs > firstWaitMs) {
+          await step.waitForEvent("wait for approval (continued)", { event: planDecided, timeout: timeoutMs - firstWaitMs, if: match });
+          decision = await step.run("read approval (continued)", () => readApproval(taskId));
+        }
+        if (decision.state !== "approved") {
+          if (decision.state === "pending") return await step.run("approval expired", () => expireApproval(taskId));
+          if (decision.state === "rejected") return await step.run("plan rejected", () => rejectedTask(taskId));
+          return { state: "stopped" };
+        }
+        plan = decision.plan;
       }
-      return await step.run("aggregate", () => completeTask(task, outputs));
+
+      const outputs = await runPlan(step, { ...planned, plan });
+      return await step.run("aggregate", () => completeTask({ ...planned, plan }, outputs));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return step.run("fail task", () => failTask(taskId, message));
     }
   },
 );
+
+type Step = Parameters<Parameters<typeof inngest.createFunction>[1]>[0]["step"];
+
+/** Runs the DAG: repeatedly invokes the ready steps in parallel until every step has an output. */
+async function runPlan(step: Step, task: PlannedTask): Promise<Record<string, AgentStepResult>> {
+  const outputs: Record<string, AgentStepResult> = { ...task.reused };
+  const limit = getEnv().CHORUS_TASK_MAX_PARALLEL;
+  while (Object.keys(outputs).length < task.plan.steps.length) {
+    const ready = readySteps(task.plan, Object.keys(outputs)).slice(0, limit);
+    if (ready.length === 0) throw new Error("The plan has steps that can never run (a dependency cycle or a missing step)");
+    const results = await Promise.all(ready.map((planStep) => invokeAgent(step, task, task.plan, planStep, outputs)));
+    ready.forEach((planStep, index) => {
+      outputs[planStep.id] = results[index]!;
+    });
+  }
+  return outputs;
+}
+
+function invokeAgent(step: Step, task: PlannedTask, plan: Plan, planStep: PlanStep, outputs: Record<string, AgentStepResult>) {
+  return step.invoke(`run ${planStep.id}`, {
+    function: agentFunctionFor(planStep.agent),
+    data: {
+      taskId: task.taskId,
+      teamId: task.teamId,
+      stepId: planStep.id,
+      agent: planStep.agent,
+      subtask: planStep.subtask,
+      taskPrompt: task.prompt,
+      dependsOn: planStep.dependsOn,
+      // Every earlier step this one builds on, directly or not (synthesis sees research too).
+      upstream: ancestorStepIds(plan, planStep.id).flatMap((id) => {
+        const upstream = outputs[id];
+        const dependency = plan.steps.find((candidate) => candidate.id === id);
+        return upstream && dependency ? [{ stepId: id, agentKind: dependency.agent, text: upstream.text, sources: upstream.sources }] : [];
+      }),
+      totalSteps: plan.steps.length,
+    },
+  }) as Promise<AgentStepResult>;
+}

@@ -10,6 +10,7 @@ import { getPool } from "@/server/db/client";
 export const runEventTypes = [
   "task.created",
   "task.planned",
+  "task.approved",
   "agent.started",
   "agent.delta",
   "agent.completed",

@@ -1,8 +1,9 @@
 import { getDb } from "@/server/db/client";
 import { appendRunEvent } from "@/server/events/run-events";
-import { getAgent } from "@/server/agents";
 import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
+import { isTaskActive, TaskCancelledError, watchForCancellation } from "./cancellation";
+import { loadTeamAgent } from "./team-agents";
 
 export interface AgentStepResult {
   executionId: string;
@@ -17,11 +18,12 @@ export interface AgentStepResult {
  * One agent working on one plan step: records the attempt as an AgentExecution, streams its
  * tokens into the task's event log (coalesced), and stores the outcome. A crash mid-step
  * re-enters with the same attempt number and reuses the same row, so executions are never
- * duplicated.
+ * duplicated. Cancelling the task aborts the model call (TaskCancelledError).
  */
 export async function runAgentStep(input: AgentStepInput, attempt: number): Promise<AgentStepResult> {
+  if (!(await isTaskActive(input.taskId))) throw new TaskCancelledError(input.taskId);
   const db = getDb();
-  const agent = getAgent(input.agent);
+  const agent = await loadTeamAgent(input.teamId, input.agent);
   const startedAt = new Date();
   const execution = await db.agentExecution.upsert({
     where: { taskId_stepKey_attempt: { taskId: input.taskId, stepKey: input.stepId, attempt } },
@@ -41,10 +43,16 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
   await appendRunEvent(input.taskId, "agent.started", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt });
 
   const deltas = createDeltaCoalescer((text) => appendRunEvent(input.taskId, "agent.delta", { stepId: input.stepId, text }));
+  const cancellation = watchForCancellation(input.taskId);
+  let streamed = "";
   try {
     const result = await agent.execute(
       { stepId: input.stepId, agentKind: input.agent, instruction: input.subtask, taskPrompt: input.taskPrompt, dependsOn: input.dependsOn },
-      { taskId: input.taskId, teamId: input.teamId, upstream: input.upstream, onDelta: (text) => deltas.push(text) },
+      { taskId: input.taskId, teamId: input.teamId, upstream: input.upstream, onDelta: (text) => {
+          streamed += text;
+          deltas.push(text);
+        },
+        abortSignal: cancellation.signal },
     );
     await deltas.flush();
     await db.agentExecution.update({
@@ -71,9 +79,16 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
     return { executionId: execution.id, ...result };
   } catch (error) {
     await deltas.flush().catch(() => undefined);
+    if (cancellation.signal.aborted) {
+      // Partial output is kept: what streamed so far is in the event log and on the row.
+      await db.agentExecution.update({ where: { id: execution.id }, data: { status: "cancelled", error: "Cancelled", output: { text: streamed, partial: true }, completedAt: new Date() } });
+      throw new TaskCancelledError(input.taskId);
+    }
     const message = error instanceof Error ? error.message : String(error);
     await db.agentExecution.update({ where: { id: execution.id }, data: { status: "failed", error: message, completedAt: new Date() } });
     await appendRunEvent(input.taskId, "agent.failed", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt, error: message });
     throw error;
+  } finally {
+    cancellation.stop();
   }
 }

@@ -20,3 +20,18 @@ export const listTasksInput = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });
+
+export const approveTaskInput = z.object({
+  /** An edited plan to run instead of the proposed one; validated like a planner's plan. */
+  plan: z.unknown().optional(),
+});
+
+export const rejectTaskInput = z.object({
+  reason: z.string({ error: "reason must be a string" }).trim().max(1000, "reason must be at most 1000 characters").optional(),
+});
+
+export const rerunTaskInput = z.object({
+  fromStep: z.string({ error: "fromStep is required: the id of the plan step to run again" }).min(1, "fromStep must not be empty"),
+  /** A new instruction for that step (its `subtask`); later steps run again with its new output. */
+  input: z.string({ error: "input must be a string" }).trim().min(1, "input must not be empty").max(4000, "input must be at most 4000 characters").optional(),
+});

@@ -24,9 +24,15 @@ const executionSelect = {
   costUsd: true,
   startedAt: true,
   completedAt: true,
+  reusedFromId: true,
 } satisfies Prisma.AgentExecutionSelect;
 
-type TaskRow = Prisma.TaskGetPayload<{ include: { executions: { select: typeof executionSelect } } }>;
+const taskInclude = {
+  executions: { select: executionSelect, orderBy: [{ createdAt: "asc" }, { attempt: "asc" }] },
+  reruns: { select: { id: true }, orderBy: { createdAt: "asc" } },
+} satisfies Prisma.TaskInclude;
+
+type TaskRow = Prisma.TaskGetPayload<{ include: typeof taskInclude }>;
 type TaskSummaryRow = Prisma.TaskGetPayload<object>;
 
 function durationMs(task: { startedAt: Date | null; completedAt: Date | null; createdAt: Date }): number | null {
@@ -53,6 +59,11 @@ export function presentTaskSummary(task: TaskSummaryRow) {
 export function presentTask(task: TaskRow) {
   return {
     ...presentTaskSummary(task),
+    parentTaskId: task.parentTaskId,
+    rerunFromStep: task.rerunFromStep,
+    reruns: task.reruns.map((rerun) => rerun.id),
+    approval: task.approval,
+    approvalDueAt: task.approvalDueAt?.toISOString() ?? null,
     plan: task.plan,
     result: task.status === "completed" ? task.output : null,
     executions: task.executions.map((execution) => ({
@@ -64,6 +75,7 @@ export function presentTask(task: TaskRow) {
       modelId: execution.modelId,
       output: execution.output,
       error: execution.error,
+      reusedFromId: execution.reusedFromId,
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
       startedAt: execution.startedAt?.toISOString() ?? null,
       completedAt: execution.completedAt?.toISOString() ?? null,
@@ -86,18 +98,24 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
       template: input.template,
       requireApproval: input.requireApproval,
     },
-    include: { executions: { select: executionSelect } },
+    include: taskInclude,
   });
   await appendRunEvent(task.id, "task.created", { prompt: task.prompt.slice(0, 200) });
+  await scheduleTask(task);
+  return presentTask(task);
+}
+
+/** Starts the coordinator for a stored task; if that fails the task is marked failed (never left queued forever). */
+export async function scheduleTask(task: { id: string; teamId: string }) {
   try {
     await sendTaskCreated({ taskId: task.id, teamId: task.teamId });
   } catch (error) {
     logger.error("could not schedule task", { taskId: task.id, error });
-    await db.task.update({ where: { id: task.id }, data: { status: "failed", error: "Chorus could not schedule this task; try again." } });
-    await appendRunEvent(task.id, "task.failed", { error: "Chorus could not schedule this task; try again." });
+    const message = "Chorus could not schedule this task; try again.";
+    await getDb().task.update({ where: { id: task.id }, data: { status: "failed", error: message, completedAt: new Date() } });
+    await appendRunEvent(task.id, "task.failed", { error: message });
     throw new AppError("unavailable", "The task was stored but could not be scheduled; try again shortly");
   }
-  return presentTask(task);
 }
 
 export async function getTask(caller: Caller, id: unknown): Promise<TaskView> {
@@ -106,7 +124,7 @@ export async function getTask(caller: Caller, id: unknown): Promise<TaskView> {
   if (!parsed.success) throw new AppError("not_found", "Task not found", "id");
   const task = await getDb().task.findFirst({
     where: { id: parsed.data, teamId: caller.teamId },
-    include: { executions: { select: executionSelect, orderBy: [{ createdAt: "asc" }, { attempt: "asc" }] } },
+    include: taskInclude,
   });
   if (!task) throw new AppError("not_found", "Task not found", "id");
   return presentTask(task);

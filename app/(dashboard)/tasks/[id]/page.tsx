@@ -5,6 +5,7 @@ import { sessionCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
 import { getTask } from "@/server/tasks/tasks";
 import { TaskLive } from "@/components/tasks/task-live";
+import { can } from "@/server/auth/permissions";
 
 export const metadata: Metadata = { title: "Task" };
 export const dynamic = "force-dynamic";
@@ -20,7 +21,7 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
   return (
     <div className="space-y-4">
       <Link href="/tasks" className="text-sm text-indigo-700 hover:underline">← All tasks</Link>
-      <TaskLive task={task} />
+      <TaskLive task={task} canExecute={can(caller.role, "execute")} />
     </div>
   );
 }

@@ -1,0 +1,43 @@
+import { getPool } from "@/server/db/client";
+import { onRunEvent } from "@/server/events/run-events";
+
+/**
+ * An AbortSignal that fires when the task is cancelled: at once when the cancellation happens
+ * in this process (the run-event bus), within `pollMs` when it happens in another one (a
+ * status read). Agents pass it to the model call, so a cancel stops token spend.
+ */
+export class TaskCancelledError extends Error {
+  constructor(taskId: string) {
+    super(`Task ${taskId} was cancelled`);
+    this.name = "TaskCancelledError";
+  }
+}
+
+export function watchForCancellation(taskId: string, pollMs = 500) {
+  const controller = new AbortController();
+  const cancel = () => controller.abort(new TaskCancelledError(taskId));
+  const unsubscribe = onRunEvent(taskId, (event) => {
+    if (event.type === "task.cancelled") cancel();
+  });
+  const timer = setInterval(() => {
+    getPool()
+      .query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId])
+      .then(({ rows }) => {
+        if (rows[0]?.status === "cancelled") cancel();
+      })
+      .catch(() => undefined);
+  }, pollMs);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    stop() {
+      clearInterval(timer);
+      unsubscribe();
+    },
+  };
+}
+
+export async function isTaskActive(taskId: string): Promise<boolean> {
+  const { rows } = await getPool().query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
+  return rows[0]?.status === "running";
+}

@@ -1,0 +1,169 @@
+import { getDb } from "@/server/db/client";
+import type { Prisma } from "@/server/db/generated/client";
+import { requirePermission, type Caller } from "@/server/auth/caller";
+import { AppError } from "@/server/errors";
+import { appendRunEvent } from "@/server/events/run-events";
+import { sendPlanDecided, sendTaskCancelled } from "@/inngest/client";
+import { planSchema, validatePlan, type Plan } from "@/server/agents";
+import { loadTeamAgents } from "@/server/orchestration/team-agents";
+import { parseInput } from "@/server/http/validation";
+import { logger } from "@/server/observability/logger";
+import { approveTaskInput, rejectTaskInput, rerunTaskInput } from "./task-schemas";
+import { getTask, scheduleTask, type TaskView } from "./tasks";
+
+/**
+ * What a member does to a task after submitting it: approve or reject its plan, cancel it,
+ * rerun it from a step. Each checks the caller's team and role, and the task's state: acting
+ * on a task in the wrong state is a 409 that says what state it is in.
+ */
+const ACTIVE = ["queued", "running", "awaiting_approval"] as const;
+
+function actor(caller: Caller) {
+  return caller.userId ? { userId: caller.userId } : { apiKeyId: caller.apiKeyId };
+}
+
+async function loadTaskInTeam(caller: Caller, id: string) {
+  const task = await getDb().task.findFirst({ where: { id, teamId: caller.teamId } });
+  if (!task) throw new AppError("not_found", "Task not found", "id");
+  return task;
+}
+
+function wrongState(action: string, status: string, allowed: string): never {
+  throw new AppError("conflict", `Cannot ${action} a task that is ${status.replace("_", " ")}; only ${allowed} tasks can be ${action === "rerun" ? "rerun" : `${action}d`}`, "status");
+}
+
+export async function approveTask(caller: Caller, id: string, rawInput: unknown): Promise<TaskView> {
+  requirePermission(caller, "execute");
+  const input = parseInput(approveTaskInput, rawInput);
+  const task = await loadTaskInTeam(caller, id);
+  if (task.status !== "awaiting_approval") wrongState("approve", task.status, "awaiting-approval");
+
+  let storedPlan = task.plan as Prisma.JsonObject;
+  if (input.plan !== undefined) {
+    const agents = await loadTeamAgents(task.teamId);
+    const checked = validatePlan(input.plan, { knownAgents: agents.map((agent) => agent.kind) });
+    if (!checked.ok) throw new AppError("bad_request", `plan is invalid: ${checked.errors.join("; ")}`, "plan");
+    storedPlan = { ...storedPlan, steps: checked.plan.steps, edited: true };
+  }
+  const decided = await getDb().task.updateMany({
+    where: { id, status: "awaiting_approval" },
+    data: { status: "running", plan: storedPlan, approval: { approved: true, edited: input.plan !== undefined, ...actor(caller), at: new Date().toISOString() } },
+  });
+  if (decided.count === 0) wrongState("approve", (await loadTaskInTeam(caller, id)).status, "awaiting-approval");
+  await appendRunEvent(id, "task.approved", { steps: storedPlan.steps, edited: input.plan !== undefined });
+  await sendPlanDecided({ taskId: id, approved: true });
+  return getTask(caller, id);
+}
+
+export async function rejectTask(caller: Caller, id: string, rawInput: unknown): Promise<TaskView> {
+  requirePermission(caller, "execute");
+  const input = parseInput(rejectTaskInput, rawInput);
+  const task = await loadTaskInTeam(caller, id);
+  if (task.status !== "awaiting_approval") wrongState("reject", task.status, "awaiting-approval");
+  const message = `Plan rejected${input.reason ? `: ${input.reason}` : ""}`;
+  const decided = await getDb().task.updateMany({
+    where: { id, status: "awaiting_approval" },
+    data: {
+      status: "cancelled",
+      error: message,
+      completedAt: new Date(),
+      approval: { approved: false, reason: input.reason ?? null, ...actor(caller), at: new Date().toISOString() },
+    },
+  });
+  if (decided.count === 0) wrongState("reject", (await loadTaskInTeam(caller, id)).status, "awaiting-approval");
+  await appendRunEvent(id, "task.cancelled", { reason: "plan_rejected", error: message });
+  await sendPlanDecided({ taskId: id, approved: false });
+  return getTask(caller, id);
+}
+
+export async function cancelTask(caller: Caller, id: string): Promise<TaskView> {
+  requirePermission(caller, "execute");
+  const task = await loadTaskInTeam(caller, id);
+  const cancelled = await getDb().task.updateMany({
+    where: { id, status: { in: [...ACTIVE] } },
+    data: { status: "cancelled", error: "Cancelled", completedAt: new Date() },
+  });
+  if (cancelled.count === 0) wrongState("cancel", task.status, "queued, running or awaiting-approval");
+  // The event stops in-process agents at once (their model calls are aborted); other
+  // processes' agents see the status within half a second.
+  await appendRunEvent(id, "task.cancelled", { reason: "cancelled", ...actor(caller) });
+  try {
+    await sendTaskCancelled({ taskId: id });
+  } catch (error) {
+    logger.warn("cancel event not delivered; agents stop on their status check", { taskId: id, error });
+  }
+  return getTask(caller, id);
+}
+
+/** Steps that must run again: `fromStep` and everything downstream of it. */
+function downstreamOf(plan: Plan, fromStep: string): Set<string> {
+  const rerun = new Set([fromStep]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const step of plan.steps) {
+      if (!rerun.has(step.id) && step.dependsOn.some((dependency) => rerun.has(dependency))) {
+        rerun.add(step.id);
+        grew = true;
+      }
+    }
+  }
+  return rerun;
+}
+
+export async function rerunTask(caller: Caller, id: string, rawInput: unknown): Promise<TaskView> {
+  requirePermission(caller, "execute");
+  const input = parseInput(rerunTaskInput, rawInput);
+  const db = getDb();
+  const original = await loadTaskInTeam(caller, id);
+  if ((ACTIVE as readonly string[]).includes(original.status)) wrongState("rerun", original.status, "completed, failed or cancelled");
+  const parsedPlan = planSchema.safeParse(original.plan);
+  if (!parsedPlan.success) throw new AppError("conflict", "This task never got a plan, so there is no step to rerun from; submit it again instead", "fromStep");
+  const plan = parsedPlan.data;
+  if (!plan.steps.some((step) => step.id === input.fromStep)) {
+    throw new AppError("bad_request", `fromStep must be one of the plan's steps: ${plan.steps.map((step) => step.id).join(", ")}`, "fromStep");
+  }
+  const steps = plan.steps.map((step) => (step.id === input.fromStep && input.input ? { ...step, subtask: input.input } : step));
+  const rerun = downstreamOf(plan, input.fromStep);
+
+  const executions = await db.agentExecution.findMany({ where: { taskId: id, status: "completed" }, orderBy: { attempt: "desc" } });
+  const reusable = new Map<string, (typeof executions)[number]>();
+  for (const execution of executions) if (!rerun.has(execution.stepKey) && !reusable.has(execution.stepKey)) reusable.set(execution.stepKey, execution);
+
+  const task = await db.$transaction(async (tx) => {
+    const created = await tx.task.create({
+      data: {
+        teamId: original.teamId,
+        createdById: caller.userId,
+        apiKeyId: caller.apiKeyId,
+        prompt: original.prompt,
+        template: original.template,
+        parentTaskId: original.id,
+        rerunFromStep: input.fromStep,
+        plan: { steps, source: "rerun", notes: [`Rerun of ${original.id} from step "${input.fromStep}"${input.input ? " with a new instruction" : ""}`] },
+      },
+    });
+    for (const execution of reusable.values()) {
+      await tx.agentExecution.create({
+        data: {
+          taskId: created.id,
+          teamId: created.teamId,
+          stepKey: execution.stepKey,
+          agentKind: execution.agentKind,
+          status: "completed",
+          input: execution.input as Prisma.InputJsonValue,
+          output: execution.output as Prisma.InputJsonValue,
+          modelId: execution.modelId,
+          reusedFromId: execution.id,
+          startedAt: execution.startedAt,
+          completedAt: execution.completedAt,
+        },
+      });
+    }
+    return created;
+  });
+  await appendRunEvent(task.id, "task.created", { rerunOf: original.id, fromStep: input.fromStep, reusedSteps: [...reusable.keys()] });
+  await scheduleTask(task);
+  return getTask(caller, task.id);
+}
+

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb, getPool } from "@/server/db/client";
+import { readRunEvents } from "@/server/events/run-events";
+import { startExecutor } from "@/server/runtime/executor";
+import { createTask, getTask } from "@/server/tasks/tasks";
+import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
+import { createTeamWithMembers, waitForTaskStatus } from "../support/fixtures";
+
+process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "0";
+
+let stop: () => Promise<void>;
+beforeAll(async () => {
+  stop = await startExecutor({ pool: getPool(), concurrency: 16 });
+});
+afterAll(async () => {
+  await stop();
+});
+
+async function eventTypes(taskId: string) {
+  return (await readRunEvents(taskId)).map((event) => event.type);
+}
+
+describe("plan approval", () => {
+  it("waits for approval, then runs the plan a person edited", async () => {
+    const { callers } = await createTeamWithMembers();
+    const task = await createTask(callers.user, { prompt: "Research urban beekeeping and write a guide.", requireApproval: true });
+    await waitForTaskStatus(task.id, ["awaiting_approval"]);
+    const waiting = await getTask(callers.user, task.id);
+    expect(waiting.executions).toHaveLength(0);
+    expect(waiting.approvalDueAt).not.toBeNull();
+
+    const steps = (waiting.plan as { steps: Array<{ id: string; agent: string; dependsOn: string[] }> }).steps;
+    const research = steps.find((step) => step.agent === "research")!;
+    const synthesis = steps.find((step) => step.agent === "synthesis")!;
+    const edited = { steps: [research, { ...synthesis, dependsOn: [research.id] }] };
+    await expect(approveTask(callers.viewer, task.id, { plan: edited })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(approveTask(callers.user, task.id, { plan: { steps: [{ ...synthesis, agent: "nobody" }] } })).rejects.toMatchObject({ code: "bad_request", field: "plan" });
+
+    const approved = await approveTask(callers.user, task.id, { plan: edited });
+    expect(approved.status).toBe("running");
+    await waitForTaskStatus(task.id, ["completed", "failed"]);
+    const done = await getTask(callers.user, task.id);
+    expect(done.status).toBe("completed");
+    expect(done.executions.map((execution) => execution.agent)).toEqual(["research", "synthesis"]);
+    await expect(approveTask(callers.user, task.id, {})).rejects.toMatchObject({ code: "conflict" });
+  });
+
+  it("resolves many waiting tasks independently: one approved, one rejected, one still waiting", async () => {
+    const { callers } = await createTeamWithMembers();
+    const [a, b, c] = await Promise.all(
+      ["Plan a garden party", "Plan a book club", "Plan a bike ride"].map((prompt) => createTask(callers.user, { prompt, requireApproval: true })),
+    );
+    await Promise.all([a, b, c].map((task) => waitForTaskStatus(task!.id, ["awaiting_approval"])));
+    await approveTask(callers.admin, a!.id, {});
+    const rejected = await rejectTask(callers.user, b!.id, { reason: "Not this quarter" });
+    expect(rejected).toMatchObject({ status: "cancelled", error: "Plan rejected: Not this quarter" });
+    await waitForTaskStatus(a!.id, ["completed"]);
+    expect((await getTask(callers.user, c!.id)).status).toBe("awaiting_approval");
+    expect((await getTask(callers.user, b!.id)).executions).toHaveLength(0);
+    await expect(rejectTask(callers.user, b!.id, {})).rejects.toMatchObject({ code: "conflict" });
+    await cancelTask(callers.user, c!.id);
+  });
+
+  it("expires a wait nobody answered", async () => {
+    process.env.CHORUS_APPROVAL_TIMEOUT_SECONDS = "1";
+    try {
+      const { callers } = await createTeamWithMembers();
+      const task = await createTask(callers.user, { prompt: "Draft a newsletter", requireApproval: true });
+      await waitForTaskStatus(task.id, ["failed"], 15_000);
+      expect((await getTask(callers.user, task.id)).error).toMatch(/not approved within 1 second/);
+    } finally {
+      delete process.env.CHORUS_APPROVAL_TIMEOUT_SECONDS;
+    }
+  });
+});
+
+describe("cancel", () => {
+  it("stops a running task within a second, aborting the agent mid-stream and keeping its partial output", async () => {
+    process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "20";
+    try {
+      const { callers } = await createTeamWithMembers();
+      const task = await createTask(callers.user, { prompt: "Research the history of lighthouses in great detail." });
+      const deadline = Date.now() + 15_000;
+      while (!(await eventTypes(task.id)).includes("agent.delta")) {
+        if (Date.now() > deadline) throw new Error("no agent started streaming");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const cancelledAt = Date.now();
+      const cancelled = await cancelTask(callers.user, task.id);
+      expect(cancelled.status).toBe("cancelled");
+
+      // The running execution is marked cancelled within a second, with what it had streamed.
+      for (;;) {
+        const running = await getDb().agentExecution.findFirst({ where: { taskId: task.id, status: "running" } });
+        if (!running) break;
+        expect(Date.now() - cancelledAt).toBeLessThan(1000);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const executions = await getDb().agentExecution.findMany({ where: { taskId: task.id } });
+      expect(executions).toHaveLength(1);
+      expect(executions[0]).toMatchObject({ status: "cancelled" });
+      expect((executions[0]!.output as { text: string; partial: boolean }).partial).toBe(true);
+      expect((executions[0]!.output as { text: string }).text.length).toBeGreaterThan(0);
+
+      // Nothing starts afterwards and the status stays cancelled.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const types = await eventTypes(task.id);
+      expect(types.slice(types.indexOf("task.cancelled"))).not.toContain("agent.started");
+      expect((await getTask(callers.user, task.id)).status).toBe("cancelled");
+      await expect(cancelTask(callers.user, task.id)).rejects.toMatchObject({ code: "conflict" });
+    } finally {
+      process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "0";
+    }
+  });
+
+  it("refuses to cancel a completed task", async () => {
+    const { callers } = await createTeamWithMembers();
+    const task = await createTask(callers.user, { prompt: "Summarise tea types" });
+    await waitForTaskStatus(task.id, ["completed"]);
+    await expect(cancelTask(callers.user, task.id)).rejects.toMatchObject({ code: "conflict", message: expect.stringMatching(/completed/) });
+  });
+});
+
+describe("rerun from a step", () => {
+  it("reuses earlier outputs, runs the step and everything after it again, and keeps the original", async () => {
+    const { callers } = await createTeamWithMembers();
+    const original = await createTask(callers.user, { prompt: "Research solar ovens and recommend one for camping." });
+    await waitForTaskStatus(original.id, ["completed"]);
+    const first = await getTask(callers.user, original.id);
+    const analysis = first.executions.find((execution) => execution.agent === "analysis")!;
+
+    await expect(rerunTask(callers.user, original.id, { fromStep: "nope" })).rejects.toMatchObject({ code: "bad_request", field: "fromStep" });
+    await expect(rerunTask(callers.viewer, original.id, { fromStep: analysis.stepId })).rejects.toMatchObject({ code: "forbidden" });
+
+    const rerun = await rerunTask(callers.user, original.id, { fromStep: analysis.stepId, input: "Focus only on weight and price." });
+    expect(rerun).toMatchObject({ parentTaskId: original.id, rerunFromStep: analysis.stepId });
+    await waitForTaskStatus(rerun.id, ["completed", "failed"]);
+    const second = await getTask(callers.user, rerun.id);
+    expect(second.status).toBe("completed");
+    const research = second.executions.find((execution) => execution.agent === "research")!;
+    expect(research.reusedFromId).toBe(first.executions.find((execution) => execution.agent === "research")!.id);
+    const started = (await readRunEvents(rerun.id)).filter((event) => event.type === "agent.started").map((event) => event.payload.agent);
+    expect(started).toEqual(["analysis", "synthesis"]);
+    expect((second.plan as { steps: Array<{ id: string; subtask: string }> }).steps.find((step) => step.id === analysis.stepId)!.subtask).toBe("Focus only on weight and price.");
+
+    const originalAfter = await getTask(callers.user, original.id);
+    expect(originalAfter.reruns).toEqual([rerun.id]);
+    expect(originalAfter.executions).toHaveLength(first.executions.length);
+  });
+
+  it("refuses to rerun a task that is still running", async () => {
+    const { callers } = await createTeamWithMembers();
+    const task = await createTask(callers.user, { prompt: "Plan a picnic", requireApproval: true });
+    await waitForTaskStatus(task.id, ["awaiting_approval"]);
+    await expect(rerunTask(callers.user, task.id, { fromStep: "research" })).rejects.toMatchObject({ code: "conflict" });
+    await cancelTask(callers.user, task.id);
+  });
+});

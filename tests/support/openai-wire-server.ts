@@ -1,0 +1,70 @@
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { buildDefaultPlan } from "@/server/agents/default-plan";
+
+/**
+ * A local server speaking OpenAI's Chat Completions wire format (JSON for the planner's
+ * structured output, SSE chunks for streamed agent text), so the real @ai-sdk/openai client
+ * runs against it through OPENAI_BASE_URL. `respond` may answer a request with an HTTP error.
+ */
+export interface ChatRequest {
+  stream?: boolean;
+  messages: Array<{ role: string; content: string }>;
+}
+
+export async function startOpenAiWireServer(options: { model?: string; respond?: (request: ChatRequest, index: number) => { status: number; message: string } | undefined } = {}) {
+  const model = options.model ?? "wire-test-model";
+  const requests: ChatRequest[] = [];
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
+    id: "chatcmpl-test",
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  });
+  const sse = (res: ServerResponse, payload: unknown) => res.write(`data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`);
+
+  const server: Server = createServer((req, res) => {
+    let raw = "";
+    req.on("data", (data: Buffer) => (raw += data.toString()));
+    req.on("end", () => {
+      const body = JSON.parse(raw) as ChatRequest;
+      requests.push(body);
+      const failure = options.respond?.(body, requests.length - 1);
+      if (failure) {
+        res.writeHead(failure.status, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: failure.message, type: "invalid_request_error" } }));
+        return;
+      }
+      const text = body.messages.map((message) => message.content).join("\n");
+      if (!body.stream) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            id: "chatcmpl-plan",
+            object: "chat.completion",
+            created: 1_700_000_000,
+            model,
+            choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify(buildDefaultPlan(text.slice(0, 200))) }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
+          }),
+        );
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      sse(res, chunk({ role: "assistant", content: "" }));
+      for (const piece of ["# Notes\n\n", "- One finding.\n", "- Another finding.\n"]) sse(res, chunk({ content: piece }));
+      sse(res, chunk({}, "stop"));
+      sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 } });
+      sse(res, "[DONE]");
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
