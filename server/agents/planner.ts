@@ -66,7 +66,7 @@ export async function createPlan(request: PlanRequest): Promise<PlanResult> {
   const repair = repairPlan(answer.raw, request.agents);
   if (repair.ok) return { plan: repair.plan, source: "repaired", notes: repair.changes, ...cost };
 
-  const fallback = buildDefaultPlan(request.prompt);
+  const fallback = buildDefaultPlan(request.prompt, request.agents);
   const fallbackCheck = validatePlan(fallback, { knownAgents });
   if (!fallbackCheck.ok) {
     throw new Error(`No usable plan: the model's plan was invalid and the default plan needs agents that are not available (${fallbackCheck.errors.join("; ")})`);

@@ -98,6 +98,15 @@ interface Reply {
   usage: LanguageModelV3Usage;
 }
 
+/** The agents the planner's instructions list (`- kind (Name): … Capabilities: a, b.`). */
+function agentsOffered(system: string) {
+  return [...system.matchAll(/^- ([a-z0-9][a-z0-9-]*)(?: \(([^)]*)\))?: .*Capabilities: (.*)\.$/gm)].map((match) => ({
+    kind: match[1]!,
+    name: match[2],
+    capabilities: match[3]!.split(",").map((capability) => capability.trim()),
+  }));
+}
+
 function composeReply(options: LanguageModelV3CallOptions): Reply {
   const { system, user, promptCharacters } = readPrompt(options);
   const blocks = parsePromptBlocks(user);
@@ -106,7 +115,7 @@ function composeReply(options: LanguageModelV3CallOptions): Reply {
   let text: string;
   if (format?.type === "json") {
     text = format.name === PLAN_SCHEMA_NAME
-      ? JSON.stringify(buildDefaultPlan(task), null, 2)
+      ? JSON.stringify(buildDefaultPlan(task, agentsOffered(system)), null, 2)
       : JSON.stringify({ result: writeOfflineText({ role: "custom", agentName: "Assistant", task, instruction: "", upstream: [] }) });
   } else {
     const identity = identify(system);

@@ -1,0 +1,36 @@
+import { getDb } from "@/server/db/client";
+import { requirePermission, type Caller } from "@/server/auth/caller";
+import { customAgentDefinitionSchema, listAgents } from "@/server/agents";
+import { AppError } from "@/server/errors";
+import { parseInput } from "@/server/http/validation";
+
+/**
+ * Team-defined agents: instructions, capabilities and an optional model. The planner can route
+ * plan steps to them like to the built-ins; they run through the same agent contract.
+ * Reading needs "read"; creating and deleting need "manage" (admins).
+ */
+const select = { id: true, kind: true, name: true, description: true, instructions: true, capabilities: true, modelId: true, createdAt: true, updatedAt: true };
+
+export async function listAgentDefinitions(caller: Caller) {
+  requirePermission(caller, "read");
+  const custom = await getDb().agentDefinition.findMany({ where: { teamId: caller.teamId }, select, orderBy: { createdAt: "asc" } });
+  const builtIn = listAgents().map((agent) => ({ kind: agent.kind, name: agent.name, description: agent.description, capabilities: agent.capabilities, builtIn: true }));
+  return { agents: [...builtIn, ...custom.map((agent) => ({ ...agent, builtIn: false }))] };
+}
+
+export async function createAgentDefinition(caller: Caller, rawInput: unknown) {
+  requirePermission(caller, "manage");
+  const input = parseInput(customAgentDefinitionSchema, rawInput);
+  const db = getDb();
+  if (await db.agentDefinition.findUnique({ where: { teamId_kind: { teamId: caller.teamId, kind: input.kind } } })) {
+    throw new AppError("conflict", `Your team already has an agent "${input.kind}"`, "kind");
+  }
+  return db.agentDefinition.create({ data: { ...input, teamId: caller.teamId }, select });
+}
+
+export async function deleteAgentDefinition(caller: Caller, kind: string) {
+  requirePermission(caller, "manage");
+  const deleted = await getDb().agentDefinition.deleteMany({ where: { teamId: caller.teamId, kind } });
+  if (deleted.count === 0) throw new AppError("not_found", `No team agent "${kind}"`, "kind");
+  return { deleted: kind };
+}
