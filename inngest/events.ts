@@ -33,5 +33,7 @@ export const agentStepInput = z.object({
     }),
   ),
   totalSteps: z.number().int(),
+  /** Whether this step may ask for another agent's help (follow-ups may not ask again). */
+  allowFollowUps: z.boolean().default(false),
 });
 export type AgentStepInput = z.infer<typeof agentStepInput>;

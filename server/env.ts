@@ -63,6 +63,7 @@ const envSchema = z.object({
   CHORUS_EXECUTOR_CONCURRENCY: integer(32, 1, 1000),
   CHORUS_TASK_MAX_PARALLEL: integer(4, 1, 64),
   CHORUS_TEAM_MAX_PARALLEL: integer(16, 1, 1000),
+  CHORUS_MAX_FOLLOW_UPS: integer(3, 0, 12),
   CHORUS_APPROVAL_TIMEOUT_SECONDS: integer(24 * 60 * 60, 1, 30 * 24 * 60 * 60),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.refine(

@@ -20,7 +20,7 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
     // EventSource resumes with Last-Event-ID on its own after a dropped connection.
     const source = new EventSource(`/api/tasks/${task.id}/events`);
     const onEvent = (message: MessageEvent<string>) => dispatch(JSON.parse(message.data) as ProgressEvent);
-    const types = ["task.created", "task.planned", "task.approved", "agent.started", "agent.delta", "agent.completed", "agent.failed", "task.progress", "task.completed", "task.failed", "task.cancelled"];
+    const types = ["task.created", "task.planned", "task.approved", "task.replanned", "agent.started", "agent.delta", "agent.completed", "agent.failed", "task.progress", "task.completed", "task.failed", "task.cancelled"];
     types.forEach((type) => source.addEventListener(type, onEvent as EventListener));
     source.onopen = () => setConnection("live");
     source.onerror = () => {

@@ -60,7 +60,8 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
   const stepId = String(payload.stepId ?? "");
   switch (event.type) {
     case "task.planned":
-    case "task.approved": {
+    case "task.approved":
+    case "task.replanned": {
       const steps = (payload.steps as PlanStepView[] | undefined) ?? [];
       next.awaitingApproval = event.type === "task.planned" && payload.awaitingApproval === true;
       next.status = next.awaitingApproval ? "awaiting_approval" : "running";

@@ -10,8 +10,10 @@ import {
   readApproval,
   rejectedTask,
   startAndPlanTask,
+  storeExtendedPlan,
   type PlannedTask,
 } from "@/server/orchestration/task-lifecycle";
+import { addFollowUps } from "@/server/orchestration/follow-ups";
 import { agentFunctionFor } from "./agent";
 
 /**
@@ -58,8 +60,8 @@ export const coordinator = inngest.createFunction(
         plan = decision.plan;
       }
 
-      const outputs = await runPlan(step, { ...planned, plan });
-      return await step.run("aggregate", () => completeTask({ ...planned, plan }, outputs));
+      const finished = await runPlan(step, { ...planned, plan });
+      return await step.run("aggregate", () => completeTask({ ...planned, plan: finished.plan }, finished.outputs));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return step.run("fail task", () => failTask(taskId, message));
@@ -69,22 +71,36 @@ export const coordinator = inngest.createFunction(
 
 type Step = Parameters<Parameters<typeof inngest.createFunction>[1]>[0]["step"];
 
-/** Runs the DAG: repeatedly invokes the ready steps in parallel until every step has an output. */
-async function runPlan(step: Step, task: PlannedTask): Promise<Record<string, AgentStepResult>> {
+/**
+ * Runs the DAG: repeatedly invokes the ready steps in parallel until every step has an output.
+ * An agent may ask for another agent's help; the plan then grows (bounded) and is stored.
+ */
+async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; outputs: Record<string, AgentStepResult> }> {
   const outputs: Record<string, AgentStepResult> = { ...task.reused };
   const limit = getEnv().CHORUS_TASK_MAX_PARALLEL;
-  while (Object.keys(outputs).length < task.plan.steps.length) {
-    const ready = readySteps(task.plan, Object.keys(outputs)).slice(0, limit);
+  let followUpBudget = getEnv().CHORUS_MAX_FOLLOW_UPS;
+  let plan = task.plan;
+  while (Object.keys(outputs).length < plan.steps.length) {
+    const ready = readySteps(plan, Object.keys(outputs)).slice(0, limit);
     if (ready.length === 0) throw new Error("The plan has steps that can never run (a dependency cycle or a missing step)");
-    const results = await Promise.all(ready.map((planStep) => invokeAgent(step, task, task.plan, planStep, outputs)));
-    ready.forEach((planStep, index) => {
-      outputs[planStep.id] = results[index]!;
-    });
+    const canAsk = followUpBudget > 0;
+    const results = await Promise.all(ready.map((planStep) => invokeAgent(step, task, plan, planStep, outputs, canAsk)));
+    for (const [index, planStep] of ready.entries()) {
+      const result = results[index]!;
+      outputs[planStep.id] = result;
+      if (!result.followUps?.length) continue;
+      const grown = addFollowUps(plan, planStep, result.followUps, { budget: followUpBudget, knownAgents: task.agentKinds });
+      if (grown.added.length === 0) continue;
+      plan = grown.plan;
+      followUpBudget -= grown.added.length;
+      const extended = plan;
+      await step.run(`add follow-ups after ${planStep.id}`, () => storeExtendedPlan(task.taskId, extended, grown.added));
+    }
   }
-  return outputs;
+  return { plan, outputs };
 }
 
-function invokeAgent(step: Step, task: PlannedTask, plan: Plan, planStep: PlanStep, outputs: Record<string, AgentStepResult>) {
+function invokeAgent(step: Step, task: PlannedTask, plan: Plan, planStep: PlanStep, outputs: Record<string, AgentStepResult>, canAsk: boolean) {
   return step.invoke(`run ${planStep.id}`, {
     function: agentFunctionFor(planStep.agent),
     data: {
@@ -102,6 +118,7 @@ function invokeAgent(step: Step, task: PlannedTask, plan: Plan, planStep: PlanSt
         return upstream && dependency ? [{ stepId: id, agentKind: dependency.agent, text: upstream.text, sources: upstream.sources }] : [];
       }),
       totalSteps: plan.steps.length,
+      allowFollowUps: canAsk && !planStep.requestedBy,
     },
   }) as Promise<AgentStepResult>;
 }

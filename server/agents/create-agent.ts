@@ -1,7 +1,9 @@
 import { matchesCapability } from "@/server/agents/capability-match";
 import { buildAgentPrompt } from "@/server/agents/agent-prompt";
 import { dedupeSources } from "@/server/agents/sources";
-import type { Agent, AgentContext, AgentDefinition, AgentResult, Subtask } from "@/server/agents/types";
+import { tool, type ToolSet } from "ai";
+import { z } from "zod";
+import type { Agent, AgentContext, AgentDefinition, AgentResult, FollowUpRequest, Subtask } from "@/server/agents/types";
 import { throwIfAborted } from "@/server/llm/abort";
 import { getLanguageModel } from "@/server/llm/providers";
 import { runTextStream } from "@/server/llm/run-text-stream";
@@ -20,16 +22,46 @@ export function createAgent(definition: AgentDefinition): Agent {
   };
 }
 
+/** At most this many follow-ups per step; the coordinator also bounds them per task. */
+const MAX_REQUESTS_PER_STEP = 2;
+
+/**
+ * The `request_help` tool: the model names another agent and what it should do; the request is
+ * collected and handed back with the result, and the coordinator schedules it.
+ */
+function helpTool(helpers: NonNullable<AgentContext["helpers"]>, requests: FollowUpRequest[]): ToolSet {
+  const kinds = helpers.map((helper) => helper.kind) as [string, ...string[]];
+  return {
+    request_help: tool({
+      description: `Ask the coordinator to have another agent do a follow-up step after yours; later steps will see its output. Use it only when your step needs work another agent is better at. Agents: ${helpers
+        .map((helper) => `${helper.kind} (${helper.description})`)
+        .join("; ")}`,
+      inputSchema: z.object({
+        agent: z.enum(kinds).describe("the agent kind to ask"),
+        subtask: z.string().min(1).max(4000).describe("a self-contained instruction for that agent"),
+        reason: z.string().min(1).max(500).describe("why this help is needed"),
+      }),
+      execute: async (request) => {
+        if (requests.length >= MAX_REQUESTS_PER_STEP) return "Not scheduled: this step has already asked for enough help. Finish your answer.";
+        requests.push(request);
+        return "Scheduled: the coordinator will run it after your step. Finish your own answer now.";
+      },
+    }),
+  };
+}
+
 async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: AgentContext): Promise<AgentResult> {
   throwIfAborted(ctx.abortSignal);
   const toolbox = definition.tools ? await definition.tools(subtask, ctx) : undefined;
+  const followUps: FollowUpRequest[] = [];
+  const tools = { ...toolbox?.tools, ...(ctx.helpers?.length ? helpTool(ctx.helpers, followUps) : {}) };
   const completed = await runTextStream({
     model: ctx.model ?? getLanguageModel("agent", { modelId: definition.modelId }),
     system: definition.instructions,
     prompt: buildAgentPrompt(subtask, ctx.upstream),
     onDelta: ctx.onDelta,
     abortSignal: ctx.abortSignal,
-    tools: toolbox?.tools,
+    tools: Object.keys(tools).length > 0 ? tools : undefined,
     maxToolSteps: definition.maxToolSteps,
   });
   return {
@@ -38,5 +70,6 @@ async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: 
     usage: completed.usage,
     modelId: completed.modelId,
     costUsd: completed.costUsd,
+    followUps,
   };
 }

@@ -1,5 +1,5 @@
 /** The agents' public door: the contract, the registry, planning, scheduling and aggregation. */
-export type { Agent, AgentContext, AgentDefinition, AgentResult, AgentToolbox, Source, Subtask, UpstreamOutput } from "@/server/agents/types";
+export type { Agent, AgentContext, AgentDefinition, AgentResult, AgentToolbox, FollowUpRequest, Source, Subtask, UpstreamOutput } from "@/server/agents/types";
 export { createAgent } from "@/server/agents/create-agent";
 export {
   BUILT_IN_AGENT_KINDS,

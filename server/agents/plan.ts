@@ -20,6 +20,8 @@ export const planStepSchema = z.object({
   subtask: z.string().min(1, "must not be empty").max(MAX_SUBTASK_LENGTH, `must be at most ${MAX_SUBTASK_LENGTH} characters`),
   dependsOn: z.array(z.string()),
   reason: z.string().min(1, "must explain why this agent was chosen"),
+  /** Set on a follow-up step: the step whose agent asked for it (follow-ups cannot ask again). */
+  requestedBy: z.string().optional(),
 });
 
 export const planSchema = z.object({

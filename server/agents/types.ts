@@ -40,6 +40,18 @@ export interface AgentContext {
   onDelta: (text: string) => void;
   /** Overrides the configured model (tests pass the offline model). */
   model?: LanguageModel;
+  /**
+   * Agents this one may ask the coordinator to bring in (a follow-up step that runs after this
+   * one, before the steps that build on it). Absent: the agent cannot ask for help.
+   */
+  helpers?: Array<{ kind: string; name: string; description: string }>;
+}
+
+/** A request for another agent's help, made during a step; the coordinator decides whether to run it. */
+export interface FollowUpRequest {
+  agent: string;
+  subtask: string;
+  reason: string;
 }
 
 export interface AgentResult {
@@ -49,6 +61,8 @@ export interface AgentResult {
   /** The model that actually answered, as the provider reported it. */
   modelId: string;
   costUsd: number;
+  /** Help this agent asked for (empty when it asked for none or could not ask). */
+  followUps: FollowUpRequest[];
 }
 
 export interface Agent {

@@ -11,6 +11,7 @@ export const runEventTypes = [
   "task.created",
   "task.planned",
   "task.approved",
+  "task.replanned",
   "agent.started",
   "agent.delta",
   "agent.completed",

@@ -3,7 +3,8 @@ import { appendRunEvent } from "@/server/events/run-events";
 import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
 import { isTaskActive, TaskCancelledError, watchForCancellation } from "./cancellation";
-import { loadTeamAgent } from "./team-agents";
+import type { FollowUpRequest } from "@/server/agents";
+import { loadTeamAgent, loadTeamAgents } from "./team-agents";
 
 export interface AgentStepResult {
   executionId: string;
@@ -12,6 +13,7 @@ export interface AgentStepResult {
   usage: { inputTokens: number; outputTokens: number };
   modelId: string;
   costUsd: number;
+  followUps: FollowUpRequest[];
 }
 
 /**
@@ -24,6 +26,11 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
   if (!(await isTaskActive(input.taskId))) throw new TaskCancelledError(input.taskId);
   const db = getDb();
   const agent = await loadTeamAgent(input.teamId, input.agent);
+  const helpers = input.allowFollowUps
+    ? (await loadTeamAgents(input.teamId))
+        .filter((candidate) => candidate.kind !== input.agent)
+        .map((candidate) => ({ kind: candidate.kind, name: candidate.name, description: candidate.description }))
+    : undefined;
   const startedAt = new Date();
   const execution = await db.agentExecution.upsert({
     where: { taskId_stepKey_attempt: { taskId: input.taskId, stepKey: input.stepId, attempt } },
@@ -52,14 +59,16 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
           streamed += text;
           deltas.push(text);
         },
-        abortSignal: cancellation.signal },
+        abortSignal: cancellation.signal,
+        helpers,
+      },
     );
     await deltas.flush();
     await db.agentExecution.update({
       where: { id: execution.id },
       data: {
         status: "completed",
-        output: { text: result.text, sources: result.sources.map((source) => ({ ...source })) },
+        output: { text: result.text, sources: result.sources.map((source) => ({ ...source })), followUps: result.followUps.map((request) => ({ ...request })) },
         modelId: result.modelId,
         inputTokens: result.usage.inputTokens,
         outputTokens: result.usage.outputTokens,

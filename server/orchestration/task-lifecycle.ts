@@ -2,7 +2,7 @@ import { getDb } from "@/server/db/client";
 import type { Prisma } from "@/server/db/generated/client";
 import { getEnv } from "@/server/env";
 import { appendRunEvent } from "@/server/events/run-events";
-import { aggregateResults, createPlan, planSchema, type Plan } from "@/server/agents";
+import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
 import { loadTeamAgents } from "./team-agents";
 
@@ -20,6 +20,8 @@ export interface PlannedTask {
   awaitingApproval: boolean;
   /** Outputs carried over from the original task when this task is a rerun. */
   reused: Record<string, AgentStepResult>;
+  /** The agent kinds this team can use (follow-up requests are checked against them). */
+  agentKinds: string[];
 }
 
 export type PlanOutcome = ({ state: "planned" } & PlannedTask) | { state: "stopped"; status: string };
@@ -38,6 +40,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
   if (started.count === 0 && task.status !== "running") return { state: "stopped", status: task.status };
 
   const rerunPlan = await storedPlanOf(task);
+  const agents = await loadTeamAgents(task.teamId);
   let stored: Prisma.InputJsonObject;
   let plan: Plan;
   let usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -45,7 +48,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
     plan = rerunPlan;
     stored = { ...(task.plan as Prisma.JsonObject) };
   } else {
-    const planned = await createPlan({ prompt: task.prompt, agents: await loadTeamAgents(task.teamId) });
+    const planned = await createPlan({ prompt: task.prompt, agents });
     plan = planned.plan;
     stored = { steps: planned.plan.steps, source: planned.source, notes: planned.notes };
     usage = { ...planned.usage, costUsd: planned.costUsd };
@@ -77,9 +80,10 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
       usage: { inputTokens: 0, outputTokens: 0 },
       modelId: row.modelId ?? "reused",
       costUsd: 0,
+      followUps: [],
     };
   }
-  return { state: "planned", taskId, teamId: task.teamId, prompt: task.prompt, plan, awaitingApproval, reused };
+  return { state: "planned", taskId, teamId: task.teamId, prompt: task.prompt, plan, awaitingApproval, reused, agentKinds: agents.map((agent) => agent.kind) };
 }
 
 export type ApprovalOutcome = { state: "approved"; plan: Plan } | { state: "rejected" | "pending" | "stopped" };
@@ -97,6 +101,16 @@ export async function readApproval(taskId: string): Promise<ApprovalOutcome> {
 export async function expireApproval(taskId: string) {
   const message = `The plan was not approved within ${formatSeconds(getEnv().CHORUS_APPROVAL_TIMEOUT_SECONDS)}`;
   return finishTask(taskId, { status: "failed", error: message }, "task.failed", { error: message, reason: "approval_expired" });
+}
+
+/** Stores a plan that grew follow-up steps, and tells the stream. */
+export async function storeExtendedPlan(taskId: string, plan: Plan, added: PlanStep[]) {
+  const db = getDb();
+  const task = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { plan: true } });
+  const stored = { ...(task.plan as Prisma.JsonObject), steps: plan.steps };
+  await db.task.updateMany({ where: { id: taskId, status: "running" }, data: { plan: stored } });
+  await appendRunEvent(taskId, "task.replanned", { steps: plan.steps, added: added.map((step) => step.id) });
+  return { added: added.map((step) => step.id) };
 }
 
 function formatSeconds(seconds: number): string {

@@ -10,9 +10,12 @@ import { buildDefaultPlan } from "@/server/agents/default-plan";
 export interface ChatRequest {
   stream?: boolean;
   messages: Array<{ role: string; content: string }>;
+  tools?: Array<{ type: string; function: { name: string } }>;
 }
 
-export async function startOpenAiWireServer(options: { model?: string; respond?: (request: ChatRequest, index: number) => { status: number; message: string } | undefined } = {}) {
+type Response = { status: number; message: string } | { toolCall: { name: string; arguments: Record<string, unknown> } };
+
+export async function startOpenAiWireServer(options: { model?: string; respond?: (request: ChatRequest, index: number) => Response | undefined } = {}) {
   const model = options.model ?? "wire-test-model";
   const requests: ChatRequest[] = [];
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
@@ -30,10 +33,21 @@ export async function startOpenAiWireServer(options: { model?: string; respond?:
     req.on("end", () => {
       const body = JSON.parse(raw) as ChatRequest;
       requests.push(body);
-      const failure = options.respond?.(body, requests.length - 1);
-      if (failure) {
-        res.writeHead(failure.status, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { message: failure.message, type: "invalid_request_error" } }));
+      const special = options.respond?.(body, requests.length - 1);
+      if (special && "status" in special) {
+        res.writeHead(special.status, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: special.message, type: "invalid_request_error" } }));
+        return;
+      }
+      if (special && "toolCall" in special) {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        const call = { index: 0, id: `call_${requests.length}`, type: "function", function: { name: special.toolCall.name, arguments: "" } };
+        sse(res, chunk({ role: "assistant", content: null, tool_calls: [call] }));
+        sse(res, chunk({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(special.toolCall.arguments) } }] }));
+        sse(res, chunk({}, "tool_calls"));
+        sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: 40, completion_tokens: 8, total_tokens: 48 } });
+        sse(res, "[DONE]");
+        res.end();
         return;
       }
       const text = body.messages.map((message) => message.content).join("\n");
