@@ -1,42 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getPool } from "@/server/db/client";
+import { describe, expect, it } from "vitest";
 import { readRunEvents } from "@/server/events/run-events";
-import { startExecutor } from "@/server/runtime/executor";
 import { createTask, getTask } from "@/server/tasks/tasks";
-import { createTeamWithMembers, waitForTaskStatus } from "../support/fixtures";
-import { startOpenAiWireServer } from "../support/openai-wire-server";
+import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
+import { useOpenAiWireServer } from "../support/openai-wire-server";
 
 /**
  * Retries against a real provider client: the model server rejects the first analysis call
  * (a 400, which the AI SDK does not retry itself), so the agent step fails, Chorus retries it
  * with backoff, and the second attempt succeeds. Every attempt is recorded.
  */
-let model: Awaited<ReturnType<typeof startOpenAiWireServer>>;
-let stop: () => Promise<void>;
 let analysisCalls = 0;
-
-beforeAll(async () => {
-  model = await startOpenAiWireServer({
-    respond: (request) => {
-      const system = request.messages.find((message) => message.role === "system")?.content ?? "";
-      if (request.stream && /analysis agent/i.test(system) && analysisCalls++ === 0) {
-        return { status: 400, message: "context length exceeded (simulated)" };
-      }
-      if (request.messages.some((message) => message.content.includes("ALWAYS-FAIL")) && request.stream) {
-        return { status: 400, message: "this request always fails (simulated)" };
-      }
-      return undefined;
-    },
-  });
-  process.env.OPENAI_BASE_URL = model.baseURL;
-  stop = await startExecutor({ pool: getPool(), concurrency: 8 });
+useOpenAiWireServer({
+  respond: (request) => {
+    const system = request.messages.find((message) => message.role === "system")?.content ?? "";
+    if (request.stream && /analysis agent/i.test(system) && analysisCalls++ === 0) {
+      return { status: 400, message: "context length exceeded (simulated)" };
+    }
+    if (request.messages.some((message) => message.content.includes("ALWAYS-FAIL")) && request.stream) {
+      return { status: 400, message: "this request always fails (simulated)" };
+    }
+    return undefined;
+  },
 });
-
-afterAll(async () => {
-  await stop();
-  delete process.env.OPENAI_BASE_URL;
-  await model.close();
-});
+useEmbeddedExecutor(8);
 
 describe("agent step retries", () => {
   it("retries a failed step and records both attempts", async () => {

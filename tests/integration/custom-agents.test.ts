@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getPool } from "@/server/db/client";
-import { startExecutor } from "@/server/runtime/executor";
+import { describe, expect, it } from "vitest";
 import { createTask, getTask } from "@/server/tasks/tasks";
 import { approveTask } from "@/server/tasks/task-actions";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
-import { createTeamWithMembers, waitForTaskStatus } from "../support/fixtures";
+import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 
-process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "0";
-
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  stop = await startExecutor({ pool: getPool(), concurrency: 16 });
-});
-afterAll(async () => {
-  await stop();
-});
+useEmbeddedExecutor();
 
 const legalReviewer = {
   kind: "legal-review",

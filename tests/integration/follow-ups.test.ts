@@ -1,39 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getPool } from "@/server/db/client";
+import { describe, expect, it } from "vitest";
 import { readRunEvents } from "@/server/events/run-events";
-import { startExecutor } from "@/server/runtime/executor";
 import { createTask, getTask } from "@/server/tasks/tasks";
-import { createTeamWithMembers, waitForTaskStatus } from "../support/fixtures";
-import { startOpenAiWireServer, type ChatRequest } from "../support/openai-wire-server";
+import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
+import { useOpenAiWireServer, type ChatRequest } from "../support/openai-wire-server";
 
 /**
  * An agent asks the coordinator for another agent's help through the `request_help` tool (a
  * real tool call over the OpenAI wire format): the plan grows a follow-up step after it, and
  * the steps that build on it wait for the follow-up's output.
  */
-let model: Awaited<ReturnType<typeof startOpenAiWireServer>>;
-let stop: () => Promise<void>;
 const isAnalysis = (request: ChatRequest) => /analysis agent/i.test(request.messages.find((message) => message.role === "system")?.content ?? "");
-
-beforeAll(async () => {
-  model = await startOpenAiWireServer({
-    respond: (request) => {
-      const answeredTool = request.messages.some((message) => message.role === "tool");
-      if (request.stream && isAnalysis(request) && !answeredTool && request.messages.some((message) => message.content?.includes("rain barrels"))) {
-        return { toolCall: { name: "request_help", arguments: { agent: "research", subtask: "Find current prices of 200-litre rain barrels.", reason: "The research has no prices." } } };
-      }
-      return undefined;
-    },
-  });
-  process.env.OPENAI_BASE_URL = model.baseURL;
-  stop = await startExecutor({ pool: getPool(), concurrency: 8 });
+const model = useOpenAiWireServer({
+  respond: (request) => {
+    const answeredTool = request.messages.some((message) => message.role === "tool");
+    if (request.stream && isAnalysis(request) && !answeredTool && request.messages.some((message) => message.content?.includes("rain barrels"))) {
+      return { toolCall: { name: "request_help", arguments: { agent: "research", subtask: "Find current prices of 200-litre rain barrels.", reason: "The research has no prices." } } };
+    }
+    return undefined;
+  },
 });
-
-afterAll(async () => {
-  await stop();
-  delete process.env.OPENAI_BASE_URL;
-  await model.close();
-});
+useEmbeddedExecutor(8);
 
 describe("agents asking for help", () => {
   it("adds a follow-up step after the asking step and before the steps that build on it", async () => {

@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, getPool } from "@/server/db/client";
+import { describe, expect, it } from "vitest";
+import { getDb } from "@/server/db/client";
 import { readRunEvents } from "@/server/events/run-events";
-import { startExecutor } from "@/server/runtime/executor";
 import { createTask, getTask } from "@/server/tasks/tasks";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
-import { createTeamWithMembers, waitForTaskStatus } from "../support/fixtures";
+import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 
-process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "0";
-
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  stop = await startExecutor({ pool: getPool(), concurrency: 16 });
-});
-afterAll(async () => {
-  await stop();
-});
+useEmbeddedExecutor();
 
 async function eventTypes(taskId: string) {
   return (await readRunEvents(taskId)).map((event) => event.type);

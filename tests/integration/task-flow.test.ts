@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, getPool } from "@/server/db/client";
+import { describe, expect, it } from "vitest";
+import { getDb } from "@/server/db/client";
 import { readRunEvents } from "@/server/events/run-events";
-import { startExecutor } from "@/server/runtime/executor";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { AppError } from "@/server/errors";
-import { createTeamWithMembers, waitForTaskStatus } from "../support/fixtures";
+import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 
-process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "0";
-
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  stop = await startExecutor({ pool: getPool(), concurrency: 16 });
-});
-afterAll(async () => {
-  await stop();
-});
+useEmbeddedExecutor();
 
 describe("a task, end to end through the real coordinator and agents", () => {
   it("is queued, planned, run by research → analysis → synthesis, and completed with a result", async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
 import { getDb, getPool } from "@/server/db/client";
 import type { Caller } from "@/server/auth/caller";
 import type { Role } from "@/server/db/generated/enums";
@@ -25,4 +26,20 @@ export async function waitForTaskStatus(taskId: string, statuses: string[], time
     if (Date.now() > deadline) throw new Error(`task ${taskId} still ${rows[0]?.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * Runs Chorus's embedded executor with its real functions for the whole test file, on the
+ * offline model with no token delay unless the file set otherwise.
+ */
+export function useEmbeddedExecutor(concurrency = 16) {
+  process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS ??= "0";
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const { startExecutor } = await import("@/server/runtime/executor");
+    stop = await startExecutor({ pool: getPool(), concurrency });
+  });
+  afterAll(async () => {
+    await stop?.();
+  });
 }

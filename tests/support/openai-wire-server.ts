@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
+import { afterAll, beforeAll } from "vitest";
 import type { AddressInfo } from "node:net";
 import { buildDefaultPlan } from "@/server/agents/default-plan";
 
@@ -80,5 +81,23 @@ export async function startOpenAiWireServer(options: { model?: string; respond?:
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Starts the wire server for the test file and points Chorus's provider config at it (OPENAI_BASE_URL). */
+export function useOpenAiWireServer(options: Parameters<typeof startOpenAiWireServer>[0] = {}) {
+  let server: Awaited<ReturnType<typeof startOpenAiWireServer>> | undefined;
+  beforeAll(async () => {
+    server = await startOpenAiWireServer(options);
+    process.env.OPENAI_BASE_URL = server.baseURL;
+  });
+  afterAll(async () => {
+    delete process.env.OPENAI_BASE_URL;
+    await server?.close();
+  });
+  return {
+    get requests() {
+      return server?.requests ?? [];
+    },
   };
 }
