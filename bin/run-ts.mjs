@@ -5,12 +5,21 @@ import { fileURLToPath } from "node:url";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-export async function runTypeScript(relativeEntry) {
+let registered = false;
+
+/** Lets this process import the project's TypeScript (tsx, with the tsconfig's `@/` paths). */
+export async function enableTypeScript() {
+  if (registered) return;
+  registered = true;
   process.env.CHORUS_DATA_DIR = process.env.CHORUS_DATA_DIR
     ? path.resolve(process.cwd(), process.env.CHORUS_DATA_DIR)
     : path.join(projectRoot, ".data");
   process.chdir(projectRoot);
   const { register } = await import("tsx/esm/api");
   register({ tsconfig: path.join(projectRoot, "tsconfig.json") });
+}
+
+export async function runTypeScript(relativeEntry) {
+  await enableTypeScript();
   await import(path.join(projectRoot, relativeEntry));
 }

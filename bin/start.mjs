@@ -4,7 +4,17 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { projectRoot, runTypeScript } from "./run-ts.mjs";
+import { enableTypeScript, projectRoot, runTypeScript } from "./run-ts.mjs";
+
+// Check the configuration before spending a minute on a build it would fail after.
+await enableTypeScript();
+const { parseEnv } = await import(path.join(projectRoot, "server/env.ts"));
+try {
+  parseEnv(process.env);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
 
 const sources = ["app", "components", "server", "inngest", "public", "next.config.ts", "postcss.config.mjs", "package-lock.json", "prisma/schema.prisma", "tsconfig.json"];
 
