@@ -33,7 +33,8 @@ export const agentStepInput = z.object({
     }),
   ),
   totalSteps: z.number().int(),
-  /** Whether this step may ask for another agent's help (follow-ups may not ask again). */
+  /** Whether this step may ask for another agent's help (follow-ups may not ask again), and whom. */
   allowFollowUps: z.boolean().default(false),
+  helpers: z.array(z.object({ kind: z.string(), name: z.string(), description: z.string() })).default([]),
 });
 export type AgentStepInput = z.infer<typeof agentStepInput>;

@@ -89,7 +89,7 @@ async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; out
       const result = results[index]!;
       outputs[planStep.id] = result;
       if (!result.followUps?.length) continue;
-      const grown = addFollowUps(plan, planStep, result.followUps, { budget: followUpBudget, knownAgents: task.agentKinds });
+      const grown = addFollowUps(plan, planStep, result.followUps, { budget: followUpBudget, knownAgents: task.agents.map((agent) => agent.kind) });
       if (grown.added.length === 0) continue;
       plan = grown.plan;
       followUpBudget -= grown.added.length;
@@ -119,6 +119,7 @@ function invokeAgent(step: Step, task: PlannedTask, plan: Plan, planStep: PlanSt
       }),
       totalSteps: plan.steps.length,
       allowFollowUps: canAsk && !planStep.requestedBy,
+      helpers: canAsk && !planStep.requestedBy ? task.agents : [],
     },
   }) as Promise<AgentStepResult>;
 }

@@ -42,21 +42,41 @@ function bus(): EventEmitter {
   return store[busKey];
 }
 
+// One round trip for any number of events: reserve `n` sequence numbers on the task row (which
+// also serialises writers per task) and insert the events with them.
 const APPEND = `
 WITH next AS (
-  UPDATE "Task" SET "lastSeq" = "lastSeq" + 1 WHERE id = $1 RETURNING "lastSeq"
+  UPDATE "Task" SET "lastSeq" = "lastSeq" + cardinality($2::text[]) WHERE id = $1 RETURNING "lastSeq"
 )
 INSERT INTO "RunEvent" ("taskId", seq, type, payload)
-SELECT $1, "lastSeq", $2, $3 FROM next
+SELECT $1, next."lastSeq" - cardinality($2::text[]) + e.ord, e.type, e.payload::jsonb
+FROM next, unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(type, payload, ord)
 RETURNING seq, "createdAt"`;
 
+export interface NewRunEvent {
+  type: RunEventType;
+  payload?: Record<string, unknown>;
+}
+
+/** Appends events to a task's log in order, in one statement, and tells this process's listeners. */
+export async function appendRunEvents(taskId: string, events: readonly NewRunEvent[]): Promise<RunEvent[]> {
+  if (events.length === 0) return [];
+  const { rows } = await getPool().query<{ seq: number; createdAt: Date }>(APPEND, [
+    taskId,
+    events.map((event) => event.type),
+    events.map((event) => JSON.stringify(event.payload ?? {})),
+  ]);
+  if (rows.length !== events.length) throw new Error(`appendRunEvents: task ${taskId} does not exist`);
+  const first = Math.min(...rows.map((row) => row.seq));
+  const createdAt = rows[0]!.createdAt.toISOString();
+  const stored = events.map((event, index) => ({ seq: first + index, type: event.type, payload: event.payload ?? {}, createdAt }));
+  for (const event of stored) bus().emit(taskId, event);
+  return stored;
+}
+
 export async function appendRunEvent(taskId: string, type: RunEventType, payload: Record<string, unknown> = {}): Promise<RunEvent> {
-  const { rows } = await getPool().query<{ seq: number; createdAt: Date }>(APPEND, [taskId, type, JSON.stringify(payload)]);
-  const row = rows[0];
-  if (!row) throw new Error(`appendRunEvent: task ${taskId} does not exist`);
-  const event: RunEvent = { seq: row.seq, type, payload, createdAt: row.createdAt.toISOString() };
-  bus().emit(taskId, event);
-  return event;
+  const [event] = await appendRunEvents(taskId, [{ type, payload }]);
+  return event!;
 }
 
 export async function readRunEvents(taskId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {

@@ -1,10 +1,10 @@
 import { getDb } from "@/server/db/client";
-import { appendRunEvent } from "@/server/events/run-events";
+import { appendRunEvent, appendRunEvents } from "@/server/events/run-events";
 import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
 import { isTaskActive, TaskCancelledError, watchForCancellation } from "./cancellation";
 import type { FollowUpRequest } from "@/server/agents";
-import { loadTeamAgent, loadTeamAgents } from "./team-agents";
+import { loadTeamAgent } from "./team-agents";
 
 export interface AgentStepResult {
   executionId: string;
@@ -26,11 +26,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
   if (!(await isTaskActive(input.taskId))) throw new TaskCancelledError(input.taskId);
   const db = getDb();
   const agent = await loadTeamAgent(input.teamId, input.agent);
-  const helpers = input.allowFollowUps
-    ? (await loadTeamAgents(input.teamId))
-        .filter((candidate) => candidate.kind !== input.agent)
-        .map((candidate) => ({ kind: candidate.kind, name: candidate.name, description: candidate.description }))
-    : undefined;
+  const helpers = input.allowFollowUps ? input.helpers.filter((candidate) => candidate.kind !== input.agent) : undefined;
   const startedAt = new Date();
   const execution = await db.agentExecution.upsert({
     where: { taskId_stepKey_attempt: { taskId: input.taskId, stepKey: input.stepId, attempt } },
@@ -77,14 +73,13 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
       },
     });
     const completedSteps = await db.agentExecution.count({ where: { taskId: input.taskId, status: "completed" } });
-    await appendRunEvent(input.taskId, "agent.completed", {
-      stepId: input.stepId,
-      agent: input.agent,
-      executionId: execution.id,
-      usage: { ...result.usage, costUsd: result.costUsd },
-      modelId: result.modelId,
-    });
-    await appendRunEvent(input.taskId, "task.progress", { completedSteps, totalSteps: input.totalSteps });
+    await appendRunEvents(input.taskId, [
+      {
+        type: "agent.completed",
+        payload: { stepId: input.stepId, agent: input.agent, executionId: execution.id, usage: { ...result.usage, costUsd: result.costUsd }, modelId: result.modelId },
+      },
+      { type: "task.progress", payload: { completedSteps, totalSteps: input.totalSteps } },
+    ]);
     return { executionId: execution.id, ...result };
   } catch (error) {
     await deltas.flush().catch(() => undefined);

@@ -20,8 +20,8 @@ export interface PlannedTask {
   awaitingApproval: boolean;
   /** Outputs carried over from the original task when this task is a rerun. */
   reused: Record<string, AgentStepResult>;
-  /** The agent kinds this team can use (follow-up requests are checked against them). */
-  agentKinds: string[];
+  /** The agents this team can use (follow-up requests are checked against them). */
+  agents: Array<{ kind: string; name: string; description: string }>;
 }
 
 export type PlanOutcome = ({ state: "planned" } & PlannedTask) | { state: "stopped"; status: string };
@@ -83,7 +83,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
       followUps: [],
     };
   }
-  return { state: "planned", taskId, teamId: task.teamId, prompt: task.prompt, plan, awaitingApproval, reused, agentKinds: agents.map((agent) => agent.kind) };
+  return { state: "planned", taskId, teamId: task.teamId, prompt: task.prompt, plan, awaitingApproval, reused, agents: agents.map(({ kind, name, description }) => ({ kind, name, description })) };
 }
 
 export type ApprovalOutcome = { state: "approved"; plan: Plan } | { state: "rejected" | "pending" | "stopped" };

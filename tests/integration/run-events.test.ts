@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/server/db/client";
-import { appendRunEvent, onRunEvent, readRunEvents } from "@/server/events/run-events";
+import { appendRunEvent, appendRunEvents, onRunEvent, readRunEvents } from "@/server/events/run-events";
 import { taskEventStream } from "@/server/events/event-stream";
 
 async function newTask() {
@@ -16,6 +16,18 @@ describe("the run-event log", () => {
     const events = await readRunEvents(task.id);
     expect(events.map((event) => event.seq)).toEqual(Array.from({ length: 40 }, (_, index) => index + 1));
     expect(new Set(events.map((event) => event.payload.text)).size).toBe(40);
+  });
+
+  it("stores a batch in order, interleaved safely with single appends", async () => {
+    const task = await newTask();
+    const batch = (label: string) => ["a", "b", "c"].map((part) => ({ type: "agent.delta" as const, payload: { text: `${label}${part}` } }));
+    await Promise.all([appendRunEvents(task.id, batch("x")), appendRunEvent(task.id, "task.progress"), appendRunEvents(task.id, batch("y"))]);
+    const events = await readRunEvents(task.id);
+    expect(events.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const texts = events.map((event) => event.payload.text).filter(Boolean).join(" ");
+    expect(texts).toMatch(/xa xb xc/);
+    expect(texts).toMatch(/ya yb yc/);
+    await expect(appendRunEvents("no-such-task", batch("z"))).rejects.toThrow(/does not exist/);
   });
 
   it("tells in-process listeners at once and reads from any sequence number", async () => {
