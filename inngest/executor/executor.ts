@@ -3,7 +3,6 @@
  * from Postgres under a lease. New work starts at once through an in-process wake-up; a poll
  * picks up timers and work that other processes created.
  */
-import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Inngest, InngestFunction } from "inngest";
@@ -11,6 +10,7 @@ import { logger } from "@/server/observability/logger";
 import { type EventSink, type SendableEvent, registerEventSink, unregisterEventSink } from "./event-api";
 import { compileExpression } from "./expression";
 import { eventIdFromSeed } from "./identity";
+import { PresenceLock, deadLocalWorkers, defaultWorkerId, here, workersInThisProcess } from "./liveness";
 import { cancellableFunctions, type IngestedEvent, resolveWaitsWith, runsForEvent, runsToCancel } from "./routing";
 import { type DriverHost, type ExecutorStats, RunDriver } from "./run-driver";
 import { describeFunctions, type FunctionDefinition } from "./sdk";
@@ -22,13 +22,16 @@ export interface EmbeddedExecutorOptions {
   /** The client the functions were created with (its id prefixes function ids, as `serve()` does). */
   client: Inngest.Any;
   functions: InngestFunction.Any[];
-  /** Names this worker in lease columns and logs. Default: `<hostname>:<pid>:<random>`. */
+  /**
+   * Names this worker in lease columns and logs. Default: `<hostname>:<pid>:<random>`, which
+   * also lets a restarted process on this machine take over its runs at once (liveness.ts).
+   */
   workerId?: string;
-  /** Runs driven at once by this executor. Default 32. */
+  /** Runs driven at once by this executor (not Inngest's per-function `concurrency`). Default 32. */
   concurrency?: number;
   /** How long a claim lasts without renewal; a dead worker's runs are taken over after it. Default 15 s. */
   leaseMs?: number;
-  /** How often to look for due timers and work created by other processes. Default 1 s. */
+  /** How often to look for due timers, work from other processes, freed slots and dead local workers. Default 1 s. */
   pollIntervalMs?: number;
   /** First retry delay; doubles per attempt, with jitter, up to 15 min. Default 1 s. */
   retryBaseDelayMs?: number;
@@ -67,6 +70,12 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
   private readonly pollIntervalMs: number;
   private readonly definitions: FunctionDefinition[];
   private readonly definitionsById: Map<string, FunctionDefinition>;
+  /** Some function has concurrency limits: claims must go through the slot accounting. */
+  private readonly anyLimits: boolean;
+  private readonly presence: PresenceLock;
+  /** The presence lock and a first look for dead local workers, before the first claim. */
+  private ready: Promise<void> = Promise.resolve();
+  private polling = false;
   private readonly drivers = new Map<string, { driver: RunDriver; done: Promise<void> }>();
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
   private readonly counters: ExecutorStats = {
@@ -87,7 +96,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
 
   constructor(options: EmbeddedExecutorOptions) {
     this.client = options.client;
-    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.workerId = options.workerId ?? defaultWorkerId();
     this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
     this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
@@ -95,6 +104,8 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     this.store = new RunStore(options.pool, this.workerId, this.leaseMs);
     this.definitions = describeFunctions(options.client, options.functions);
     this.definitionsById = new Map(this.definitions.map((definition) => [definition.id, definition]));
+    this.anyLimits = this.definitions.some((definition) => definition.concurrency.length > 0);
+    this.presence = new PresenceLock(options.pool, this.workerId);
     this.checkDefinitions();
   }
 
@@ -112,8 +123,8 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       }
       for (const rule of definition.cancelOn) if (rule.if) compileExpression(rule.if);
       if (definition.handlerKind !== "main") continue;
-      const { concurrency, throttle, rateLimit, debounce, batchEvents, idempotency, singleton, priority, timeouts } = definition.fn.opts;
-      const ignored = Object.entries({ concurrency, throttle, rateLimit, debounce, batchEvents, idempotency, singleton, priority, timeouts })
+      const { throttle, rateLimit, debounce, batchEvents, idempotency, singleton, priority, timeouts } = definition.fn.opts;
+      const ignored = Object.entries({ throttle, rateLimit, debounce, batchEvents, idempotency, singleton, priority, timeouts })
         .filter(([, value]) => value !== undefined)
         .map(([key]) => key);
       if (ignored.length > 0) {
@@ -129,7 +140,9 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     this.started = true;
     this.stopping = false;
     registerEventSink(this);
-    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
+    workersInThisProcess.add(this.workerId);
+    this.ready = this.presence.ensure().then(() => this.takeOverDeadLocalWorkers());
+    this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
     this.pollTimer.unref();
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.renewTimer.unref();
@@ -164,6 +177,8 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         runIds: stragglers.map((driver) => driver.runId),
       });
     }
+    await this.presence.release(); // only now: our leases are gone
+    workersInThisProcess.delete(this.workerId);
     this.started = false;
     this.stopping = false;
     logger.info("embedded executor stopped", { workerId: this.workerId });
@@ -262,11 +277,14 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
 
   private async fill() {
     try {
+      await this.ready;
       while (this.started && !this.stopping) {
         const capacity = this.concurrency - this.drivers.size;
         if (capacity <= 0) return;
         this.claimAgain = false;
-        const claimed = await this.store.claim(capacity);
+        const { runs: claimed, deferred } = this.anyLimits
+          ? await this.store.claimWithinLimits(capacity)
+          : { runs: await this.store.claim(capacity), deferred: 0 };
         for (const run of claimed) {
           if (run.previousOwner && run.previousOwner !== this.workerId) {
             logger.info("taking over a run whose worker's lease expired", { runId: run.id, previousOwner: run.previousOwner });
@@ -274,7 +292,9 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
           this.startDriver(new RunDriver(this, run));
         }
         this.count("runsClaimed", claimed.length);
-        if (claimed.length < capacity && !this.claimAgain) return;
+        // Runs this batch left out because it filled their group: the next claim skips that
+        // group at once and may find runs of other groups.
+        if (claimed.length < capacity && deferred === 0 && !this.claimAgain) return;
       }
     } catch (error) {
       logger.error("executor could not claim work; retrying at the next poll", { error });
@@ -295,6 +315,31 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         this.wake();
       });
     this.drivers.set(driver.runId, { driver, done });
+  }
+
+  /** The poll: keep the presence lock, end dead local workers' leases, then claim. */
+  private async poll() {
+    if (this.polling || !this.started || this.stopping) return;
+    this.polling = true;
+    try {
+      await this.presence.ensure();
+      await this.takeOverDeadLocalWorkers();
+    } finally {
+      this.polling = false;
+    }
+    this.wake();
+  }
+
+  /** Ends at once the leases of workers that died on this machine (see liveness.ts). */
+  private async takeOverDeadLocalWorkers() {
+    try {
+      const where = here();
+      const dead = deadLocalWorkers(await this.store.leaseOwnersStartingWith(`${where.hostname}:`), where);
+      const freed = await this.store.expireLeasesOf(dead);
+      if (freed > 0) logger.info("ended the leases of a dead worker on this machine", { workers: dead, runs: freed });
+    } catch (error) {
+      logger.error("executor could not check for dead local workers", { error });
+    }
   }
 
   private async renewLeases() {

@@ -3,12 +3,16 @@
  * `waitForEvent({ if | match })`, `cancelOn: [{ if | match }]` and trigger `if` filters.
  *
  * Supported: paths from the roots the caller provides (`event.data.userId`, `async.data["k"]`,
- * `event.items[0]`), string ('…' or "…"), number, `true`, `false` and `null` literals, the
- * comparisons `==` `!=` `<` `<=` `>` `>=`, `&&`, `||`, `!` and parentheses. `==` compares
- * JSON values deeply. As in CEL, a path that does not exist makes the comparison using it an
- * error, and an expression that errors does not match (except where `&&`/`||` short-circuits
- * past it). Anything else (functions such as `size()`, `in`, arithmetic, macros) is rejected
- * when parsed, so an unsupported expression fails loudly instead of silently never matching.
+ * `event.items[0]`), string ('…' or "…"), number, `true`, `false` and `null` literals, `+`
+ * (two strings or two numbers), the comparisons `==` `!=` `<` `<=` `>` `>=`, `&&`, `||`, `!`
+ * and parentheses. `==` compares JSON values deeply. As in CEL, a path that does not exist
+ * makes the comparison using it an error, and an expression that errors does not match (except
+ * where `&&`/`||` short-circuits past it). Anything else (functions such as `size()`, `in`,
+ * other arithmetic, macros) is rejected when parsed, so an unsupported expression fails loudly
+ * instead of silently never matching.
+ *
+ * Besides conditions, the same expressions compute values: a concurrency `key` such as
+ * `event.data.teamId` or `event.data.user + "-" + event.data.account` (see `valueOf`).
  */
 export class ExpressionError extends Error {
   constructor(message: string, readonly source: string) {
@@ -21,6 +25,8 @@ export interface Expression {
   readonly source: string;
   /** True when the expression holds for these root values (e.g. `{ event, async }`). */
   matches(scope: Readonly<Record<string, unknown>>): boolean;
+  /** The expression's value for these root values; undefined when it cannot be evaluated (a missing field). */
+  valueOf(scope: Readonly<Record<string, unknown>>): unknown;
 }
 
 type Node =
@@ -28,7 +34,8 @@ type Node =
   | { kind: "path"; root: string; keys: (string | number)[] }
   | { kind: "not"; operand: Node }
   | { kind: "logical"; operator: "&&" | "||"; left: Node; right: Node }
-  | { kind: "compare"; operator: ComparisonOperator; left: Node; right: Node };
+  | { kind: "compare"; operator: ComparisonOperator; left: Node; right: Node }
+  | { kind: "add"; left: Node; right: Node };
 
 type ComparisonOperator = "==" | "!=" | "<" | "<=" | ">" | ">=";
 
@@ -41,7 +48,7 @@ type Token =
 /** Thrown while evaluating; means "this expression does not match" (CEL's evaluation error). */
 class NoMatch extends Error {}
 
-const operators = ["==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "(", ")", "[", "]", "."];
+const operators = ["==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "(", ")", "[", "]", ".", "+"];
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -148,11 +155,20 @@ class Parser {
   }
 
   private comparison(): Node {
-    const left = this.operand();
+    const left = this.sum();
     const operator = this.peekOperator("==", "!=", "<", "<=", ">", ">=") as ComparisonOperator | undefined;
     if (!operator) return left;
     this.position++;
-    return { kind: "compare", operator, left, right: this.operand() };
+    return { kind: "compare", operator, left, right: this.sum() };
+  }
+
+  private sum(): Node {
+    let left = this.operand();
+    while (this.peekOperator("+")) {
+      this.position++;
+      left = { kind: "add", left, right: this.operand() };
+    }
+    return left;
   }
 
   private operand(): Node {
@@ -221,6 +237,13 @@ function evaluate(node: Node, scope: Readonly<Record<string, unknown>>): unknown
     }
     case "not":
       return !truthy(evaluate(node.operand, scope));
+    case "add": {
+      const left = evaluate(node.left, scope);
+      const right = evaluate(node.right, scope);
+      if (typeof left === "string" && typeof right === "string") return left + right;
+      if (typeof left === "number" && typeof right === "number") return left + right;
+      throw new NoMatch(); // CEL has no implicit conversions
+    }
     case "logical": {
       const stopAt = node.operator === "||";
       let leftFailed = false;
@@ -267,6 +290,14 @@ export function parseExpression(source: string): Expression {
         return evaluate(tree, scope) === true;
       } catch (error) {
         if (error instanceof NoMatch) return false;
+        throw error;
+      }
+    },
+    valueOf(scope) {
+      try {
+        return evaluate(tree, scope);
+      } catch (error) {
+        if (error instanceof NoMatch) return undefined;
         throw error;
       }
     },

@@ -3,6 +3,7 @@
  * resolves and the runs it cancels (`cancelOn`). Pure functions over the function definitions
  * and candidate rows, so the rules are unit-tested without a database.
  */
+import { concurrencyGroups } from "./concurrency";
 import { compileExpression } from "./expression";
 import { runIdFor } from "./identity";
 import type { FunctionDefinition } from "./sdk";
@@ -32,7 +33,12 @@ export function runsForEvent(definitions: FunctionDefinition[], event: IngestedE
           (!trigger.expression || compileExpression(trigger.expression).matches({ event })),
       ),
     )
-    .map((definition) => ({ id: runIdFor(definition.id, event.id), functionId: definition.id, event }));
+    .map((definition) => ({
+      id: runIdFor(definition.id, event.id),
+      functionId: definition.id,
+      event,
+      concurrency: concurrencyGroups(definition.id, definition.concurrency, event),
+    }));
 }
 
 /** Each wait is resolved by the first event (in send order) that matches it. */

@@ -9,11 +9,17 @@
  * costs CPU, the write costs a round trip and a commit, so they overlap), but the next step's
  * own code is held by a gate until every earlier write has committed and so proved the lease.
  * No step starts on a result that is not durable, and nothing else is written before it is.
+ *
+ * A run of a function with concurrency limits holds one slot while it is leased; parallel steps
+ * beyond the first each need a slot of their own (as on Inngest, where each parallel step is a
+ * request), asked for when found and given back once they are done. Steps without a slot wait
+ * in `queued` for one of the run's own steps to finish.
  */
 import { randomUUID } from "node:crypto";
 import type { Inngest } from "inngest";
 import { serializeError } from "inngest";
 import { logger } from "@/server/observability/logger";
+import { concurrencyGroups } from "./concurrency";
 import { compileExpression } from "./expression";
 import { childRunId } from "./identity";
 import { type ExecutionResult, FAILED_EVENT, type FoundOp, type FunctionDefinition, INVOKED_EVENT, StepOpCode, executeFunction } from "./sdk";
@@ -79,6 +85,10 @@ export class RunDriver {
   private readonly order: string[] = [];
   private readonly waiting = new Set<string>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Parallel steps waiting for a concurrency slot (limited runs only). */
+  private readonly queued: string[] = [];
+  /** Concurrency slots this run holds: how many of its steps may execute at once (limited runs). */
+  private slots = 1;
   private readonly writes = new Set<Promise<void>>();
   private writeError: unknown;
   private attempt: number;
@@ -123,6 +133,7 @@ export class RunDriver {
         await this.host.store.release([this.run.id], this.attempt);
         return;
       }
+      await this.returnIdleSlots();
       const result = await this.execute(definition, { disableImmediateExecution: this.inFlight.size > 0 });
       if (this.lost || this.stale) continue;
       if (await this.act(definition, result)) return;
@@ -212,7 +223,7 @@ export class RunDriver {
     const planned: string[] = [];
     let progressed = false;
     for (const op of ops) {
-      if (this.inFlight.has(op.id) || this.waiting.has(op.id) || this.memo.has(op.id)) continue;
+      if (this.inFlight.has(op.id) || this.queued.includes(op.id) || this.waiting.has(op.id) || this.memo.has(op.id)) continue;
       const label = op.displayName ?? op.name ?? op.id;
       if (runLevelOps.has(op.op)) {
         // defer() and the ops that ride along with it are not steps a function can catch.
@@ -247,7 +258,7 @@ export class RunDriver {
       for (const wait of waits) this.waiting.add(wait.stepId);
       if (children > 0) this.host.wake();
     }
-    for (const stepId of planned) this.startStep(definition, stepId);
+    await this.startSteps(definition, planned);
     if (this.retry) return this.retryLater(definition);
     if (this.inFlight.size > 0) {
       await this.nextCompletion();
@@ -287,8 +298,42 @@ export class RunDriver {
       stepId: op.id,
       kind: "invoke",
       ...(opts.timeout ? { delayMs: parseDuration(opts.timeout) } : {}),
-      child: { id: childRunId(this.run.id, op.id), functionId, event },
+      child: {
+        id: childRunId(this.run.id, op.id),
+        functionId,
+        event,
+        concurrency: concurrencyGroups(functionId, this.host.definition(functionId)!.concurrency, event),
+      },
     };
+  }
+
+  /** Starts steps found together: all at once, or for a limited run as many as it has slots for. */
+  private async startSteps(definition: FunctionDefinition, stepIds: string[]) {
+    if (!this.run.limited) {
+      for (const stepId of stepIds) this.startStep(definition, stepId);
+      return;
+    }
+    this.queued.push(...stepIds);
+    const wanted = this.inFlight.size + this.queued.length;
+    if (wanted > this.slots) this.slots = (await this.host.store.takeSlots(this.run.id, wanted)) ?? this.slots;
+    this.startQueued(definition);
+  }
+
+  private startQueued(definition: FunctionDefinition) {
+    if (this.lost || this.stale) {
+      this.queued.length = 0; // the replay after a reload finds them again
+      return;
+    }
+    while (this.queued.length > 0 && this.inFlight.size < this.slots) this.startStep(definition, this.queued.shift()!);
+  }
+
+  /** Gives back the slots of finished parallel steps, so other runs of the group can use them. */
+  private async returnIdleSlots() {
+    const needed = Math.max(1, this.inFlight.size + this.queued.length);
+    if (!this.run.limited || this.slots <= needed) return;
+    this.slots = needed;
+    await this.host.store.returnSlots(this.run.id, needed);
+    this.host.wake();
   }
 
   /** Runs one of several steps found together, concurrently with the others. */
@@ -300,7 +345,10 @@ export class RunDriver {
         else this.noteRetry({ name: "UnexpectedResultError", message: `Running step ${stepId} returned "${result.type}"` });
       })
       .catch((error: unknown) => this.noteRetry(asSerializedError(error)))
-      .finally(() => this.inFlight.delete(stepId));
+      .finally(() => {
+        this.inFlight.delete(stepId);
+        if (this.queued.length > 0) this.startQueued(definition);
+      });
     this.inFlight.set(stepId, task);
   }
 

@@ -8,6 +8,7 @@ import { type Inngest, type InngestFunction, Middleware } from "inngest";
 import type { InngestExecution } from "inngest/internals";
 import { StepMode, StepOpCode } from "inngest/types";
 import type { FunctionConfig, OutgoingOp } from "inngest/types";
+import { type ConcurrencyRule, concurrencyRules } from "./concurrency";
 
 export { StepOpCode };
 export type ExecutionResult = InngestExecution.ExecutionResult;
@@ -37,6 +38,8 @@ export interface FunctionDefinition {
   triggers: { event?: string; expression?: string; cron?: string }[];
   cancelOn: CancelRule[];
   maxAttempts: number;
+  /** The `concurrency` option's limits (none for an `onFailure` handler, as on Inngest). */
+  concurrency: ConcurrencyRule[];
 }
 
 interface InternalFunction {
@@ -48,7 +51,7 @@ interface InternalFunction {
 
 const internals = (fn: InngestFunction.Any) => fn as unknown as InternalFunction;
 
-/** Reads every function's triggers, cancellation rules and retries from its registration config. */
+/** Reads every function's triggers, cancellation rules, retries and concurrency from its registration config. */
 export function describeFunctions(client: Inngest.Any, functions: InngestFunction.Any[]): FunctionDefinition[] {
   return functions.flatMap((fn) =>
     internals(fn)
@@ -66,6 +69,7 @@ export function describeFunctions(client: Inngest.Any, functions: InngestFunctio
           ),
           cancelOn: (config.cancel ?? []).map((rule) => ({ event: rule.event, if: rule.if, timeout: rule.timeout })),
           maxAttempts: retries + 1,
+          concurrency: concurrencyRules(config.concurrency),
         };
       }),
   );

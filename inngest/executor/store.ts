@@ -11,8 +11,15 @@
  *   deletes the wait row first, so exactly one resolution wins.
  * - Timestamps are UTC wall-clock (`timestamp(3)` as Prisma stores them), from the database's
  *   clock, so workers on different hosts agree on leases.
+ * - Concurrency slots are derived from lease state: a run whose lease has not expired holds
+ *   `slots` slots in each group of its `concurrency`. Only two statements add slots — claiming
+ *   a limited run and `takeSlots` — and both run under one advisory lock, after it is granted,
+ *   so they always count each other's commits. Everything that frees a slot (finishing,
+ *   parking, retrying, releasing, a lease expiring) needs no lock.
  */
-import type pg from "pg";
+import pg from "pg";
+import type { ConcurrencyGroup } from "./concurrency";
+import { PRESENCE_HELD } from "./liveness";
 
 const NOW = `timezone('UTC', now())`;
 const afterMs = (param: string) => `${NOW} + ${param}::double precision * interval '1 millisecond'`;
@@ -27,7 +34,12 @@ export interface NewRun {
   id: string;
   functionId: string;
   event: Record<string, unknown>;
+  /** Its function's concurrency groups; null or absent when unlimited. */
+  concurrency?: ConcurrencyGroup[] | null;
 }
+
+/** The columns a NewRun list is unpacked into by `jsonb_to_recordset`. */
+const NEW_RUN_COLUMNS = `"id" text, "functionId" text, "event" jsonb, "concurrency" jsonb`;
 
 export interface ClaimedRun {
   id: string;
@@ -37,6 +49,8 @@ export interface ClaimedRun {
   attempt: number;
   parentRunId: string | null;
   previousOwner: string | null;
+  /** The run's function has concurrency limits: its parallel steps need slots of their own. */
+  limited: boolean;
 }
 
 export interface StoredStep {
@@ -82,6 +96,26 @@ export interface RunOutcome {
 
 export type PersistResult = { seq: number } | { conflict: true } | { lost: true };
 
+/**
+ * Slots in use per concurrency group: the `slots` of every run whose lease has not expired
+ * (found through the `leaseExpiresAt` index: only runs being driven right now). A crashed
+ * worker's slots free up with its leases.
+ */
+const HELD_SLOTS = `
+  SELECT g."key", sum(r."slots")::int AS "used"
+  FROM "WorkflowRun" r, jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
+  WHERE r."leaseExpiresAt" > ${NOW} AND r."status" = 'running'
+  GROUP BY g."key"`;
+
+const literal = (text: string) => pg.escapeLiteral(text);
+const integer = (value: number) => {
+  if (!Number.isSafeInteger(value)) throw new Error(`Expected an integer, got ${value}`);
+  return String(value);
+};
+
+/** The advisory lock that serialises taking concurrency slots (any constant; named for readers). */
+const CONCURRENCY_LOCK = `hashtext('chorus.executor.concurrency-slots')`;
+
 const INVOKE_TIMEOUT_ERROR = JSON.stringify({
   name: "InngestInvokeTimeoutError",
   message: "Timed out waiting for the invoked function to finish",
@@ -103,9 +137,9 @@ export class RunStore {
   async insertRuns(runs: NewRun[]): Promise<string[]> {
     if (runs.length === 0) return [];
     const { rows } = await this.pool.query<{ id: string }>(
-      `INSERT INTO "WorkflowRun" ("id", "functionId", "event", "status", "runAfter", "createdAt", "updatedAt")
-       SELECT x."id", x."functionId", x."event", 'running', ${NOW}, ${NOW}, ${NOW}
-       FROM jsonb_to_recordset($1::jsonb) AS x("id" text, "functionId" text, "event" jsonb)
+      `INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")
+       SELECT x."id", x."functionId", x."event", x."concurrency", 'running', ${NOW}, ${NOW}, ${NOW}
+       FROM jsonb_to_recordset($1::jsonb) AS x(${NEW_RUN_COLUMNS})
        ON CONFLICT ("id") DO NOTHING
        RETURNING "id"`,
       [JSON.stringify(runs)],
@@ -113,13 +147,16 @@ export class RunStore {
     return rows.map((row) => row.id);
   }
 
-  /** Takes up to `limit` runnable runs (new, woken, retrying, or left by a dead worker) under lease. */
+  /**
+   * Takes up to `limit` runnable runs (new, woken, retrying, or left by a dead worker) under
+   * lease: one statement, no lock. Runs with concurrency limits are left to `claimWithinLimits`.
+   */
   async claim(limit: number): Promise<ClaimedRun[]> {
     const { rows } = await this.pool.query<ClaimedRun>({
       name: "chorus-executor-claim",
       text: `WITH picked AS (
                SELECT "id", "leaseOwner" FROM "WorkflowRun"
-               WHERE "status" = 'running' AND "runAfter" <= ${NOW}
+               WHERE "status" = 'running' AND "runAfter" <= ${NOW} AND "concurrency" IS NULL
                ORDER BY "runAfter"
                LIMIT $2
                FOR UPDATE SKIP LOCKED
@@ -129,10 +166,98 @@ export class RunStore {
                "wakeRequested" = false, "updatedAt" = ${NOW}
              FROM picked WHERE r."id" = picked."id"
              RETURNING r."id", r."functionId", r."event"::text AS "event", r."attempt", r."parentRunId",
-                       picked."leaseOwner" AS "previousOwner"`,
+                       picked."leaseOwner" AS "previousOwner", false AS "limited"`,
       values: [this.workerId, limit, this.leaseMs],
     });
     return rows;
+  }
+
+  /**
+   * Like `claim`, but also takes runs with concurrency limits, each only if every group it is in
+   * has a free slot — counting the slots of leased runs and, within this batch, the runs ahead
+   * of it (oldest first). Runs of a full group stay queued and cost nothing until a slot frees
+   * (they are filtered out before the batch is picked, so they never crowd out other groups).
+   * `deferred` counts runs left out because the batch itself filled their group: claiming
+   * again at once may find other work.
+   */
+  async claimWithinLimits(limit: number): Promise<{ runs: ClaimedRun[]; deferred: number }> {
+    const [me, batch, leaseMs] = [literal(this.workerId), integer(limit), integer(this.leaseMs)];
+    const [row] = await this.underConcurrencyLock<{ runs: ClaimedRun[]; deferred: number }>(
+      `WITH held AS (${HELD_SLOTS}),
+               picked AS (
+                 SELECT r."id", r."leaseOwner", r."concurrency", r."runAfter" FROM "WorkflowRun" r
+                 WHERE r."status" = 'running' AND r."runAfter" <= ${NOW}
+                   AND NOT EXISTS (
+                     SELECT 1 FROM jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
+                     JOIN held h ON h."key" = g."key" WHERE h."used" >= g."limit")
+                 ORDER BY r."runAfter"
+                 LIMIT ${batch}
+                 FOR UPDATE SKIP LOCKED
+               ), ranked AS (
+                 SELECT p."id", g."key", g."limit",
+                        row_number() OVER (PARTITION BY g."key" ORDER BY p."runAfter", p."id") AS "rank"
+                 FROM picked p, jsonb_to_recordset(p."concurrency") AS g("key" text, "limit" int)
+               ), deferred AS (
+                 SELECT DISTINCT x."id" FROM ranked x LEFT JOIN held h ON h."key" = x."key"
+                 WHERE COALESCE(h."used", 0) + x."rank" > x."limit"
+               ), claimed AS (
+                 UPDATE "WorkflowRun" r SET
+                   "leaseOwner" = ${me}, "leaseExpiresAt" = ${afterMs(leaseMs)}, "runAfter" = ${afterMs(leaseMs)},
+                   "wakeRequested" = false, "slots" = 1, "updatedAt" = ${NOW}
+                 FROM picked p
+                 WHERE r."id" = p."id" AND NOT EXISTS (SELECT 1 FROM deferred d WHERE d."id" = p."id")
+                 RETURNING r."id", r."functionId", r."event"::text AS "event", r."attempt", r."parentRunId",
+                           p."leaseOwner" AS "previousOwner", r."concurrency" IS NOT NULL AS "limited"
+               )
+               SELECT COALESCE((SELECT json_agg(claimed) FROM claimed), '[]'::json) AS "runs",
+                      (SELECT count(*) FROM deferred)::int AS "deferred"`,
+    );
+    return row ?? { runs: [], deferred: 0 };
+  }
+
+  /**
+   * Asks for more slots for a limited run that found parallel steps: up to `wanted` in all, as
+   * many as every one of its groups has free. Returns the slots it now holds, or undefined when
+   * it already held `wanted` or lost its lease.
+   */
+  async takeSlots(runId: string, wanted: number): Promise<number | undefined> {
+    const [run, me, total] = [literal(runId), literal(this.workerId), integer(wanted)];
+    const [row] = await this.underConcurrencyLock<{ slots: number }>(
+      `WITH held AS (${HELD_SLOTS}),
+       free AS (
+         SELECT min(g."limit" - COALESCE(h."used", 0)) AS "slots"
+         FROM "WorkflowRun" r
+         CROSS JOIN LATERAL jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
+         LEFT JOIN held h ON h."key" = g."key"
+         WHERE r."id" = ${run}
+       )
+       UPDATE "WorkflowRun" r SET "slots" = r."slots" + LEAST(${total} - r."slots", GREATEST(0, free."slots"))
+       FROM free
+       WHERE r."id" = ${run} AND r."leaseOwner" = ${me} AND r."status" = 'running' AND r."slots" < ${total}
+       RETURNING r."slots"`,
+    );
+    return row?.slots;
+  }
+
+  /** Gives back a limited run's extra slots once its parallel steps are done (no lock needed to free). */
+  async returnSlots(runId: string, keep: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE "WorkflowRun" SET "slots" = $3 WHERE "id" = $1 AND "leaseOwner" = $2 AND "slots" > $3`,
+      [runId, this.workerId, keep],
+    );
+  }
+
+  /**
+   * Runs a statement that adds concurrency slots, one at a time across every executor on the
+   * database, in one round trip: the lock and the statement go as one simple query, which
+   * Postgres runs as one transaction (the lock is held until it ends) while giving each
+   * statement its own snapshot — so the statement, started after the lock was granted, sees the
+   * slots the previous holder took. (The simple protocol takes no parameters: values are inlined
+   * with `literal` / `integer`.)
+   */
+  private async underConcurrencyLock<Row extends pg.QueryResultRow>(statement: string): Promise<Row[]> {
+    const results = (await this.pool.query(`SELECT pg_advisory_xact_lock(${CONCURRENCY_LOCK}); ${statement}`)) as unknown as pg.QueryResult<Row>[];
+    return results[1]!.rows;
   }
 
   /**
@@ -233,6 +358,7 @@ export class RunStore {
       childId: wait.child?.id ?? null,
       childFunctionId: wait.child?.functionId ?? null,
       childEvent: wait.child?.event ?? null,
+      childConcurrency: wait.child?.concurrency ?? null,
     }));
     const { rows } = await this.pool.query<{ held: number; children: number }>(
       `WITH held AS (
@@ -240,7 +366,7 @@ export class RunStore {
        ), spec AS (
          SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(
            "stepId" text, "kind" text, "eventName" text, "condition" text, "delayMs" double precision,
-           "until" text, "childId" text, "childFunctionId" text, "childEvent" jsonb)
+           "until" text, "childId" text, "childFunctionId" text, "childEvent" jsonb, "childConcurrency" jsonb)
        ), waits AS (
          INSERT INTO "WorkflowWait" ("runId", "stepId", "kind", "eventName", "condition", "expiresAt")
          SELECT held."id", s."stepId", s."kind", s."eventName", s."condition",
@@ -249,8 +375,8 @@ export class RunStore {
          ON CONFLICT DO NOTHING
          RETURNING "stepId"
        ), children AS (
-         INSERT INTO "WorkflowRun" ("id", "functionId", "event", "status", "parentRunId", "parentStepId", "runAfter", "createdAt", "updatedAt")
-         SELECT s."childId", s."childFunctionId", s."childEvent", 'running', $1, s."stepId", ${NOW}, ${NOW}, ${NOW}
+         INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "parentRunId", "parentStepId", "runAfter", "createdAt", "updatedAt")
+         SELECT s."childId", s."childFunctionId", s."childEvent", s."childConcurrency", 'running', $1, s."stepId", ${NOW}, ${NOW}, ${NOW}
          FROM spec s JOIN waits w ON w."stepId" = s."stepId"
          WHERE s."kind" = 'invoke'
          ON CONFLICT DO NOTHING
@@ -304,12 +430,17 @@ export class RunStore {
     );
   }
 
-  /** Extends the leases of runs in progress; returns the ids still held (the rest were lost). */
+  /**
+   * Extends the leases of runs in progress; returns the ids still held (the rest were lost). A
+   * limited run whose lease already expired is not renewed: its slots counted as free, so
+   * another run may have them; it must be claimed again.
+   */
   async renewLeases(runIds: string[]): Promise<Set<string>> {
     if (runIds.length === 0) return new Set();
     const { rows } = await this.pool.query<{ id: string }>(
       `UPDATE "WorkflowRun" SET "leaseExpiresAt" = ${afterMs("$3")}, "runAfter" = ${afterMs("$3")}
        WHERE "id" = ANY($1::text[]) AND "leaseOwner" = $2 AND "status" = 'running'
+         AND ("concurrency" IS NULL OR "leaseExpiresAt" > ${NOW})
        RETURNING "id"`,
       [runIds, this.workerId, this.leaseMs],
     );
@@ -349,9 +480,9 @@ export class RunStore {
          FROM handed WHERE p."id" = handed."runId" AND p."status" = 'running'
          RETURNING p."id"
        ), spawned AS (
-         INSERT INTO "WorkflowRun" ("id", "functionId", "event", "status", "runAfter", "createdAt", "updatedAt")
-         SELECT x."id", x."functionId", x."event", 'running', ${NOW}, ${NOW}, ${NOW}
-         FROM jsonb_to_recordset($7::jsonb) AS x("id" text, "functionId" text, "event" jsonb)
+         INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")
+         SELECT x."id", x."functionId", x."event", x."concurrency", 'running', ${NOW}, ${NOW}, ${NOW}
+         FROM jsonb_to_recordset($7::jsonb) AS x(${NEW_RUN_COLUMNS})
          WHERE EXISTS (SELECT 1 FROM done)
          ON CONFLICT ("id") DO NOTHING
          RETURNING "id"
@@ -361,6 +492,32 @@ export class RunStore {
       [runId, this.workerId, outcome.status, outcome.output, outcome.error, outcome.attempt, JSON.stringify(spawn)],
     );
     return { finished: rows[0]?.finished === 1, woken: rows[0]?.woken ?? [] };
+  }
+
+  /** Workers holding unexpired leases whose ids start with `prefix` (this machine's hostname). */
+  async leaseOwnersStartingWith(prefix: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ owner: string }>({
+      name: "chorus-executor-lease-owners",
+      text: `SELECT DISTINCT "leaseOwner" AS "owner" FROM "WorkflowRun"
+             WHERE "leaseExpiresAt" > ${NOW} AND "status" = 'running' AND left("leaseOwner", length($1)) = $1`,
+      values: [prefix],
+    });
+    return rows.map((row) => row.owner);
+  }
+
+  /**
+   * Ends the leases of workers found dead, unless one still holds its presence lock: their runs
+   * become claimable now and their concurrency slots free. Returns how many runs that freed.
+   */
+  async expireLeasesOf(owners: string[]): Promise<number> {
+    if (owners.length === 0) return 0;
+    const { rowCount } = await this.pool.query(
+      `UPDATE "WorkflowRun" r SET "leaseExpiresAt" = ${NOW}, "runAfter" = ${NOW}, "updatedAt" = ${NOW}
+       WHERE r."leaseOwner" = ANY($1::text[]) AND r."status" = 'running' AND r."leaseExpiresAt" > ${NOW}
+         AND NOT ${PRESENCE_HELD('r."leaseOwner"')}`,
+      [owners],
+    );
+    return rowCount ?? 0;
   }
 
   /** Runs of these functions that have not finished (candidates for `cancelOn`). */

@@ -47,8 +47,25 @@ describe("executor expressions (the CEL subset for waitForEvent, cancelOn and tr
   it("rejects syntax outside the subset when parsed, instead of never matching", () => {
     expect(() => parseExpression("size(event.data.tags) > 1")).toThrow(ExpressionError);
     expect(() => parseExpression("event.data.tags.exists(t, t == 'a')")).toThrow(ExpressionError);
-    expect(() => parseExpression("event.data.a + 1 == 2")).toThrow(ExpressionError);
+    expect(() => parseExpression("event.data.a * 2 == 2")).toThrow(ExpressionError);
+    expect(() => parseExpression("event.data.a - 1 == 2")).toThrow(ExpressionError);
     expect(() => parseExpression("event.data.a == 'unterminated")).toThrow(ExpressionError);
     expect(() => parseExpression("event.data.a ==")).toThrow(ExpressionError);
+  });
+
+  it("computes values, as concurrency keys do: paths, literals and + on two strings or two numbers", () => {
+    const value = (source: string) => parseExpression(source).valueOf({ event });
+    expect(value("event.data.teamId")).toBe("acme");
+    expect(value("event.data.owner")).toEqual({ id: 7 });
+    expect(value(`"openai"`)).toBe("openai");
+    expect(value(`event.data.teamId + "-" + event.data.taskId`)).toBe("acme-t1");
+    expect(value("event.data.priority + 1")).toBe(4);
+    expect(matches(`event.data.teamId + "/x" == "acme/x"`, { event })).toBe(true);
+  });
+
+  it("has no value when a field is missing or + mixes types", () => {
+    expect(parseExpression("event.data.missing").valueOf({ event })).toBeUndefined();
+    expect(parseExpression(`event.data.teamId + 1`).valueOf({ event })).toBeUndefined();
+    expect(matches(`event.data.teamId + 1 == "acme1"`, { event })).toBe(false);
   });
 });
