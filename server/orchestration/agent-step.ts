@@ -1,7 +1,7 @@
-import { getDb } from "@/server/db/client";
 import { appendRunEvent, appendRunEvents } from "@/server/events/run-events";
 import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
+import { completeExecution, endExecution, startExecution } from "./execution-store";
 import { isTaskActive, TaskCancelledError, watchForCancellation } from "./cancellation";
 import type { FollowUpRequest } from "@/server/agents";
 import { loadTeamAgent } from "./team-agents";
@@ -24,25 +24,18 @@ export interface AgentStepResult {
  */
 export async function runAgentStep(input: AgentStepInput, attempt: number): Promise<AgentStepResult> {
   if (!(await isTaskActive(input.taskId))) throw new TaskCancelledError(input.taskId);
-  const db = getDb();
   const agent = await loadTeamAgent(input.teamId, input.agent);
   const helpers = input.allowFollowUps ? input.helpers.filter((candidate) => candidate.kind !== input.agent) : undefined;
-  const startedAt = new Date();
-  const execution = await db.agentExecution.upsert({
-    where: { taskId_stepKey_attempt: { taskId: input.taskId, stepKey: input.stepId, attempt } },
-    create: {
+  const execution = {
+    id: await startExecution({
       taskId: input.taskId,
       teamId: input.teamId,
       stepKey: input.stepId,
       agentKind: input.agent,
       attempt,
-      status: "running",
       input: { subtask: input.subtask, dependsOn: input.dependsOn },
-      startedAt,
-    },
-    update: { status: "running", startedAt, error: null },
-    select: { id: true },
-  });
+    }),
+  };
   await appendRunEvent(input.taskId, "agent.started", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt });
 
   const deltas = createDeltaCoalescer((text) => appendRunEvent(input.taskId, "agent.delta", { stepId: input.stepId, text }));
@@ -60,19 +53,13 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
       },
     );
     await deltas.flush();
-    await db.agentExecution.update({
-      where: { id: execution.id },
-      data: {
-        status: "completed",
-        output: { text: result.text, sources: result.sources.map((source) => ({ ...source })), followUps: result.followUps.map((request) => ({ ...request })) },
-        modelId: result.modelId,
-        inputTokens: result.usage.inputTokens,
-        outputTokens: result.usage.outputTokens,
-        costUsd: result.costUsd,
-        completedAt: new Date(),
-      },
+    const completedSteps = await completeExecution(execution.id, input.taskId, {
+      output: { text: result.text, sources: result.sources, followUps: result.followUps },
+      modelId: result.modelId,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      costUsd: result.costUsd,
     });
-    const completedSteps = await db.agentExecution.count({ where: { taskId: input.taskId, status: "completed" } });
     await appendRunEvents(input.taskId, [
       {
         type: "agent.completed",
@@ -85,11 +72,11 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
     await deltas.flush().catch(() => undefined);
     if (cancellation.signal.aborted) {
       // Partial output is kept: what streamed so far is in the event log and on the row.
-      await db.agentExecution.update({ where: { id: execution.id }, data: { status: "cancelled", error: "Cancelled", output: { text: streamed, partial: true }, completedAt: new Date() } });
+      await endExecution(execution.id, "cancelled", "Cancelled", { text: streamed, partial: true });
       throw new TaskCancelledError(input.taskId);
     }
     const message = error instanceof Error ? error.message : String(error);
-    await db.agentExecution.update({ where: { id: execution.id }, data: { status: "failed", error: message, completedAt: new Date() } });
+    await endExecution(execution.id, "failed", message);
     await appendRunEvent(input.taskId, "agent.failed", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt, error: message });
     throw error;
   } finally {
