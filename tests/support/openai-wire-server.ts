@@ -1,24 +1,53 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
-import { afterAll, beforeAll } from "vitest";
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
 import { buildDefaultPlan } from "@/server/agents/default-plan";
 
 /**
- * A local server speaking OpenAI's Chat Completions wire format (JSON for the planner's
- * structured output, SSE chunks for streamed agent text), so the real @ai-sdk/openai client
- * runs against it through OPENAI_BASE_URL. `respond` may answer a request with an HTTP error.
+ * A local server speaking OpenAI's Chat Completions wire format (what OpenAI, Ollama, vLLM and
+ * LiteLLM serve): JSON for the planner's structured output, SSE chunks for streamed agent
+ * text, streamed tool calls, HTTP errors, and a stream that never ends (to prove a cancel
+ * closes the connection). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
  */
 export interface ChatRequest {
   stream?: boolean;
+  model?: string;
   messages: Array<{ role: string; content: string }>;
   tools?: Array<{ type: string; function: { name: string } }>;
+  [key: string]: unknown;
 }
 
-type Response = { status: number; message: string } | { toolCall: { name: string; arguments: Record<string, unknown> } };
+export interface RecordedRequest {
+  url: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: ChatRequest;
+}
 
-export async function startOpenAiWireServer(options: { model?: string; respond?: (request: ChatRequest, index: number) => Response | undefined } = {}) {
+type Reply =
+  | { status: number; message: string }
+  | { toolCall: { name: string; arguments: Record<string, unknown> } }
+  | { streamForever: true };
+
+export interface WireServerOptions {
+  /** The model id the server reports. */
+  model?: string;
+  /** The text pieces of a streamed answer. */
+  pieces?: string[];
+  streamUsage?: { prompt: number; completion: number };
+  planUsage?: { prompt: number; completion: number };
+  /** The plan returned for structured output, from the request's text. */
+  plan?: (requestText: string) => unknown;
+  /** A special reply for a request (an error, a tool call, an endless stream), or undefined for the normal one. */
+  respond?: (request: ChatRequest, index: number) => Reply | undefined;
+}
+
+export async function startOpenAiWireServer(options: WireServerOptions = {}) {
   const model = options.model ?? "wire-test-model";
-  const requests: ChatRequest[] = [];
+  const pieces = options.pieces ?? ["# Notes\n\n", "- One finding.\n", "- Another finding.\n"];
+  const streamUsage = options.streamUsage ?? { prompt: 40, completion: 12 };
+  const planUsage = options.planUsage ?? { prompt: 100, completion: 50 };
+  const requests: RecordedRequest[] = [];
+  let foreverClosed: Promise<void> = Promise.resolve();
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
     id: "chatcmpl-test",
     object: "chat.completion.chunk",
@@ -27,28 +56,22 @@ export async function startOpenAiWireServer(options: { model?: string; respond?:
     choices: [{ index: 0, delta, finish_reason: finishReason }],
   });
   const sse = (res: ServerResponse, payload: unknown) => res.write(`data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`);
+  const finish = (res: ServerResponse, usage: { prompt: number; completion: number }) => {
+    sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion } });
+    sse(res, "[DONE]");
+    res.end();
+  };
 
   const server: Server = createServer((req, res) => {
     let raw = "";
     req.on("data", (data: Buffer) => (raw += data.toString()));
     req.on("end", () => {
       const body = JSON.parse(raw) as ChatRequest;
-      requests.push(body);
+      requests.push({ url: req.url, headers: req.headers, body });
       const special = options.respond?.(body, requests.length - 1);
       if (special && "status" in special) {
         res.writeHead(special.status, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { message: special.message, type: "invalid_request_error" } }));
-        return;
-      }
-      if (special && "toolCall" in special) {
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-        const call = { index: 0, id: `call_${requests.length}`, type: "function", function: { name: special.toolCall.name, arguments: "" } };
-        sse(res, chunk({ role: "assistant", content: null, tool_calls: [call] }));
-        sse(res, chunk({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(special.toolCall.arguments) } }] }));
-        sse(res, chunk({}, "tool_calls"));
-        sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: 40, completion_tokens: 8, total_tokens: 48 } });
-        sse(res, "[DONE]");
-        res.end();
         return;
       }
       const text = body.messages.map((message) => message.content).join("\n");
@@ -60,19 +83,35 @@ export async function startOpenAiWireServer(options: { model?: string; respond?:
             object: "chat.completion",
             created: 1_700_000_000,
             model,
-            choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify(buildDefaultPlan(text.slice(0, 200))) }, finish_reason: "stop" }],
-            usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
+            choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify((options.plan ?? ((prompt) => buildDefaultPlan(prompt.slice(0, 200))))(text)) }, finish_reason: "stop" }],
+            usage: { prompt_tokens: planUsage.prompt, completion_tokens: planUsage.completion, total_tokens: planUsage.prompt + planUsage.completion },
           }),
         );
         return;
       }
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      if (special && "streamForever" in special) {
+        let closed!: () => void;
+        foreverClosed = new Promise((resolve) => (closed = resolve));
+        const timer = setInterval(() => sse(res, chunk({ content: "tick " })), 10);
+        res.on("close", () => {
+          clearInterval(timer);
+          closed();
+        });
+        return;
+      }
+      if (special && "toolCall" in special) {
+        const call = { index: 0, id: `call_${requests.length}`, type: "function", function: { name: special.toolCall.name, arguments: "" } };
+        sse(res, chunk({ role: "assistant", content: null, tool_calls: [call] }));
+        sse(res, chunk({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(special.toolCall.arguments) } }] }));
+        sse(res, chunk({}, "tool_calls"));
+        finish(res, { prompt: streamUsage.prompt, completion: 8 });
+        return;
+      }
       sse(res, chunk({ role: "assistant", content: "" }));
-      for (const piece of ["# Notes\n\n", "- One finding.\n", "- Another finding.\n"]) sse(res, chunk({ content: piece }));
+      for (const piece of pieces) sse(res, chunk({ content: piece }));
       sse(res, chunk({}, "stop"));
-      sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 } });
-      sse(res, "[DONE]");
-      res.end();
+      finish(res, streamUsage);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -80,12 +119,14 @@ export async function startOpenAiWireServer(options: { model?: string; respond?:
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    /** Resolves when the client closed the last endless stream. */
+    foreverStreamClosed: () => foreverClosed,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 /** Starts the wire server for the test file and points Chorus's provider config at it (OPENAI_BASE_URL). */
-export function useOpenAiWireServer(options: Parameters<typeof startOpenAiWireServer>[0] = {}) {
+export function useOpenAiWireServer(options: WireServerOptions = {}) {
   let server: Awaited<ReturnType<typeof startOpenAiWireServer>> | undefined;
   beforeAll(async () => {
     server = await startOpenAiWireServer(options);
@@ -97,7 +138,7 @@ export function useOpenAiWireServer(options: Parameters<typeof startOpenAiWireSe
   });
   return {
     get requests() {
-      return server?.requests ?? [];
+      return (server?.requests ?? []).map((request) => request.body);
     },
   };
 }

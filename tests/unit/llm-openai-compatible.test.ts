@@ -1,11 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildDefaultPlan } from "@/server/agents/default-plan";
 import { createPlan } from "@/server/agents/planner";
 import { getAgent, listAgents } from "@/server/agents/registry";
 import type { Subtask } from "@/server/agents/types";
 import { createLanguageModel, resolveModelConfig } from "@/server/llm/providers";
+import { startOpenAiWireServer, type RecordedRequest } from "../support/openai-wire-server";
 
 /**
  * The OpenAI-compatible path end to end: the real @ai-sdk/openai client, configured only
@@ -13,78 +12,28 @@ import { createLanguageModel, resolveModelConfig } from "@/server/llm/providers"
  * format (what Ollama, vLLM and LiteLLM serve).
  */
 
-interface RecordedRequest {
-  url: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
-}
-
 const SERVED_MODEL = "local-llama-3.1-8b-instruct";
 const PIECES = ["# Research notes", ": tidal power\n\n", "- Tidal range ", "is predictable.\n", "- Costs are high."];
-const requests: RecordedRequest[] = [];
-let slowStreamClosed: Promise<void> = Promise.resolve();
-let server: Server;
+let wire: Awaited<ReturnType<typeof startOpenAiWireServer>>;
 let baseURL: string;
-
-function chunk(delta: Record<string, unknown>, finishReason: string | null = null) {
-  return { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model: SERVED_MODEL, choices: [{ index: 0, delta, finish_reason: finishReason }] };
-}
-
-function sse(res: ServerResponse, payload: unknown) {
-  res.write(`data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`);
-}
+let requests: RecordedRequest[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let raw = "";
-    req.on("data", (data: Buffer) => (raw += data.toString()));
-    req.on("end", () => {
-      const body = JSON.parse(raw) as RecordedRequest["body"];
-      requests.push({ url: req.url, headers: req.headers, body });
-      const userText = body.messages.map((message) => message.content).join("\n");
-
-      if (!body.stream) {
-        // Structured output (the planner): a plain chat.completion with JSON content.
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            id: "chatcmpl-plan",
-            object: "chat.completion",
-            created: 1_700_000_000,
-            model: SERVED_MODEL,
-            choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify(buildDefaultPlan("Compare tidal and wave power")) }, finish_reason: "stop" }],
-            usage: { prompt_tokens: 700, completion_tokens: 300, total_tokens: 1000 },
-          }),
-        );
-        return;
-      }
-
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-      if (userText.includes("SLOW")) {
-        // Streams forever until the client goes away: proves a cancel closes the connection.
-        let closed!: () => void;
-        slowStreamClosed = new Promise((resolve) => (closed = resolve));
-        const timer = setInterval(() => sse(res, chunk({ content: "tick " })), 10);
-        res.on("close", () => {
-          clearInterval(timer);
-          closed();
-        });
-        return;
-      }
-      sse(res, chunk({ role: "assistant", content: "" }));
-      for (const piece of PIECES) sse(res, chunk({ content: piece }));
-      sse(res, chunk({}, "stop"));
-      sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model: SERVED_MODEL, choices: [], usage: { prompt_tokens: 321, completion_tokens: 12, total_tokens: 333 } });
-      sse(res, "[DONE]");
-      res.end();
-    });
+  wire = await startOpenAiWireServer({
+    model: SERVED_MODEL,
+    pieces: PIECES,
+    streamUsage: { prompt: 321, completion: 12 },
+    planUsage: { prompt: 700, completion: 300 },
+    plan: () => buildDefaultPlan("Compare tidal and wave power"),
+    // Streams forever until the client goes away: proves a cancel closes the connection.
+    respond: (request) => (request.messages.some((message) => message.content.includes("SLOW")) ? { streamForever: true } : undefined),
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  baseURL = wire.baseURL;
+  requests = wire.requests;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await wire.close();
 });
 
 afterEach(() => {
@@ -151,7 +100,7 @@ describe("OpenAI-compatible server via OPENAI_BASE_URL", () => {
       },
     });
     await expect(running).rejects.toMatchObject({ name: "AbortError" });
-    await slowStreamClosed;
+    await wire.foreverStreamClosed();
     expect(deltas.length).toBe(3);
   });
 
