@@ -99,11 +99,16 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return env;
 }
 
-let cached: { source: string; env: Env } | undefined;
+const names = Object.keys(envSchema.shape) as Array<keyof Env>;
+let cached: { fingerprint: string; env: Env } | undefined;
 
-/** The validated environment. Re-parsed only when process.env changed (start-up fills in defaults). */
+/**
+ * The validated environment. Re-parsed only when one of Chorus's variables changed (start-up
+ * fills some in); the check reads just those, since this runs on every database access.
+ */
 export function getEnv(): Env {
-  const source = JSON.stringify(process.env);
-  if (!cached || cached.source !== source) cached = { source, env: parseEnv(process.env) };
+  let fingerprint = "";
+  for (const name of names) fingerprint += `${process.env[name] ?? ""}\u0000`;
+  if (!cached || cached.fingerprint !== fingerprint) cached = { fingerprint, env: parseEnv(process.env) };
   return cached.env;
 }

@@ -30,3 +30,16 @@ describe("configuration", () => {
     expect(env.OPENAI_API_KEY).toBeUndefined();
   });
 });
+
+describe("getEnv", () => {
+  it("sees a variable that changed after the first read", async () => {
+    const { getEnv } = await import("@/server/env");
+    const before = process.env.CHORUS_MAX_FOLLOW_UPS;
+    process.env.CHORUS_MAX_FOLLOW_UPS = "2";
+    expect(getEnv().CHORUS_MAX_FOLLOW_UPS).toBe(2);
+    process.env.CHORUS_MAX_FOLLOW_UPS = "5";
+    expect(getEnv().CHORUS_MAX_FOLLOW_UPS).toBe(5);
+    if (before === undefined) delete process.env.CHORUS_MAX_FOLLOW_UPS;
+    else process.env.CHORUS_MAX_FOLLOW_UPS = before;
+  });
+});
