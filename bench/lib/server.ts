@@ -1,0 +1,236 @@
+/**
+ * The real Chorus server for the end-to-end benchmarks: `node bin/start.mjs` from the repo
+ * root with its own data dir (embedded Postgres inside), an API key made with the real CLI,
+ * and a keep-alive HTTP client for the REST API.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmod, mkdtemp } from "node:fs/promises";
+import http from "node:http";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { BENCH_ROOT, REPO_ROOT } from "./paths";
+import { sleep } from "./report";
+
+export const TEAM_NAME = "Bench Team";
+export const TEAM_SLUG = "bench-team";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export async function makeDataDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+export interface ServerOptions {
+  dataDir: string;
+  port: number;
+  offlineTokenDelayMs: number;
+  /** Extra environment (e.g. CHORUS_EXECUTOR_CONCURRENCY). */
+  env?: Record<string, string>;
+  /** Preload bench/lib/server-probe.mjs; windows written to this file. */
+  probeFile?: string;
+  profile?: boolean;
+  /** Where the server's stdout/stderr go (appended). */
+  logFile: string;
+}
+
+export class ChorusServer {
+  child: ChildProcess | undefined;
+  readonly baseUrl: string;
+  constructor(readonly options: ServerOptions) {
+    this.baseUrl = `http://127.0.0.1:${options.port}`;
+  }
+
+  env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CHORUS_DATA_DIR: this.options.dataDir,
+      PORT: String(this.options.port),
+      HOST: "127.0.0.1",
+      CHORUS_OFFLINE_TOKEN_DELAY_MS: String(this.options.offlineTokenDelayMs),
+      CHORUS_ADMIN_EMAIL: "bench-admin@chorus.test",
+      CHORUS_ADMIN_PASSWORD: "bench-admin-password-123",
+      CHORUS_TEAM_NAME: TEAM_NAME,
+      LOG_LEVEL: "warn",
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...this.options.env,
+    };
+    // Never inherit a database or Inngest target from the caller's shell.
+    delete env.DATABASE_URL;
+    delete env.INNGEST_MODE;
+    delete env.NODE_OPTIONS;
+    if (this.options.probeFile) {
+      env.NODE_OPTIONS = `--import=${path.join(BENCH_ROOT, "lib", "server-probe.mjs")}`;
+      env.BENCH_PROBE_FILE = this.options.probeFile;
+      if (this.options.profile) env.BENCH_PROBE_PROFILE = "1";
+    }
+    return env;
+  }
+
+  /** Starts the server and resolves when /api/health answers 200 (builds Next.js first if needed). */
+  async start(timeoutMs = 600_000): Promise<void> {
+    const log = (line: string) => writeFileSync(this.options.logFile, line, { flag: "a" });
+    log(`\n--- start ${new Date().toISOString()}\n`);
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "start.mjs")], {
+      cwd: REPO_ROOT,
+      env: this.env(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    child.stdout!.on("data", (chunk: Buffer) => log(chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => log(chunk.toString()));
+    let exited: number | null | undefined;
+    child.once("exit", (code, signal) => {
+      exited = code ?? (signal ? -1 : 0);
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (exited !== undefined) {
+        throw new Error(`Chorus exited during start-up (code ${exited}); see ${this.options.logFile}`);
+      }
+      try {
+        const response = await fetch(`${this.baseUrl}/api/health`);
+        await response.arrayBuffer();
+        if (response.ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      await sleep(200);
+    }
+    throw new Error(`Chorus did not become healthy within ${timeoutMs / 1000} s; see ${this.options.logFile}`);
+  }
+
+  get pid() {
+    return this.child?.pid;
+  }
+
+  /** SIGKILL: no drain, no Postgres stop (the next start adopts the running cluster). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    this.child = undefined;
+  }
+
+  /** SIGTERM: drains and stops embedded Postgres. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+    this.child = undefined;
+  }
+
+  /** Opens (first call) or closes (second call) a probe window; resolves with the window's data when closing. */
+  async probeWindow(): Promise<ProbeWindow | undefined> {
+    const file = this.options.probeFile;
+    if (!file || !this.child?.pid) return undefined;
+    const opening = !existsSync(`${file}.started`);
+    if (opening) {
+      rmSync(file, { force: true });
+      process.kill(this.child.pid, "SIGUSR2");
+      for (let i = 0; i < 100 && !existsSync(`${file}.started`); i++) await sleep(50);
+      return undefined;
+    }
+    process.kill(this.child.pid, "SIGUSR2");
+    for (let i = 0; i < 600 && !existsSync(file); i++) await sleep(50);
+    rmSync(`${file}.started`, { force: true });
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ProbeWindow) : undefined;
+  }
+}
+
+export interface ProbeWindow {
+  seconds: number;
+  cpuMs: number;
+  statements: number;
+  shapes: [string, number][];
+}
+
+/** Creates an API key with the real CLI (same data dir; adopts the running Postgres). The key is the last line. */
+export function createApiKey(dataDir: string, role = "user"): string {
+  const env: NodeJS.ProcessEnv = { ...process.env, CHORUS_DATA_DIR: dataDir, LOG_LEVEL: "warn" };
+  delete env.DATABASE_URL;
+  delete env.NODE_OPTIONS;
+  const result = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, "bin", "chorus.mjs"), "key", "create", "--team", TEAM_SLUG, "--role", role, "--name", "bench"],
+    { cwd: REPO_ROOT, env, encoding: "utf8" },
+  );
+  if (result.status !== 0) throw new Error(`chorus key create failed (${result.status}): ${result.stderr || result.stdout}`);
+  const lines = result.stdout.trim().split("\n");
+  const key = lines[lines.length - 1]!.trim();
+  if (!key || /\s/.test(key)) throw new Error(`unexpected output from chorus key create: ${result.stdout}`);
+  return key;
+}
+
+/** A small JSON client on keep-alive connections (node:http: far cheaper per request than fetch). */
+export class ApiClient {
+  private readonly agent: http.Agent;
+  private readonly url: URL;
+  constructor(
+    baseUrl: string,
+    private readonly key: string,
+    maxSockets: number,
+  ) {
+    this.url = new URL(baseUrl);
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+  }
+
+  request<T = unknown>(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          method,
+          path: pathname,
+          agent: this.agent,
+          headers: {
+            Authorization: `Bearer ${this.key}`,
+            ...(payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let parsed: unknown = text;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              /* not JSON */
+            }
+            resolve({ status: response.statusCode ?? 0, body: parsed as T });
+          });
+          response.on("error", reject);
+        },
+      );
+      request.on("error", reject);
+      if (payload) request.write(payload);
+      request.end();
+    });
+  }
+
+  close() {
+    this.agent.destroy();
+  }
+}
