@@ -7,8 +7,8 @@ import { useTRPC } from "@/components/providers";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatAge, formatDuration } from "@/components/ui/format";
 import type { TaskSummaryView } from "@/server/tasks/tasks";
+import { isTaskActive } from "@/server/tasks/task-vocabulary";
 
-const active = new Set(["queued", "running", "awaiting_approval"]);
 
 export function TaskList({ initial }: { initial: { tasks: TaskSummaryView[]; nextCursor: string | null } }) {
   const trpc = useTRPC();
@@ -17,7 +17,7 @@ export function TaskList({ initial }: { initial: { tasks: TaskSummaryView[]; nex
     ...trpc.task.list.queryOptions({ limit: 50 }),
     initialData: initial,
     // Keep ages and statuses fresh while anything is still in flight.
-    refetchInterval: (query) => (query.state.data?.tasks.some((task) => active.has(task.status)) ? 2000 : false),
+    refetchInterval: (query) => (query.state.data?.tasks.some((task) => isTaskActive(task.status)) ? 2000 : false),
   });
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 10_000);

@@ -6,10 +6,11 @@ import { StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatDuration } from "@/components/ui/format";
 import type { TaskView } from "@/server/tasks/tasks";
 import Link from "next/link";
+import { finishedTaskStatuses, runEventTypes, terminalEventTypes } from "@/server/tasks/task-vocabulary";
 import { applyProgressEvent, initialProgress, type AgentView, type PlanStepView, type ProgressEvent } from "./task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 
-const terminal = new Set(["completed", "failed", "cancelled"]);
+const terminal = new Set<string>(finishedTaskStatuses);
 
 /** The task page: the plan, each agent's live output, then the result — all from the task's SSE stream. */
 export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boolean }) {
@@ -20,8 +21,7 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
     // EventSource resumes with Last-Event-ID on its own after a dropped connection.
     const source = new EventSource(`/api/tasks/${task.id}/events`);
     const onEvent = (message: MessageEvent<string>) => dispatch(JSON.parse(message.data) as ProgressEvent);
-    const types = ["task.created", "task.planned", "task.approved", "task.replanned", "agent.started", "agent.delta", "agent.completed", "agent.failed", "task.progress", "task.completed", "task.failed", "task.cancelled"];
-    types.forEach((type) => source.addEventListener(type, onEvent as EventListener));
+    runEventTypes.forEach((type) => source.addEventListener(type, onEvent as EventListener));
     source.onopen = () => setConnection("live");
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) setConnection("closed");
@@ -31,7 +31,7 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
       source.close();
       setConnection("closed");
     };
-    ["task.completed", "task.failed", "task.cancelled"].forEach((type) => source.addEventListener(type, finish));
+    terminalEventTypes.forEach((type) => source.addEventListener(type, finish));
     return () => source.close();
   }, [task.id]);
 

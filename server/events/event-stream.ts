@@ -1,4 +1,5 @@
-import { onRunEvent, readRunEvents, terminalEventTypes, type RunEvent } from "./run-events";
+import { terminalEventTypes } from "@/server/tasks/task-vocabulary";
+import { onRunEvent, readRunEvents, type RunEvent } from "./run-events";
 
 /**
  * A task's progress as Server-Sent Events: first everything after `afterSeq` from the log,
@@ -32,7 +33,7 @@ export function taskEventStream(taskId: string, afterSeq: number, signal: AbortS
         }
         lastSeq = event.seq;
         controller.enqueue(encoder.encode(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
-        if (terminalEventTypes.has(event.type)) close();
+        if (terminalEventTypes.includes(event.type)) close();
       };
       let reading: Promise<void> | undefined;
       const catchUp = () =>

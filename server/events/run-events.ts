@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { getPool } from "@/server/db/client";
+import type { RunEventType } from "@/server/tasks/task-vocabulary";
 
 /**
  * The per-task progress log. Every event gets the task's next sequence number in the same
@@ -7,21 +8,7 @@ import { getPool } from "@/server/db/client";
  * repeated. Listeners in this process are told at once; streams also re-read the log, which
  * covers events written by other processes (scale-out).
  */
-export const runEventTypes = [
-  "task.created",
-  "task.planned",
-  "task.approved",
-  "task.replanned",
-  "agent.started",
-  "agent.delta",
-  "agent.completed",
-  "agent.failed",
-  "task.progress",
-  "task.completed",
-  "task.failed",
-  "task.cancelled",
-] as const;
-export type RunEventType = (typeof runEventTypes)[number];
+export { runEventTypes, type RunEventType } from "@/server/tasks/task-vocabulary";
 
 export interface RunEvent {
   seq: number;
@@ -93,4 +80,3 @@ export function onRunEvent(taskId: string, listener: (event: RunEvent) => void):
   return () => bus().off(taskId, listener);
 }
 
-export const terminalEventTypes: ReadonlySet<RunEventType> = new Set(["task.completed", "task.failed", "task.cancelled"]);

@@ -2,7 +2,7 @@ import { appendRunEvent, appendRunEvents } from "@/server/events/run-events";
 import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
 import { completeExecution, endExecution, startExecution } from "./execution-store";
-import { isTaskActive, TaskCancelledError, watchForCancellation } from "./cancellation";
+import { isTaskRunning, TaskCancelledError, watchForCancellation } from "./cancellation";
 import type { FollowUpRequest } from "@/server/agents";
 import { loadTeamAgent } from "./team-agents";
 
@@ -23,7 +23,7 @@ export interface AgentStepResult {
  * duplicated. Cancelling the task aborts the model call (TaskCancelledError).
  */
 export async function runAgentStep(input: AgentStepInput, attempt: number): Promise<AgentStepResult> {
-  if (!(await isTaskActive(input.taskId))) throw new TaskCancelledError(input.taskId);
+  if (!(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
   const agent = await loadTeamAgent(input.teamId, input.agent);
   const helpers = input.allowFollowUps ? input.helpers.filter((candidate) => candidate.kind !== input.agent) : undefined;
   const execution = {

@@ -20,10 +20,9 @@ export function watchForCancellation(taskId: string, pollMs = 500) {
     if (event.type === "task.cancelled") cancel();
   });
   const timer = setInterval(() => {
-    getPool()
-      .query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId])
-      .then(({ rows }) => {
-        if (rows[0]?.status === "cancelled") cancel();
+    readTaskStatus(taskId)
+      .then((status) => {
+        if (status === "cancelled") cancel();
       })
       .catch(() => undefined);
   }, pollMs);
@@ -37,7 +36,12 @@ export function watchForCancellation(taskId: string, pollMs = 500) {
   };
 }
 
-export async function isTaskActive(taskId: string): Promise<boolean> {
+async function readTaskStatus(taskId: string): Promise<string | undefined> {
   const { rows } = await getPool().query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
-  return rows[0]?.status === "running";
+  return rows[0]?.status;
+}
+
+/** Whether agents may work on the task now (it is running: not waiting, finished or cancelled). */
+export async function isTaskRunning(taskId: string): Promise<boolean> {
+  return (await readTaskStatus(taskId)) === "running";
 }

@@ -5,6 +5,7 @@ import { appendRunEvent } from "@/server/events/run-events";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
 import { loadTeamAgents } from "./team-agents";
+import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/tasks/task-vocabulary";
 
 /**
  * What the coordinator's steps do to a task. Each function is the body of one durable step:
@@ -26,7 +27,6 @@ export interface PlannedTask {
 
 export type PlanOutcome = ({ state: "planned" } & PlannedTask) | { state: "stopped"; status: string };
 
-const ACTIVE = ["queued", "running", "awaiting_approval"] as const;
 
 async function storedPlanOf(task: { plan: Prisma.JsonValue }): Promise<Plan | undefined> {
   const parsed = planSchema.safeParse((task.plan as { steps?: unknown } | null) ?? undefined);
@@ -164,7 +164,7 @@ async function finishTask(
   data: Prisma.TaskUpdateManyMutationInput & { status: "completed" | "failed" | "cancelled" },
   eventType: "task.completed" | "task.failed" | "task.cancelled",
   payload: Record<string, unknown>,
-  from: ReadonlyArray<(typeof ACTIVE)[number]> = ACTIVE,
+  from: readonly ActiveTaskStatus[] = activeTaskStatuses,
 ) {
   const changed = await getDb().task.updateMany({
     where: { id: taskId, status: { in: [...from] } },

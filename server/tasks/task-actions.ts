@@ -8,25 +8,20 @@ import { planSchema, validatePlan, type Plan } from "@/server/agents";
 import { loadTeamAgents } from "@/server/orchestration/team-agents";
 import { parseInput } from "@/server/http/validation";
 import { logger } from "@/server/observability/logger";
+import { activeTaskStatuses, isTaskActive } from "./task-vocabulary";
 import { approveTaskInput, rejectTaskInput, rerunTaskInput } from "./task-schemas";
-import { getTask, scheduleTask, type TaskView } from "./tasks";
+import { getTask, loadTaskInTeam, scheduleTask, type TaskView } from "./tasks";
 
 /**
  * What a member does to a task after submitting it: approve or reject its plan, cancel it,
  * rerun it from a step. Each checks the caller's team and role, and the task's state: acting
  * on a task in the wrong state is a 409 that says what state it is in.
  */
-const ACTIVE = ["queued", "running", "awaiting_approval"] as const;
 
 function actor(caller: Caller) {
   return caller.userId ? { userId: caller.userId } : { apiKeyId: caller.apiKeyId };
 }
 
-async function loadTaskInTeam(caller: Caller, id: string) {
-  const task = await getDb().task.findFirst({ where: { id, teamId: caller.teamId } });
-  if (!task) throw new AppError("not_found", "Task not found", "id");
-  return task;
-}
 
 function wrongState(action: string, status: string, allowed: string): never {
   throw new AppError("conflict", `Cannot ${action} a task that is ${status.replace("_", " ")}; only ${allowed} tasks can be ${action === "rerun" ? "rerun" : `${action}d`}`, "status");
@@ -80,7 +75,7 @@ export async function cancelTask(caller: Caller, id: string): Promise<TaskView> 
   requirePermission(caller, "execute");
   const task = await loadTaskInTeam(caller, id);
   const cancelled = await getDb().task.updateMany({
-    where: { id, status: { in: [...ACTIVE] } },
+    where: { id, status: { in: [...activeTaskStatuses] } },
     data: { status: "cancelled", error: "Cancelled", completedAt: new Date() },
   });
   if (cancelled.count === 0) wrongState("cancel", task.status, "queued, running or awaiting-approval");
@@ -116,7 +111,7 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
   const input = parseInput(rerunTaskInput, rawInput);
   const db = getDb();
   const original = await loadTaskInTeam(caller, id);
-  if ((ACTIVE as readonly string[]).includes(original.status)) wrongState("rerun", original.status, "completed, failed or cancelled");
+  if (isTaskActive(original.status)) wrongState("rerun", original.status, "completed, failed or cancelled");
   const parsedPlan = planSchema.safeParse(original.plan);
   if (!parsedPlan.success) throw new AppError("conflict", "This task never got a plan, so there is no step to rerun from; submit it again instead", "fromStep");
   const plan = parsedPlan.data;

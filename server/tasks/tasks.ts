@@ -118,26 +118,35 @@ export async function scheduleTask(task: { id: string; teamId: string }) {
   }
 }
 
+const taskNotFound = () => new AppError("not_found", "Task not found", "id");
+
+/** The `where` that finds task `id` only inside the caller's team; a malformed id finds nothing. */
+export function taskInTeam(caller: Caller, id: unknown) {
+  const parsed = taskIdSchema.safeParse(id);
+  if (!parsed.success) throw taskNotFound();
+  return { id: parsed.data, teamId: caller.teamId };
+}
+
 export async function getTask(caller: Caller, id: unknown): Promise<TaskView> {
   requirePermission(caller, "read");
-  const parsed = taskIdSchema.safeParse(id);
-  if (!parsed.success) throw new AppError("not_found", "Task not found", "id");
-  const task = await getDb().task.findFirst({
-    where: { id: parsed.data, teamId: caller.teamId },
-    include: taskInclude,
-  });
-  if (!task) throw new AppError("not_found", "Task not found", "id");
+  const task = await getDb().task.findFirst({ where: taskInTeam(caller, id), include: taskInclude });
+  if (!task) throw taskNotFound();
   return presentTask(task);
 }
 
 /** Confirms the task exists in the caller's team (for streams) without loading it whole. */
 export async function assertTaskInTeam(caller: Caller, id: unknown): Promise<string> {
   requirePermission(caller, "read");
-  const parsed = taskIdSchema.safeParse(id);
-  if (!parsed.success) throw new AppError("not_found", "Task not found", "id");
-  const task = await getDb().task.findFirst({ where: { id: parsed.data, teamId: caller.teamId }, select: { id: true } });
-  if (!task) throw new AppError("not_found", "Task not found", "id");
+  const task = await getDb().task.findFirst({ where: taskInTeam(caller, id), select: { id: true } });
+  if (!task) throw taskNotFound();
   return task.id;
+}
+
+/** The task row itself, for actions that check its state before changing it. */
+export async function loadTaskInTeam(caller: Caller, id: unknown) {
+  const task = await getDb().task.findFirst({ where: taskInTeam(caller, id) });
+  if (!task) throw taskNotFound();
+  return task;
 }
 
 export async function listTasks(caller: Caller, rawInput: unknown = {}) {
