@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Role } from "@/server/db/generated/enums";
-import { getDb } from "@/server/db/client";
+import { getDb, getPool } from "@/server/db/client";
 import { AppError } from "@/server/errors";
 
 /**
@@ -34,15 +34,83 @@ export interface ApiKeyCaller {
   role: Role;
 }
 
+/**
+ * Verified keys, kept a few seconds so a client polling many times a second costs one lookup
+ * per key per few seconds instead of one per request. A revoke through `revokeApiKey` drops
+ * the key here at once; one made by another process (or straight in the database) takes
+ * effect here within VERIFIED_KEY_TTL_MS. Shared through globalThis: Next's route bundles and
+ * the custom server load this module separately. Only the SHA-256 is a map key, never the key.
+ */
+export const VERIFIED_KEY_TTL_MS = 5_000;
+const MAX_VERIFIED_KEYS = 1_000;
+const LAST_USED_EVERY_MS = 60_000;
+
+interface VerifiedKey {
+  caller: ApiKeyCaller;
+  verifiedAt: number;
+  lastUsedAt: number;
+}
+
+const verifiedKeysKey = Symbol.for("chorus.verified-api-keys");
+type GlobalWithVerifiedKeys = typeof globalThis & { [verifiedKeysKey]?: Map<string, VerifiedKey> };
+
+function verifiedKeys(): Map<string, VerifiedKey> {
+  const store = globalThis as GlobalWithVerifiedKeys;
+  return (store[verifiedKeysKey] ??= new Map());
+}
+
 /** Resolves a presented key to its team and role, or throws `unauthorized`. */
 export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
   if (!KEY_PATTERN.test(key)) throw new AppError("unauthorized", "Invalid API key");
-  const db = getDb();
-  const record = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) }, select: { id: true, teamId: true, role: true, revokedAt: true, lastUsedAt: true } });
-  if (!record || record.revokedAt) throw new AppError("unauthorized", "Invalid API key");
-  // Stamp last use at most once a minute: a write per request would cost more than the request.
-  if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > 60_000) {
-    void db.apiKey.update({ where: { id: record.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+  const hash = hashApiKey(key);
+  const cache = verifiedKeys();
+  const now = Date.now();
+  const cached = cache.get(hash);
+  if (cached && now - cached.verifiedAt < VERIFIED_KEY_TTL_MS) {
+    stampLastUse(cached, now);
+    return { ...cached.caller };
   }
-  return { apiKeyId: record.id, teamId: record.teamId, role: record.role };
+  cache.delete(hash);
+  const { rows } = await getPool().query<{ id: string; teamId: string; role: Role; revoked: boolean; lastUsedAt: string | null }>(
+    `SELECT id, "teamId", role::text AS role, "revokedAt" IS NOT NULL AS revoked,
+            to_char("lastUsedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastUsedAt"
+     FROM "ApiKey" WHERE hash = $1`,
+    [hash],
+  );
+  const record = rows[0];
+  if (!record || record.revoked) throw new AppError("unauthorized", "Invalid API key");
+  const verified: VerifiedKey = {
+    caller: { apiKeyId: record.id, teamId: record.teamId, role: record.role },
+    verifiedAt: now,
+    lastUsedAt: record.lastUsedAt ? Date.parse(record.lastUsedAt) : 0,
+  };
+  if (cache.size >= MAX_VERIFIED_KEYS) cache.delete(cache.keys().next().value!);
+  cache.set(hash, verified);
+  stampLastUse(verified, now);
+  return { ...verified.caller };
+}
+
+/** Stamps last use at most once a minute: a write per request would cost more than the request. */
+function stampLastUse(verified: VerifiedKey, now: number) {
+  if (now - verified.lastUsedAt <= LAST_USED_EVERY_MS) return;
+  verified.lastUsedAt = now;
+  void getPool()
+    .query(`UPDATE "ApiKey" SET "lastUsedAt" = $2::timestamp WHERE id = $1`, [verified.caller.apiKeyId, new Date(now).toISOString()])
+    .catch(() => undefined);
+}
+
+/** Revokes a team's key: refused from the next request on, in this process at once. */
+export async function revokeApiKey(teamId: string, apiKeyId: string): Promise<boolean> {
+  const { rowCount } = await getPool().query(
+    `UPDATE "ApiKey" SET "revokedAt" = $3::timestamp WHERE id = $1 AND "teamId" = $2 AND "revokedAt" IS NULL`,
+    [apiKeyId, teamId, new Date().toISOString()],
+  );
+  forgetVerifiedKey(apiKeyId);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Drops a key from this process's verified keys (after a revoke or a role change). */
+export function forgetVerifiedKey(apiKeyId: string) {
+  const cache = verifiedKeys();
+  for (const [hash, verified] of cache) if (verified.caller.apiKeyId === apiKeyId) cache.delete(hash);
 }
