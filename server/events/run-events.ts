@@ -57,8 +57,13 @@ export async function appendRunEvents(taskId: string, events: readonly NewRunEve
   const first = Math.min(...rows.map((row) => row.seq));
   const createdAt = rows[0]!.createdAt.toISOString();
   const stored = events.map((event, index) => ({ seq: first + index, type: event.type, payload: event.payload ?? {}, createdAt }));
-  for (const event of stored) bus().emit(taskId, event);
+  publishRunEvents(taskId, stored);
   return stored;
+}
+
+/** Tells this process's listeners about events just stored (by this module or in a statement that also wrote other rows). */
+export function publishRunEvents(taskId: string, events: readonly RunEvent[]) {
+  for (const event of events) bus().emit(taskId, event);
 }
 
 export async function appendRunEvent(taskId: string, type: RunEventType, payload: Record<string, unknown> = {}): Promise<RunEvent> {

@@ -1,43 +1,91 @@
-import { getDb } from "@/server/db/client";
+import { getDb, getPool } from "@/server/db/client";
 import type { Prisma } from "@/server/db/generated/client";
+import type { ExecutionStatus, TaskStatus } from "@/server/db/generated/enums";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
-import { appendRunEvent } from "@/server/events/run-events";
+import { appendRunEvent, publishRunEvents } from "@/server/events/run-events";
 import { sendTaskCreated } from "@/inngest/client";
 import { logger } from "@/server/observability/logger";
 import { createTaskInput, listTasksInput, taskId as taskIdSchema } from "./task-schemas";
 import { parseInput } from "@/server/http/validation";
+import { newRowId } from "./row-id";
 
 /** Task use-cases. Every function takes the caller first and filters by the caller's team. */
 
-const executionSelect = {
-  id: true,
-  stepKey: true,
-  agentKind: true,
-  status: true,
-  attempt: true,
-  modelId: true,
-  output: true,
-  error: true,
-  inputTokens: true,
-  outputTokens: true,
-  costUsd: true,
-  startedAt: true,
-  completedAt: true,
-  reusedFromId: true,
-} satisfies Prisma.AgentExecutionSelect;
+/**
+ * The task view is read on every poll, so it is one plain-SQL statement (the task, its
+ * executions and its reruns) rather than three Prisma queries. Timestamps are stored without a
+ * zone and mean UTC (as Prisma reads them), so SQL formats them as ISO strings itself instead
+ * of letting pg parse them in the process's local zone.
+ */
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const iso = (column: string) => `to_char(${column}, ${ISO})`;
 
-const taskInclude = {
-  executions: { select: executionSelect, orderBy: [{ createdAt: "asc" }, { attempt: "asc" }] },
-  reruns: { select: { id: true }, orderBy: { createdAt: "asc" } },
-} satisfies Prisma.TaskInclude;
+const SUMMARY_COLUMNS = `t.id, t.status::text AS status, t.prompt, t.template, t."requireApproval", t.error,
+  t."inputTokens", t."outputTokens", t."costUsd"::text AS "costUsd",
+  ${iso('t."createdAt"')} AS "createdAt", ${iso('t."startedAt"')} AS "startedAt", ${iso('t."completedAt"')} AS "completedAt"`;
 
-type TaskRow = Prisma.TaskGetPayload<{ include: typeof taskInclude }>;
-type TaskSummaryRow = Prisma.TaskGetPayload<object>;
+const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
+  t."parentTaskId", t."rerunFromStep", t.approval, ${iso('t."approvalDueAt"')} AS "approvalDueAt", t.plan,
+  CASE WHEN t.status = 'completed' THEN t.output END AS output,
+  (SELECT COALESCE(json_agg(json_build_object(
+      'id', e.id, 'stepId', e."stepKey", 'agent', e."agentKind", 'status', e.status, 'attempt', e.attempt,
+      'modelId', e."modelId", 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
+      'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
+      'startedAt', ${iso('e."startedAt"')}, 'completedAt', ${iso('e."completedAt"')})
+    ORDER BY e."createdAt", e.attempt), '[]'::json)
+   FROM "AgentExecution" e WHERE e."taskId" = t.id) AS executions,
+  (SELECT COALESCE(json_agg(r.id ORDER BY r."createdAt"), '[]'::json) FROM "Task" r WHERE r."parentTaskId" = t.id) AS reruns
+FROM "Task" t`;
 
-function durationMs(task: { startedAt: Date | null; completedAt: Date | null; createdAt: Date }): number | null {
+type Json = Prisma.JsonValue;
+
+interface TaskSummaryRow {
+  id: string;
+  status: TaskStatus;
+  prompt: string;
+  template: string | null;
+  requireApproval: boolean;
+  error: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: string;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+interface ExecutionRow {
+  id: string;
+  stepId: string;
+  agent: string;
+  status: ExecutionStatus;
+  attempt: number;
+  modelId: string | null;
+  output: Json;
+  error: string | null;
+  reusedFromId: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+interface TaskRow extends TaskSummaryRow {
+  parentTaskId: string | null;
+  rerunFromStep: string | null;
+  approval: Json;
+  approvalDueAt: string | null;
+  plan: Json;
+  output: Json;
+  executions: ExecutionRow[];
+  reruns: string[];
+}
+
+function durationMs(task: { startedAt: string | null; completedAt: string | null }): number | null {
   if (!task.startedAt) return null;
-  return (task.completedAt ?? new Date()).getTime() - task.startedAt.getTime();
+  return (task.completedAt ? Date.parse(task.completedAt) : Date.now()) - Date.parse(task.startedAt);
 }
 
 export function presentTaskSummary(task: TaskSummaryRow) {
@@ -49,9 +97,9 @@ export function presentTaskSummary(task: TaskSummaryRow) {
     requireApproval: task.requireApproval,
     error: task.error,
     usage: { inputTokens: task.inputTokens, outputTokens: task.outputTokens, costUsd: Number(task.costUsd) },
-    createdAt: task.createdAt.toISOString(),
-    startedAt: task.startedAt?.toISOString() ?? null,
-    completedAt: task.completedAt?.toISOString() ?? null,
+    createdAt: task.createdAt,
+    startedAt: task.startedAt,
+    completedAt: task.completedAt,
     durationMs: durationMs(task),
   };
 }
@@ -61,15 +109,15 @@ export function presentTask(task: TaskRow) {
     ...presentTaskSummary(task),
     parentTaskId: task.parentTaskId,
     rerunFromStep: task.rerunFromStep,
-    reruns: task.reruns.map((rerun) => rerun.id),
+    reruns: task.reruns,
     approval: task.approval,
-    approvalDueAt: task.approvalDueAt?.toISOString() ?? null,
+    approvalDueAt: task.approvalDueAt,
     plan: task.plan,
-    result: task.status === "completed" ? task.output : null,
+    result: task.output,
     executions: task.executions.map((execution) => ({
       id: execution.id,
-      stepId: execution.stepKey,
-      agent: execution.agentKind,
+      stepId: execution.stepId,
+      agent: execution.agent,
       status: execution.status,
       attempt: execution.attempt,
       modelId: execution.modelId,
@@ -77,8 +125,8 @@ export function presentTask(task: TaskRow) {
       error: execution.error,
       reusedFromId: execution.reusedFromId,
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
-      startedAt: execution.startedAt?.toISOString() ?? null,
-      completedAt: execution.completedAt?.toISOString() ?? null,
+      startedAt: execution.startedAt,
+      completedAt: execution.completedAt,
     })),
   };
 }
@@ -88,21 +136,43 @@ export type TaskSummaryView = ReturnType<typeof presentTaskSummary>;
 export async function createTask(caller: Caller, rawInput: unknown): Promise<TaskView> {
   requirePermission(caller, "execute");
   const input = parseInput(createTaskInput, rawInput);
-  const db = getDb();
-  const task = await db.task.create({
-    data: {
-      teamId: caller.teamId,
-      createdById: caller.userId,
-      apiKeyId: caller.apiKeyId,
-      prompt: input.prompt,
-      template: input.template,
-      requireApproval: input.requireApproval,
-    },
-    include: taskInclude,
+  const createdAt = new Date().toISOString();
+  // The task and its first event (seq 1) in one statement.
+  const { rows } = await getPool().query<TaskSummaryRow & { eventCreatedAt: string }>(
+    `WITH t AS (
+       INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp)
+       RETURNING *
+     ), event AS (
+       INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
+     )
+     SELECT ${SUMMARY_COLUMNS}, ${iso('event."createdAt"')} AS "eventCreatedAt" FROM t, event`,
+    [
+      newRowId(),
+      caller.teamId,
+      caller.userId ?? null,
+      caller.apiKeyId ?? null,
+      input.prompt,
+      input.template ?? null,
+      input.requireApproval,
+      createdAt,
+      JSON.stringify({ prompt: input.prompt.slice(0, 200) }),
+    ],
+  );
+  const { eventCreatedAt, ...row } = rows[0]!;
+  publishRunEvents(row.id, [{ seq: 1, type: "task.created", payload: { prompt: input.prompt.slice(0, 200) }, createdAt: eventCreatedAt }]);
+  await scheduleTask({ id: row.id, teamId: caller.teamId });
+  return presentTask({
+    ...row,
+    parentTaskId: null,
+    rerunFromStep: null,
+    approval: null,
+    approvalDueAt: null,
+    plan: null,
+    output: null,
+    executions: [],
+    reruns: [],
   });
-  await appendRunEvent(task.id, "task.created", { prompt: task.prompt.slice(0, 200) });
-  await scheduleTask(task);
-  return presentTask(task);
 }
 
 /** Starts the coordinator for a stored task; if that fails the task is marked failed (never left queued forever). */
@@ -129,17 +199,19 @@ export function taskInTeam(caller: Caller, id: unknown) {
 
 export async function getTask(caller: Caller, id: unknown): Promise<TaskView> {
   requirePermission(caller, "read");
-  const task = await getDb().task.findFirst({ where: taskInTeam(caller, id), include: taskInclude });
-  if (!task) throw taskNotFound();
-  return presentTask(task);
+  const where = taskInTeam(caller, id);
+  const { rows } = await getPool().query<TaskRow>(`${TASK_VIEW} WHERE t.id = $1 AND t."teamId" = $2`, [where.id, where.teamId]);
+  if (!rows[0]) throw taskNotFound();
+  return presentTask(rows[0]);
 }
 
 /** Confirms the task exists in the caller's team (for streams) without loading it whole. */
 export async function assertTaskInTeam(caller: Caller, id: unknown): Promise<string> {
   requirePermission(caller, "read");
-  const task = await getDb().task.findFirst({ where: taskInTeam(caller, id), select: { id: true } });
-  if (!task) throw taskNotFound();
-  return task.id;
+  const where = taskInTeam(caller, id);
+  const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM "Task" WHERE id = $1 AND "teamId" = $2`, [where.id, where.teamId]);
+  if (!rows[0]) throw taskNotFound();
+  return rows[0].id;
 }
 
 /** The task row itself, for actions that check its state before changing it. */
@@ -152,12 +224,14 @@ export async function loadTaskInTeam(caller: Caller, id: unknown) {
 export async function listTasks(caller: Caller, rawInput: unknown = {}) {
   requirePermission(caller, "read");
   const input = parseInput(listTasksInput, rawInput);
-  const rows = await getDb().task.findMany({
-    where: { teamId: caller.teamId },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: input.limit + 1,
-    ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-  });
+  // Newest first; a cursor continues after that task (none when it does not exist).
+  const { rows } = await getPool().query<TaskSummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM "Task" t
+     WHERE t."teamId" = $1
+       AND ($3::text IS NULL OR (t."createdAt", t.id) < (SELECT c."createdAt", c.id FROM "Task" c WHERE c.id = $3))
+     ORDER BY t."createdAt" DESC, t.id DESC LIMIT $2`,
+    [caller.teamId, input.limit + 1, input.cursor ?? null],
+  );
   const page = rows.slice(0, input.limit);
   return { tasks: page.map(presentTaskSummary), nextCursor: rows.length > input.limit ? page.at(-1)?.id ?? null : null };
 }
