@@ -29,16 +29,31 @@ function bus(): EventEmitter {
   return store[busKey];
 }
 
-// One round trip for any number of events: reserve `n` sequence numbers on the task row (which
-// also serialises writers per task) and insert the events with them.
-const APPEND = `
-WITH next AS (
-  UPDATE "Task" SET "lastSeq" = "lastSeq" + cardinality($2::text[]) WHERE id = $1 RETURNING "lastSeq"
-)
-INSERT INTO "RunEvent" ("taskId", seq, type, payload)
-SELECT $1, next."lastSeq" - cardinality($2::text[]) + e.ord, e.type, e.payload::jsonb
-FROM next, unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(type, payload, ord)
-RETURNING seq, "createdAt"`;
+/**
+ * SQL that appends events inside a larger statement, as two CTEs: `next` reserves the task's
+ * next seqs on its row (which also serialises writers per task) and `appended` inserts the
+ * events with them, returning (seq, createdAt). `types` is a text[] and `payloads` a jsonb[]
+ * SQL expression; `guard` is a condition the append depends on (e.g. another CTE wrote a row).
+ * A statement that itself updates the Task row must fold the seq reservation into that
+ * UPDATE instead (a row is updated once per statement).
+ */
+export function appendRunEventsSql(options: { taskId: string; types: string; payloads: string; guard?: string }): string {
+  const { taskId, types, payloads, guard = "true" } = options;
+  return `next AS (
+  UPDATE "Task" SET "lastSeq" = "lastSeq" + cardinality(${types}) WHERE id = ${taskId} AND ${guard} RETURNING "lastSeq"
+), appended AS (
+  INSERT INTO "RunEvent" ("taskId", seq, type, payload)
+  SELECT ${taskId}, next."lastSeq" - cardinality(${types}) + e.ord, e.type, e.payload
+  FROM next, unnest(${types}, ${payloads}) WITH ORDINALITY AS e(type, payload, ord)
+  RETURNING seq, "createdAt"
+)`;
+}
+
+/** How a statement returns what `appendRunEventsSql` stored: the first seq and the time, as ISO. */
+export const APPENDED_COLUMNS = `(SELECT min(seq) FROM appended) AS "firstSeq", (SELECT to_char(min("createdAt"), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM appended) AS "appendedAt"`;
+
+const APPEND = `WITH ${appendRunEventsSql({ taskId: "$1", types: "$2::text[]", payloads: "$3::jsonb[]" })}
+SELECT count(*)::int AS stored, ${APPENDED_COLUMNS} FROM appended`;
 
 export interface NewRunEvent {
   type: RunEventType;
@@ -48,20 +63,23 @@ export interface NewRunEvent {
 /** Appends events to a task's log in order, in one statement, and tells this process's listeners. */
 export async function appendRunEvents(taskId: string, events: readonly NewRunEvent[]): Promise<RunEvent[]> {
   if (events.length === 0) return [];
-  const { rows } = await getPool().query<{ seq: number; createdAt: Date }>(APPEND, [
+  const { rows } = await getPool().query<{ stored: number; firstSeq: number; appendedAt: string }>(APPEND, [
     taskId,
     events.map((event) => event.type),
     events.map((event) => JSON.stringify(event.payload ?? {})),
   ]);
-  if (rows.length !== events.length) throw new Error(`appendRunEvents: task ${taskId} does not exist`);
-  const first = Math.min(...rows.map((row) => row.seq));
-  const createdAt = rows[0]!.createdAt.toISOString();
-  const stored = events.map((event, index) => ({ seq: first + index, type: event.type, payload: event.payload ?? {}, createdAt }));
+  if (rows[0]!.stored !== events.length) throw new Error(`appendRunEvents: task ${taskId} does not exist`);
+  return publishAppended(taskId, events, rows[0]!);
+}
+
+/** Tells this process's listeners about events a statement stored (from its APPENDED_COLUMNS). */
+export function publishAppended(taskId: string, events: readonly NewRunEvent[], appended: { firstSeq: number; appendedAt: string }): RunEvent[] {
+  const stored = events.map((event, index) => ({ seq: appended.firstSeq + index, type: event.type, payload: event.payload ?? {}, createdAt: appended.appendedAt }));
   publishRunEvents(taskId, stored);
   return stored;
 }
 
-/** Tells this process's listeners about events just stored (by this module or in a statement that also wrote other rows). */
+/** Tells this process's listeners about events just stored. */
 export function publishRunEvents(taskId: string, events: readonly RunEvent[]) {
   for (const event of events) bus().emit(taskId, event);
 }
@@ -72,11 +90,13 @@ export async function appendRunEvent(taskId: string, type: RunEventType, payload
 }
 
 export async function readRunEvents(taskId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {
-  const { rows } = await getPool().query<{ seq: number; type: RunEventType; payload: Record<string, unknown>; createdAt: Date }>(
-    `SELECT seq, type, payload, "createdAt" FROM "RunEvent" WHERE "taskId" = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+  // Stored without a zone, meaning UTC: formatted in SQL, not parsed in this process's zone.
+  const { rows } = await getPool().query<RunEvent>(
+    `SELECT seq, type, payload, to_char("createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"
+     FROM "RunEvent" WHERE "taskId" = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
     [taskId, afterSeq, limit],
   );
-  return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+  return rows;
 }
 
 /** Calls `listener` for each event appended to `taskId` in this process; returns the unsubscribe. */

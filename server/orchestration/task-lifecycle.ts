@@ -1,10 +1,10 @@
-import { getDb } from "@/server/db/client";
+import { getDb, getPool } from "@/server/db/client";
 import type { Prisma } from "@/server/db/generated/client";
 import { getEnv } from "@/server/env";
-import { appendRunEvent } from "@/server/events/run-events";
+import { APPENDED_COLUMNS, appendRunEvent, publishAppended } from "@/server/events/run-events";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
-import { loadTeamAgents } from "./team-agents";
+import { customAgentRowsSql, teamAgentsFrom, type CustomAgentRow } from "./team-agents";
 import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/tasks/task-vocabulary";
 
 /**
@@ -33,14 +33,59 @@ async function storedPlanOf(task: { plan: Prisma.JsonValue }): Promise<Plan | un
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * The plan step's reads, in one statement: moves a queued task to running and returns the task,
+ * whether this call started it, the team's agent definitions and the outputs a rerun reuses.
+ * (The SELECT sees the row as it was before the UPDATE in the same statement.)
+ */
+const START_TASK = `WITH started AS (
+  UPDATE "Task" SET status = 'running', "startedAt" = $2::timestamp, "updatedAt" = $2::timestamp
+  WHERE id = $1 AND status = 'queued' RETURNING id
+)
+SELECT t."teamId", t.prompt, t.status::text AS status, t."requireApproval", t.plan,
+  EXISTS (SELECT 1 FROM started) AS started,
+  ${customAgentRowsSql('t."teamId"')} AS "customAgents",
+  (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'stepKey', e."stepKey", 'output', e.output, 'modelId', e."modelId")), '[]'::json)
+   FROM "AgentExecution" e WHERE e."taskId" = t.id AND e."reusedFromId" IS NOT NULL AND e.status = 'completed') AS reused
+FROM "Task" t WHERE t.id = $1`;
+
+interface StartedTaskRow {
+  teamId: string;
+  prompt: string;
+  status: string;
+  requireApproval: boolean;
+  plan: Prisma.JsonValue;
+  started: boolean;
+  customAgents: CustomAgentRow[];
+  reused: Array<{ id: string; stepKey: string; output: Prisma.JsonValue; modelId: string | null }>;
+}
+
+/**
+ * Stores the plan and the planner's spend (the task's first), moves the task to awaiting
+ * approval when it asks for it, and appends `task.planned` — one statement, and only while the
+ * task is still running. Returns the task's status when nothing was stored.
+ */
+const STORE_PLAN = `WITH planned AS (
+  UPDATE "Task" SET plan = $2::jsonb,
+    "inputTokens" = "inputTokens" + $3, "outputTokens" = "outputTokens" + $4, "costUsd" = "costUsd" + $5::numeric,
+    status = CASE WHEN $6 THEN 'awaiting_approval'::"TaskStatus" ELSE status END,
+    "approvalDueAt" = CASE WHEN $6 THEN $7::timestamp ELSE "approvalDueAt" END,
+    "updatedAt" = $8::timestamp, "lastSeq" = "lastSeq" + 1
+  WHERE id = $1 AND status = 'running' RETURNING "lastSeq"
+), appended AS (
+  INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", 'task.planned', $9::jsonb FROM planned RETURNING seq, "createdAt"
+)
+SELECT t.status::text AS status, ${APPENDED_COLUMNS} FROM "Task" t WHERE t.id = $1`;
+
 export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
-  const db = getDb();
-  const started = await db.task.updateMany({ where: { id: taskId, status: "queued" }, data: { status: "running", startedAt: new Date() } });
-  const task = await db.task.findUniqueOrThrow({ where: { id: taskId } });
-  if (started.count === 0 && task.status !== "running") return { state: "stopped", status: task.status };
+  const pool = getPool();
+  const { rows } = await pool.query<StartedTaskRow>(START_TASK, [taskId, new Date().toISOString()]);
+  const task = rows[0];
+  if (!task) throw new Error(`Task ${taskId} does not exist`);
+  if (!task.started && task.status !== "running") return { state: "stopped", status: task.status };
 
   const rerunPlan = await storedPlanOf(task);
-  const agents = await loadTeamAgents(task.teamId);
+  const agents = teamAgentsFrom(task.customAgents);
   let stored: Prisma.InputJsonObject;
   let plan: Plan;
   let usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -55,23 +100,25 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
   }
   const awaitingApproval = task.requireApproval;
   const approvalDueAt = awaitingApproval ? new Date(Date.now() + getEnv().CHORUS_APPROVAL_TIMEOUT_SECONDS * 1000) : null;
+  const event = { ...stored, awaitingApproval, approvalDueAt: approvalDueAt?.toISOString() ?? null };
   // The planner's own usage is the task's first spend; agents and aggregation add to it.
-  const updated = await db.task.updateMany({
-    where: { id: taskId, status: "running" },
-    data: {
-      plan: stored,
-      inputTokens: { increment: usage.inputTokens },
-      outputTokens: { increment: usage.outputTokens },
-      costUsd: { increment: usage.costUsd },
-      ...(awaitingApproval ? { status: "awaiting_approval", approvalDueAt } : {}),
-    },
-  });
-  if (updated.count === 0) return { state: "stopped", status: (await db.task.findUniqueOrThrow({ where: { id: taskId } })).status };
-  await appendRunEvent(taskId, "task.planned", { ...stored, awaitingApproval, approvalDueAt: approvalDueAt?.toISOString() ?? null });
+  const { rows: outcome } = await pool.query<{ status: string; firstSeq: number | null; appendedAt: string | null }>(STORE_PLAN, [
+    taskId,
+    JSON.stringify(stored),
+    usage.inputTokens,
+    usage.outputTokens,
+    usage.costUsd,
+    awaitingApproval,
+    approvalDueAt?.toISOString() ?? null,
+    new Date().toISOString(),
+    JSON.stringify(event),
+  ]);
+  const planned = outcome[0]!;
+  if (planned.firstSeq === null || planned.appendedAt === null) return { state: "stopped", status: planned.status };
+  publishAppended(taskId, [{ type: "task.planned", payload: event }], { firstSeq: planned.firstSeq, appendedAt: planned.appendedAt });
 
-  const reusedRows = await db.agentExecution.findMany({ where: { taskId, reusedFromId: { not: null }, status: "completed" } });
   const reused: Record<string, AgentStepResult> = {};
-  for (const row of reusedRows) {
+  for (const row of task.reused) {
     const output = row.output as { text: string; sources?: Array<{ title: string; url?: string }> };
     reused[row.stepKey] = {
       executionId: row.id,
@@ -125,19 +172,24 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
     return output ? [{ stepId: step.id, agentKind: step.agent, text: output.text, sources: output.sources }] : [];
   });
   const aggregated = await aggregateResults({ taskPrompt: task.prompt, outputs: ordered });
-  const db = getDb();
-  const [totals, planning] = await Promise.all([
-    db.agentExecution.aggregate({ where: { taskId: task.taskId }, _sum: { inputTokens: true, outputTokens: true, costUsd: true } }),
-    db.task.findUniqueOrThrow({ where: { id: task.taskId }, select: { inputTokens: true, outputTokens: true, costUsd: true, startedAt: true } }),
-  ]);
+  const { rows } = await getPool().query<{ inputTokens: number; outputTokens: number; costUsd: string; startedAt: string | null }>(
+    `SELECT t."inputTokens" + COALESCE(sum(e."inputTokens"), 0)::int AS "inputTokens",
+            t."outputTokens" + COALESCE(sum(e."outputTokens"), 0)::int AS "outputTokens",
+            t."costUsd"::text AS "costUsd", COALESCE(sum(e."costUsd"), 0)::text AS "executionsCostUsd",
+            to_char(t."startedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startedAt"
+     FROM "Task" t LEFT JOIN "AgentExecution" e ON e."taskId" = t.id WHERE t.id = $1 GROUP BY t.id`,
+    [task.taskId],
+  );
+  const spent = rows[0] as (typeof rows)[number] & { executionsCostUsd: string };
+  if (!spent) throw new Error(`Task ${task.taskId} does not exist`);
   const usage = {
-    inputTokens: planning.inputTokens + (totals._sum.inputTokens ?? 0) + aggregated.usage.inputTokens,
-    outputTokens: planning.outputTokens + (totals._sum.outputTokens ?? 0) + aggregated.usage.outputTokens,
-    costUsd: Number(planning.costUsd) + Number(totals._sum.costUsd ?? 0) + aggregated.costUsd,
+    inputTokens: spent.inputTokens + aggregated.usage.inputTokens,
+    outputTokens: spent.outputTokens + aggregated.usage.outputTokens,
+    costUsd: Number(spent.costUsd) + Number(spent.executionsCostUsd) + aggregated.costUsd,
   };
   const result = { markdown: aggregated.markdown, sources: aggregated.sources.map((source) => ({ ...source })) };
   const completedAt = new Date();
-  const durationMs = planning.startedAt ? completedAt.getTime() - planning.startedAt.getTime() : null;
+  const durationMs = spent.startedAt ? completedAt.getTime() - Date.parse(spent.startedAt) : null;
   return finishTask(
     task.taskId,
     { status: "completed", output: result, ...usage, completedAt, error: null },
@@ -158,19 +210,49 @@ export async function rejectedTask(taskId: string) {
   return finishTask(taskId, { status: "cancelled", error: message }, "task.cancelled", { reason: "plan_rejected", error: message });
 }
 
-/** Moves an active task to a final status once, and logs the event only if it did. */
+/** Moves an active task to a final status once, and logs the event only if it did: one statement. */
 async function finishTask(
   taskId: string,
-  data: Prisma.TaskUpdateManyMutationInput & { status: "completed" | "failed" | "cancelled" },
+  data: {
+    status: "completed" | "failed" | "cancelled";
+    error: string | null;
+    output?: Prisma.InputJsonObject;
+    inputTokens?: number;
+    outputTokens?: number;
+    costUsd?: number;
+    completedAt?: Date;
+  },
   eventType: "task.completed" | "task.failed" | "task.cancelled",
   payload: Record<string, unknown>,
   from: readonly ActiveTaskStatus[] = activeTaskStatuses,
 ) {
-  const changed = await getDb().task.updateMany({
-    where: { id: taskId, status: { in: [...from] } },
-    data: { completedAt: new Date(), ...data },
-  });
-  if (changed.count === 0) return { status: "unchanged" as const };
-  await appendRunEvent(taskId, eventType, payload);
+  const { rows } = await getPool().query<{ firstSeq: number | null; appendedAt: string | null }>(
+    `WITH finished AS (
+       UPDATE "Task" SET status = $2::"TaskStatus", error = $3, "completedAt" = $4::timestamp, "updatedAt" = $5::timestamp,
+         output = COALESCE($6::jsonb, output), "inputTokens" = COALESCE($7, "inputTokens"), "outputTokens" = COALESCE($8, "outputTokens"),
+         "costUsd" = COALESCE($9::numeric, "costUsd"), "lastSeq" = "lastSeq" + 1
+       WHERE id = $1 AND status = ANY($10::"TaskStatus"[]) RETURNING "lastSeq"
+     ), appended AS (
+       INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", $11, $12::jsonb FROM finished RETURNING seq, "createdAt"
+     )
+     SELECT ${APPENDED_COLUMNS}`,
+    [
+      taskId,
+      data.status,
+      data.error,
+      (data.completedAt ?? new Date()).toISOString(),
+      new Date().toISOString(),
+      data.output === undefined ? null : JSON.stringify(data.output),
+      data.inputTokens ?? null,
+      data.outputTokens ?? null,
+      data.costUsd ?? null,
+      [...from],
+      eventType,
+      JSON.stringify(payload),
+    ],
+  );
+  const appended = rows[0]!;
+  if (appended.firstSeq === null || appended.appendedAt === null) return { status: "unchanged" as const };
+  publishAppended(taskId, [{ type: eventType, payload }], { firstSeq: appended.firstSeq, appendedAt: appended.appendedAt });
   return { status: data.status };
 }
