@@ -1,9 +1,9 @@
-import { appendRunEvent, appendRunEvents } from "@/server/events/run-events";
+import { appendRunEvent } from "@/server/events/run-events";
 import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
 import { completeExecution, endExecution, startExecution } from "./execution-store";
 import { isTaskRunning, TaskCancelledError, watchForCancellation } from "./cancellation";
-import type { FollowUpRequest } from "@/server/agents";
+import { UnknownAgentError, type FollowUpRequest } from "@/server/agents";
 import { loadTeamAgent } from "./team-agents";
 
 export interface AgentStepResult {
@@ -23,20 +23,18 @@ export interface AgentStepResult {
  * duplicated. Cancelling the task aborts the model call (TaskCancelledError).
  */
 export async function runAgentStep(input: AgentStepInput, attempt: number): Promise<AgentStepResult> {
-  if (!(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
-  const agent = await loadTeamAgent(input.teamId, input.agent);
+  const agent = await loadAgentWhileRunning(input);
   const helpers = input.allowFollowUps ? input.helpers.filter((candidate) => candidate.kind !== input.agent) : undefined;
-  const execution = {
-    id: await startExecution({
-      taskId: input.taskId,
-      teamId: input.teamId,
-      stepKey: input.stepId,
-      agentKind: input.agent,
-      attempt,
-      input: { subtask: input.subtask, dependsOn: input.dependsOn },
-    }),
-  };
-  await appendRunEvent(input.taskId, "agent.started", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt });
+  const executionId = await startExecution({
+    taskId: input.taskId,
+    teamId: input.teamId,
+    stepKey: input.stepId,
+    agentKind: input.agent,
+    attempt,
+    input: { subtask: input.subtask, dependsOn: input.dependsOn },
+  });
+  if (executionId === undefined) throw new TaskCancelledError(input.taskId);
+  const execution = { id: executionId };
 
   const deltas = createDeltaCoalescer((text) => appendRunEvent(input.taskId, "agent.delta", { stepId: input.stepId, text }));
   const cancellation = watchForCancellation(input.taskId);
@@ -52,21 +50,27 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
         helpers,
       },
     );
-    await deltas.flush();
-    const completedSteps = await completeExecution(execution.id, input.taskId, {
-      output: { text: result.text, sources: result.sources, followUps: result.followUps },
-      modelId: result.modelId,
-      inputTokens: result.usage.inputTokens,
-      outputTokens: result.usage.outputTokens,
-      costUsd: result.costUsd,
-    });
-    await appendRunEvents(input.taskId, [
+    // The last deltas go with the closing events: one statement stores the outcome and all of them.
+    const rest = await deltas.takeRest();
+    await completeExecution(
+      execution.id,
+      input.taskId,
       {
-        type: "agent.completed",
-        payload: { stepId: input.stepId, agent: input.agent, executionId: execution.id, usage: { ...result.usage, costUsd: result.costUsd }, modelId: result.modelId },
+        output: { text: result.text, sources: result.sources, followUps: result.followUps },
+        modelId: result.modelId,
+        inputTokens: result.usage.inputTokens,
+        outputTokens: result.usage.outputTokens,
+        costUsd: result.costUsd,
       },
-      { type: "task.progress", payload: { completedSteps, totalSteps: input.totalSteps } },
-    ]);
+      [
+        ...(rest ? [{ type: "agent.delta" as const, payload: { stepId: input.stepId, text: rest } }] : []),
+        {
+          type: "agent.completed",
+          payload: { stepId: input.stepId, agent: input.agent, executionId: execution.id, usage: { ...result.usage, costUsd: result.costUsd }, modelId: result.modelId },
+        },
+      ],
+      input.totalSteps,
+    );
     return { executionId: execution.id, ...result };
   } catch (error) {
     await deltas.flush().catch(() => undefined);
@@ -81,5 +85,15 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
     throw error;
   } finally {
     cancellation.stop();
+  }
+}
+
+/** The step's agent; a task that stopped running meanwhile wins over an unknown agent. */
+async function loadAgentWhileRunning(input: AgentStepInput) {
+  try {
+    return await loadTeamAgent(input.teamId, input.agent);
+  } catch (error) {
+    if (error instanceof UnknownAgentError && !(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
+    throw error;
   }
 }

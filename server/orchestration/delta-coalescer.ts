@@ -1,7 +1,8 @@
 /**
  * Token deltas arrive many per second; writing each as its own event would cost a database
  * round trip per token. This buffers them and flushes at most once per `intervalMs`, keeping
- * order: `flush()` resolves once everything handed in so far is written.
+ * order: `flush()` resolves once everything handed in so far is written; `takeRest()` instead
+ * hands back what is not written yet, so the caller can store it with its own closing events.
  */
 export function createDeltaCoalescer(write: (text: string) => Promise<unknown>, intervalMs = 50) {
   let buffer = "";
@@ -30,6 +31,16 @@ export function createDeltaCoalescer(write: (text: string) => Promise<unknown>, 
       if (timer) clearTimeout(timer);
       await drain();
       if (failure) throw failure;
+    },
+    /** Waits for writes in flight, then returns the text not written yet (and forgets it). */
+    async takeRest(): Promise<string> {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await chain;
+      if (failure) throw failure;
+      const text = buffer;
+      buffer = "";
+      return text;
     },
   };
 }

@@ -1,10 +1,18 @@
-import { randomUUID } from "node:crypto";
 import { getPool } from "@/server/db/client";
+import { APPENDED_COLUMNS, appendRunEventsSql, publishAppended, type NewRunEvent } from "@/server/events/run-events";
+import { newRowId } from "@/server/tasks/row-id";
 
 /**
- * AgentExecution writes on the agent-step hot path, in plain SQL: each is one round trip, and
- * a Prisma query costs several times the CPU of the same statement sent through pg (measured:
- * an upsert ≈ 2.9 ms vs ≈ 0.4 ms of Node CPU), which matters at hundreds of steps a second.
+ * AgentExecution writes on the agent-step hot path, in plain SQL: each is one round trip that
+ * also appends the step's events, and a Prisma query costs several times the CPU of the same
+ * statement sent through pg (measured: an upsert ≈ 2.9 ms vs ≈ 0.4 ms of Node CPU), which
+ * matters at hundreds of steps a second. Times are written as UTC, as Prisma writes them.
+ */
+
+/**
+ * Starts an attempt while the task is running: the AgentExecution row (a crash-resumed step
+ * re-enters with the same attempt and reuses its row) and `agent.started`, in one statement.
+ * Returns the execution id, or undefined (and writes nothing) when the task is not running.
  */
 export async function startExecution(row: {
   taskId: string;
@@ -13,40 +21,78 @@ export async function startExecution(row: {
   agentKind: string;
   attempt: number;
   input: Record<string, unknown>;
-}): Promise<string> {
-  // A crash-resumed step re-enters with the same attempt and reuses its row.
-  const { rows } = await getPool().query<{ id: string }>(
-    `INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt")
-     VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::jsonb, now())
-     ON CONFLICT ("taskId", "stepKey", attempt) DO UPDATE SET status = 'running', "startedAt" = now(), error = NULL
-     RETURNING id`,
-    [randomUUID().replace(/-/g, ""), row.taskId, row.teamId, row.stepKey, row.agentKind, row.attempt, JSON.stringify(row.input)],
+}): Promise<string | undefined> {
+  const { rows } = await getPool().query<{ id: string | null; firstSeq: number | null; appendedAt: string | null }>(
+    `WITH running AS (SELECT 1 FROM "Task" WHERE id = $2 AND status = 'running'),
+     execution AS (
+       INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt")
+       SELECT $1, $2, $3, $4::text, $5::text, $6::int, 'running', $7::jsonb, $8::timestamp, $8::timestamp FROM running
+       ON CONFLICT ("taskId", "stepKey", attempt) DO UPDATE SET status = 'running', "startedAt" = EXCLUDED."startedAt", error = NULL
+       RETURNING id
+     ), ${appendRunEventsSql({
+       taskId: "$2",
+       types: "ARRAY['agent.started']::text[]",
+       payloads: "ARRAY[(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int) FROM execution)]",
+       guard: "EXISTS (SELECT 1 FROM execution)",
+     })}
+     SELECT (SELECT id FROM execution) AS id, ${APPENDED_COLUMNS}`,
+    [newRowId(), row.taskId, row.teamId, row.stepKey, row.agentKind, row.attempt, JSON.stringify(row.input), new Date().toISOString()],
   );
-  return rows[0]!.id;
+  const started = rows[0]!;
+  if (started.id === null || started.firstSeq === null || started.appendedAt === null) return undefined;
+  const payload = { stepId: row.stepKey, agent: row.agentKind, executionId: started.id, attempt: row.attempt };
+  publishAppended(row.taskId, [{ type: "agent.started", payload }], { firstSeq: started.firstSeq, appendedAt: started.appendedAt });
+  return started.id;
 }
 
-/** Stores a completed execution; returns how many of the task's executions are now completed. */
+/**
+ * Stores a completed execution and appends `events` followed by `task.progress` (how many of
+ * the task's executions are now completed, of `totalSteps`), in one statement. Returns that count.
+ */
 export async function completeExecution(
   id: string,
   taskId: string,
   result: { output: Record<string, unknown>; modelId: string; inputTokens: number; outputTokens: number; costUsd: number },
+  events: readonly NewRunEvent[],
+  totalSteps: number,
 ): Promise<number> {
-  const { rows } = await getPool().query<{ completed: string }>(
+  const { rows } = await getPool().query<{ completed: number; firstSeq: number; appendedAt: string }>(
     `WITH done AS (
        UPDATE "AgentExecution"
-       SET status = 'completed', output = $2::jsonb, "modelId" = $3, "inputTokens" = $4, "outputTokens" = $5, "costUsd" = $6, "completedAt" = now()
+       SET status = 'completed', output = $2::jsonb, "modelId" = $3, "inputTokens" = $4, "outputTokens" = $5, "costUsd" = $6, "completedAt" = $8::timestamp
        WHERE id = $1 RETURNING id
-     )
-     SELECT (SELECT count(*) FROM "AgentExecution" WHERE "taskId" = $7 AND status = 'completed' AND id <> $1)
-          + (SELECT count(*) FROM done) AS completed`,
-    [id, JSON.stringify(result.output), result.modelId, result.inputTokens, result.outputTokens, result.costUsd, taskId],
+     ), progress AS (
+       SELECT (SELECT count(*) FROM "AgentExecution" WHERE "taskId" = $7 AND status = 'completed' AND id <> $1)
+            + (SELECT count(*) FROM done) AS completed
+     ), ${appendRunEventsSql({
+       taskId: "$7",
+       types: "$9::text[]",
+       payloads: "array_append($10::jsonb[], (SELECT jsonb_build_object('completedSteps', completed, 'totalSteps', $11::int) FROM progress))",
+     })}
+     SELECT (SELECT completed FROM progress)::int AS completed, ${APPENDED_COLUMNS}`,
+    [
+      id,
+      JSON.stringify(result.output),
+      result.modelId,
+      result.inputTokens,
+      result.outputTokens,
+      result.costUsd,
+      taskId,
+      new Date().toISOString(),
+      [...events.map((event) => event.type), "task.progress"],
+      events.map((event) => JSON.stringify(event.payload ?? {})),
+      totalSteps,
+    ],
   );
-  return Number(rows[0]!.completed);
+  const { completed, firstSeq, appendedAt } = rows[0]!;
+  if (firstSeq === null) throw new Error(`completeExecution: task ${taskId} does not exist`);
+  publishAppended(taskId, [...events, { type: "task.progress", payload: { completedSteps: completed, totalSteps } }], { firstSeq, appendedAt });
+  return completed;
 }
 
 export async function endExecution(id: string, status: "failed" | "cancelled", error: string, output?: Record<string, unknown>) {
   await getPool().query(
-    `UPDATE "AgentExecution" SET status = $2::"ExecutionStatus", error = $3, output = COALESCE($4::jsonb, output), "completedAt" = now() WHERE id = $1`,
-    [id, status, error, output === undefined ? null : JSON.stringify(output)],
+    `UPDATE "AgentExecution" SET status = $2::"ExecutionStatus", error = $3, output = COALESCE($4::jsonb, output), "completedAt" = $5::timestamp WHERE id = $1`,
+    [id, status, error, output === undefined ? null : JSON.stringify(output), new Date().toISOString()],
   );
 }

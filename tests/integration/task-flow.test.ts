@@ -43,8 +43,17 @@ describe("a task, end to end through the real coordinator and agents", () => {
 
   it("runs independent steps at the same time", async () => {
     const { callers } = await createTeamWithMembers();
+    // Tokens take a little time here, so steps that run at the same time visibly overlap
+    // (with an instant model a step can finish before its sibling's first statement).
+    const tokenDelay = process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS;
+    process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "2";
     const created = await createTask(callers.user, { prompt: "Compare Rust and Go for building command-line tools." });
-    await waitForTaskStatus(created.id, ["completed", "failed"]);
+    try {
+      await waitForTaskStatus(created.id, ["completed", "failed"]);
+    } finally {
+      if (tokenDelay === undefined) delete process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS;
+      else process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = tokenDelay;
+    }
     const task = await getTask(callers.user, created.id);
     expect(task.status).toBe("completed");
     const research = task.executions.filter((execution) => execution.agent === "research");
