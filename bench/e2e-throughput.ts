@@ -19,7 +19,7 @@
  *        BENCH_BATCH (64), BENCH_BREAKDOWN (1), BENCH_PROFILE (0),
  *        BENCH_KEEP (keep the data dir and server log)
  */
-import { rmSync } from "node:fs";
+import { copyFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { readProfile, summarise } from "./lib/profile";
 import { machine, median, nodeCpuMs, postmasterPid, printJson, printTable, quantile, round, sleep, treeCpuMs } from "./lib/report";
@@ -100,7 +100,7 @@ async function closedLoop(api: ApiClient, seconds: number): Promise<LoopStats & 
 }
 
 /** Server-side cost of a window: wall time, server and Postgres CPU, SQL statements. */
-async function measureServer<T>(server: ChorusServer, dataDir: string, work: () => Promise<T>) {
+async function measureServer<T>(server: ChorusServer, dataDir: string, work: () => Promise<T>, label = "window") {
   const pgPid = postmasterPid(dataDir);
   const serverPid = server.pid!;
   await server.probeWindow();
@@ -118,7 +118,10 @@ async function measureServer<T>(server: ChorusServer, dataDir: string, work: () 
   let profile: ReturnType<typeof summarise> | undefined;
   if (PROFILE) {
     try {
-      profile = summarise(readProfile(`${server.options.probeFile}.cpuprofile`), 20);
+      const file = `${server.options.probeFile}.cpuprofile`;
+      profile = summarise(readProfile(file), 20);
+      // With BENCH_KEEP each window's raw profile stays beside the server log, for a closer look.
+      if (process.env.BENCH_KEEP) copyFileSync(file, path.join(dataDir, `profile-${label}.cpuprofile`));
     } catch (error) {
       console.error("could not read the server's CPU profile:", error);
     }
@@ -208,7 +211,7 @@ async function main() {
     await sleep(1000);
 
     console.error(`e2e-throughput: measuring (${SECONDS} s, ${CLIENTS} clients, poll every ${POLL_MS} ms)…`);
-    const main = await measureServer(server, dataDir, () => closedLoop(api!, SECONDS));
+    const main = await measureServer(server, dataDir, () => closedLoop(api!, SECONDS), "closed-loop");
     const { result, probe } = main;
     const serverCpu = main.serverCpuMs;
     const pgCpu = main.postgresCpuMs;
@@ -249,9 +252,9 @@ async function main() {
     if (BREAKDOWN) {
       console.error("e2e-throughput: breakdown — cost of a poll, then a batch with light polling…");
       const someTask = result.lastCompletedId;
-      const poll = someTask ? await measureServer(server, dataDir, () => pollCost(api!, someTask, 5)) : undefined;
+      const poll = someTask ? await measureServer(server, dataDir, () => pollCost(api!, someTask, 5), "poll") : undefined;
       await sleep(500);
-      const batch = await measureServer(server, dataDir, () => batchRun(api!));
+      const batch = await measureServer(server, dataDir, () => batchRun(api!), "batch");
       const perPoll = (value: number) => (poll ? round(value / poll.result, 3) : null);
       // Polling's share of the batch, from the measured per-poll cost; the rest is running the task.
       const batchTasks = Math.max(1, batch.result.submitted);

@@ -1,7 +1,7 @@
 import { matchesCapability } from "@/server/agents/capability-match";
 import { buildAgentPrompt } from "@/server/agents/agent-prompt";
 import { dedupeSources } from "@/server/agents/sources";
-import { tool, type ToolSet } from "ai";
+import { tool, zodSchema, type ToolSet } from "ai";
 import { z } from "zod";
 import type { Agent, AgentContext, AgentDefinition, AgentResult, FollowUpRequest, Subtask } from "@/server/agents/types";
 import { throwIfAborted } from "@/server/llm/abort";
@@ -30,17 +30,12 @@ const MAX_REQUESTS_PER_STEP = 2;
  * collected and handed back with the result, and the coordinator schedules it.
  */
 function helpTool(helpers: NonNullable<AgentContext["helpers"]>, requests: FollowUpRequest[]): ToolSet {
-  const kinds = helpers.map((helper) => helper.kind) as [string, ...string[]];
   return {
     request_help: tool({
       description: `Ask the coordinator to have another agent do a follow-up step after yours; later steps will see its output. Use it only when your step needs work another agent is better at. Agents: ${helpers
         .map((helper) => `${helper.kind} (${helper.description})`)
         .join("; ")}`,
-      inputSchema: z.object({
-        agent: z.enum(kinds).describe("the agent kind to ask"),
-        subtask: z.string().min(1).max(4000).describe("a self-contained instruction for that agent"),
-        reason: z.string().min(1).max(500).describe("why this help is needed"),
-      }),
+      inputSchema: helpRequestSchema(helpers.map((helper) => helper.kind)),
       execute: async (request) => {
         if (requests.length >= MAX_REQUESTS_PER_STEP) return "Not scheduled: this step has already asked for enough help. Finish your answer.";
         requests.push(request);
@@ -48,6 +43,35 @@ function helpTool(helpers: NonNullable<AgentContext["helpers"]>, requests: Follo
       },
     }),
   };
+}
+
+/**
+ * The request_help input schema for a set of agent kinds, kept per set: every step offers the
+ * tool, and converting a fresh zod schema to JSON Schema on each model call costs more than
+ * the rest of preparing the call. A team's set of agents rarely changes.
+ */
+const helpRequestSchemas = new Map<string, ReturnType<typeof buildHelpRequestSchema>>();
+const MAX_CACHED_HELP_SCHEMAS = 200;
+
+function helpRequestSchema(kinds: string[]) {
+  const key = kinds.join("\u0000");
+  let schema = helpRequestSchemas.get(key);
+  if (!schema) {
+    if (helpRequestSchemas.size >= MAX_CACHED_HELP_SCHEMAS) helpRequestSchemas.delete(helpRequestSchemas.keys().next().value!);
+    schema = buildHelpRequestSchema(kinds as [string, ...string[]]);
+    helpRequestSchemas.set(key, schema);
+  }
+  return schema;
+}
+
+function buildHelpRequestSchema(kinds: [string, ...string[]]) {
+  return zodSchema(
+    z.object({
+      agent: z.enum(kinds).describe("the agent kind to ask"),
+      subtask: z.string().min(1).max(4000).describe("a self-contained instruction for that agent"),
+      reason: z.string().min(1).max(500).describe("why this help is needed"),
+    }),
+  );
 }
 
 async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: AgentContext): Promise<AgentResult> {

@@ -54,6 +54,9 @@ const planForModelSchema = z.object({
     .describe(`1 to ${MAX_PLAN_STEPS} steps forming a dependency graph without cycles`),
 });
 
+/** Built once: the output spec converts the schema to JSON Schema, which costs more than the offline model's whole answer. */
+const planOutput = Output.object({ schema: planForModelSchema, name: PLAN_SCHEMA_NAME, description: "A plan of agent steps for the task" });
+
 export async function createPlan(request: PlanRequest): Promise<PlanResult> {
   const model = request.model ?? getLanguageModel("planner");
   const answer = await askModelForPlan(model, request);
@@ -98,7 +101,7 @@ async function askModelForPlan(model: LanguageModel, request: PlanRequest): Prom
       model,
       system: plannerInstructions(request.agents),
       prompt: formatPromptBlocks([{ name: "task", attributes: {}, body: request.prompt }]),
-      output: Output.object({ schema: planForModelSchema, name: PLAN_SCHEMA_NAME, description: "A plan of agent steps for the task" }),
+      output: planOutput,
       abortSignal: request.abortSignal,
     });
     return { raw: result.output, usage: toTokenUsage(result.usage), modelId: result.response.modelId || modelIdOf(model) };
