@@ -24,7 +24,7 @@ import { PostgresStore } from "@mastra/pg";
 import { z } from "zod";
 import { createEmbeddedExecutor, embeddedClientOptions, type EmbeddedExecutor } from "../../inngest/executor";
 import { runIdFor } from "../../inngest/executor/identity";
-import { describeFunctions, executeFunction } from "../../inngest/executor/sdk";
+import { describeFunctions, executeFunction, StepOpCode } from "../../inngest/executor/sdk";
 import { REPO_ROOT } from "./paths";
 
 /** Chorus runs on its own copy of pg (the root node_modules), as it does in production. */
@@ -218,9 +218,10 @@ export async function chorusDurable(url: string, steps = 3): Promise<ChorusDurab
 }
 
 /**
- * Chorus without persistence: the same function, replayed by the same SDK entry point the
- * executor's RunDriver uses (`executeFunction`: step state in, one step out, repeat), with
- * the state in a Map. This is the engine loop minus the database.
+ * Chorus without persistence: the same function, run by the same SDK entry point the
+ * executor's RunDriver uses (`executeFunction`, in the SDK's checkpointing mode as the driver
+ * runs it: each step it ran is reported to a callback and the function runs on; a replay only
+ * when it stops), with the state in a Map. This is the engine loop minus the database.
  */
 export function chorusInMemory(steps = 3): Contestant {
   const inngest = new Inngest({ id: "bench", ...embeddedClientOptions, logger: quietLogger });
@@ -236,21 +237,29 @@ export function chorusInMemory(steps = 3): Contestant {
       const event = { id, name: chorusEvent(steps), data: { topic: `topic ${id.slice(0, 8)}` }, ts: Date.now() };
       const memo = new Map<string, string>();
       const order: string[] = [];
+      const record = (step: { id: string; data?: unknown }) => {
+        memo.set(step.id, JSON.stringify(step.data ?? null));
+        order.push(step.id);
+      };
+      const checkpoint = (found: { id: string; op: string; data?: unknown }[]) => {
+        for (const step of found) if (step.op !== StepOpCode.RunComplete) record(step);
+      };
       for (;;) {
         const stepState: Record<string, { id: string; data: unknown }> = {};
         for (const [stepId, data] of memo) stepState[stepId] = { id: stepId, data: JSON.parse(data) };
         const result = await executeFunction(
           inngest,
           definition,
-          { runId: id, event, attempt: 0, stepState, stepCompletionOrder: [...order], disableImmediateExecution: false },
+          { runId: id, event, attempt: 0, stepState, stepCompletionOrder: [...order], disableImmediateExecution: false, checkpoint },
           gate,
         );
         if (result.type === "step-ran") {
-          memo.set(result.step.id, JSON.stringify(result.step.data ?? null));
-          order.push(result.step.id);
+          record(result.step);
           continue;
         }
         if (result.type === "function-resolved") return result.data;
+        const complete = result.type === "steps-found" ? result.steps.find((step) => step.op === StepOpCode.RunComplete) : undefined;
+        if (complete) return complete.data;
         throw new Error(`unexpected in-memory result ${result.type}`);
       }
     },

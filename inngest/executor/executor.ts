@@ -91,6 +91,11 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
   private stopping = false;
   private claiming: Promise<void> | undefined;
   private claimAgain = false;
+  /**
+   * There may be runnable runs this executor had no room for: claim again when a driver
+   * finishes. Cleared by a claim that found less than it had room for.
+   */
+  private backlog = true;
   private pollTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
 
@@ -217,11 +222,39 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     // Cancel first: an event must not cancel the run it starts, nor resolve a wait of a run it cancels.
     const candidates = await this.store.runningRuns(cancellableFunctions(this.definitions, events));
     const { woken: orphaned } = await this.store.cancel(runsToCancel(this.definitions, events, candidates));
-    const waits = await this.store.eventWaits([...new Set(events.map((event) => event.name))]);
+    // New runs of unlimited functions are created already leased to this executor while it has
+    // room, and start at once: no claim, nothing to load.
+    let room = this.started && !this.stopping ? this.concurrency - this.drivers.size : 0;
+    const runs = events.flatMap((event) => runsForEvent(this.definitions, event)).map((run) => ({ ...run, claim: !run.concurrency && room-- > 0 }));
+    const { created, waits } = await this.store.ingest(runs, [...new Set(events.map((event) => event.name))]);
     const resumed = await this.store.resolveWaits(resolveWaitsWith(events, waits));
-    const created = await this.store.insertRuns(events.flatMap((event) => runsForEvent(this.definitions, event)));
-    if (orphaned.length + resumed.length + created.length > 0) this.wake();
+    const byId = new Map(runs.map((run) => [run.id, run]));
+    let unclaimed = orphaned.length + resumed.length;
+    for (const { id, claimed } of created) {
+      const run = byId.get(id)!;
+      if (!claimed) unclaimed++;
+      else if (this.started && !this.stopping) this.startFresh(run);
+      else await this.store.release([id]); // stopped meanwhile: any worker may take it now
+    }
+    if (unclaimed > 0) this.wake();
     return { ids: events.map((event) => event.id) };
+  }
+
+  /** Drives a run this executor created already leased. */
+  private startFresh(run: NewRun) {
+    this.count("runsClaimed");
+    this.startDriver(
+      new RunDriver(this, {
+        id: run.id,
+        functionId: run.functionId,
+        event: JSON.stringify(run.event),
+        attempt: 0,
+        parentRunId: null,
+        previousOwner: null,
+        limited: false,
+        fresh: true,
+      }),
+    );
   }
 
   async cancelRuns(runIds: string[]) {
@@ -280,7 +313,10 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       await this.ready;
       while (this.started && !this.stopping) {
         const capacity = this.concurrency - this.drivers.size;
-        if (capacity <= 0) return;
+        if (capacity <= 0) {
+          this.backlog = true;
+          return;
+        }
         this.claimAgain = false;
         const { runs: claimed, deferred } = this.anyLimits
           ? await this.store.claimWithinLimits(capacity)
@@ -294,7 +330,10 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         this.count("runsClaimed", claimed.length);
         // Runs this batch left out because it filled their group: the next claim skips that
         // group at once and may find runs of other groups.
-        if (claimed.length < capacity && deferred === 0 && !this.claimAgain) return;
+        if (claimed.length < capacity && deferred === 0 && !this.claimAgain) {
+          this.backlog = false;
+          return;
+        }
       }
     } catch (error) {
       logger.error("executor could not claim work; retrying at the next poll", { error });
@@ -312,7 +351,8 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       })
       .finally(() => {
         this.drivers.delete(driver.runId);
-        this.wake();
+        // A limited run's slot is free now: runs queued behind it in the database can go.
+        if (this.backlog || driver.limited) this.wake();
       });
     this.drivers.set(driver.runId, { driver, done });
   }

@@ -23,7 +23,7 @@ import { concurrencyGroups } from "./concurrency";
 import { compileExpression } from "./expression";
 import { childRunId } from "./identity";
 import { type ExecutionResult, FAILED_EVENT, type FoundOp, type FunctionDefinition, INVOKED_EVENT, StepOpCode, executeFunction } from "./sdk";
-import type { ClaimedRun, NewRun, RunStore, WaitSpec } from "./store";
+import type { ClaimedRun, NewRun, PendingStep, PersistResult, RunStore, WaitSpec } from "./store";
 import { parseDuration, retryAfterDelayMs, retryDelayMs, sleepTarget } from "./timing";
 
 export interface ExecutorStats {
@@ -89,6 +89,10 @@ export class RunDriver {
   private readonly queued: string[] = [];
   /** Concurrency slots this run holds: how many of its steps may execute at once (limited runs). */
   private slots = 1;
+  /** Step results recorded in memory and not yet written (see `flush`). */
+  private pending: PendingStep[] = [];
+  /** The run's stored attempt counter must be zeroed with the next write (a step succeeded after a retry). */
+  private resetPending = false;
   private readonly writes = new Set<Promise<void>>();
   private writeError: unknown;
   private attempt: number;
@@ -100,6 +104,10 @@ export class RunDriver {
   private stale = false;
   /** Set once the driver is handing the run back (finish, park, retry, release). */
   private lettingGo = false;
+  /** Set when the step gate held a step because the worker is stopping: what the execution reports is void. */
+  private halted = false;
+  /** Ops an execution in checkpointing mode reported that are not steps (`defer()`'s); acted on after it. */
+  private readonly checkpointedRunLevel: FoundOp[] = [];
 
   constructor(
     private readonly host: DriverHost,
@@ -113,6 +121,11 @@ export class RunDriver {
     return this.run.id;
   }
 
+  /** The run holds a concurrency slot while driven. */
+  get limited() {
+    return this.run.limited;
+  }
+
   async drive(): Promise<void> {
     const definition = this.host.definition(this.run.functionId);
     if (!definition) {
@@ -122,7 +135,7 @@ export class RunDriver {
       });
       return;
     }
-    await this.load();
+    if (!this.run.fresh) await this.load();
     while (!this.lost) {
       if (this.stale) {
         if (!(await this.quiesce())) continue;
@@ -135,7 +148,7 @@ export class RunDriver {
       }
       await this.returnIdleSlots();
       const result = await this.execute(definition, { disableImmediateExecution: this.inFlight.size > 0 });
-      if (this.lost || this.stale) continue;
+      if (this.lost || this.stale || this.halted) continue;
       if (await this.act(definition, result)) return;
     }
   }
@@ -170,32 +183,45 @@ export class RunDriver {
         stepState,
         stepCompletionOrder: [...this.order],
         ...options,
+        checkpoint: this.checkpointed,
       },
       this.stepGate,
     );
   }
+
+  /**
+   * A step the SDK ran in checkpointing mode, which then runs the function on: record it as a
+   * step it returned (written before the next step starts, or with whatever ends the execution).
+   */
+  private readonly checkpointed = (steps: FoundOp[]) => {
+    for (const step of steps) {
+      if (runLevelOps.has(step.op)) this.checkpointedRunLevel.push(step);
+      else this.recordStep(step, undefined);
+    }
+  };
 
   /** Runs before any step's own code: waits for earlier writes, refuses if the run is no longer ours. */
   private readonly stepGate = async () => {
     await this.writesDurable();
     if (this.lost) throw new StepHeld("the run is no longer held by this worker");
     if (this.stale) throw new StepHeld("the run's stored steps changed; replaying");
+    if (this.host.isStopping()) {
+      this.halted = true; // an execution in checkpointing mode would run on: hand the run over instead
+      throw new StepHeld("this worker is stopping");
+    }
   };
 
   /** Acts on one execution's result; true when this driver is done with the run. */
   private async act(definition: FunctionDefinition, result: ExecutionResult): Promise<boolean> {
+    if (this.checkpointedRunLevel.length > 0) return this.proceed(definition, this.checkpointedRunLevel.splice(0));
     switch (result.type) {
       case "function-resolved":
-        if (!(await this.quiesce())) return this.lost;
-        await this.finish(definition, "completed", undefined, result.data);
-        return true;
+        if (!(await this.quiesce({ flush: false }))) return this.lost;
+        return this.finish(definition, "completed", undefined, result.data);
       case "function-rejected": {
-        if (!(await this.quiesce())) return this.lost;
+        if (!(await this.quiesce({ flush: false }))) return this.lost;
         const error = asSerializedError(result.error);
-        if (result.retriable === false) {
-          await this.finish(definition, "failed", error);
-          return true;
-        }
+        if (result.retriable === false) return this.finish(definition, "failed", error);
         this.noteRetry(error, result.retriable);
         return this.retryLater(definition);
       }
@@ -226,10 +252,15 @@ export class RunDriver {
       if (this.inFlight.has(op.id) || this.queued.includes(op.id) || this.waiting.has(op.id) || this.memo.has(op.id)) continue;
       const label = op.displayName ?? op.name ?? op.id;
       if (runLevelOps.has(op.op)) {
-        // defer() and the ops that ride along with it are not steps a function can catch.
-        if (!(await this.quiesce())) return this.lost;
-        await this.finish(definition, "failed", unsupported(`The "${op.op}" operation (defer())`));
-        return true;
+        if (!(await this.quiesce({ flush: false }))) return this.lost;
+        // The function returned (in checkpointing mode its result comes as this op)...
+        const complete = ops.find((candidate) => candidate.op === StepOpCode.RunComplete);
+        if (complete && ops.every((candidate) => candidate.op === StepOpCode.RunComplete)) {
+          return this.finish(definition, "completed", undefined, complete.data);
+        }
+        // ...but defer() and the ops that ride along with it are not steps a function can catch.
+        const deferred = ops.find((candidate) => candidate.op !== StepOpCode.RunComplete && runLevelOps.has(candidate.op)) ?? op;
+        return this.finish(definition, "failed", unsupported(`The "${deferred.op}" operation (defer())`));
       }
       try {
         if (op.op === StepOpCode.StepPlanned) planned.push(op.id);
@@ -249,12 +280,20 @@ export class RunDriver {
     }
     if (waits.length > 0) {
       // Promptly, even while other parallel steps run: an event sent meanwhile must find it.
-      if (!(await this.writesDurable())) return this.lost;
-      const { held, children } = await this.host.store.createWaits(this.run.id, waits);
+      // The steps recorded since the last write go in the same statement (one commit).
+      const fold = !this.resetPending;
+      if (!(await this.writesDurable({ flush: !fold }))) return this.lost;
+      const steps = fold ? this.takePending() : [];
+      const { held, conflict, children } = await this.host.store.createWaits(this.run.id, waits, steps);
       if (!held) {
         this.loseLease();
         return true;
       }
+      if (conflict) {
+        this.stale = true; // the loop reloads the stored steps and replays
+        return false;
+      }
+      this.host.count("stepsPersisted", steps.length);
       for (const wait of waits) this.waiting.add(wait.stepId);
       if (children > 0) this.host.wake();
     }
@@ -320,7 +359,7 @@ export class RunDriver {
   }
 
   private startQueued(definition: FunctionDefinition) {
-    if (this.lost || this.stale) {
+    if (this.lost || this.stale || this.halted) {
       this.queued.length = 0; // the replay after a reload finds them again
       return;
     }
@@ -340,9 +379,12 @@ export class RunDriver {
   private startStep(definition: FunctionDefinition, stepId: string) {
     const task = this.execute(definition, { requestedRunStep: stepId, disableImmediateExecution: true })
       .then((result) => {
-        if (this.lost || this.stale) return;
-        if (result.type === "step-ran") this.recordStep(result.step, result.retriable);
-        else this.noteRetry({ name: "UnexpectedResultError", message: `Running step ${stepId} returned "${result.type}"` });
+        if (this.lost || this.stale || this.halted) return;
+        if (result.type === "step-ran") {
+          this.recordStep(result.step, result.retriable);
+          // Its siblings may run for long: don't leave its result unwritten until they end.
+          this.flush();
+        } else this.noteRetry({ name: "UnexpectedResultError", message: `Running step ${stepId} returned "${result.type}"` });
       })
       .catch((error: unknown) => this.noteRetry(asSerializedError(error)))
       .finally(() => {
@@ -354,7 +396,7 @@ export class RunDriver {
 
   /** A step the SDK ran: persist its result, persist its final error, or note a retry. */
   private recordStep(step: FoundOp, retriable: boolean | string | undefined) {
-    if (this.lost || this.stale) return; // the gate held it: nothing ran
+    if (this.lost || this.stale || this.halted) return; // the gate held it: nothing ran
     const name = step.displayName ?? step.name ?? null;
     if (step.op === StepOpCode.StepError) {
       this.noteRetry(asSerializedError(step.error), retriable);
@@ -368,24 +410,39 @@ export class RunDriver {
   }
 
   /**
-   * Records a step's result: in memory at once (the next replay uses it), in the database in
-   * the background (one INSERT; see the step gate for why that is safe).
+   * Records a step's result: in memory at once (the next replay uses it), in the database with
+   * the next write — `flush` before the next step's code starts (the step gate), or in the same
+   * statement as what ends this stretch of the run (waits, finish), so a run's last step and
+   * its outcome share one commit.
    */
   private persist(stepId: string, name: string | null, memo: Memo) {
-    const resetAttempt = this.storedAttempt > 0;
+    if (this.storedAttempt > 0) this.resetPending = true;
     this.storedAttempt = 0;
     this.attempt = 0;
     this.memo.set(stepId, memo);
     this.order.push(stepId);
+    this.pending.push({ stepId, name, data: memo.data ?? null, error: memo.error ?? null });
+  }
+
+  private takePending(): PendingStep[] {
+    const steps = this.pending;
+    this.pending = [];
+    this.resetPending = false;
+    return steps;
+  }
+
+  /** Writes the pending step results in the background (batched with other runs' writes). */
+  private flush() {
+    if (this.pending.length === 0) return;
+    const resetAttempt = this.resetPending;
+    const steps = this.takePending();
     const started = performance.now();
     const write = this.host.store
-      .persistStep(this.run.id, { stepId, name, data: memo.data ?? null, error: memo.error ?? null }, resetAttempt)
+      .writeSteps(this.run.id, steps, resetAttempt)
       .then(
         (result) => {
           this.host.count("persistMs", performance.now() - started);
-          if ("lost" in result) this.loseLease();
-          else if ("conflict" in result) this.stale = true; // a worker whose lease we took stored it first; theirs wins
-          else this.host.count("stepsPersisted");
+          this.settle(result, steps.length);
         },
         (error: unknown) => {
           this.writeError ??= error;
@@ -395,8 +452,18 @@ export class RunDriver {
     this.writes.add(write);
   }
 
-  /** Waits for pending step writes; false when the run must not be written to now. */
-  private async writesDurable(): Promise<boolean> {
+  private settle(result: PersistResult, steps: number) {
+    if ("lost" in result) this.loseLease();
+    else if ("conflict" in result) this.stale = true; // a worker whose lease we took stored it first; theirs wins
+    else this.host.count("stepsPersisted", steps);
+  }
+
+  /**
+   * Writes the pending step results (unless `flush` is false: the caller writes them itself) and
+   * waits for every write in flight; false when the run must not be written to now.
+   */
+  private async writesDurable({ flush = true }: { flush?: boolean } = {}): Promise<boolean> {
+    if (flush) this.flush();
     while (this.writes.size > 0) await Promise.all(this.writes);
     if (this.writeError !== undefined) throw this.writeError; // the database failed us: see startDriver
     return !this.lost && !this.stale;
@@ -406,12 +473,14 @@ export class RunDriver {
    * Lets parallel steps finish and every write land. True when the driver may write the run's
    * next state; after a conflict it reloads the stored steps and returns false (replay again).
    */
-  private async quiesce(): Promise<boolean> {
+  private async quiesce(options: { flush?: boolean } = {}): Promise<boolean> {
     while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight.values());
-    if (await this.writesDurable()) return true;
+    if (await this.writesDurable(options)) return true;
     if (this.stale && !this.lost) {
       this.stale = false;
       this.retry = undefined;
+      this.takePending(); // computed on a state that was not the stored one: replayed from the reload
+      this.checkpointedRunLevel.length = 0;
       await this.load();
     }
     return false;
@@ -435,14 +504,12 @@ export class RunDriver {
    * True (the driver is done) unless a reload is needed first.
    */
   private async retryLater(definition: FunctionDefinition): Promise<boolean> {
-    if (!(await this.quiesce())) return this.lost;
     const retry = this.retry;
-    if (!retry) return false;
     const attempt = this.attempt + 1;
-    if (attempt >= definition.maxAttempts) {
-      await this.finish(definition, "failed", retry.error);
-      return true;
-    }
+    const lastAttempt = retry !== undefined && attempt >= definition.maxAttempts;
+    if (!(await this.quiesce({ flush: !lastAttempt }))) return this.lost;
+    if (!retry) return false;
+    if (lastAttempt) return this.finish(definition, "failed", retry.error);
     this.lettingGo = true;
     const stillHeld = await this.host.store.scheduleRetry(
       this.run.id,
@@ -478,13 +545,17 @@ export class RunDriver {
     return true;
   }
 
-  /** Completes or fails the run; callers have quiesced. */
+  /**
+   * Completes or fails the run, writing its pending steps in the same statement; callers have
+   * quiesced without flushing. True when the driver is done with the run; false when a pending
+   * step turned out to be stored already (the run was reloaded: replay).
+   */
   private async finish(
     definition: FunctionDefinition | undefined,
     status: "completed" | "failed",
     error?: SerializedError,
     output?: unknown,
-  ) {
+  ): Promise<boolean> {
     const spawn =
       status === "failed" && definition?.handlerKind === "main"
         ? this.host.runsForEvent({
@@ -495,7 +566,8 @@ export class RunDriver {
           })
         : [];
     this.lettingGo = true;
-    const { finished, woken } = await this.host.store.finish(
+    const steps = this.takePending();
+    const { finished, held, woken } = await this.host.store.finish(
       this.run.id,
       {
         status,
@@ -504,11 +576,19 @@ export class RunDriver {
         attempt: this.attempt,
       },
       spawn,
+      steps,
     );
     if (!finished) {
-      this.loseLease();
-      return;
+      if (!held) {
+        this.loseLease();
+        return true;
+      }
+      this.lettingGo = false;
+      this.stale = true;
+      await this.quiesce(); // reloads
+      return false;
     }
+    this.host.count("stepsPersisted", steps.length);
     if (status === "completed") {
       this.host.count("runsCompleted");
       logger.debug("workflow run completed", { runId: this.run.id, functionId: this.run.functionId });
@@ -517,6 +597,7 @@ export class RunDriver {
       logger.warn("workflow run failed", { runId: this.run.id, functionId: this.run.functionId, error: error?.message });
     }
     if (woken.length > 0) this.host.wake();
+    return true;
   }
 
   /** The executor's lease renewal found the run no longer ours. */

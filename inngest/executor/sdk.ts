@@ -44,6 +44,13 @@ export interface FunctionDefinition {
 
 interface InternalFunction {
   getConfig(options: { baseUrl: URL; appPrefix: string }): FunctionConfig[];
+  /** What `serve()` asks to choose checkpointing mode: the function's `checkpointing` option, on by default. */
+  shouldAsyncCheckpoint(
+    requestedRunStep: string | undefined,
+    internalFnId: string | undefined,
+    disableImmediateExecution: boolean,
+    defaultMaxRuntime: number,
+  ): InngestExecution.InngestExecutionOptions["checkpointingConfig"];
   createExecution(options: { partialOptions: Omit<InngestExecution.InngestExecutionOptions, "fn"> }): {
     start(): Promise<ExecutionResult>;
   };
@@ -85,6 +92,46 @@ export interface ExecutionInput {
   requestedRunStep?: string;
   /** Report steps instead of running a lone new one; set while other steps are in flight. */
   disableImmediateExecution: boolean;
+  /**
+   * Keep going after a step: receives each step the SDK ran and resolves when the function may
+   * continue (see `checkpointRoute`). Used for discovery executions, not for a requested step.
+   */
+  checkpoint?: (steps: FoundOp[]) => void;
+}
+
+interface CheckpointArgs {
+  runId: string;
+  queueItemId: string;
+  steps: FoundOp[];
+}
+type CheckpointApi = { checkpointStepsAsync(args: CheckpointArgs): Promise<void> } & { [routesKey]?: Map<string, (steps: FoundOp[]) => void> };
+const routesKey = Symbol.for("chorus.executor.checkpoint-routes");
+/** Inngest's `DefaultMaxRuntime.connect`: after this long in one execution, steps go back to one per execution. */
+const EMBEDDED_MAX_RUNTIME_MS = 300_000;
+let nextRoute = 0;
+
+/**
+ * The SDK's checkpointing mode (`StepMode.AsyncCheckpointing`, what Inngest uses to run a
+ * function's steps one after another in one request) reports each step it ran to
+ * `client.inngestApi.checkpointStepsAsync` and then runs the function on, instead of returning
+ * and being replayed from the top for the next step. In embedded mode that report is routed to
+ * the run's driver (keyed by the `queueItemId` the executor gives each execution), which records
+ * the step like a step the SDK returned; anything else goes to the real API.
+ */
+function checkpointRoutes(client: Inngest.Any): Map<string, (steps: FoundOp[]) => void> {
+  const api = (client as unknown as { inngestApi: CheckpointApi }).inngestApi;
+  let routes = api[routesKey];
+  if (!routes) {
+    const known = (routes = new Map());
+    const original = api.checkpointStepsAsync.bind(api);
+    api.checkpointStepsAsync = async (args: CheckpointArgs) => {
+      const route = known.get(args.queueItemId);
+      if (!route) return original(args);
+      route(args.steps);
+    };
+    api[routesKey] = routes;
+  }
+  return routes;
 }
 
 /**
@@ -123,7 +170,16 @@ export function executeFunction(
     (Middleware) => new Middleware({ client }),
   );
   middlewareInstances.push(new StepGate(client, beforeStep));
-  return internals(definition.fn)
+  // As `serve()` decides it, with the runtime limit of a long-lived worker (Inngest Connect's):
+  // the embedded executor has no HTTP request to time out.
+  const checkpointingConfig = input.checkpoint
+    ? internals(definition.fn).shouldAsyncCheckpoint(input.requestedRunStep, definition.id, input.disableImmediateExecution, EMBEDDED_MAX_RUNTIME_MS)
+    : undefined;
+  const checkpointing = checkpointingConfig !== undefined;
+  const routes = checkpointing ? checkpointRoutes(client) : undefined;
+  const route = checkpointing ? `chorus-${process.pid}-${nextRoute++}` : undefined;
+  if (routes && route) routes.set(route, input.checkpoint!);
+  const execution = internals(definition.fn)
     .createExecution({
       partialOptions: {
         client,
@@ -137,7 +193,8 @@ export function executeFunction(
         },
         stepState: input.stepState,
         stepCompletionOrder: input.stepCompletionOrder,
-        stepMode: StepMode.Async,
+        stepMode: checkpointing ? StepMode.AsyncCheckpointing : StepMode.Async,
+        ...(checkpointing ? { checkpointingConfig, queueItemId: route, internalFnId: definition.id } : {}),
         requestedRunStep: input.requestedRunStep,
         disableImmediateExecution: input.disableImmediateExecution,
         handlerKind: definition.handlerKind,
@@ -147,4 +204,5 @@ export function executeFunction(
       },
     })
     .start();
+  return routes && route ? execution.finally(() => routes.delete(route)) : execution;
 }

@@ -18,6 +18,7 @@
  *   parking, retrying, releasing, a lease expiring) needs no lock.
  */
 import pg from "pg";
+import { Batcher } from "./batcher";
 import type { ConcurrencyGroup } from "./concurrency";
 import { PRESENCE_HELD } from "./liveness";
 
@@ -51,6 +52,8 @@ export interface ClaimedRun {
   previousOwner: string | null;
   /** The run's function has concurrency limits: its parallel steps need slots of their own. */
   limited: boolean;
+  /** Created by this worker already leased: it has no steps or waits to load. */
+  fresh?: boolean;
 }
 
 export interface StoredStep {
@@ -94,7 +97,37 @@ export interface RunOutcome {
   attempt: number;
 }
 
-export type PersistResult = { seq: number } | { conflict: true } | { lost: true };
+/** A step result recorded in memory and not yet written. */
+export interface PendingStep {
+  stepId: string;
+  name: string | null;
+  /** JSON text of the step's result, or of its error (exactly one is set). */
+  data: string | null;
+  error: string | null;
+}
+
+/**
+ * What writing a run's pending steps found: written; a step already stored by a worker whose
+ * lease we took (theirs wins: reload and replay); or the run is no longer ours.
+ */
+export type PersistResult = { written: true } | { conflict: true } | { lost: true };
+
+interface StepWrite {
+  runId: string;
+  steps: PendingStep[];
+  resetAttempt: boolean;
+}
+
+/** The columns a PendingStep list is unpacked into by `json_to_recordset` (json keeps the text as sent). */
+const PENDING_STEP_COLUMNS = `"stepId" text, "name" text, "data" json, "error" json, "ord" int`;
+/** The steps as one JSON array, their already-serialised results embedded as they are. */
+const pendingSteps = (steps: PendingStep[]) =>
+  `[${steps
+    .map(
+      (step, ord) =>
+        `{"stepId":${JSON.stringify(step.stepId)},"name":${JSON.stringify(step.name)},"data":${step.data ?? "null"},"error":${step.error ?? "null"},"ord":${ord}}`,
+    )
+    .join(",")}]`;
 
 /**
  * Slots in use per concurrency group: the `slots` of every run whose lease has not expired
@@ -133,18 +166,46 @@ export class RunStore {
     private readonly leaseMs: number,
   ) {}
 
-  /** Creates runs for ingested events; an existing id (the same event sent again) is skipped. */
-  async insertRuns(runs: NewRun[]): Promise<string[]> {
-    if (runs.length === 0) return [];
-    const { rows } = await this.pool.query<{ id: string }>(
-      `INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")
-       SELECT x."id", x."functionId", x."event", x."concurrency", 'running', ${NOW}, ${NOW}, ${NOW}
-       FROM jsonb_to_recordset($1::jsonb) AS x(${NEW_RUN_COLUMNS})
-       ON CONFLICT ("id") DO NOTHING
-       RETURNING "id"`,
-      [JSON.stringify(runs)],
-    );
-    return rows.map((row) => row.id);
+  /**
+   * Ingests events in one statement: creates their runs (an existing id — the same event sent
+   * again — is skipped), those marked `claim` already leased to this worker so it can start
+   * them without claiming, and returns the `waitForEvent` waits on any of `eventNames` (with
+   * the waiting run's own event) for the caller to match.
+   */
+  async ingest(
+    runs: (NewRun & { claim?: boolean })[],
+    eventNames: string[],
+  ): Promise<{ created: { id: string; claimed: boolean }[]; waits: EventWait[] }> {
+    const { rows } = await this.pool.query<EventWait & { kind: "run" | "wait"; claimed: boolean | null }>({
+      name: "chorus-executor-ingest",
+      text: `WITH created AS (
+               INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter",
+                                          "leaseOwner", "leaseExpiresAt", "createdAt", "updatedAt")
+               SELECT x."id", x."functionId", x."event", x."concurrency", 'running',
+                      CASE WHEN x."claim" THEN ${afterMs("$3")} ELSE ${NOW} END,
+                      CASE WHEN x."claim" THEN $2 END,
+                      CASE WHEN x."claim" THEN ${afterMs("$3")} END,
+                      ${NOW}, ${NOW}
+               FROM jsonb_to_recordset($1::jsonb) AS x(${NEW_RUN_COLUMNS}, "claim" boolean)
+               ON CONFLICT ("id") DO NOTHING
+               RETURNING "id", "leaseOwner" IS NOT NULL AS "claimed"
+             )
+             SELECT 'run' AS "kind", "id" AS "runId", NULL AS "stepId", NULL AS "eventName", NULL AS "condition",
+                    NULL AS "runEvent", "claimed", NULL::timestamp AS "since"
+               FROM created
+             UNION ALL
+             SELECT 'wait', w."runId", w."stepId", w."eventName", w."condition", r."event"::text, NULL, w."createdAt"
+               FROM "WorkflowWait" w JOIN "WorkflowRun" r ON r."id" = w."runId"
+               WHERE w."eventName" = ANY($4::text[]) AND w."kind" = 'event' AND r."status" = 'running'
+             ORDER BY "since" NULLS FIRST`,
+      values: [runs.length > 0 ? JSON.stringify(runs) : "[]", this.workerId, this.leaseMs, eventNames],
+    });
+    return {
+      created: rows.filter((row) => row.kind === "run").map((row) => ({ id: row.runId, claimed: row.claimed === true })),
+      waits: rows
+        .filter((row) => row.kind === "wait")
+        .map(({ runId, stepId, eventName, condition, runEvent }) => ({ runId, stepId, eventName, condition, runEvent })),
+    };
   }
 
   /**
@@ -295,59 +356,65 @@ export class RunStore {
   }
 
   /**
-   * The hot path: one completed step, one INSERT, one round trip, with the lease check folded
-   * in. `resetAttempt` also zeroes the run's attempt counter (only needed after a retry).
+   * The hot path: a run's completed steps, written with the lease check folded in. Writes from
+   * every run this worker drives are batched (group commit): while a batch is being written,
+   * the next ones gather, so under load many steps share one statement and one commit, and
+   * alone a write goes out at once. `resetAttempt` also zeroes the run's attempt counter (only
+   * needed after a retry).
    */
-  async persistStep(
-    runId: string,
-    step: { stepId: string; name: string | null; data: string | null; error: string | null },
-    resetAttempt: boolean,
-  ): Promise<PersistResult> {
-    const values = [runId, step.stepId, step.name, step.data, step.error, this.workerId];
-    const { rows } = await this.pool.query<{ seq: string }>(
-      resetAttempt
-        ? {
-            name: "chorus-executor-persist-step-reset",
-            text: `WITH held AS (
-                     UPDATE "WorkflowRun" SET "attempt" = 0, "updatedAt" = ${NOW}
-                     WHERE "id" = $1 AND "leaseOwner" = $6 AND "status" = 'running'
-                     RETURNING "id"
-                   )
-                   INSERT INTO "WorkflowStep" ("runId", "stepId", "name", "data", "error")
-                   SELECT "id", $2, $3, $4::json, $5::json FROM held
-                   ON CONFLICT DO NOTHING
-                   RETURNING "seq"`,
-            values,
-          }
-        : {
-            name: "chorus-executor-persist-step",
-            text: `INSERT INTO "WorkflowStep" ("runId", "stepId", "name", "data", "error")
-                   SELECT r."id", $2, $3, $4::json, $5::json FROM "WorkflowRun" r
-                   WHERE r."id" = $1 AND r."leaseOwner" = $6 AND r."status" = 'running'
-                   ON CONFLICT DO NOTHING
-                   RETURNING "seq"`,
-            values,
-          },
-    );
-    const row = rows[0];
-    if (row) return { seq: Number(row.seq) };
-    return (await this.holdsLease(runId)) ? { conflict: true } : { lost: true };
+  writeSteps(runId: string, steps: PendingStep[], resetAttempt: boolean): Promise<PersistResult> {
+    return this.stepWriter.submit({ runId, steps, resetAttempt });
   }
 
-  async holdsLease(runId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `SELECT 1 FROM "WorkflowRun" WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'running'`,
-      [runId, this.workerId],
+  private readonly stepWriter = new Batcher<StepWrite, PersistResult>((batch) => this.writeStepBatch(batch));
+
+  private async writeStepBatch(batch: StepWrite[]): Promise<PersistResult[]> {
+    const runIds = [...new Set(batch.map((write) => write.runId))];
+    const resets = batch.filter((write) => write.resetAttempt).map((write) => write.runId);
+    let ord = 0;
+    const steps = batch.flatMap((write) =>
+      write.steps.map(
+        (step) =>
+          `{"runId":${JSON.stringify(write.runId)},"stepId":${JSON.stringify(step.stepId)},"name":${JSON.stringify(step.name)},` +
+          `"data":${step.data ?? "null"},"error":${step.error ?? "null"},"ord":${ord++}}`,
+      ),
     );
-    return rowCount === 1;
+    const { rows } = await this.pool.query<{ id: string; written: number }>({
+      name: "chorus-executor-write-steps",
+      text: `WITH x AS (
+               SELECT * FROM json_to_recordset($1::json) AS x("runId" text, ${PENDING_STEP_COLUMNS})
+             ), held AS (
+               SELECT "id" FROM "WorkflowRun" WHERE "id" = ANY($2::text[]) AND "leaseOwner" = $3 AND "status" = 'running'
+             ), reset AS (
+               UPDATE "WorkflowRun" r SET "attempt" = 0, "updatedAt" = ${NOW}
+               FROM held WHERE r."id" = held."id" AND r."id" = ANY($4::text[])
+             ), inserted AS (
+               INSERT INTO "WorkflowStep" ("runId", "stepId", "name", "data", "error")
+               SELECT x."runId", x."stepId", x."name", x."data", x."error" FROM x JOIN held ON held."id" = x."runId"
+               ORDER BY x."ord"
+               ON CONFLICT DO NOTHING
+               RETURNING "runId"
+             )
+             SELECT h."id", (SELECT count(*) FROM inserted i WHERE i."runId" = h."id")::int AS "written" FROM held h`,
+      values: [`[${steps.join(",")}]`, runIds, this.workerId, resets],
+    });
+    const written = new Map(rows.map((row) => [row.id, row.written]));
+    const wanted = new Map<string, number>();
+    for (const write of batch) wanted.set(write.runId, (wanted.get(write.runId) ?? 0) + write.steps.length);
+    return batch.map((write): PersistResult => {
+      const count = written.get(write.runId);
+      if (count === undefined) return { lost: true };
+      return count < wanted.get(write.runId)! ? { conflict: true } : { written: true };
+    });
   }
 
   /**
    * Records what a run now waits on, and creates the child run of each `step.invoke` in the
-   * same statement (the child's id is derived from the parent, so a replay cannot fork it).
-   * Returns false when the lease was lost.
+   * same statement (the child's id is derived from the parent, so a replay cannot fork it),
+   * together with the run's pending `steps` (one commit). `held` is false when the lease was
+   * lost; `conflict` when one of `steps` was already stored (nothing is written then).
    */
-  async createWaits(runId: string, waits: WaitSpec[]): Promise<{ held: boolean; children: number }> {
+  async createWaits(runId: string, waits: WaitSpec[], steps: PendingStep[] = []): Promise<{ held: boolean; conflict: boolean; children: number }> {
     const specs = waits.map((wait) => ({
       stepId: wait.stepId,
       kind: wait.kind,
@@ -360,9 +427,19 @@ export class RunStore {
       childEvent: wait.child?.event ?? null,
       childConcurrency: wait.child?.concurrency ?? null,
     }));
-    const { rows } = await this.pool.query<{ held: number; children: number }>(
-      `WITH held AS (
+    const { rows } = await this.pool.query<{ owned: number; held: number; children: number }>(
+      `WITH owned AS (
          SELECT "id" FROM "WorkflowRun" WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'running'
+       ), pending AS (
+         SELECT * FROM json_to_recordset($4::json) AS p(${PENDING_STEP_COLUMNS})
+       ), held AS (
+         SELECT "id" FROM owned
+         WHERE NOT EXISTS (SELECT 1 FROM "WorkflowStep" s JOIN pending p ON p."stepId" = s."stepId" WHERE s."runId" = $1)
+       ), stored AS (
+         INSERT INTO "WorkflowStep" ("runId", "stepId", "name", "data", "error")
+         SELECT held."id", p."stepId", p."name", p."data", p."error" FROM held CROSS JOIN pending p
+         ORDER BY p."ord"
+         ON CONFLICT DO NOTHING
        ), spec AS (
          SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(
            "stepId" text, "kind" text, "eventName" text, "condition" text, "delayMs" double precision,
@@ -382,10 +459,12 @@ export class RunStore {
          ON CONFLICT DO NOTHING
          RETURNING "id"
        )
-       SELECT (SELECT count(*) FROM held)::int AS "held", (SELECT count(*) FROM children)::int AS "children"`,
-      [runId, this.workerId, JSON.stringify(specs)],
+       SELECT (SELECT count(*) FROM owned)::int AS "owned", (SELECT count(*) FROM held)::int AS "held",
+              (SELECT count(*) FROM children)::int AS "children"`,
+      [runId, this.workerId, JSON.stringify(specs), pendingSteps(steps)],
     );
-    return { held: rows[0]?.held === 1, children: rows[0]?.children ?? 0 };
+    const row = rows[0];
+    return { held: row?.owned === 1, conflict: row?.owned === 1 && row.held === 0, children: row?.children ?? 0 };
   }
 
   /**
@@ -450,17 +529,36 @@ export class RunStore {
   /**
    * Completes or fails a run, all in one statement: drops its leftover waits, hands its result
    * (or error) to the parent that invoked it and wakes that parent, and creates `spawn` runs
-   * (its `onFailure` handler). Returns whether we still held it and which runs to wake.
+   * (its `onFailure` handler), and writes the run's pending `steps` (the last step's result
+   * and the outcome share one commit). Returns whether it finished, whether we still held it
+   * (`held` and not `finished`: one of `steps` was already stored; nothing was written), and
+   * which runs to wake.
    */
-  async finish(runId: string, outcome: RunOutcome, spawn: NewRun[]): Promise<{ finished: boolean; woken: string[] }> {
-    const { rows } = await this.pool.query<{ finished: number; woken: string[] | null }>(
-      `WITH done AS (
+  async finish(
+    runId: string,
+    outcome: RunOutcome,
+    spawn: NewRun[],
+    steps: PendingStep[] = [],
+  ): Promise<{ finished: boolean; held: boolean; woken: string[] }> {
+    const { rows } = await this.pool.query<{ finished: number; held: number; woken: string[] | null }>({
+      name: "chorus-executor-finish",
+      text: `WITH pending AS (
+         SELECT * FROM json_to_recordset($8::json) AS p(${PENDING_STEP_COLUMNS})
+       ), owned AS (
+         SELECT "id" FROM "WorkflowRun" WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'running'
+       ), done AS (
          UPDATE "WorkflowRun" SET
            "status" = $3, "output" = $4::text::jsonb, "error" = $5::text::jsonb, "attempt" = $6,
            "completedAt" = ${NOW}, "updatedAt" = ${NOW}, "runAfter" = NULL, "wakeRequested" = false,
            "leaseOwner" = NULL, "leaseExpiresAt" = NULL
          WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'running'
+           AND NOT EXISTS (SELECT 1 FROM "WorkflowStep" s JOIN pending p ON p."stepId" = s."stepId" WHERE s."runId" = $1)
          RETURNING "id", "parentRunId", "parentStepId"
+       ), stored AS (
+         INSERT INTO "WorkflowStep" ("runId", "stepId", "name", "data", "error")
+         SELECT done."id", p."stepId", p."name", p."data", p."error" FROM done CROSS JOIN pending p
+         ORDER BY p."ord"
+         ON CONFLICT DO NOTHING
        ), leftover AS (
          DELETE FROM "WorkflowWait" w USING done WHERE w."runId" = done."id"
        ), resolved AS (
@@ -487,11 +585,11 @@ export class RunStore {
          ON CONFLICT ("id") DO NOTHING
          RETURNING "id"
        )
-       SELECT (SELECT count(*) FROM done)::int AS "finished",
+       SELECT (SELECT count(*) FROM done)::int AS "finished", (SELECT count(*) FROM owned)::int AS "held",
               ARRAY(SELECT "id" FROM woken UNION ALL SELECT "id" FROM spawned) AS "woken"`,
-      [runId, this.workerId, outcome.status, outcome.output, outcome.error, outcome.attempt, JSON.stringify(spawn)],
-    );
-    return { finished: rows[0]?.finished === 1, woken: rows[0]?.woken ?? [] };
+      values: [runId, this.workerId, outcome.status, outcome.output, outcome.error, outcome.attempt, JSON.stringify(spawn), pendingSteps(steps)],
+    });
+    return { finished: rows[0]?.finished === 1, held: rows[0]?.held === 1, woken: rows[0]?.woken ?? [] };
   }
 
   /** Workers holding unexpired leases whose ids start with `prefix` (this machine's hostname). */
@@ -570,19 +668,6 @@ export class RunStore {
       [runIds, CANCELLED_CHILD_ERROR],
     );
     return { cancelled: rows[0]?.cancelled ?? [], woken: rows[0]?.woken ?? [] };
-  }
-
-  /** `waitForEvent` waits on any of these event names, with the waiting run's own event. */
-  async eventWaits(eventNames: string[]): Promise<EventWait[]> {
-    if (eventNames.length === 0) return [];
-    const { rows } = await this.pool.query<EventWait>(
-      `SELECT w."runId", w."stepId", w."eventName", w."condition", r."event"::text AS "runEvent"
-       FROM "WorkflowWait" w JOIN "WorkflowRun" r ON r."id" = w."runId"
-       WHERE w."eventName" = ANY($1::text[]) AND w."kind" = 'event' AND r."status" = 'running'
-       ORDER BY w."createdAt"`,
-      [eventNames],
-    );
-    return rows;
   }
 
   /** Resolves waits with their results and wakes their runs; returns the runs to wake. */

@@ -2,6 +2,7 @@ import { Inngest, NonRetriableError, RetryAfterError } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
 import { createEmbeddedExecutor, embeddedClientOptions, type EmbeddedExecutor } from "@/inngest/executor";
+import { runIdFor } from "@/inngest/executor/identity";
 
 /**
  * The embedded executor drives real Inngest functions, sent real events through the SDK
@@ -20,6 +21,16 @@ const sequential = inngest.createFunction({ id: "sequential", triggers: [{ event
   const b = await step.run("b", () => (count(`${event.id}:b`), a + 1));
   const c = await step.run("c", () => (count(`${event.id}:c`), b + 1));
   return { a, b, c };
+});
+
+/** Each step reports how many of the run's steps were stored when it started. */
+const storedBefore: Record<string, number[]> = {};
+const storedSteps = async (runId: string) =>
+  Number((await getPool().query(`SELECT count(*) FROM "WorkflowStep" WHERE "runId" = $1`, [runId])).rows[0].count);
+const durable = inngest.createFunction({ id: "durable", triggers: [{ event: "test/durable" }] }, async ({ event, step, runId }) => {
+  const seen = (storedBefore[event.id!] ??= []);
+  for (const name of ["a", "b", "c"]) await step.run(name, async () => (seen.push(await storedSteps(runId)), name));
+  return seen.length;
 });
 
 const spans: Record<string, { start: number; end: number }> = {};
@@ -191,7 +202,7 @@ beforeAll(() => {
   executor = createEmbeddedExecutor({
     pool: getPool(),
     client: inngest,
-    functions: [sequential, parallel, sleeper, approval, impatient, add, refuse, invoker, fanOut, downstream, flaky, rateLimited, doomed, exhausting, withFailureHandler, waitingChild, cancellable, impatientParent, raced, interruptible],
+    functions: [sequential, durable, parallel, sleeper, approval, impatient, add, refuse, invoker, fanOut, downstream, flaky, rateLimited, doomed, exhausting, withFailureHandler, waitingChild, cancellable, impatientParent, raced, interruptible],
     pollIntervalMs: 50,
     retryBaseDelayMs: 40,
   });
@@ -256,6 +267,42 @@ describe("the embedded executor", () => {
     expect([executed(`${eventId}:a`), executed(`${eventId}:b`), executed(`${eventId}:c`)]).toEqual([1, 1, 1]);
     const { rows } = await getPool().query(`SELECT "name", "data" FROM "WorkflowStep" WHERE "runId" = $1 ORDER BY "seq"`, [run.id]);
     expect(rows).toEqual([{ name: "a", data: 1 }, { name: "b", data: 2 }, { name: "c", data: 3 }]);
+  });
+
+  it("stores each step before the next one starts, in one statement per step; the last with the outcome", async () => {
+    const eventId = "durable-steps";
+    const runId = runIdFor("executor-test-durable", eventId);
+    const statements: string[] = [];
+    const pool = getPool();
+    const query = pool.query;
+    pool.query = function (this: typeof pool, ...args: Parameters<typeof query>) {
+      const [config, values] = args as unknown as [string | { text: string; name?: string; values?: unknown[] }, unknown[]?];
+      const text = typeof config === "string" ? config : config.text;
+      const params = JSON.stringify((typeof config === "string" ? values : config.values) ?? []);
+      // This run's statements, not the lease renewal's or the steps' own reads.
+      if (params.includes(runId) && !text.startsWith(`UPDATE "WorkflowRun" SET "leaseExpiresAt"`) && !text.startsWith("SELECT count(*)")) {
+        statements.push(typeof config === "string" ? text.slice(0, 40) : (config.name ?? text.slice(0, 40)));
+      }
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      await inngest.send({ name: "test/durable", id: eventId, data: {} });
+      await until(() => storedBefore[eventId]?.length === 3);
+      await executor.idle();
+    } finally {
+      pool.query = query;
+    }
+    expect(storedBefore[eventId]).toEqual([0, 1, 2]);
+    expect((await runOf(eventId)).status).toBe("completed");
+    expect(await storedSteps(runId)).toBe(3);
+    // Created already leased to the executor that ingested the event (no claim, nothing to
+    // load), a and b each written as the next step starts, c together with the outcome.
+    expect(statements).toEqual([
+      "chorus-executor-ingest",
+      "chorus-executor-write-steps",
+      "chorus-executor-write-steps",
+      "chorus-executor-finish",
+    ]);
   });
 
   it("runs Promise.all steps concurrently, each once, then continues with their results", async () => {
