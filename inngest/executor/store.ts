@@ -112,6 +112,18 @@ export interface PendingStep {
  */
 export type PersistResult = { written: true } | { conflict: true } | { lost: true };
 
+interface Ingest {
+  runs: (NewRun & { claim?: boolean })[];
+  eventNames: string[];
+}
+
+interface RunEnd {
+  runId: string;
+  outcome: RunOutcome;
+  spawn: NewRun[];
+  steps: PendingStep[];
+}
+
 interface StepWrite {
   runId: string;
   steps: PendingStep[];
@@ -172,7 +184,29 @@ export class RunStore {
    * them without claiming, and returns the `waitForEvent` waits on any of `eventNames` (with
    * the waiting run's own event) for the caller to match.
    */
-  async ingest(
+  ingest(runs: (NewRun & { claim?: boolean })[], eventNames: string[]): Promise<{ created: { id: string; claimed: boolean }[]; waits: EventWait[] }> {
+    return this.ingester.submit({ runs, eventNames });
+  }
+
+  private readonly ingester = new Batcher<Ingest, { created: { id: string; claimed: boolean }[]; waits: EventWait[] }>(async (batch) => {
+    const all = await this.ingestBatch(
+      batch.flatMap((request) => request.runs),
+      [...new Set(batch.flatMap((request) => request.eventNames))],
+    );
+    // A run is created once, for the first request that asked (the same event sent twice at once).
+    const unassigned = new Map(all.created.map((run) => [run.id, run]));
+    return batch.map((request) => {
+      const names = new Set(request.eventNames);
+      const created = request.runs.flatMap((run) => {
+        const row = unassigned.get(run.id);
+        unassigned.delete(run.id);
+        return row ? [row] : [];
+      });
+      return { created, waits: all.waits.filter((wait) => names.has(wait.eventName)) };
+    });
+  });
+
+  private async ingestBatch(
     runs: (NewRun & { claim?: boolean })[],
     eventNames: string[],
   ): Promise<{ created: { id: string; claimed: boolean }[]; waits: EventWait[] }> {
@@ -534,62 +568,98 @@ export class RunStore {
    * (`held` and not `finished`: one of `steps` was already stored; nothing was written), and
    * which runs to wake.
    */
-  async finish(
+  finish(
     runId: string,
     outcome: RunOutcome,
     spawn: NewRun[],
     steps: PendingStep[] = [],
   ): Promise<{ finished: boolean; held: boolean; woken: string[] }> {
-    const { rows } = await this.pool.query<{ finished: number; held: number; woken: string[] | null }>({
+    return this.finisher.submit({ runId, outcome, spawn, steps });
+  }
+
+  private readonly finisher = new Batcher<RunEnd, { finished: boolean; held: boolean; woken: string[] }>((batch) => this.finishBatch(batch));
+
+  /**
+   * `finish` for every run of the batch in one statement. A parent finishing in the same batch
+   * as the child it waits on just drops that wait (it is done); nothing hands it the result.
+   */
+  private async finishBatch(batch: RunEnd[]): Promise<{ finished: boolean; held: boolean; woken: string[] }[]> {
+    const ends = batch.map(({ runId, outcome }) => ({
+      runId,
+      status: outcome.status,
+      // JSON text, passed as a string so that a JSON null stays a JSON null.
+      output: outcome.output,
+      error: outcome.error,
+      attempt: outcome.attempt,
+    }));
+    let ord = 0;
+    const steps = batch.flatMap(({ runId, steps: pending }) =>
+      pending.map(
+        (step) =>
+          `{"runId":${JSON.stringify(runId)},"stepId":${JSON.stringify(step.stepId)},"name":${JSON.stringify(step.name)},` +
+          `"data":${step.data ?? "null"},"error":${step.error ?? "null"},"ord":${ord++}}`,
+      ),
+    );
+    const spawn = batch.flatMap(({ runId, spawn: runs }) => runs.map((run) => ({ ...run, source: runId })));
+    const { rows } = await this.pool.query<{ done: string[]; owned: string[]; woken: string[] }>({
       name: "chorus-executor-finish",
-      text: `WITH pending AS (
-         SELECT * FROM json_to_recordset($8::json) AS p(${PENDING_STEP_COLUMNS})
-       ), owned AS (
-         SELECT "id" FROM "WorkflowRun" WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'running'
-       ), done AS (
-         UPDATE "WorkflowRun" SET
-           "status" = $3, "output" = $4::text::jsonb, "error" = $5::text::jsonb, "attempt" = $6,
-           "completedAt" = ${NOW}, "updatedAt" = ${NOW}, "runAfter" = NULL, "wakeRequested" = false,
-           "leaseOwner" = NULL, "leaseExpiresAt" = NULL
-         WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'running'
-           AND NOT EXISTS (SELECT 1 FROM "WorkflowStep" s JOIN pending p ON p."stepId" = s."stepId" WHERE s."runId" = $1)
-         RETURNING "id", "parentRunId", "parentStepId"
-       ), stored AS (
-         INSERT INTO "WorkflowStep" ("runId", "stepId", "name", "data", "error")
-         SELECT done."id", p."stepId", p."name", p."data", p."error" FROM done CROSS JOIN pending p
-         ORDER BY p."ord"
-         ON CONFLICT DO NOTHING
-       ), leftover AS (
-         DELETE FROM "WorkflowWait" w USING done WHERE w."runId" = done."id"
-       ), resolved AS (
-         DELETE FROM "WorkflowWait" w USING done
-         WHERE w."runId" = done."parentRunId" AND w."stepId" = done."parentStepId"
-         RETURNING w."runId", w."stepId"
-       ), handed AS (
-         INSERT INTO "WorkflowStep" ("runId", "stepId", "data", "error")
-         SELECT "runId", "stepId",
-                CASE WHEN $3 = 'completed' THEN $4::text::json END,
-                CASE WHEN $3 = 'failed' THEN $5::text::json END
-         FROM resolved
-         ON CONFLICT DO NOTHING
-         RETURNING "runId"
-       ), woken AS (
-         UPDATE "WorkflowRun" p SET ${WAKE_RUN}
-         FROM handed WHERE p."id" = handed."runId" AND p."status" = 'running'
-         RETURNING p."id"
-       ), spawned AS (
-         INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")
-         SELECT x."id", x."functionId", x."event", x."concurrency", 'running', ${NOW}, ${NOW}, ${NOW}
-         FROM jsonb_to_recordset($7::jsonb) AS x(${NEW_RUN_COLUMNS})
-         WHERE EXISTS (SELECT 1 FROM done)
-         ON CONFLICT ("id") DO NOTHING
-         RETURNING "id"
-       )
-       SELECT (SELECT count(*) FROM done)::int AS "finished", (SELECT count(*) FROM owned)::int AS "held",
-              ARRAY(SELECT "id" FROM woken UNION ALL SELECT "id" FROM spawned) AS "woken"`,
-      values: [runId, this.workerId, outcome.status, outcome.output, outcome.error, outcome.attempt, JSON.stringify(spawn), pendingSteps(steps)],
+      text: `WITH x AS (
+               SELECT * FROM json_to_recordset($1::json) AS x("runId" text, "status" text, "output" text, "error" text, "attempt" int)
+             ), pending AS (
+               SELECT * FROM json_to_recordset($2::json) AS p("runId" text, ${PENDING_STEP_COLUMNS})
+             ), owned AS (
+               SELECT r."id" FROM "WorkflowRun" r JOIN x ON x."runId" = r."id"
+               WHERE r."leaseOwner" = $3 AND r."status" = 'running'
+             ), done AS (
+               UPDATE "WorkflowRun" r SET
+                 "status" = x."status", "output" = x."output"::jsonb, "error" = x."error"::jsonb, "attempt" = x."attempt",
+                 "completedAt" = ${NOW}, "updatedAt" = ${NOW}, "runAfter" = NULL, "wakeRequested" = false,
+                 "leaseOwner" = NULL, "leaseExpiresAt" = NULL
+               FROM x
+               WHERE r."id" = x."runId" AND r."leaseOwner" = $3 AND r."status" = 'running'
+                 AND NOT EXISTS (
+                   SELECT 1 FROM "WorkflowStep" s JOIN pending p ON p."runId" = s."runId" AND p."stepId" = s."stepId"
+                   WHERE s."runId" = r."id")
+               RETURNING r."id", r."parentRunId", r."parentStepId", x."status", x."output", x."error"
+             ), stored AS (
+               INSERT INTO "WorkflowStep" ("runId", "stepId", "name", "data", "error")
+               SELECT p."runId", p."stepId", p."name", p."data", p."error" FROM pending p JOIN done ON done."id" = p."runId"
+               ORDER BY p."ord"
+               ON CONFLICT DO NOTHING
+             ), leftover AS (
+               DELETE FROM "WorkflowWait" w USING done WHERE w."runId" = done."id"
+             ), resolved AS (
+               DELETE FROM "WorkflowWait" w USING done
+               WHERE w."runId" = done."parentRunId" AND w."stepId" = done."parentStepId"
+                 AND NOT EXISTS (SELECT 1 FROM x WHERE x."runId" = w."runId")
+               RETURNING w."runId", w."stepId", done."status", done."output", done."error"
+             ), handed AS (
+               INSERT INTO "WorkflowStep" ("runId", "stepId", "data", "error")
+               SELECT "runId", "stepId",
+                      CASE WHEN "status" = 'completed' THEN "output"::json END,
+                      CASE WHEN "status" = 'failed' THEN "error"::json END
+               FROM resolved
+               ON CONFLICT DO NOTHING
+               RETURNING "runId"
+             ), woken AS (
+               UPDATE "WorkflowRun" p SET ${WAKE_RUN}
+               FROM (SELECT DISTINCT "runId" FROM handed) h WHERE p."id" = h."runId" AND p."status" = 'running'
+               RETURNING p."id"
+             ), spawned AS (
+               INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")
+               SELECT s."id", s."functionId", s."event", s."concurrency", 'running', ${NOW}, ${NOW}, ${NOW}
+               FROM jsonb_to_recordset($4::jsonb) AS s(${NEW_RUN_COLUMNS}, "source" text) JOIN done ON done."id" = s."source"
+               ON CONFLICT ("id") DO NOTHING
+               RETURNING "id"
+             )
+             SELECT ARRAY(SELECT "id" FROM done) AS "done", ARRAY(SELECT "id" FROM owned) AS "owned",
+                    ARRAY(SELECT "id" FROM woken UNION ALL SELECT "id" FROM spawned) AS "woken"`,
+      values: [JSON.stringify(ends), `[${steps.join(",")}]`, this.workerId, JSON.stringify(spawn)],
     });
-    return { finished: rows[0]?.finished === 1, held: rows[0]?.held === 1, woken: rows[0]?.woken ?? [] };
+    const done = new Set(rows[0]?.done ?? []);
+    const owned = new Set(rows[0]?.owned ?? []);
+    const woken = rows[0]?.woken ?? [];
+    return batch.map(({ runId }) => ({ finished: done.has(runId), held: owned.has(runId), woken }));
   }
 
   /** Workers holding unexpired leases whose ids start with `prefix` (this machine's hostname). */
