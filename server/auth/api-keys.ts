@@ -59,6 +59,11 @@ function verifiedKeys(): Map<string, VerifiedKey> {
   return (store[verifiedKeysKey] ??= new Map());
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined when the header has another form. */
+export function bearerToken(authorization: string): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+}
+
 /** Resolves a presented key to its team and role, or throws `unauthorized`. */
 export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
   if (!KEY_PATTERN.test(key)) throw new AppError("unauthorized", "Invalid API key");

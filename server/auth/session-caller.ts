@@ -1,7 +1,7 @@
 import { getDb } from "@/server/db/client";
 import { AppError } from "@/server/errors";
 import { auth } from "./auth";
-import { authenticateApiKey } from "./api-keys";
+import { authenticateApiKey, bearerToken } from "./api-keys";
 import type { Caller } from "./caller";
 
 /**
@@ -22,9 +22,9 @@ export async function sessionCaller(): Promise<Caller | null> {
 export async function requestCaller(headers: Headers): Promise<Caller> {
   const authorization = headers.get("authorization");
   if (authorization) {
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    if (!match?.[1]) throw new AppError("unauthorized", "Authorization header must be `Bearer <api key>`", "authorization");
-    return authenticateApiKey(match[1]);
+    const key = bearerToken(authorization);
+    if (!key) throw new AppError("unauthorized", "Authorization header must be `Bearer <api key>`", "authorization");
+    return authenticateApiKey(key);
   }
   const caller = await sessionCaller();
   if (!caller) throw new AppError("unauthorized", "Sign in or send an API key as `Authorization: Bearer <key>`");

@@ -1,9 +1,8 @@
 import { NextResponse } from "next/server";
 import { requestCaller } from "@/server/auth/session-caller";
 import type { Caller } from "@/server/auth/caller";
-import { AppError, errorBody, httpStatusOf } from "@/server/errors";
-import { logger } from "@/server/observability/logger";
-import { ValidationError } from "./validation";
+import { AppError } from "@/server/errors";
+import { errorStatusAndBody } from "./error-status";
 
 /**
  * Wraps every REST route: resolves the caller (API key or session), runs the handler, and
@@ -11,13 +10,8 @@ import { ValidationError } from "./validation";
  * else into a bare 500 (logged, never shown).
  */
 export function errorResponse(error: unknown): NextResponse {
-  if (error instanceof AppError) {
-    const body = errorBody(error);
-    if (error instanceof ValidationError) body.error.issues = error.issues;
-    return NextResponse.json(body, { status: httpStatusOf[error.code] });
-  }
-  logger.error("unhandled error in route", { error });
-  return NextResponse.json({ error: { code: "internal", message: "Something went wrong on our side" } }, { status: 500 });
+  const { status, body } = errorStatusAndBody(error);
+  return NextResponse.json(body, { status });
 }
 
 type RouteContext<P> = { params: Promise<P> };
