@@ -7,7 +7,7 @@
  * The executor is found through a registry on `globalThis`: Next.js bundles route modules
  * separately from the custom server, so a module-level variable would exist twice.
  */
-import { headerKeys } from "inngest";
+import { Middleware, headerKeys } from "inngest";
 
 export interface SendableEvent {
   name: string;
@@ -38,6 +38,29 @@ export function registeredEventSink(): EventSink | undefined {
   return (globalThis as GlobalWithExecutor)[registryKey];
 }
 
+const NO_EXECUTOR =
+  "No embedded executor is running in this process: start one with createEmbeddedExecutor(...).start() " +
+  "before sending events, or run Chorus with INNGEST_MODE=server";
+
+/**
+ * Hands `inngest.send()` / `step.sendEvent()` events straight to the executor once the SDK has
+ * prepared them (validated, defaults applied, other client middleware run), instead of letting
+ * it POST them through `embeddedEventFetch`: no Request, Response or body streams, no response
+ * schema, no header assembly (which reads the whole process environment on every send). The
+ * SDK's own retries of a failed POST don't apply: a failure (the database) is thrown to the
+ * caller at once. Registered last in the client's middleware, so other client middleware wraps
+ * it; a function's own `wrapSendEvent` middleware (none in Chorus) would be skipped.
+ */
+export class EmbeddedEventDelivery extends Middleware.BaseMiddleware {
+  readonly id = "chorus-embedded-event-delivery";
+
+  override async wrapSendEvent({ events }: Middleware.WrapSendEventArgs) {
+    const sink = registeredEventSink();
+    if (!sink) throw new Error(NO_EXECUTOR);
+    return sink.send(events as unknown as SendableEvent[]);
+  }
+}
+
 /** Where the embedded client "sends" events; never contacted over the network. */
 export const EMBEDDED_BASE_URL = "http://chorus.embedded/";
 
@@ -57,12 +80,7 @@ export const embeddedEventFetch: typeof fetch = async (input, init) => {
   }
   const sink = registeredEventSink();
   if (!sink) {
-    return reply(503, {
-      error:
-        "No embedded executor is running in this process: start one with createEmbeddedExecutor(...).start() " +
-        "before sending events, or run Chorus with INNGEST_MODE=server",
-      status: 503,
-    });
+    return reply(503, { error: NO_EXECUTOR, status: 503 });
   }
   let events: unknown;
   try {
@@ -83,14 +101,17 @@ export const embeddedEventFetch: typeof fetch = async (input, init) => {
 };
 
 /**
- * The `Inngest` client options for embedded mode: `new Inngest({ id, ...embeddedClientOptions })`.
+ * The `Inngest` client options for embedded mode: `new Inngest({ id, ...embeddedClientOptions })`
+ * (a client with middleware of its own lists `...embeddedClientOptions.middleware` last).
  * Explicit `isDev`, `eventKey` and `baseUrl` keep INNGEST_DEV / INNGEST_BASE_URL /
  * INNGEST_EVENT_KEY in the environment from redirecting events, and `isDev: false` keeps a
- * `serve()` handler (if one is mounted) from accepting unsigned requests.
+ * `serve()` handler (if one is mounted) from accepting unsigned requests. `fetch` still delivers
+ * whatever reaches the event API another way.
  */
 export const embeddedClientOptions = {
-  isDev: false,
+  isDev: false as const,
   eventKey: "embedded",
   baseUrl: EMBEDDED_BASE_URL,
   fetch: embeddedEventFetch,
-} as const;
+  middleware: [EmbeddedEventDelivery],
+};
