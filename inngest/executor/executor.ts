@@ -226,22 +226,23 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     // room, and start at once: no claim, nothing to load.
     let room = this.started && !this.stopping ? this.concurrency - this.drivers.size : 0;
     const runs = events.flatMap((event) => runsForEvent(this.definitions, event)).map((run) => ({ ...run, claim: !run.concurrency && room-- > 0 }));
-    const { created, waits } = await this.store.ingest(runs, [...new Set(events.map((event) => event.name))]);
+    const ingesting = this.store.ingest(runs, [...new Set(events.map((event) => event.name))]);
+    // Their drivers start now: the SDK sets the execution up while the statement that creates
+    // the runs commits, and nothing runs or is written before it has (see RunDriver).
+    const ours = ingesting.then(
+      ({ created }) => new Set(created.filter((run) => run.claimed).map((run) => run.id)),
+      () => new Set<string>(),
+    );
+    for (const run of runs) if (run.claim) this.startFresh(run, ours.then((ids) => ids.has(run.id)));
+    const { created, waits } = await ingesting;
     const resumed = await this.store.resolveWaits(resolveWaitsWith(events, waits));
-    const byId = new Map(runs.map((run) => [run.id, run]));
-    let unclaimed = orphaned.length + resumed.length;
-    for (const { id, claimed } of created) {
-      const run = byId.get(id)!;
-      if (!claimed) unclaimed++;
-      else if (this.started && !this.stopping) this.startFresh(run);
-      else await this.store.release([id]); // stopped meanwhile: any worker may take it now
-    }
+    const unclaimed = orphaned.length + resumed.length + created.filter((run) => !run.claimed).length;
     if (unclaimed > 0) this.wake();
     return { ids: events.map((event) => event.id) };
   }
 
-  /** Drives a run this executor created already leased. */
-  private startFresh(run: NewRun) {
+  /** Drives a run this executor creates already leased, once `created` says the statement that creates it did. */
+  private startFresh(run: NewRun, created: Promise<boolean>) {
     this.count("runsClaimed");
     this.startDriver(
       new RunDriver(this, {
@@ -253,6 +254,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         previousOwner: null,
         limited: false,
         fresh: true,
+        created,
       }),
     );
   }

@@ -129,6 +129,7 @@ export class RunDriver {
   async drive(): Promise<void> {
     const definition = this.host.definition(this.run.functionId);
     if (!definition) {
+      if (!(await this.isCreated())) return;
       await this.finish(undefined, "failed", {
         name: "FunctionNotFoundError",
         message: `No function "${this.run.functionId}" is registered with this executor`,
@@ -141,6 +142,7 @@ export class RunDriver {
         if (!(await this.quiesce())) continue;
       }
       if (this.host.isStopping()) {
+        if (!(await this.isCreated())) return;
         if (!(await this.quiesce())) continue;
         this.lettingGo = true;
         await this.host.store.release([this.run.id], this.attempt);
@@ -148,9 +150,17 @@ export class RunDriver {
       }
       await this.returnIdleSlots();
       const result = await this.execute(definition, { disableImmediateExecution: this.inFlight.size > 0 });
+      if (!(await this.isCreated())) return;
       if (this.lost || this.stale || this.halted) continue;
       if (await this.act(definition, result)) return;
     }
+  }
+
+  /** False when the statement that was to create this fresh run did not: the run is not ours to drive. */
+  private async isCreated(): Promise<boolean> {
+    if (!this.run.created || (await this.run.created)) return true;
+    this.lost = true;
+    return false;
   }
 
   private async load() {
@@ -202,6 +212,7 @@ export class RunDriver {
 
   /** Runs before any step's own code: waits for earlier writes, refuses if the run is no longer ours. */
   private readonly stepGate = async () => {
+    if (!(await this.isCreated())) throw new StepHeld("the run was not created by this worker");
     await this.writesDurable();
     if (this.lost) throw new StepHeld("the run is no longer held by this worker");
     if (this.stale) throw new StepHeld("the run's stored steps changed; replaying");

@@ -54,6 +54,11 @@ export interface ClaimedRun {
   limited: boolean;
   /** Created by this worker already leased: it has no steps or waits to load. */
   fresh?: boolean;
+  /**
+   * For a fresh run whose creating statement may not have committed yet: whether it created
+   * the run (false: it failed, or the run already existed). Nothing is run or written before.
+   */
+  created?: Promise<boolean>;
 }
 
 export interface StoredStep {

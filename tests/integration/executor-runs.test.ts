@@ -458,5 +458,14 @@ describe("the embedded executor", () => {
     await executor.idle();
     expect(await runsOf("dedupe-me")).toHaveLength(1);
     expect(executed("dedupe-me:a")).toBe(1);
+
+    // At the same moment too: each send starts a driver before its insert commits; only the
+    // one whose insert created the run may run a step.
+    const twin = { name: "test/sequential", id: "dedupe-me-at-once", data: {} };
+    await Promise.all([inngest.send(twin), inngest.send(twin), executor.send(twin)]);
+    await executor.idle();
+    expect(await runsOf("dedupe-me-at-once")).toHaveLength(1);
+    expect((await runOf("dedupe-me-at-once")).status).toBe("completed");
+    expect(["a", "b", "c"].map((name) => executed(`dedupe-me-at-once:${name}`))).toEqual([1, 1, 1]);
   });
 });
