@@ -139,9 +139,20 @@ export async function startEmbeddedPostgres(options: {
   try {
     await server.start();
   } catch (error) {
-    throw new Error(
-      `Embedded Postgres did not start in ${clusterDir} on port ${settings.port}: ${String(error ?? "it exited early")}`,
-    );
+    // Another Postgres may have taken the port between the check and the start (two test runs
+    // or benchmarks starting at once): try once more on a port free now.
+    const port = await freePort();
+    logger.warn("embedded Postgres did not start; retrying on another port", { port: settings.port, retryPort: port });
+    settings = { ...settings, port };
+    (server as unknown as { options: { port: number } }).options.port = port;
+    await writeFile(settingsFile, JSON.stringify(settings), { mode: 0o600 });
+    try {
+      await server.start();
+    } catch {
+      throw new Error(
+        `Embedded Postgres did not start in ${clusterDir} on port ${port}: ${String(error ?? "it exited early")}`,
+      );
+    }
   }
   const client = server.getPgClient("postgres", "127.0.0.1");
   await client.connect();
