@@ -295,18 +295,31 @@ export class RunDriver {
       const fold = !this.resetPending;
       if (!(await this.writesDurable({ flush: !fold }))) return this.lost;
       const steps = fold ? this.takePending() : [];
-      const { held, conflict, children } = await this.host.store.createWaits(this.run.id, waits, steps);
+      // Only waiting from now on: let go of the run in the same statement.
+      const parkNow = planned.length === 0 && !progressed && !this.retry && this.inFlight.size === 0 && this.queued.length === 0;
+      if (parkNow) this.lettingGo = true;
+      const { held, conflict, children, parked } = await this.host.store.createWaits(
+        this.run.id,
+        waits,
+        steps,
+        parkNow ? { attempt: this.attempt } : undefined,
+      );
       if (!held) {
         this.loseLease();
         return true;
       }
       if (conflict) {
+        this.lettingGo = false;
         this.stale = true; // the loop reloads the stored steps and replays
         return false;
       }
       this.host.count("stepsPersisted", steps.length);
       for (const wait of waits) this.waiting.add(wait.stepId);
       if (children > 0) this.host.wake();
+      if (parked) {
+        if (parked.wakeInMs !== null) this.host.wake(Math.max(0, parked.wakeInMs));
+        return true;
+      }
     }
     await this.startSteps(definition, planned);
     if (this.retry) return this.retryLater(definition);

@@ -450,10 +450,16 @@ export class RunStore {
   /**
    * Records what a run now waits on, and creates the child run of each `step.invoke` in the
    * same statement (the child's id is derived from the parent, so a replay cannot fork it),
-   * together with the run's pending `steps` (one commit). `held` is false when the lease was
-   * lost; `conflict` when one of `steps` was already stored (nothing is written then).
+   * together with the run's pending `steps` (one commit), and — with `park` — lets go of the
+   * run in the same statement, as `park` does. `held` is false when the lease was lost;
+   * `conflict` when one of `steps` was already stored (nothing is written then).
    */
-  async createWaits(runId: string, waits: WaitSpec[], steps: PendingStep[] = []): Promise<{ held: boolean; conflict: boolean; children: number }> {
+  async createWaits(
+    runId: string,
+    waits: WaitSpec[],
+    steps: PendingStep[] = [],
+    park?: { attempt: number },
+): Promise<{ held: boolean; conflict: boolean; children: number; parked?: { wakeInMs: number | null } }> {
     const specs = waits.map((wait) => ({
       stepId: wait.stepId,
       kind: wait.kind,
@@ -466,8 +472,9 @@ export class RunStore {
       childEvent: wait.child?.event ?? null,
       childConcurrency: wait.child?.concurrency ?? null,
     }));
-    const { rows } = await this.pool.query<{ owned: number; held: number; children: number }>(
-      `WITH owned AS (
+    const { rows } = await this.pool.query<{ owned: number; held: number; children: number; parked: number; wakeInMs: number | null }>({
+      name: "chorus-executor-create-waits",
+      text: `WITH owned AS (
          SELECT "id" FROM "WorkflowRun" WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'running'
        ), pending AS (
          SELECT * FROM json_to_recordset($4::json) AS p(${PENDING_STEP_COLUMNS})
@@ -489,7 +496,15 @@ export class RunStore {
                 COALESCE(timezone('UTC', s."until"::timestamptz), ${afterMs('s."delayMs"')})
          FROM spec s CROSS JOIN held
          ON CONFLICT DO NOTHING
-         RETURNING "stepId"
+         RETURNING "stepId", "expiresAt"
+       ), parked AS (
+         UPDATE "WorkflowRun" r SET
+           "runAfter" = CASE WHEN r."wakeRequested" THEN ${NOW}
+                        ELSE LEAST((SELECT min(w."expiresAt") FROM "WorkflowWait" w WHERE w."runId" = $1),
+                                   (SELECT min("expiresAt") FROM waits)) END,
+           "wakeRequested" = false, "leaseOwner" = NULL, "leaseExpiresAt" = NULL, "attempt" = $6, "updatedAt" = ${NOW}
+         FROM held WHERE r."id" = held."id" AND r."leaseOwner" = $2 AND r."status" = 'running' AND $5::boolean
+         RETURNING (extract(epoch FROM (r."runAfter" - ${NOW})) * 1000)::float8 AS "wakeInMs"
        ), children AS (
          INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "parentRunId", "parentStepId", "runAfter", "createdAt", "updatedAt")
          SELECT s."childId", s."childFunctionId", s."childEvent", s."childConcurrency", 'running', $1, s."stepId", ${NOW}, ${NOW}, ${NOW}
@@ -499,11 +514,17 @@ export class RunStore {
          RETURNING "id"
        )
        SELECT (SELECT count(*) FROM owned)::int AS "owned", (SELECT count(*) FROM held)::int AS "held",
-              (SELECT count(*) FROM children)::int AS "children"`,
-      [runId, this.workerId, JSON.stringify(specs), pendingSteps(steps)],
-    );
+              (SELECT count(*) FROM children)::int AS "children",
+              (SELECT count(*) FROM parked)::int AS "parked", (SELECT "wakeInMs" FROM parked) AS "wakeInMs"`,
+      values: [runId, this.workerId, JSON.stringify(specs), pendingSteps(steps), park !== undefined, park?.attempt ?? 0],
+    });
     const row = rows[0];
-    return { held: row?.owned === 1, conflict: row?.owned === 1 && row.held === 0, children: row?.children ?? 0 };
+    return {
+      held: row?.owned === 1,
+      conflict: row?.owned === 1 && row.held === 0,
+      children: row?.children ?? 0,
+      ...(row?.parked === 1 ? { parked: { wakeInMs: row.wakeInMs } } : {}),
+    };
   }
 
   /**

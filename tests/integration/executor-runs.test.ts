@@ -239,6 +239,31 @@ async function send(name: string, data: Record<string, unknown> = {}) {
   return ids[0]!;
 }
 
+/**
+ * The executor statements that name `runId` while `work` runs (not the lease renewal's, nor the
+ * steps' own reads): a named statement by its name, another by its first words.
+ */
+async function statementsOf(runId: string, work: () => Promise<void>): Promise<string[]> {
+  const statements: string[] = [];
+  const pool = getPool();
+  const query = pool.query;
+  pool.query = function (this: typeof pool, ...args: Parameters<typeof query>) {
+    const [config, values] = args as unknown as [string | { text: string; name?: string; values?: unknown[] }, unknown[]?];
+    const text = typeof config === "string" ? config : config.text;
+    const params = JSON.stringify((typeof config === "string" ? values : config.values) ?? []);
+    if (params.includes(runId) && !text.startsWith(`UPDATE "WorkflowRun" SET "leaseExpiresAt"`) && !text.startsWith("SELECT count(*)")) {
+      statements.push(typeof config === "string" || !config.name ? text.replace(/\s+/g, " ").slice(0, 30) : config.name);
+    }
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await work();
+  } finally {
+    pool.query = query;
+  }
+  return statements;
+}
+
 async function until(check: () => boolean, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -272,26 +297,11 @@ describe("the embedded executor", () => {
   it("stores each step before the next one starts, in one statement per step; the last with the outcome", async () => {
     const eventId = "durable-steps";
     const runId = runIdFor("executor-test-durable", eventId);
-    const statements: string[] = [];
-    const pool = getPool();
-    const query = pool.query;
-    pool.query = function (this: typeof pool, ...args: Parameters<typeof query>) {
-      const [config, values] = args as unknown as [string | { text: string; name?: string; values?: unknown[] }, unknown[]?];
-      const text = typeof config === "string" ? config : config.text;
-      const params = JSON.stringify((typeof config === "string" ? values : config.values) ?? []);
-      // This run's statements, not the lease renewal's or the steps' own reads.
-      if (params.includes(runId) && !text.startsWith(`UPDATE "WorkflowRun" SET "leaseExpiresAt"`) && !text.startsWith("SELECT count(*)")) {
-        statements.push(typeof config === "string" ? text.slice(0, 40) : (config.name ?? text.slice(0, 40)));
-      }
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
-    try {
+    const statements = await statementsOf(runId, async () => {
       await inngest.send({ name: "test/durable", id: eventId, data: {} });
       await until(() => storedBefore[eventId]?.length === 3);
       await executor.idle();
-    } finally {
-      pool.query = query;
-    }
+    });
     expect(storedBefore[eventId]).toEqual([0, 1, 2]);
     expect((await runOf(eventId)).status).toBe("completed");
     expect(await storedSteps(runId)).toBe(3);
@@ -345,8 +355,23 @@ describe("the embedded executor", () => {
   });
 
   it("invokes another function and returns its value; a child's failure is an error in the parent", async () => {
-    const eventId = await send("test/invoke");
-    await executor.idle();
+    const eventId = "invoke-rounds";
+    const runId = runIdFor("executor-test-invoker", eventId);
+    const statements = await statementsOf(runId, async () => {
+      await inngest.send({ name: "test/invoke", id: eventId, data: {} });
+      await executor.idle();
+    });
+    // Each invocation: its wait and child created and the parent let go in one statement; when
+    // the child's completion has handed over its result, the parent is claimed (a statement
+    // that does not name it) and loaded.
+    expect(statements).toEqual([
+      "chorus-executor-ingest",
+      "chorus-executor-create-waits",
+      "chorus-executor-load",
+      "chorus-executor-create-waits",
+      "chorus-executor-load",
+      "chorus-executor-finish",
+    ]);
     const parent = await runOf(eventId);
     expect(parent).toMatchObject({ status: "completed", output: { sum: 5, childError: "the child refuses" } });
     const { rows: children } = await getPool().query<RunRow>(
