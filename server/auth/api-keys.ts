@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Role } from "@/server/db/generated/enums";
 import { getDb, getPool } from "@/server/db/client";
 import { AppError } from "@/server/errors";
+import { utcIsoSql } from "@/server/tasks/stored-time";
 
 /**
  * Team API keys: `chorus_<prefix>_<secret>`. Only the SHA-256 of the whole key is stored
@@ -78,7 +79,7 @@ export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
   cache.delete(hash);
   const { rows } = await getPool().query<{ id: string; teamId: string; role: Role; revoked: boolean; lastUsedAt: string | null }>(
     `SELECT id, "teamId", role::text AS role, "revokedAt" IS NOT NULL AS revoked,
-            to_char("lastUsedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastUsedAt"
+            ${utcIsoSql('"lastUsedAt"')} AS "lastUsedAt"
      FROM "ApiKey" WHERE hash = $1`,
     [hash],
   );

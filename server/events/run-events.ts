@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { getPool } from "@/server/db/client";
 import type { RunEventType } from "@/server/tasks/task-vocabulary";
+import { utcIsoSql } from "@/server/tasks/stored-time";
 
 /**
  * The per-task progress log. Every event gets the task's next sequence number in the same
@@ -50,7 +51,7 @@ export function appendRunEventsSql(options: { taskId: string; types: string; pay
 }
 
 /** How a statement returns what `appendRunEventsSql` stored: the first seq and the time, as ISO. */
-export const APPENDED_COLUMNS = `(SELECT min(seq) FROM appended) AS "firstSeq", (SELECT to_char(min("createdAt"), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM appended) AS "appendedAt"`;
+export const APPENDED_COLUMNS = `(SELECT min(seq) FROM appended) AS "firstSeq", (SELECT ${utcIsoSql('min("createdAt")')} FROM appended) AS "appendedAt"`;
 
 const APPEND = `WITH ${appendRunEventsSql({ taskId: "$1", types: "$2::text[]", payloads: "$3::jsonb[]" })}
 SELECT count(*)::int AS stored, ${APPENDED_COLUMNS} FROM appended`;
@@ -90,9 +91,8 @@ export async function appendRunEvent(taskId: string, type: RunEventType, payload
 }
 
 export async function readRunEvents(taskId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {
-  // Stored without a zone, meaning UTC: formatted in SQL, not parsed in this process's zone.
   const { rows } = await getPool().query<RunEvent>(
-    `SELECT seq, type, payload, to_char("createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"
+    `SELECT seq, type, payload, ${utcIsoSql('"createdAt"')} AS "createdAt"
      FROM "RunEvent" WHERE "taskId" = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
     [taskId, afterSeq, limit],
   );

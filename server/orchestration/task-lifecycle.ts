@@ -6,6 +6,7 @@ import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } fr
 import type { AgentStepResult } from "./agent-step";
 import { customAgentRowsSql, teamAgentsFrom, type CustomAgentRow } from "./team-agents";
 import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/tasks/task-vocabulary";
+import { utcIsoSql } from "@/server/tasks/stored-time";
 
 /**
  * What the coordinator's steps do to a task. Each function is the body of one durable step:
@@ -172,15 +173,15 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
     return output ? [{ stepId: step.id, agentKind: step.agent, text: output.text, sources: output.sources }] : [];
   });
   const aggregated = await aggregateResults({ taskPrompt: task.prompt, outputs: ordered });
-  const { rows } = await getPool().query<{ inputTokens: number; outputTokens: number; costUsd: string; startedAt: string | null }>(
+  const { rows } = await getPool().query<{ inputTokens: number; outputTokens: number; costUsd: string; executionsCostUsd: string; startedAt: string | null }>(
     `SELECT t."inputTokens" + COALESCE(sum(e."inputTokens"), 0)::int AS "inputTokens",
             t."outputTokens" + COALESCE(sum(e."outputTokens"), 0)::int AS "outputTokens",
             t."costUsd"::text AS "costUsd", COALESCE(sum(e."costUsd"), 0)::text AS "executionsCostUsd",
-            to_char(t."startedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startedAt"
+            ${utcIsoSql('t."startedAt"')} AS "startedAt"
      FROM "Task" t LEFT JOIN "AgentExecution" e ON e."taskId" = t.id WHERE t.id = $1 GROUP BY t.id`,
     [task.taskId],
   );
-  const spent = rows[0] as (typeof rows)[number] & { executionsCostUsd: string };
+  const spent = rows[0];
   if (!spent) throw new Error(`Task ${task.taskId} does not exist`);
   const usage = {
     inputTokens: spent.inputTokens + aggregated.usage.inputTokens,

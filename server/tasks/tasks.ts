@@ -9,6 +9,7 @@ import { logger } from "@/server/observability/logger";
 import { createTaskInput, listTasksInput, taskId as taskIdSchema } from "./task-schemas";
 import { parseInput } from "@/server/http/validation";
 import { newRowId } from "./row-id";
+import { utcIsoSql } from "./stored-time";
 
 /** Task use-cases. Every function takes the caller first and filters by the caller's team. */
 
@@ -16,23 +17,21 @@ import { newRowId } from "./row-id";
  * The task view is read on every poll, so it is one plain-SQL statement (the task, its
  * executions and its reruns) rather than three Prisma queries. Timestamps are stored without a
  * zone and mean UTC (as Prisma reads them), so SQL formats them as ISO strings itself instead
- * of letting pg parse them in the process's local zone.
+ * of letting pg parse them in the process's local zone (stored-time.ts).
  */
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const iso = (column: string) => `to_char(${column}, ${ISO})`;
 
 const SUMMARY_COLUMNS = `t.id, t.status::text AS status, t.prompt, t.template, t."requireApproval", t.error,
   t."inputTokens", t."outputTokens", t."costUsd"::text AS "costUsd",
-  ${iso('t."createdAt"')} AS "createdAt", ${iso('t."startedAt"')} AS "startedAt", ${iso('t."completedAt"')} AS "completedAt"`;
+  ${utcIsoSql('t."createdAt"')} AS "createdAt", ${utcIsoSql('t."startedAt"')} AS "startedAt", ${utcIsoSql('t."completedAt"')} AS "completedAt"`;
 
 const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
-  t."parentTaskId", t."rerunFromStep", t.approval, ${iso('t."approvalDueAt"')} AS "approvalDueAt", t.plan,
+  t."parentTaskId", t."rerunFromStep", t.approval, ${utcIsoSql('t."approvalDueAt"')} AS "approvalDueAt", t.plan,
   CASE WHEN t.status = 'completed' THEN t.output END AS output,
   (SELECT COALESCE(json_agg(json_build_object(
       'id', e.id, 'stepId', e."stepKey", 'agent', e."agentKind", 'status', e.status, 'attempt', e.attempt,
       'modelId', e."modelId", 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
       'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
-      'startedAt', ${iso('e."startedAt"')}, 'completedAt', ${iso('e."completedAt"')})
+      'startedAt', ${utcIsoSql('e."startedAt"')}, 'completedAt', ${utcIsoSql('e."completedAt"')})
     ORDER BY e."createdAt", e.attempt), '[]'::json)
    FROM "AgentExecution" e WHERE e."taskId" = t.id) AS executions,
   (SELECT COALESCE(json_agg(r.id ORDER BY r."createdAt"), '[]'::json) FROM "Task" r WHERE r."parentTaskId" = t.id) AS reruns
@@ -146,7 +145,7 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
      ), event AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
      )
-     SELECT ${SUMMARY_COLUMNS}, ${iso('event."createdAt"')} AS "eventCreatedAt" FROM t, event`,
+     SELECT ${SUMMARY_COLUMNS}, ${utcIsoSql('event."createdAt"')} AS "eventCreatedAt" FROM t, event`,
     [
       newRowId(),
       caller.teamId,
