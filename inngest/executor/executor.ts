@@ -14,7 +14,7 @@ import { PresenceLock, deadLocalWorkers, defaultWorkerId, here, workersInThisPro
 import { cancellableFunctions, type IngestedEvent, resolveWaitsWith, runsForEvent, runsToCancel } from "./routing";
 import { type DriverHost, type ExecutorStats, RunDriver } from "./run-driver";
 import { describeFunctions, type FunctionDefinition } from "./sdk";
-import { type NewRun, RunStore } from "./store";
+import { type ClaimedRun, type NewRun, RunStore } from "./store";
 
 export interface EmbeddedExecutorOptions {
   /** The app's pool; every executor statement runs on it. */
@@ -107,6 +107,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs;
     this.store = new RunStore(options.pool, this.workerId, this.leaseMs);
+    this.store.roomForAdoption = () => (this.started && !this.stopping ? this.concurrency - this.drivers.size : 0);
     this.definitions = describeFunctions(options.client, options.functions);
     this.definitionsById = new Map(this.definitions.map((definition) => [definition.id, definition]));
     this.anyLimits = this.definitions.some((definition) => definition.concurrency.length > 0);
@@ -239,6 +240,11 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     const unclaimed = orphaned.length + resumed.length + created.filter((run) => !run.claimed).length;
     if (unclaimed > 0) this.wake();
     return { ids: events.map((event) => event.id) };
+  }
+
+  adopt(runs: ClaimedRun[]) {
+    this.count("runsClaimed", runs.length);
+    for (const run of runs) this.startDriver(new RunDriver(this, run));
   }
 
   /** Drives a run this executor creates already leased, once `created` says the statement that creates it did. */

@@ -48,6 +48,8 @@ export interface DriverHost {
   runsForEvent(event: Record<string, unknown>): NewRun[];
   /** Something became runnable now, or will be in `delayMs`. */
   wake(delayMs?: number): void;
+  /** Drives runs this worker took over in a statement of its own (woken parents). */
+  adopt(runs: ClaimedRun[]): void;
   count(stat: keyof ExecutorStats, amount?: number): void;
 }
 
@@ -591,7 +593,7 @@ export class RunDriver {
         : [];
     this.lettingGo = true;
     const steps = this.takePending();
-    const { finished, held, woken } = await this.host.store.finish(
+    const { finished, held, woken, adopted } = await this.host.store.finish(
       this.run.id,
       {
         status,
@@ -613,6 +615,7 @@ export class RunDriver {
       return false;
     }
     this.host.count("stepsPersisted", steps.length);
+    if (adopted.length > 0) this.host.adopt(adopted);
     if (status === "completed") {
       this.host.count("runsCompleted");
       logger.debug("workflow run completed", { runId: this.run.id, functionId: this.run.functionId });

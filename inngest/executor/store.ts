@@ -122,6 +122,16 @@ interface Ingest {
   eventNames: string[];
 }
 
+export interface RunEnded {
+  finished: boolean;
+  /** Not finished, but still ours: one of its pending steps was stored already. */
+  held: boolean;
+  /** Runs woken (parents, `onFailure` handlers) that some worker must claim. */
+  woken: string[];
+  /** Parents woken and leased to this worker in the same statement: to be driven now. */
+  adopted: ClaimedRun[];
+}
+
 interface RunEnd {
   runId: string;
   outcome: RunOutcome;
@@ -591,25 +601,31 @@ export class RunStore {
    * (or error) to the parent that invoked it and wakes that parent, and creates `spawn` runs
    * (its `onFailure` handler), and writes the run's pending `steps` (the last step's result
    * and the outcome share one commit). Returns whether it finished, whether we still held it
-   * (`held` and not `finished`: one of `steps` was already stored; nothing was written), and
-   * which runs to wake.
+   * (`held` and not `finished`: one of `steps` was already stored; nothing was written), which
+   * runs to wake, and the woken parents this worker took over (see `roomForAdoption`).
    */
   finish(
     runId: string,
     outcome: RunOutcome,
     spawn: NewRun[],
     steps: PendingStep[] = [],
-  ): Promise<{ finished: boolean; held: boolean; woken: string[] }> {
+  ): Promise<RunEnded> {
     return this.finisher.submit({ runId, outcome, spawn, steps });
   }
 
-  private readonly finisher = new Batcher<RunEnd, { finished: boolean; held: boolean; woken: string[] }>((batch) => this.finishBatch(batch));
+  private readonly finisher = new Batcher<RunEnd, RunEnded>((batch) => this.finishBatch(batch));
+
+  /**
+   * How many more runs this worker can drive now: a parent woken by a finishing child is taken
+   * over (leased to this worker in the finishing statement) if there is room, sparing a claim.
+   */
+  roomForAdoption: () => number = () => 0;
 
   /**
    * `finish` for every run of the batch in one statement. A parent finishing in the same batch
    * as the child it waits on just drops that wait (it is done); nothing hands it the result.
    */
-  private async finishBatch(batch: RunEnd[]): Promise<{ finished: boolean; held: boolean; woken: string[] }[]> {
+  private async finishBatch(batch: RunEnd[]): Promise<RunEnded[]> {
     const ends = batch.map(({ runId, outcome }) => ({
       runId,
       status: outcome.status,
@@ -627,7 +643,7 @@ export class RunStore {
       ),
     );
     const spawn = batch.flatMap(({ runId, spawn: runs }) => runs.map((run) => ({ ...run, source: runId })));
-    const { rows } = await this.pool.query<{ done: string[]; owned: string[]; woken: string[] }>({
+    const { rows } = await this.pool.query<{ done: string[]; owned: string[]; woken: string[]; adopted: ClaimedRun[] }>({
       name: "chorus-executor-finish",
       text: `WITH x AS (
                SELECT * FROM json_to_recordset($1::json) AS x("runId" text, "status" text, "output" text, "error" text, "attempt" int)
@@ -667,9 +683,22 @@ export class RunStore {
                FROM resolved
                ON CONFLICT DO NOTHING
                RETURNING "runId"
+             ), adopt AS (
+               SELECT p."id" FROM "WorkflowRun" p JOIN (SELECT DISTINCT "runId" FROM handed) h ON h."runId" = p."id"
+               WHERE p."status" = 'running' AND p."concurrency" IS NULL AND (p."leaseExpiresAt" IS NULL OR p."leaseExpiresAt" <= ${NOW})
+               LIMIT $5
+             ), adopted AS (
+               UPDATE "WorkflowRun" p SET
+                 "leaseOwner" = $3, "leaseExpiresAt" = ${afterMs("$6")}, "runAfter" = ${afterMs("$6")},
+                 "wakeRequested" = false, "updatedAt" = ${NOW}
+               FROM adopt a
+               WHERE p."id" = a."id" AND p."status" = 'running' AND (p."leaseExpiresAt" IS NULL OR p."leaseExpiresAt" <= ${NOW})
+               RETURNING p."id", p."functionId", p."event"::text AS "event", p."attempt", p."parentRunId",
+                         NULL::text AS "previousOwner", false AS "limited"
              ), woken AS (
                UPDATE "WorkflowRun" p SET ${WAKE_RUN}
-               FROM (SELECT DISTINCT "runId" FROM handed) h WHERE p."id" = h."runId" AND p."status" = 'running'
+               FROM (SELECT DISTINCT "runId" FROM handed) h
+               WHERE p."id" = h."runId" AND p."status" = 'running' AND NOT EXISTS (SELECT 1 FROM adopt a WHERE a."id" = p."id")
                RETURNING p."id"
              ), spawned AS (
                INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")
@@ -679,13 +708,20 @@ export class RunStore {
                RETURNING "id"
              )
              SELECT ARRAY(SELECT "id" FROM done) AS "done", ARRAY(SELECT "id" FROM owned) AS "owned",
-                    ARRAY(SELECT "id" FROM woken UNION ALL SELECT "id" FROM spawned) AS "woken"`,
-      values: [JSON.stringify(ends), `[${steps.join(",")}]`, this.workerId, JSON.stringify(spawn)],
+                    ARRAY(SELECT "id" FROM woken UNION ALL SELECT "id" FROM spawned) AS "woken",
+                    COALESCE((SELECT json_agg(adopted) FROM adopted), '[]'::json) AS "adopted"`,
+      values: [JSON.stringify(ends), `[${steps.join(",")}]`, this.workerId, JSON.stringify(spawn), Math.max(0, this.roomForAdoption()), this.leaseMs],
     });
     const done = new Set(rows[0]?.done ?? []);
     const owned = new Set(rows[0]?.owned ?? []);
     const woken = rows[0]?.woken ?? [];
-    return batch.map(({ runId }) => ({ finished: done.has(runId), held: owned.has(runId), woken }));
+    // Every parent taken over goes to the first request's driver, which hands them to its executor.
+    return batch.map(({ runId }, index) => ({
+      finished: done.has(runId),
+      held: owned.has(runId),
+      woken,
+      adopted: index === 0 ? (rows[0]?.adopted ?? []) : [],
+    }));
   }
 
   /** Workers holding unexpired leases whose ids start with `prefix` (this machine's hostname). */

@@ -79,7 +79,9 @@ describe("embedded executor concurrency limits", () => {
       // Six 150 ms steps, two at a time: three waves. The other team's run did not queue behind them.
       const acme = meter.starts("acme").map((start) => start.at);
       expect(Math.max(...acme) - Math.min(...acme)).toBeGreaterThanOrEqual(280);
-      expect(meter.starts("globex")[0]!.at).toBeLessThan(Math.min(...acme) + 100);
+      // It started with the first wave, before a slot of acme's freed for its second.
+      const secondWave = [...acme].sort((a, b) => a - b)[2]!;
+      expect(meter.starts("globex")[0]!.at).toBeLessThan(secondWave);
     } finally {
       await executor.stop();
     }
