@@ -52,7 +52,7 @@ export interface ClaimedRun {
   previousOwner: string | null;
   /** The run's function has concurrency limits: its parallel steps need slots of their own. */
   limited: boolean;
-  /** Created by this worker already leased: it has no steps or waits to load. */
+  /** It has no steps or waits yet (just created, or claimed for the first time): nothing to load. */
   fresh?: boolean;
   /**
    * For a fresh run whose creating statement may not have committed yet: whether it created
@@ -276,7 +276,9 @@ export class RunStore {
                "wakeRequested" = false, "updatedAt" = ${NOW}
              FROM picked WHERE r."id" = picked."id"
              RETURNING r."id", r."functionId", r."event"::text AS "event", r."attempt", r."parentRunId",
-                       picked."leaseOwner" AS "previousOwner", false AS "limited"`,
+                       picked."leaseOwner" AS "previousOwner", false AS "limited",
+                       NOT EXISTS (SELECT 1 FROM "WorkflowStep" s WHERE s."runId" = r."id")
+                       AND NOT EXISTS (SELECT 1 FROM "WorkflowWait" w WHERE w."runId" = r."id") AS "fresh"`,
       values: [this.workerId, limit, this.leaseMs],
     });
     return rows;
@@ -317,7 +319,9 @@ export class RunStore {
                  FROM picked p
                  WHERE r."id" = p."id" AND NOT EXISTS (SELECT 1 FROM deferred d WHERE d."id" = p."id")
                  RETURNING r."id", r."functionId", r."event"::text AS "event", r."attempt", r."parentRunId",
-                           p."leaseOwner" AS "previousOwner", r."concurrency" IS NOT NULL AS "limited"
+                           p."leaseOwner" AS "previousOwner", r."concurrency" IS NOT NULL AS "limited",
+                           NOT EXISTS (SELECT 1 FROM "WorkflowStep" s WHERE s."runId" = r."id")
+                       AND NOT EXISTS (SELECT 1 FROM "WorkflowWait" w WHERE w."runId" = r."id") AS "fresh"
                )
                SELECT COALESCE((SELECT json_agg(claimed) FROM claimed), '[]'::json) AS "runs",
                       (SELECT count(*) FROM deferred)::int AS "deferred"`,
