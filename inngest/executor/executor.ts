@@ -358,7 +358,8 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         driver.loseLease();
       })
       .finally(() => {
-        this.drivers.delete(driver.runId);
+        // A run handed back can be driven again at once (claimed, adopted) by a new driver.
+        if (this.drivers.get(driver.runId)?.driver === driver) this.drivers.delete(driver.runId);
         // A limited run's slot is free now: runs queued behind it in the database can go.
         if (this.backlog || driver.limited) this.wake();
       });

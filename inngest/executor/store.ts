@@ -628,6 +628,9 @@ export class RunStore {
   /**
    * `finish` for every run of the batch in one statement. A parent finishing in the same batch
    * as the child it waits on just drops that wait (it is done); nothing hands it the result.
+   * A woken parent is either adopted or woken, never neither: `woken` skips only the parents
+   * `adopted` actually leased — a candidate another statement leased meanwhile (two children
+   * finishing at once) gets its wake-up request instead.
    */
   private async finishBatch(batch: RunEnd[]): Promise<RunEnded[]> {
     const ends = batch.map(({ runId, outcome }) => ({
@@ -702,7 +705,7 @@ export class RunStore {
              ), woken AS (
                UPDATE "WorkflowRun" p SET ${WAKE_RUN}
                FROM (SELECT DISTINCT "runId" FROM handed) h
-               WHERE p."id" = h."runId" AND p."status" = 'running' AND NOT EXISTS (SELECT 1 FROM adopt a WHERE a."id" = p."id")
+               WHERE p."id" = h."runId" AND p."status" = 'running' AND NOT EXISTS (SELECT 1 FROM adopted a WHERE a."id" = p."id")
                RETURNING p."id"
              ), spawned AS (
                INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")

@@ -91,6 +91,13 @@ const invoker = inngest.createFunction({ id: "invoker", triggers: [{ event: "tes
   return { sum, childError };
 });
 
+/** Many parents each invoking several children at once: their completions race to wake the parent. */
+const quick = inngest.createFunction({ id: "quick" }, async ({ event, step }) => step.run("answer", () => (event.data as { n: number }).n));
+const gatherer = inngest.createFunction({ id: "gatherer", triggers: [{ event: "test/gather" }] }, async ({ step }) => {
+  const answers = await Promise.all([1, 2, 3, 4].map((n) => step.invoke(`ask ${n}`, { function: quick, data: { n } })));
+  return answers.reduce((sum, n) => sum + n, 0);
+});
+
 const fanOut = inngest.createFunction({ id: "fan-out", triggers: [{ event: "test/fan-out" }] }, async ({ event, step }) => {
   await step.sendEvent("notify downstream", { name: "test/downstream", data: { from: event.id } });
 });
@@ -202,7 +209,7 @@ beforeAll(() => {
   executor = createEmbeddedExecutor({
     pool: getPool(),
     client: inngest,
-    functions: [sequential, durable, parallel, sleeper, approval, impatient, add, refuse, invoker, fanOut, downstream, flaky, rateLimited, doomed, exhausting, withFailureHandler, waitingChild, cancellable, impatientParent, raced, interruptible],
+    functions: [sequential, durable, quick, gatherer, parallel, sleeper, approval, impatient, add, refuse, invoker, fanOut, downstream, flaky, rateLimited, doomed, exhausting, withFailureHandler, waitingChild, cancellable, impatientParent, raced, interruptible],
     pollIntervalMs: 50,
     retryBaseDelayMs: 40,
   });
@@ -313,6 +320,19 @@ describe("the embedded executor", () => {
       "chorus-executor-write-steps",
       "chorus-executor-finish",
     ]);
+  });
+
+  it("resumes every parent whose children finish at the same moment, whichever finish wakes it", async () => {
+    const ids = Array.from({ length: 24 }, (_, n) => `gather-${n}`);
+    await inngest.send(ids.map((id) => ({ name: "test/gather", id, data: {} })));
+    const deadline = Date.now() + 15_000;
+    let runs: RunRow[] = [];
+    for (;;) {
+      runs = (await Promise.all(ids.map((id) => runsOf(id)))).flat();
+      if (runs.every((run) => run.status !== "running") || Date.now() > deadline) break;
+      await pause(50);
+    }
+    expect(runs.map((run) => [run.status, run.output])).toEqual(ids.map(() => ["completed", 10]));
   });
 
   it("runs Promise.all steps concurrently, each once, then continues with their results", async () => {
