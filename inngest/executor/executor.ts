@@ -392,12 +392,14 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
   }
 
   private async renewLeases() {
-    const ids = [...this.drivers.keys()];
-    if (ids.length === 0) return;
+    // The drivers as of now (a run handed back may get a new driver meanwhile), leaving out fresh
+    // runs whose creating statement has not committed yet: the renewal could not see them.
+    const drivers = [...this.drivers.values()].map((entry) => entry.driver).filter((driver) => driver.renewable);
+    if (drivers.length === 0) return;
     try {
-      const held = await this.store.renewLeases(ids);
-      for (const id of ids) {
-        if (!held.has(id)) this.drivers.get(id)?.driver.leaseNotRenewed();
+      const held = await this.store.renewLeases(drivers.map((driver) => driver.runId));
+      for (const driver of drivers) {
+        if (!held.has(driver.runId)) driver.leaseNotRenewed();
       }
     } catch (error) {
       logger.error("executor could not renew its leases", { error });

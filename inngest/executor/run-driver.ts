@@ -111,12 +111,22 @@ export class RunDriver {
   /** Ops an execution in checkpointing mode reported that are not steps (`defer()`'s); acted on after it. */
   private readonly checkpointedRunLevel: FoundOp[] = [];
 
+  /** False while the statement creating this (fresh) run may still be uncommitted. */
+  private creationSettled: boolean;
+
   constructor(
     private readonly host: DriverHost,
     private readonly run: ClaimedRun,
   ) {
     this.attempt = run.attempt;
     this.storedAttempt = run.attempt;
+    this.creationSettled = !run.created;
+    void run.created?.finally(() => (this.creationSettled = true));
+  }
+
+  /** Its lease can be renewed: the run exists (a fresh run's creating statement has committed). */
+  get renewable() {
+    return this.creationSettled;
   }
 
   get runId() {
@@ -627,7 +637,7 @@ export class RunDriver {
     return true;
   }
 
-  /** The executor's lease renewal found the run no longer ours. */
+  /** The executor's lease renewal (issued once the run existed, see `renewable`) found the run no longer ours. */
   leaseNotRenewed() {
     if (!this.lettingGo) this.loseLease();
   }

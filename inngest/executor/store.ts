@@ -117,6 +117,21 @@ export interface PendingStep {
  */
 export type PersistResult = { written: true } | { conflict: true } | { lost: true };
 
+/**
+ * A statement that writes several runs' rows may, rarely, deadlock with another one writing an
+ * overlapping set (Postgres aborts one of them after `deadlock_timeout`): nothing was written,
+ * so it is run again rather than failing every run of the batch.
+ */
+async function retryOnDeadlock<T>(statement: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if ((error as { code?: string }).code !== "40P01" || attempt >= attempts) throw error;
+    }
+  }
+}
+
 interface Ingest {
   runs: (NewRun & { claim?: boolean })[];
   eventNames: string[];
@@ -204,10 +219,10 @@ export class RunStore {
   }
 
   private readonly ingester = new Batcher<Ingest, { created: { id: string; claimed: boolean }[]; waits: EventWait[] }>(async (batch) => {
-    const all = await this.ingestBatch(
+    const all = await retryOnDeadlock(() => this.ingestBatch(
       batch.flatMap((request) => request.runs),
       [...new Set(batch.flatMap((request) => request.eventNames))],
-    );
+    ));
     // A run is created once, for the first request that asked (the same event sent twice at once).
     const unassigned = new Map(all.created.map((run) => [run.id, run]));
     return batch.map((request) => {
@@ -419,7 +434,7 @@ export class RunStore {
     return this.stepWriter.submit({ runId, steps, resetAttempt });
   }
 
-  private readonly stepWriter = new Batcher<StepWrite, PersistResult>((batch) => this.writeStepBatch(batch));
+  private readonly stepWriter = new Batcher<StepWrite, PersistResult>((batch) => retryOnDeadlock(() => this.writeStepBatch(batch)));
 
   private async writeStepBatch(batch: StepWrite[]): Promise<PersistResult[]> {
     const runIds = [...new Set(batch.map((write) => write.runId))];
@@ -590,13 +605,30 @@ export class RunStore {
    */
   async renewLeases(runIds: string[]): Promise<Set<string>> {
     if (runIds.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ id: string }>(
-      `UPDATE "WorkflowRun" SET "leaseExpiresAt" = ${afterMs("$3")}, "runAfter" = ${afterMs("$3")}
-       WHERE "id" = ANY($1::text[]) AND "leaseOwner" = $2 AND "status" = 'running'
-         AND ("concurrency" IS NULL OR "leaseExpiresAt" > ${NOW})
-       RETURNING "id"`,
-      [runIds, this.workerId, this.leaseMs],
-    );
+    // Rows another statement of ours is writing right now (a batch finishing several runs) are
+    // skipped, never waited for — waiting on several rows at once could deadlock with it — and
+    // still count as held if they are; the next renewal extends them.
+    const { rows } = await this.pool.query<{ id: string }>({
+      name: "chorus-executor-renew",
+      text: `WITH renewed AS (
+               UPDATE "WorkflowRun" r SET "leaseExpiresAt" = ${afterMs("$3")}, "runAfter" = ${afterMs("$3")}
+               FROM (
+                 SELECT "id" FROM "WorkflowRun"
+                 WHERE "id" = ANY($1::text[]) AND "leaseOwner" = $2 AND "status" = 'running'
+                   AND ("concurrency" IS NULL OR "leaseExpiresAt" > ${NOW})
+                 ORDER BY "id"
+                 FOR NO KEY UPDATE SKIP LOCKED
+               ) l
+               WHERE r."id" = l."id"
+               RETURNING r."id"
+             )
+             SELECT "id" FROM renewed
+             UNION
+             SELECT "id" FROM "WorkflowRun"
+             WHERE "id" = ANY($1::text[]) AND "leaseOwner" = $2 AND "status" = 'running'
+               AND ("concurrency" IS NULL OR "leaseExpiresAt" > ${NOW})`,
+      values: [runIds, this.workerId, this.leaseMs],
+    });
     return new Set(rows.map((row) => row.id));
   }
 
@@ -617,7 +649,7 @@ export class RunStore {
     return this.finisher.submit({ runId, outcome, spawn, steps });
   }
 
-  private readonly finisher = new Batcher<RunEnd, RunEnded>((batch) => this.finishBatch(batch));
+  private readonly finisher = new Batcher<RunEnd, RunEnded>((batch) => retryOnDeadlock(() => this.finishBatch(batch)));
 
   /**
    * How many more runs this worker can drive now: a parent woken by a finishing child is taken
