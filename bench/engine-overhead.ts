@@ -260,7 +260,7 @@ async function main() {
           round(timing.ms / ACCOUNTING_RUNS, 3),
         ]),
       );
-      console.log("persistStep runs in the background, overlapping the next replay; the next step's code waits for it.\n");
+      console.log("A step is written when the next step is about to start (which waits for it); the last one with the completion.\n");
     }
     if (process.env.BENCH_VERBOSE) {
       for (const [key, value] of accounting) {
