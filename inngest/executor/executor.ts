@@ -107,7 +107,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs;
     this.store = new RunStore(options.pool, this.workerId, this.leaseMs);
-    this.store.roomForAdoption = () => (this.started && !this.stopping ? this.concurrency - this.drivers.size : 0);
+    this.store.roomForAdoption = () => this.room();
     this.definitions = describeFunctions(options.client, options.functions);
     this.definitionsById = new Map(this.definitions.map((definition) => [definition.id, definition]));
     this.anyLimits = this.definitions.some((definition) => definition.concurrency.length > 0);
@@ -225,7 +225,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     const { woken: orphaned } = await this.store.cancel(runsToCancel(this.definitions, events, candidates));
     // New runs of unlimited functions are created already leased to this executor while it has
     // room, and start at once: no claim, nothing to load.
-    let room = this.started && !this.stopping ? this.concurrency - this.drivers.size : 0;
+    let room = this.room();
     const runs = events.flatMap((event) => runsForEvent(this.definitions, event)).map((run) => ({ ...run, claim: !run.concurrency && room-- > 0 }));
     const ingesting = this.store.ingest(runs, [...new Set(events.map((event) => event.name))]);
     // Their drivers start now: the SDK sets the execution up while the statement that creates
@@ -269,6 +269,11 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     const { cancelled, woken } = await this.store.cancel(runIds);
     if (woken.length > 0) this.wake();
     return cancelled;
+  }
+
+  /** How many more runs this executor may take on now (none unless it runs). */
+  private room() {
+    return this.started && !this.stopping ? this.concurrency - this.drivers.size : 0;
   }
 
   // ── DriverHost ───────────────────────────────────────────────────────────────────────
@@ -320,7 +325,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     try {
       await this.ready;
       while (this.started && !this.stopping) {
-        const capacity = this.concurrency - this.drivers.size;
+        const capacity = this.room();
         if (capacity <= 0) {
           this.backlog = true;
           return;

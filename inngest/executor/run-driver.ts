@@ -133,6 +133,14 @@ export class RunDriver {
     return this.run.id;
   }
 
+  /**
+   * What an execution reports now is void: the run is no longer ours, its stored steps changed
+   * (reload and replay), or the gate held a step because the worker is stopping.
+   */
+  private get reportsVoid() {
+    return this.lost || this.stale || this.halted;
+  }
+
   /** The run holds a concurrency slot while driven. */
   get limited() {
     return this.run.limited;
@@ -163,7 +171,7 @@ export class RunDriver {
       await this.returnIdleSlots();
       const result = await this.execute(definition, { disableImmediateExecution: this.inFlight.size > 0 });
       if (!(await this.isCreated())) return;
-      if (this.lost || this.stale || this.halted) continue;
+      if (this.reportsVoid) continue;
       if (await this.act(definition, result)) return;
     }
   }
@@ -395,7 +403,7 @@ export class RunDriver {
   }
 
   private startQueued(definition: FunctionDefinition) {
-    if (this.lost || this.stale || this.halted) {
+    if (this.reportsVoid) {
       this.queued.length = 0; // the replay after a reload finds them again
       return;
     }
@@ -415,7 +423,7 @@ export class RunDriver {
   private startStep(definition: FunctionDefinition, stepId: string) {
     const task = this.execute(definition, { requestedRunStep: stepId, disableImmediateExecution: true })
       .then((result) => {
-        if (this.lost || this.stale || this.halted) return;
+        if (this.reportsVoid) return;
         if (result.type === "step-ran") {
           this.recordStep(result.step, result.retriable);
           // Its siblings may run for long: don't leave its result unwritten until they end.
@@ -432,7 +440,7 @@ export class RunDriver {
 
   /** A step the SDK ran: persist its result, persist its final error, or note a retry. */
   private recordStep(step: FoundOp, retriable: boolean | string | undefined) {
-    if (this.lost || this.stale || this.halted) return; // the gate held it: nothing ran
+    if (this.reportsVoid) return; // the gate held it: nothing ran
     const name = step.displayName ?? step.name ?? null;
     if (step.op === StepOpCode.StepError) {
       this.noteRetry(asSerializedError(step.error), retriable);

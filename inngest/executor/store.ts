@@ -162,14 +162,22 @@ interface StepWrite {
 
 /** The columns a PendingStep list is unpacked into by `json_to_recordset` (json keeps the text as sent). */
 const PENDING_STEP_COLUMNS = `"stepId" text, "name" text, "data" json, "error" json, "ord" int`;
-/** The steps as one JSON array, their already-serialised results embedded as they are. */
-const pendingSteps = (steps: PendingStep[]) =>
-  `[${steps
-    .map(
-      (step, ord) =>
-        `{"stepId":${JSON.stringify(step.stepId)},"name":${JSON.stringify(step.name)},"data":${step.data ?? "null"},"error":${step.error ?? "null"},"ord":${ord}}`,
-    )
-    .join(",")}]`;
+/**
+ * Runs' pending steps as one JSON array for `json_to_recordset` (with `"runId" text` and
+ * PENDING_STEP_COLUMNS), the steps' already-serialised results embedded as they are, `ord`
+ * numbering them in the order they are to be stored.
+ */
+function pendingStepsJson(runs: { runId: string; steps: PendingStep[] }[]): string {
+  let ord = 0;
+  const rows = runs.flatMap(({ runId, steps }) =>
+    steps.map(
+      (step) =>
+        `{"runId":${JSON.stringify(runId)},"stepId":${JSON.stringify(step.stepId)},"name":${JSON.stringify(step.name)},` +
+        `"data":${step.data ?? "null"},"error":${step.error ?? "null"},"ord":${ord++}}`,
+    ),
+  );
+  return `[${rows.join(",")}]`;
+}
 
 /**
  * Slots in use per concurrency group: the `slots` of every run whose lease has not expired
@@ -439,14 +447,6 @@ export class RunStore {
   private async writeStepBatch(batch: StepWrite[]): Promise<PersistResult[]> {
     const runIds = [...new Set(batch.map((write) => write.runId))];
     const resets = batch.filter((write) => write.resetAttempt).map((write) => write.runId);
-    let ord = 0;
-    const steps = batch.flatMap((write) =>
-      write.steps.map(
-        (step) =>
-          `{"runId":${JSON.stringify(write.runId)},"stepId":${JSON.stringify(step.stepId)},"name":${JSON.stringify(step.name)},` +
-          `"data":${step.data ?? "null"},"error":${step.error ?? "null"},"ord":${ord++}}`,
-      ),
-    );
     const { rows } = await this.pool.query<{ id: string; written: number }>({
       name: "chorus-executor-write-steps",
       text: `WITH x AS (
@@ -464,7 +464,7 @@ export class RunStore {
                RETURNING "runId"
              )
              SELECT h."id", (SELECT count(*) FROM inserted i WHERE i."runId" = h."id")::int AS "written" FROM held h`,
-      values: [`[${steps.join(",")}]`, runIds, this.workerId, resets],
+      values: [pendingStepsJson(batch), runIds, this.workerId, resets],
     });
     const written = new Map(rows.map((row) => [row.id, row.written]));
     const wanted = new Map<string, number>();
@@ -545,7 +545,7 @@ export class RunStore {
        SELECT (SELECT count(*) FROM owned)::int AS "owned", (SELECT count(*) FROM held)::int AS "held",
               (SELECT count(*) FROM children)::int AS "children",
               (SELECT count(*) FROM parked)::int AS "parked", (SELECT "wakeInMs" FROM parked) AS "wakeInMs"`,
-      values: [runId, this.workerId, JSON.stringify(specs), pendingSteps(steps), park !== undefined, park?.attempt ?? 0],
+      values: [runId, this.workerId, JSON.stringify(specs), pendingStepsJson([{ runId, steps }]), park !== undefined, park?.attempt ?? 0],
     });
     const row = rows[0];
     return {
@@ -673,14 +673,6 @@ export class RunStore {
       error: outcome.error,
       attempt: outcome.attempt,
     }));
-    let ord = 0;
-    const steps = batch.flatMap(({ runId, steps: pending }) =>
-      pending.map(
-        (step) =>
-          `{"runId":${JSON.stringify(runId)},"stepId":${JSON.stringify(step.stepId)},"name":${JSON.stringify(step.name)},` +
-          `"data":${step.data ?? "null"},"error":${step.error ?? "null"},"ord":${ord++}}`,
-      ),
-    );
     const spawn = batch.flatMap(({ runId, spawn: runs }) => runs.map((run) => ({ ...run, source: runId })));
     const { rows } = await this.pool.query<{ done: string[]; owned: string[]; woken: string[]; adopted: ClaimedRun[] }>({
       name: "chorus-executor-finish",
@@ -749,7 +741,7 @@ export class RunStore {
              SELECT ARRAY(SELECT "id" FROM done) AS "done", ARRAY(SELECT "id" FROM owned) AS "owned",
                     ARRAY(SELECT "id" FROM woken UNION ALL SELECT "id" FROM spawned) AS "woken",
                     COALESCE((SELECT json_agg(adopted) FROM adopted), '[]'::json) AS "adopted"`,
-      values: [JSON.stringify(ends), `[${steps.join(",")}]`, this.workerId, JSON.stringify(spawn), Math.max(0, this.roomForAdoption()), this.leaseMs],
+      values: [JSON.stringify(ends), pendingStepsJson(batch), this.workerId, JSON.stringify(spawn), Math.max(0, this.roomForAdoption()), this.leaseMs],
     });
     const done = new Set(rows[0]?.done ?? []);
     const owned = new Set(rows[0]?.owned ?? []);
