@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTeamWithMembers, waitForTaskStatus } from "../support/fixtures";
+import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
 import { type InngestDriver, startInngestDriver } from "../support/inngest-server-driver";
 
 /**
@@ -69,18 +69,11 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
 
   it("runs a task: the coordinator plans, invokes research → analysis → synthesis, and completes it", async () => {
     const { callers } = await createTeamWithMembers();
-    const created = await tasks.createTask(callers.user, { prompt: "Research how community gardens reduce food costs, then analyse and summarise." });
+    const created = await tasks.createTask(callers.user, { prompt: THREE_AGENT_PROMPT });
     await waitForTaskStatus(created.id, ["completed", "failed"]);
 
     const task = await tasks.getTask(callers.viewer, created.id);
-    expect(task.status).toBe("completed");
-    expect(task.plan).toMatchObject({ steps: [{ agent: "research" }, { agent: "analysis" }, { agent: "synthesis" }] });
-    expect(task.executions.map((execution) => [execution.agent, execution.status, execution.attempt])).toEqual([
-      ["research", "completed", 1],
-      ["analysis", "completed", 1],
-      ["synthesis", "completed", 1],
-    ]);
-    expect((task.result as { markdown: string }).markdown).toMatch(/community garden/i);
+    expectCompletedThreeAgentTask(task);
 
     // The task is stored completed by the coordinator's last step; its run completes just after.
     const deadline = Date.now() + 5_000;

@@ -3,26 +3,19 @@ import { getDb } from "@/server/db/client";
 import { readRunEvents } from "@/server/events/run-events";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { AppError } from "@/server/errors";
-import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
+import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 
 useEmbeddedExecutor();
 
 describe("a task, end to end through the real coordinator and agents", () => {
   it("is queued, planned, run by research → analysis → synthesis, and completed with a result", async () => {
     const { callers } = await createTeamWithMembers();
-    const created = await createTask(callers.user, { prompt: "Research how community gardens reduce food costs, then analyse and summarise." });
+    const created = await createTask(callers.user, { prompt: THREE_AGENT_PROMPT });
     expect(created.status).toBe("queued");
 
     await waitForTaskStatus(created.id, ["completed", "failed"]);
     const task = await getTask(callers.viewer, created.id);
-    expect(task.status).toBe("completed");
-    expect(task.plan).toMatchObject({ steps: [{ agent: "research" }, { agent: "analysis" }, { agent: "synthesis" }] });
-    expect(task.executions.map((execution) => [execution.agent, execution.status, execution.attempt])).toEqual([
-      ["research", "completed", 1],
-      ["analysis", "completed", 1],
-      ["synthesis", "completed", 1],
-    ]);
-    expect((task.result as { markdown: string }).markdown).toMatch(/community garden/i);
+    expectCompletedThreeAgentTask(task);
     const summed = task.executions.reduce((total, execution) => total + execution.usage.outputTokens, 0);
     expect(task.usage.outputTokens).toBeGreaterThanOrEqual(summed);
     expect(task.durationMs).toBeGreaterThan(0);

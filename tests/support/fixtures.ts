@@ -1,8 +1,24 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { getDb, getPool } from "@/server/db/client";
 import type { Caller } from "@/server/auth/caller";
 import type { Role } from "@/server/db/generated/enums";
+import type { TaskView } from "@/server/tasks/tasks";
+
+/** A prompt the default plan answers with research → analysis → synthesis. */
+export const THREE_AGENT_PROMPT = "Research how community gardens reduce food costs, then analyse and summarise.";
+
+/** The task THREE_AGENT_PROMPT started, run to the end: each agent once, in plan order, with a result on the topic. */
+export function expectCompletedThreeAgentTask(task: TaskView) {
+  expect(task.status).toBe("completed");
+  expect(task.plan).toMatchObject({ steps: [{ agent: "research" }, { agent: "analysis" }, { agent: "synthesis" }] });
+  expect(task.executions.map((execution) => [execution.agent, execution.status, execution.attempt])).toEqual([
+    ["research", "completed", 1],
+    ["analysis", "completed", 1],
+    ["synthesis", "completed", 1],
+  ]);
+  expect((task.result as { markdown: string }).markdown).toMatch(/community garden/i);
+}
 
 /** A fresh team with one member per role, as callers. */
 export async function createTeamWithMembers() {
