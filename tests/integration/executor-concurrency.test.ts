@@ -2,6 +2,7 @@ import { Inngest } from "inngest";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
+import { pause, quiet, until } from "../support/executor-helpers";
 import { createEmbeddedExecutor, embeddedClientOptions, type EmbeddedExecutorOptions } from "@/inngest/executor";
 
 /**
@@ -9,8 +10,6 @@ import { createEmbeddedExecutor, embeddedClientOptions, type EmbeddedExecutorOpt
  * execute at once — across functions for scope `env`, across executors sharing the database —
  * while other keys run freely and sleeping runs hold no slot.
  */
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Records, per key, how many step bodies run at the same moment and when each started. */
 function overlapMeter() {
@@ -38,14 +37,6 @@ async function completedRuns(functionIds: string[]) {
     [functionIds],
   );
   return rows[0]!.done;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(20);
-  }
 }
 
 function executorFor(inngest: Inngest.Any, functions: EmbeddedExecutorOptions["functions"], extra: Partial<EmbeddedExecutorOptions> = {}) {

@@ -4,6 +4,7 @@ import { Inngest } from "inngest";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
+import { marksIn, pause, quiet, runFor, until } from "../support/executor-helpers";
 import { createEmbeddedExecutor, embeddedClientOptions } from "@/inngest/executor";
 
 /**
@@ -12,8 +13,8 @@ import { createEmbeddedExecutor, embeddedClientOptions } from "@/inngest/executo
  * worker's lease is never ended early.
  */
 const LEASE_MS = 30_000;
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const marks = (runKey: string) => marksIn("takeover_marks", runKey);
 
 beforeAll(async () => {
   await getPool().query(`CREATE TABLE takeover_marks ("runKey" text NOT NULL, "step" text NOT NULL)`);
@@ -21,30 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await getPool().query(`DROP TABLE IF EXISTS takeover_marks`);
 });
-
-async function marks(runKey: string) {
-  const { rows } = await getPool().query<{ step: string; times: number }>(
-    `SELECT "step", count(*)::int AS "times" FROM takeover_marks WHERE "runKey" = $1 GROUP BY "step"`,
-    [runKey],
-  );
-  return Object.fromEntries(rows.map((row) => [row.step, row.times]));
-}
-
-async function runFor(eventId: string) {
-  const { rows } = await getPool().query<{ id: string; status: string; leaseOwner: string | null }>(
-    `SELECT "id", "status", "leaseOwner" FROM "WorkflowRun" WHERE "event"->>'id' = $1`,
-    [eventId],
-  );
-  return rows[0];
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(20);
-  }
-}
 
 /**
  * The function every worker here runs. `hang` makes step two never finish in that process.

@@ -3,6 +3,7 @@ import { Inngest } from "inngest";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
+import { marksIn, pause, quiet, runFor, until } from "../support/executor-helpers";
 import { createEmbeddedExecutor, embeddedClientOptions, embeddedEventFetch } from "@/inngest/executor";
 
 /**
@@ -10,34 +11,8 @@ import { createEmbeddedExecutor, embeddedClientOptions, embeddedEventFetch } fro
  * to another worker, which resumes from the stored steps; two live workers never drive the
  * same run at once.
  */
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function marks(runKey: string) {
-  const { rows } = await getPool().query<{ step: string; times: number }>(
-    `SELECT "step", count(*)::int AS "times" FROM executor_test_marks WHERE "runKey" = $1 GROUP BY "step"`,
-    [runKey],
-  );
-  return Object.fromEntries(rows.map((row) => [row.step, row.times]));
-}
-
-async function runFor(eventId: string) {
-  const { rows } = await getPool().query<{ status: string; output: unknown; leaseOwner: string | null }>(
-    `SELECT "status", "output", "leaseOwner" FROM "WorkflowRun" WHERE "event"->>'id' = $1`,
-    [eventId],
-  );
-  return rows[0];
-}
-
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(20);
-  }
-}
+const marks = (runKey: string) => marksIn("executor_test_marks", runKey);
 
 beforeAll(async () => {
   await getPool().query(`CREATE TABLE executor_test_marks ("runKey" text NOT NULL, "step" text NOT NULL, "at" timestamptz DEFAULT now())`);
