@@ -29,6 +29,16 @@ export async function createApiKey(input: { teamId: string; role: Role; name: st
   return { key, record };
 }
 
+/** A team's keys, newest first, without their hashes. */
+export async function listApiKeys(teamId: string) {
+  return getDb().apiKey.findMany({ where: { teamId }, omit: { hash: true }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] });
+}
+
+/** One of a team's keys without its hash; null for an unknown id or another team's key. */
+export async function findApiKey(teamId: string, apiKeyId: string) {
+  return getDb().apiKey.findFirst({ where: { id: apiKeyId, teamId }, omit: { hash: true } });
+}
+
 export interface ApiKeyCaller {
   apiKeyId: string;
   teamId: string;

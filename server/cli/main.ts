@@ -6,6 +6,8 @@
  *   chorus team create <slug> [--name NAME]
  *   chorus user create --email E --password P --team SLUG --role admin|user|viewer
  *   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
+ *   chorus key list --team SLUG
+ *   chorus key revoke <key id> --team SLUG
  */
 import { parseArgs } from "node:util";
 import { ConfigError, getEnv } from "@/server/env";
@@ -13,11 +15,14 @@ import { AppError } from "@/server/errors";
 import { prepareDatabase } from "@/server/runtime/database";
 import { roles } from "@/server/auth/permissions";
 import type { Role } from "@/server/db/generated/enums";
+import { apiKeyTable, maskedApiKey, utcSeconds } from "@/server/cli/api-key-output";
 
 const usage = `Usage:
   chorus team create <slug> [--name NAME]
   chorus user create --email EMAIL --password PASSWORD --team SLUG --role admin|user|viewer
   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
+  chorus key list --team SLUG
+  chorus key revoke <key id> --team SLUG
 
 Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data).`;
 
@@ -53,12 +58,12 @@ async function run(argv: string[]): Promise<void> {
       role: { type: "string" },
     },
   });
-  if (!["team create", "user create", "key create"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
+  if (!["team create", "user create", "key create", "key list", "key revoke"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
 
   const database = await prepareDatabase(getEnv(), { ownsCluster: false });
   const { closeDb } = await import("@/server/db/client");
   const { createTeam, createUserInTeam, findTeamBySlug } = await import("@/server/teams/teams");
-  const { createApiKey } = await import("@/server/auth/api-keys");
+  const { createApiKey, findApiKey, listApiKeys, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
   try {
     if (command === "team create") {
       const slug = positionals[0];
@@ -75,13 +80,30 @@ async function run(argv: string[]): Promise<void> {
         name: values.name,
       });
       console.log(`Created user ${user.email} as ${values.role} in team ${team.slug}`);
-    } else {
+    } else if (command === "key create") {
       const team = await findTeamBySlug(required(values, "team"));
       const keyRole = role(required(values, "role"));
       const { key, record } = await createApiKey({ teamId: team.id, role: keyRole, name: values.name ?? `${keyRole} key` });
-      console.log(`Created API key "${record.name}" (${record.prefix}, role ${keyRole}) for team ${team.slug}.`);
+      console.log(`Created API key "${record.name}" (${maskedApiKey(record.prefix)}, role ${keyRole}) for team ${team.slug}.`);
       console.log("Store it now: it is shown only once and kept only as a hash.");
       console.log(key);
+    } else if (command === "key list") {
+      const team = await findTeamBySlug(required(values, "team"));
+      const keys = await listApiKeys(team.id);
+      console.log(keys.length === 0 ? `Team ${team.slug} has no API keys.` : apiKeyTable(keys));
+    } else {
+      if (positionals.length !== 1) throw new UsageError("key revoke needs one key id: chorus key revoke <key id> --team SLUG");
+      const team = await findTeamBySlug(required(values, "team"));
+      const key = await findApiKey(team.id, positionals[0]!);
+      if (!key) throw new AppError("not_found", `No API key with id "${positionals[0]}" in team ${team.slug} (see chorus key list --team ${team.slug})`, "id");
+      const described = `API key "${key.name}" (${maskedApiKey(key.prefix)}, role ${key.role}) of team ${team.slug}`;
+      if (key.revokedAt || !(await revokeApiKey(team.id, key.id))) {
+        console.log(`${described} was already revoked${key.revokedAt ? ` (at ${utcSeconds(key.revokedAt)})` : ""}; nothing changed.`);
+        return;
+      }
+      console.log(`Revoked ${described}.`);
+      // This process cannot clear a running server's memory of verified keys; it lapses on its own.
+      console.log(`A server that is running refuses it within ${VERIFIED_KEY_TTL_MS / 1000} s: it remembers verified keys that long.`);
     }
   } finally {
     await closeDb();

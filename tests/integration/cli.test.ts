@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
-import { authenticateApiKey } from "@/server/auth/api-keys";
+import { describe, expect, it, vi } from "vitest";
+import { authenticateApiKey, createApiKey, VERIFIED_KEY_TTL_MS } from "@/server/auth/api-keys";
 import { getDb } from "@/server/db/client";
 import { verifyPassword } from "@/server/auth/password";
+import { createTeamWithMembers } from "../support/fixtures";
 
 function chorus(...args: string[]) {
   const result = spawnSync("node", ["bin/chorus.mjs", ...args], { env: { ...process.env, LOG_LEVEL: "warn" }, encoding: "utf8" });
@@ -42,5 +43,96 @@ describe("the chorus admin CLI", () => {
     expect(chorus("team", "create", "Bad Slug!").code).toBe(1);
     expect(chorus("key", "create", "--team", "nope", "--role", "user").stderr).toContain('No team with slug "nope"');
     expect(chorus("user", "create", "--email", "x@example.com", "--password", "short", "--team", "cli-team", "--role", "user").stderr).toContain("password must be at least 8");
+
+    const listWithoutTeam = chorus("key", "list");
+    expect(listWithoutTeam.code).toBe(2);
+    expect(listWithoutTeam.stderr).toContain("--team is required");
+    const revokeWithoutId = chorus("key", "revoke", "--team", "cli-team");
+    expect(revokeWithoutId.code).toBe(2);
+    expect(revokeWithoutId.stderr).toContain("key revoke needs one key id");
+    expect(chorus("key", "revoke", "one", "two", "--team", "cli-team").code).toBe(2);
+    expect(chorus("key", "delete", "--team", "cli-team").code).toBe(2);
+    const listUnknownTeam = chorus("key", "list", "--team", "nope");
+    expect(listUnknownTeam.code).toBe(1);
+    expect(listUnknownTeam.stderr).toContain('No team with slug "nope"');
+  });
+
+  it("lists a team's keys by id, name, prefix, role and dates, never the secret or its hash", async () => {
+    const { team } = await createTeamWithMembers();
+    const other = await createTeamWithMembers();
+    const empty = chorus("key", "list", "--team", team.slug);
+    expect(empty).toMatchObject({ code: 0, stdout: `Team ${team.slug} has no API keys.\n` });
+
+    const deploy = await createApiKey({ teamId: team.id, role: "user", name: "deploy bot" });
+    const reporting = await createApiKey({ teamId: team.id, role: "viewer", name: "reporting" });
+    const elsewhere = await createApiKey({ teamId: other.team.id, role: "admin", name: "elsewhere" });
+    const db = getDb();
+    await db.apiKey.update({ where: { id: deploy.record.id }, data: { lastUsedAt: new Date("2025-03-04T05:06:07.890Z") } });
+    await db.apiKey.update({ where: { id: reporting.record.id }, data: { revokedAt: new Date("2025-03-05T00:00:00Z") } });
+
+    const listed = chorus("key", "list", "--team", team.slug);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+KEY\s+ROLE\s+CREATED\s+LAST USED\s+STATUS$/);
+    expect(lines).toHaveLength(3);
+    const line = (id: string) => lines.find((candidate) => candidate.startsWith(`${id} `)) ?? "";
+    expect(line(deploy.record.id)).toMatch(
+      new RegExp(`deploy bot\\s+chorus_${deploy.record.prefix}_…\\s+user\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\s+2025-03-04T05:06:07Z\\s+active$`),
+    );
+    expect(line(reporting.record.id)).toMatch(/reporting\s+chorus_\w{8}_…\s+viewer\s+\S+\s+never\s+revoked 2025-03-05T00:00:00Z$/);
+
+    const stored = await db.apiKey.findMany({ where: { teamId: team.id } });
+    for (const { key } of [deploy, reporting]) {
+      expect(listed.stdout).not.toContain(key);
+      expect(listed.stdout).not.toContain(key.split("_").at(-1)!);
+    }
+    for (const { hash } of stored) expect(listed.stdout).not.toContain(hash);
+    expect(listed.stdout).not.toContain(elsewhere.record.id);
+  });
+
+  it("revokes a team's key: refused from then on (by a running server within the verified-key cache's 5 s)", async () => {
+    const { team } = await createTeamWithMembers();
+    const { key, record } = await createApiKey({ teamId: team.id, role: "user", name: "ci" });
+    // This process plays a running server; its clock stands still unless the test moves it.
+    let clock = Date.now();
+    vi.spyOn(Date, "now").mockImplementation(() => clock);
+    try {
+      const cached = await authenticateApiKey(key);
+      expect(cached.apiKeyId).toBe(record.id);
+
+      const revoked = chorus("key", "revoke", record.id, "--team", team.slug);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toContain(`Revoked API key "ci" (chorus_${record.prefix}_…, role user) of team ${team.slug}.`);
+      expect(revoked.stdout).toContain("within 5 s");
+      expect(revoked.stdout).not.toContain(key);
+      expect((await getDb().apiKey.findUniqueOrThrow({ where: { id: record.id } })).revokedAt).not.toBeNull();
+
+      // Another process cannot reach this one's memory of verified keys: accepted until it lapses.
+      expect(await authenticateApiKey(key)).toEqual(cached);
+      clock += VERIFIED_KEY_TTL_MS;
+      await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized" });
+    } finally {
+      vi.restoreAllMocks();
+    }
+
+    const again = chorus("key", "revoke", record.id, "--team", team.slug);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/was already revoked \(at \d{4}-\d\d-\d\dT[\d:]{8}Z\); nothing changed\./);
+  });
+
+  it("refuses to revoke an unknown id or another team's key, and leaves that key working", async () => {
+    const { team } = await createTeamWithMembers();
+    const other = await createTeamWithMembers();
+    const theirs = await createApiKey({ teamId: other.team.id, role: "admin", name: "theirs" });
+
+    const crossTeam = chorus("key", "revoke", theirs.record.id, "--team", team.slug);
+    expect(crossTeam.code).toBe(1);
+    expect(crossTeam.stderr).toContain(`No API key with id "${theirs.record.id}" in team ${team.slug}`);
+    expect((await getDb().apiKey.findUniqueOrThrow({ where: { id: theirs.record.id } })).revokedAt).toBeNull();
+    expect((await authenticateApiKey(theirs.key)).teamId).toBe(other.team.id);
+
+    const unknown = chorus("key", "revoke", "no-such-key", "--team", team.slug);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No API key with id "no-such-key"');
   });
 });

@@ -1,0 +1,30 @@
+import type { listApiKeys } from "@/server/auth/api-keys";
+
+/** How the CLI prints API keys: by their public prefix, never the secret or its hash. */
+type ListedApiKey = Awaited<ReturnType<typeof listApiKeys>>[number];
+
+/** The key as its owner sees the start of it: `chorus_<prefix>_…`. */
+export function maskedApiKey(prefix: string): string {
+  return `chorus_${prefix}_…`;
+}
+
+/** A stored timestamp (UTC) to the second: `2025-01-31T09:15:00Z`. */
+export function utcSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The team's keys as an aligned table, one key a line, with a header. */
+export function apiKeyTable(keys: ListedApiKey[]): string {
+  const header = ["ID", "NAME", "KEY", "ROLE", "CREATED", "LAST USED", "STATUS"];
+  const rows = keys.map((key) => [
+    key.id,
+    key.name,
+    maskedApiKey(key.prefix),
+    key.role,
+    utcSeconds(key.createdAt),
+    key.lastUsedAt ? utcSeconds(key.lastUsedAt) : "never",
+    key.revokedAt ? `revoked ${utcSeconds(key.revokedAt)}` : "active",
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  return [header, ...rows].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n");
+}
