@@ -4,6 +4,11 @@
  * statement (one round trip, one commit), and a request that finds the writer idle goes out at
  * once — batching never delays a lone write. `write` answers each request of a batch, in order;
  * if it throws, every request of that batch fails with the error.
+ *
+ * One batch in flight by default: measured on the engine benchmark (16 runs in flight, 2
+ * cores), one instead of two cut the statements per run from 1.6 to 1.1 and the executor's CPU
+ * per run by a fifth, and raised throughput — the executor's thread, not the database's latency,
+ * is what runs out first.
  */
 export class Batcher<Request, Result> {
   private queue: { request: Request; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
@@ -22,7 +27,7 @@ export class Batcher<Request, Result> {
   }
 
   private pump() {
-    const maxInFlight = this.options.maxInFlight ?? 2;
+    const maxInFlight = this.options.maxInFlight ?? 1;
     const maxBatch = this.options.maxBatch ?? 64;
     while (this.inFlight < maxInFlight && this.queue.length > 0) {
       const batch = this.queue.splice(0, maxBatch);
