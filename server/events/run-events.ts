@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { getPool } from "@/server/db/client";
+import { query } from "@/server/db/client";
 import type { RunEventType } from "@/server/tasks/task-vocabulary";
 import { utcIsoSql } from "@/server/tasks/stored-time";
 
@@ -64,7 +64,7 @@ export interface NewRunEvent {
 /** Appends events to a task's log in order, in one statement, and tells this process's listeners. */
 export async function appendRunEvents(taskId: string, events: readonly NewRunEvent[]): Promise<RunEvent[]> {
   if (events.length === 0) return [];
-  const { rows } = await getPool().query<{ stored: number; firstSeq: number; appendedAt: string }>(APPEND, [
+  const { rows } = await query<{ stored: number; firstSeq: number; appendedAt: string }>(APPEND, [
     taskId,
     events.map((event) => event.type),
     events.map((event) => JSON.stringify(event.payload ?? {})),
@@ -91,7 +91,7 @@ export async function appendRunEvent(taskId: string, type: RunEventType, payload
 }
 
 export async function readRunEvents(taskId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {
-  const { rows } = await getPool().query<RunEvent>(
+  const { rows } = await query<RunEvent>(
     `SELECT seq, type, payload, ${utcIsoSql('"createdAt"')} AS "createdAt"
      FROM "RunEvent" WHERE "taskId" = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
     [taskId, afterSeq, limit],

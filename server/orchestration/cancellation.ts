@@ -1,4 +1,4 @@
-import { getPool } from "@/server/db/client";
+import { query } from "@/server/db/client";
 import { onRunEvent } from "@/server/events/run-events";
 
 /**
@@ -37,7 +37,7 @@ export function watchForCancellation(taskId: string, pollMs = 500) {
 }
 
 async function readTaskStatus(taskId: string): Promise<string | undefined> {
-  const { rows } = await getPool().query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
+  const { rows } = await query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
   return rows[0]?.status;
 }
 

@@ -1,4 +1,4 @@
-import { getPool } from "@/server/db/client";
+import { query } from "@/server/db/client";
 import { APPENDED_COLUMNS, appendRunEventsSql, publishAppended, type NewRunEvent } from "@/server/events/run-events";
 import { newRowId } from "@/server/tasks/row-id";
 
@@ -22,7 +22,7 @@ export async function startExecution(row: {
   attempt: number;
   input: Record<string, unknown>;
 }): Promise<string | undefined> {
-  const { rows } = await getPool().query<{ id: string | null; firstSeq: number | null; appendedAt: string | null }>(
+  const { rows } = await query<{ id: string | null; firstSeq: number | null; appendedAt: string | null }>(
     `WITH running AS (SELECT 1 FROM "Task" WHERE id = $2 AND status = 'running'),
      execution AS (
        INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt")
@@ -56,7 +56,7 @@ export async function completeExecution(
   events: readonly NewRunEvent[],
   totalSteps: number,
 ): Promise<number> {
-  const { rows } = await getPool().query<{ completed: number; firstSeq: number; appendedAt: string }>(
+  const { rows } = await query<{ completed: number; firstSeq: number; appendedAt: string }>(
     `WITH done AS (
        UPDATE "AgentExecution"
        SET status = 'completed', output = $2::jsonb, "modelId" = $3, "inputTokens" = $4, "outputTokens" = $5, "costUsd" = $6, "completedAt" = $8::timestamp
@@ -91,7 +91,7 @@ export async function completeExecution(
 }
 
 export async function endExecution(id: string, status: "failed" | "cancelled", error: string, output?: Record<string, unknown>) {
-  await getPool().query(
+  await query(
     `UPDATE "AgentExecution" SET status = $2::"ExecutionStatus", error = $3, output = COALESCE($4::jsonb, output), "completedAt" = $5::timestamp WHERE id = $1`,
     [id, status, error, output === undefined ? null : JSON.stringify(output), new Date().toISOString()],
   );

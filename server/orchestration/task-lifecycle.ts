@@ -1,4 +1,4 @@
-import { getDb, getPool } from "@/server/db/client";
+import { getDb, query } from "@/server/db/client";
 import type { Prisma } from "@/server/db/generated/client";
 import { getEnv } from "@/server/env";
 import { APPENDED_COLUMNS, appendRunEvent, publishAppended } from "@/server/events/run-events";
@@ -79,8 +79,7 @@ const STORE_PLAN = `WITH planned AS (
 SELECT t.status::text AS status, ${APPENDED_COLUMNS} FROM "Task" t WHERE t.id = $1`;
 
 export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
-  const pool = getPool();
-  const { rows } = await pool.query<StartedTaskRow>(START_TASK, [taskId, new Date().toISOString()]);
+  const { rows } = await query<StartedTaskRow>(START_TASK, [taskId, new Date().toISOString()]);
   const task = rows[0];
   if (!task) throw new Error(`Task ${taskId} does not exist`);
   if (!task.started && task.status !== "running") return { state: "stopped", status: task.status };
@@ -103,7 +102,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
   const approvalDueAt = awaitingApproval ? new Date(Date.now() + getEnv().CHORUS_APPROVAL_TIMEOUT_SECONDS * 1000) : null;
   const event = { ...stored, awaitingApproval, approvalDueAt: approvalDueAt?.toISOString() ?? null };
   // The planner's own usage is the task's first spend; agents and aggregation add to it.
-  const { rows: outcome } = await pool.query<{ status: string; firstSeq: number | null; appendedAt: string | null }>(STORE_PLAN, [
+  const { rows: outcome } = await query<{ status: string; firstSeq: number | null; appendedAt: string | null }>(STORE_PLAN, [
     taskId,
     JSON.stringify(stored),
     usage.inputTokens,
@@ -173,7 +172,7 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
     return output ? [{ stepId: step.id, agentKind: step.agent, text: output.text, sources: output.sources }] : [];
   });
   const aggregated = await aggregateResults({ taskPrompt: task.prompt, outputs: ordered });
-  const { rows } = await getPool().query<{ inputTokens: number; outputTokens: number; costUsd: string; executionsCostUsd: string; startedAt: string | null }>(
+  const { rows } = await query<{ inputTokens: number; outputTokens: number; costUsd: string; executionsCostUsd: string; startedAt: string | null }>(
     `SELECT t."inputTokens" + COALESCE(sum(e."inputTokens"), 0)::int AS "inputTokens",
             t."outputTokens" + COALESCE(sum(e."outputTokens"), 0)::int AS "outputTokens",
             t."costUsd"::text AS "costUsd", COALESCE(sum(e."costUsd"), 0)::text AS "executionsCostUsd",
@@ -227,7 +226,7 @@ async function finishTask(
   payload: Record<string, unknown>,
   from: readonly ActiveTaskStatus[] = activeTaskStatuses,
 ) {
-  const { rows } = await getPool().query<{ firstSeq: number | null; appendedAt: string | null }>(
+  const { rows } = await query<{ firstSeq: number | null; appendedAt: string | null }>(
     `WITH finished AS (
        UPDATE "Task" SET status = $2::"TaskStatus", error = $3, "completedAt" = $4::timestamp, "updatedAt" = $5::timestamp,
          output = COALESCE($6::jsonb, output), "inputTokens" = COALESCE($7, "inputTokens"), "outputTokens" = COALESCE($8, "outputTokens"),

@@ -1,5 +1,5 @@
 import { BUILT_IN_AGENT_KINDS, createCustomAgent, getAgent, listAgents, type Agent } from "@/server/agents";
-import { getPool } from "@/server/db/client";
+import { query } from "@/server/db/client";
 
 /** The agents a team's tasks can use: the built-ins plus the team's own definitions. */
 export async function loadTeamAgents(teamId: string): Promise<Agent[]> {
@@ -31,7 +31,7 @@ export const customAgentRowsSql = (teamIdSql: string) => `(SELECT COALESCE(json_
   FROM "AgentDefinition" d WHERE d."teamId" = ${teamIdSql})`;
 
 async function readCustomAgentRows(teamId: string): Promise<CustomAgentRow[]> {
-  const { rows } = await getPool().query<{ agents: CustomAgentRow[] }>(`SELECT ${customAgentRowsSql("$1")} AS agents`, [teamId]);
+  const { rows } = await query<{ agents: CustomAgentRow[] }>(`SELECT ${customAgentRowsSql("$1")} AS agents`, [teamId]);
   return rows[0]!.agents;
 }
 

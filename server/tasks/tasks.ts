@@ -1,4 +1,4 @@
-import { getDb, getPool } from "@/server/db/client";
+import { getDb, query } from "@/server/db/client";
 import type { Prisma } from "@/server/db/generated/client";
 import type { ExecutionStatus, TaskStatus } from "@/server/db/generated/enums";
 import { requirePermission, type Caller } from "@/server/auth/caller";
@@ -137,7 +137,7 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
   const input = parseInput(createTaskInput, rawInput);
   const createdAt = new Date().toISOString();
   // The task and its first event (seq 1) in one statement.
-  const { rows } = await getPool().query<TaskSummaryRow & { eventCreatedAt: string }>(
+  const { rows } = await query<TaskSummaryRow & { eventCreatedAt: string }>(
     `WITH t AS (
        INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt")
        VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp)
@@ -199,7 +199,7 @@ export function taskInTeam(caller: Caller, id: unknown) {
 export async function getTask(caller: Caller, id: unknown): Promise<TaskView> {
   requirePermission(caller, "read");
   const where = taskInTeam(caller, id);
-  const { rows } = await getPool().query<TaskRow>(`${TASK_VIEW} WHERE t.id = $1 AND t."teamId" = $2`, [where.id, where.teamId]);
+  const { rows } = await query<TaskRow>(`${TASK_VIEW} WHERE t.id = $1 AND t."teamId" = $2`, [where.id, where.teamId]);
   if (!rows[0]) throw taskNotFound();
   return presentTask(rows[0]);
 }
@@ -208,7 +208,7 @@ export async function getTask(caller: Caller, id: unknown): Promise<TaskView> {
 export async function assertTaskInTeam(caller: Caller, id: unknown): Promise<string> {
   requirePermission(caller, "read");
   const where = taskInTeam(caller, id);
-  const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM "Task" WHERE id = $1 AND "teamId" = $2`, [where.id, where.teamId]);
+  const { rows } = await query<{ id: string }>(`SELECT id FROM "Task" WHERE id = $1 AND "teamId" = $2`, [where.id, where.teamId]);
   if (!rows[0]) throw taskNotFound();
   return rows[0].id;
 }
@@ -224,7 +224,7 @@ export async function listTasks(caller: Caller, rawInput: unknown = {}) {
   requirePermission(caller, "read");
   const input = parseInput(listTasksInput, rawInput);
   // Newest first; a cursor continues after that task (none when it does not exist).
-  const { rows } = await getPool().query<TaskSummaryRow>(
+  const { rows } = await query<TaskSummaryRow>(
     `SELECT ${SUMMARY_COLUMNS} FROM "Task" t
      WHERE t."teamId" = $1
        AND ($3::text IS NULL OR (t."createdAt", t.id) < (SELECT c."createdAt", c.id FROM "Task" c WHERE c.id = $3))
