@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, inject } from "vitest";
+import { withDatabase } from "@/server/db/url";
 
 /**
  * Gives every test file its own database, cloned from the migrated template (fast: a file
@@ -8,14 +9,14 @@ import { afterAll, inject } from "vitest";
  */
 const templateUrl = inject("templateDatabaseUrl");
 const name = `chorus_test_${randomBytes(4).toString("hex")}`;
-const adminUrl = templateUrl.replace(/\/chorus_template$/, "/postgres");
+const adminUrl = withDatabase(templateUrl, "postgres");
 
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 await admin.query(`CREATE DATABASE ${name} TEMPLATE chorus_template`);
 await admin.end();
 
-process.env.DATABASE_URL = templateUrl.replace(/\/chorus_template$/, `/${name}`);
+process.env.DATABASE_URL = withDatabase(templateUrl, name);
 process.env.LOG_LEVEL ??= "warn";
 
 afterAll(async () => {

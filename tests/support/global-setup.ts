@@ -4,6 +4,7 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres } from "@/server/db/embedded";
 import { migrate } from "@/server/db/migrate";
+import { withDatabase } from "@/server/db/url";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,7 +21,7 @@ export default async function setup(project: TestProject) {
   await chmod(dataDir, 0o755);
   process.env.LOG_LEVEL ??= "warn";
   const postgres = await startEmbeddedPostgres({ dataDir, ownsCluster: true });
-  const templateUrl = postgres.url.replace(/\/chorus$/, "/chorus_template");
+  const templateUrl = withDatabase(postgres.url, "chorus_template");
   const pg = await import("pg");
   const admin = new pg.default.Client({ connectionString: postgres.url });
   await admin.connect();
