@@ -10,6 +10,8 @@ import { PrismaClient } from "./generated/client";
  */
 interface DatabaseHandles {
   url: string;
+  /** DATABASE_URL as read from the environment when these handles were made. */
+  raw: string | undefined;
   pool: pg.Pool;
   prisma: PrismaClient;
 }
@@ -25,15 +27,20 @@ function databaseUrl(): string {
 
 function handles(): DatabaseHandles {
   const store = globalThis as GlobalWithDatabase;
-  const url = databaseUrl();
   let current = store[key];
+  // This runs for every statement: one variable read while DATABASE_URL stays as it was (the
+  // full validated environment costs ~30 reads, measured at ~0.5 ms of CPU per task).
+  const raw = process.env.DATABASE_URL;
+  if (current && current.raw === raw) return current;
+  const url = databaseUrl();
   if (!current || current.url !== url) {
     const pool = new pg.Pool({ connectionString: url, max: getEnv().DATABASE_POOL_SIZE });
     pool.on("error", () => undefined); // an idle client's error must not crash the process; queries still reject
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    current = { url, pool, prisma };
+    current = { url, raw, pool, prisma };
     store[key] = current;
   }
+  current.raw = raw;
   return current;
 }
 
