@@ -62,6 +62,13 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      // A baseline's pool may still hold idle connections (pg-promise ends its pools in the
+      // background): Postgres terminating them on shutdown (57P01) must not crash the report.
+      process.on("uncaughtException", (error) => {
+        if ((error as { code?: string }).code === "57P01") return;
+        console.error(error);
+        process.exit(1);
+      });
       await admin.end().catch(() => undefined);
       await postgres.stop();
       await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
