@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 /**
@@ -60,6 +61,21 @@ const envSchema = z.object({
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,
   INNGEST_BASE_URL: optionalString,
+  // Server processes sharing the port (node:cluster), each with its own executor: "auto" is one
+  // per CPU core. The embedded database is started once, by the primary process.
+  CHORUS_WORKERS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return 1;
+      if (value.trim() === "auto") return Math.max(1, Math.min(64, availableParallelism()));
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) {
+        ctx.addIssue({ code: "custom", message: 'must be "auto" or a whole number from 1 to 64' });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   CHORUS_EXECUTOR_CONCURRENCY: integer(32, 1, 1000),
   CHORUS_TASK_MAX_PARALLEL: integer(4, 1, 64),
   CHORUS_TEAM_MAX_PARALLEL: integer(16, 1, 1000),

@@ -1,37 +1,31 @@
 /**
- * `npm start`: one process that runs all of Chorus on its embedded default — Postgres (unless
- * DATABASE_URL is set), migrations, first-run bootstrap, the embedded Inngest executor
- * (unless INNGEST_MODE=server) and the Next.js app, on PORT.
+ * `npm start`: runs all of Chorus on its embedded default — Postgres (unless DATABASE_URL is
+ * set), migrations, first-run bootstrap, the embedded Inngest executor (unless
+ * INNGEST_MODE=server) and the Next.js app, on PORT.
+ *
+ * One process by default. With CHORUS_WORKERS=N (or "auto": one per core) this process sets up
+ * the database and the first run, then forks N workers (node:cluster) that share the port,
+ * each serving requests and running its own executor; the runs are shared through their
+ * leases in Postgres, and task streams hear other workers' events over LISTEN/NOTIFY.
  */
+import cluster from "node:cluster";
 import { createServer } from "node:http";
 import next from "next";
-import { ConfigError, getEnv } from "@/server/env";
+import { ConfigError, getEnv, type Env } from "@/server/env";
 import { logger } from "@/server/observability/logger";
 import { loadOrCreateAuthSecret } from "@/server/runtime/auth-secret";
 import { prepareDatabase } from "@/server/runtime/database";
 
-async function main() {
-  const dev = process.argv.includes("--dev");
-  let env = getEnv();
-  process.env.AUTH_SECRET = env.AUTH_SECRET ?? (await loadOrCreateAuthSecret(env.CHORUS_DATA_DIR));
-  process.env.AUTH_TRUST_HOST = String(env.AUTH_TRUST_HOST);
-
-  let shuttingDown: Promise<void> | undefined;
-  let drain = async () => {};
-  const beforeDatabaseStops = () => (shuttingDown ??= drain());
-
-  const database = await prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
-  env = getEnv();
-
+/** The HTTP server, the executor and the run-event listener of one process; returns its drain. */
+async function serve(env: Env, dev: boolean): Promise<() => Promise<void>> {
   const { getPool, closeDb } = await import("@/server/db/client");
-  const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
-  await bootstrapFirstRun(env);
-
   let stopExecutor = async () => {};
   if (env.INNGEST_MODE === "embedded") {
     const { startExecutor } = await import("@/server/runtime/executor");
     stopExecutor = await startExecutor({ pool: getPool(), concurrency: env.CHORUS_EXECUTOR_CONCURRENCY });
   }
+  const { listenForRemoteEvents } = await import("@/server/events/remote-events");
+  const listener = listenForRemoteEvents(env.DATABASE_URL!);
 
   const app = next({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   const handle = app.getRequestHandler();
@@ -45,14 +39,115 @@ async function main() {
     void handle(request, response);
   });
   server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.PORT, env.HOST, () => resolve());
+  });
 
-  drain = async () => {
+  return async () => {
     logger.info("shutting down");
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await stopExecutor();
+    await listener.stop();
     await closeDb();
   };
+}
+
+function announceReady(env: Env, database: { embedded: boolean }, workers: number) {
+  const shownHost = env.HOST === "0.0.0.0" ? "localhost" : env.HOST;
+  logger.info("Chorus is ready", {
+    url: `http://${shownHost}:${env.PORT}`,
+    database: database.embedded ? "embedded" : "external",
+    inngestMode: env.INNGEST_MODE,
+    workers,
+  });
+  console.log(`\n  Chorus is running at http://${shownHost}:${env.PORT}${workers > 1 ? ` (${workers} workers)` : ""}\n`);
+}
+
+/** A worker forked by the primary: the database is ready and DATABASE_URL and AUTH_SECRET are set. */
+async function runWorker() {
+  const drain = await serve(getEnv(), false);
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string) =>
+    (stopping ??= (async () => {
+      logger.info("worker stopping", { reason });
+      await drain().catch((error) => logger.warn("worker drain failed", { error }));
+      process.exit(0);
+    })());
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+  // The primary is gone (killed): stop rather than serve on without it.
+  process.once("disconnect", () => void stop("primary exited"));
+}
+
+/** Forks `count` workers, replaces any that dies unasked; returns a stop that ends them all. */
+function superviseWorkers(count: number, onAllListening: () => void): () => Promise<void> {
+  let stopping = false;
+  let listening = 0;
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.once("listening", () => {
+      if (++listening === count) onAllListening();
+    });
+    worker.once("exit", (code, signal) => {
+      // A worker that stopped cleanly was asked to (Ctrl-C reaches every process of the group).
+      if (stopping || code === 0) return;
+      logger.error("worker exited; starting another", { pid: worker.process.pid, code, signal });
+      setTimeout(() => stopping || fork(), 1000).unref();
+    });
+  };
+  for (let index = 0; index < count; index++) fork();
+  return async () => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined && !worker.isDead());
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            const forced = setTimeout(() => worker!.process.kill("SIGKILL"), 30_000);
+            const exited = () => {
+              clearTimeout(forced);
+              resolve();
+            };
+            worker!.once("exit", exited);
+            if (worker!.isDead()) exited(); // it exited before we asked
+            else worker!.process.kill("SIGTERM");
+          }),
+      ),
+    );
+  };
+}
+
+async function main() {
+  if (cluster.isWorker) return runWorker();
+  const dev = process.argv.includes("--dev");
+  let env = getEnv();
+  process.env.AUTH_SECRET = env.AUTH_SECRET ?? (await loadOrCreateAuthSecret(env.CHORUS_DATA_DIR));
+  process.env.AUTH_TRUST_HOST = String(env.AUTH_TRUST_HOST);
+
+  let shuttingDown: Promise<void> | undefined;
+  let drain = async () => {};
+  const beforeDatabaseStops = () => (shuttingDown ??= drain());
+
+  const database = await prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
+  env = getEnv();
+
+  const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
+  await bootstrapFirstRun(env);
+
+  const workers = dev ? 1 : env.CHORUS_WORKERS;
+  if (dev && env.CHORUS_WORKERS > 1) logger.warn("CHORUS_WORKERS is ignored with --dev: one process serves");
+  if (workers > 1) {
+    // The primary only supervises: the workers open their own connections.
+    const { closeDb } = await import("@/server/db/client");
+    await closeDb();
+    drain = superviseWorkers(workers, () => announceReady(env, database, workers));
+  } else {
+    drain = await serve(env, dev);
+    announceReady(env, database, 1);
+  }
+
   const shutdown = async (signal: string) => {
     logger.info("received signal", { signal });
     await beforeDatabaseStops();
@@ -61,18 +156,6 @@ async function main() {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(env.PORT, env.HOST, () => resolve());
-  });
-  const shownHost = env.HOST === "0.0.0.0" ? "localhost" : env.HOST;
-  logger.info("Chorus is ready", {
-    url: `http://${shownHost}:${env.PORT}`,
-    database: database.embedded ? "embedded" : "external",
-    inngestMode: env.INNGEST_MODE,
-  });
-  console.log(`\n  Chorus is running at http://${shownHost}:${env.PORT}\n`);
 }
 
 main().catch((error) => {

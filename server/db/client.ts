@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { getEnv } from "@/server/env";
@@ -15,6 +15,12 @@ interface DatabaseHandles {
   pool: pg.Pool;
   prisma: PrismaClient;
 }
+
+/**
+ * This process's name on its database connections (`application_name`): it tells this
+ * process's own run-event announcements apart from other processes' (remote-events.ts).
+ */
+export const PROCESS_TAG = `chorus-${process.pid}-${randomBytes(4).toString("hex")}`;
 
 const key = Symbol.for("chorus.database");
 type GlobalWithDatabase = typeof globalThis & { [key]?: DatabaseHandles };
@@ -34,7 +40,7 @@ function handles(): DatabaseHandles {
   if (current && current.raw === raw) return current;
   const url = databaseUrl();
   if (!current || current.url !== url) {
-    const pool = new pg.Pool({ connectionString: url, max: getEnv().DATABASE_POOL_SIZE });
+    const pool = new pg.Pool({ connectionString: url, max: getEnv().DATABASE_POOL_SIZE, application_name: PROCESS_TAG });
     pool.on("error", () => undefined); // an idle client's error must not crash the process; queries still reject
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     current = { url, raw, pool, prisma };

@@ -1,11 +1,13 @@
 import { terminalEventTypes } from "@/server/tasks/task-vocabulary";
+import { onRemoteAppend } from "./remote-events";
 import { onRunEvent, readRunEvents, type RunEvent } from "./run-events";
 
 /**
  * A task's progress as Server-Sent Events: first everything after `afterSeq` from the log,
  * then live events as they are appended, in order and without repeats (`id:` is the seq, so
  * a reconnecting EventSource resumes with Last-Event-ID). Ends after the task's terminal
- * event. A periodic re-read picks up events written by other processes.
+ * event. Events written by other processes are read when they announce them (remote-events.ts),
+ * and a periodic re-read covers any announcement missed.
  */
 export function taskEventStream(taskId: string, afterSeq: number, signal: AbortSignal, options = { pollMs: 1000, heartbeatMs: 15_000 }) {
   const encoder = new TextEncoder();
@@ -36,22 +38,36 @@ export function taskEventStream(taskId: string, afterSeq: number, signal: AbortS
         if (terminalEventTypes.includes(event.type)) close();
       };
       let reading: Promise<void> | undefined;
-      const catchUp = () =>
-        (reading ??= (async () => {
+      // Asked again while a read is under way: that read may have started before the new
+      // events committed, so one more follows it.
+      let again = false;
+      const catchUp = (): Promise<void> => {
+        if (reading) {
+          again = true;
+          return reading;
+        }
+        reading = (async () => {
           try {
-            for (;;) {
-              const events = await readRunEvents(taskId, lastSeq);
-              events.forEach(send);
-              if (events.length < 1000 || closed) break;
-            }
+            do {
+              again = false;
+              for (;;) {
+                const events = await readRunEvents(taskId, lastSeq);
+                events.forEach(send);
+                if (events.length < 1000 || closed) break;
+              }
+            } while (again && !closed);
           } finally {
             reading = undefined;
           }
-        })());
+        })();
+        return reading;
+      };
 
       const pending: RunEvent[] = [];
       let replaying = true;
       cleanups.push(onRunEvent(taskId, (event) => (replaying ? pending.push(event) : send(event))));
+      // Appended by another process (announced over LISTEN/NOTIFY): read the log now.
+      cleanups.push(onRemoteAppend(taskId, () => void catchUp().catch(() => undefined)));
       signal.addEventListener("abort", close, { once: true });
       controller.enqueue(encoder.encode(`retry: 2000\n: connected\n\n`));
       try {

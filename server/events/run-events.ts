@@ -46,12 +46,21 @@ export function appendRunEventsSql(options: { taskId: string; types: string; pay
   INSERT INTO "RunEvent" ("taskId", seq, type, payload)
   SELECT ${taskId}, next."lastSeq" - cardinality(${types}) + e.ord, e.type, e.payload
   FROM next, unnest(${types}, ${payloads}) WITH ORDINALITY AS e(type, payload, ord)
-  RETURNING seq, "createdAt"
+  RETURNING "taskId", seq, "createdAt"
 )`;
 }
 
-/** How a statement returns what `appendRunEventsSql` stored: the first seq and the time, as ISO. */
-export const APPENDED_COLUMNS = `(SELECT min(seq) FROM appended) AS "firstSeq", (SELECT ${utcIsoSql('min("createdAt")')} FROM appended) AS "appendedAt"`;
+/** The channel on which appends are announced to other processes (see remote-events.ts). */
+export const RUN_EVENTS_CHANNEL = "chorus_run_events";
+
+/**
+ * How a statement returns what it appended (an `appended` CTE returning "taskId", seq and
+ * "createdAt"): the first seq and the time, as ISO. It also announces the append with NOTIFY
+ * (`<taskId> <application_name>`, delivered when the statement commits), so that streams open
+ * in other processes read it at once instead of at their next poll.
+ */
+export const APPENDED_COLUMNS = `(SELECT min(seq) FROM appended) AS "firstSeq", (SELECT ${utcIsoSql('min("createdAt")')} FROM appended) AS "appendedAt",
+  (SELECT pg_notify('${RUN_EVENTS_CHANNEL}', min("taskId") || ' ' || current_setting('application_name')) FROM appended HAVING count(*) > 0)::text AS "announced"`;
 
 const APPEND = `WITH ${appendRunEventsSql({ taskId: "$1", types: "$2::text[]", payloads: "$3::jsonb[]" })}
 SELECT count(*)::int AS stored, ${APPENDED_COLUMNS} FROM appended`;

@@ -74,7 +74,7 @@ const STORE_PLAN = `WITH planned AS (
     "updatedAt" = $8::timestamp, "lastSeq" = "lastSeq" + 1
   WHERE id = $1 AND status = 'running' RETURNING "lastSeq"
 ), appended AS (
-  INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", 'task.planned', $9::jsonb FROM planned RETURNING seq, "createdAt"
+  INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", 'task.planned', $9::jsonb FROM planned RETURNING "taskId", seq, "createdAt"
 )
 SELECT t.status::text AS status, ${APPENDED_COLUMNS} FROM "Task" t WHERE t.id = $1`;
 
@@ -233,7 +233,7 @@ async function finishTask(
          "costUsd" = COALESCE($9::numeric, "costUsd"), "lastSeq" = "lastSeq" + 1
        WHERE id = $1 AND status = ANY($10::"TaskStatus"[]) RETURNING "lastSeq"
      ), appended AS (
-       INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", $11, $12::jsonb FROM finished RETURNING seq, "createdAt"
+       INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", $11, $12::jsonb FROM finished RETURNING "taskId", seq, "createdAt"
      )
      SELECT ${APPENDED_COLUMNS}`,
     [
