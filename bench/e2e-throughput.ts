@@ -17,6 +17,7 @@
  *   bash bench/run.sh e2e
  *   env: BENCH_CLIENTS (16), BENCH_WARMUP_SECONDS (20), BENCH_SECONDS (30), BENCH_POLL_MS (25),
  *        BENCH_BATCH (64), BENCH_BREAKDOWN (1), BENCH_PROFILE (0),
+ *        BENCH_WORKERS (the server's CHORUS_WORKERS: "auto", one per core, by default; 1 = one process),
  *        BENCH_KEEP (keep the data dir and server log)
  */
 import { copyFileSync, rmSync } from "node:fs";
@@ -33,6 +34,7 @@ const PROFILE = process.env.BENCH_PROFILE === "1";
 const BATCH = Number(process.env.BENCH_BATCH ?? 64);
 const BREAKDOWN = process.env.BENCH_BREAKDOWN !== "0";
 const TARGET = 100;
+const WORKERS = process.env.BENCH_WORKERS ?? "auto";
 
 const PROMPTS = [
   "Compare heat pumps and gas boilers for a small office",
@@ -189,11 +191,24 @@ function printProfile(title: string, profile: ReturnType<typeof summarise>, task
   );
 }
 
+/** "1" for one process; "N workers + primary" with CHORUS_WORKERS. */
+function serverShape(processes: number): string {
+  return processes > 1 ? `${processes - 1} workers + primary` : String(processes);
+}
+
 async function main() {
   const dataDir = await makeDataDir("chorus-bench-e2e-");
   const logFile = path.join(dataDir, "server.log");
   const probeFile = path.join(dataDir, "probe.json");
-  const server = new ChorusServer({ dataDir, port: await freePort(), offlineTokenDelayMs: 0, probeFile, profile: PROFILE, logFile });
+  const server = new ChorusServer({
+    dataDir,
+    port: await freePort(),
+    offlineTokenDelayMs: 0,
+    probeFile,
+    profile: PROFILE,
+    logFile,
+    env: { CHORUS_WORKERS: WORKERS },
+  });
   let api: ApiClient | undefined;
   try {
     console.error(`e2e-throughput: starting Chorus (builds Next.js first if the build is stale; log: ${logFile})…`);
@@ -224,6 +239,7 @@ async function main() {
       `End-to-end: ${CLIENTS} clients, POST /api/v1/tasks then poll GET /api/v1/tasks/{id} every ${POLL_MS} ms (offline model, no token delay)`,
       ["metric", "value"],
       [
+        ["server processes (CHORUS_WORKERS)", `${serverShape(server.serverProcesses().length)} (${WORKERS})`],
         ["tasks completed / s", round(rate, 1)],
         ["target (≥ 100 / s)", rate >= TARGET ? "met" : "NOT met"],
         ["tasks completed (measured window)", result.completed],
@@ -325,7 +341,7 @@ async function main() {
     printJson({
       benchmark: "e2e-throughput",
       machine: machine(),
-      params: { clients: CLIENTS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, pollMs: POLL_MS, batch: BATCH, profiled: PROFILE },
+      params: { clients: CLIENTS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, pollMs: POLL_MS, batch: BATCH, profiled: PROFILE, workers: WORKERS },
       tasksPerSecond: round(rate, 2),
       target: { min: TARGET, met: rate >= TARGET },
       completed: result.completed,

@@ -4,13 +4,15 @@
 //   - optionally takes a CPU profile of the server (BENCH_PROBE_PROFILE=1).
 // Measurement windows are driven by signals: the first SIGUSR2 starts a window (counters
 // reset, profiler started), the next one ends it and writes BENCH_PROBE_FILE (JSON) and, when
-// profiling, BENCH_PROBE_FILE.cpuprofile. Only the server entry (bin/start.mjs) is probed, not
-// the `next build` children that inherit NODE_OPTIONS.
+// profiling, BENCH_PROBE_FILE.cpuprofile — each file suffixed with `.<pid>`, so that the
+// processes of a server with CHORUS_WORKERS (a primary and its workers, all running
+// bin/start.mjs) each report their own window; bench/lib/server.ts adds them up. Only the server
+// entry (bin/start.mjs) is probed, not the `next build` children that inherit NODE_OPTIONS.
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-const outFile = process.env.BENCH_PROBE_FILE;
+const outFile = process.env.BENCH_PROBE_FILE ? `${process.env.BENCH_PROBE_FILE}.${process.pid}` : undefined;
 const entry = process.argv[1] ?? "";
 if (outFile && entry.endsWith(path.join("bin", "start.mjs"))) {
   const root = path.resolve(path.dirname(entry), "..");

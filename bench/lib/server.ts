@@ -4,7 +4,7 @@
  * and a keep-alive HTTP client for the REST API.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { chmod, mkdtemp } from "node:fs/promises";
 import http from "node:http";
 import { createServer } from "node:net";
@@ -138,22 +138,73 @@ export class ChorusServer {
     this.child = undefined;
   }
 
-  /** Opens (first call) or closes (second call) a probe window; resolves with the window's data when closing. */
+  /** The server's processes that run bin/start.mjs: the server itself and, with CHORUS_WORKERS, its workers. */
+  serverProcesses(): number[] {
+    const root = this.child?.pid;
+    if (!root) return [];
+    const found: number[] = [];
+    const visit = (pid: number) => {
+      let cmdline = "";
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      } catch {
+        return;
+      }
+      if (!cmdline.includes(path.join("bin", "start.mjs"))) return;
+      found.push(pid);
+      let children: number[] = [];
+      try {
+        children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        /* exited */
+      }
+      children.forEach(visit);
+    };
+    visit(root);
+    return found;
+  }
+
+  /**
+   * Opens (first call) or closes (second call) a probe window in every server process; resolves
+   * with the window's data, added up over the processes, when closing. The CPU profile kept (at
+   * `<probeFile>.cpuprofile`) is that of the busiest process.
+   */
   async probeWindow(): Promise<ProbeWindow | undefined> {
     const file = this.options.probeFile;
     if (!file || !this.child?.pid) return undefined;
-    const opening = !existsSync(`${file}.started`);
+    const opening = this.probed.length === 0;
     if (opening) {
-      rmSync(file, { force: true });
-      process.kill(this.child.pid, "SIGUSR2");
-      for (let i = 0; i < 100 && !existsSync(`${file}.started`); i++) await sleep(50);
+      this.probed = this.serverProcesses();
+      for (const pid of this.probed) {
+        rmSync(`${file}.${pid}`, { force: true });
+        rmSync(`${file}.${pid}.started`, { force: true });
+        process.kill(pid, "SIGUSR2");
+      }
+      for (let i = 0; i < 100 && !this.probed.every((pid) => existsSync(`${file}.${pid}.started`)); i++) await sleep(50);
       return undefined;
     }
-    process.kill(this.child.pid, "SIGUSR2");
-    for (let i = 0; i < 600 && !existsSync(file); i++) await sleep(50);
-    rmSync(`${file}.started`, { force: true });
-    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ProbeWindow) : undefined;
+    const pids = this.probed;
+    this.probed = [];
+    for (const pid of pids) process.kill(pid, "SIGUSR2");
+    for (let i = 0; i < 600 && !pids.every((pid) => existsSync(`${file}.${pid}`)); i++) await sleep(50);
+    const windows = pids
+      .filter((pid) => existsSync(`${file}.${pid}`))
+      .map((pid) => ({ pid, window: JSON.parse(readFileSync(`${file}.${pid}`, "utf8")) as ProbeWindow }));
+    for (const pid of pids) rmSync(`${file}.${pid}.started`, { force: true });
+    if (windows.length === 0) return undefined;
+    const busiest = windows.reduce((a, b) => (b.window.cpuMs > a.window.cpuMs ? b : a));
+    if (existsSync(`${file}.${busiest.pid}.cpuprofile`)) copyFileSync(`${file}.${busiest.pid}.cpuprofile`, `${file}.cpuprofile`);
+    const shapes = new Map<string, number>();
+    for (const { window } of windows) for (const [shape, count] of window.shapes) shapes.set(shape, (shapes.get(shape) ?? 0) + count);
+    return {
+      seconds: Math.max(...windows.map(({ window }) => window.seconds)),
+      cpuMs: windows.reduce((sum, { window }) => sum + window.cpuMs, 0),
+      statements: windows.reduce((sum, { window }) => sum + window.statements, 0),
+      shapes: [...shapes.entries()].sort((a, b) => b[1] - a[1]),
+    };
   }
+
+  private probed: number[] = [];
 }
 
 export interface ProbeWindow {
