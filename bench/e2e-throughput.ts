@@ -17,7 +17,7 @@
  *   bash bench/run.sh e2e
  *   env: BENCH_CLIENTS (16), BENCH_WARMUP_SECONDS (20), BENCH_SECONDS (30), BENCH_POLL_MS (25),
  *        BENCH_BATCH (64), BENCH_BREAKDOWN (1), BENCH_PROFILE (0),
- *        BENCH_WORKERS (the server's CHORUS_WORKERS: "auto", one per core, by default; 1 = one process),
+ *        BENCH_WORKERS (the server's CHORUS_WORKERS [1]; "auto" = one worker per core),
  *        BENCH_KEEP (keep the data dir and server log)
  */
 import { copyFileSync, rmSync } from "node:fs";
@@ -34,7 +34,7 @@ const PROFILE = process.env.BENCH_PROFILE === "1";
 const BATCH = Number(process.env.BENCH_BATCH ?? 64);
 const BREAKDOWN = process.env.BENCH_BREAKDOWN !== "0";
 const TARGET = 100;
-const WORKERS = process.env.BENCH_WORKERS ?? "auto";
+const WORKERS = process.env.BENCH_WORKERS ?? "1";
 
 const PROMPTS = [
   "Compare heat pumps and gas boilers for a small office",
