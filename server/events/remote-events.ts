@@ -1,8 +1,7 @@
-import { EventEmitter } from "node:events";
 import pg from "pg";
 import { PROCESS_TAG } from "@/server/db/client";
 import { logger } from "@/server/observability/logger";
-import { RUN_EVENTS_CHANNEL } from "./run-events";
+import { processEmitter, RUN_EVENTS_CHANNEL } from "./run-events";
 
 /**
  * Run events appended by other processes — several workers (CHORUS_WORKERS) or replicas on one
@@ -12,17 +11,7 @@ import { RUN_EVENTS_CHANNEL } from "./run-events";
  * skipped: its streams heard those events directly. While the connection is down, streams
  * still re-read the log every second.
  */
-const emitterKey = Symbol.for("chorus.remote-run-events");
-type GlobalWithEmitter = typeof globalThis & { [emitterKey]?: EventEmitter };
-
-function emitter(): EventEmitter {
-  const store = globalThis as GlobalWithEmitter;
-  if (!store[emitterKey]) {
-    store[emitterKey] = new EventEmitter();
-    store[emitterKey].setMaxListeners(0);
-  }
-  return store[emitterKey];
-}
+const emitter = () => processEmitter("chorus.remote-run-events");
 
 /** Calls `listener` when another process appends to `taskId`'s log; returns the unsubscribe. */
 export function onRemoteAppend(taskId: string, listener: () => void): () => void {

@@ -18,17 +18,21 @@ export interface RunEvent {
   createdAt: string;
 }
 
-const busKey = Symbol.for("chorus.run-events");
-type GlobalWithBus = typeof globalThis & { [busKey]?: EventEmitter };
-
-function bus(): EventEmitter {
-  const store = globalThis as GlobalWithBus;
-  if (!store[busKey]) {
-    store[busKey] = new EventEmitter();
-    store[busKey].setMaxListeners(0);
+/**
+ * One emitter per process under `Symbol.for(name)` on globalThis: Next's bundled route modules
+ * carry their own copy of this module, and must share the custom server's listeners.
+ */
+export function processEmitter(name: string): EventEmitter {
+  const store = globalThis as typeof globalThis & Record<symbol, EventEmitter | undefined>;
+  const key = Symbol.for(name);
+  if (!store[key]) {
+    store[key] = new EventEmitter();
+    store[key].setMaxListeners(0);
   }
-  return store[busKey];
+  return store[key];
 }
+
+const bus = () => processEmitter("chorus.run-events");
 
 /**
  * SQL that appends events inside a larger statement, as two CTEs: `next` reserves the task's

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { createApiKeyWithCli, readEventLog, waitForTask } from "./support";
+import { createApiKeyWithCli, readEventLog, spawnChorus, waitForTask } from "./support";
 
 /**
  * Crash safety, end to end: a task is mid-run when the server is killed with SIGKILL; a new
@@ -12,22 +12,13 @@ const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = "/tmp/chorus-e2e-restart";
 
 function startServer(): ChildProcess {
-  const child = spawn("node", ["bin/start.mjs"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      CHORUS_DATA_DIR: dataDir,
-      CHORUS_ADMIN_EMAIL: "admin@restart.test",
-      CHORUS_ADMIN_PASSWORD: "restart-password",
-      CHORUS_TEAM_NAME: "Restart Team",
-      CHORUS_OFFLINE_TOKEN_DELAY_MS: "25",
-      LOG_LEVEL: "warn",
-      DATABASE_URL: "",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
+  return spawnChorus({
+    port,
+    dataDir,
+    teamName: "Restart Team",
+    admin: { email: "admin@restart.test", password: "restart-password" },
+    env: { CHORUS_OFFLINE_TOKEN_DELAY_MS: "25" },
   });
-  return child;
 }
 
 async function waitForHealth() {

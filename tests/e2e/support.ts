@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import type { APIRequestContext } from "@playwright/test";
 
 /** Creates an API key with the real CLI against a data dir (adopting a running server's Postgres). */
@@ -38,4 +38,33 @@ export async function readEventLog(baseURL: string, key: string, id: string) {
     .map((block) => block.split("\n").find((line) => line.startsWith("data: ")))
     .filter((line): line is string => Boolean(line))
     .map((line) => JSON.parse(line.slice(6)) as { seq: number; type: string; payload: Record<string, unknown> });
+}
+
+/**
+ * Starts Chorus as a user would (`node bin/start.mjs`) on its own port and data dir, with the
+ * first team "<teamName>" and admin; never on the caller's database. `env` adds or overrides.
+ */
+export function spawnChorus(options: {
+  port: number;
+  dataDir: string;
+  teamName: string;
+  admin: { email: string; password: string };
+  env?: Record<string, string>;
+  stdio?: StdioOptions;
+}): ChildProcess {
+  return spawn("node", ["bin/start.mjs"], {
+    env: {
+      ...process.env,
+      PORT: String(options.port),
+      HOST: "127.0.0.1",
+      CHORUS_DATA_DIR: options.dataDir,
+      CHORUS_ADMIN_EMAIL: options.admin.email,
+      CHORUS_ADMIN_PASSWORD: options.admin.password,
+      CHORUS_TEAM_NAME: options.teamName,
+      LOG_LEVEL: "warn",
+      DATABASE_URL: "",
+      ...options.env,
+    },
+    stdio: options.stdio ?? ["ignore", "ignore", "inherit"],
+  });
 }

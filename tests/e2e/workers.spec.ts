@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { createApiKeyWithCli, readEventLog, waitForTask } from "./support";
+import { createApiKeyWithCli, readEventLog, spawnChorus, waitForTask } from "./support";
 
 /**
  * CHORUS_WORKERS=2: one primary (database, first run, supervision) and two workers sharing the
@@ -13,20 +13,12 @@ const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = "/tmp/chorus-e2e-workers";
 
 function startServer(output: string[]): ChildProcess {
-  const child = spawn("node", ["bin/start.mjs"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      CHORUS_DATA_DIR: dataDir,
-      CHORUS_ADMIN_EMAIL: "admin@workers.test",
-      CHORUS_ADMIN_PASSWORD: "workers-password",
-      CHORUS_TEAM_NAME: "Workers Team",
-      CHORUS_WORKERS: "2",
-      CHORUS_OFFLINE_TOKEN_DELAY_MS: "5",
-      LOG_LEVEL: "info",
-      DATABASE_URL: "",
-    },
+  const child = spawnChorus({
+    port,
+    dataDir,
+    teamName: "Workers Team",
+    admin: { email: "admin@workers.test", password: "workers-password" },
+    env: { CHORUS_WORKERS: "2", CHORUS_OFFLINE_TOKEN_DELAY_MS: "5", LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (chunk) => output.push(String(chunk)));
