@@ -177,6 +177,7 @@ export async function startEmbeddedPostgres(options: {
     }
   }
   const client = server.getPgClient("postgres", "127.0.0.1");
+  client.on("error", () => undefined); // as in migrate.ts: a failure rejects the query instead
   await client.connect();
   try {
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);

@@ -44,6 +44,9 @@ async function listMigrations(dir: string) {
 
 export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection the server ends (Postgres stopping) fails the query in flight; unhandled, the
+  // same error would also be thrown as an 'error' event and crash the process with a trace.
+  client.on("error", () => undefined);
   await client.connect();
   const result: MigrationResult = { applied: [], alreadyApplied: [] };
   try {
