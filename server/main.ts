@@ -133,11 +133,15 @@ async function main() {
   const database = await prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
   env = getEnv();
 
-  const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
-  await bootstrapFirstRun(env);
-
   const workers = dev ? 1 : env.CHORUS_WORKERS;
   if (dev && env.CHORUS_WORKERS > 1) logger.warn("CHORUS_WORKERS is ignored with --dev: one process serves");
+  // Alone on its own embedded database, no other process listens for run-event announcements.
+  // (Workers, and any server on DATABASE_URL, which replicas may share, announce them.)
+  const { announceRunEvents } = await import("@/server/db/client");
+  announceRunEvents(!(workers === 1 && database.embedded));
+
+  const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
+  await bootstrapFirstRun(env);
   if (workers > 1) {
     // The primary only supervises: the workers open their own connections.
     const { closeDb } = await import("@/server/db/client");

@@ -22,6 +22,18 @@ interface DatabaseHandles {
  */
 export const PROCESS_TAG = `chorus-${process.pid}-${randomBytes(4).toString("hex")}`;
 
+/**
+ * Whether this process's connections announce run-event appends (LISTEN/NOTIFY, see
+ * APPENDED_COLUMNS): on unless the process knows it is the only one serving its database (the
+ * embedded default with one process). A NOTIFY makes each appending commit take Postgres's
+ * cluster-wide notification lock, which is worth paying only when another process listens.
+ * Set before the first statement: it is a setting of the pool's connections.
+ */
+let announcing = true;
+export function announceRunEvents(on: boolean) {
+  announcing = on;
+}
+
 const key = Symbol.for("chorus.database");
 type GlobalWithDatabase = typeof globalThis & { [key]?: DatabaseHandles };
 
@@ -40,7 +52,12 @@ function handles(): DatabaseHandles {
   if (current && current.raw === raw) return current;
   const url = databaseUrl();
   if (!current || current.url !== url) {
-    const pool = new pg.Pool({ connectionString: url, max: getEnv().DATABASE_POOL_SIZE, application_name: PROCESS_TAG });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: getEnv().DATABASE_POOL_SIZE,
+      application_name: PROCESS_TAG,
+      ...(announcing ? { options: "-c chorus.announce_run_events=on" } : {}),
+    });
     pool.on("error", () => undefined); // an idle client's error must not crash the process; queries still reject
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     current = { url, raw, pool, prisma };

@@ -59,12 +59,15 @@ export const RUN_EVENTS_CHANNEL = "chorus_run_events";
 
 /**
  * How a statement returns what it appended (an `appended` CTE returning "taskId", seq and
- * "createdAt"): the first seq and the time, as ISO. It also announces the append with NOTIFY
- * (`<taskId> <application_name>`, delivered when the statement commits), so that streams open
- * in other processes read it at once instead of at their next poll.
+ * "createdAt"): the first seq and the time, as ISO. On connections that announce appends
+ * (`announceRunEvents`) it also NOTIFYs `<taskId> <application_name>`, delivered when the
+ * statement commits, so that streams open in other processes read it at once instead of at
+ * their next poll.
  */
 export const APPENDED_COLUMNS = `(SELECT min(seq) FROM appended) AS "firstSeq", (SELECT ${utcIsoSql('min("createdAt")')} FROM appended) AS "appendedAt",
-  (SELECT pg_notify('${RUN_EVENTS_CHANNEL}', min("taskId") || ' ' || current_setting('application_name')) FROM appended HAVING count(*) > 0)::text AS "announced"`;
+  (SELECT CASE WHEN current_setting('chorus.announce_run_events', true) = 'on'
+               THEN pg_notify('${RUN_EVENTS_CHANNEL}', min("taskId") || ' ' || current_setting('application_name')) END
+   FROM appended HAVING count(*) > 0)::text AS "announced"`;
 
 const APPEND = `WITH ${appendRunEventsSql({ taskId: "$1", types: "$2::text[]", payloads: "$3::jsonb[]" })}
 SELECT count(*)::int AS stored, ${APPENDED_COLUMNS} FROM appended`;

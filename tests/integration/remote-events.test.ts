@@ -15,8 +15,13 @@ let otherProcess: pg.Client;
 beforeAll(async () => {
   listener = listenForRemoteEvents(process.env.DATABASE_URL!);
   await listener.ready;
-  // Another process: its own connection and its own application_name, as every Chorus process has.
-  otherProcess = new pg.Client({ connectionString: process.env.DATABASE_URL, application_name: "chorus-other-process" });
+  // Another process: its own connection and its own application_name, as every Chorus process
+  // has, announcing its appends as Chorus's connections do unless it runs alone.
+  otherProcess = new pg.Client({
+    connectionString: process.env.DATABASE_URL,
+    application_name: "chorus-other-process",
+    options: "-c chorus.announce_run_events=on",
+  });
   await otherProcess.connect();
 });
 
@@ -90,6 +95,26 @@ describe("run events from other processes", () => {
     expect(remoteTaskOf(`${task.id} ${PROCESS_TAG}`)).toBeUndefined();
     expect(remoteTaskOf(`${task.id} chorus-other-process`)).toBe(task.id);
     expect(remoteTaskOf("malformed")).toBeUndefined();
+  });
+
+  it("hears nothing from a process that does not announce (one alone on its embedded database)", async () => {
+    const task = await newTask();
+    const quiet = new pg.Client({ connectionString: process.env.DATABASE_URL, application_name: "chorus-alone" });
+    await quiet.connect();
+    let nudges = 0;
+    const stop = onRemoteAppend(task.id, () => nudges++);
+    try {
+      const sql = `WITH ${appendRunEventsSql({ taskId: "$1", types: "$2::text[]", payloads: "$3::jsonb[]" })} SELECT ${APPENDED_COLUMNS}`;
+      const { rows } = await quiet.query(sql, [task.id, ["task.created"], ["{}"]]);
+      expect(rows[0].firstSeq).toBe(1); // stored all the same
+      await appendFromOtherProcess(task.id, "task.planned", { steps: [] }); // this one is announced
+      expect(await until(() => nudges === 1, 2000)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(nudges).toBe(1);
+    } finally {
+      stop();
+      await quiet.end();
+    }
   });
 
   it("reconnects when its connection is lost", async () => {
