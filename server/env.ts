@@ -17,15 +17,18 @@ const booleanFlag = (fallback: boolean) =>
     .optional()
     .transform((value) => (value === undefined || value === "" ? fallback : value === "true" || value === "1"));
 
-const integer = (fallback: number, min: number, max: number) =>
+/** A whole number from `min` to `max`, or one of the `named` words, each standing for a number worked out here. */
+const integer = (fallback: number, min: number, max: number, named: Record<string, () => number> = {}) =>
   z
     .string()
     .optional()
     .transform((value, ctx) => {
       if (value === undefined || value.trim() === "") return fallback;
+      if (Object.hasOwn(named, value.trim())) return named[value.trim()]!();
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+        const words = Object.keys(named).map((word) => `"${word}" or `).join("");
+        ctx.addIssue({ code: "custom", message: `must be ${words}a whole number from ${min} to ${max}` });
         return z.NEVER;
       }
       return parsed;
@@ -63,19 +66,7 @@ const envSchema = z.object({
   INNGEST_BASE_URL: optionalString,
   // Server processes sharing the port (node:cluster), each with its own executor: "auto" is one
   // per CPU core. The embedded database is started once, by the primary process.
-  CHORUS_WORKERS: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return 1;
-      if (value.trim() === "auto") return Math.max(1, Math.min(64, availableParallelism()));
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) {
-        ctx.addIssue({ code: "custom", message: 'must be "auto" or a whole number from 1 to 64' });
-        return z.NEVER;
-      }
-      return parsed;
-    }),
+  CHORUS_WORKERS: integer(1, 1, 64, { auto: () => Math.min(64, availableParallelism()) }),
   CHORUS_EXECUTOR_CONCURRENCY: integer(32, 1, 1000),
   CHORUS_TASK_MAX_PARALLEL: integer(4, 1, 64),
   CHORUS_TEAM_MAX_PARALLEL: integer(16, 1, 1000),

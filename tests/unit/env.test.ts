@@ -24,6 +24,17 @@ describe("configuration", () => {
     expect(() => parseEnv({ AUTH_SECRET: "tiny" })).toThrow(/AUTH_SECRET/);
   });
 
+  it("takes CHORUS_WORKERS as a number of processes or auto (one per core)", async () => {
+    const { availableParallelism } = await import("node:os");
+    expect(parseEnv({}).CHORUS_WORKERS).toBe(1);
+    expect(parseEnv({ CHORUS_WORKERS: "3" }).CHORUS_WORKERS).toBe(3);
+    expect(parseEnv({ CHORUS_WORKERS: " auto " }).CHORUS_WORKERS).toBe(Math.min(64, availableParallelism()));
+    expect(() => parseEnv({ CHORUS_WORKERS: "0" })).toThrow('CHORUS_WORKERS: must be "auto" or a whole number from 1 to 64');
+    expect(() => parseEnv({ CHORUS_WORKERS: "many" })).toThrow(/CHORUS_WORKERS/);
+    expect(() => parseEnv({ CHORUS_WORKERS: "constructor" })).toThrow(/CHORUS_WORKERS/);
+    expect(() => parseEnv({ PORT: "0" })).toThrow("PORT: must be a whole number from 1 to 65535");
+  });
+
   it("treats empty strings as unset", () => {
     const env = parseEnv({ DATABASE_URL: "", OPENAI_API_KEY: " " });
     expect(env.DATABASE_URL).toBeUndefined();
