@@ -16,8 +16,11 @@ import { logger } from "@/server/observability/logger";
 import { loadOrCreateAuthSecret } from "@/server/runtime/auth-secret";
 import { prepareDatabase } from "@/server/runtime/database";
 
-/** The HTTP server, the executor and the run-event listener of one process; returns its drain. */
-async function serve(env: Env, dev: boolean): Promise<() => Promise<void>> {
+/**
+ * The HTTP server and the executor of one process, and — when other processes may append to the
+ * run-event log (`shared`) — the listener for their announcements; returns its drain.
+ */
+async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Promise<void>> {
   const { getPool, closeDb } = await import("@/server/db/client");
   let stopExecutor = async () => {};
   if (env.INNGEST_MODE === "embedded") {
@@ -25,7 +28,7 @@ async function serve(env: Env, dev: boolean): Promise<() => Promise<void>> {
     stopExecutor = await startExecutor({ pool: getPool(), concurrency: env.CHORUS_EXECUTOR_CONCURRENCY });
   }
   const { listenForRemoteEvents } = await import("@/server/events/remote-events");
-  const listener = listenForRemoteEvents(env.DATABASE_URL!);
+  const listener = shared ? listenForRemoteEvents(env.DATABASE_URL!) : undefined;
 
   const app = next({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   const handle = app.getRequestHandler();
@@ -49,7 +52,7 @@ async function serve(env: Env, dev: boolean): Promise<() => Promise<void>> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await stopExecutor();
-    await listener.stop();
+    await listener?.stop();
     await closeDb();
   };
 }
@@ -67,7 +70,7 @@ function announceReady(env: Env, database: { embedded: boolean }, workers: numbe
 
 /** A worker forked by the primary: the database is ready and DATABASE_URL and AUTH_SECRET are set. */
 async function runWorker() {
-  const drain = await serve(getEnv(), false);
+  const drain = await serve(getEnv(), false, true);
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) =>
     (stopping ??= (async () => {
@@ -135,20 +138,21 @@ async function main() {
 
   const workers = dev ? 1 : env.CHORUS_WORKERS;
   if (dev && env.CHORUS_WORKERS > 1) logger.warn("CHORUS_WORKERS is ignored with --dev: one process serves");
-  // Alone on its own embedded database, no other process listens for run-event announcements.
-  // (Workers, and any server on DATABASE_URL, which replicas may share, announce them.)
-  const { announceRunEvents } = await import("@/server/db/client");
-  announceRunEvents(!(workers === 1 && database.embedded));
+  // Alone on its own embedded database, no other process appends to the run-event log or
+  // listens for announcements of appends. Workers, and any server on DATABASE_URL (which
+  // replicas may share), announce theirs and listen for the others'.
+  const shared = !(workers === 1 && database.embedded);
+  const { announceRunEvents, closeDb } = await import("@/server/db/client");
+  announceRunEvents(shared);
 
   const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
   await bootstrapFirstRun(env);
   if (workers > 1) {
     // The primary only supervises: the workers open their own connections.
-    const { closeDb } = await import("@/server/db/client");
     await closeDb();
     drain = superviseWorkers(workers, () => announceReady(env, database, workers));
   } else {
-    drain = await serve(env, dev);
+    drain = await serve(env, dev, shared);
     announceReady(env, database, 1);
   }
 
