@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Role } from "@/server/db/generated/enums";
 import { getDb, getPool } from "@/server/db/client";
 import { AppError } from "@/server/errors";
+import { processWide } from "@/server/runtime/process-wide";
 import { utcIsoSql } from "@/server/tasks/stored-time";
 
 /**
@@ -62,13 +63,7 @@ interface VerifiedKey {
   lastUsedAt: number;
 }
 
-const verifiedKeysKey = Symbol.for("chorus.verified-api-keys");
-type GlobalWithVerifiedKeys = typeof globalThis & { [verifiedKeysKey]?: Map<string, VerifiedKey> };
-
-function verifiedKeys(): Map<string, VerifiedKey> {
-  const store = globalThis as GlobalWithVerifiedKeys;
-  return (store[verifiedKeysKey] ??= new Map());
-}
+const verifiedKeys = () => processWide("chorus.verified-api-keys", () => new Map<string, VerifiedKey>());
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined when the header has another form. */
 export function bearerToken(authorization: string): string | undefined {

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { query } from "@/server/db/client";
+import { processWide } from "@/server/runtime/process-wide";
 import type { RunEventType } from "@/server/tasks/task-vocabulary";
 import { utcIsoSql } from "@/server/tasks/stored-time";
 
@@ -18,18 +19,9 @@ export interface RunEvent {
   createdAt: string;
 }
 
-/**
- * One emitter per process under `Symbol.for(name)` on globalThis: Next's bundled route modules
- * carry their own copy of this module, and must share the custom server's listeners.
- */
+/** One emitter per process (see processWide), with no cap on listeners: one per open stream. */
 export function processEmitter(name: string): EventEmitter {
-  const store = globalThis as typeof globalThis & Record<symbol, EventEmitter | undefined>;
-  const key = Symbol.for(name);
-  if (!store[key]) {
-    store[key] = new EventEmitter();
-    store[key].setMaxListeners(0);
-  }
-  return store[key];
+  return processWide(name, () => new EventEmitter().setMaxListeners(0));
 }
 
 const bus = () => processEmitter("chorus.run-events");
