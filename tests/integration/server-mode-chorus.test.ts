@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
+import { createTeamWithMembers, expectCancelStopsTaskMidStream, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
 import { type InngestDriver, startInngestDriver } from "../support/inngest-server-driver";
 
 /**
@@ -16,6 +16,7 @@ const EVENT_KEY = "chorus-test-event-key";
 let driver: InngestDriver;
 let app: Server;
 let tasks: typeof import("@/server/tasks/tasks");
+let actions: typeof import("@/server/tasks/task-actions");
 
 async function readBody(request: IncomingMessage) {
   const chunks: Buffer[] = [];
@@ -35,6 +36,7 @@ beforeAll(async () => {
   });
   const route = await import("@/app/api/inngest/route");
   tasks = await import("@/server/tasks/tasks");
+  actions = await import("@/server/tasks/task-actions");
 
   // The Next.js route handlers, mounted on a plain HTTP server.
   const handlers: Record<string, (request: Request) => Promise<Response>> = {
@@ -85,6 +87,22 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
       ["chorus-agent-analysis", "completed", 0],
       ["chorus-agent-synthesis", "completed", 0],
     ]);
+    expect(driver.problems).toEqual([]);
+  });
+
+  it("cancels a running task: the server cancels its runs (cancelOn) and the agent's model call is aborted mid-stream", async () => {
+    const { callers } = await createTeamWithMembers();
+    const taskId = await expectCancelStopsTaskMidStream(callers, { createTask: tasks.createTask, getTask: tasks.getTask, cancelTask: actions.cancelTask });
+
+    // Chorus sent `chorus/task.cancelled` to the server's event API; the coordinator's and the
+    // streaming agent's `cancelOn` matched it, so the server ended both runs and calls neither again.
+    const runsOfTask = driver.runs.filter((run) => (run.event.data as { taskId?: string }).taskId === taskId);
+    expect(runsOfTask.map((run) => [run.functionId, run.status])).toEqual([
+      ["chorus-coordinator", "cancelled"],
+      ["chorus-agent-research", "cancelled"],
+    ]);
+    // No other task's runs were touched: the rules' `if` compares task ids.
+    expect(driver.runs.filter((run) => run.status === "cancelled")).toHaveLength(2);
     expect(driver.problems).toEqual([]);
   });
 

@@ -96,6 +96,22 @@ function contractFunctions(inngest: Inngest.Any, log: ExecutionLog) {
       const after = await step.run("after", () => (log.ran("sleep-and-wait:after", attempt), "after"));
       return { before, answer: reply?.data.answer ?? null, after };
     }),
+    // Cancelled by its own event: an event for another ticket does not match the rule's `if`, so
+    // "middle" still runs; the matching one ends the run while it waits, so "after" never runs.
+    inngest.createFunction(
+      { id: "cancellable", triggers: on("cancellable"), cancelOn: [{ event: "contract/stop", if: "async.data.ticket == event.data.ticket", timeout: "1h" }] },
+      async ({ event, step, attempt }) => {
+        const { ticket } = event.data as { ticket: string };
+        await step.sendEvent("stop someone else", { name: "contract/stop", data: { ticket: `not-${ticket}` } });
+        await step.run("middle", () => log.ran("cancellable:middle", attempt));
+        await Promise.all([
+          step.waitForEvent("hold", { event: "contract/never", timeout: "1m" }),
+          step.sendEvent("stop myself", { name: "contract/stop", data: { ticket } }),
+        ]);
+        await step.run("after", () => log.ran("cancellable:after", attempt));
+        return "not cancelled";
+      },
+    ),
     inngest.createFunction({ id: "invoker", triggers: on("invoker") }, async ({ step }) => {
       const sum = await step.invoke("add numbers", { function: add, data: { a: 2, b: 3 } });
       let childError: string | null = null;
@@ -120,7 +136,7 @@ interface Way {
   log: ExecutionLog;
 }
 
-const scenarios = ["sequential", "parallel", "flaky", "exhausted", "non-retriable", "function-error", "sleep-and-wait", "invoker"];
+const scenarios = ["sequential", "parallel", "flaky", "exhausted", "non-retriable", "function-error", "sleep-and-wait", "cancellable", "invoker"];
 
 /** Through `serve()` over HTTP, driven by the stand-in Inngest server. */
 async function servedWay(checkpointing: boolean): Promise<Way & { driver: InngestDriver; appUrl: string; close(): Promise<void> }> {
@@ -230,6 +246,7 @@ describe("server-mode contract: serve() over Inngest's protocol and the embedded
       "function-error:body": [0, 1],
       "sleep-and-wait:before": [0],
       "sleep-and-wait:after": [0],
+      "cancellable:middle": [0],
       "add:sum": [0],
       "refuse:refuse": [0],
     });
@@ -246,6 +263,7 @@ describe("server-mode contract: serve() over Inngest's protocol and the embedded
       "non-retriable": { status: "failed", error: { message: "no point retrying" } },
       "function-error": { status: "completed", output: { first: "stored", attempt: 1 } },
       "sleep-and-wait": { status: "completed", output: { before: "before", answer: 42, after: "after" } },
+      cancellable: { status: "cancelled", output: null, error: null },
       invoker: { status: "completed", output: { sum: 5, childError: "the child refuses" } },
     });
   });

@@ -4,6 +4,7 @@ import { getDb, getPool } from "@/server/db/client";
 import type { Caller } from "@/server/auth/caller";
 import type { Role } from "@/server/db/generated/enums";
 import type { TaskView } from "@/server/tasks/tasks";
+import { readRunEvents } from "@/server/events/run-events";
 
 /** A prompt the default plan answers with research → analysis → synthesis. */
 export const THREE_AGENT_PROMPT = "Research how community gardens reduce food costs, then analyse and summarise.";
@@ -58,4 +59,61 @@ export function useEmbeddedExecutor(concurrency = 16) {
   afterAll(async () => {
     await stop?.();
   });
+}
+
+export async function eventTypes(taskId: string) {
+  return (await readRunEvents(taskId)).map((event) => event.type);
+}
+
+/**
+ * Starts a one-agent task on a slow offline model, cancels it while its agent streams, and
+ * checks what a cancel promises: the running execution is marked cancelled within a second with
+ * the partial output it had streamed, nothing starts afterwards, the status stays cancelled,
+ * and a second cancel is a conflict. The task actions are passed in, so a file can import them
+ * after setting the environment they depend on (server mode). Returns the task's id.
+ */
+export async function expectCancelStopsTaskMidStream(
+  callers: Record<Role, Caller>,
+  actions: {
+    createTask(caller: Caller, input: { prompt: string }): Promise<TaskView>;
+    getTask(caller: Caller, id: string): Promise<TaskView>;
+    cancelTask(caller: Caller, id: string): Promise<TaskView>;
+  },
+): Promise<string> {
+  const previousDelay = process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS;
+  process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "20";
+  try {
+    const task = await actions.createTask(callers.user, { prompt: "Research the history of lighthouses in great detail." });
+    const deadline = Date.now() + 15_000;
+    while (!(await eventTypes(task.id)).includes("agent.delta")) {
+      if (Date.now() > deadline) throw new Error("no agent started streaming");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const cancelledAt = Date.now();
+    const cancelled = await actions.cancelTask(callers.user, task.id);
+    expect(cancelled.status).toBe("cancelled");
+
+    // The running execution is marked cancelled within a second, with what it had streamed.
+    for (;;) {
+      const running = await getDb().agentExecution.findFirst({ where: { taskId: task.id, status: "running" } });
+      if (!running) break;
+      expect(Date.now() - cancelledAt).toBeLessThan(1000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const executions = await getDb().agentExecution.findMany({ where: { taskId: task.id } });
+    expect(executions).toHaveLength(1);
+    expect(executions[0]).toMatchObject({ status: "cancelled" });
+    expect((executions[0]!.output as { text: string; partial: boolean }).partial).toBe(true);
+    expect((executions[0]!.output as { text: string }).text.length).toBeGreaterThan(0);
+
+    // Nothing starts afterwards and the status stays cancelled.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const types = await eventTypes(task.id);
+    expect(types.slice(types.indexOf("task.cancelled"))).not.toContain("agent.started");
+    expect((await actions.getTask(callers.user, task.id)).status).toBe("cancelled");
+    await expect(actions.cancelTask(callers.user, task.id)).rejects.toMatchObject({ code: "conflict" });
+    return task.id;
+  } finally {
+    process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = previousDelay;
+  }
 }

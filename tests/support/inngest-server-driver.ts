@@ -17,8 +17,10 @@
  *   reporting them to `POST /v1/checkpoint/<run>/async` and finishing with a `RunComplete` op.
  *
  * Like the server it memoises step results by hashed id, retries with `attempt + 1`, runs
- * parallel steps as separate requests, and replays the function after every result. Not
- * modelled: cancellation, concurrency and other flow control, batching, cron.
+ * parallel steps as separate requests, replays the function after every result, and cancels
+ * runs on a matching `cancelOn` event (its `if` over `event` and `async`, within its
+ * `timeout`): a cancelled run is never called again, and a response to a call already in
+ * flight is ignored. Not modelled: concurrency and other flow control, batching, cron.
  */
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -36,14 +38,21 @@ interface RegisteredFunction {
   uuid: string;
   url: string;
   triggers: { event?: string; expression?: string }[];
+  cancel: CancelRule[];
   maxAttempts: number;
+}
+
+interface CancelRule {
+  event: string;
+  if?: string;
+  timeout?: string;
 }
 
 export interface DriverRun {
   id: string;
   functionId: string;
   event: Event;
-  status: "running" | "completed" | "failed";
+  status: "running" | "completed" | "failed" | "cancelled";
   output?: unknown;
   error?: { name?: string; message?: string };
   /** Execution requests made, and how many of them were retries. */
@@ -53,6 +62,7 @@ export interface DriverRun {
 }
 
 interface RunState extends DriverRun {
+  startedAt: number;
   steps: Record<string, StepState>;
   stack: string[];
   /** Steps being run, slept, waited on or invoked: not to be started again. */
@@ -133,7 +143,9 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  function register(payload: { functions: { id: string; triggers: { event?: string; expression?: string }[]; steps: Record<string, { runtime: { url: string }; retries?: { attempts?: number } }> }[] }) {
+  function register(payload: {
+    functions: { id: string; triggers: { event?: string; expression?: string }[]; cancel?: CancelRule[]; steps: Record<string, { runtime: { url: string }; retries?: { attempts?: number } }> }[];
+  }) {
     for (const config of payload.functions) {
       const step = config.steps.step!;
       functions.set(config.id, {
@@ -141,6 +153,7 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
         uuid: randomUUID(),
         url: step.runtime.url,
         triggers: config.triggers,
+        cancel: config.cancel ?? [],
         maxAttempts: (step.retries?.attempts ?? 3) + 1,
       });
     }
@@ -154,6 +167,7 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
         if (wait.condition && !compileExpression(wait.condition).matches({ event: wait.run.event, async: event })) continue;
         resolveWait(wait, event);
       }
+      for (const run of runs) if (run.status === "running" && cancels(run, event)) cancel(run);
       for (const fn of functions.values()) {
         const triggered = fn.triggers.some(
           (trigger) =>
@@ -167,6 +181,26 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
     });
   }
 
+  /** Whether `event` cancels `run` by one of its function's `cancelOn` rules. */
+  function cancels(run: RunState, event: Event): boolean {
+    return functions.get(run.functionId)!.cancel.some(
+      (rule) =>
+        rule.event === event.name &&
+        (!rule.timeout || Date.now() - run.startedAt <= parseDuration(rule.timeout)) &&
+        (!rule.if || compileExpression(rule.if).matches({ event: run.event, async: event })),
+    );
+  }
+
+  /** Ends a run as cancelled: its waits and sleeps are dropped and it is never called again. */
+  function cancel(run: RunState) {
+    for (const wait of waits.filter((candidate) => candidate.run === run)) {
+      clearTimeout(wait.timer);
+      waits.splice(waits.indexOf(wait), 1);
+    }
+    run.status = "cancelled";
+    run.settle(run);
+  }
+
   function startRun(fn: RegisteredFunction, event: Event, parent?: RunState["parent"]): RunState {
     let settle!: (run: DriverRun) => void;
     const done = new Promise<DriverRun>((resolve) => (settle = resolve));
@@ -175,6 +209,7 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
       functionId: fn.id,
       event,
       status: "running",
+      startedAt: Date.now(),
       requests: 0,
       retries: 0,
       done,
