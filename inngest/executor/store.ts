@@ -179,26 +179,6 @@ function pendingStepsJson(runs: { runId: string; steps: PendingStep[] }[]): stri
   return `[${rows.join(",")}]`;
 }
 
-/**
- * Slots in use per concurrency group: the `slots` of every run whose lease has not expired
- * (found through the `leaseExpiresAt` index: only runs being driven right now). A crashed
- * worker's slots free up with its leases.
- */
-const HELD_SLOTS = `
-  SELECT g."key", sum(r."slots")::int AS "used"
-  FROM "WorkflowRun" r, jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
-  WHERE r."leaseExpiresAt" > ${NOW} AND r."status" = 'running'
-  GROUP BY g."key"`;
-
-const literal = (text: string) => pg.escapeLiteral(text);
-const integer = (value: number) => {
-  if (!Number.isSafeInteger(value)) throw new Error(`Expected an integer, got ${value}`);
-  return String(value);
-};
-
-/** The advisory lock that serialises taking concurrency slots (any constant; named for readers). */
-const CONCURRENCY_LOCK = `hashtext('chorus.executor.concurrency-slots')`;
-
 const INVOKE_TIMEOUT_ERROR = JSON.stringify({
   name: "InngestInvokeTimeoutError",
   message: "Timed out waiting for the invoked function to finish",
@@ -314,66 +294,35 @@ export class RunStore {
    * (they are filtered out before the batch is picked, so they never crowd out other groups).
    * `deferred` counts runs left out because the batch itself filled their group: claiming
    * again at once may find other work.
+   *
+   * Taking slots is serialised across every executor on the database by an advisory lock. The
+   * lock and the claim are one call of a SQL function (`chorus_claim_within_limits`, migration
+   * `20261129000000_executor_claim_function`): one round trip, a plan Postgres keeps per
+   * connection, and the claim's statement gets a snapshot taken after the lock was granted, so
+   * it sees the slots the previous holder took. (It was a lock and an inlined statement sent as
+   * one simple query, planned on every call: 5–6× the cost, all of it under the lock.)
    */
   async claimWithinLimits(limit: number): Promise<{ runs: ClaimedRun[]; deferred: number }> {
-    const [me, batch, leaseMs] = [literal(this.workerId), integer(limit), integer(this.leaseMs)];
-    const [row] = await this.underConcurrencyLock<{ runs: ClaimedRun[]; deferred: number }>(
-      `WITH held AS (${HELD_SLOTS}),
-               picked AS (
-                 SELECT r."id", r."leaseOwner", r."concurrency", r."runAfter" FROM "WorkflowRun" r
-                 WHERE r."status" = 'running' AND r."runAfter" <= ${NOW}
-                   AND NOT EXISTS (
-                     SELECT 1 FROM jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
-                     JOIN held h ON h."key" = g."key" WHERE h."used" >= g."limit")
-                 ORDER BY r."runAfter"
-                 LIMIT ${batch}
-                 FOR UPDATE SKIP LOCKED
-               ), ranked AS (
-                 SELECT p."id", g."key", g."limit",
-                        row_number() OVER (PARTITION BY g."key" ORDER BY p."runAfter", p."id") AS "rank"
-                 FROM picked p, jsonb_to_recordset(p."concurrency") AS g("key" text, "limit" int)
-               ), deferred AS (
-                 SELECT DISTINCT x."id" FROM ranked x LEFT JOIN held h ON h."key" = x."key"
-                 WHERE COALESCE(h."used", 0) + x."rank" > x."limit"
-               ), claimed AS (
-                 UPDATE "WorkflowRun" r SET
-                   "leaseOwner" = ${me}, "leaseExpiresAt" = ${afterMs(leaseMs)}, "runAfter" = ${afterMs(leaseMs)},
-                   "wakeRequested" = false, "slots" = 1, "updatedAt" = ${NOW}
-                 FROM picked p
-                 WHERE r."id" = p."id" AND NOT EXISTS (SELECT 1 FROM deferred d WHERE d."id" = p."id")
-                 RETURNING r."id", r."functionId", r."event"::text AS "event", r."attempt", r."parentRunId",
-                           p."leaseOwner" AS "previousOwner", r."concurrency" IS NOT NULL AS "limited",
-                           NOT EXISTS (SELECT 1 FROM "WorkflowStep" s WHERE s."runId" = r."id")
-                       AND NOT EXISTS (SELECT 1 FROM "WorkflowWait" w WHERE w."runId" = r."id") AS "fresh"
-               )
-               SELECT COALESCE((SELECT json_agg(claimed) FROM claimed), '[]'::json) AS "runs",
-                      (SELECT count(*) FROM deferred)::int AS "deferred"`,
-    );
-    return row ?? { runs: [], deferred: 0 };
+    const { rows } = await this.pool.query<{ runs: ClaimedRun[]; deferred: number }>({
+      name: "chorus-executor-claim-within-limits",
+      text: `SELECT "runs", "deferred" FROM "chorus_claim_within_limits"($1, $2, $3)`,
+      values: [this.workerId, limit, this.leaseMs],
+    });
+    return rows[0] ?? { runs: [], deferred: 0 };
   }
 
   /**
    * Asks for more slots for a limited run that found parallel steps: up to `wanted` in all, as
-   * many as every one of its groups has free. Returns the slots it now holds, or undefined when
-   * it already held `wanted` or lost its lease.
+   * many as every one of its groups has free (under the same lock, `chorus_take_slots`).
+   * Returns the slots it now holds, or undefined when it already held `wanted` or lost its lease.
    */
   async takeSlots(runId: string, wanted: number): Promise<number | undefined> {
-    const [run, me, total] = [literal(runId), literal(this.workerId), integer(wanted)];
-    const [row] = await this.underConcurrencyLock<{ slots: number }>(
-      `WITH held AS (${HELD_SLOTS}),
-       free AS (
-         SELECT min(g."limit" - COALESCE(h."used", 0)) AS "slots"
-         FROM "WorkflowRun" r
-         CROSS JOIN LATERAL jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
-         LEFT JOIN held h ON h."key" = g."key"
-         WHERE r."id" = ${run}
-       )
-       UPDATE "WorkflowRun" r SET "slots" = r."slots" + LEAST(${total} - r."slots", GREATEST(0, free."slots"))
-       FROM free
-       WHERE r."id" = ${run} AND r."leaseOwner" = ${me} AND r."status" = 'running' AND r."slots" < ${total}
-       RETURNING r."slots"`,
-    );
-    return row?.slots;
+    const { rows } = await this.pool.query<{ slots: number }>({
+      name: "chorus-executor-take-slots",
+      text: `SELECT "slots" FROM "chorus_take_slots"($1, $2, $3)`,
+      values: [runId, this.workerId, wanted],
+    });
+    return rows[0]?.slots;
   }
 
   /** Gives back a limited run's extra slots once its parallel steps are done (no lock needed to free). */
@@ -382,19 +331,6 @@ export class RunStore {
       `UPDATE "WorkflowRun" SET "slots" = $3 WHERE "id" = $1 AND "leaseOwner" = $2 AND "slots" > $3`,
       [runId, this.workerId, keep],
     );
-  }
-
-  /**
-   * Runs a statement that adds concurrency slots, one at a time across every executor on the
-   * database, in one round trip: the lock and the statement go as one simple query, which
-   * Postgres runs as one transaction (the lock is held until it ends) while giving each
-   * statement its own snapshot — so the statement, started after the lock was granted, sees the
-   * slots the previous holder took. (The simple protocol takes no parameters: values are inlined
-   * with `literal` / `integer`.)
-   */
-  private async underConcurrencyLock<Row extends pg.QueryResultRow>(statement: string): Promise<Row[]> {
-    const results = (await this.pool.query(`SELECT pg_advisory_xact_lock(${CONCURRENCY_LOCK}); ${statement}`)) as unknown as pg.QueryResult<Row>[];
-    return results[1]!.rows;
   }
 
   /**
