@@ -82,9 +82,12 @@ describe("the chorus admin CLI", () => {
     expect(line(reporting.record.id)).toMatch(/reporting\s+chorus_\w{8}_…\s+viewer\s+\S+\s+never\s+revoked 2025-03-05T00:00:00Z$/);
 
     const stored = await db.apiKey.findMany({ where: { teamId: team.id } });
-    for (const { key } of [deploy, reporting]) {
+    for (const { key, record } of [deploy, reporting]) {
       expect(listed.stdout).not.toContain(key);
-      expect(listed.stdout).not.toContain(key.split("_").at(-1)!);
+      // The secret is everything after `chorus_<prefix>_` (base64url: it may itself contain "_").
+      const secret = key.slice(`chorus_${record.prefix}_`.length);
+      expect(secret.length).toBeGreaterThanOrEqual(32);
+      expect(listed.stdout).not.toContain(secret);
     }
     for (const { hash } of stored) expect(listed.stdout).not.toContain(hash);
     expect(listed.stdout).not.toContain(elsewhere.record.id);
