@@ -35,7 +35,7 @@ describe("the embedded database", () => {
         process.execPath,
         [path.resolve("node_modules/tsx/dist/cli.mjs"), "--tsconfig", path.resolve("tsconfig.json"), path.resolve("tests/support/start-embedded-postgres.ts"), path.join(dataDir, "data")],
         {
-          env: { PATH: process.env.PATH, HOME: dataDir, LOG_LEVEL: "warn" },
+          env: { PATH: process.env.PATH, HOME: dataDir, LOG_LEVEL: "warn", NODE_ENV: "test" },
           encoding: "utf8",
           timeout: 60_000,
           ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
