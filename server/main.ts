@@ -42,10 +42,22 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     void handle(request, response);
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(env.PORT, env.HOST, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === "EADDRINUSE"
+            ? new Error(`port ${env.PORT} is already in use on ${env.HOST}: stop what is using it, or set PORT to a free port`)
+            : error,
+        ),
+      );
+      server.listen(env.PORT, env.HOST, () => resolve());
+    });
+  } catch (error) {
+    await stopExecutor();
+    await listener?.stop();
+    throw error;
+  }
 
   return async () => {
     logger.info("shutting down");
@@ -122,6 +134,9 @@ function superviseWorkers(count: number, onAllListening: () => void): () => Prom
   };
 }
 
+/** The embedded Postgres this process started, stopped again if start-up fails after it. */
+let startedDatabase: { stop(): Promise<void> } | undefined;
+
 async function main() {
   if (cluster.isWorker) return runWorker();
   const dev = process.argv.includes("--dev");
@@ -134,6 +149,8 @@ async function main() {
   const beforeDatabaseStops = () => (shuttingDown ??= drain());
 
   const database = await prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
+  // A cluster adopted from a running Chorus is that server's: a failed start leaves it alone.
+  if (database.startedHere) startedDatabase = database;
   env = getEnv();
 
   const workers = dev ? 1 : env.CHORUS_WORKERS;
@@ -164,14 +181,17 @@ async function main() {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+  startedDatabase = undefined; // started: from here on, signals stop it
 }
 
-main().catch((error) => {
+main().catch(async (error) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
     console.error("Chorus failed to start:", error instanceof Error ? error.message : error);
     logger.error("start-up failed", { error });
   }
+  // Don't leave behind the Postgres this start launched (nothing else would stop it).
+  await startedDatabase?.stop().catch((stopError: unknown) => logger.warn("could not stop the embedded Postgres", { error: stopError }));
   process.exit(1);
 });

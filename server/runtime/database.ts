@@ -4,18 +4,20 @@ import { migrate } from "@/server/db/migrate";
 
 /**
  * Connects Chorus to its database: the one in DATABASE_URL, or else the embedded Postgres
- * in CHORUS_DATA_DIR (started, or adopted if already running). Applies pending migrations
+ * in CHORUS_DATA_DIR (started, or adopted if already running: `startedHere` tells which). Applies pending migrations
  * and exports the URL as DATABASE_URL so every module, Next's included, uses it.
  */
 export async function prepareDatabase(
   env: Env,
   options: { ownsCluster: boolean; beforeStop?: () => Promise<void> },
-): Promise<{ url: string; embedded: boolean; stop: () => Promise<void> }> {
+): Promise<{ url: string; embedded: boolean; startedHere: boolean; stop: () => Promise<void> }> {
   let url = env.DATABASE_URL;
   let stop = async () => {};
+  let startedHere = false;
   if (!url) {
     const postgres = await startEmbeddedPostgres({ dataDir: env.CHORUS_DATA_DIR, ...options });
     url = postgres.url;
+    startedHere = postgres.started;
     stop = postgres.started || options.ownsCluster ? () => postgres.stop() : stop;
   }
   try {
@@ -25,5 +27,5 @@ export async function prepareDatabase(
     throw error;
   }
   process.env.DATABASE_URL = url;
-  return { url, embedded: !env.DATABASE_URL, stop };
+  return { url, embedded: !env.DATABASE_URL, startedHere, stop };
 }
