@@ -3,21 +3,27 @@
 -- on every call, and the advisory lock that serialises taking slots is held for the claim only.
 -- The lock is taken first; the claim, a statement of its own in a VOLATILE function, runs with a
 -- snapshot taken after the lock was granted, so it sees the slots the previous holder took.
--- Slots in use per group ("held") are the "slots" of every run whose lease has not expired (found
+
+-- Slots in use per concurrency group: the "slots" of every run whose lease has not expired (found
 -- through the "leaseExpiresAt" index: only runs being driven right now), so a crashed worker's
--- slots free up with its leases.
+-- slots free up with its leases. A plain SQL function, so Postgres inlines it into the statements
+-- below (it reads their snapshot, taken after the lock).
+CREATE FUNCTION "chorus_held_slots"()
+RETURNS TABLE ("key" text, "used" integer)
+LANGUAGE sql STABLE AS $fn$
+  SELECT g."key", sum(r."slots")::int
+  FROM "WorkflowRun" r, jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
+  WHERE r."leaseExpiresAt" > timezone('UTC', now()) AND r."status" = 'running'
+  GROUP BY g."key"
+$fn$;
+
 CREATE FUNCTION "chorus_claim_within_limits"("worker" text, "batch" integer, "lease_ms" integer)
 RETURNS TABLE ("runs" json, "deferred" integer)
 LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('chorus.executor.concurrency-slots'));
   RETURN QUERY
-  WITH held AS (
-    SELECT g."key", sum(r."slots")::int AS "used"
-    FROM "WorkflowRun" r, jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
-    WHERE r."leaseExpiresAt" > timezone('UTC', now()) AND r."status" = 'running'
-    GROUP BY g."key"
-  ), picked AS (
+  WITH held AS (SELECT * FROM "chorus_held_slots"()), picked AS (
     SELECT r."id", r."leaseOwner", r."concurrency", r."runAfter" FROM "WorkflowRun" r
     WHERE r."status" = 'running' AND r."runAfter" <= timezone('UTC', now())
       AND NOT EXISTS (
@@ -60,12 +66,7 @@ LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('chorus.executor.concurrency-slots'));
   RETURN QUERY
-  WITH held AS (
-    SELECT g."key", sum(r."slots")::int AS "used"
-    FROM "WorkflowRun" r, jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
-    WHERE r."leaseExpiresAt" > timezone('UTC', now()) AND r."status" = 'running'
-    GROUP BY g."key"
-  ), free AS (
+  WITH held AS (SELECT * FROM "chorus_held_slots"()), free AS (
     SELECT min(g."limit" - COALESCE(h."used", 0)) AS "count"
     FROM "WorkflowRun" r
     CROSS JOIN LATERAL jsonb_to_recordset(r."concurrency") AS g("key" text, "limit" int)
