@@ -5,6 +5,7 @@ import { getEnv } from "@/server/env";
 import { BUILT_IN_AGENT_KINDS, UnknownAgentError } from "@/server/agents";
 import { TaskCancelledError } from "@/server/orchestration/cancellation";
 import { runAgentStep } from "@/server/orchestration/agent-step";
+import { asStepError } from "./step-errors";
 
 /**
  * One Inngest function per built-in agent kind, plus one for team-defined agents, invoked by
@@ -28,7 +29,7 @@ function createAgentFunction(id: string, name: string) {
           return await runAgentStep(input, attempt + 1);
         } catch (error) {
           if (error instanceof UnknownAgentError || error instanceof TaskCancelledError) throw new NonRetriableError(error.message);
-          throw error;
+          throw asStepError(error);
         }
       });
     },

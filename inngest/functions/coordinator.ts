@@ -15,6 +15,7 @@ import {
 } from "@/server/orchestration/task-lifecycle";
 import { addFollowUps } from "@/server/orchestration/follow-ups";
 import { agentFunctionFor } from "./agent";
+import { asStepError } from "./step-errors";
 
 /**
  * The coordinator: plan → (optionally) wait for a person to approve the plan → run the plan's
@@ -36,7 +37,7 @@ export const coordinator = inngest.createFunction(
   async ({ event, step }) => {
     const { taskId } = event.data;
     try {
-      const planned = await step.run("plan", () => startAndPlanTask(taskId));
+      const planned = await step.run("plan", () => modelStep(startAndPlanTask(taskId)));
       if (planned.state === "stopped") return planned;
       let plan = planned.plan;
 
@@ -61,7 +62,7 @@ export const coordinator = inngest.createFunction(
       }
 
       const finished = await runPlan(step, { ...planned, plan });
-      return await step.run("aggregate", () => completeTask({ ...planned, plan: finished.plan }, finished.outputs));
+      return await step.run("aggregate", () => modelStep(completeTask({ ...planned, plan: finished.plan }, finished.outputs)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return step.run("fail task", () => failTask(taskId, message));
@@ -70,6 +71,13 @@ export const coordinator = inngest.createFunction(
 );
 
 type Step = Parameters<Parameters<typeof inngest.createFunction>[1]>[0]["step"];
+
+/** A step's work that calls a model: a permanent model failure is not retried (see asStepError). */
+function modelStep<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    throw asStepError(error);
+  });
+}
 
 /**
  * Runs the DAG: repeatedly invokes the ready steps in parallel until every step has an output.

@@ -103,6 +103,8 @@ async function askModelForPlan(model: LanguageModel, request: PlanRequest): Prom
       prompt: formatPromptBlocks([{ name: "task", attributes: {}, body: request.prompt }]),
       output: planOutput,
       abortSignal: request.abortSignal,
+      // The plan step's retries cover transient failures: see server/llm/model-errors.ts.
+      maxRetries: 0,
     });
     return { raw: result.output, usage: toTokenUsage(result.usage), modelId: result.response.modelId || modelIdOf(model) };
   } catch (error) {

@@ -39,6 +39,8 @@ export async function runTextStream(request: TextStreamRequest): Promise<Complet
     system: request.system,
     prompt: request.prompt,
     abortSignal,
+    // Every attempt is a step attempt (recorded, with the step's backoff): see model-errors.ts.
+    maxRetries: 0,
     ...(hasTools ? { tools: request.tools, stopWhen: stepCountIs(request.maxToolSteps ?? 5) } : {}),
     // Errors arrive as stream parts and are rethrown below; the default handler would also log them.
     onError: () => {},

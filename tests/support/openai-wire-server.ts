@@ -24,7 +24,7 @@ export interface RecordedRequest {
 }
 
 type Reply =
-  | { status: number; message: string }
+  | { status: number; message: string; headers?: Record<string, string> }
   | { toolCall: { name: string; arguments: Record<string, unknown> } }
   | { streamForever: true };
 
@@ -70,7 +70,7 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
       requests.push({ url: req.url, headers: req.headers, body });
       const special = options.respond?.(body, requests.length - 1);
       if (special && "status" in special) {
-        res.writeHead(special.status, { "content-type": "application/json" });
+        res.writeHead(special.status, { "content-type": "application/json", ...special.headers });
         res.end(JSON.stringify({ error: { message: special.message, type: "invalid_request_error" } }));
         return;
       }

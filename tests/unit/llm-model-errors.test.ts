@@ -1,0 +1,39 @@
+import { APICallError, LoadAPIKeyError, NoSuchModelError, RetryError } from "ai";
+import { describe, expect, it } from "vitest";
+import { classifyModelError } from "@/server/llm";
+
+const apiError = (statusCode: number | undefined, responseHeaders?: Record<string, string>) =>
+  new APICallError({ message: `status ${statusCode}`, url: "https://api.example/v1/chat/completions", requestBodyValues: {}, statusCode, responseHeaders });
+
+describe("classifyModelError", () => {
+  it("treats a request the provider refused as permanent, and timeouts, conflicts, rate limits and 5xx as transient", () => {
+    for (const status of [400, 401, 403, 404, 422]) expect(classifyModelError(apiError(status))).toEqual({ retriable: false });
+    for (const status of [408, 409, 429, 500, 502, 503]) expect(classifyModelError(apiError(status))).toEqual({ retriable: true });
+  });
+
+  it("keeps the wait a rate limit asked for: retry-after-ms, retry-after in seconds or as a date", () => {
+    expect(classifyModelError(apiError(429, { "retry-after-ms": "1500" }))).toEqual({ retriable: true, retryAfterMs: 1500 });
+    expect(classifyModelError(apiError(429, { "retry-after": "20" }))).toEqual({ retriable: true, retryAfterMs: 20_000 });
+    const at = new Date(Date.now() + 30_000).toUTCString();
+    const fromDate = classifyModelError(apiError(503, { "retry-after": at }));
+    expect(fromDate).toMatchObject({ retriable: true });
+    expect((fromDate as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(28_000);
+    expect((fromDate as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it("ignores a wait that is unreadable, negative or longer than an hour", () => {
+    for (const value of ["soon", "-5", String(2 * 60 * 60)]) expect(classifyModelError(apiError(429, { "retry-after": value }))).toEqual({ retriable: true });
+  });
+
+  it("looks through the AI SDK's RetryError to the last failure, and knows configuration errors are permanent", () => {
+    const wrapped = new RetryError({ message: "Failed after 3 attempts", reason: "maxRetriesExceeded", errors: [apiError(503), apiError(401)] });
+    expect(classifyModelError(wrapped)).toEqual({ retriable: false });
+    expect(classifyModelError(new LoadAPIKeyError({ message: "OpenAI API key is missing" }))).toEqual({ retriable: false });
+    expect(classifyModelError(new NoSuchModelError({ modelId: "gpt-nope", modelType: "languageModel" }))).toEqual({ retriable: false });
+  });
+
+  it("leaves errors that are not model errors to the caller", () => {
+    expect(classifyModelError(new Error("database went away"))).toBeUndefined();
+    expect(classifyModelError("a string")).toBeUndefined();
+  });
+});
