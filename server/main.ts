@@ -37,7 +37,9 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   // the same as the Next route answers it, at a quarter of the CPU; everything else goes to Next.
   const { directRoutesReady, serveTaskReadDirectly } = await import("@/server/http/direct-task-read");
   await directRoutesReady();
+  const { refuseMalformedPath } = await import("@/server/http/malformed-path");
   const server = createServer((request, response) => {
+    if (refuseMalformedPath(request, response)) return;
     if (serveTaskReadDirectly(request, response)) return;
     void handle(request, response);
   });

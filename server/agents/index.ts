@@ -2,6 +2,7 @@
 export type { Agent, AgentContext, AgentDefinition, AgentResult, AgentToolbox, FollowUpRequest, Source, Subtask, UpstreamOutput } from "@/server/agents/types";
 export { createAgent } from "@/server/agents/create-agent";
 export {
+  AGENT_KIND,
   BUILT_IN_AGENT_KINDS,
   createCustomAgent,
   customAgentDefinitionSchema,

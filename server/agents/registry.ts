@@ -32,10 +32,13 @@ export function getAgent(kind: string, customAgents: readonly Agent[] = []): Age
 }
 
 /** Input for a team-defined agent; the agents router can validate with the same schema. */
+/** A team agent's kind: a slug. */
+export const AGENT_KIND = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
 export const customAgentDefinitionSchema = z.object({
   kind: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be a slug: lower-case letters, digits and dashes, at most 40 characters")
+    .regex(AGENT_KIND, "must be a slug: lower-case letters, digits and dashes, at most 40 characters")
     .refine((kind) => !BUILT_IN_AGENT_KINDS.includes(kind), "is reserved for a built-in agent"),
   name: z.string().trim().min(1).max(80),
   description: z.string().trim().min(1).max(500),

@@ -1,6 +1,6 @@
 import { getDb } from "@/server/db/client";
 import { requirePermission, type Caller } from "@/server/auth/caller";
-import { customAgentDefinitionSchema, listAgents } from "@/server/agents";
+import { AGENT_KIND, customAgentDefinitionSchema, listAgents } from "@/server/agents";
 import { AppError } from "@/server/errors";
 import { parseInput } from "@/server/http/validation";
 
@@ -30,6 +30,8 @@ export async function createAgentDefinition(caller: Caller, rawInput: unknown) {
 
 export async function deleteAgentDefinition(caller: Caller, kind: string) {
   requirePermission(caller, "manage");
+  // A kind that is not a slug can't name a team agent (and may hold what Postgres can't compare).
+  if (!AGENT_KIND.test(kind)) throw new AppError("not_found", `No team agent "${kind.slice(0, 40)}"`, "kind");
   const deleted = await getDb().agentDefinition.deleteMany({ where: { teamId: caller.teamId, kind } });
   if (deleted.count === 0) throw new AppError("not_found", `No team agent "${kind}"`, "kind");
   return { deleted: kind };

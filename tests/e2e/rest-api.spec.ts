@@ -35,7 +35,7 @@ test.describe("REST API with team API keys", () => {
     expect(done.durationMs).toBeGreaterThan(0);
   });
 
-  test("bad input is a 400 naming the field; never a 500", async ({ request }) => {
+  test("bad input is a 400 naming the field; never a 500", async ({ request, baseURL }) => {
     const headers = { Authorization: `Bearer ${userKey}` };
     const missing = await request.post("/api/v1/tasks", { headers, data: {} });
     expect(missing.status()).toBe(400);
@@ -51,6 +51,18 @@ test.describe("REST API with team API keys", () => {
     const notJson = await request.post("/api/v1/tasks", { headers: { ...headers, "Content-Type": "application/json" }, data: "{not json" });
     expect(notJson.status()).toBe(400);
     expect((await notJson.json()).error.field).toBe("body");
+
+    // Text Postgres cannot store (a NUL character), anywhere in the input.
+    const withNul = await request.post("/api/v1/tasks", { headers, data: { prompt: "before\u0000after" } });
+    expect(withNul.status()).toBe(400);
+    expect((await withNul.json()).error).toMatchObject({ code: "bad_request", field: "prompt" });
+
+    // A path that is not valid percent-encoding (Next alone would answer a bare 500).
+    for (const [method, path] of [["GET", "/api/v1/tasks/%ff"], ["POST", "/api/v1/tasks/%e2%82/cancel"]] as const) {
+      const malformed = await fetch(`${baseURL}${path}`, { method, headers });
+      expect(malformed.status).toBe(400);
+      expect((await malformed.json()).error).toMatchObject({ code: "bad_request", field: "path" });
+    }
   });
 
   test("keys are checked: missing or wrong is 401, a viewer cannot execute, other teams' tasks are invisible", async ({ request }) => {

@@ -54,5 +54,20 @@ describe("team-defined agents", () => {
     await expect(approveTask(callers.user, task.id, { plan })).rejects.toMatchObject({ code: "bad_request", field: "plan" });
     await deleteAgentDefinition(other.callers.admin, "legal-review");
     await expect(deleteAgentDefinition(other.callers.admin, "legal-review")).rejects.toMatchObject({ code: "not_found" });
+    // A kind that is no slug names no agent: a 404, never a database error.
+    await expect(deleteAgentDefinition(other.callers.admin, "legal\u0000review")).rejects.toMatchObject({ code: "not_found", field: "kind" });
+  });
+
+  it("refuses text Postgres cannot store (a NUL character), naming the field", async () => {
+    const { callers } = await createTeamWithMembers();
+    await expect(createAgentDefinition(callers.admin, { ...legalReviewer, instructions: "Review\u0000it" })).rejects.toMatchObject({
+      code: "bad_request",
+      field: "instructions",
+    });
+    await expect(createAgentDefinition(callers.admin, { ...legalReviewer, capabilities: ["law", "con\u0000tracts"] })).rejects.toMatchObject({
+      code: "bad_request",
+      field: "capabilities.1",
+    });
+    await expect(createTask(callers.user, { prompt: "a\u0000b" })).rejects.toMatchObject({ code: "bad_request", field: "prompt" });
   });
 });
