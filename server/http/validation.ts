@@ -8,8 +8,10 @@ export class ValidationError extends AppError {
 }
 
 /**
- * Parses input with a zod schema; failure is a 400 naming each offending field. Text with a NUL
- * character (`\u0000`) is refused the same way: Postgres can store it in neither text nor jsonb.
+ * Parses input with a zod schema; failure is a 400 naming each offending field. Two things no
+ * schema catches are refused the same way: text with a NUL character (`\u0000`), which Postgres
+ * can store in neither text nor jsonb, and nesting deeper than MAX_DEPTH levels (free-form
+ * fields such as an edited plan would otherwise carry it into code that recurses).
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value ?? {});
@@ -18,22 +20,38 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
       result.error.issues.map((issue) => ({ field: issue.path.join(".") || "body", message: issue.message })),
     );
   }
-  const withNul = fieldsWithNul(result.data);
-  if (withNul.length > 0) {
-    throw new ValidationError(withNul.map((field) => ({ field, message: `${field} must not contain NUL (\\u0000) characters` })));
-  }
+  const problems = unstorableFields(result.data);
+  if (problems.length > 0) throw new ValidationError(problems);
   return result.data;
 }
 
-/** The paths of the strings (values or object keys) in `value` that contain a NUL character. */
-function fieldsWithNul(value: unknown, path: string[] = []): string[] {
-  const here = () => path.join(".") || "body";
-  if (typeof value === "string") return value.includes("\u0000") ? [here()] : [];
-  if (Array.isArray(value)) return value.flatMap((item, index) => fieldsWithNul(item, [...path, String(index)]));
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value).flatMap(([key, item]) =>
-      key.includes("\u0000") ? [here()] : fieldsWithNul(item, [...path, key]),
-    );
+export const MAX_DEPTH = 32;
+
+/** Strings (values or keys) with a NUL character, and values nested deeper than MAX_DEPTH. */
+function unstorableFields(value: unknown): Array<{ field: string; message: string }> {
+  const problems = new Map<string, string>();
+  // Iterative, each entry linked to its parent: input may nest deeper than the call stack allows.
+  type Entry = { value: unknown; key?: string; parent?: Entry; depth: number };
+  const pathOf = (entry: Entry) => {
+    const keys: string[] = [];
+    for (let at: Entry | undefined = entry; at?.key !== undefined; at = at.parent) keys.unshift(at.key);
+    return keys.join(".") || "body";
+  };
+  const pending: Entry[] = [{ value, depth: 0 }];
+  for (let entry = pending.pop(); entry; entry = pending.pop()) {
+    if (typeof entry.value === "string") {
+      if (entry.value.includes("\u0000")) problems.set(pathOf(entry), "must not contain NUL (\\u0000) characters");
+      continue;
+    }
+    if (entry.value === null || typeof entry.value !== "object") continue;
+    if (entry.depth >= MAX_DEPTH) {
+      problems.set(pathOf(entry), `is nested more than ${MAX_DEPTH} levels deep`);
+      continue;
+    }
+    for (const [key, item] of Object.entries(entry.value)) {
+      if (key.includes("\u0000")) problems.set(pathOf(entry), "must not contain NUL (\\u0000) characters in its keys");
+      else pending.push({ value: item, key, parent: entry, depth: entry.depth + 1 });
+    }
   }
-  return [];
+  return [...problems].sort(([a], [b]) => a.localeCompare(b)).map(([field, message]) => ({ field, message: `${field} ${message}` }));
 }
