@@ -9,6 +9,7 @@ import type { Inngest, InngestFunction } from "inngest";
 import { logger } from "@/server/observability/logger";
 import { type EventSink, type SendableEvent, registerEventSink, unregisterEventSink } from "./event-api";
 import { compileExpression } from "./expression";
+import { logLoopFailure } from "./db-trouble";
 import { eventIdFromSeed } from "./identity";
 import { PresenceLock, deadLocalWorkers, defaultWorkerId, here, workersInThisProcess } from "./liveness";
 import { cancellableFunctions, type IngestedEvent, resolveWaitsWith, runsForEvent, runsToCancel } from "./routing";
@@ -349,7 +350,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         }
       }
     } catch (error) {
-      logger.error("executor could not claim work; retrying at the next poll", { error });
+      logLoopFailure("executor could not claim work; retrying at the next poll", { error });
     }
   }
 
@@ -359,7 +360,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       .catch((error: unknown) => {
         // Only infrastructure errors land here (the database went away); user errors are results.
         // The lease runs out and the run is picked up again.
-        logger.error("workflow run driver failed; the run resumes when its lease expires", { runId: driver.runId, error });
+        logLoopFailure("workflow run driver failed; the run resumes when its lease expires", { runId: driver.runId, error });
         driver.loseLease();
       })
       .finally(() => {
@@ -392,7 +393,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       const freed = await this.store.expireLeasesOf(dead);
       if (freed > 0) logger.info("ended the leases of a dead worker on this machine", { workers: dead, runs: freed });
     } catch (error) {
-      logger.error("executor could not check for dead local workers", { error });
+      logLoopFailure("executor could not check for dead local workers", { error });
     }
   }
 
@@ -407,7 +408,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         if (!held.has(driver.runId)) driver.leaseNotRenewed();
       }
     } catch (error) {
-      logger.error("executor could not renew its leases", { error });
+      logLoopFailure("executor could not renew its leases", { error });
     }
   }
 }
