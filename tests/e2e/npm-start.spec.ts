@@ -11,7 +11,7 @@ import { expect, test } from "@playwright/test";
  */
 test("SIGTERM to `npm start` stops Chorus and its embedded Postgres cleanly", async () => {
   test.setTimeout(180_000);
-  const port = 3109;
+  const port = 3110;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "chorus-e2e-npm-start-"));
   let group: ChildProcess | undefined;
   try {
