@@ -223,14 +223,20 @@ export async function loadTaskInTeam(caller: Caller, id: unknown) {
 export async function listTasks(caller: Caller, rawInput: unknown = {}) {
   requirePermission(caller, "read");
   const input = parseInput(listTasksInput, rawInput);
-  // Newest first; a cursor continues after that task (none when it does not exist).
+  // Newest first; a cursor continues after that task, which must be one of the team's.
   const { rows } = await query<TaskSummaryRow>(
     `SELECT ${SUMMARY_COLUMNS} FROM "Task" t
      WHERE t."teamId" = $1
-       AND ($3::text IS NULL OR (t."createdAt", t.id) < (SELECT c."createdAt", c.id FROM "Task" c WHERE c.id = $3))
+       AND ($3::text IS NULL OR (t."createdAt", t.id) < (SELECT c."createdAt", c.id FROM "Task" c WHERE c.id = $3 AND c."teamId" = $1))
      ORDER BY t."createdAt" DESC, t.id DESC LIMIT $2`,
     [caller.teamId, input.limit + 1, input.cursor ?? null],
   );
+  // An empty page after a cursor may be the end of the list, or a cursor that names no task of
+  // the team (mistyped, or another team's): the latter must not pass for the end.
+  if (rows.length === 0 && input.cursor !== undefined) {
+    const { rows: known } = await query(`SELECT 1 FROM "Task" WHERE id = $1 AND "teamId" = $2`, [input.cursor, caller.teamId]);
+    if (known.length === 0) throw new AppError("bad_request", "cursor must be the nextCursor of an earlier page (the id of one of the team's tasks)", "cursor");
+  }
   const page = rows.slice(0, input.limit);
   return { tasks: page.map(presentTaskSummary), nextCursor: rows.length > input.limit ? page.at(-1)?.id ?? null : null };
 }

@@ -118,6 +118,12 @@ describe("the task view", () => {
     const fresh = await listTasks(callers.viewer, { limit: 5 });
     const again = await getDb().task.findMany({ where: { teamId: callers.user.teamId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
     expect(fresh.tasks).toEqual(again.map(summaryThroughPrisma));
-    expect((await listTasks(callers.viewer, { cursor: "doesnotexist000000000" })).tasks).toEqual([]);
+    // The oldest task as cursor is the end of the list; a cursor that names no task of the team
+    // (mistyped, or another team's) is an error, not an empty page that passes for the end.
+    expect(await listTasks(callers.viewer, { cursor: expected.at(-1)!.id })).toEqual({ tasks: [], nextCursor: null });
+    const elsewhere = await createTask((await createTeamWithMembers()).callers.user, { prompt: "Another team's task" });
+    for (const cursor of ["doesnotexist000000000", elsewhere.id]) {
+      await expect(listTasks(callers.viewer, { cursor })).rejects.toMatchObject({ code: "bad_request", field: "cursor" });
+    }
   });
 });
