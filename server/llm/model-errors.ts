@@ -45,6 +45,21 @@ export function classifyModelError(error: unknown): ModelFailure | undefined {
   return undefined;
 }
 
+/**
+ * A failed model call's message for the task's error, saying where it came from: "The model
+ * server at api.openai.com answered HTTP 401: Incorrect API key provided…". Other errors keep
+ * their own message.
+ */
+export function describeModelError(error: unknown): string {
+  const failure = RetryError.isInstance(error) ? error.lastError : error;
+  const message = failure instanceof Error ? failure.message : String(failure);
+  if (!APICallError.isInstance(failure)) return message;
+  const host = URL.canParse(failure.url) ? new URL(failure.url).host : "the configured endpoint";
+  return failure.statusCode === undefined
+    ? `The model server at ${host} could not be reached: ${message}`
+    : `The model server at ${host} answered HTTP ${failure.statusCode}: ${message}`;
+}
+
 function retryAfterOf(headers: Record<string, string> | undefined): number | undefined {
   if (!headers) return undefined;
   const milliseconds = Number.parseFloat(headers["retry-after-ms"] ?? "");

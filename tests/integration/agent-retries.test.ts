@@ -69,7 +69,7 @@ describe("agent step retries", () => {
     await waitForTaskStatus(task.id, ["completed", "failed"], 30_000);
     const done = await getTask(callers.user, task.id);
     expect(done.status).toBe("failed");
-    expect(done.error).toMatch(/Incorrect API key provided/);
+    expect(done.error).toMatch(/^The model server at 127\.0\.0\.1:\d+ answered HTTP 401: Incorrect API key provided/);
     expect(done.executions.map((execution) => [execution.agent, execution.attempt, execution.status])).toEqual([["research", 1, "failed"]]);
     expect(wire.requests.filter((body) => body.stream && mentions(body, "AGENT-BAD-KEY"))).toHaveLength(1);
   });

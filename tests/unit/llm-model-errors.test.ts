@@ -1,6 +1,6 @@
 import { APICallError, LoadAPIKeyError, NoSuchModelError, RetryError } from "ai";
 import { describe, expect, it } from "vitest";
-import { classifyModelError } from "@/server/llm";
+import { classifyModelError, describeModelError } from "@/server/llm";
 
 const apiError = (statusCode: number | undefined, responseHeaders?: Record<string, string>) =>
   new APICallError({ message: `status ${statusCode}`, url: "https://api.example/v1/chat/completions", requestBodyValues: {}, statusCode, responseHeaders });
@@ -35,5 +35,14 @@ describe("classifyModelError", () => {
   it("leaves errors that are not model errors to the caller", () => {
     expect(classifyModelError(new Error("database went away"))).toBeUndefined();
     expect(classifyModelError("a string")).toBeUndefined();
+  });
+
+  it("describes a failed call by where it went and what came back", () => {
+    expect(describeModelError(apiError(401))).toBe("The model server at api.example answered HTTP 401: status 401");
+    const unreachable = new APICallError({ message: "Cannot connect to API: connect ECONNREFUSED", url: "http://127.0.0.1:11434/v1/chat/completions", requestBodyValues: {} });
+    expect(describeModelError(new RetryError({ message: "Failed after 3 attempts", reason: "maxRetriesExceeded", errors: [unreachable] }))).toBe(
+      "The model server at 127.0.0.1:11434 could not be reached: Cannot connect to API: connect ECONNREFUSED",
+    );
+    expect(describeModelError(new Error("database went away"))).toBe("database went away");
   });
 });
