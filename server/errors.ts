@@ -3,6 +3,8 @@
  * code); `field` names the offending input where there is one. Anything that is not an
  * AppError is a bug: callers log it and answer a generic 500 without details.
  */
+import { isDatabaseUnavailable } from "@/server/db/unavailable";
+
 export type ErrorCode =
   | "bad_request"
   | "unauthorized"
@@ -37,6 +39,16 @@ export class AppError extends Error {
 
 export interface ErrorBody {
   error: { code: ErrorCode | "internal"; message: string; field?: string; issues?: Array<{ field: string; message: string }> };
+}
+
+/**
+ * The AppError an error stands for, if any: itself, or — for the database being unavailable
+ * (restarting, unreachable) — a 503 the client can retry, instead of a 500 that reads as a bug.
+ */
+export function knownError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) return new AppError("unavailable", "The database is unavailable right now; try again shortly");
+  return undefined;
 }
 
 export function errorBody(error: AppError): ErrorBody {

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from "@/server/db/unavailable";
 import { logger } from "@/server/observability/logger";
 
 /**
@@ -6,16 +7,6 @@ import { logger } from "@/server/observability/logger";
  * executor rides out (leases expire, work resumes), not a bug: it is logged as a warning. Any
  * other failure in the executor's loop is an error.
  */
-const UNAVAILABLE_CODES = new Set(["57P01", "57P02", "57P03", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOENT"]);
-
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as Error & { code?: unknown }).code;
-  if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) return true;
-  return /Connection terminated|connection ended|Client has encountered a connection error/i.test(error.message);
-}
-
-/** Logs a failure of the executor's loop: a warning when the database is unavailable, else an error. */
 export function logLoopFailure(message: string, fields: Record<string, unknown> & { error: unknown }) {
   if (isDatabaseUnavailable(fields.error)) logger.warn(`${message} (the database is unavailable)`, fields);
   else logger.error(message, fields);

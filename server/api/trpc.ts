@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { requestCaller } from "@/server/auth/session-caller";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
-import { AppError, type ErrorCode } from "@/server/errors";
+import { AppError, knownError, type ErrorCode } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { ValidationError } from "@/server/http/validation";
 
@@ -49,8 +49,9 @@ const t = initTRPC.context<typeof createTRPCContext>().create({
 const errorMapping = t.middleware(async ({ next, path }) => {
   const result = await next();
   if (!result.ok) {
-    const cause = result.error.cause;
-    if (cause instanceof AppError) {
+    const cause = knownError(result.error.cause);
+    if (cause) {
+      if (cause !== result.error.cause) logger.warn("tRPC procedure failed: the database is unavailable", { path, error: result.error.cause });
       throw new TRPCError({ code: trpcCodeOf[cause.code], message: cause.message, cause });
     }
     if (result.error.code === "INTERNAL_SERVER_ERROR") {

@@ -1,4 +1,4 @@
-import { AppError, errorBody, httpStatusOf, type ErrorBody } from "@/server/errors";
+import { errorBody, httpStatusOf, knownError, type ErrorBody } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { ValidationError } from "./validation";
 
@@ -8,10 +8,12 @@ import { ValidationError } from "./validation";
  * logged and answered with a bare 500 that shows nothing.
  */
 export function errorStatusAndBody(error: unknown): { status: number; body: ErrorBody } {
-  if (error instanceof AppError) {
-    const body = errorBody(error);
-    if (error instanceof ValidationError) body.error.issues = error.issues;
-    return { status: httpStatusOf[error.code], body };
+  const known = knownError(error);
+  if (known) {
+    const body = errorBody(known);
+    if (known instanceof ValidationError) body.error.issues = known.issues;
+    if (known !== error) logger.warn("request failed: the database is unavailable", { error });
+    return { status: httpStatusOf[known.code], body };
   }
   logger.error("unhandled error in route", { error });
   return { status: 500, body: { error: { code: "internal", message: "Something went wrong on our side" } } };

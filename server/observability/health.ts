@@ -1,4 +1,6 @@
 import { getPool } from "@/server/db/client";
+import { isDatabaseUnavailable } from "@/server/db/unavailable";
+import { logger } from "@/server/observability/logger";
 
 export interface HealthReport {
   status: "ok" | "error";
@@ -15,7 +17,11 @@ async function timed(check: () => Promise<unknown>, timeoutMs: number) {
     ]);
     return { status: "ok" as const, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
   } catch (error) {
-    return { status: "error" as const, message: error instanceof Error ? error.message : "failed" };
+    // The answer is public (load balancers call it unauthenticated): say what, not where — a
+    // driver's message can name hosts and socket paths. The details go to the log.
+    logger.warn("health check failed", { error });
+    const timedOut = error instanceof Error && error.message.startsWith("timed out");
+    return { status: "error" as const, message: timedOut ? error.message : isDatabaseUnavailable(error) ? "unavailable" : "failed" };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDatabaseUnavailable } from "@/inngest/executor/db-trouble";
+import { isDatabaseUnavailable } from "@/server/db/unavailable";
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -17,5 +17,19 @@ describe("isDatabaseUnavailable", () => {
     expect(isDatabaseUnavailable(withCode("duplicate key value violates unique constraint", "23505"))).toBe(false);
     expect(isDatabaseUnavailable(new TypeError("Cannot read properties of undefined"))).toBe(false);
     expect(isDatabaseUnavailable("not an error")).toBe(false);
+  });
+});
+
+describe("a request while the database is unavailable", () => {
+  it("is a 503 the client may retry, not a 500; a bug is still a bare 500", async () => {
+    const { errorStatusAndBody } = await import("@/server/http/error-status");
+    expect(errorStatusAndBody(withCode("the database system is shutting down", "57P03"))).toEqual({
+      status: 503,
+      body: { error: { code: "unavailable", message: "The database is unavailable right now; try again shortly" } },
+    });
+    expect(errorStatusAndBody(new TypeError("Cannot read properties of undefined"))).toEqual({
+      status: 500,
+      body: { error: { code: "internal", message: "Something went wrong on our side" } },
+    });
   });
 });
