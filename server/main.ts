@@ -136,9 +136,6 @@ function superviseWorkers(count: number, onAllListening: () => void): () => Prom
   };
 }
 
-/** The embedded Postgres this process started, stopped again if start-up fails after it. */
-let startedDatabase: { stop(): Promise<void> } | undefined;
-
 async function main() {
   if (cluster.isWorker) return runWorker();
   const dev = process.argv.includes("--dev");
@@ -151,28 +148,34 @@ async function main() {
   const beforeDatabaseStops = () => (shuttingDown ??= drain());
 
   const database = await prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
-  // A cluster adopted from a running Chorus is that server's: a failed start leaves it alone.
-  if (database.startedHere) startedDatabase = database;
-  env = getEnv();
+  try {
+    env = getEnv();
+    const workers = dev ? 1 : env.CHORUS_WORKERS;
+    if (dev && env.CHORUS_WORKERS > 1) logger.warn("CHORUS_WORKERS is ignored with --dev: one process serves");
+    // Alone on its own embedded database, no other process appends to the run-event log or
+    // listens for announcements of appends. Workers, and any server on DATABASE_URL (which
+    // replicas may share), announce theirs and listen for the others'.
+    const shared = !(workers === 1 && database.embedded);
+    const { announceRunEvents, closeDb } = await import("@/server/db/client");
+    announceRunEvents(shared);
 
-  const workers = dev ? 1 : env.CHORUS_WORKERS;
-  if (dev && env.CHORUS_WORKERS > 1) logger.warn("CHORUS_WORKERS is ignored with --dev: one process serves");
-  // Alone on its own embedded database, no other process appends to the run-event log or
-  // listens for announcements of appends. Workers, and any server on DATABASE_URL (which
-  // replicas may share), announce theirs and listen for the others'.
-  const shared = !(workers === 1 && database.embedded);
-  const { announceRunEvents, closeDb } = await import("@/server/db/client");
-  announceRunEvents(shared);
-
-  const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
-  await bootstrapFirstRun(env);
-  if (workers > 1) {
-    // The primary only supervises: the workers open their own connections.
-    await closeDb();
-    drain = superviseWorkers(workers, () => announceReady(env, database, workers));
-  } else {
-    drain = await serve(env, dev, shared);
-    announceReady(env, database, 1);
+    const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
+    await bootstrapFirstRun(env);
+    if (workers > 1) {
+      // The primary only supervises: the workers open their own connections.
+      await closeDb();
+      drain = superviseWorkers(workers, () => announceReady(env, database, workers));
+    } else {
+      drain = await serve(env, dev, shared);
+      announceReady(env, database, 1);
+    }
+  } catch (error) {
+    // Don't leave behind the Postgres this start launched (nothing else would stop it); a cluster
+    // adopted from a running Chorus is that server's, and is left alone.
+    if (database.startedHere) {
+      await database.stop().catch((stopError: unknown) => logger.warn("could not stop the embedded Postgres", { error: stopError }));
+    }
+    throw error;
   }
 
   const shutdown = async (signal: string) => {
@@ -183,17 +186,14 @@ async function main() {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
-  startedDatabase = undefined; // started: from here on, signals stop it
 }
 
-main().catch(async (error) => {
+main().catch((error) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
     console.error("Chorus failed to start:", error instanceof Error ? error.message : error);
     logger.error("start-up failed", { error });
   }
-  // Don't leave behind the Postgres this start launched (nothing else would stop it).
-  await startedDatabase?.stop().catch((stopError: unknown) => logger.warn("could not stop the embedded Postgres", { error: stopError }));
   process.exit(1);
 });

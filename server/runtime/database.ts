@@ -3,9 +3,9 @@ import { startEmbeddedPostgres } from "@/server/db/embedded";
 import { migrate } from "@/server/db/migrate";
 
 /**
- * Connects Chorus to its database: the one in DATABASE_URL, or else the embedded Postgres
- * in CHORUS_DATA_DIR (started, or adopted if already running: `startedHere` tells which). Applies pending migrations
- * and exports the URL as DATABASE_URL so every module, Next's included, uses it.
+ * Connects Chorus to its database: the one in DATABASE_URL, or else the embedded Postgres in
+ * CHORUS_DATA_DIR (started, or adopted if already running: `startedHere` tells which). Applies
+ * pending migrations and exports the URL as DATABASE_URL so every module, Next's included, uses it.
  */
 export async function prepareDatabase(
   env: Env,
