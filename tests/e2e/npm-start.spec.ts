@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { waitForHealth } from "./support";
 
 /**
  * `npm start`, signalled as a process manager or container runtime signals it — SIGTERM to npm
@@ -36,13 +37,7 @@ test("SIGTERM to `npm start` stops Chorus and its embedded Postgres cleanly", as
     npm.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
 
-    const deadline = Date.now() + 150_000;
-    for (;;) {
-      const healthy = await fetch(`http://127.0.0.1:${port}/api/health`).then((response) => response.ok, () => false);
-      if (healthy) break;
-      if (Date.now() > deadline) throw new Error(`npm start did not become healthy:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitForHealth(`http://127.0.0.1:${port}`, { timeoutMs: 150_000, what: "npm start", detail: () => output });
     expect(existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(true);
 
     npm.kill("SIGTERM");

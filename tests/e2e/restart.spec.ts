@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { createApiKeyWithCli, readEventLog, spawnChorus, waitForTask } from "./support";
+import { createApiKeyWithCli, readEventLog, spawnChorus, waitForHealth, waitForTask } from "./support";
 
 /**
  * Crash safety, end to end: a task is mid-run when the server is killed with SIGKILL; a new
@@ -21,25 +21,12 @@ function startServer(): ChildProcess {
   });
 }
 
-async function waitForHealth() {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${baseURL}/api/health`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error("server did not become healthy");
-}
-
 test("a task survives the server being killed mid-run, without re-running completed steps", async ({ request }) => {
   test.setTimeout(240_000);
   rmSync(dataDir, { recursive: true, force: true });
   let server = startServer();
   try {
-    await waitForHealth();
+    await waitForHealth(baseURL);
     const key = createApiKeyWithCli(dataDir, "restart-team", "user");
     const created = await request.post(`${baseURL}/api/v1/tasks`, {
       headers: { Authorization: `Bearer ${key}` },
@@ -60,7 +47,7 @@ test("a task survives the server being killed mid-run, without re-running comple
     expect(completedBeforeKill.length).toBeGreaterThan(0);
 
     server = startServer();
-    await waitForHealth();
+    await waitForHealth(baseURL);
     const done = await waitForTask(request, baseURL, key, id, (task) => ["completed", "failed"].includes(task.status));
     expect(done.status).toBe("completed");
     expect(done.executions).toHaveLength(3);

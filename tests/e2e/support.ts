@@ -68,3 +68,15 @@ export function spawnChorus(options: {
     stdio: options.stdio ?? ["ignore", "ignore", "inherit"],
   });
 }
+
+/** Resolves once `baseURL` answers its health check; throws after `timeoutMs`, with `detail()` (e.g. the server's output) in the message. */
+export async function waitForHealth(baseURL: string, options: { timeoutMs?: number; what?: string; detail?: () => string } = {}) {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  while (Date.now() < deadline) {
+    const healthy = await fetch(`${baseURL}/api/health`).then((response) => response.ok, () => false);
+    if (healthy) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const detail = options.detail?.();
+  throw new Error(`${options.what ?? "server"} did not become healthy${detail ? `:\n${detail}` : ""}`);
+}
