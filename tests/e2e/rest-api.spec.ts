@@ -65,6 +65,38 @@ test.describe("REST API with team API keys", () => {
     }
   });
 
+  test("a method a route does not serve is a JSON 405 with Allow; an unknown path is a JSON 404", async ({ baseURL }) => {
+    const headers = { Authorization: `Bearer ${userKey}` };
+    const cases = [
+      ["PUT", "/api/v1/tasks", "GET, POST, HEAD, OPTIONS"],
+      ["DELETE", "/api/v1/tasks/abc123", "GET, HEAD, OPTIONS"],
+      ["POST", "/api/v1/tasks/abc123", "GET, HEAD, OPTIONS"],
+      ["GET", "/api/v1/tasks/abc123/cancel", "POST, OPTIONS"],
+      ["PATCH", "/api/v1/agents", "GET, POST, HEAD, OPTIONS"],
+      ["GET", "/api/v1/agents/helper", "DELETE, OPTIONS"],
+      ["POST", "/api/tasks/abc123/events", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/api/health", "GET, HEAD, OPTIONS"],
+      ["PUT", "/api/trpc/task.list", "GET, POST, HEAD, OPTIONS"],
+      ["DELETE", "/api/inngest", "GET, POST, PUT, HEAD, OPTIONS"],
+    ] as const;
+    for (const [method, path, allow] of cases) {
+      const response = await fetch(`${baseURL}${path}`, { method, headers });
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get("allow")).toBe(allow);
+      expect(response.headers.get("content-type")).toContain("application/json");
+      expect((await response.json()).error).toMatchObject({ code: "method_not_allowed", field: "method" });
+      const options = await fetch(`${baseURL}${path}`, { method: "OPTIONS", headers });
+      expect(options.status, `OPTIONS ${path}`).toBe(204);
+      expect(options.headers.get("allow")).toBe(allow);
+    }
+
+    for (const [method, path] of [["GET", "/api/v1/task"], ["POST", "/api/v1/tasks/abc123/pause"], ["DELETE", "/api/v1"]] as const) {
+      const response = await fetch(`${baseURL}${path}`, { method, headers });
+      expect(response.status, `${method} ${path}`).toBe(404);
+      expect((await response.json()).error).toMatchObject({ code: "not_found", field: "path", message: `No API endpoint at ${method} ${path}` });
+    }
+  });
+
   test("keys are checked: missing or wrong is 401, a viewer cannot execute, other teams' tasks are invisible", async ({ request }) => {
     expect((await request.post("/api/v1/tasks", { data: { prompt: "hi" } })).status()).toBe(401);
     const wrong = await request.post("/api/v1/tasks", { headers: { Authorization: "Bearer chorus_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, data: { prompt: "hi" } });

@@ -1,5 +1,6 @@
 import { NextResponse } from "next/server";
 import { checkHealth } from "@/server/observability/health";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -8,3 +9,6 @@ export async function GET() {
   const health = await checkHealth();
   return NextResponse.json(health, { status: health.status === "ok" ? 200 : 503, headers: { "Cache-Control": "no-store" } });
 }
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET");

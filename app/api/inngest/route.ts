@@ -1,6 +1,7 @@
 import { serve } from "inngest/next";
 import { inngest } from "@/inngest/client";
 import { functions } from "@/inngest/functions";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 /**
  * Server mode (INNGEST_MODE=server): Inngest Cloud or a self-hosted `inngest start` calls
@@ -14,3 +15,6 @@ const inServerMode = process.env.INNGEST_MODE === "server";
 export const GET = inServerMode ? handler.GET : embedded;
 export const POST = inServerMode ? handler.POST : embedded;
 export const PUT = inServerMode ? handler.PUT : embedded;
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET", "POST", "PUT");

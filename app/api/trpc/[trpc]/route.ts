@@ -1,6 +1,7 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,6 @@ const handler = (request: Request) =>
   });
 
 export { handler as GET, handler as POST };
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET", "POST");

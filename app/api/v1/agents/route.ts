@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { readJsonBody, withCaller } from "@/server/http/route";
 import { createAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -11,3 +12,6 @@ export const GET = withCaller(async (_request, caller) => NextResponse.json(awai
 export const POST = withCaller(async (request, caller) =>
   NextResponse.json(await createAgentDefinition(caller, await readJsonBody(request)), { status: 201 }),
 );
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET", "POST");

@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { readJsonBody, withCaller } from "@/server/http/route";
 import { createTask, listTasks } from "@/server/tasks/tasks";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -15,3 +16,6 @@ export const GET = withCaller(async (request, caller) => {
   const params = Object.fromEntries(new URL(request.url).searchParams);
   return NextResponse.json(await listTasks(caller, params));
 });
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET", "POST");

@@ -1,6 +1,7 @@
 import { withCaller } from "@/server/http/route";
 import { taskEventStream } from "@/server/events/event-stream";
 import { assertTaskInTeam } from "@/server/tasks/tasks";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -18,3 +19,6 @@ export const GET = withCaller<{ id: string }>(async (request, caller, params) =>
     },
   });
 });
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET");

@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { withCaller } from "@/server/http/route";
 import { getTask } from "@/server/tasks/tasks";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -8,3 +9,6 @@ export const dynamic = "force-dynamic";
 export const GET = withCaller<{ id: string }>(async (_request, caller, params) => {
   return NextResponse.json(await getTask(caller, params.id));
 });
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET");

@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { readJsonBody, withCaller } from "@/server/http/route";
 import { approveTask } from "@/server/tasks/task-actions";
+import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -8,3 +9,6 @@ export const dynamic = "force-dynamic";
 export const POST = withCaller<{ id: string }>(async (request, caller, params) =>
   NextResponse.json(await approveTask(caller, params.id, await readJsonBody(request))),
 );
+
+/** Any other method: a JSON 405 naming the ones served. */
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("POST");

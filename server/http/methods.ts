@@ -1,0 +1,39 @@
+import { NextResponse } from "next/server";
+import { AppError, errorBody } from "@/server/errors";
+
+/**
+ * What a REST route answers for the methods and paths it does not serve. Next.js answers a
+ * method a route does not export with an empty 405 and an unknown path with its HTML 404 page;
+ * an API client gets a JSON error like every other, naming what was wrong.
+ */
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+export type RouteMethod = (typeof METHODS)[number];
+
+type Refusal = (request: Request) => NextResponse;
+
+/**
+ * Handlers answering 405 with a JSON error and an `Allow` header for every method the route
+ * does not serve, and the route's `OPTIONS` (204 with the same `Allow`; Next's own would list
+ * these refusals as served). Export them beside the route's own:
+ * `export const { PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods("GET", "POST");`
+ */
+export function refuseOtherMethods<const Allowed extends RouteMethod>(
+  ...allowed: Allowed[]
+): Record<Exclude<RouteMethod, Allowed>, Refusal> & { OPTIONS: () => Response } {
+  const served: string[] = allowed;
+  const allow = [...served, ...(served.includes("GET") ? ["HEAD"] : []), "OPTIONS"].join(", ");
+  const refuse: Refusal = (request) =>
+    NextResponse.json(
+      errorBody(new AppError("method_not_allowed", `${request.method} is not supported here; use ${served.join(" or ")}`, "method")),
+      { status: 405, headers: { Allow: allow } },
+    );
+  const refusals = Object.fromEntries(METHODS.filter((method) => !served.includes(method)).map((method) => [method, refuse]));
+  return { ...(refusals as Record<Exclude<RouteMethod, Allowed>, Refusal>), OPTIONS: () => new Response(null, { status: 204, headers: { Allow: allow } }) };
+}
+
+/** A 404 naming the path, for any method on a path no route serves. */
+export const unknownPath: Refusal = (request) =>
+  NextResponse.json(
+    errorBody(new AppError("not_found", `No API endpoint at ${request.method} ${new URL(request.url).pathname}`, "path")),
+    { status: 404 },
+  );
