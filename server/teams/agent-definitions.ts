@@ -21,11 +21,18 @@ export async function listAgentDefinitions(caller: Caller) {
 export async function createAgentDefinition(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const input = parseInput(customAgentDefinitionSchema, rawInput);
-  const db = getDb();
-  if (await db.agentDefinition.findUnique({ where: { teamId_kind: { teamId: caller.teamId, kind: input.kind } } })) {
-    throw new AppError("conflict", `Your team already has an agent "${input.kind}"`, "kind");
+  try {
+    return await getDb().agentDefinition.create({ data: { ...input, teamId: caller.teamId }, select });
+  } catch (error) {
+    // The unique (teamId, kind) decides, not a look-up first: two creates at once would both
+    // find nothing, and the loser's unique violation (P2002) would be a 500. Matched by its
+    // code, not by class: Next's route bundles and the custom server may load Prisma's
+    // runtime apart (isDatabaseUnavailable matches codes the same way).
+    if (error instanceof Error && (error as Error & { code?: unknown }).code === "P2002") {
+      throw new AppError("conflict", `Your team already has an agent "${input.kind}"`, "kind");
+    }
+    throw error;
   }
-  return db.agentDefinition.create({ data: { ...input, teamId: caller.teamId }, select });
 }
 
 export async function deleteAgentDefinition(caller: Caller, kind: string) {
