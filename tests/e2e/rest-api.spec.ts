@@ -113,6 +113,112 @@ test.describe("REST API with team API keys", () => {
     expect(list.tasks.find((task: { id: string }) => task.id === id)).toBeUndefined();
   });
 
+  test("task actions: approve once (again is a 409), cancel a completed task is a 409, rerun from a plan step is a 201 that completes", async ({ request, baseURL }) => {
+    const headers = { Authorization: `Bearer ${userKey}` };
+    const created = await request.post("/api/v1/tasks", { headers, data: { prompt: "Research community fridges, then analyse and summarise how they cut food waste.", requireApproval: true } });
+    expect(created.status()).toBe(201);
+    const { id } = await created.json();
+    const waiting = await waitForTask(request, baseURL!, userKey, id, (task) => task.status !== "queued" && task.status !== "running");
+    expect(waiting.status).toBe("awaiting_approval");
+    expect(waiting.executions).toEqual([]);
+
+    const approved = await request.post(`/api/v1/tasks/${id}/approve`, { headers, data: {} });
+    expect(approved.status()).toBe(200);
+    const approvedTask = await approved.json();
+    expect(approvedTask).toMatchObject({ id, status: "running", approval: { approved: true, edited: false, apiKeyId: expect.any(String) } });
+    const again = await request.post(`/api/v1/tasks/${id}/approve`, { headers, data: {} });
+    expect(again.status()).toBe(409);
+    expect(again.headers()["content-type"]).toContain("application/json");
+    expect((await again.json()).error).toMatchObject({ code: "conflict", field: "status", message: expect.stringMatching(/^Cannot approve a task that is (running|completed)/) });
+
+    const done = await waitForTask(request, baseURL!, userKey, id, (task) => ["completed", "failed", "cancelled"].includes(task.status));
+    expect(done.status).toBe("completed");
+    const cancel = await request.post(`/api/v1/tasks/${id}/cancel`, { headers });
+    expect(cancel.status()).toBe(409);
+    expect(cancel.headers()["content-type"]).toContain("application/json");
+    expect((await cancel.json()).error).toMatchObject({ code: "conflict", field: "status", message: expect.stringMatching(/completed/) });
+
+    // Rerun from the plan's analysis step: the research before it is reused, the rest runs again.
+    const steps: Array<{ id: string; agent: string }> = done.plan.steps;
+    const fromStep = steps.find((step) => step.agent === "analysis")!.id;
+    const research = done.executions.find((execution: { agent: string }) => execution.agent === "research");
+    const rerun = await request.post(`/api/v1/tasks/${id}/rerun`, { headers, data: { fromStep } });
+    expect(rerun.status()).toBe(201);
+    const attempt = await rerun.json();
+    expect(attempt.id).not.toBe(id);
+    expect(rerun.headers()["location"]).toBe(`/api/v1/tasks/${attempt.id}`);
+    expect(attempt).toMatchObject({ parentTaskId: id, rerunFromStep: fromStep, plan: { source: "rerun" } });
+    expect(["queued", "running"]).toContain(attempt.status);
+    expect(attempt.executions).toEqual([expect.objectContaining({ agent: "research", status: "completed", reusedFromId: research.id })]);
+    const fromLocation = await request.get(rerun.headers()["location"]!, { headers });
+    expect(fromLocation.status()).toBe(200);
+    expect((await fromLocation.json()).id).toBe(attempt.id);
+
+    const rerunDone = await waitForTask(request, baseURL!, userKey, attempt.id, (task) => ["completed", "failed", "cancelled"].includes(task.status));
+    expect(rerunDone.status).toBe("completed");
+    expect(rerunDone.result.markdown.length).toBeGreaterThan(0);
+    const ran = rerunDone.executions.filter((execution: { reusedFromId: string | null }) => !execution.reusedFromId);
+    expect(ran.map((execution: { agent: string }) => execution.agent).sort()).toEqual(["analysis", "synthesis"]);
+    const original = await (await request.get(`/api/v1/tasks/${id}`, { headers })).json();
+    expect(original.reruns).toEqual([attempt.id]);
+    expect(original.status).toBe("completed");
+  });
+
+  test("task actions: a viewer key gets 403 and another team's key 404 on each, changing nothing; reject ends a waiting task cancelled", async ({ request, baseURL }) => {
+    const headers = { Authorization: `Bearer ${userKey}` };
+    const [gated, plain] = await Promise.all([
+      request.post("/api/v1/tasks", { headers, data: { prompt: "Plan a repair café for the town hall.", requireApproval: true } }),
+      request.post("/api/v1/tasks", { headers, data: { prompt: "Summarise the main kinds of tea." } }),
+    ]);
+    const waitingId: string = (await gated.json()).id;
+    const completedId: string = (await plain.json()).id;
+    await waitForTask(request, baseURL!, userKey, waitingId, (task) => task.status === "awaiting_approval");
+    const completed = await waitForTask(request, baseURL!, userKey, completedId, (task) => task.status === "completed");
+    const fromStep: string = completed.plan.steps[0].id;
+
+    const actions = [
+      [`/api/v1/tasks/${waitingId}/approve`, {}],
+      [`/api/v1/tasks/${waitingId}/reject`, { reason: "not mine to decide" }],
+      [`/api/v1/tasks/${waitingId}/cancel`, undefined],
+      [`/api/v1/tasks/${completedId}/cancel`, undefined],
+      [`/api/v1/tasks/${completedId}/rerun`, { fromStep }],
+    ] as const;
+    for (const [path, data] of actions) {
+      const asViewer = await request.post(path, { headers: { Authorization: `Bearer ${viewerKey}` }, ...(data ? { data } : {}) });
+      expect(asViewer.status(), `viewer: ${path}`).toBe(403);
+      expect((await asViewer.json()).error, `viewer: ${path}`).toMatchObject({ code: "forbidden", message: expect.stringMatching(/viewer/) });
+      const foreign = await request.post(path, { headers: { Authorization: `Bearer ${otherTeamKey}` }, ...(data ? { data } : {}) });
+      expect(foreign.status(), `other team: ${path}`).toBe(404);
+      expect((await foreign.json()).error, `other team: ${path}`).toEqual({ code: "not_found", message: "Task not found", field: "id" });
+    }
+
+    // Nothing the refused calls asked for happened.
+    const stillWaiting = await (await request.get(`/api/v1/tasks/${waitingId}`, { headers })).json();
+    expect(stillWaiting).toMatchObject({ status: "awaiting_approval", approval: null, error: null, executions: [] });
+    const stillCompleted = await (await request.get(`/api/v1/tasks/${completedId}`, { headers })).json();
+    expect(stillCompleted).toMatchObject({ status: "completed", reruns: [] });
+
+    const rejected = await request.post(`/api/v1/tasks/${waitingId}/reject`, { headers, data: { reason: "Not this month" } });
+    expect(rejected.status()).toBe(200);
+    const rejectedTask = await rejected.json();
+    expect(rejectedTask).toMatchObject({
+      id: waitingId,
+      status: "cancelled",
+      error: "Plan rejected: Not this month",
+      approval: { approved: false, reason: "Not this month", apiKeyId: expect.any(String) },
+      executions: [],
+    });
+    expect(rejectedTask.completedAt).not.toBeNull();
+    for (const action of ["approve", "reject"]) {
+      const late = await request.post(`/api/v1/tasks/${waitingId}/${action}`, { headers, data: {} });
+      expect(late.status(), action).toBe(409);
+      expect((await late.json()).error).toMatchObject({ code: "conflict", field: "status", message: expect.stringMatching(/cancelled/) });
+    }
+    // It stays rejected: no agent runs after the decision.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await (await request.get(`/api/v1/tasks/${waitingId}`, { headers })).json()).toMatchObject({ status: "cancelled", executions: [] });
+  });
+
   test("health reports the database", async ({ request }) => {
     const response = await request.get("/api/health");
     expect(response.status()).toBe(200);
