@@ -1,3 +1,4 @@
+import { NonRetriableError } from "inngest";
 import { inngest } from "@/inngest/client";
 import { planDecided, taskCancelled, taskCreated } from "@/inngest/events";
 import { getEnv } from "@/server/env";
@@ -14,6 +15,7 @@ import {
   type PlannedTask,
 } from "@/server/orchestration/task-lifecycle";
 import { addFollowUps } from "@/server/orchestration/follow-ups";
+import { TaskCancelledError } from "@/server/orchestration/cancellation";
 import { agentFunctionFor } from "./agent";
 import { asStepError } from "./step-errors";
 
@@ -72,9 +74,13 @@ export const coordinator = inngest.createFunction(
 
 type Step = Parameters<Parameters<typeof inngest.createFunction>[1]>[0]["step"];
 
-/** A step's work that calls a model: a permanent model failure is not retried (see asStepError). */
+/**
+ * A step's work that calls a model: a permanent model failure is not retried (see asStepError),
+ * nor is a call stopped because the task was cancelled.
+ */
 function modelStep<T>(work: Promise<T>): Promise<T> {
   return work.catch((error: unknown) => {
+    if (error instanceof TaskCancelledError) throw new NonRetriableError(error.message);
     throw asStepError(error);
   });
 }

@@ -36,6 +36,22 @@ export function watchForCancellation(taskId: string, pollMs = 500) {
   };
 }
 
+/**
+ * Runs a model call that cancelling the task must stop (the planner's, the aggregator's): the
+ * signal aborts the provider request, and the call then rejects with a TaskCancelledError.
+ */
+export async function untilCancelled<T>(taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const cancellation = watchForCancellation(taskId);
+  try {
+    return await work(cancellation.signal);
+  } catch (error) {
+    if (cancellation.signal.aborted) throw new TaskCancelledError(taskId);
+    throw error;
+  } finally {
+    cancellation.stop();
+  }
+}
+
 async function readTaskStatus(taskId: string): Promise<string | undefined> {
   const { rows } = await query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
   return rows[0]?.status;

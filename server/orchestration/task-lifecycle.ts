@@ -4,6 +4,7 @@ import { getEnv } from "@/server/env";
 import { APPENDED_COLUMNS, appendRunEvent, publishAppended } from "@/server/events/run-events";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
+import { untilCancelled } from "./cancellation";
 import { customAgentRowsSql, teamAgentsFrom, type CustomAgentRow } from "./team-agents";
 import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/tasks/task-vocabulary";
 import { utcIsoSql } from "@/server/tasks/stored-time";
@@ -93,7 +94,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
     plan = rerunPlan;
     stored = { ...(task.plan as Prisma.JsonObject) };
   } else {
-    const planned = await createPlan({ prompt: task.prompt, agents });
+    const planned = await untilCancelled(taskId, (abortSignal) => createPlan({ prompt: task.prompt, agents, abortSignal }));
     plan = planned.plan;
     stored = { steps: planned.plan.steps, source: planned.source, notes: planned.notes };
     usage = { ...planned.usage, costUsd: planned.costUsd };
@@ -171,7 +172,7 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
     const output = outputs[step.id];
     return output ? [{ stepId: step.id, agentKind: step.agent, text: output.text, sources: output.sources }] : [];
   });
-  const aggregated = await aggregateResults({ taskPrompt: task.prompt, outputs: ordered });
+  const aggregated = await untilCancelled(task.taskId, (abortSignal) => aggregateResults({ taskPrompt: task.prompt, outputs: ordered, abortSignal }));
   const { rows } = await query<{ inputTokens: number; outputTokens: number; costUsd: string; executionsCostUsd: string; startedAt: string | null }>(
     `SELECT t."inputTokens" + COALESCE(sum(e."inputTokens"), 0)::int AS "inputTokens",
             t."outputTokens" + COALESCE(sum(e."outputTokens"), 0)::int AS "outputTokens",

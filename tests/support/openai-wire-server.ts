@@ -6,8 +6,8 @@ import { buildDefaultPlan } from "@/server/agents/default-plan";
 /**
  * A local server speaking OpenAI's Chat Completions wire format (what OpenAI, Ollama, vLLM and
  * LiteLLM serve): JSON for the planner's structured output, SSE chunks for streamed agent
- * text, streamed tool calls, HTTP errors, and a stream that never ends (to prove a cancel
- * closes the connection). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
+ * text, streamed tool calls, HTTP errors, and a stream that never ends or a request never
+ * answered (to prove a cancel closes the connection). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
  */
 export interface ChatRequest {
   stream?: boolean;
@@ -26,7 +26,9 @@ export interface RecordedRequest {
 type Reply =
   | { status: number; message: string; headers?: Record<string, string> }
   | { toolCall: { name: string; arguments: Record<string, unknown> } }
-  | { streamForever: true };
+  | { streamForever: true }
+  /** Never answer (a planner call that takes forever); `foreverStreamClosed` resolves when the client gives up. */
+  | { hang: true };
 
 export interface WireServerOptions {
   /** The model id the server reports. */
@@ -74,6 +76,12 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         res.end(JSON.stringify({ error: { message: special.message, type: "invalid_request_error" } }));
         return;
       }
+      if (special && "hang" in special) {
+        let closed!: () => void;
+        foreverClosed = new Promise((resolve) => (closed = resolve));
+        res.on("close", () => closed());
+        return;
+      }
       const text = body.messages.map((message) => message.content).join("\n");
       if (!body.stream) {
         res.writeHead(200, { "content-type": "application/json" });
@@ -119,7 +127,7 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
-    /** Resolves when the client closed the last endless stream. */
+    /** Resolves when the client closed the last endless stream or unanswered request. */
     foreverStreamClosed: () => foreverClosed,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -140,5 +148,7 @@ export function useOpenAiWireServer(options: WireServerOptions = {}) {
     get requests() {
       return (server?.requests ?? []).map((request) => request.body);
     },
+    /** Resolves when the client closed the last endless stream or unanswered request. */
+    foreverStreamClosed: () => server!.foreverStreamClosed(),
   };
 }
