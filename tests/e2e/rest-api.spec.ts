@@ -219,6 +219,17 @@ test.describe("REST API with team API keys", () => {
     expect(await (await request.get(`/api/v1/tasks/${waitingId}`, { headers })).json()).toMatchObject({ status: "cancelled", executions: [] });
   });
 
+  test("creating the same team agent several times at once: one 201, the rest 409 on kind, never a 500", async ({ request }) => {
+    const headers = { Authorization: `Bearer ${otherTeamKey}` };
+    const agent = { kind: "grant-review", name: "Grant Reviewer", description: "Reviews grant applications.", instructions: "Check eligibility and budget.", capabilities: ["grant review"] };
+    const responses = await Promise.all(Array.from({ length: 6 }, () => request.post("/api/v1/agents", { headers, data: agent })));
+    const statuses = responses.map((response) => response.status()).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const response of responses.filter((candidate) => candidate.status() === 409)) {
+      expect((await response.json()).error).toMatchObject({ code: "conflict", field: "kind" });
+    }
+  });
+
   test("health reports the database", async ({ request }) => {
     const response = await request.get("/api/health");
     expect(response.status()).toBe(200);
