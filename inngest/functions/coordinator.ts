@@ -55,8 +55,13 @@ export const coordinator = inngest.createFunction(
           await step.waitForEvent("wait for approval (continued)", { event: planDecided, timeout: timeoutMs - firstWaitMs, if: match });
           decision = await step.run("read approval (continued)", () => readApproval(taskId));
         }
+        if (decision.state === "pending") {
+          const expired = await step.run("approval expired", () => expireApproval(taskId));
+          if (expired.status !== "unchanged") return expired;
+          // A decision landed as the wait ran out: act on it.
+          decision = await step.run("read approval (late)", () => readApproval(taskId));
+        }
         if (decision.state !== "approved") {
-          if (decision.state === "pending") return await step.run("approval expired", () => expireApproval(taskId));
           if (decision.state === "rejected") return await step.run("plan rejected", () => rejectedTask(taskId));
           return { state: "stopped" };
         }

@@ -146,9 +146,13 @@ export async function readApproval(taskId: string): Promise<ApprovalOutcome> {
   return plan ? { state: "approved", plan } : { state: "stopped" };
 }
 
+/**
+ * Fails a task whose plan nobody decided on in time — only if it still waits: a decision that
+ * landed as the wait ran out leaves it alone ("unchanged"), and the coordinator acts on it.
+ */
 export async function expireApproval(taskId: string) {
   const message = `The plan was not approved within ${formatSeconds(getEnv().CHORUS_APPROVAL_TIMEOUT_SECONDS)}`;
-  return finishTask(taskId, { status: "failed", error: message }, "task.failed", { error: message, reason: "approval_expired" });
+  return finishTask(taskId, { status: "failed", error: message }, "task.failed", { error: message, reason: "approval_expired" }, ["awaiting_approval"]);
 }
 
 /** Stores a plan that grew follow-up steps, and tells the stream. */

@@ -27,11 +27,16 @@ function wrongState(action: string, status: string, allowed: string): never {
   throw new AppError("conflict", `Cannot ${action} a task that is ${status.replace("_", " ")}; only ${allowed} tasks can be ${action === "rerun" ? "rerun" : `${action}d`}`, "status");
 }
 
+function approvalClosed(dueAt: Date): never {
+  throw new AppError("conflict", `Cannot approve: the approval window closed at ${dueAt.toISOString()}, and the task is failed as not approved`, "status");
+}
+
 export async function approveTask(caller: Caller, id: string, rawInput: unknown): Promise<TaskView> {
   requirePermission(caller, "execute");
   const input = parseInput(approveTaskInput, rawInput);
   const task = await loadTaskInTeam(caller, id);
   if (task.status !== "awaiting_approval") wrongState("approve", task.status, "awaiting-approval");
+  if (task.approvalDueAt && task.approvalDueAt.getTime() <= Date.now()) approvalClosed(task.approvalDueAt);
 
   let storedPlan = task.plan as Prisma.JsonObject;
   if (input.plan !== undefined) {
@@ -40,11 +45,16 @@ export async function approveTask(caller: Caller, id: string, rawInput: unknown)
     if (!checked.ok) throw new AppError("bad_request", `plan is invalid: ${checked.errors.join("; ")}`, "plan");
     storedPlan = { ...storedPlan, steps: checked.plan.steps, edited: true };
   }
+  // Only while the wait is open: once it has run out, the coordinator fails the task as not approved.
   const decided = await getDb().task.updateMany({
-    where: { id, status: "awaiting_approval" },
+    where: { id, status: "awaiting_approval", OR: [{ approvalDueAt: null }, { approvalDueAt: { gt: new Date() } }] },
     data: { status: "running", plan: storedPlan, approval: { approved: true, edited: input.plan !== undefined, ...actor(caller), at: new Date().toISOString() } },
   });
-  if (decided.count === 0) wrongState("approve", (await loadTaskInTeam(caller, id)).status, "awaiting-approval");
+  if (decided.count === 0) {
+    const now = await loadTaskInTeam(caller, id);
+    if (now.status === "awaiting_approval" && now.approvalDueAt) approvalClosed(now.approvalDueAt);
+    wrongState("approve", now.status, "awaiting-approval");
+  }
   await appendRunEvent(id, "task.approved", { steps: storedPlan.steps, edited: input.plan !== undefined });
   await sendPlanDecided({ taskId: id, approved: true });
   return getTask(caller, id);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { readRunEvents } from "@/server/events/run-events";
 import { createTask, getTask } from "@/server/tasks/tasks";
+import { getDb } from "@/server/db/client";
+import { expireApproval } from "@/server/orchestration/task-lifecycle";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
-import { createTeamWithMembers, expectCancelStopsTaskMidStream, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
+import { createTeamWithMembers, eventTypes, expectCancelStopsTaskMidStream, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 
 useEmbeddedExecutor();
 
@@ -54,6 +56,43 @@ describe("plan approval", () => {
       const task = await createTask(callers.user, { prompt: "Draft a newsletter", requireApproval: true });
       await waitForTaskStatus(task.id, ["failed"], 15_000);
       expect((await getTask(callers.user, task.id)).error).toMatch(/not approved within 1 second/);
+    } finally {
+      delete process.env.CHORUS_APPROVAL_TIMEOUT_SECONDS;
+    }
+  });
+
+  it("refuses an approval once the wait has run out, and an expiry never overrides an approval", async () => {
+    const { callers } = await createTeamWithMembers();
+    const task = await createTask(callers.user, { prompt: "Plan a harvest festival", requireApproval: true });
+    await waitForTaskStatus(task.id, ["awaiting_approval"]);
+    // The wait is over (as if the clock had run past it) but the coordinator has not acted yet.
+    const past = new Date(Date.now() - 1000);
+    await getDb().task.update({ where: { id: task.id }, data: { approvalDueAt: past } });
+    await expect(approveTask(callers.user, task.id, {})).rejects.toMatchObject({
+      code: "conflict",
+      message: expect.stringContaining(`approval window closed at ${past.toISOString()}`),
+    });
+    expect((await getTask(callers.user, task.id)).status).toBe("awaiting_approval");
+
+    // An approval stored just before the expiry step ran: the expiry leaves the task alone.
+    await getDb().task.update({ where: { id: task.id }, data: { status: "running", approval: { approved: true } } });
+    expect(await expireApproval(task.id)).toEqual({ status: "unchanged" });
+    expect((await getTask(callers.user, task.id)).status).toBe("running");
+    expect(await eventTypes(task.id)).not.toContain("task.failed");
+    await cancelTask(callers.user, task.id);
+  });
+
+  it("runs a plan approved during the long wait (after the first ten seconds)", { timeout: 40_000 }, async () => {
+    process.env.CHORUS_APPROVAL_TIMEOUT_SECONDS = "30";
+    try {
+      const { callers } = await createTeamWithMembers();
+      const task = await createTask(callers.user, { prompt: "Plan a lantern walk", requireApproval: true });
+      await waitForTaskStatus(task.id, ["awaiting_approval"]);
+      // Past the coordinator's first, short wait (ten seconds): the decision ends the continued wait.
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      await approveTask(callers.user, task.id, {});
+      await waitForTaskStatus(task.id, ["completed", "failed"], 20_000);
+      expect((await getTask(callers.user, task.id)).status).toBe("completed");
     } finally {
       delete process.env.CHORUS_APPROVAL_TIMEOUT_SECONDS;
     }
