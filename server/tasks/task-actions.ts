@@ -145,6 +145,9 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
         template: original.template,
         parentTaskId: original.id,
         rerunFromStep: input.fromStep,
+        // A task that needed its plan approved needs it again: the rerun may change a step's input,
+        // and a rejected plan must not run because someone reran it.
+        requireApproval: original.requireApproval,
         plan: { steps, source: "rerun", notes: [`Rerun of ${original.id} from step "${input.fromStep}"${input.input ? " with a new instruction" : ""}`] },
       },
     });

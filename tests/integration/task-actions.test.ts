@@ -140,6 +140,21 @@ describe("rerun from a step", () => {
     expect(originalAfter.executions).toHaveLength(first.executions.length);
   });
 
+  it("asks again for the approval the original needed, even when its plan was rejected", async () => {
+    const { callers } = await createTeamWithMembers();
+    const original = await createTask(callers.user, { prompt: "Plan a seed swap", requireApproval: true });
+    await waitForTaskStatus(original.id, ["awaiting_approval"]);
+    await rejectTask(callers.user, original.id, { reason: "Not yet" });
+    const rerun = await rerunTask(callers.user, original.id, { fromStep: "research", input: "Only local seeds." });
+    await waitForTaskStatus(rerun.id, ["awaiting_approval"]);
+    const waiting = await getTask(callers.user, rerun.id);
+    expect(waiting).toMatchObject({ requireApproval: true, parentTaskId: original.id });
+    expect(waiting.executions).toHaveLength(0);
+    expect((waiting.plan as { steps: Array<{ id: string; subtask: string }> }).steps.find((step) => step.id === "research")!.subtask).toBe("Only local seeds.");
+    await approveTask(callers.user, rerun.id, {});
+    await waitForTaskStatus(rerun.id, ["completed"]);
+  });
+
   it("refuses to rerun a task that is still running", async () => {
     const { callers } = await createTeamWithMembers();
     const task = await createTask(callers.user, { prompt: "Plan a picnic", requireApproval: true });
