@@ -19,9 +19,15 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
 
 export async function createTeam(input: { slug: string; name?: string }) {
   const slug = parse(teamSlug, input.slug, "slug");
-  const db = getDb();
-  if (await db.team.findUnique({ where: { slug } })) throw new AppError("conflict", `Team "${slug}" already exists`, "slug");
-  return db.team.create({ data: { slug, name: input.name?.trim() || slug } });
+  try {
+    return await getDb().team.create({ data: { slug, name: input.name?.trim() || slug } });
+  } catch (error) {
+    // The unique slug decides, not a look-up first: two creates at once would both find
+    // nothing, and the loser's unique violation would be a 500 (slug is Team's only unique
+    // field besides its generated id).
+    if (isUniqueViolation(error)) throw new AppError("conflict", `Team "${slug}" already exists`, "slug");
+    throw error;
+  }
 }
 
 export async function findTeamBySlug(slug: string) {
@@ -35,16 +41,43 @@ export async function createUserInTeam(input: { email: string; password: string;
   const address = parse(email, input.email, "email");
   const secret = parse(password, input.password, "password");
   const db = getDb();
-  const existing = await db.user.findUnique({ where: { email: address }, include: { memberships: true } });
-  if (existing?.memberships.some((membership) => membership.teamId === input.teamId)) {
-    throw new AppError("conflict", `${address} is already a member of this team`, "email");
-  }
-  const passwordHash = await hashPassword(secret);
-  return db.$transaction(async (tx) => {
-    const user = existing
-      ? await tx.user.update({ where: { id: existing.id }, data: { passwordHash }, omit: { passwordHash: true } })
-      : await tx.user.create({ data: { email: address, name: input.name, passwordHash }, omit: { passwordHash: true } });
-    await tx.membership.create({ data: { teamId: input.teamId, userId: user.id, role: input.role } });
+  const alreadyMember = () => new AppError("conflict", `${address} is already a member of this team`, "email");
+  const findUser = async () => {
+    const user = await db.user.findUnique({ where: { email: address }, include: { memberships: true } });
+    if (user?.memberships.some((membership) => membership.teamId === input.teamId)) throw alreadyMember();
     return user;
-  });
+  };
+  let existing = await findUser();
+  const passwordHash = await hashPassword(secret);
+  // The look-up only chooses between creating the user and joining an existing one; the unique
+  // constraints decide, since simultaneous calls all pass it. The user and the membership are
+  // written in one transaction, so a call that loses leaves nothing behind.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.$transaction(async (tx) => {
+        const user = existing
+          ? await tx.user.update({ where: { id: existing.id }, data: { passwordHash }, omit: { passwordHash: true } })
+          : await tx.user.create({ data: { email: address, name: input.name, passwordHash }, omit: { passwordHash: true } });
+        await tx.membership.create({ data: { teamId: input.teamId, userId: user.id, role: input.role } });
+        return user;
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Joining an existing user, only (teamId, userId) can clash: another call added them to
+      // this team first.
+      if (existing) throw alreadyMember();
+      // Creating, only the email can clash: another call created the user first. Then do what a
+      // later call does: a conflict if that call put them in this team, else join them.
+      existing = await findUser();
+      if (!existing && attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
+ * A unique violation (P2002), matched by its code, not by class: Next's route bundles and the
+ * custom server may load Prisma's runtime apart (isDatabaseUnavailable matches codes the same way).
+ */
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && (error as Error & { code?: unknown }).code === "P2002";
 }
