@@ -91,30 +91,36 @@ function modelStep<T>(work: Promise<T>): Promise<T> {
 }
 
 /**
- * Runs the DAG: repeatedly invokes the ready steps in parallel until every step has an output.
- * An agent may ask for another agent's help; the plan then grows (bounded) and is stored.
+ * Runs the DAG as a dataflow: a step is invoked as soon as every step it depends on has its
+ * output (not when its whole "wave" is done), with at most CHORUS_TASK_MAX_PARALLEL invocations
+ * in flight. Outputs are taken in the order the invocations finish; on a replay the SDK resolves
+ * the memoised invocations in that same order, so the function takes the same path again. An
+ * agent may ask for another agent's help; the plan then grows (bounded) and is stored.
  */
 async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; outputs: Record<string, AgentStepResult> }> {
   const outputs: Record<string, AgentStepResult> = { ...task.reused };
   const limit = getEnv().CHORUS_TASK_MAX_PARALLEL;
   let followUpBudget = getEnv().CHORUS_MAX_FOLLOW_UPS;
   let plan = task.plan;
+  const running = new Map<string, Promise<[string, AgentStepResult]>>();
   while (Object.keys(outputs).length < plan.steps.length) {
-    const ready = readySteps(plan, Object.keys(outputs)).slice(0, limit);
-    if (ready.length === 0) throw new Error("The plan has steps that can never run (a dependency cycle or a missing step)");
-    const canAsk = followUpBudget > 0;
-    const results = await Promise.all(ready.map((planStep) => invokeAgent(step, task, plan, planStep, outputs, canAsk)));
-    for (const [index, planStep] of ready.entries()) {
-      const result = results[index]!;
-      outputs[planStep.id] = result;
-      if (!result.followUps?.length) continue;
-      const grown = addFollowUps(plan, planStep, result.followUps, { budget: followUpBudget, knownAgents: task.agents.map((agent) => agent.kind) });
-      if (grown.added.length === 0) continue;
-      plan = grown.plan;
-      followUpBudget -= grown.added.length;
-      const extended = plan;
-      await step.run(`add follow-ups after ${planStep.id}`, () => storeExtendedPlan(task.taskId, extended, grown.added));
+    for (const planStep of readySteps(plan, Object.keys(outputs), running.keys())) {
+      if (running.size >= limit) break;
+      const invoked = invokeAgent(step, task, plan, planStep, outputs, followUpBudget > 0);
+      running.set(planStep.id, invoked.then((result): [string, AgentStepResult] => [planStep.id, result]));
     }
+    if (running.size === 0) throw new Error("The plan has steps that can never run (a dependency cycle or a missing step)");
+    const [stepId, result] = await Promise.race(running.values());
+    running.delete(stepId);
+    outputs[stepId] = result;
+    if (!result.followUps?.length) continue;
+    const planStep = plan.steps.find((candidate) => candidate.id === stepId)!;
+    const grown = addFollowUps(plan, planStep, result.followUps, { budget: followUpBudget, knownAgents: task.agents.map((agent) => agent.kind) });
+    if (grown.added.length === 0) continue;
+    plan = grown.plan;
+    followUpBudget -= grown.added.length;
+    const extended = plan;
+    await step.run(`add follow-ups after ${stepId}`, () => storeExtendedPlan(task.taskId, extended, grown.added));
   }
   return { plan, outputs };
 }

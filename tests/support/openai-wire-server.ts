@@ -28,7 +28,9 @@ type Reply =
   | { toolCall: { name: string; arguments: Record<string, unknown> } }
   | { streamForever: true }
   /** Never answer (a planner call that takes forever); `foreverStreamClosed` resolves when the client gives up. */
-  | { hang: true };
+  | { hang: true }
+  /** The normal streamed answer, with a pause before each piece (a model that takes its time). */
+  | { pauseMs: number };
 
 export interface WireServerOptions {
   /** The model id the server reports. */
@@ -117,6 +119,18 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         return;
       }
       sse(res, chunk({ role: "assistant", content: "" }));
+      if (special && "pauseMs" in special) {
+        void (async () => {
+          for (const piece of pieces) {
+            await new Promise((resolve) => setTimeout(resolve, special.pauseMs));
+            if (res.destroyed) return;
+            sse(res, chunk({ content: piece }));
+          }
+          sse(res, chunk({}, "stop"));
+          finish(res, streamUsage);
+        })();
+        return;
+      }
       for (const piece of pieces) sse(res, chunk({ content: piece }));
       sse(res, chunk({}, "stop"));
       finish(res, streamUsage);
