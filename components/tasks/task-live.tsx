@@ -89,6 +89,7 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
       {steps.length > 0 ? (
         <section aria-labelledby="plan-heading">
           <h2 id="plan-heading" className="mb-2 text-base font-semibold">Plan</h2>
+          <PlanNotice source={progress.planSource} notes={progress.planNotes} />
           <ol className="grid gap-3 md:grid-cols-2" data-testid="plan">
             {steps.map((step, index) => (
               <AgentCard key={step.id} index={index + 1} step={step} agent={progress.agents[step.id]} rerun={finished && canExecute ? task.id : undefined} />
@@ -105,6 +106,21 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
           <Markdown source={result.markdown} />
         </section>
       ) : null}
+    </div>
+  );
+}
+
+/** Why the plan is not the planner model's own: what repair changed, or why the default plan was used. */
+function PlanNotice({ source, notes }: { source?: string; notes: string[] }) {
+  if ((source !== "repaired" && source !== "fallback") || notes.length === 0) return null;
+  return (
+    <div role="note" data-testid="plan-notice" className="mb-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+      <p className="font-medium">{source === "repaired" ? "The planner's plan was repaired:" : "The planner's plan was unusable, so the default plan runs instead:"}</p>
+      <ul className="mt-1 list-disc pl-5">
+        {notes.map((note) => (
+          <li key={note}>{note}</li>
+        ))}
+      </ul>
     </div>
   );
 }

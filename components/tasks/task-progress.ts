@@ -27,6 +27,8 @@ export interface TaskProgress {
   lastSeq: number;
   status: string;
   plan: PlanStepView[];
+  /** How the plan came about: the planner model's own, repaired, the default one, a rerun's… */
+  planSource?: string;
   planNotes: string[];
   awaitingApproval: boolean;
   agents: Record<string, AgentView>;
@@ -66,7 +68,10 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.awaitingApproval = event.type === "task.planned" && payload.awaitingApproval === true;
       next.status = next.awaitingApproval ? "awaiting_approval" : "running";
       next.plan = steps;
-      if (event.type === "task.planned") next.planNotes = (payload.notes as string[] | undefined) ?? [];
+      if (event.type === "task.planned") {
+        next.planNotes = (payload.notes as string[] | undefined) ?? [];
+        next.planSource = typeof payload.source === "string" ? payload.source : undefined;
+      }
       next.totalSteps = steps.length;
       next.agents = {};
       for (const step of steps) next.agents[step.id] = state.agents[step.id] ?? { stepId: step.id, agent: step.agent, status: "waiting", text: "", attempt: 1 };

@@ -34,6 +34,14 @@ describe("the live task view", () => {
     expect(state).toMatchObject({ completedSteps: 1, totalSteps: 2, lastSeq: 7 });
   });
 
+  it("keeps how the plan came about and what repair changed, for the plan notice", () => {
+    const planned = { ...events[1]!, payload: { ...events[1]!.payload, source: "repaired", notes: ['step 2: dropped the unknown dependency "nope"'] } };
+    const state = [events[0]!, planned].reduce(applyProgressEvent, initialProgress("queued"));
+    expect(state).toMatchObject({ planSource: "repaired", planNotes: ['step 2: dropped the unknown dependency "nope"'] });
+    const replanned = applyProgressEvent(state, { seq: 3, type: "task.replanned", payload: { steps: events[1]!.payload.steps }, createdAt: at });
+    expect(replanned).toMatchObject({ planSource: "repaired", planNotes: ['step 2: dropped the unknown dependency "nope"'] });
+  });
+
   it("ignores an event it has already applied (a resumed stream repeats nothing)", () => {
     const once = events.reduce(applyProgressEvent, initialProgress("queued"));
     const twice = events.reduce(applyProgressEvent, once);
