@@ -154,6 +154,10 @@ test.describe("REST API with team API keys", () => {
     expect(fromLocation.status()).toBe(200);
     expect((await fromLocation.json()).id).toBe(attempt.id);
 
+    // The original needed its plan approved, so the rerun does too.
+    const rerunWaiting = await waitForTask(request, baseURL!, userKey, attempt.id, (task) => task.status !== "queued" && task.status !== "running");
+    expect(rerunWaiting).toMatchObject({ status: "awaiting_approval", requireApproval: true });
+    expect((await request.post(`/api/v1/tasks/${attempt.id}/approve`, { headers, data: {} })).status()).toBe(200);
     const rerunDone = await waitForTask(request, baseURL!, userKey, attempt.id, (task) => ["completed", "failed", "cancelled"].includes(task.status));
     expect(rerunDone.status).toBe("completed");
     expect(rerunDone.result.markdown.length).toBeGreaterThan(0);
