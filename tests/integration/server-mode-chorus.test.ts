@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTeamWithMembers, expectCancelStopsTaskMidStream, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
-import { type InngestDriver, startInngestDriver } from "../support/inngest-server-driver";
+import { readRunEvents } from "@/server/events/run-events";
+import { createTeamWithMembers, eventTypes, expectCancelStopsTaskMidStream, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
+import { type DriverRun, type InngestDriver, startInngestDriver } from "../support/inngest-server-driver";
 
 /**
  * Chorus in server mode (INNGEST_MODE=server), end to end: its real `/api/inngest` route
@@ -58,6 +59,40 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
 });
 
+/** Polls until `check` holds, failing with `what` after `timeoutMs`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The driver's runs for one task (the coordinator's event and the agents' invocations carry its id). */
+const runsOf = (taskId: string): DriverRun[] => driver.runs.filter((run) => (run.event.data as { taskId?: string }).taskId === taskId);
+const coordinatorOf = (taskId: string) => runsOf(taskId).find((run) => run.functionId === "chorus-coordinator");
+
+/** Once the task's runs have all ended (the task is stored final by the coordinator's last step; its run ends just after). */
+async function settledRuns(taskId: string) {
+  await until(`the runs of ${taskId} to end`, () => runsOf(taskId).length > 0 && runsOf(taskId).every((run) => run.status !== "running"));
+  return runsOf(taskId).map((run) => [run.functionId, run.status]);
+}
+
+/** A task with requireApproval, once its coordinator waits on the server for the plan decision (so the event can't race the wait). */
+async function awaitingApproval(caller: Parameters<typeof tasks.createTask>[0]) {
+  const created = await tasks.createTask(caller, { prompt: THREE_AGENT_PROMPT, requireApproval: true });
+  await waitForTaskStatus(created.id, ["awaiting_approval"]);
+  await until("the coordinator to wait for the plan decision", () => {
+    const run = coordinatorOf(created.id);
+    return !!run && driver.waiting().some((wait) => wait.runId === run.id);
+  });
+  const run = coordinatorOf(created.id)!;
+  expect(driver.waiting().filter((wait) => wait.runId === run.id)).toEqual([
+    { runId: run.id, event: "chorus/task.plan-decided", if: "async.data.taskId == event.data.taskId" },
+  ]);
+  return { task: await tasks.getTask(caller, created.id), run };
+}
+
 afterAll(async () => {
   await new Promise<void>((resolve) => app?.close(() => resolve()));
   await driver?.close();
@@ -111,5 +146,98 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
     const forged = { event: { name: "chorus/task.created", data: { taskId: "x", teamId: "y" } }, events: [], steps: {}, ctx: { run_id: "forged", attempt: 0 } };
     const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(forged) });
     expect(response.status).toBe(401);
+  });
+});
+
+describe("plan approval and rerun in server mode", () => {
+  it("waits on the server for approval, then runs exactly the plan a person edited", async () => {
+    const { callers } = await createTeamWithMembers();
+    const { task, run } = await awaitingApproval(callers.user);
+    expect(task.executions).toHaveLength(0);
+    expect(runsOf(task.id).map((each) => [each.functionId, each.status])).toEqual([["chorus-coordinator", "running"]]);
+
+    const steps = (task.plan as { steps: Array<{ id: string; agent: string; dependsOn: string[] }> }).steps;
+    expect(steps.map((step) => step.agent)).toEqual(["research", "analysis", "synthesis"]);
+    const research = steps.find((step) => step.agent === "research")!;
+    const synthesis = steps.find((step) => step.agent === "synthesis")!;
+    const edited = { steps: [research, { ...synthesis, dependsOn: [research.id] }] };
+
+    const approvedAt = Date.now();
+    const approved = await actions.approveTask(callers.user, task.id, { plan: edited });
+    expect(approved.status).toBe("running");
+    // The plan-decided event matched the wait's `if` and resumed it, long before its ten-second timeout.
+    await until("the plan-decided event to end the wait", () => !driver.waiting().some((wait) => wait.runId === run.id), 5_000);
+    expect(Date.now() - approvedAt).toBeLessThan(5_000);
+
+    await waitForTaskStatus(task.id, ["completed", "failed", "cancelled"]);
+    const done = await tasks.getTask(callers.user, task.id);
+    expect(done.status).toBe("completed");
+    expect(done.plan).toMatchObject({ steps: edited.steps, edited: true });
+    expect(done.executions.map((execution) => [execution.stepId, execution.agent, execution.status])).toEqual([
+      [research.id, "research", "completed"],
+      [synthesis.id, "synthesis", "completed"],
+    ]);
+    expect((await settledRuns(task.id)).sort()).toEqual([
+      ["chorus-agent-research", "completed"],
+      ["chorus-agent-synthesis", "completed"],
+      ["chorus-coordinator", "completed"],
+    ]);
+    expect(driver.problems).toEqual([]);
+  });
+
+  it("ends a rejected task cancelled with no agent run, and its coordinator run ends instead of waiting", async () => {
+    const { callers } = await createTeamWithMembers();
+    const { task, run } = await awaitingApproval(callers.user);
+
+    const rejected = await actions.rejectTask(callers.user, task.id, { reason: "Not this quarter" });
+    expect(rejected).toMatchObject({ status: "cancelled", error: "Plan rejected: Not this quarter" });
+
+    // The event resumed the wait; the coordinator read the rejection and ended its run.
+    const ended = await Promise.race([run.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the coordinator run is still waiting")), 5_000))]);
+    expect(ended.status).toBe("completed");
+    expect(driver.waiting().filter((wait) => wait.runId === run.id)).toEqual([]);
+    expect(runsOf(task.id).map((each) => [each.functionId, each.status])).toEqual([["chorus-coordinator", "completed"]]);
+
+    const after = await tasks.getTask(callers.user, task.id);
+    expect(after).toMatchObject({ status: "cancelled", error: "Plan rejected: Not this quarter" });
+    expect(after.executions).toHaveLength(0);
+    expect(await eventTypes(task.id)).not.toContain("agent.started");
+    expect(driver.problems).toEqual([]);
+  });
+
+  it("reruns a completed task from a step: earlier outputs are reused, only that step and those after it run again", async () => {
+    const { callers } = await createTeamWithMembers();
+    const original = await tasks.createTask(callers.user, { prompt: THREE_AGENT_PROMPT });
+    await waitForTaskStatus(original.id, ["completed", "failed"]);
+    const first = await tasks.getTask(callers.user, original.id);
+    expectCompletedThreeAgentTask(first);
+    await settledRuns(original.id);
+    const [research, analysis, synthesis] = first.executions;
+
+    const rerun = await actions.rerunTask(callers.user, original.id, { fromStep: analysis!.stepId });
+    expect(rerun).toMatchObject({ parentTaskId: original.id, rerunFromStep: analysis!.stepId });
+    await waitForTaskStatus(rerun.id, ["completed", "failed", "cancelled"]);
+    const second = await tasks.getTask(callers.user, rerun.id);
+    expect(second.status).toBe("completed");
+    expect(second.executions.map((execution) => [execution.stepId, execution.agent, execution.status, execution.reusedFromId])).toEqual([
+      [research!.stepId, "research", "completed", research!.id],
+      [analysis!.stepId, "analysis", "completed", null],
+      [synthesis!.stepId, "synthesis", "completed", null],
+    ]);
+    expect(second.executions.filter((execution) => execution.id === analysis!.id || execution.id === synthesis!.id)).toEqual([]);
+    const started = (await readRunEvents(rerun.id)).filter((event) => event.type === "agent.started").map((event) => event.payload.agent);
+    expect(started).toEqual(["analysis", "synthesis"]);
+    expect((second.result as { markdown: string }).markdown).toMatch(/community garden/i);
+
+    // On the server: one coordinator run, invoking only the analysis and synthesis agents.
+    expect(await settledRuns(rerun.id)).toEqual([
+      ["chorus-coordinator", "completed"],
+      ["chorus-agent-analysis", "completed"],
+      ["chorus-agent-synthesis", "completed"],
+    ]);
+    const originalAfter = await tasks.getTask(callers.user, original.id);
+    expect(originalAfter.reruns).toEqual([rerun.id]);
+    expect(originalAfter.executions).toEqual(first.executions);
+    expect(driver.problems).toEqual([]);
   });
 });

@@ -21,6 +21,10 @@
  * runs on a matching `cancelOn` event (its `if` over `event` and `async`, within its
  * `timeout`): a cancelled run is never called again, and a response to a call already in
  * flight is ignored. Not modelled: concurrency and other flow control, batching, cron.
+ *
+ * `waiting()` lists the open `waitForEvent`s (run, event, `if`), so a test can send the event
+ * once the wait exists rather than race it; the real server only matches events that arrive
+ * after a wait begins.
  */
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -400,6 +404,8 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
       if (!response.ok) throw new Error(`sync failed: ${response.status} ${await response.text()}`);
       return [...functions.keys()];
     },
+    /** The open `waitForEvent`s: which run waits for which event, and on what `if`. */
+    waiting: () => waits.map((wait) => ({ runId: wait.run.id, event: wait.event, if: wait.condition })),
     /** Sends events as the event API would receive them. */
     send: (events: Omit<Event, "id" | "ts"> | Omit<Event, "id" | "ts">[]) => ingest([events].flat() as Event[]),
     /** The run a function started for an event id (resolved once it exists and has finished). */
