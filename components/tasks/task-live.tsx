@@ -7,7 +7,7 @@ import { formatCost, formatDuration } from "@/components/ui/format";
 import type { TaskView } from "@/server/tasks/tasks";
 import Link from "next/link";
 import { finishedTaskStatuses, runEventTypes, terminalEventTypes } from "@/server/tasks/task-vocabulary";
-import { applyProgressEvent, initialProgress, type AgentView, type PlanStepView, type ProgressEvent } from "./task-progress";
+import { applyProgressEvent, initialProgress, withReusedSteps, type AgentView, type PlanStepView, type ProgressEvent } from "./task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 
 const terminal = new Set<string>(finishedTaskStatuses);
@@ -40,6 +40,8 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
   const usage = progress.usage ?? (terminal.has(task.status) ? task.usage : undefined);
   const steps = progress.plan;
   const finished = terminal.has(status);
+  const agents = withReusedSteps(progress.agents, task.executions);
+  const anythingRan = Object.values(agents).some((agent) => agent.status !== "waiting" && !agent.reused);
 
   return (
     <div className="space-y-6">
@@ -79,7 +81,7 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
           </div>
         ) : null}
         {status === "failed" ? <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{progress.error ?? task.error ?? "The task failed."}</p> : null}
-        {status === "cancelled" ? <p className="mt-3 rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">{progress.error ?? task.error ?? "Cancelled"}. Partial outputs are kept below.</p> : null}
+        {status === "cancelled" ? <p className="mt-3 rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">{progress.error ?? task.error ?? "Cancelled"}.{anythingRan ? " Partial outputs are kept below." : " No agent ran."}</p> : null}
       </section>
 
       {status === "awaiting_approval" && steps.length > 0 && canExecute ? (
@@ -92,7 +94,7 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
           <PlanNotice source={progress.planSource} notes={progress.planNotes} />
           <ol className="grid gap-3 md:grid-cols-2" data-testid="plan">
             {steps.map((step, index) => (
-              <AgentCard key={step.id} index={index + 1} step={step} agent={progress.agents[step.id]} rerun={finished && canExecute ? task.id : undefined} />
+              <AgentCard key={step.id} index={index + 1} step={step} agent={agents[step.id]} taskFinished={finished} rerun={finished && canExecute ? task.id : undefined} />
             ))}
           </ol>
         </section>
@@ -125,15 +127,17 @@ function PlanNotice({ source, notes }: { source?: string; notes: string[] }) {
   );
 }
 
-function AgentCard({ index, step, agent, rerun }: { index: number; step: PlanStepView; agent?: AgentView; rerun?: string }) {
+function AgentCard({ index, step, agent, taskFinished, rerun }: { index: number; step: PlanStepView; agent?: AgentView; taskFinished: boolean; rerun?: string }) {
   const status = agent?.status ?? "waiting";
+  // A step still waiting when its task has finished never ran.
+  const badge = status === "waiting" ? (taskFinished ? "not run" : "queued") : agent?.reused ? "reused" : status;
   return (
     <li className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid={`step-${step.id}`} data-step-status={status}>
       <div className="flex items-center justify-between gap-2">
         <h3 className="font-medium">
           {index}. <span className="capitalize">{step.agent}</span> <span className="text-xs text-slate-500">({step.id})</span>
         </h3>
-        <StatusBadge status={status === "waiting" ? "queued" : status} />
+        <StatusBadge status={badge} />
       </div>
       <p className="mt-1 text-sm text-slate-700">{step.subtask}</p>
       <p className="mt-1 text-xs text-slate-500">
@@ -143,7 +147,8 @@ function AgentCard({ index, step, agent, rerun }: { index: number; step: PlanSte
       {agent?.text ? (
         <details className="mt-2" open={status === "running"}>
           <summary className="cursor-pointer text-xs text-slate-600">
-            Output{agent.usage ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString()} tokens` : ""}
+            {agent.reused ? "Output, reused from the earlier attempt" : "Output"}
+            {agent.usage ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString()} tokens` : ""}
             {agent.attempt > 1 ? ` · attempt ${agent.attempt}` : ""}
           </summary>
           <div className="mt-2 max-h-80 overflow-y-auto rounded bg-slate-50 p-3 text-sm">

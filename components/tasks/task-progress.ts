@@ -16,6 +16,8 @@ export interface AgentView {
   status: "waiting" | "running" | "completed" | "failed" | "cancelled";
   text: string;
   attempt: number;
+  /** Not run in this task: its output was carried over from the attempt this task reruns. */
+  reused?: boolean;
   error?: string;
   usage?: { inputTokens: number; outputTokens: number; costUsd: number };
   modelId?: string;
@@ -127,4 +129,26 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
     default:
       return next;
   }
+}
+
+/**
+ * The agents with the steps a rerun reused filled in from the task's stored executions: those
+ * steps never run (so no event tells of them), but their outputs are this task's inputs.
+ */
+export function withReusedSteps(
+  agents: Record<string, AgentView>,
+  executions: ReadonlyArray<{ stepId: string; agent: string; status: string; output: unknown; reusedFromId: string | null }>,
+): Record<string, AgentView> {
+  let merged = agents;
+  for (const execution of executions) {
+    if (!execution.reusedFromId || execution.status !== "completed") continue;
+    const current = agents[execution.stepId];
+    if (current && current.status !== "waiting") continue;
+    const text = (execution.output as { text?: unknown } | null)?.text;
+    merged = {
+      ...merged,
+      [execution.stepId]: { stepId: execution.stepId, agent: execution.agent, status: "completed", text: typeof text === "string" ? text : "", attempt: 1, reused: true },
+    };
+  }
+  return merged;
 }

@@ -5,6 +5,8 @@ const styles: Record<string, string> = {
   completed: "bg-green-100 text-green-800",
   failed: "bg-red-100 text-red-800",
   cancelled: "bg-slate-200 text-slate-600",
+  reused: "bg-green-50 text-green-700",
+  "not run": "bg-slate-50 text-slate-500",
 };
 
 export function StatusBadge({ status }: { status: string }) {

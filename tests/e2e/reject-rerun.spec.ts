@@ -71,6 +71,10 @@ test("a member rejects a plan with a reason: the task ends cancelled and no agen
   await expect(page.getByTestId("approval-panel")).toHaveCount(0);
   await expect(page.getByTestId("plan").locator("li")).toHaveCount(3);
   await expect(page.getByTestId("plan").locator('li[data-step-status="waiting"]')).toHaveCount(3);
+  // Steps of a finished task that never ran say so (not "queued"), and nothing claims partial outputs.
+  await expect(page.getByTestId("plan").locator('li [data-status="not run"]')).toHaveCount(3);
+  await expect(page.getByText(`Plan rejected: ${reason}. No agent ran.`)).toBeVisible();
+  await expect(page.getByText("Partial outputs are kept below.")).toHaveCount(0);
   await expect(page.getByTestId("result")).toHaveCount(0);
   const after = await (await request.get(`/api/v1/tasks/${id}`, { headers: { Authorization: `Bearer ${memberKey}` } })).json();
   expect(after).toMatchObject({ status: "cancelled", executions: [] });
@@ -115,8 +119,11 @@ test("a member reruns a completed task from its analysis step with a new instruc
   await expect(page.getByTestId("step-synthesis").getByText(/^Output/)).toBeVisible();
   await expect(page.getByTestId("result")).toBeVisible();
   await expect(page.getByTestId("result")).not.toHaveText(originalResult);
-  // Not asserted: that the page shows the research step as reused. It shows it "queued" with no
-  // output even once the rerun has completed (the live view ignores task.created's reusedSteps).
+  // The research step shows the output it reuses from the original, marked as reused.
+  const research = page.getByTestId("step-research");
+  await expect(research).toHaveAttribute("data-step-status", "completed");
+  await expect(research.locator('[data-status="reused"]')).toBeVisible();
+  await expect(research.getByText("Output, reused from the earlier attempt")).toBeVisible();
   // The research step was not run again: only analysis and synthesis ran in the new attempt.
   const rerun = await waitForTask(request, baseURL!, memberKey, rerunId, (task) => task.status === "completed");
   expect(rerun).toMatchObject({ parentTaskId: originalId, rerunFromStep: "analysis", requireApproval: false });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyProgressEvent, initialProgress, type ProgressEvent } from "@/components/tasks/task-progress";
+import { applyProgressEvent, initialProgress, withReusedSteps, type ProgressEvent } from "@/components/tasks/task-progress";
 import { createDeltaCoalescer } from "@/server/orchestration/delta-coalescer";
 import { formatDuration } from "@/components/ui/format";
 
@@ -40,6 +40,19 @@ describe("the live task view", () => {
     expect(state).toMatchObject({ planSource: "repaired", planNotes: ['step 2: dropped the unknown dependency "nope"'] });
     const replanned = applyProgressEvent(state, { seq: 3, type: "task.replanned", payload: { steps: events[1]!.payload.steps }, createdAt: at });
     expect(replanned).toMatchObject({ planSource: "repaired", planNotes: ['step 2: dropped the unknown dependency "nope"'] });
+  });
+
+  it("fills in the steps a rerun reused from the task's executions, without hiding a step that ran", () => {
+    const state = events.reduce(applyProgressEvent, initialProgress("queued"));
+    const executions = [
+      { stepId: "synthesis", agent: "synthesis", status: "completed", output: { text: "Carried over" }, reusedFromId: "exec-1" },
+      { stepId: "research", agent: "research", status: "completed", output: { text: "Ignored" }, reusedFromId: "exec-2" },
+    ];
+    const agents = withReusedSteps(state.agents, executions);
+    expect(agents.synthesis).toMatchObject({ status: "completed", text: "Carried over", reused: true });
+    expect(agents.research).toMatchObject({ status: "completed", text: "Hello world" });
+    expect(agents.research?.reused).toBeUndefined();
+    expect(withReusedSteps(state.agents, [])).toBe(state.agents);
   });
 
   it("ignores an event it has already applied (a resumed stream repeats nothing)", () => {
