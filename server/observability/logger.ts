@@ -6,9 +6,16 @@ type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 const secretKey = /(password|secret|token|api[-_]?key|authorization|cookie|hash)/i;
 
+/** A password inside a URL (`postgres://user:password@host`), as drivers put them in error messages. */
+const urlPassword = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@]+@/gi;
+const scrub = (text: string) => text.replace(urlPassword, "$1[redacted]@");
+
 function redact(value: unknown, depth = 0): unknown {
-  if (depth > 4 || value === null || typeof value !== "object") return value;
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (typeof value === "string") return scrub(value);
+  if (value === null || typeof value !== "object") return value;
+  // Deeper than this is not walked, so it is not written either: it could hold a secret.
+  if (depth > 4) return "[truncated]";
+  if (value instanceof Error) return { name: value.name, message: scrub(value.message) };
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>).map(([key, item]) => [
@@ -25,7 +32,7 @@ function threshold(): number {
 
 function write(level: Level, message: string, fields?: Record<string, unknown>) {
   if (order[level] < threshold()) return;
-  const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...(redact(fields ?? {}) as object) });
+  const line = JSON.stringify({ time: new Date().toISOString(), level, message: scrub(message), ...(redact(fields ?? {}) as object) });
   (level === "error" || level === "warn" ? process.stderr : process.stdout).write(line + "\n");
 }
 

@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { logger } from "@/server/observability/logger";
+
+/** What the logger writes must never carry a credential, however a caller passes it. */
+function logged(write: () => void): Record<string, unknown> {
+  const lines: string[] = [];
+  const spy = (stream: NodeJS.WriteStream) => vi.spyOn(stream, "write").mockImplementation((chunk) => (lines.push(String(chunk)), true));
+  spy(process.stdout);
+  spy(process.stderr);
+  const level = process.env.LOG_LEVEL;
+  process.env.LOG_LEVEL = "debug"; // the test run is quiet by default
+  try {
+    write();
+  } finally {
+    vi.restoreAllMocks();
+    if (level === undefined) delete process.env.LOG_LEVEL;
+    else process.env.LOG_LEVEL = level;
+  }
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("the logger", () => {
+  it("redacts fields named like secrets, at any depth it writes", () => {
+    const line = logged(() => logger.info("created", { apiKey: "chorus_abc_secret", user: { email: "a@b.c", passwordHash: "scrypt$…" }, headers: [{ authorization: "Bearer x" }] }));
+    expect(line).toMatchObject({ apiKey: "[redacted]", user: { email: "a@b.c", passwordHash: "[redacted]" }, headers: [{ authorization: "[redacted]" }] });
+  });
+
+  it("does not write what is nested too deep to check", () => {
+    const line = logged(() => logger.info("deep", { a: { b: { c: { d: { e: { password: "hunter2" } } } } } }));
+    expect(JSON.stringify(line)).not.toContain("hunter2");
+    expect(line).toMatchObject({ a: { b: { c: { d: { e: "[truncated]" } } } } });
+  });
+
+  it("scrubs passwords inside URLs, in messages, fields and errors", () => {
+    const url = "postgres://chorus:s3cret-Pa55@db.internal:5432/chorus";
+    const line = logged(() => logger.error(`could not connect to ${url}`, { url, error: new Error(`connect failed for ${url}`) }));
+    const text = JSON.stringify(line);
+    expect(text).not.toContain("s3cret-Pa55");
+    expect(line).toMatchObject({
+      message: "could not connect to postgres://chorus:[redacted]@db.internal:5432/chorus",
+      url: "postgres://chorus:[redacted]@db.internal:5432/chorus",
+      error: { name: "Error", message: "connect failed for postgres://chorus:[redacted]@db.internal:5432/chorus" },
+    });
+    // A URL without a password is left as it is.
+    expect(logged(() => logger.info("listening", { url: "http://localhost:3000/api" }))).toMatchObject({ url: "http://localhost:3000/api" });
+  });
+});
