@@ -3,6 +3,7 @@ import Credentials from "next-auth/providers/credentials";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { z } from "zod";
 import { getDb } from "@/server/db/client";
+import { getEnv } from "@/server/env";
 import type { Role } from "@/server/db/generated/enums";
 import { logger } from "@/server/observability/logger";
 import { decoyPasswordHash, verifyPassword } from "./password";
@@ -28,7 +29,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   adapter: PrismaAdapter(getDb() as never),
   session: { strategy: "jwt", maxAge: 7 * 24 * 60 * 60 },
   pages: { signIn: "/signin" },
-  trustHost: true,
+  // AUTH_TRUST_HOST=false makes Auth.js refuse hosts other than AUTH_URL's (server/env.ts parses it;
+  // Auth.js's own reading of the variable would take the string "false" as true).
+  trustHost: getEnv().AUTH_TRUST_HOST,
   logger: {
     // Auth.js logs failed sign-ins as errors with stack traces; a wrong password is not an error.
     error: (error) => {
