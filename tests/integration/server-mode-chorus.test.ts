@@ -141,6 +141,19 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
     expect(driver.problems).toEqual([]);
   });
 
+  it("refuses an unsigned sync, so a forged Host cannot point the functions elsewhere", async () => {
+    const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest`;
+    const registered = driver.registrations();
+    const attempts: Record<string, string>[] = [{}, { host: "attacker.example", "x-forwarded-host": "attacker.example" }, { "x-inngest-signature": "t=1&s=forged" }];
+    for (const headers of attempts) {
+      const response = await fetch(url, { method: "PUT", headers });
+      expect(response.status).toBe(401);
+    }
+    expect(driver.registrations()).toBe(registered);
+    // Introspection tells an unsigned caller nothing either.
+    expect((await fetch(url)).status).toBe(401);
+  });
+
   it("refuses execution requests that are not signed with the signing key", async () => {
     const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest?fnId=chorus-coordinator&stepId=step`;
     const forged = { event: { name: "chorus/task.created", data: { taskId: "x", teamId: "y" } }, events: [], steps: {}, ctx: { run_id: "forged", attempt: 0 } };

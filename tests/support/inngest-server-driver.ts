@@ -108,6 +108,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 export async function startInngestDriver(options: { signingKey: string; eventKey: string; checkpointing?: boolean; retryDelayMs?: number }) {
+  let registrations = 0;
   const functions = new Map<string, RegisteredFunction>();
   const runs: RunState[] = [];
   const waits: Wait[] = [];
@@ -129,6 +130,7 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
         reply(200, { ids: ingest(events), status: 200 });
       } else if (request.method === "POST" && url.pathname === "/fn/register") {
         if (request.headers.authorization !== bearer) return reply(401, { error: "bad signing key" });
+        registrations++;
         register(JSON.parse(body) as { functions: Parameters<typeof register>[0]["functions"] });
         reply(200, { status: 200, modified: true });
       } else if (request.method === "POST" && /^\/v1\/checkpoint\/[^/]+\/async$/.test(url.pathname)) {
@@ -400,10 +402,14 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
     problems,
     /** Syncs the app served at `appUrl` (`PUT`, as `inngest start -u` or a deploy hook does). */
     async sync(appUrl: string) {
-      const response = await fetch(appUrl, { method: "PUT" });
+      // Signed, as the Inngest server signs its in-band syncs (an app may refuse unsigned ones).
+      const ts = String(Math.round(Date.now() / 1000));
+      const response = await fetch(appUrl, { method: "PUT", headers: { "x-inngest-signature": `t=${ts}&s=${hmac(options.signingKey, "", ts)}` } });
       if (!response.ok) throw new Error(`sync failed: ${response.status} ${await response.text()}`);
       return [...functions.keys()];
     },
+    /** How many times an app registered its functions here (each sync that got through). */
+    registrations: () => registrations,
     /** The open `waitForEvent`s: which run waits for which event, and on what `if`. */
     waiting: () => waits.map((wait) => ({ runId: wait.run.id, event: wait.event, if: wait.condition })),
     /** Sends events as the event API would receive them. */

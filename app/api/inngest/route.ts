@@ -6,9 +6,12 @@ import { refuseOtherMethods } from "@/server/http/methods";
 /**
  * Server mode (INNGEST_MODE=server): Inngest Cloud or a self-hosted `inngest start` calls
  * Chorus's functions here. In embedded mode the in-process executor runs them instead, and
- * this endpoint answers 404 so nothing outside can drive them.
+ * this endpoint answers 404 so nothing outside can drive them. Every request — execution,
+ * introspection or sync — must carry Inngest's signature (INNGEST_SIGNING_KEY).
  */
-const handler = serve({ client: inngest, functions });
+// Syncs (PUT) must be signed too: an unsigned PUT with a forged Host would otherwise make Chorus
+// register its functions — every team's runs — at that host (the SDK accepts them by default).
+const handler = serve({ client: inngest, functions, enableUnauthedSync: false });
 const embedded = () => Response.json({ error: { code: "not_found", message: "INNGEST_MODE is embedded" } }, { status: 404 });
 const inServerMode = process.env.INNGEST_MODE === "server";
 
