@@ -16,6 +16,7 @@ import {
 } from "@/server/orchestration/task-lifecycle";
 import { addFollowUps } from "@/server/orchestration/follow-ups";
 import { TaskCancelledError } from "@/server/orchestration/cancellation";
+import { isInternalError, publicErrorMessage, PublicStepError } from "@/server/orchestration/public-errors";
 import { agentFunctionFor } from "./agent";
 import { asStepError } from "./step-errors";
 
@@ -71,7 +72,7 @@ export const coordinator = inngest.createFunction(
       const finished = await runPlan(step, { ...planned, plan });
       return await step.run("aggregate", () => modelStep(completeTask({ ...planned, plan: finished.plan }, finished.outputs)));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = publicErrorMessage(error, { taskId });
       return step.run("fail task", () => failTask(taskId, message));
     }
   },
@@ -86,6 +87,7 @@ type Step = Parameters<Parameters<typeof inngest.createFunction>[1]>[0]["step"];
 function modelStep<T>(work: Promise<T>): Promise<T> {
   return work.catch((error: unknown) => {
     if (error instanceof TaskCancelledError) throw new NonRetriableError(error.message);
+    if (isInternalError(error)) throw new PublicStepError(publicErrorMessage(error), { cause: error });
     throw asStepError(error);
   });
 }
