@@ -1,6 +1,5 @@
 import { getDb } from "@/server/db/client";
 import { AppError } from "@/server/errors";
-import { auth } from "./auth";
 import { authenticateApiKey, bearerToken } from "./api-keys";
 import type { Caller } from "./caller";
 
@@ -9,6 +8,9 @@ import type { Caller } from "./caller";
  * signed-in session (whose membership and current role are re-read from the database).
  */
 export async function sessionCaller(): Promise<Caller | null> {
+  // Loaded when a request has no API key: key-only callers (integrations, the CLI's checks, the
+  // tests) never load next-auth, which only runs inside Next's request handling.
+  const { auth } = await import("./auth");
   const session = await auth();
   if (!session?.user?.id || !session.user.teamId) return null;
   const membership = await getDb().membership.findUnique({

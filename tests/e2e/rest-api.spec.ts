@@ -99,6 +99,10 @@ test.describe("REST API with team API keys", () => {
 
   test("keys are checked: missing or wrong is 401, a viewer cannot execute, other teams' tasks are invisible", async ({ request }) => {
     expect((await request.post("/api/v1/tasks", { data: { prompt: "hi" } })).status()).toBe(401);
+    // The same over tRPC: no key and no session.
+    const anonymous = await request.get("/api/trpc/task.list");
+    expect(anonymous.status()).toBe(401);
+    expect((await anonymous.json()).error.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401 });
     const wrong = await request.post("/api/v1/tasks", { headers: { Authorization: "Bearer chorus_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, data: { prompt: "hi" } });
     expect(wrong.status()).toBe(401);
     const viewer = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${viewerKey}` }, data: { prompt: "hi" } });

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { getErrorShape } from "@trpc/server/unstable-core-do-not-import";
 import { appRouter } from "@/server/api/root";
@@ -12,10 +12,6 @@ import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMP
  * Authorization header, role checks, input validation and the errors clients see (the code, and
  * the `data.field` the errorFormatter derives from the AppError or ZodError behind it).
  */
-// next-auth (the session fallback when no Authorization header is sent) cannot load outside
-// Next; here there is simply no signed-in session. API keys go through the real code.
-vi.mock("@/server/auth/auth", () => ({ auth: async () => null }));
-
 useEmbeddedExecutor();
 
 const createCaller = createCallerFactory(appRouter);
@@ -192,8 +188,9 @@ describe("task procedures over tRPC", () => {
       () => api("Basic dXNlcjpwYXNz").task.list(),
       () => api("Bearer not-a-key").task.get({ id: task.id }),
       () => api(`Bearer chorus_abcdefgh_${"A".repeat(32)}`).task.create({ prompt: "" }),
-      () => api().task.create({ prompt: "" }),
     ];
+    // (No Authorization header at all falls back to the signed-in session, which exists only
+    // inside Next's request handling: tests/e2e/rest-api.spec.ts covers it over HTTP.)
     for (const call of unauthorized) expect(await failure(call)).toMatchObject({ code: "UNAUTHORIZED", data: { httpStatus: 401 } });
   });
 });
