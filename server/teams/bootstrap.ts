@@ -1,31 +1,68 @@
 import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { getDb } from "@/server/db/client";
 import type { Env } from "@/server/env";
 import { logger } from "@/server/observability/logger";
 import { createTeam, createUserInTeam } from "./teams";
 
+/** Where a generated first admin password goes when no one watches the terminal. */
+export const INITIAL_PASSWORD_FILE = "initial-admin-password";
+
+export interface FirstRunOutput {
+  print: (line: string) => void;
+  /**
+   * A person is watching the terminal (stdout is a TTY): the generated password is shown there,
+   * once. Otherwise — a container, a process manager, output that ends up in logs — it is
+   * written to a file in the data dir that only this user can read, and only its path is shown.
+   */
+  interactive: boolean;
+}
+
+const terminal = (): FirstRunOutput => ({ print: console.log, interactive: Boolean(process.stdout.isTTY) });
+
 /**
  * First run: an empty database gets a team and an admin, from CHORUS_ADMIN_EMAIL /
- * CHORUS_ADMIN_PASSWORD or generated and printed once (never logged as a field, never stored
- * in clear). Later runs do nothing.
+ * CHORUS_ADMIN_PASSWORD or with a generated password that is never logged and never stored in
+ * clear in the database. Later runs do nothing.
  */
-export async function bootstrapFirstRun(env: Env, print: (line: string) => void = console.log) {
+export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = terminal()) {
   const db = getDb();
   if ((await db.user.count()) > 0) return undefined;
   const email = env.CHORUS_ADMIN_EMAIL ?? "admin@chorus.local";
   const generated = !env.CHORUS_ADMIN_PASSWORD;
   const password = env.CHORUS_ADMIN_PASSWORD ?? randomBytes(12).toString("base64url");
+  // Kept before the account exists, so a password no one could read never guards it.
+  const file = generated && !output.interactive ? await keepPassword(env.CHORUS_DATA_DIR, email, password) : undefined;
   const slug = env.CHORUS_TEAM_NAME.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).padEnd(3, "0");
   const team = (await db.team.findUnique({ where: { slug } })) ?? (await createTeam({ slug, name: env.CHORUS_TEAM_NAME }));
   await createUserInTeam({ email, password, teamId: team.id, role: "admin", name: "Admin" });
   logger.info("first run: created team and admin", { team: team.slug, email });
-  if (generated) {
-    print("");
+  if (!generated) return { teamId: team.id, email };
+  const { print } = output;
+  print("");
+  if (file) {
+    print(`  Chorus created your first admin account, ${email}. Its generated password is in`);
+    print(`    ${file}`);
+    print("  (readable only by this user): sign in with it, then delete the file.");
+  } else {
     print("  Chorus created your first admin account (shown only this once):");
     print(`    email:    ${email}`);
     print(`    password: ${password}`);
-    print("  Set CHORUS_ADMIN_EMAIL / CHORUS_ADMIN_PASSWORD before the first start to choose them.");
-    print("");
   }
+  print("  Set CHORUS_ADMIN_EMAIL / CHORUS_ADMIN_PASSWORD before the first start to choose them.");
+  print("");
   return { teamId: team.id, email };
+}
+
+async function keepPassword(dataDir: string, email: string, password: string): Promise<string> {
+  const file = path.resolve(dataDir, INITIAL_PASSWORD_FILE);
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, `email: ${email}\npassword: ${password}\n`, { mode: 0o600 });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Could not write the first admin's password to ${file} (${reason}): set CHORUS_ADMIN_PASSWORD, or make the data dir writable`);
+  }
+  return file;
 }

@@ -1,25 +1,55 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { getDb } from "@/server/db/client";
 import { parseEnv } from "@/server/env";
 import { verifyPassword } from "@/server/auth/password";
-import { bootstrapFirstRun } from "@/server/teams/bootstrap";
+import { bootstrapFirstRun, INITIAL_PASSWORD_FILE } from "@/server/teams/bootstrap";
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), "chorus-bootstrap-"));
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+async function adminPasswordHash(email: string) {
+  return (await getDb().user.findUniqueOrThrow({ where: { email } })).passwordHash!;
+}
 
 describe("first run", () => {
-  it("creates a team and an admin with a generated password printed once, then never again", async () => {
+  it("without a terminal, keeps the generated password in a file only this user can read, and prints only its path", async () => {
     const printed: string[] = [];
-    const created = await bootstrapFirstRun(parseEnv({ CHORUS_TEAM_NAME: "Acme Labs" }), (line) => printed.push(line));
+    const created = await bootstrapFirstRun(parseEnv({ CHORUS_TEAM_NAME: "Acme Labs", CHORUS_DATA_DIR: dataDir }), { print: (line) => printed.push(line), interactive: false });
     expect(created).toBeDefined();
-    const password = printed.join("\n").match(/password: (\S+)/)?.[1];
-    expect(password).toBeDefined();
 
-    const db = getDb();
-    const admin = await db.user.findUniqueOrThrow({ where: { email: "admin@chorus.local" }, include: { memberships: { include: { team: true } } } });
+    const file = path.join(dataDir, INITIAL_PASSWORD_FILE);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const kept = await readFile(file, "utf8");
+    const password = /^password: (\S+)$/m.exec(kept)?.[1];
+    expect(kept).toContain("email: admin@chorus.local");
+    expect(await verifyPassword(password!, await adminPasswordHash("admin@chorus.local"))).toBe(true);
+    // What was printed (and so what a log collects) names the file, never the password.
+    expect(printed.join("\n")).toContain(file);
+    expect(printed.join("\n")).not.toContain(password!);
+
+    const admin = await getDb().user.findUniqueOrThrow({ where: { email: "admin@chorus.local" }, include: { memberships: { include: { team: true } } } });
     expect(admin.memberships[0]).toMatchObject({ role: "admin", team: { slug: "acme-labs", name: "Acme Labs" } });
-    expect(await verifyPassword(password!, admin.passwordHash!)).toBe(true);
 
     const again: string[] = [];
-    expect(await bootstrapFirstRun(parseEnv({}), (line) => again.push(line))).toBeUndefined();
+    expect(await bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: dataDir }), { print: (line) => again.push(line), interactive: false })).toBeUndefined();
     expect(again).toEqual([]);
-    expect(await db.user.count()).toBe(1);
+    expect(await getDb().user.count()).toBe(1);
+  });
+
+  it("in a terminal, shows the generated password there once and writes no file", async () => {
+    await getDb().$executeRawUnsafe(`TRUNCATE "User", "Team" CASCADE`);
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), "chorus-bootstrap-tty-"));
+    try {
+      const printed: string[] = [];
+      await bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: elsewhere, CHORUS_ADMIN_EMAIL: "owner@acme.test" }), { print: (line) => printed.push(line), interactive: true });
+      const password = printed.join("\n").match(/password: (\S+)/)?.[1];
+      expect(await verifyPassword(password!, await adminPasswordHash("owner@acme.test"))).toBe(true);
+      await expect(stat(path.join(elsewhere, INITIAL_PASSWORD_FILE))).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 });
