@@ -1,4 +1,4 @@
-import NextAuth, { type DefaultSession } from "next-auth";
+import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { z } from "zod";
@@ -7,6 +7,15 @@ import { getEnv } from "@/server/env";
 import type { Role } from "@/server/db/generated/enums";
 import { logger } from "@/server/observability/logger";
 import { decoyPasswordHash, verifyPassword } from "./password";
+import { clientAddress, formatWait, signInThrottle } from "./sign-in-throttle";
+
+/** Too many failed sign-ins for this account or address: the form says when to try again. */
+export class TooManySignIns extends CredentialsSignin {
+  override code = "too_many_attempts";
+  constructor(readonly retryAfterMs: number) {
+    super(`Too many failed sign-ins; try again in ${formatWait(retryAfterMs)}`);
+  }
+}
 
 /**
  * next-auth v5. Email + password through the Credentials provider, which works only with JWT
@@ -42,17 +51,26 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   providers: [
     Credentials({
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(raw) {
+      async authorize(raw, request) {
         const parsed = credentials.safeParse(raw);
         if (!parsed.success) return null;
+        const { email } = parsed.data;
+        const address = clientAddress(request.headers, getEnv().AUTH_TRUST_HOST);
+        // Refused before the password is checked: guessing stays slow, and scrypt stays idle.
+        const waitMs = signInThrottle.retryAfterMs(email, address);
+        if (waitMs > 0) throw new TooManySignIns(waitMs);
         const user = await getDb().user.findUnique({
-          where: { email: parsed.data.email },
+          where: { email },
           include: { memberships: { orderBy: { createdAt: "asc" }, take: 1 } },
         });
         // Verify against a decoy when the user is unknown, so timing does not reveal which emails exist.
         const valid = await verifyPassword(parsed.data.password, user?.passwordHash ?? decoyPasswordHash);
         const membership = user?.memberships[0];
-        if (!user || !valid || !membership) return null;
+        if (!user || !valid || !membership) {
+          signInThrottle.failed(email, address);
+          return null;
+        }
+        signInThrottle.succeeded(email);
         return { id: user.id, email: user.email, name: user.name, teamId: membership.teamId, role: membership.role };
       },
     }),

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { E2E_ADMIN } from "../../playwright.config";
+import { runCli } from "./support";
 
 test.describe("a team member runs a task in the browser", () => {
   test("a wrong password is refused without saying which field was wrong", async ({ page }) => {
@@ -10,6 +11,30 @@ test.describe("a team member runs a task in the browser", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByText("Invalid email or password.")).toBeVisible();
     await expect(page).toHaveURL(/\/signin/);
+  });
+
+  test("after ten wrong passwords an account is refused for a while, even with the right one", async ({ page }) => {
+    const who = { email: `guessed-${Date.now().toString(36)}@e2e.test`, password: "the-right-password-1" };
+    runCli("/tmp/chorus-e2e-data", ["user", "create", "--email", who.email, "--password", who.password, "--team", "e2e-team", "--role", "viewer"]);
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      await page.goto("/signin"); // a fresh form: the message below is this attempt's answer
+      await page.getByLabel("Email").fill(who.email);
+      await page.getByLabel("Password").fill(`wrong-${attempt}`);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page.getByText("Invalid email or password.")).toBeVisible();
+    }
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill(who.email);
+    await page.getByLabel("Password").fill(who.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByText("Too many failed sign-ins. Wait a few minutes, then try again.")).toBeVisible();
+    await expect(page).toHaveURL(/\/signin/);
+    // Other accounts are not held back by it.
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill(E2E_ADMIN.email);
+    await page.getByLabel("Password").fill(E2E_ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/tasks$/);
   });
 
   test("sign in, submit a task, watch three agents, read the result, sign out", async ({ page }) => {
