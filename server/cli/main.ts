@@ -4,7 +4,7 @@
  * stopped around the command if not).
  *
  *   chorus team create <slug> [--name NAME]
- *   chorus user create --email E --password P --team SLUG --role admin|user|viewer
+ *   chorus user create --email E --password-stdin --team SLUG --role admin|user|viewer
  *   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
  *   chorus key list --team SLUG
  *   chorus key revoke <key id> --team SLUG
@@ -19,7 +19,9 @@ import { apiKeyTable, maskedApiKey, utcSeconds } from "@/server/cli/api-key-outp
 
 const usage = `Usage:
   chorus team create <slug> [--name NAME]
-  chorus user create --email EMAIL --password PASSWORD --team SLUG --role admin|user|viewer
+  chorus user create --email EMAIL --password-stdin --team SLUG --role admin|user|viewer
+      (the password is read from stdin: echo "$PASSWORD" | chorus user create …;
+       --password PASSWORD also works, but other users of the machine see it in the process list)
   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
   chorus key list --team SLUG
   chorus key revoke <key id> --team SLUG
@@ -39,6 +41,17 @@ function role(value: string): Role {
   return value as Role;
 }
 
+/** The password from stdin (`--password-stdin`: its first line), or from `--password`. */
+async function passwordOf(values: Record<string, string | boolean | undefined>): Promise<string> {
+  if (!values["password-stdin"]) return required(values, "password");
+  if (values.password !== undefined) throw new UsageError("give --password or --password-stdin, not both");
+  let input = "";
+  for await (const chunk of process.stdin) input += String(chunk);
+  const password = input.split(/\r?\n/)[0] ?? "";
+  if (!password) throw new UsageError("--password-stdin: stdin held no password");
+  return password;
+}
+
 async function run(argv: string[]): Promise<void> {
   const [resource, action, ...rest] = argv;
   if (!resource || resource === "help" || resource === "--help" || resource === "-h") {
@@ -54,6 +67,7 @@ async function run(argv: string[]): Promise<void> {
       name: { type: "string" },
       email: { type: "string" },
       password: { type: "string" },
+      "password-stdin": { type: "boolean" },
       team: { type: "string" },
       role: { type: "string" },
     },
@@ -74,7 +88,7 @@ async function run(argv: string[]): Promise<void> {
       const team = await findTeamBySlug(required(values, "team"));
       const user = await createUserInTeam({
         email: required(values, "email"),
-        password: required(values, "password"),
+        password: await passwordOf(values),
         teamId: team.id,
         role: role(required(values, "role")),
         name: values.name,

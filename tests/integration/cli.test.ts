@@ -6,7 +6,11 @@ import { verifyPassword } from "@/server/auth/password";
 import { createTeamWithMembers } from "../support/fixtures";
 
 function chorus(...args: string[]) {
-  const result = spawnSync("node", ["bin/chorus.mjs", ...args], { env: { ...process.env, LOG_LEVEL: "warn" }, encoding: "utf8" });
+  return chorusWithInput("", ...args);
+}
+
+function chorusWithInput(input: string, ...args: string[]) {
+  const result = spawnSync("node", ["bin/chorus.mjs", ...args], { env: { ...process.env, LOG_LEVEL: "warn" }, encoding: "utf8", input });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -28,6 +32,21 @@ describe("the chorus admin CLI", () => {
     const member = await db.user.findUniqueOrThrow({ where: { email: "ada@cli.test" }, include: { memberships: true } });
     expect(member.memberships[0]).toMatchObject({ teamId: team.id, role: "user" });
     expect(await verifyPassword("a-long-password", member.passwordHash!)).toBe(true);
+  });
+
+  it("reads a user's password from stdin, so it never shows in the process list", async () => {
+    expect(chorus("team", "create", "stdin-team")).toMatchObject({ code: 0 });
+    const created = chorusWithInput("from-stdin-password\n", "user", "create", "--email", "grace@cli.test", "--password-stdin", "--team", "stdin-team", "--role", "viewer");
+    expect(created).toMatchObject({ code: 0 });
+    const user = await getDb().user.findUniqueOrThrow({ where: { email: "grace@cli.test" } });
+    expect(await verifyPassword("from-stdin-password", user.passwordHash!)).toBe(true);
+
+    const both = chorusWithInput("x\n", "user", "create", "--email", "h@cli.test", "--password", "p", "--password-stdin", "--team", "stdin-team", "--role", "viewer");
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("not both");
+    const empty = chorusWithInput("", "user", "create", "--email", "h@cli.test", "--password-stdin", "--team", "stdin-team", "--role", "viewer");
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("stdin held no password");
   });
 
   it("explains mistakes: usage errors exit 2, rejected input exits 1 naming the problem", () => {
