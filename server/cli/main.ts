@@ -21,7 +21,8 @@ const usage = `Usage:
   chorus team create <slug> [--name NAME]
   chorus user create --email EMAIL --password-stdin --team SLUG --role admin|user|viewer
       (the password is read from stdin: echo "$PASSWORD" | chorus user create …;
-       --password PASSWORD also works, but other users of the machine see it in the process list)
+       --password PASSWORD also works, but other users of the machine see it in the process list;
+       a user who already has an account joins the team without one, keeping their password)
   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
   chorus key list --team SLUG
   chorus key revoke <key id> --team SLUG
@@ -41,9 +42,9 @@ function role(value: string): Role {
   return value as Role;
 }
 
-/** The password from stdin (`--password-stdin`: its first line), or from `--password`. */
-async function passwordOf(values: Record<string, string | boolean | undefined>): Promise<string> {
-  if (!values["password-stdin"]) return required(values, "password");
+/** The password from stdin (`--password-stdin`: its first line), from `--password`, or none. */
+async function passwordOf(values: Record<string, string | boolean | undefined>): Promise<string | undefined> {
+  if (!values["password-stdin"]) return typeof values.password === "string" ? values.password : undefined;
   if (values.password !== undefined) throw new UsageError("give --password or --password-stdin, not both");
   let input = "";
   for await (const chunk of process.stdin) input += String(chunk);
@@ -93,7 +94,11 @@ async function run(argv: string[]): Promise<void> {
         role: role(required(values, "role")),
         name: values.name,
       });
-      console.log(`Created user ${user.email} as ${values.role} in team ${team.slug}`);
+      console.log(
+        user.created
+          ? `Created user ${user.email} as ${values.role} in team ${team.slug}`
+          : `Added ${user.email}, who already has an account, as ${values.role} in team ${team.slug}; their password is unchanged`,
+      );
     } else if (command === "key create") {
       const team = await findTeamBySlug(required(values, "team"));
       const keyRole = role(required(values, "role"));

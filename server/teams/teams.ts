@@ -36,10 +36,15 @@ export async function findTeamBySlug(slug: string) {
   return team;
 }
 
-/** Creates the user (or reuses one with that email) and gives them `role` in the team. */
-export async function createUserInTeam(input: { email: string; password: string; teamId: string; role: Role; name?: string }) {
+/**
+ * Gives `role` in the team to the user with that email, creating the user first if there is
+ * none. A new user needs a password; an existing one keeps theirs — joining a team never
+ * changes the password they sign in to their other teams with. Returns the user and whether it
+ * was created.
+ */
+export async function createUserInTeam(input: { email: string; password?: string; teamId: string; role: Role; name?: string }) {
   const address = parse(email, input.email, "email");
-  const secret = parse(password, input.password, "password");
+  const secret = input.password === undefined ? undefined : parse(password, input.password, "password");
   const db = getDb();
   const alreadyMember = () => new AppError("conflict", `${address} is already a member of this team`, "email");
   const findUser = async () => {
@@ -48,19 +53,22 @@ export async function createUserInTeam(input: { email: string; password: string;
     return user;
   };
   let existing = await findUser();
-  const passwordHash = await hashPassword(secret);
+  const passwordHash = secret === undefined ? undefined : await hashPassword(secret);
   // The look-up only chooses between creating the user and joining an existing one; the unique
   // constraints decide, since simultaneous calls all pass it. The user and the membership are
   // written in one transaction, so a call that loses leaves nothing behind.
   for (let attempt = 1; ; attempt++) {
+    if (!existing && passwordHash === undefined) throw new AppError("bad_request", `${address} has no account yet: a new user needs a password`, "password");
     try {
-      return await db.$transaction(async (tx) => {
-        const user = existing
-          ? await tx.user.update({ where: { id: existing.id }, data: { passwordHash }, omit: { passwordHash: true } })
-          : await tx.user.create({ data: { email: address, name: input.name, passwordHash }, omit: { passwordHash: true } });
+      const joined = existing;
+      const user = await db.$transaction(async (tx) => {
+        const user = joined
+          ? await tx.user.findUniqueOrThrow({ where: { id: joined.id }, omit: { passwordHash: true } })
+          : await tx.user.create({ data: { email: address, name: input.name, passwordHash: passwordHash! }, omit: { passwordHash: true } });
         await tx.membership.create({ data: { teamId: input.teamId, userId: user.id, role: input.role } });
         return user;
       });
+      return { ...user, created: !joined };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       // Joining an existing user, only (teamId, userId) can clash: another call added them to

@@ -49,6 +49,23 @@ describe("the chorus admin CLI", () => {
     expect(empty.stderr).toContain("stdin held no password");
   });
 
+  it("adds a user who already has an account to another team without touching their password", async () => {
+    expect(chorus("team", "create", "second-team")).toMatchObject({ code: 0 });
+    // grace@cli.test has an account (previous test); joining needs no password, and one given is not applied.
+    const joined = chorusWithInput("a-different-password\n", "user", "create", "--email", "grace@cli.test", "--password-stdin", "--team", "second-team", "--role", "user");
+    expect(joined).toMatchObject({ code: 0 });
+    expect(joined.stdout).toContain("already has an account");
+    expect(joined.stdout).toContain("password is unchanged");
+    const user = await getDb().user.findUniqueOrThrow({ where: { email: "grace@cli.test" }, include: { memberships: true } });
+    expect(user.memberships).toHaveLength(2);
+    expect(await verifyPassword("from-stdin-password", user.passwordHash!)).toBe(true);
+
+    const newcomer = chorus("user", "create", "--email", "new@cli.test", "--team", "second-team", "--role", "user");
+    expect(newcomer.code).toBe(1);
+    expect(newcomer.stderr).toContain("a new user needs a password");
+    expect(await getDb().user.count({ where: { email: "new@cli.test" } })).toBe(0);
+  });
+
   it("explains mistakes: usage errors exit 2, rejected input exits 1 naming the problem", () => {
     const unknown = chorus("team", "explode");
     expect(unknown.code).toBe(2);

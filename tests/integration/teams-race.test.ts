@@ -102,8 +102,9 @@ describe("creating the same user in a team at the same time", () => {
           [other.id, "viewer"],
         ].sort(),
       );
-      // As sequentially, the joining call sets the password; a loser's password is not kept.
-      expect(await verifyPassword(passwords[won[0]!.index]!, user.passwordHash!)).toBe(true);
+      // Joining a team never changes the password the user signs in with elsewhere.
+      expect(await verifyPassword("home-password", user.passwordHash!)).toBe(true);
+      expect(won[0]!.value).toMatchObject({ created: false });
     }
   });
 
