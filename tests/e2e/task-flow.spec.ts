@@ -46,7 +46,13 @@ test.describe("a team member runs a task in the browser", () => {
     page.on("requestfinished", (request) => sent.push(request.url()));
     const blocked: string[] = [];
     page.on("requestfailed", (request) => blocked.push(`${request.url()} ${request.failure()?.errorText}`));
+    // A page that does not exist is rendered per request too, so its scripts carry the nonce.
+    const missing = await page.goto("/no-such-page");
+    expect(missing!.status()).toBe(404);
+    await expect(page.getByText("This page could not be found.")).toBeVisible();
     await page.goto("/signin");
+    await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+    expect(violations, "the pages themselves run within their policy").toEqual([]);
     // What a sanitiser might miss in model-written markdown, injected straight into the page.
     await page.evaluate(() => {
       document.body.insertAdjacentHTML("beforeend", '<img src="/missing.png" onerror="window.__handlerRan = true">');
