@@ -72,8 +72,8 @@ export const coordinator = inngest.createFunction(
       const finished = await runPlan(step, { ...planned, plan });
       return await step.run("aggregate", () => modelStep(completeTask({ ...planned, plan: finished.plan }, finished.outputs)));
     } catch (error) {
-      const message = publicErrorMessage(error, { taskId });
-      return step.run("fail task", () => failTask(taskId, message));
+      // In the step, so an internal error is logged (and given its reference) once, not on every replay.
+      return step.run("fail task", () => failTask(taskId, publicErrorMessage(error, { taskId })));
     }
   },
 );
