@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getDb } from "@/server/db/client";
 import type { Env } from "@/server/env";
+import { AppError } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { createTeam, createUserInTeam } from "./teams";
 
@@ -32,13 +33,28 @@ export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = termi
   const email = env.CHORUS_ADMIN_EMAIL ?? "admin@chorus.local";
   const generated = !env.CHORUS_ADMIN_PASSWORD;
   const password = env.CHORUS_ADMIN_PASSWORD ?? randomBytes(12).toString("base64url");
-  // Kept before the account exists, so a password no one could read never guards it.
-  const file = generated && !output.interactive ? await keepPassword(env.CHORUS_DATA_DIR, email, password) : undefined;
+  // Written before the account exists (so a password no one could read never guards it), and
+  // put in place only once it does (so another process setting up the same database at the
+  // same moment, whose admin wins, is not shown a password that does not work).
+  const kept = generated && !output.interactive ? await keepPassword(env.CHORUS_DATA_DIR, email, password) : undefined;
   const slug = env.CHORUS_TEAM_NAME.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).padEnd(3, "0");
-  const team = (await db.team.findUnique({ where: { slug } })) ?? (await createTeam({ slug, name: env.CHORUS_TEAM_NAME }));
-  await createUserInTeam({ email, password, teamId: team.id, role: "admin", name: "Admin" });
-  logger.info("first run: created team and admin", { team: team.slug, email });
-  if (!generated) return { teamId: team.id, email };
+  let file: string | undefined;
+  let teamId: string;
+  try {
+    const team = await teamFor(slug, env.CHORUS_TEAM_NAME);
+    teamId = team.id;
+    await createUserInTeam({ email, password, teamId, role: "admin", name: "Admin" });
+    file = await kept?.keep();
+    logger.info("first run: created team and admin", { team: team.slug, email });
+  } catch (error) {
+    await kept?.discard();
+    if (error instanceof AppError && error.code === "conflict") {
+      logger.info("first run: another Chorus process set up this database at the same time", { email });
+      return undefined;
+    }
+    throw error;
+  }
+  if (!generated) return { teamId, email };
   const { print } = output;
   print("");
   if (file) {
@@ -52,17 +68,38 @@ export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = termi
   }
   print("  Set CHORUS_ADMIN_EMAIL / CHORUS_ADMIN_PASSWORD before the first start to choose them.");
   print("");
-  return { teamId: team.id, email };
+  return { teamId, email };
 }
 
-async function keepPassword(dataDir: string, email: string, password: string): Promise<string> {
+/** The team named by CHORUS_TEAM_NAME: found, or created (by this process or, racing it, another). */
+async function teamFor(slug: string, name: string) {
+  const db = getDb();
+  const found = await db.team.findUnique({ where: { slug } });
+  if (found) return found;
+  try {
+    return await createTeam({ slug, name });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "conflict") return db.team.findUniqueOrThrow({ where: { slug } });
+    throw error;
+  }
+}
+
+/** Writes the password beside its final place (mode 0600); `keep` moves it there, `discard` removes it. */
+async function keepPassword(dataDir: string, email: string, password: string) {
   const file = path.resolve(dataDir, INITIAL_PASSWORD_FILE);
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, `email: ${email}\npassword: ${password}\n`, { mode: 0o600 });
+    await writeFile(draft, `email: ${email}\npassword: ${password}\n`, { mode: 0o600 });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`Could not write the first admin's password to ${file} (${reason}): set CHORUS_ADMIN_PASSWORD, or make the data dir writable`);
   }
-  return file;
+  return {
+    keep: async () => {
+      await rename(draft, file);
+      return file;
+    },
+    discard: () => rm(draft, { force: true }),
+  };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -37,6 +37,27 @@ describe("first run", () => {
     expect(await bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: dataDir }), { print: (line) => again.push(line), interactive: false })).toBeUndefined();
     expect(again).toEqual([]);
     expect(await getDb().user.count()).toBe(1);
+  });
+
+  it("two processes setting up one empty database at once: one admin, one password file that works, one announcement", async () => {
+    await getDb().$executeRawUnsafe(`TRUNCATE "User", "Team" CASCADE`);
+    const shared = await mkdtemp(path.join(os.tmpdir(), "chorus-bootstrap-race-"));
+    try {
+      const printed: string[][] = [[], []];
+      const results = await Promise.all(
+        printed.map((lines) => bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: shared }), { print: (line) => lines.push(line), interactive: false })),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(printed.filter((lines) => lines.length > 0)).toHaveLength(1);
+      expect(await getDb().user.count()).toBe(1);
+      expect(await getDb().team.count()).toBe(1);
+      const password = /^password: (\S+)$/m.exec(await readFile(path.join(shared, INITIAL_PASSWORD_FILE), "utf8"))?.[1];
+      expect(await verifyPassword(password!, await adminPasswordHash("admin@chorus.local"))).toBe(true);
+      // No draft is left behind.
+      expect(await readdir(shared)).toEqual([INITIAL_PASSWORD_FILE]);
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
   });
 
   it("in a terminal, shows the generated password there once and writes no file", async () => {
