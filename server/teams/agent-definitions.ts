@@ -1,4 +1,5 @@
 import { getDb } from "@/server/db/client";
+import { isUniqueViolation } from "@/server/db/unique-violation";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AGENT_KIND, customAgentDefinitionSchema, listAgents } from "@/server/agents";
 import { AppError } from "@/server/errors";
@@ -25,10 +26,8 @@ export async function createAgentDefinition(caller: Caller, rawInput: unknown) {
     return await getDb().agentDefinition.create({ data: { ...input, teamId: caller.teamId }, select });
   } catch (error) {
     // The unique (teamId, kind) decides, not a look-up first: two creates at once would both
-    // find nothing, and the loser's unique violation (P2002) would be a 500. Matched by its
-    // code, not by class: Next's route bundles and the custom server may load Prisma's
-    // runtime apart (isDatabaseUnavailable matches codes the same way).
-    if (error instanceof Error && (error as Error & { code?: unknown }).code === "P2002") {
+    // find nothing, and the loser's unique violation would be a 500.
+    if (isUniqueViolation(error)) {
       throw new AppError("conflict", `Your team already has an agent "${input.kind}"`, "kind");
     }
     throw error;

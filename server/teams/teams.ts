@@ -2,6 +2,7 @@ import { z } from "zod";
 import { getDb } from "@/server/db/client";
 import type { Role } from "@/server/db/generated/enums";
 import { hashPassword } from "@/server/auth/password";
+import { isUniqueViolation } from "@/server/db/unique-violation";
 import { AppError } from "@/server/errors";
 
 /** Teams, users and memberships: what the CLI, first-run bootstrap and (later) the admin UI share. */
@@ -80,12 +81,4 @@ export async function createUserInTeam(input: { email: string; password?: string
       if (!existing && attempt >= 3) throw error;
     }
   }
-}
-
-/**
- * A unique violation (P2002), matched by its code, not by class: Next's route bundles and the
- * custom server may load Prisma's runtime apart (isDatabaseUnavailable matches codes the same way).
- */
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && (error as Error & { code?: unknown }).code === "P2002";
 }
