@@ -34,46 +34,40 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   }
 }
 
-/** Resolves with how long the provider connection stayed open after the cancel, or rejects after `ms`. */
-async function connectionClosedWithin(ms: number, cancelledAt: number) {
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the provider connection was still open ${ms} ms after the cancel`)), ms));
+/**
+ * Submits `prompt`, waits until its model call (counted by `calls`) is in flight, cancels the
+ * task, and checks what a cancel promises: the provider connection closes within 2 s, the call
+ * is not retried, and the task stays cancelled. Returns the task as it then stands.
+ */
+async function cancelDuringModelCall(prompt: string, calls: () => number, what: string) {
+  const { callers } = await createTeamWithMembers();
+  const task = await createTask(callers.user, { prompt });
+  await until(() => calls() === 1, what);
+
+  const cancelledAt = Date.now();
+  expect((await cancelTask(callers.user, task.id)).status).toBe("cancelled");
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the provider connection was still open 2000 ms after the cancel")), 2_000));
   await Promise.race([wire.foreverStreamClosed(), timeout]);
-  return Date.now() - cancelledAt;
+  expect(Date.now() - cancelledAt).toBeLessThan(2_000);
+
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(calls()).toBe(1);
+  const done = await getTask(callers.user, task.id);
+  expect(done.status).toBe("cancelled");
+  return done;
 }
 
 describe("cancel stops the coordinator's own model calls", () => {
   it("aborts the planner's request", async () => {
-    const { callers } = await createTeamWithMembers();
-    const task = await createTask(callers.user, { prompt: "HANG-PLANNER: plan the history of canals." });
     const plannerCalls = () => wire.requests.filter((request) => !request.stream && mentions(request, "HANG-PLANNER")).length;
-    await until(() => plannerCalls() === 1, "the planner's request");
-
-    const cancelledAt = Date.now();
-    expect((await cancelTask(callers.user, task.id)).status).toBe("cancelled");
-    expect(await connectionClosedWithin(2_000, cancelledAt)).toBeLessThan(2_000);
-
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(plannerCalls()).toBe(1);
-    const done = await getTask(callers.user, task.id);
-    expect(done.status).toBe("cancelled");
+    const done = await cancelDuringModelCall("HANG-PLANNER: plan the history of canals.", plannerCalls, "the planner's request");
     expect(done.plan).toBeNull();
-    expect(await getDb().agentExecution.count({ where: { taskId: task.id } })).toBe(0);
+    expect(await getDb().agentExecution.count({ where: { taskId: done.id } })).toBe(0);
   });
 
   it("aborts the aggregator's stream and keeps the agents' outputs", async () => {
-    const { callers } = await createTeamWithMembers();
-    const task = await createTask(callers.user, { prompt: "HANG-AGGREGATOR: compare the costs and risks of canals." });
     const aggregatorCalls = () => wire.requests.filter(isAggregator).length;
-    await until(() => aggregatorCalls() === 1, "the aggregator's request");
-
-    const cancelledAt = Date.now();
-    expect((await cancelTask(callers.user, task.id)).status).toBe("cancelled");
-    expect(await connectionClosedWithin(2_000, cancelledAt)).toBeLessThan(2_000);
-
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(aggregatorCalls()).toBe(1);
-    const done = await getTask(callers.user, task.id);
-    expect(done.status).toBe("cancelled");
+    const done = await cancelDuringModelCall("HANG-AGGREGATOR: compare the costs and risks of canals.", aggregatorCalls, "the aggregator's request");
     expect(done.result).toBeNull();
     expect(done.executions.map((execution) => [execution.stepId, execution.status]).sort()).toEqual([
       ["costs", "completed"],
