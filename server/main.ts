@@ -40,9 +40,11 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   const { refuseMalformedPath } = await import("@/server/http/malformed-path");
   const { CLIENT_ADDRESS_HEADER } = await import("@/server/auth/sign-in-throttle");
   const { applyContentSecurityPolicy } = await import("@/server/http/content-security");
+  const { recordRequestPath } = await import("@/server/http/request-path");
   const server = createServer((request, response) => {
     // The peer's address, for the sign-in limits; whatever a client sent under this name is dropped.
     request.headers[CLIENT_ADDRESS_HEADER] = request.socket.remoteAddress ?? "";
+    recordRequestPath(request);
     if (refuseMalformedPath(request, response)) return;
     if (serveTaskReadDirectly(request, response)) return;
     if (!dev) applyContentSecurityPolicy(request, response);

@@ -1,14 +1,12 @@
 import Link from "next/link";
-import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { auth, signOut } from "@/server/auth/auth";
-import { sessionCaller } from "@/server/auth/session-caller";
+import { dashboardCaller } from "@/server/auth/dashboard-caller";
 import { getDb } from "@/server/db/client";
 import { Providers } from "@/components/providers";
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
-  const caller = await sessionCaller();
-  if (!caller) redirect("/signin");
+  const caller = await dashboardCaller();
   const [session, team] = await Promise.all([auth(), getDb().team.findUnique({ where: { id: caller.teamId }, select: { name: true } })]);
 
   async function signOutAction() {

@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { signInWithPassword, type SignInState } from "@/app/(auth)/signin/actions";
+import { signInWithPassword, type SignInState } from "@/server/auth/sign-in-action";
 import { Button } from "@/components/ui/button";
 
 export function SignInForm({ next }: { next?: string }) {

@@ -1,5 +1,6 @@
 import type { Subtask, UpstreamOutput } from "@/server/agents/types";
 import { formatPromptBlocks, type PromptBlock } from "@/server/llm/prompt-layout";
+import { cutText } from "@/server/text/cut-text";
 
 /**
  * Each upstream output is capped so a long chain cannot overflow a model's context window;
@@ -22,7 +23,7 @@ export function upstreamBlocks(upstream: readonly UpstreamOutput[]): PromptBlock
     attributes: { step: output.stepId, agent: output.agentKind },
     body:
       output.text.length > MAX_UPSTREAM_CHARACTERS
-        ? `${output.text.slice(0, MAX_UPSTREAM_CHARACTERS)}\n\n[… truncated ${output.text.length - MAX_UPSTREAM_CHARACTERS} characters]`
+        ? `${cutText(output.text, MAX_UPSTREAM_CHARACTERS)}\n\n[… truncated ${output.text.length - MAX_UPSTREAM_CHARACTERS} characters]`
         : output.text,
   }));
 }

@@ -1,5 +1,6 @@
 import type { Plan, PlanStep } from "@/server/agents/plan";
 import { describeSubject, extractSubjects, joinAsList, slugify } from "@/server/llm/topics";
+import { cutTextWithEllipsis } from "@/server/text/cut-text";
 
 /** A team-defined agent the default plan may route a step to. */
 export interface RoutableAgent {
@@ -89,5 +90,5 @@ function researchPerSubject(subjects: string[]): PlanStep[] {
 
 function clip(text: string, maxLength: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= maxLength ? flat : `${flat.slice(0, maxLength - 1)}…`;
+  return cutTextWithEllipsis(flat, maxLength);
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { closestAgent, type AgentProfile } from "@/server/agents/capability-match";
 import type { Subtask } from "@/server/agents/types";
 import { slugify } from "@/server/llm/topics";
+import { cutText } from "@/server/text/cut-text";
 
 /**
  * A plan is a small DAG of steps, each routed to an agent with a reason. This module is the
@@ -153,7 +154,7 @@ export function repairPlan(raw: unknown, knownAgents: readonly AgentProfile[]): 
     }
     let boundedSubtask = subtask;
     if (subtask.length > MAX_SUBTASK_LENGTH) {
-      boundedSubtask = subtask.slice(0, MAX_SUBTASK_LENGTH);
+      boundedSubtask = cutText(subtask, MAX_SUBTASK_LENGTH);
       changes.push(`step "${id}": subtask shortened to ${MAX_SUBTASK_LENGTH} characters`);
     }
     drafts.push({ id, agent, subtask: boundedSubtask, reason, dependsOn: [], rawDependsOn: dependencyList(rawStep) });

@@ -9,6 +9,7 @@ import { estimateCostUsd } from "@/server/llm/pricing";
 import { formatPromptBlocks } from "@/server/llm/prompt-layout";
 import { getLanguageModel, modelIdOf } from "@/server/llm/providers";
 import { toTokenUsage, type TokenUsage } from "@/server/llm/usage";
+import { cutText } from "@/server/text/cut-text";
 
 /**
  * Asks the planner model for a plan, then trusts nothing: the answer is validated, repaired
@@ -114,7 +115,7 @@ async function askModelForPlan(model: LanguageModel, request: PlanRequest): Prom
       const raw = parseLooseJson(error.text);
       return {
         raw,
-        problem: raw === undefined ? `the model's answer was not JSON: ${JSON.stringify((error.text ?? "").slice(0, 120))}` : undefined,
+        problem: raw === undefined ? `the model's answer was not JSON: ${JSON.stringify(cutText(error.text ?? "", 120))}` : undefined,
         usage: toTokenUsage(error.usage),
         modelId: error.response?.modelId || modelIdOf(model),
       };

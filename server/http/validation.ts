@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { AppError } from "@/server/errors";
+import { hasLoneSurrogate } from "@/server/text/cut-text";
 
 export class ValidationError extends AppError {
   constructor(readonly issues: Array<{ field: string; message: string }>) {
@@ -8,9 +9,10 @@ export class ValidationError extends AppError {
 }
 
 /**
- * Parses input with a zod schema; failure is a 400 naming each offending field. Two things no
- * schema catches are refused the same way: text with a NUL character (`\u0000`), which Postgres
- * can store in neither text nor jsonb, and nesting deeper than MAX_DEPTH levels (free-form
+ * Parses input with a zod schema; failure is a 400 naming each offending field. Three things no
+ * schema catches are refused the same way: text with a NUL character (`\u0000`) or a lone
+ * surrogate (`"\ud800"`: JSON allows the escape, but it is no character, and Postgres can store
+ * neither in text or jsonb), and nesting deeper than MAX_DEPTH levels (free-form
  * fields such as an edited plan would otherwise carry it into code that recurses).
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -41,6 +43,7 @@ function unstorableFields(value: unknown): Array<{ field: string; message: strin
   for (let entry = pending.pop(); entry; entry = pending.pop()) {
     if (typeof entry.value === "string") {
       if (entry.value.includes("\u0000")) problems.set(pathOf(entry), "must not contain NUL (\\u0000) characters");
+      else if (hasLoneSurrogate(entry.value)) problems.set(pathOf(entry), "must not contain a lone surrogate (half of a UTF-16 pair, not a character)");
       continue;
     }
     if (entry.value === null || typeof entry.value !== "object") continue;
@@ -50,6 +53,7 @@ function unstorableFields(value: unknown): Array<{ field: string; message: strin
     }
     for (const [key, item] of Object.entries(entry.value)) {
       if (key.includes("\u0000")) problems.set(pathOf(entry), "must not contain NUL (\\u0000) characters in its keys");
+      else if (hasLoneSurrogate(key)) problems.set(pathOf(entry), "must not contain a lone surrogate in its keys");
       else pending.push({ value: item, key, parent: entry, depth: entry.depth + 1 });
     }
   }

@@ -3,6 +3,7 @@
  * subjects it compares. The offline model writes about these, and the default plan fans
  * research out per compared subject, so both read a prompt the same way.
  */
+import { cutTextWithEllipsis } from "@/server/text/cut-text";
 
 const STOP_WORDS = new Set(
   `a an the and or but nor so yet of to in on at by for from with without into onto over under about above below
@@ -151,7 +152,7 @@ function cleanPhrase(text: string): string {
 /** The first words of a phrase, and never more than 120 characters (a prompt can be one huge "word"). */
 function firstWords(text: string, count: number): string {
   const words = text.split(/\s+/).slice(0, count).join(" ").replace(/[,;:]+$/, "");
-  return words.length > 120 ? `${words.slice(0, 119)}…` : words;
+  return cutTextWithEllipsis(words, 120);
 }
 
 function lastWords(text: string, count: number): string {

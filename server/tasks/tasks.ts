@@ -10,6 +10,7 @@ import { createTaskInput, listTasksInput, taskId as taskIdSchema } from "./task-
 import { parseInput } from "@/server/http/validation";
 import { newRowId } from "./row-id";
 import { utcIsoSql } from "./stored-time";
+import { cutText } from "@/server/text/cut-text";
 
 /** Task use-cases. Every function takes the caller first and filters by the caller's team. */
 
@@ -155,11 +156,11 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
       input.template ?? null,
       input.requireApproval,
       createdAt,
-      JSON.stringify({ prompt: input.prompt.slice(0, 200) }),
+      JSON.stringify({ prompt: cutText(input.prompt, 200) }),
     ],
   );
   const { eventCreatedAt, ...row } = rows[0]!;
-  publishRunEvents(row.id, [{ seq: 1, type: "task.created", payload: { prompt: input.prompt.slice(0, 200) }, createdAt: eventCreatedAt }]);
+  publishRunEvents(row.id, [{ seq: 1, type: "task.created", payload: { prompt: cutText(input.prompt, 200) }, createdAt: eventCreatedAt }]);
   await scheduleTask({ id: row.id, teamId: caller.teamId });
   return presentTask({
     ...row,

@@ -1,14 +1,14 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { auth } from "@/server/auth/auth";
+import { sessionCaller } from "@/server/auth/session-caller";
 import { SignInForm } from "@/components/auth/sign-in-form";
+import { safeNextPath } from "@/server/auth/next-path";
 
 export const metadata: Metadata = { title: "Sign in" };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
-  const session = await auth();
-  if (session?.user?.id) redirect("/tasks");
-  const { next } = await searchParams;
+  const next = safeNextPath((await searchParams).next);
+  if (await sessionCaller()) redirect(next);
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">

@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
-import { redirect } from "next/navigation";
-import { sessionCaller } from "@/server/auth/session-caller";
+import { dashboardCaller } from "@/server/auth/dashboard-caller";
 import { can } from "@/server/auth/permissions";
 import { listTasks } from "@/server/tasks/tasks";
 import { NewTaskForm } from "@/components/tasks/new-task-form";
@@ -10,8 +9,7 @@ export const metadata: Metadata = { title: "Tasks" };
 export const dynamic = "force-dynamic";
 
 export default async function TasksPage() {
-  const caller = await sessionCaller();
-  if (!caller) redirect("/signin");
+  const caller = await dashboardCaller();
   const initial = await listTasks(caller, { limit: 50 });
   return (
     <div className="space-y-8">

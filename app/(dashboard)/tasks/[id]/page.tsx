@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound, redirect } from "next/navigation";
-import { sessionCaller } from "@/server/auth/session-caller";
+import { notFound } from "next/navigation";
+import { dashboardCaller } from "@/server/auth/dashboard-caller";
 import { AppError } from "@/server/errors";
 import { getTask } from "@/server/tasks/tasks";
 import { TaskLive } from "@/components/tasks/task-live";
@@ -11,8 +11,7 @@ export const metadata: Metadata = { title: "Task" };
 export const dynamic = "force-dynamic";
 
 export default async function TaskPage({ params }: { params: Promise<{ id: string }> }) {
-  const caller = await sessionCaller();
-  if (!caller) redirect("/signin");
+  const caller = await dashboardCaller();
   const { id } = await params;
   const task = await getTask(caller, id).catch((error) => {
     if (error instanceof AppError && error.code === "not_found") notFound();

@@ -2,6 +2,7 @@
 
 import { AuthError } from "next-auth";
 import { signIn } from "@/server/auth/auth";
+import { safeNextPath } from "@/server/auth/next-path";
 
 export interface SignInState {
   error?: string;
@@ -12,10 +13,10 @@ export interface SignInState {
 export async function signInWithPassword(_previous: SignInState, form: FormData): Promise<SignInState> {
   const email = String(form.get("email") ?? "").trim();
   const password = String(form.get("password") ?? "");
-  const next = String(form.get("next") ?? "/tasks");
+  const next = safeNextPath(form.get("next"));
   if (!email || !password) return { error: "Enter your email and password.", email };
   try {
-    await signIn("credentials", { email, password, redirectTo: next.startsWith("/") && !next.startsWith("//") ? next : "/tasks" });
+    await signIn("credentials", { email, password, redirectTo: next });
     return {};
   } catch (error) {
     if (error instanceof AuthError) {
