@@ -60,6 +60,8 @@ const envSchema = z.object({
     "must be at least 32 characters (generate one with `openssl rand -base64 32`)",
   ),
   AUTH_TRUST_HOST: booleanFlag(true),
+  // How long a sign-in lasts (from sign-in, however active); sign-out ends it at once.
+  CHORUS_SESSION_MAX_AGE_SECONDS: integer(7 * 24 * 60 * 60, 300, 90 * 24 * 60 * 60),
   INNGEST_MODE: z.enum(["embedded", "server"]).default("embedded"),
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { PrismaAdapter } from "@auth/prisma-adapter";
@@ -6,7 +7,8 @@ import { getDb } from "@/server/db/client";
 import { getEnv } from "@/server/env";
 import type { Role } from "@/server/db/generated/enums";
 import { logger } from "@/server/observability/logger";
-import { decoyPasswordHash, verifyPassword } from "./password";
+import { deleteSession, insertSession } from "@/server/db/queries/sessions";
+import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from "./password";
 import { clientAddress, formatWait, signInThrottle } from "./sign-in-throttle";
 
 /** Too many failed sign-ins for this account or address: the form says when to try again. */
@@ -19,12 +21,15 @@ export class TooManySignIns extends CredentialsSignin {
 
 /**
  * next-auth v5. Email + password through the Credentials provider, which works only with JWT
- * sessions; the token carries the user's team and role, and server code re-checks the
- * membership on every request (sessionCaller) so a removed member loses access at once.
+ * sessions; the token carries the user's team and role, and names a `Session` row that server
+ * code checks on every request together with the membership (sessionCaller): signing out
+ * deletes the row, so the cookie stops working at once even if it was copied, and a removed
+ * member or a changed password (which deletes all of a user's rows) loses access at once too.
+ * A session lasts CHORUS_SESSION_MAX_AGE_SECONDS from sign-in.
  */
 declare module "next-auth" {
   interface Session {
-    user: { id: string; teamId: string; role: Role } & DefaultSession["user"];
+    user: { id: string; teamId: string; role: Role; sessionId: string } & DefaultSession["user"];
   }
   interface User {
     teamId?: string;
@@ -36,7 +41,7 @@ const credentials = z.object({ email: z.email().transform((value) => value.toLow
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   adapter: PrismaAdapter(getDb() as never),
-  session: { strategy: "jwt", maxAge: 7 * 24 * 60 * 60 },
+  session: { strategy: "jwt", maxAge: getEnv().CHORUS_SESSION_MAX_AGE_SECONDS },
   pages: { signIn: "/signin" },
   // AUTH_TRUST_HOST=false makes Auth.js refuse hosts other than AUTH_URL's (server/env.ts parses it;
   // Auth.js's own reading of the variable would take the string "false" as true).
@@ -71,13 +76,24 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
           return null;
         }
         signInThrottle.succeeded(email);
+        // A hash made at an older cost is replaced now, while the password is at hand.
+        if (needsRehash(user.passwordHash!)) {
+          const passwordHash = await hashPassword(parsed.data.password);
+          // Only if the hash is still the one checked: a password changed meanwhile stays changed.
+          await getDb().user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+        }
         return { id: user.id, email: user.email, name: user.name, teamId: membership.teamId, role: membership.role };
       },
     }),
   ],
   callbacks: {
-    jwt({ token, user }) {
-      if (user) {
+    async jwt({ token, user }) {
+      if (user?.id) {
+        // Signing in: a new session row, which this token names from now on.
+        const sessionId = randomBytes(24).toString("base64url");
+        const expires = new Date(Date.now() + getEnv().CHORUS_SESSION_MAX_AGE_SECONDS * 1000);
+        await insertSession({ sessionId, userId: user.id, expires });
+        token.sid = sessionId;
         token.teamId = user.teamId;
         token.role = user.role;
       }
@@ -87,7 +103,14 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       session.user.id = token.sub ?? "";
       session.user.teamId = String(token.teamId ?? "");
       session.user.role = (token.role as Role | undefined) ?? "viewer";
+      session.user.sessionId = typeof token.sid === "string" ? token.sid : "";
       return session;
+    },
+  },
+  events: {
+    async signOut(message) {
+      const sessionId = "token" in message ? message.token?.sid : undefined;
+      if (typeof sessionId === "string") await deleteSession(sessionId);
     },
   },
 }));

@@ -5,6 +5,7 @@
  *
  *   chorus team create <slug> [--name NAME]
  *   chorus user create --email E --password-stdin --team SLUG --role admin|user|viewer
+ *   chorus user password --email E --password-stdin
  *   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
  *   chorus key list --team SLUG
  *   chorus key revoke <key id> --team SLUG
@@ -23,6 +24,8 @@ const usage = `Usage:
       (the password is read from stdin: echo "$PASSWORD" | chorus user create …;
        --password PASSWORD also works, but other users of the machine see it in the process list;
        a user who already has an account joins the team without one, keeping their password)
+  chorus user password --email EMAIL --password-stdin
+      (sets a new password and signs the user out of every browser session)
   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
   chorus key list --team SLUG
   chorus key revoke <key id> --team SLUG
@@ -73,11 +76,11 @@ async function run(argv: string[]): Promise<void> {
       role: { type: "string" },
     },
   });
-  if (!["team create", "user create", "key create", "key list", "key revoke"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
+  if (!["team create", "user create", "user password", "key create", "key list", "key revoke"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
 
   const database = await prepareDatabase(getEnv(), { ownsCluster: false });
   const { closeDb } = await import("@/server/db/client");
-  const { createTeam, createUserInTeam, findTeamBySlug } = await import("@/server/teams/teams");
+  const { changePassword, createTeam, createUserInTeam, findTeamBySlug } = await import("@/server/teams/teams");
   const { createApiKey, findApiKey, listApiKeys, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
   try {
     if (command === "team create") {
@@ -99,6 +102,11 @@ async function run(argv: string[]): Promise<void> {
           ? `Created user ${user.email} as ${values.role} in team ${team.slug}`
           : `Added ${user.email}, who already has an account, as ${values.role} in team ${team.slug}; their password is unchanged`,
       );
+    } else if (command === "user password") {
+      const newPassword = await passwordOf(values);
+      if (newPassword === undefined) throw new UsageError("user password needs --password-stdin (or --password)");
+      const changed = await changePassword({ email: required(values, "email"), password: newPassword });
+      console.log(`Changed the password of ${changed.email}; ended ${changed.endedSessions} signed-in session${changed.endedSessions === 1 ? "" : "s"}`);
     } else if (command === "key create") {
       const team = await findTeamBySlug(required(values, "team"));
       const keyRole = role(required(values, "role"));

@@ -22,9 +22,11 @@ function actor(caller: Caller) {
   return caller.userId ? { userId: caller.userId } : { apiKeyId: caller.apiKeyId };
 }
 
+/** Each action as the message says it was done to a task. */
+const doneForm = { approve: "approved", reject: "rejected", cancel: "cancelled", rerun: "rerun" } as const;
 
-function wrongState(action: string, status: string, allowed: string): never {
-  throw new AppError("conflict", `Cannot ${action} a task that is ${status.replace("_", " ")}; only ${allowed} tasks can be ${action === "rerun" ? "rerun" : `${action}d`}`, "status");
+function wrongState(action: keyof typeof doneForm, status: string, allowed: string): never {
+  throw new AppError("conflict", `Cannot ${action} a task that is ${status.replace("_", " ")}; only ${allowed} tasks can be ${doneForm[action]}`, "status");
 }
 
 function approvalClosed(dueAt: Date): never {

@@ -3,6 +3,7 @@ import { getDb } from "@/server/db/client";
 import type { Role } from "@/server/db/generated/enums";
 import { hashPassword } from "@/server/auth/password";
 import { isUniqueViolation } from "@/server/db/unique-violation";
+import { deleteUserSessions } from "@/server/db/queries/sessions";
 import { AppError } from "@/server/errors";
 
 /** Teams, users and memberships: what the CLI, first-run bootstrap and (later) the admin UI share. */
@@ -81,4 +82,18 @@ export async function createUserInTeam(input: { email: string; password?: string
       if (!existing && attempt >= 3) throw error;
     }
   }
+}
+
+/**
+ * Sets a user's password and ends all their sessions: whoever signed in with the old one —
+ * possibly someone who should not have — is signed out everywhere at once. Returns how many
+ * sessions that ended.
+ */
+export async function changePassword(input: { email: string; password: string }): Promise<{ email: string; endedSessions: number }> {
+  const address = parse(email, input.email, "email");
+  const passwordHash = await hashPassword(parse(password, input.password, "password"));
+  const updated = await getDb().user.updateMany({ where: { email: address }, data: { passwordHash } });
+  if (updated.count === 0) throw new AppError("not_found", `No user with email ${address}`, "email");
+  const user = await getDb().user.findUniqueOrThrow({ where: { email: address }, select: { id: true } });
+  return { email: address, endedSessions: await deleteUserSessions(user.id) };
 }

@@ -49,6 +49,24 @@ describe("the chorus admin CLI", () => {
     expect(empty.stderr).toContain("stdin held no password");
   });
 
+  it("changes a user's password from stdin and signs them out everywhere", async () => {
+    expect(chorus("team", "create", "password-team")).toMatchObject({ code: 0 });
+    expect(chorusWithInput("first-password-1\n", "user", "create", "--email", "lin@cli.test", "--password-stdin", "--team", "password-team", "--role", "user")).toMatchObject({ code: 0 });
+    const { insertSession } = await import("@/server/db/queries/sessions");
+    const user = await getDb().user.findUniqueOrThrow({ where: { email: "lin@cli.test" } });
+    await insertSession({ sessionId: "cli-session", userId: user.id, expires: new Date(Date.now() + 60_000) });
+
+    const changed = chorusWithInput("second-password-2\n", "user", "password", "--email", "lin@cli.test", "--password-stdin");
+    expect(changed).toMatchObject({ code: 0 });
+    expect(changed.stdout).toContain("ended 1 signed-in session");
+    const after = await getDb().user.findUniqueOrThrow({ where: { email: "lin@cli.test" } });
+    expect(await verifyPassword("second-password-2", after.passwordHash!)).toBe(true);
+    expect(await getDb().session.count({ where: { userId: user.id } })).toBe(0);
+
+    expect(chorusWithInput("whatever-123\n", "user", "password", "--email", "nobody@cli.test", "--password-stdin")).toMatchObject({ code: 1 });
+    expect(chorus("user", "password", "--email", "lin@cli.test")).toMatchObject({ code: 2 });
+  });
+
   it("adds a user who already has an account to another team without touching their password", async () => {
     expect(chorus("team", "create", "second-team")).toMatchObject({ code: 0 });
     // grace@cli.test has an account (previous test); joining needs no password, and one given is not applied.

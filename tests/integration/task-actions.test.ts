@@ -45,7 +45,10 @@ describe("plan approval", () => {
     await waitForTaskStatus(a!.id, ["completed"]);
     expect((await getTask(callers.user, c!.id)).status).toBe("awaiting_approval");
     expect((await getTask(callers.user, b!.id)).executions).toHaveLength(0);
-    await expect(rejectTask(callers.user, b!.id, {})).rejects.toMatchObject({ code: "conflict" });
+    await expect(rejectTask(callers.user, b!.id, {})).rejects.toMatchObject({
+      code: "conflict",
+      message: "Cannot reject a task that is cancelled; only awaiting-approval tasks can be rejected",
+    });
     await cancelTask(callers.user, c!.id);
   });
 
@@ -109,7 +112,10 @@ describe("cancel", () => {
     const { callers } = await createTeamWithMembers();
     const task = await createTask(callers.user, { prompt: "Summarise tea types" });
     await waitForTaskStatus(task.id, ["completed"]);
-    await expect(cancelTask(callers.user, task.id)).rejects.toMatchObject({ code: "conflict", message: expect.stringMatching(/completed/) });
+    await expect(cancelTask(callers.user, task.id)).rejects.toMatchObject({
+      code: "conflict",
+      message: "Cannot cancel a task that is completed; only queued, running or awaiting-approval tasks can be cancelled",
+    });
   });
 });
 

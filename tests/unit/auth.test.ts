@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@/server/auth/api-keys";
 import { can, rolePermissions } from "@/server/auth/permissions";
 import { requirePermission } from "@/server/auth/caller";
-import { hashPassword, verifyPassword } from "@/server/auth/password";
+import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from "@/server/auth/password";
 import { AppError } from "@/server/errors";
 
 describe("roles", () => {
@@ -29,6 +29,19 @@ describe("passwords", () => {
     expect(await verifyPassword("correct horse battery", hash)).toBe(true);
     expect(await verifyPassword("correct horse batterY", hash)).toBe(false);
     expect(await verifyPassword("anything", "garbage")).toBe(false);
+  });
+
+  it("use OWASP's scrypt cost, verify hashes made at the old cost, and ask for those to be rehashed", async () => {
+    const hash = await hashPassword("correct horse battery");
+    expect(hash.split("$").slice(0, 4)).toEqual(["scrypt", "131072", "8", "1"]);
+    expect(needsRehash(hash)).toBe(false);
+    expect(decoyPasswordHash.split("$").slice(0, 4)).toEqual(["scrypt", "131072", "8", "1"]);
+    // Made by the previous release (N=2^14) for "correct horse battery".
+    const old = "scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$" + (await import("node:crypto")).scryptSync("correct horse battery", Buffer.from("c2FsdHNhbHRzYWx0c2FsdA", "base64url"), 32, { N: 16384, r: 8, p: 1 }).toString("base64url");
+    expect(await verifyPassword("correct horse battery", old)).toBe(true);
+    expect(needsRehash(old)).toBe(true);
+    // A stored hash asking for absurd work is refused, not computed.
+    expect(await verifyPassword("x", "scrypt$1073741824$8$1$AAAA$AAAA")).toBe(false);
   });
 });
 
