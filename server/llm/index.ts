@@ -13,4 +13,4 @@ export {
 export { estimateCostUsd, priceForModel, type ModelPrice } from "@/server/llm/pricing";
 export { addUsage, NO_USAGE, toTokenUsage, type TokenUsage } from "@/server/llm/usage";
 export { createAbortError, isAbortError } from "@/server/llm/abort";
-export { classifyModelError, describeModelError, type ModelFailure } from "@/server/llm/model-errors";
+export { classifyModelError, describeModelError, ModelCallFailed, reportModelError, type ModelFailure } from "@/server/llm/model-errors";

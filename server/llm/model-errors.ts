@@ -7,6 +7,8 @@ import {
   RetryError,
   UnsupportedFunctionalityError,
 } from "ai";
+import { randomBytes } from "node:crypto";
+import { logger } from "@/server/observability/logger";
 
 /**
  * Whether a failed model call is worth trying again, as the step's retry policy needs to know:
@@ -27,6 +29,7 @@ export type ModelFailure = { retriable: false } | { retriable: true; retryAfterM
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 export function classifyModelError(error: unknown): ModelFailure | undefined {
+  if (error instanceof ModelCallFailed) return error.failure;
   if (RetryError.isInstance(error)) return classifyModelError(error.lastError);
   if (APICallError.isInstance(error)) {
     if (!error.isRetryable) return { retriable: false };
@@ -46,18 +49,80 @@ export function classifyModelError(error: unknown): ModelFailure | undefined {
 }
 
 /**
- * A failed model call's message for the task's error, saying where it came from: "The model
- * server at api.openai.com answered HTTP 401: Incorrect API key provided…". Other errors keep
- * their own message.
+ * What members are told about a failed model call: where it went, the status that came back and
+ * whether it is retried — "The model server at api.openai.com answered HTTP 401 (the API key was
+ * refused); not retried". Never the provider's own text: a provider may echo the request's API
+ * key, a prompt or internal details in its error body, and this message is stored on the task,
+ * streamed and shown to every member, viewers included. The provider's text goes to the server
+ * log (known secrets redacted) under the reference the message carries: see `reportModelError`.
  */
 export function describeModelError(error: unknown): string {
   const failure = RetryError.isInstance(error) ? error.lastError : error;
+  const classified = classifyModelError(failure);
   const message = failure instanceof Error ? failure.message : String(failure);
-  if (!APICallError.isInstance(failure)) return message;
+  if (!classified) return message;
+  if (!APICallError.isInstance(failure)) return `The model call could not be made as configured: ${failure instanceof Error ? failure.name : "error"}`;
   const host = URL.canParse(failure.url) ? new URL(failure.url).host : "the configured endpoint";
-  return failure.statusCode === undefined
-    ? `The model server at ${host} could not be reached: ${message}`
-    : `The model server at ${host} answered HTTP ${failure.statusCode}: ${message}`;
+  const retried = classified.retriable ? "retried" : "not retried";
+  if (failure.statusCode === undefined) {
+    const code = systemErrorCode(failure);
+    return `The model server at ${host} could not be reached${code ? ` (${code})` : ""}; ${retried}`;
+  }
+  return `The model server at ${host} answered HTTP ${failure.statusCode} (${statusMeaning(failure.statusCode)}); ${retried}`;
+}
+
+/**
+ * A failed model call, reported once: logs what the provider said (known secrets redacted) under
+ * a short reference and returns the error members may see, which carries describeModelError's
+ * message with that reference and how the step should treat it. Its message is safe to store,
+ * stream and show; it keeps nothing of the original (no `cause`), since a step's error is
+ * serialised into durable state.
+ */
+export class ModelCallFailed extends Error {
+  constructor(
+    message: string,
+    readonly failure: ModelFailure,
+  ) {
+    super(message);
+    this.name = "ModelCallFailed";
+  }
+}
+
+export function reportModelError(error: unknown, context: Record<string, unknown> = {}): ModelCallFailed | undefined {
+  if (error instanceof ModelCallFailed) return error;
+  const failure = classifyModelError(error);
+  if (!failure) return undefined;
+  const reference = randomBytes(4).toString("hex");
+  const last = RetryError.isInstance(error) ? error.lastError : error;
+  logger.warn("a model call failed", {
+    reference,
+    ...context,
+    ...(APICallError.isInstance(last) ? { url: last.url, status: last.statusCode, responseBody: last.responseBody } : {}),
+    error: last,
+  });
+  return new ModelCallFailed(`${describeModelError(error)} (reference ${reference})`, failure);
+}
+
+/** A system error code (ECONNREFUSED, ENOTFOUND…) from the error or its causes: safe to show, unlike messages. */
+function systemErrorCode(error: unknown): string | undefined {
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 4; at = at.cause, depth++) {
+    const code = (at as { code?: unknown }).code;
+    if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) return code;
+    const inMessage = /\b(E(?:CONNREFUSED|CONNRESET|NOTFOUND|TIMEDOUT|HOSTUNREACH|AI_AGAIN|PIPE))\b/.exec(at.message);
+    if (inMessage) return inMessage[1];
+  }
+  return undefined;
+}
+
+function statusMeaning(status: number): string {
+  if (status === 401) return "the API key was refused";
+  if (status === 403) return "access was denied";
+  if (status === 404) return "no such model or endpoint";
+  if (status === 408) return "the request timed out";
+  if (status === 413) return "the request was too large";
+  if (status === 429) return "rate limited";
+  if (status >= 500) return "an error on the provider's side";
+  return "the request was refused";
 }
 
 function retryAfterOf(headers: Record<string, string> | undefined): number | undefined {

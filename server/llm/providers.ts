@@ -2,6 +2,7 @@ import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModel } from "ai";
 import { createOfflineModel, OFFLINE_MODEL_ID } from "@/server/llm/offline-model";
+import { registerSecret } from "@/server/observability/logger";
 
 /**
  * The one place that decides which model Chorus talks to. Precedence:
@@ -58,6 +59,9 @@ export function resolveModelConfig(env: ModelEnv = process.env, options: { model
 
 /** Builds the AI SDK model for a config; the API key comes from `env` at this moment only. */
 export function createLanguageModel(config: ModelConfig, env: ModelEnv = process.env): LanguageModel {
+  // Whatever a provider echoes of its key is redacted from the log.
+  registerSecret(present(env.OPENAI_API_KEY));
+  registerSecret(present(env.ANTHROPIC_API_KEY));
   switch (config.provider) {
     case "offline":
       return createOfflineModel({ tokenDelayMs: config.offlineTokenDelayMs ?? DEFAULT_OFFLINE_TOKEN_DELAY_MS });

@@ -1,6 +1,8 @@
 /**
  * One logger: JSON lines on stdout/stderr. Keys that look like secrets are redacted so a
- * careless `logger.info("x", { apiKey })` can never leak a credential.
+ * careless `logger.info("x", { apiKey })` can never leak a credential, and so is any text that
+ * holds a known secret (registerSecret: the provider keys in use) or looks like a provider key
+ * or a bearer token — a provider may echo the key it was sent inside an error message.
  */
 type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -8,7 +10,20 @@ const secretKey = /(password|secret|token|api[-_]?key|authorization|cookie|hash)
 
 /** A password inside a URL (`postgres://user:password@host`), as drivers put them in error messages. */
 const urlPassword = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@]+@/gi;
-const scrub = (text: string) => text.replace(urlPassword, "$1[redacted]@");
+/** Provider keys (`sk-…`, `sk-ant-…`), Chorus API keys and bearer tokens, wherever they appear. */
+const keyLike = /\b(sk-[A-Za-z0-9_-]{8,}|chorus_[a-z0-9]{8}_[A-Za-z0-9_-]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})/g;
+const knownSecrets = new Set<string>();
+
+/** Redacts this exact text wherever it appears in what is logged from now on (shorter than 8 characters: ignored). */
+export function registerSecret(secret: string | undefined) {
+  if (secret && secret.length >= 8) knownSecrets.add(secret);
+}
+
+function scrub(text: string): string {
+  let scrubbed = text.replace(urlPassword, "$1[redacted]@").replace(keyLike, "[redacted]");
+  for (const secret of knownSecrets) if (scrubbed.includes(secret)) scrubbed = scrubbed.split(secret).join("[redacted]");
+  return scrubbed;
+}
 
 function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return scrub(value);

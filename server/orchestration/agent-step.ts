@@ -3,7 +3,7 @@ import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
 import { completeExecution, endExecution, startExecution } from "./execution-store";
 import { isTaskRunning, TaskCancelledError, watchForCancellation } from "./cancellation";
-import { isInternalError, publicErrorMessage, PublicStepError } from "./public-errors";
+import { toPublicError } from "./public-errors";
 import { UnknownAgentError, type FollowUpRequest } from "@/server/agents";
 import { loadTeamAgent } from "./team-agents";
 
@@ -80,11 +80,11 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
       await endExecution(execution.id, "cancelled", "Cancelled", { text: streamed, partial: true });
       throw new TaskCancelledError(input.taskId);
     }
-    const message = publicErrorMessage(error, { taskId: input.taskId, stepId: input.stepId, attempt });
-    await endExecution(execution.id, "failed", message);
-    await appendRunEvent(input.taskId, "agent.failed", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt, error: message });
     // The run sees (and the task may end with) only what members may see.
-    throw isInternalError(error) ? new PublicStepError(message, { cause: error }) : error;
+    const publicError = toPublicError(error, { taskId: input.taskId, stepId: input.stepId, attempt });
+    await endExecution(execution.id, "failed", publicError.message);
+    await appendRunEvent(input.taskId, "agent.failed", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt, error: publicError.message });
+    throw publicError;
   } finally {
     cancellation.stop();
   }

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { getPool } from "@/server/db/client";
 import { readRunEvents } from "@/server/events/run-events";
 import { createTask, getTask } from "@/server/tasks/tasks";
 import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
@@ -24,11 +25,18 @@ const wire = useOpenAiWireServer({
     }
     if (mentions(request, "ALWAYS-FAIL")) return { status: 500, message: "this request always fails (simulated)" };
     if (mentions(request, "AGENT-BAD-KEY")) return { status: 401, message: "Incorrect API key provided (simulated)" };
+    // Some providers echo the key they were sent in their error body.
+    if (mentions(request, "ECHOES-THE-KEY")) return { status: 401, message: `Incorrect API key provided: ${PROVIDER_KEY}` };
     if (mentions(request, "RATE-LIMITED") && rateLimitedCalls++ === 0) {
       return { status: 429, message: "Rate limit reached (simulated)", headers: { "retry-after": String(RETRY_AFTER_SECONDS) } };
     }
     return undefined;
   },
+});
+const PROVIDER_KEY = "sk-test-echoed-0123456789abcdef";
+process.env.OPENAI_API_KEY = PROVIDER_KEY;
+afterAll(() => {
+  delete process.env.OPENAI_API_KEY;
 });
 /** Longer than the executor's first backoff (about a second), so the test tells the two apart. */
 const RETRY_AFTER_SECONDS = 3;
@@ -46,7 +54,7 @@ describe("agent step retries", () => {
       [1, "failed"],
       [2, "completed"],
     ]);
-    expect(analysis[0]!.error).toMatch(/overloaded/);
+    expect(analysis[0]!.error).toMatch(/answered HTTP 503 \(an error on the provider.s side\); retried/);
     expect(done.executions.find((execution) => execution.agent === "research")!.modelId).toBe("wire-test-model");
     const failures = (await readRunEvents(task.id)).filter((event) => event.type === "agent.failed");
     expect(failures).toHaveLength(1);
@@ -58,7 +66,7 @@ describe("agent step retries", () => {
     await waitForTaskStatus(task.id, ["completed", "failed"], 45_000);
     const done = await getTask(callers.user, task.id);
     expect(done.status).toBe("failed");
-    expect(done.error).toMatch(/always fails/);
+    expect(done.error).toMatch(/answered HTTP 500 \(an error on the provider.s side\); retried/);
     const attempts = done.executions.filter((execution) => execution.agent === "research").map((execution) => execution.attempt);
     expect(attempts).toEqual([1, 2, 3]);
   });
@@ -69,7 +77,7 @@ describe("agent step retries", () => {
     await waitForTaskStatus(task.id, ["completed", "failed"], 30_000);
     const done = await getTask(callers.user, task.id);
     expect(done.status).toBe("failed");
-    expect(done.error).toMatch(/^The model server at 127\.0\.0\.1:\d+ answered HTTP 401: Incorrect API key provided/);
+    expect(done.error).toMatch(/^The model server at 127\.0\.0\.1:\d+ answered HTTP 401 \(the API key was refused\); not retried \(reference [0-9a-f]{8}\)$/);
     expect(done.executions.map((execution) => [execution.agent, execution.attempt, execution.status])).toEqual([["research", 1, "failed"]]);
     expect(wire.requests.filter((body) => body.stream && mentions(body, "AGENT-BAD-KEY"))).toHaveLength(1);
   });
@@ -80,9 +88,34 @@ describe("agent step retries", () => {
     await waitForTaskStatus(task.id, ["completed", "failed"], 30_000);
     const done = await getTask(callers.user, task.id);
     expect(done.status).toBe("failed");
-    expect(done.error).toMatch(/Incorrect API key provided/);
+    expect(done.error).toMatch(/answered HTTP 401 \(the API key was refused\); not retried/);
     expect(done.executions).toEqual([]);
     expect(wire.requests.filter((body) => mentions(body, "BAD-KEY-EVERYWHERE"))).toHaveLength(1);
+  });
+
+  it("never stores, streams or logs the key a provider echoes in its error; members see status, host and reference", async () => {
+    const lines: string[] = [];
+    const capture = (chunk: unknown) => (lines.push(String(chunk)), true);
+    vi.spyOn(process.stderr, "write").mockImplementation(capture);
+    vi.spyOn(process.stdout, "write").mockImplementation(capture);
+    try {
+      const { callers } = await createTeamWithMembers();
+      const task = await createTask(callers.user, { prompt: "ECHOES-THE-KEY research" });
+      await waitForTaskStatus(task.id, ["completed", "failed"], 30_000);
+      const done = await getTask(callers.viewer, task.id);
+      expect(done.status).toBe("failed");
+      expect(done.error).toMatch(/answered HTTP 401 \(the API key was refused\); not retried \(reference [0-9a-f]{8}\)$/);
+      expect(JSON.stringify(done)).not.toContain(PROVIDER_KEY);
+      expect(JSON.stringify(await readRunEvents(task.id))).not.toContain(PROVIDER_KEY);
+      // Nor in any table: the task, its executions and events, the executor's durable state.
+      for (const table of ["Task", "AgentExecution", "RunEvent", "WorkflowRun", "WorkflowStep"]) {
+        const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM "${table}" t WHERE row_to_json(t)::text LIKE $1`, [`%${PROVIDER_KEY}%`]);
+        expect(rows[0].n, table).toBe(0);
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(lines.join("")).not.toContain(PROVIDER_KEY);
   });
 
   it("retries a rate-limited step after the wait the provider asked for (Retry-After)", async () => {
@@ -96,7 +129,7 @@ describe("agent step retries", () => {
       [1, "failed"],
       [2, "completed"],
     ]);
-    expect(research[0]!.error).toMatch(/Rate limit reached/);
+    expect(research[0]!.error).toMatch(/answered HTTP 429 \(rate limited\); retried/);
     const waited = Date.parse(research[1]!.startedAt!) - Date.parse(research[0]!.completedAt!);
     expect(waited).toBeGreaterThanOrEqual(RETRY_AFTER_SECONDS * 1000 - 50);
   });

@@ -1,6 +1,7 @@
 import { APICallError, LoadAPIKeyError, NoSuchModelError, RetryError } from "ai";
-import { describe, expect, it } from "vitest";
-import { classifyModelError, describeModelError } from "@/server/llm";
+import { describe, expect, it, vi } from "vitest";
+import { classifyModelError, describeModelError, ModelCallFailed, reportModelError } from "@/server/llm";
+import { registerSecret } from "@/server/observability/logger";
 
 const apiError = (statusCode: number | undefined, responseHeaders?: Record<string, string>) =>
   new APICallError({ message: `status ${statusCode}`, url: "https://api.example/v1/chat/completions", requestBodyValues: {}, statusCode, responseHeaders });
@@ -37,12 +38,52 @@ describe("classifyModelError", () => {
     expect(classifyModelError("a string")).toBeUndefined();
   });
 
-  it("describes a failed call by where it went and what came back", () => {
-    expect(describeModelError(apiError(401))).toBe("The model server at api.example answered HTTP 401: status 401");
-    const unreachable = new APICallError({ message: "Cannot connect to API: connect ECONNREFUSED", url: "http://127.0.0.1:11434/v1/chat/completions", requestBodyValues: {} });
+  it("describes a failed call by where it went, its status and whether it is retried — never the provider's text", () => {
+    const echoed = new APICallError({
+      message: "Incorrect API key provided: sk-live-0123456789abcdef",
+      url: "https://api.example/v1/chat/completions",
+      requestBodyValues: {},
+      statusCode: 401,
+      responseBody: '{"error":{"message":"Incorrect API key provided: sk-live-0123456789abcdef"}}',
+    });
+    expect(describeModelError(echoed)).toBe("The model server at api.example answered HTTP 401 (the API key was refused); not retried");
+    expect(describeModelError(apiError(429))).toBe("The model server at api.example answered HTTP 429 (rate limited); retried");
+    expect(describeModelError(apiError(503))).toBe("The model server at api.example answered HTTP 503 (an error on the provider's side); retried");
+    const unreachable = new APICallError({ message: "Cannot connect to API: connect ECONNREFUSED", url: "http://127.0.0.1:11434/v1/chat/completions", requestBodyValues: {}, isRetryable: true });
     expect(describeModelError(new RetryError({ message: "Failed after 3 attempts", reason: "maxRetriesExceeded", errors: [unreachable] }))).toBe(
-      "The model server at 127.0.0.1:11434 could not be reached: Cannot connect to API: connect ECONNREFUSED",
+      "The model server at 127.0.0.1:11434 could not be reached (ECONNREFUSED); retried",
     );
     expect(describeModelError(new Error("database went away"))).toBe("database went away");
+  });
+
+  it("reports a failure once: the provider's text goes to the log, redacted, under the reference the message carries", () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (lines.push(String(chunk)), true));
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = "warn";
+    try {
+      registerSecret("sk-live-0123456789abcdef");
+      const failed = reportModelError(
+        new APICallError({ message: "Incorrect API key provided: sk-live-0123456789abcdef", url: "https://api.example/v1", requestBodyValues: {}, statusCode: 401 }),
+        { taskId: "t1" },
+      )!;
+      expect(failed).toBeInstanceOf(ModelCallFailed);
+      expect(failed.failure).toEqual({ retriable: false });
+      expect(failed.cause).toBeUndefined();
+      const reference = /\(reference ([0-9a-f]{8})\)$/.exec(failed.message)![1];
+      expect(failed.message).not.toContain("sk-live");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(reference);
+      expect(lines[0]).toContain("Incorrect API key provided: [redacted]");
+      expect(lines[0]).not.toContain("sk-live-0123456789abcdef");
+      // Already reported: passed on as it is, not logged again.
+      expect(reportModelError(failed)).toBe(failed);
+      expect(lines).toHaveLength(1);
+      expect(reportModelError(new Error("not a model error"))).toBeUndefined();
+    } finally {
+      vi.restoreAllMocks();
+      if (level === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = level;
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { logger } from "@/server/observability/logger";
+import { logger, registerSecret } from "@/server/observability/logger";
 
 /** What the logger writes must never carry a credential, however a caller passes it. */
 function logged(write: () => void): Record<string, unknown> {
@@ -23,6 +23,18 @@ function logged(write: () => void): Record<string, unknown> {
 afterEach(() => vi.restoreAllMocks());
 
 describe("the logger", () => {
+  it("redacts known secrets and key-shaped text inside messages and values", () => {
+    registerSecret("provider-secret-1234567");
+    const line = logged(() =>
+      logger.warn("provider said: invalid key provider-secret-1234567", {
+        body: '{"error":"Incorrect API key provided: provider-secret-1234567"}',
+        other: "sk-proj-abcdefghijklmnop and Bearer abc.def.ghijklmnop and chorus_abcd1234_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
+      }),
+    );
+    expect(JSON.stringify(line)).not.toMatch(/provider-secret|sk-proj|abc\.def|ABCDEFGHIJ/);
+    expect(line).toMatchObject({ message: "provider said: invalid key [redacted]", body: '{"error":"Incorrect API key provided: [redacted]"}' });
+  });
+
   it("redacts fields named like secrets, at any depth it writes", () => {
     const line = logged(() => logger.info("created", { apiKey: "chorus_abc_secret", user: { email: "a@b.c", passwordHash: "scrypt$…" }, headers: [{ authorization: "Bearer x" }] }));
     expect(line).toMatchObject({ apiKey: "[redacted]", user: { email: "a@b.c", passwordHash: "[redacted]" }, headers: [{ authorization: "[redacted]" }] });

@@ -42,7 +42,7 @@ describe("what a task may say about the error that stopped it", () => {
     }
   });
 
-  it("keeps Chorus's own messages, and says where a model failure came from", () => {
+  it("keeps Chorus's own messages, and says where a model failure came from, not what the provider said", () => {
     expect(publicErrorMessage(new Error("The plan has steps that can never run"))).toBe("The plan has steps that can never run");
     const refused = new APICallError({
       message: "Incorrect API key provided",
@@ -51,6 +51,6 @@ describe("what a task may say about the error that stopped it", () => {
       statusCode: 401,
       isRetryable: false,
     });
-    expect(publicErrorMessage(refused)).toMatch(/api\.openai\.com answered HTTP 401: Incorrect API key provided/);
+    expect(publicErrorMessage(refused)).toMatch(/^The model server at api\.openai\.com answered HTTP 401 \(the API key was refused\); not retried \(reference [0-9a-f]{8}\)$/);
   });
 });
