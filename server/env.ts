@@ -60,6 +60,9 @@ const envSchema = z.object({
     "must be at least 32 characters (generate one with `openssl rand -base64 32`)",
   ),
   AUTH_TRUST_HOST: booleanFlag(true),
+  // The public URL of Chorus (https://chorus.example.com): sign-in redirects and the same-origin
+  // check of browser requests use it instead of the request's (forwarded) host.
+  AUTH_URL: optionalString.refine((value) => value === undefined || /^https?:\/\/[^/]+/.test(value), "must be an http:// or https:// URL"),
   // How long a sign-in lasts (from sign-in, however active); sign-out ends it at once.
   CHORUS_SESSION_MAX_AGE_SECONDS: integer(7 * 24 * 60 * 60, 300, 90 * 24 * 60 * 60),
   INNGEST_MODE: z.enum(["embedded", "server"]).default("embedded"),

@@ -33,20 +33,19 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   const app = next({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   const handle = app.getRequestHandler();
   await app.prepare();
-  // The request API clients poll (GET /api/v1/tasks/{id} with an API key) is answered here,
-  // the same as the Next route answers it, at a quarter of the CPU; everything else goes to Next.
-  const { directRoutesReady, serveTaskReadDirectly } = await import("@/server/http/direct-task-read");
-  await directRoutesReady();
-  const { refuseMalformedPath } = await import("@/server/http/malformed-path");
+  // The API (REST, tRPC, event streams) is answered by Chorus's own front door, outside Next:
+  // one path for every API request, with the same caps and checks; pages go to Next.
+  const { answerBeforeNext } = await import("@/server/http/front-door");
+  const { loadApiHeaders } = await import("@/server/http/json-response");
+  await loadApiHeaders();
   const { CLIENT_ADDRESS_HEADER } = await import("@/server/auth/sign-in-throttle");
   const { applyContentSecurityPolicy } = await import("@/server/http/content-security");
   const { recordRequestPath } = await import("@/server/http/request-path");
   const server = createServer((request, response) => {
     // The peer's address, for the sign-in limits; whatever a client sent under this name is dropped.
     request.headers[CLIENT_ADDRESS_HEADER] = request.socket.remoteAddress ?? "";
+    if (answerBeforeNext(request, response)) return;
     recordRequestPath(request);
-    if (refuseMalformedPath(request, response)) return;
-    if (serveTaskReadDirectly(request, response)) return;
     if (!dev) applyContentSecurityPolicy(request, response);
     void handle(request, response);
   });

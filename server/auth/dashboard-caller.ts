@@ -11,7 +11,8 @@ import { REQUEST_PATH_HEADER } from "@/server/http/request-path";
  * teammate opens that task once they have signed in.
  */
 export async function dashboardCaller(): Promise<Caller> {
-  const caller = await sessionCaller();
-  if (!caller) redirect(signInPath((await headers()).get(REQUEST_PATH_HEADER)));
+  const requestHeaders = await headers();
+  const caller = await sessionCaller(requestHeaders);
+  if (!caller) redirect(signInPath(requestHeaders.get(REQUEST_PATH_HEADER)));
   return caller;
 }

@@ -2,9 +2,9 @@ import { NextResponse } from "next/server";
 import { AppError, errorBody } from "@/server/errors";
 
 /**
- * What a REST route answers for the methods and paths it does not serve. Next.js answers a
- * method a route does not export with an empty 405 and an unknown path with its HTML 404 page;
- * an API client gets a JSON error like every other, naming what was wrong.
+ * What a Next route under /api (next-auth's, Inngest's) answers for the methods it does not
+ * serve: Next.js answers a method a route does not export with an empty 405; an API client gets
+ * a JSON error like every other, naming what was wrong.
  */
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type RouteMethod = (typeof METHODS)[number];
@@ -30,10 +30,3 @@ export function refuseOtherMethods<const Allowed extends RouteMethod>(
   const refusals = Object.fromEntries(METHODS.filter((method) => !served.includes(method)).map((method) => [method, refuse]));
   return { ...(refusals as Record<Exclude<RouteMethod, Allowed>, Refusal>), OPTIONS: () => new Response(null, { status: 204, headers: { Allow: allow } }) };
 }
-
-/** A 404 naming the path, for any method on a path no route serves. */
-export const unknownPath: Refusal = (request) =>
-  NextResponse.json(
-    errorBody(new AppError("not_found", `No API endpoint at ${request.method} ${new URL(request.url).pathname}`, "path")),
-    { status: 404 },
-  );

@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AppError } from "@/server/errors";
+import { refuseMalformedPath } from "./malformed-path";
+import { cameOverTls } from "./public-origin";
+import { refuseRequest, serveRest } from "./rest-router";
+import { nodeHeaders } from "./node-headers";
+import { serveTrpc } from "./trpc-server";
+
+/**
+ * The first look at every request the server receives, before Next.js: it answers the whole API
+ * itself — REST (rest-router.ts), tRPC (trpc-server.ts), and a JSON 404 for any other path under
+ * `/api` — so every API path gets the same body caps, same-origin checks and JSON errors, and
+ * leaves pages, static files and the two framework-owned APIs (next-auth's `/api/auth`,
+ * Inngest's `/api/inngest`) to Next. Returns true when it answered.
+ */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const NEXT_OWNED_API = /^\/api\/(auth|inngest)(\/|$)/;
+/** Proof that the request arrived over TLS earns this (once set, browsers use HTTPS only). */
+const HSTS = "max-age=31536000; includeSubDomains";
+
+export function answerBeforeNext(request: IncomingMessage, response: ServerResponse): boolean {
+  if (cameOverTls(nodeHeaders(request.headers), "encrypted" in request.socket && request.socket.encrypted === true)) {
+    response.setHeader("Strict-Transport-Security", HSTS);
+  }
+  // TRACE echoes the request (cookies included) back; CONNECT and the rest are not for us.
+  if (!METHODS.has(request.method ?? "")) {
+    refuseRequest(request, response, new AppError("method_not_allowed", `${request.method} is not supported`, "method", { Allow: [...METHODS].join(", ") }));
+    return true;
+  }
+  const target = request.url ?? "/";
+  if (!target.startsWith("/")) {
+    // `*` (for OPTIONS) or an absolute URL: a path is all Chorus serves.
+    refuseRequest(request, response, new AppError("bad_request", "The request target must be a path", "path"));
+    return true;
+  }
+  if (refuseMalformedPath(request, response)) return true;
+  if (!target.startsWith("/api/") && target !== "/api" && !target.startsWith("/api?")) return false;
+  const url = new URL(target, "http://chorus.internal");
+  if (NEXT_OWNED_API.test(url.pathname)) return false;
+  if (url.pathname.startsWith("/api/trpc/")) {
+    void serveTrpc(request, response, url);
+    return true;
+  }
+  void serveRest(request, response, url);
+  return true;
+}

@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { requirePermission, type Caller } from "@/server/auth/caller";
+import { requestCaller } from "@/server/auth/session-caller";
+import { AppError } from "@/server/errors";
+import { errorStatusAndBody } from "./error-status";
+import { commonHeaders, sendJson } from "./json-response";
+import { readBody, readJsonBody } from "./request-body";
+import { restRoutes, type RestRoute, type RouteResult } from "./rest-routes";
+import { toFetchHeaders } from "./node-headers";
+import { assertSameOriginMutation } from "./same-origin";
+
+/**
+ * Answers every REST request (`/api/v1/…`, a task's event stream, health) straight from node:http,
+ * the same way for each route in rest-routes.ts: find the route (a JSON 404 naming the path, a
+ * JSON 405 with `Allow`), authenticate (API key or session cookie), check the role's permission,
+ * refuse a cross-site browser write, then — only then — read the body within its cap, run the handler and answer JSON. Through Next.js the same
+ * work cost ≈ 4× the server CPU (a bare Next route answers ≈ 1,000 requests/s on 2 cores).
+ */
+interface CompiledRoute {
+  route: RestRoute;
+  pattern: RegExp;
+  names: string[];
+}
+
+const compiled: CompiledRoute[] = restRoutes.map((route) => {
+  const names: string[] = [];
+  const source = route.path.replace(/:(\w+)/g, (_, name: string) => (names.push(name), "([^/]+)"));
+  return { route, pattern: new RegExp(`^${source}$`), names };
+});
+
+const ALLOW_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+
+export type RouteMatch = { route: RestRoute; params: Record<string, string> } | { allow: string };
+
+/** The route for a method and path; for a path served under other methods only, the `Allow` list. */
+export function matchRestRoute(method: string, pathname: string): RouteMatch | undefined {
+  const served: string[] = [];
+  for (const { route, pattern, names } of compiled) {
+    const found = pattern.exec(pathname);
+    if (!found) continue;
+    if (route.method === method || (method === "HEAD" && route.method === "GET")) {
+      return { route, params: Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1]!)])) };
+    }
+    served.push(route.method);
+  }
+  if (served.length === 0) return undefined;
+  const listed = ALLOW_ORDER.filter((name) => served.includes(name) || (name === "HEAD" && served.includes("GET")));
+  return { allow: [...listed, "OPTIONS"].join(", ") };
+}
+
+/** Serves one request whose path a REST route (or its 404) owns. */
+export async function serveRest(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  try {
+    const match = matchRestRoute(request.method ?? "GET", url.pathname);
+    if (!match) throw new AppError("not_found", `No API endpoint at ${request.method} ${url.pathname}`, "path");
+    if ("allow" in match) {
+      if (request.method === "OPTIONS") {
+        response.writeHead(204, { ...commonHeaders(), Allow: match.allow }).end();
+        return;
+      }
+      const served = match.allow.split(", ").filter((method) => method !== "HEAD" && method !== "OPTIONS");
+      throw new AppError("method_not_allowed", `${request.method} is not supported here; use ${served.join(" or ")}`, "method", { Allow: match.allow });
+    }
+    await runRoute(request, response, url, match.route, match.params);
+  } catch (error) {
+    await refuse(request, response, error);
+  }
+}
+
+async function runRoute(request: IncomingMessage, response: ServerResponse, url: URL, route: RestRoute, params: Record<string, string>) {
+  const headers = toFetchHeaders(request);
+  let caller: Caller | undefined;
+  const limitHeaders: Record<string, string> = {};
+  if (route.permission !== "public") {
+    caller = requirePermission(await requestCaller(headers), route.permission);
+    if (!caller.apiKeyId) assertSameOriginMutation(request.method ?? "GET", request.headers);
+  }
+  const body = route.body ? await readJsonBody(request) : await readBody(request).then(() => undefined);
+  const abort = new AbortController();
+  response.once("close", () => abort.abort());
+  const result = await route.handle({ caller: caller!, params, query: url.searchParams, body, headers, signal: abort.signal });
+  answer(request, response, result, limitHeaders);
+}
+
+function answer(request: IncomingMessage, response: ServerResponse, result: RouteResult, limitHeaders: Record<string, string>) {
+  if ("json" in result) {
+    sendJson(request, response, result.status ?? 200, result.json, { ...limitHeaders, ...result.headers });
+    return;
+  }
+  response.writeHead(200, {
+    ...commonHeaders(),
+    ...limitHeaders,
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache, no-transform",
+    Connection: "keep-alive",
+    "X-Accel-Buffering": "no",
+  });
+  if (request.method === "HEAD") {
+    void result.eventStream.cancel();
+    response.end();
+    return;
+  }
+  void pipeEventStream(result.eventStream, response);
+}
+
+async function pipeEventStream(stream: ReadableStream<Uint8Array>, response: ServerResponse) {
+  const reader = stream.getReader();
+  response.once("close", () => void reader.cancel().catch(() => undefined));
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) response.write(chunk.value);
+  } catch {
+    // The client went away: the stream is cancelled above.
+  } finally {
+    response.end();
+  }
+}
+
+/**
+ * Answers an error as JSON. A body left unread (the request was refused before it was read, or
+ * was too large) is not read now: the connection closes after the answer instead, so a client
+ * cannot make the server swallow an upload it already refused.
+ */
+async function refuse(request: IncomingMessage, response: ServerResponse, error: unknown) {
+  const { status, body } = errorStatusAndBody(error);
+  const headers = error instanceof AppError && error.headers ? { ...error.headers } : {};
+  if (!request.readableEnded) {
+    headers.Connection = "close";
+    response.once("finish", () => request.destroy());
+  }
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  sendJson(request, response, status, body, headers);
+}
+
+/** A refusal of the whole request before any route runs: a JSON error like any other. */
+export function refuseRequest(request: IncomingMessage, response: ServerResponse, error: AppError) {
+  void refuse(request, response, error);
+}
+
