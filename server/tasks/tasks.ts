@@ -8,8 +8,8 @@ import { sendTaskCreated } from "@/inngest/client";
 import { logger } from "@/server/observability/logger";
 import { createTaskInput, listTasksInput, taskId as taskIdSchema } from "./task-schemas";
 import { parseInput } from "@/server/http/validation";
-import { newRowId } from "./row-id";
-import { utcIsoSql } from "./stored-time";
+import { newRowId } from "@/server/db/row-id";
+import { utcIsoSql } from "@/server/db/stored-time";
 
 /** Task use-cases. Every function takes the caller first and filters by the caller's team. */
 
@@ -17,7 +17,7 @@ import { utcIsoSql } from "./stored-time";
  * The task view is read on every poll, so it is one plain-SQL statement (the task, its
  * executions and its reruns) rather than three Prisma queries. Timestamps are stored without a
  * zone and mean UTC (as Prisma reads them), so SQL formats them as ISO strings itself instead
- * of letting pg parse them in the process's local zone (stored-time.ts).
+ * of letting pg parse them in the process's local zone (server/db/stored-time.ts).
  */
 
 const SUMMARY_COLUMNS = `t.id, t.status::text AS status, t.prompt, t.template, t."requireApproval", t.error,
