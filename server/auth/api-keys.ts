@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Role } from "@/server/db/generated/enums";
 import { getDb, getPool } from "@/server/db/client";
 import { AppError } from "@/server/errors";
-import { processWide } from "@/server/runtime/process-wide";
+import { processWide } from "@/server/process-wide";
 import { utcIsoSql } from "@/server/db/stored-time";
 
 /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { query } from "@/server/db/client";
-import { processWide } from "@/server/runtime/process-wide";
+import { processWide } from "@/server/process-wide";
 import type { RunEventType } from "@/server/domain/task-vocabulary";
 import { utcIsoSql } from "@/server/db/stored-time";
 

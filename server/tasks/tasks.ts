@@ -7,7 +7,7 @@ import { appendRunEvent, publishRunEvents } from "@/server/events/run-events";
 import { sendTaskCreated } from "@/inngest/client";
 import { logger } from "@/server/observability/logger";
 import { createTaskInput, listTasksInput, taskId as taskIdSchema } from "./task-schemas";
-import { parseInput } from "@/server/http/validation";
+import { parseInput } from "@/server/validation";
 import { newRowId } from "@/server/db/row-id";
 import { utcIsoSql } from "@/server/db/stored-time";
 

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { checkHealth } from "@/server/observability/health";
+import { checkHealth } from "@/server/db/health";
 import { refuseOtherMethods } from "@/server/http/methods";
 
 export const dynamic = "force-dynamic";
