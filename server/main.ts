@@ -35,12 +35,12 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   await app.prepare();
   // The API (REST, tRPC, event streams) is answered by Chorus's own front door, outside Next:
   // one path for every API request, with the same caps and checks; pages go to Next.
-  const { answerBeforeNext } = await import("@/server/http/front-door");
+  const { answerBeforeNext } = await import("@/server/runtime/front-door");
   const { loadApiHeaders } = await import("@/server/http/json-response");
   await loadApiHeaders();
   const { CLIENT_ADDRESS_HEADER } = await import("@/server/auth/sign-in-throttle");
   const { applyContentSecurityPolicy } = await import("@/server/http/content-security");
-  const { recordRequestPath } = await import("@/server/http/request-path");
+  const { recordRequestPath } = await import("@/server/auth/request-path");
   const server = createServer((request, response) => {
     // The peer's address, for the sign-in limits; whatever a client sent under this name is dropped.
     request.headers[CLIENT_ADDRESS_HEADER] = request.socket.remoteAddress ?? "";

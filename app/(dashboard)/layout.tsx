@@ -2,12 +2,12 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { auth, signOut } from "@/server/auth/auth";
 import { dashboardCaller } from "@/server/auth/dashboard-caller";
-import { getDb } from "@/server/db/client";
+import { callerTeamName } from "@/server/teams/teams";
 import { Providers } from "@/components/providers";
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const caller = await dashboardCaller();
-  const [session, team] = await Promise.all([auth(), getDb().team.findUnique({ where: { id: caller.teamId }, select: { name: true } })]);
+  const [session, teamName] = await Promise.all([auth(), callerTeamName(caller)]);
 
   async function signOutAction() {
     "use server";
@@ -21,7 +21,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
           <Link href="/tasks" className="flex items-center gap-2 font-semibold">
             <img src="/favicon.svg" alt="" width={24} height={24} />
             Chorus
-            <span className="text-sm font-normal text-slate-500">/ {team?.name}</span>
+            <span className="text-sm font-normal text-slate-500">/ {teamName}</span>
           </Link>
           <nav className="flex items-center gap-4 text-sm">
             <Link href="/tasks" className="text-slate-700 hover:text-slate-900">Tasks</Link>

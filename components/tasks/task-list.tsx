@@ -7,7 +7,7 @@ import { useTRPC } from "@/components/providers";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatAge, formatDuration } from "@/components/ui/format";
 import type { TaskSummaryView } from "@/server/tasks/tasks";
-import { isTaskActive } from "@/server/tasks/task-vocabulary";
+import { isTaskActive } from "@/server/domain/task-vocabulary";
 
 
 export function TaskList({ initial }: { initial: { tasks: TaskSummaryView[]; nextCursor: string | null } }) {

@@ -6,7 +6,7 @@ import { StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatDuration } from "@/components/ui/format";
 import type { TaskView } from "@/server/tasks/tasks";
 import Link from "next/link";
-import { finishedTaskStatuses, runEventTypes, terminalEventTypes } from "@/server/tasks/task-vocabulary";
+import { finishedTaskStatuses, runEventTypes, terminalEventTypes } from "@/server/domain/task-vocabulary";
 import { applyProgressEvent, initialProgress, withReusedSteps, type AgentView, type PlanStepView, type ProgressEvent } from "./task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 

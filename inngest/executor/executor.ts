@@ -6,11 +6,10 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Inngest, InngestFunction } from "inngest";
-import { logger } from "@/server/observability/logger";
 import { type EventSink, type SendableEvent, registerEventSink, unregisterEventSink } from "./event-api";
 import { compileExpression } from "./expression";
-import { logLoopFailure } from "./db-trouble";
 import { eventIdFromSeed } from "./identity";
+import { consoleWarningsAndErrors, type ExecutorLogger, loopFailureReporter } from "./logging";
 import { PresenceLock, deadLocalWorkers, defaultWorkerId, here, workersInThisProcess } from "./liveness";
 import { cancellableFunctions, type IngestedEvent, resolveWaitsWith, runsForEvent, runsToCancel } from "./routing";
 import { type DriverHost, type ExecutorStats, RunDriver } from "./run-driver";
@@ -36,6 +35,14 @@ export interface EmbeddedExecutorOptions {
   pollIntervalMs?: number;
   /** First retry delay; doubles per attempt, with jitter, up to 15 min. Default 1 s. */
   retryBaseDelayMs?: number;
+  /** Where the engine reports start, stop, retries and failures. Default: warnings and errors on the console. */
+  logger?: ExecutorLogger;
+  /**
+   * Whether an error means the database is unavailable (restarting, refusing or losing
+   * connections) rather than a bug: the loop's failures from it are logged as warnings, since
+   * leases and the poll ride them out. Default: no error is.
+   */
+  isDatabaseUnavailable?: (error: unknown) => boolean;
 }
 
 export interface EmbeddedExecutor {
@@ -65,6 +72,8 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
   readonly client: Inngest.Any;
   readonly store: RunStore;
   readonly retryBaseDelayMs: number;
+  readonly logger: ExecutorLogger;
+  private readonly logLoopFailure: ReturnType<typeof loopFailureReporter>;
   private readonly workerId: string;
   private readonly concurrency: number;
   private readonly leaseMs: number;
@@ -107,12 +116,14 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs;
+    this.logger = options.logger ?? consoleWarningsAndErrors;
+    this.logLoopFailure = loopFailureReporter(this.logger, options.isDatabaseUnavailable ?? (() => false));
     this.store = new RunStore(options.pool, this.workerId, this.leaseMs);
     this.store.roomForAdoption = () => this.room();
     this.definitions = describeFunctions(options.client, options.functions);
     this.definitionsById = new Map(this.definitions.map((definition) => [definition.id, definition]));
     this.anyLimits = this.definitions.some((definition) => definition.concurrency.length > 0);
-    this.presence = new PresenceLock(options.pool, this.workerId);
+    this.presence = new PresenceLock(options.pool, this.workerId, this.logger);
     this.checkDefinitions();
   }
 
@@ -122,7 +133,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       for (const trigger of definition.triggers) {
         if (trigger.expression) compileExpression(trigger.expression);
         if (trigger.cron) {
-          logger.warn("cron triggers are not supported by the embedded executor; the trigger is ignored", {
+          this.logger.warn("cron triggers are not supported by the embedded executor; the trigger is ignored", {
             functionId: definition.id,
             cron: trigger.cron,
           });
@@ -135,7 +146,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         .filter(([, value]) => value !== undefined)
         .map(([key]) => key);
       if (ignored.length > 0) {
-        logger.warn("function options the embedded executor does not enforce yet", { functionId: definition.id, ignored });
+        this.logger.warn("function options the embedded executor does not enforce yet", { functionId: definition.id, ignored });
       }
     }
   }
@@ -153,7 +164,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     this.pollTimer.unref();
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.renewTimer.unref();
-    logger.info("embedded executor started", {
+    this.logger.info("embedded executor started", {
       workerId: this.workerId,
       functions: this.definitions.map((definition) => definition.id),
       concurrency: this.concurrency,
@@ -180,7 +191,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     if (stragglers.length > 0) {
       for (const driver of stragglers) driver.loseLease();
       await this.store.release(stragglers.map((driver) => driver.runId));
-      logger.warn("executor stopped with steps still running; their runs were released", {
+      this.logger.warn("executor stopped with steps still running; their runs were released", {
         runIds: stragglers.map((driver) => driver.runId),
       });
     }
@@ -188,7 +199,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     workersInThisProcess.delete(this.workerId);
     this.started = false;
     this.stopping = false;
-    logger.info("embedded executor stopped", { workerId: this.workerId });
+    this.logger.info("embedded executor stopped", { workerId: this.workerId });
   }
 
   async idle() {
@@ -337,7 +348,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
           : { runs: await this.store.claim(capacity), deferred: 0 };
         for (const run of claimed) {
           if (run.previousOwner && run.previousOwner !== this.workerId) {
-            logger.info("taking over a run whose worker's lease expired", { runId: run.id, previousOwner: run.previousOwner });
+            this.logger.info("taking over a run whose worker's lease expired", { runId: run.id, previousOwner: run.previousOwner });
           }
           this.startDriver(new RunDriver(this, run));
         }
@@ -350,7 +361,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         }
       }
     } catch (error) {
-      logLoopFailure("executor could not claim work; retrying at the next poll", { error });
+      this.logLoopFailure("executor could not claim work; retrying at the next poll", { error });
     }
   }
 
@@ -360,7 +371,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       .catch((error: unknown) => {
         // Only infrastructure errors land here (the database went away); user errors are results.
         // The lease runs out and the run is picked up again.
-        logLoopFailure("workflow run driver failed; the run resumes when its lease expires", { runId: driver.runId, error });
+        this.logLoopFailure("workflow run driver failed; the run resumes when its lease expires", { runId: driver.runId, error });
         driver.loseLease();
       })
       .finally(() => {
@@ -391,9 +402,9 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       const where = here();
       const dead = deadLocalWorkers(await this.store.leaseOwnersStartingWith(`${where.hostname}:`), where);
       const freed = await this.store.expireLeasesOf(dead);
-      if (freed > 0) logger.info("ended the leases of a dead worker on this machine", { workers: dead, runs: freed });
+      if (freed > 0) this.logger.info("ended the leases of a dead worker on this machine", { workers: dead, runs: freed });
     } catch (error) {
-      logLoopFailure("executor could not check for dead local workers", { error });
+      this.logLoopFailure("executor could not check for dead local workers", { error });
     }
   }
 
@@ -408,7 +419,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         if (!held.has(driver.runId)) driver.leaseNotRenewed();
       }
     } catch (error) {
-      logLoopFailure("executor could not renew its leases", { error });
+      this.logLoopFailure("executor could not renew its leases", { error });
     }
   }
 }

@@ -20,7 +20,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import pg from "pg";
-import { logger } from "@/server/observability/logger";
+import type { ExecutorLogger } from "./logging";
 
 export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -91,6 +91,7 @@ export class PresenceLock {
   constructor(
     private readonly pool: pg.Pool,
     private readonly workerId: string,
+    private readonly logger: ExecutorLogger,
   ) {}
 
   /** Takes the lock if it is not held (at start, and again at each poll after a lost connection). */
@@ -103,7 +104,7 @@ export class PresenceLock {
   private async acquire() {
     const client = new pg.Client({ ...this.pool.options, application_name: `chorus-executor ${this.workerId}` });
     client.on("error", (error) => {
-      logger.warn("executor presence connection lost; re-taking it at the next poll", { workerId: this.workerId, error });
+      this.logger.warn("executor presence connection lost; re-taking it at the next poll", { workerId: this.workerId, error });
       if (this.client === client) this.client = undefined;
       void client.end().catch(() => undefined);
     });
@@ -116,14 +117,14 @@ export class PresenceLock {
       if (!rows[0]?.locked) {
         // Another live executor uses this worker id (or its hash): it keeps the lock, and this
         // worker's leases are still protected by the worker-id check.
-        logger.warn("another live executor holds this worker id's presence lock", { workerId: this.workerId });
+        this.logger.warn("another live executor holds this worker id's presence lock", { workerId: this.workerId });
         this.contended = true;
         await client.end();
         return;
       }
       this.client = client;
     } catch (error) {
-      logger.warn("executor could not take its presence lock; retrying at the next poll", { workerId: this.workerId, error });
+      this.logger.warn("executor could not take its presence lock; retrying at the next poll", { workerId: this.workerId, error });
       await client.end().catch(() => undefined);
     }
   }

@@ -18,10 +18,10 @@
 import { randomUUID } from "node:crypto";
 import type { Inngest } from "inngest";
 import { serializeError } from "inngest";
-import { logger } from "@/server/observability/logger";
 import { concurrencyGroups } from "./concurrency";
 import { compileExpression } from "./expression";
 import { childRunId } from "./identity";
+import type { ExecutorLogger } from "./logging";
 import { type ExecutionResult, FAILED_EVENT, type FoundOp, type FunctionDefinition, INVOKED_EVENT, StepOpCode, executeFunction } from "./sdk";
 import type { ClaimedRun, NewRun, PendingStep, PersistResult, RunStore, WaitSpec } from "./store";
 import { parseDuration, retryAfterDelayMs, retryDelayMs, sleepTarget } from "./timing";
@@ -42,6 +42,7 @@ export interface DriverHost {
   readonly client: Inngest.Any;
   readonly store: RunStore;
   readonly retryBaseDelayMs: number;
+  readonly logger: ExecutorLogger;
   isStopping(): boolean;
   definition(functionId: string): FunctionDefinition | undefined;
   /** The runs an event starts (used to start `onFailure` handlers). */
@@ -68,7 +69,7 @@ function asSerializedError(error: unknown): SerializedError {
 }
 
 function unsupported(what: string): SerializedError {
-  return { name: "NotSupportedError", message: `${what} is not supported by Chorus's embedded executor (see docs/executor.md)` };
+  return { name: "NotSupportedError", message: `${what} is not supported by Chorus's embedded executor (see inngest/executor/README.md)` };
 }
 
 /** Ops that are not awaitable steps: they only accompany `defer()`, which the engine lacks. */
@@ -566,7 +567,7 @@ export class RunDriver {
       return true;
     }
     this.host.count("retriesScheduled");
-    logger.info("workflow step will be retried", {
+    this.host.logger.info("workflow step will be retried", {
       runId: this.run.id,
       functionId: this.run.functionId,
       attempt,
@@ -636,10 +637,10 @@ export class RunDriver {
     if (adopted.length > 0) this.host.adopt(adopted);
     if (status === "completed") {
       this.host.count("runsCompleted");
-      logger.debug("workflow run completed", { runId: this.run.id, functionId: this.run.functionId });
+      this.host.logger.debug("workflow run completed", { runId: this.run.id, functionId: this.run.functionId });
     } else {
       this.host.count("runsFailed");
-      logger.warn("workflow run failed", { runId: this.run.id, functionId: this.run.functionId, error: error?.message });
+      this.host.logger.warn("workflow run failed", { runId: this.run.id, functionId: this.run.functionId, error: error?.message });
     }
     if (woken.length > 0) this.host.wake();
     return true;
@@ -655,6 +656,6 @@ export class RunDriver {
     if (this.lost) return;
     this.lost = true;
     this.host.count("leasesLost");
-    logger.info("workflow run lease lost; leaving it to its new owner", { runId: this.run.id, functionId: this.run.functionId });
+    this.host.logger.info("workflow run lease lost; leaving it to its new owner", { runId: this.run.id, functionId: this.run.functionId });
   }
 }

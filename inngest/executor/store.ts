@@ -1,6 +1,6 @@
 /**
  * Every SQL statement the executor runs, on raw `pg` for speed. Tables are the Prisma models
- * WorkflowRun, WorkflowStep and WorkflowWait (see docs/executor.md for what each column means).
+ * WorkflowRun, WorkflowStep and WorkflowWait (see README.md for what each column means).
  *
  * Invariants the statements keep:
  * - A worker may write a run's state only while it holds the run's lease; every write that

@@ -4,7 +4,7 @@ import type { AgentProfile } from "@/server/agents/capability-match";
 import { buildDefaultPlan } from "@/server/agents/default-plan";
 import { MAX_PLAN_STEPS, repairPlan, validatePlan, type Plan } from "@/server/agents/plan";
 import { createAbortError, isAbortError } from "@/server/llm/abort";
-import { PLAN_SCHEMA_NAME } from "@/server/llm/offline-model";
+import { offeredPlanOptions, PLAN_SCHEMA_NAME } from "@/server/llm/offline-model";
 import { estimateCostUsd } from "@/server/llm/pricing";
 import { formatPromptBlocks } from "@/server/llm/prompt-layout";
 import { getLanguageModel, modelIdOf } from "@/server/llm/providers";
@@ -60,7 +60,8 @@ const planOutput = Output.object({ schema: planForModelSchema, name: PLAN_SCHEMA
 
 export async function createPlan(request: PlanRequest): Promise<PlanResult> {
   const model = request.model ?? getLanguageModel("planner");
-  const answer = await askModelForPlan(model, request);
+  const defaultPlan = buildDefaultPlan(request.prompt, request.agents);
+  const answer = await askModelForPlan(model, request, defaultPlan);
   const knownAgents = request.agents.map((agent) => agent.kind);
   const cost = { usage: answer.usage, modelId: answer.modelId, costUsd: estimateCostUsd(answer.modelId, answer.usage) };
 
@@ -70,8 +71,7 @@ export async function createPlan(request: PlanRequest): Promise<PlanResult> {
   const repair = repairPlan(answer.raw, request.agents);
   if (repair.ok) return { plan: repair.plan, source: "repaired", notes: repair.changes, ...cost };
 
-  const fallback = buildDefaultPlan(request.prompt, request.agents);
-  const fallbackCheck = validatePlan(fallback, { knownAgents });
+  const fallbackCheck = validatePlan(defaultPlan, { knownAgents });
   if (!fallbackCheck.ok) {
     throw new Error(`No usable plan: the model's plan was invalid and the default plan needs agents that are not available (${fallbackCheck.errors.join("; ")})`);
   }
@@ -96,13 +96,15 @@ interface ModelAnswer {
   modelId: string;
 }
 
-async function askModelForPlan(model: LanguageModel, request: PlanRequest): Promise<ModelAnswer> {
+async function askModelForPlan(model: LanguageModel, request: PlanRequest, defaultPlan: Plan): Promise<ModelAnswer> {
   try {
     const result = await generateText({
       model,
       system: plannerInstructions(request.agents),
       prompt: formatPromptBlocks([{ name: "task", attributes: {}, body: request.prompt }]),
       output: planOutput,
+      // What the offline model answers with; other providers ignore it.
+      providerOptions: offeredPlanOptions(defaultPlan),
       abortSignal: request.abortSignal,
       // The plan step's retries cover transient failures: see server/llm/model-errors.ts.
       maxRetries: 0,

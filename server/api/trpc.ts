@@ -6,7 +6,7 @@ import { requirePermission, type Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
 import { AppError, knownError, type ErrorCode } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
-import { ValidationError } from "@/server/http/validation";
+import { ValidationError } from "@/server/validation";
 
 /**
  * The one place that builds the tRPC context and procedures. `procedureFor(permission)` is a

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Role } from "@/server/db/generated/enums";
 import { getDb, getPool } from "@/server/db/client";
 import { AppError } from "@/server/errors";
-import { processWide } from "@/server/runtime/process-wide";
-import { utcIsoSql } from "@/server/tasks/stored-time";
+import { processWide } from "@/server/process-wide";
+import { utcIsoSql } from "@/server/db/stored-time";
 
 /**
  * Team API keys: `chorus_<prefix>_<secret>`. Only the SHA-256 of the whole key is stored

@@ -3,7 +3,7 @@ import { redirect } from "next/navigation";
 import type { Caller } from "./caller";
 import { signInPath } from "./next-path";
 import { sessionCaller } from "./session-caller";
-import { REQUEST_PATH_HEADER } from "@/server/http/request-path";
+import { REQUEST_PATH_HEADER } from "./request-path";
 
 /**
  * The signed-in member a dashboard page renders for. A visitor without a valid session is sent

@@ -1,4 +1,4 @@
-import { terminalEventTypes } from "@/server/tasks/task-vocabulary";
+import { terminalEventTypes } from "@/server/domain/task-vocabulary";
 import { onRemoteAppend } from "./remote-events";
 import { onRunEvent, readRunEvents, type RunEvent } from "./run-events";
 

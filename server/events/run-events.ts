@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 import { query } from "@/server/db/client";
-import { processWide } from "@/server/runtime/process-wide";
-import type { RunEventType } from "@/server/tasks/task-vocabulary";
-import { utcIsoSql } from "@/server/tasks/stored-time";
+import { processWide } from "@/server/process-wide";
+import type { RunEventType } from "@/server/domain/task-vocabulary";
+import { utcIsoSql } from "@/server/db/stored-time";
 
 /**
  * The per-task progress log. Every event gets the task's next sequence number in the same
@@ -10,7 +10,7 @@ import { utcIsoSql } from "@/server/tasks/stored-time";
  * repeated. Listeners in this process are told at once; streams also re-read the log, which
  * covers events written by other processes (scale-out).
  */
-export { runEventTypes, type RunEventType } from "@/server/tasks/task-vocabulary";
+export { runEventTypes, type RunEventType } from "@/server/domain/task-vocabulary";
 
 export interface RunEvent {
   seq: number;

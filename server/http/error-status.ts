@@ -1,6 +1,6 @@
 import { errorBody, httpStatusOf, knownError, type ErrorBody } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
-import { ValidationError } from "./validation";
+import { ValidationError } from "@/server/validation";
 
 /**
  * The one mapping from a thrown error to a REST answer, for Next routes and direct routes:

@@ -1,7 +1,7 @@
 import type { Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
 import { taskEventStream } from "@/server/events/event-stream";
-import { checkHealth } from "@/server/observability/health";
+import { checkHealth } from "@/server/db/health";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";

@@ -1,12 +1,13 @@
 import type {
+  JSONObject,
   LanguageModelV3,
   LanguageModelV3CallOptions,
   LanguageModelV3GenerateResult,
   LanguageModelV3StreamPart,
   LanguageModelV3StreamResult,
   LanguageModelV3Usage,
+  SharedV3ProviderOptions,
 } from "@ai-sdk/provider";
-import { buildDefaultPlan } from "@/server/agents/default-plan";
 import { delay, throwIfAborted } from "@/server/llm/abort";
 import { writeOfflineText, type OfflineRole } from "@/server/llm/offline-writer";
 import { parsePromptBlocks } from "@/server/llm/prompt-layout";
@@ -21,8 +22,23 @@ import { stableHash } from "@/server/llm/seeded-random";
 
 export const OFFLINE_PROVIDER_ID = "chorus";
 export const OFFLINE_MODEL_ID = "chorus-offline";
-/** The schema name the planner uses; the offline model answers it with a plan. */
+/** The schema name the planner uses; the offline model answers it with the plan it is offered. */
 export const PLAN_SCHEMA_NAME = "chorus_plan";
+
+/**
+ * The offline model cannot plan, and the model layer knows nothing of agents: the planner
+ * offers the plan to answer a PLAN_SCHEMA_NAME request with (its default plan, which is also
+ * its fallback, so the two always agree) in provider options under OFFLINE_PROVIDER_ID, a
+ * namespace every other provider ignores. Without an offered plan the answer has no steps.
+ */
+export function offeredPlanOptions(plan: JSONObject): SharedV3ProviderOptions {
+  return { [OFFLINE_PROVIDER_ID]: { plan } };
+}
+
+function offeredPlan(options: LanguageModelV3CallOptions): JSONObject {
+  const plan = options.providerOptions?.[OFFLINE_PROVIDER_ID]?.plan;
+  return plan !== null && typeof plan === "object" && !Array.isArray(plan) ? plan : { steps: [] };
+}
 
 export interface OfflineModelOptions {
   /** Pause before each streamed chunk, so people watching see tokens arrive. 0 for tests and benchmarks. */
@@ -98,15 +114,6 @@ interface Reply {
   usage: LanguageModelV3Usage;
 }
 
-/** The agents the planner's instructions list (`- kind (Name): … Capabilities: a, b.`). */
-function agentsOffered(system: string) {
-  return [...system.matchAll(/^- ([a-z0-9][a-z0-9-]*)(?: \(([^)]*)\))?: .*Capabilities: (.*)\.$/gm)].map((match) => ({
-    kind: match[1]!,
-    name: match[2],
-    capabilities: match[3]!.split(",").map((capability) => capability.trim()),
-  }));
-}
-
 function composeReply(options: LanguageModelV3CallOptions): Reply {
   const { system, user, promptCharacters } = readPrompt(options);
   const blocks = parsePromptBlocks(user);
@@ -115,7 +122,7 @@ function composeReply(options: LanguageModelV3CallOptions): Reply {
   let text: string;
   if (format?.type === "json") {
     text = format.name === PLAN_SCHEMA_NAME
-      ? JSON.stringify(buildDefaultPlan(task, agentsOffered(system)), null, 2)
+      ? JSON.stringify(offeredPlan(options), null, 2)
       : JSON.stringify({ result: writeOfflineText({ role: "custom", agentName: "Assistant", task, instruction: "", upstream: [] }) });
   } else {
     const identity = identify(system);

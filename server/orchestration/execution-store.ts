@@ -1,6 +1,6 @@
 import { query } from "@/server/db/client";
 import { APPENDED_COLUMNS, appendRunEventsSql, publishAppended, type NewRunEvent } from "@/server/events/run-events";
-import { newRowId } from "@/server/tasks/row-id";
+import { newRowId } from "@/server/db/row-id";
 
 /**
  * AgentExecution writes on the agent-step hot path, in plain SQL: each is one round trip that

@@ -6,8 +6,8 @@ import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } fr
 import type { AgentStepResult } from "./agent-step";
 import { untilCancelled } from "./cancellation";
 import { customAgentRowsSql, teamAgentsFrom, type CustomAgentRow } from "./team-agents";
-import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/tasks/task-vocabulary";
-import { utcIsoSql } from "@/server/tasks/stored-time";
+import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/domain/task-vocabulary";
+import { utcIsoSql } from "@/server/db/stored-time";
 
 /**
  * What the coordinator's steps do to a task. Each function is the body of one durable step:

@@ -2,10 +2,19 @@ import type pg from "pg";
 import { createEmbeddedExecutor } from "@/inngest/executor";
 import { inngest } from "@/inngest/client";
 import { functions } from "@/inngest/functions";
+import { isDatabaseUnavailable } from "@/server/db/unavailable";
+import { logger } from "@/server/observability/logger";
 
 /** Starts the embedded executor on Chorus's functions; returns its stop. */
 export async function startExecutor(options: { pool: pg.Pool; concurrency: number }) {
-  const executor = createEmbeddedExecutor({ pool: options.pool, client: inngest, functions, concurrency: options.concurrency });
+  const executor = createEmbeddedExecutor({
+    pool: options.pool,
+    client: inngest,
+    functions,
+    concurrency: options.concurrency,
+    logger,
+    isDatabaseUnavailable,
+  });
   executor.start();
   return () => executor.stop();
 }

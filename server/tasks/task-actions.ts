@@ -6,9 +6,9 @@ import { appendRunEvent } from "@/server/events/run-events";
 import { sendPlanDecided, sendTaskCancelled } from "@/inngest/client";
 import { planSchema, validatePlan, type Plan } from "@/server/agents";
 import { loadTeamAgents } from "@/server/orchestration/team-agents";
-import { parseInput } from "@/server/http/validation";
+import { parseInput } from "@/server/validation";
 import { logger } from "@/server/observability/logger";
-import { activeTaskStatuses, isTaskActive } from "./task-vocabulary";
+import { activeTaskStatuses, isTaskActive } from "@/server/domain/task-vocabulary";
 import { approveTaskInput, rejectTaskInput, rerunTaskInput } from "./task-schemas";
 import { getTask, loadTaskInTeam, scheduleTask, type TaskView } from "./tasks";
 

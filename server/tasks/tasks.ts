@@ -7,9 +7,9 @@ import { appendRunEvent, publishRunEvents } from "@/server/events/run-events";
 import { sendTaskCreated } from "@/inngest/client";
 import { logger } from "@/server/observability/logger";
 import { createTaskInput, listTasksInput, taskId as taskIdSchema } from "./task-schemas";
-import { parseInput } from "@/server/http/validation";
-import { newRowId } from "./row-id";
-import { utcIsoSql } from "./stored-time";
+import { parseInput } from "@/server/validation";
+import { newRowId } from "@/server/db/row-id";
+import { utcIsoSql } from "@/server/db/stored-time";
 import { cutText } from "@/server/text/cut-text";
 
 /** Task use-cases. Every function takes the caller first and filters by the caller's team. */
@@ -18,7 +18,7 @@ import { cutText } from "@/server/text/cut-text";
  * The task view is read on every poll, so it is one plain-SQL statement (the task, its
  * executions and its reruns) rather than three Prisma queries. Timestamps are stored without a
  * zone and mean UTC (as Prisma reads them), so SQL formats them as ISO strings itself instead
- * of letting pg parse them in the process's local zone (stored-time.ts).
+ * of letting pg parse them in the process's local zone (server/db/stored-time.ts).
  */
 
 const SUMMARY_COLUMNS = `t.id, t.status::text AS status, t.prompt, t.template, t."requireApproval", t.error,

@@ -3,7 +3,7 @@ import { isUniqueViolation } from "@/server/db/unique-violation";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AGENT_KIND, customAgentDefinitionSchema, listAgents } from "@/server/agents";
 import { AppError } from "@/server/errors";
-import { parseInput } from "@/server/http/validation";
+import { parseInput } from "@/server/validation";
 
 /**
  * Team-defined agents: instructions, capabilities and an optional model. The planner can route

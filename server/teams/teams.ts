@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { getDb } from "@/server/db/client";
 import type { Role } from "@/server/db/generated/enums";
+import type { Caller } from "@/server/auth/caller";
 import { hashPassword } from "@/server/auth/password";
 import { isUniqueViolation } from "@/server/db/unique-violation";
 import { deleteUserSessions } from "@/server/db/queries/sessions";
@@ -30,6 +31,12 @@ export async function createTeam(input: { slug: string; name?: string }) {
     if (isUniqueViolation(error)) throw new AppError("conflict", `Team "${slug}" already exists`, "slug");
     throw error;
   }
+}
+
+/** The name of the caller's team, as the dashboard shows it (undefined if the team is gone). */
+export async function callerTeamName(caller: Caller): Promise<string | undefined> {
+  const team = await getDb().team.findUnique({ where: { id: caller.teamId }, select: { name: true } });
+  return team?.name;
 }
 
 export async function findTeamBySlug(slug: string) {

@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
 import { errorStatusAndBody } from "@/server/http/error-status";
-import { checkHealth } from "@/server/observability/health";
+import { checkHealth } from "@/server/db/health";
 
 /**
  * With Postgres unreachable (here: a port nothing listens on), requests answer 503 — a

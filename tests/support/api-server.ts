@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll } from "vitest";
 import { insertSession } from "@/server/db/queries/sessions";
-import { answerBeforeNext } from "@/server/http/front-door";
+import { answerBeforeNext } from "@/server/runtime/front-door";
 import { loadApiHeaders } from "@/server/http/json-response";
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { MAX_DEPTH, parseInput } from "@/server/http/validation";
+import { MAX_DEPTH, parseInput } from "@/server/validation";
 
 const schema = z.object({ prompt: z.string(), extra: z.unknown().optional() });
 

@@ -2,9 +2,10 @@ import { generateText, Output, streamText } from "ai";
 import { describe, expect, it } from "vitest";
 import { buildAgentPrompt } from "@/server/agents/agent-prompt";
 import { analysisAgentDefinition, researchAgentDefinition, synthesisAgentDefinition } from "@/server/agents/built-in-agents";
+import { buildDefaultPlan } from "@/server/agents/default-plan";
 import { planSchema, validatePlan } from "@/server/agents/plan";
 import type { Subtask } from "@/server/agents/types";
-import { createOfflineModel, estimateTokens, OFFLINE_MODEL_ID, PLAN_SCHEMA_NAME, splitIntoChunks } from "@/server/llm/offline-model";
+import { createOfflineModel, estimateTokens, OFFLINE_MODEL_ID, offeredPlanOptions, PLAN_SCHEMA_NAME, splitIntoChunks } from "@/server/llm/offline-model";
 
 const instantModel = () => createOfflineModel({ tokenDelayMs: 0 });
 
@@ -131,20 +132,22 @@ describe("offline model", () => {
     ).rejects.toMatchObject({ name: "AbortError" });
   });
 
-  it(`answers a ${PLAN_SCHEMA_NAME} JSON request with a valid plan derived from the task`, async () => {
-    const ask = (task: string) =>
-      generateText({
-        model: instantModel(),
-        prompt: `<task>\n${task}\n</task>`,
-        output: Output.object({ schema: planSchema, name: PLAN_SCHEMA_NAME }),
-      });
-    const single = await ask("Write a market research brief on electric bikes in Europe");
-    expect(single.output.steps.map((s) => s.id)).toEqual(["research", "analysis", "synthesis"]);
-    expect(validatePlan(single.output, { knownAgents: ["research", "analysis", "synthesis"] }).ok).toBe(true);
+  it(`answers a ${PLAN_SCHEMA_NAME} JSON request with the plan the caller offers, and with no steps when none is`, async () => {
+    const offered = buildDefaultPlan("Compare PostgreSQL and MySQL for analytics workloads");
+    const answer = await generateText({
+      model: instantModel(),
+      prompt: "<task>\nCompare PostgreSQL and MySQL for analytics workloads\n</task>",
+      output: Output.object({ schema: planSchema, name: PLAN_SCHEMA_NAME }),
+      providerOptions: offeredPlanOptions(offered),
+    });
+    expect(answer.output).toEqual(offered);
+    expect(validatePlan(answer.output, { knownAgents: ["research", "analysis", "synthesis"] }).ok).toBe(true);
 
-    const comparison = await ask("Compare PostgreSQL and MySQL for analytics workloads");
-    expect(comparison.output.steps.map((s) => s.id)).toEqual(["research-postgresql", "research-mysql", "analysis", "synthesis"]);
-    expect(comparison.output.steps[2]?.dependsOn).toEqual(["research-postgresql", "research-mysql"]);
+    const unoffered = await instantModel().doGenerate({
+      prompt: [{ role: "user", content: [{ type: "text", text: "<task>\nAnything\n</task>" }] }],
+      responseFormat: { type: "json", name: PLAN_SCHEMA_NAME },
+    });
+    expect(unoffered.content).toEqual([{ type: "text", text: JSON.stringify({ steps: [] }, null, 2) }]);
   });
 });
 

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
-import { appRouter } from "@/server/api/root";
-import { createTRPCContext } from "@/server/api/trpc";
-import { TRPC_MAX_BATCH_SIZE } from "@/server/api/batch-limit";
+import { TRPC_MAX_BATCH_SIZE } from "./batch-limit";
+import { appRouter } from "./root";
+import { createTRPCContext } from "./trpc";
 import { AppError } from "@/server/errors";
-import { commonHeaders } from "./json-response";
-import { MAX_BODY_BYTES } from "./request-body";
-import { refuseRequest } from "./rest-router";
-import { toFetchHeaders } from "./node-headers";
-import { assertSameOriginMutation } from "./same-origin";
+import { commonHeaders } from "@/server/http/json-response";
+import { toFetchHeaders } from "@/server/http/node-headers";
+import { MAX_BODY_BYTES } from "@/server/http/request-body";
+import { refuseRequest } from "@/server/http/rest-router";
+import { assertSameOriginMutation } from "@/server/http/same-origin";
 
 /**
  * `/api/trpc/*`, answered from node:http with tRPC's own Node adapter: it streams the body and

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "@/server/errors";
-import { refuseMalformedPath } from "./malformed-path";
-import { cameOverTls } from "./public-origin";
-import { refuseRequest, serveRest } from "./rest-router";
-import { nodeHeaders } from "./node-headers";
-import { serveTrpc } from "./trpc-server";
+import { serveTrpc } from "@/server/api/serve-trpc";
+import { refuseMalformedPath } from "@/server/http/malformed-path";
+import { nodeHeaders } from "@/server/http/node-headers";
+import { cameOverTls } from "@/server/http/public-origin";
+import { refuseRequest, serveRest } from "@/server/http/rest-router";
 
 /**
  * The first look at every request the server receives, before Next.js: it answers the whole API
- * itself — REST (rest-router.ts), tRPC (trpc-server.ts), and a JSON 404 for any other path under
+ * itself — REST (server/http/rest-router.ts), tRPC (server/api/serve-trpc.ts), and a JSON 404 for any other path under
  * `/api` — so every API path gets the same body caps, same-origin checks and JSON errors, and
  * leaves pages, static files and the two framework-owned APIs (next-auth's `/api/auth`,
  * Inngest's `/api/inngest`) to Next. Returns true when it answered.
