@@ -606,7 +606,7 @@ export class RunDriver {
             name: FAILED_EVENT,
             id: `${this.run.id}:failed`,
             ts: Date.now(),
-            data: { function_id: this.run.functionId, run_id: this.run.id, error, event: JSON.parse(this.run.event) },
+            data: { function_id: this.run.functionId, run_id: this.run.id, error, event: JSON.parse(this.run.event) as unknown },
           })
         : [];
     this.lettingGo = true;

@@ -25,7 +25,7 @@ export function createDeltaCoalescer(write: (text: string) => Promise<unknown>, 
     push(text: string) {
       if (!text) return;
       buffer += text;
-      timer ??= setTimeout(drain, intervalMs);
+      timer ??= setTimeout(() => void drain(), intervalMs);
     },
     async flush() {
       if (timer) clearTimeout(timer);
