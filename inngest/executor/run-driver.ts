@@ -509,6 +509,7 @@ export class RunDriver {
   private async writesDurable({ flush = true }: { flush?: boolean } = {}): Promise<boolean> {
     if (flush) this.flush();
     while (this.writes.size > 0) await Promise.all(this.writes);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the database's own error, as it came
     if (this.writeError !== undefined) throw this.writeError; // the database failed us: see startDriver
     return !this.lost && !this.stale;
   }
