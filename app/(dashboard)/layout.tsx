@@ -19,6 +19,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3">
           <Link href="/tasks" className="flex items-center gap-2 font-semibold">
+            {/* eslint-disable-next-line @next/next/no-img-element -- a small SVG logo: next/image has nothing to optimise */}
             <img src="/favicon.svg" alt="" width={24} height={24} />
             Chorus
             <span className="text-sm font-normal text-slate-500">/ {teamName}</span>

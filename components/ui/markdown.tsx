@@ -9,6 +9,7 @@ export function Markdown({ source, className = "" }: { source: string; className
   const [html, setHtml] = useState<string | null>(null);
   useEffect(() => {
     const raw = marked.parse(source, { async: false, gfm: true });
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- DOMPurify needs the browser: the server renders the plain text, hydration swaps in the HTML
     setHtml(DOMPurify.sanitize(raw, { USE_PROFILES: { html: true }, FORBID_TAGS: ["style", "form", "input"], FORBID_ATTR: ["style"] }));
   }, [source]);
   if (html === null) return <div className={`whitespace-pre-wrap ${className}`}>{source}</div>;

@@ -510,6 +510,7 @@ export class RunDriver {
   private async writesDurable({ flush = true }: { flush?: boolean } = {}): Promise<boolean> {
     if (flush) this.flush();
     while (this.writes.size > 0) await Promise.all(this.writes);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the database's own error, as it came
     if (this.writeError !== undefined) throw this.writeError; // the database failed us: see startDriver
     return !this.lost && !this.stale;
   }
@@ -607,7 +608,7 @@ export class RunDriver {
             name: FAILED_EVENT,
             id: `${this.run.id}:failed`,
             ts: Date.now(),
-            data: { function_id: this.run.functionId, run_id: this.run.id, error, event: JSON.parse(this.run.event) },
+            data: { function_id: this.run.functionId, run_id: this.run.id, error, event: JSON.parse(this.run.event) as unknown },
           })
         : [];
     this.lettingGo = true;

@@ -122,7 +122,7 @@ function checkpointRoutes(client: Inngest.Any): Map<string, (steps: FoundOp[]) =
   const api = (client as unknown as { inngestApi: CheckpointApi }).inngestApi;
   let routes = api[routesKey];
   if (!routes) {
-    const known = (routes = new Map());
+    const known = (routes = new Map<string, (steps: FoundOp[]) => void>());
     const original = api.checkpointStepsAsync.bind(api);
     api.checkpointStepsAsync = async (args: CheckpointArgs) => {
       const route = known.get(args.queueItemId);

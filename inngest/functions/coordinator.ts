@@ -1,4 +1,4 @@
-import { NonRetriableError } from "inngest";
+import { NonRetriableError, type GetStepTools } from "inngest";
 import { inngest } from "@/inngest/client";
 import { planDecided, taskCancelled, taskCreated } from "@/inngest/events";
 import { getEnv } from "@/server/env";
@@ -78,7 +78,7 @@ export const coordinator = inngest.createFunction(
   },
 );
 
-type Step = Parameters<Parameters<typeof inngest.createFunction>[1]>[0]["step"];
+type Step = GetStepTools<typeof inngest>;
 
 /**
  * A step's work that calls a model: a permanent model failure is not retried (see asStepError),

@@ -25,11 +25,12 @@ export function createDeltaCoalescer(write: (text: string) => Promise<unknown>, 
     push(text: string) {
       if (!text) return;
       buffer += text;
-      timer ??= setTimeout(drain, intervalMs);
+      timer ??= setTimeout(() => void drain(), intervalMs);
     },
     async flush() {
       if (timer) clearTimeout(timer);
       await drain();
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the write's own error, as it came
       if (failure) throw failure;
     },
     /** Waits for writes in flight, then returns the text not written yet (and forgets it). */
@@ -37,6 +38,7 @@ export function createDeltaCoalescer(write: (text: string) => Promise<unknown>, 
       if (timer) clearTimeout(timer);
       timer = undefined;
       await chain;
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the write's own error, as it came
       if (failure) throw failure;
       const text = buffer;
       buffer = "";

@@ -16,6 +16,7 @@ export function runCli(dataDir: string, args: string[]) {
   return execFileSync("node", ["bin/chorus.mjs", ...args], { env: { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: "" }, encoding: "utf8" });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the task as the REST API returns it, read by each spec
 export async function waitForTask(request: APIRequestContext, baseURL: string, key: string, id: string, until: (task: any) => boolean, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -253,6 +253,7 @@ async function send(name: string, data: Record<string, unknown> = {}) {
 async function statementsOf(runId: string, work: () => Promise<void>): Promise<string[]> {
   const statements: string[] = [];
   const pool = getPool();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the pool as `this`
   const query = pool.query;
   pool.query = function (this: typeof pool, ...args: Parameters<typeof query>) {
     const [config, values] = args as unknown as [string | { text: string; name?: string; values?: unknown[] }, unknown[]?];

@@ -75,6 +75,7 @@ async function killProcessGroup(child: ChildProcess) {
 function survivor() {
   const inngest = new Inngest({ id: "takeover", ...embeddedClientOptions, logger: quiet });
   const pool = getPool();
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the same function source the worker processes run
   const pipeline = new Function("inngest", "pool", "hang", `${functionSource}; return pipeline;`)(inngest, pool, false);
   return { inngest, executor: createEmbeddedExecutor({ pool, client: inngest, functions: [pipeline], leaseMs: LEASE_MS, pollIntervalMs: 20 }) };
 }
