@@ -35,7 +35,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   await app.prepare();
   // The API (REST, tRPC, event streams) is answered by Chorus's own front door, outside Next:
   // one path for every API request, with the same caps and checks; pages go to Next.
-  const { answerBeforeNext } = await import("@/server/runtime/front-door");
+  const { answerBeforeNext, answerParserErrors } = await import("@/server/runtime/front-door");
   const { loadApiHeaders } = await import("@/server/http/json-response");
   await loadApiHeaders();
   const { CLIENT_ADDRESS_HEADER } = await import("@/server/auth/sign-in-throttle");
@@ -49,6 +49,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     if (!dev) applyContentSecurityPolicy(request, response);
     void handle(request, response);
   });
+  answerParserErrors(server);
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {

@@ -29,7 +29,8 @@ export async function serveTrpc(request: IncomingMessage, response: ServerRespon
     refuseRequest(request, response, new AppError("method_not_allowed", `${method} is not supported here; use GET or POST`, "method", { Allow: ALLOW }));
     return;
   }
-  if (!request.headers.authorization) {
+  // Only a request that carries cookies has an ambient credential to forge with.
+  if (!request.headers.authorization && request.headers.cookie) {
     try {
       assertSameOriginMutation(method, request.headers);
     } catch (error) {

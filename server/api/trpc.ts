@@ -29,7 +29,12 @@ const trpcCodeOf: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   unavailable: "SERVICE_UNAVAILABLE",
 };
 
-const t = initTRPC.context<typeof createTRPCContext>().create({
+/** What a procedure requires, as data: tests enumerate it to check every procedure's permission. */
+export interface ProcedureMeta {
+  permission?: Permission;
+}
+
+const t = initTRPC.context<typeof createTRPCContext>().meta<ProcedureMeta>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const field =
@@ -73,5 +78,7 @@ const authenticated = publicProcedure.use(async ({ ctx, next }) => {
 });
 
 export function procedureFor(permission: Permission) {
-  return authenticated.use(({ ctx, next }) => next({ ctx: { ...ctx, caller: requirePermission(ctx.caller, permission) } }));
+  return authenticated
+    .meta({ permission })
+    .use(({ ctx, next }) => next({ ctx: { ...ctx, caller: requirePermission(ctx.caller, permission) } }));
 }

@@ -1,8 +1,11 @@
+import type { z } from "zod";
+import { customAgentDefinitionSchema } from "@/server/agents";
 import type { Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
 import { taskEventStream } from "@/server/events/event-stream";
 import { checkHealth } from "@/server/db/health";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
+import { approveTaskInput, createTaskInput, listTasksInput, rejectTaskInput, rerunTaskInput } from "@/server/tasks/task-schemas";
 import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
 
@@ -39,6 +42,9 @@ export interface RestRoute {
   rateLimit?: RateLimitTier;
   /** Reads a JSON body (within the cap) for the handler; other routes ignore theirs. */
   body?: true;
+  /** The schema the handler's service validates the body (or the query) with: for docs and generated tests. */
+  input?: z.ZodType;
+  query?: z.ZodType;
   summary: string;
   handle(input: RouteInput): Promise<RouteResult>;
 }
@@ -53,6 +59,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "execute",
     rateLimit: "spend",
     body: true,
+    input: createTaskInput,
     summary: "Submit a task",
     handle: async ({ caller, body }) => created(await createTask(caller, body)),
   },
@@ -61,6 +68,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/tasks",
     permission: "read",
     rateLimit: "read",
+    query: listTasksInput,
     summary: "The team's tasks, newest first",
     handle: async ({ caller, query }) => json(await listTasks(caller, Object.fromEntries(query))),
   },
@@ -78,6 +86,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "execute",
     rateLimit: "write",
     body: true,
+    input: approveTaskInput,
     summary: "Approve a plan awaiting approval, optionally edited",
     handle: async ({ caller, params, body }) => json(await approveTask(caller, params.id!, body)),
   },
@@ -87,6 +96,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "execute",
     rateLimit: "write",
     body: true,
+    input: rejectTaskInput,
     summary: "Reject a plan awaiting approval",
     handle: async ({ caller, params, body }) => json(await rejectTask(caller, params.id!, body)),
   },
@@ -104,6 +114,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "execute",
     rateLimit: "spend",
     body: true,
+    input: rerunTaskInput,
     summary: "Rerun a finished task from one of its steps",
     handle: async ({ caller, params, body }) => created(await rerunTask(caller, params.id!, body)),
   },
@@ -121,6 +132,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "manage",
     rateLimit: "write",
     body: true,
+    input: customAgentDefinitionSchema,
     summary: "Define a team agent",
     handle: async ({ caller, body }) => json(await createAgentDefinition(caller, body), 201),
   },

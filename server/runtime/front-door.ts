@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { AppError } from "@/server/errors";
 import { serveTrpc } from "@/server/api/serve-trpc";
 import { refuseMalformedPath } from "@/server/http/malformed-path";
@@ -43,4 +44,29 @@ export function answerBeforeNext(request: IncomingMessage, response: ServerRespo
   }
   void serveRest(request, response, url);
   return true;
+}
+
+/**
+ * A request Node's HTTP parser refuses before any handler sees it — headers or a URL past its
+ * 16 KiB limit (431), a malformed request line or header (400) — is answered with a JSON error
+ * like every other, instead of Node's bare status line.
+ */
+export function answerParserErrors(server: Server) {
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || (error.code === "ECONNRESET" && !socket.readable)) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { code: "bad_request", message: "The request's URL and headers must be at most 16 KiB together", field: "headers" }
+        : { code: "bad_request", message: "The request is not valid HTTP", field: "request" },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

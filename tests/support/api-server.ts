@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll } from "vitest";
 import { insertSession } from "@/server/db/queries/sessions";
-import { answerBeforeNext } from "@/server/runtime/front-door";
+import { answerBeforeNext, answerParserErrors } from "@/server/runtime/front-door";
 import { loadApiHeaders } from "@/server/http/json-response";
 
 /**
@@ -21,6 +21,7 @@ export function useApiServer() {
       if (answerBeforeNext(request, response)) return;
       response.writeHead(599).end("next");
     });
+    answerParserErrors(server);
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
     state.baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -1,0 +1,198 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { appRouter } from "@/server/api/root";
+import type { ProcedureMeta } from "@/server/api/trpc";
+import { createApiKey, revokeApiKey } from "@/server/auth/api-keys";
+import { can } from "@/server/auth/permissions";
+import { getDb } from "@/server/db/client";
+import { deleteSession } from "@/server/db/queries/sessions";
+import { restRoutes } from "@/server/http/rest-routes";
+import { createTask } from "@/server/tasks/tasks";
+import { createAgentDefinition } from "@/server/teams/agent-definitions";
+import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
+import { sessionCookie, useApiServer } from "../support/api-server";
+
+/**
+ * Tenant isolation and roles, for every REST route and every tRPC procedure, generated from the
+ * route table and the router: another team's caller gets a 404 for this team's things (or sees
+ * none of them in a list), a viewer a 403 on anything that changes something, a revoked key or a
+ * signed-out session a 401 — and nothing in the team changes. Each route and procedure needs an
+ * entry below: one added without an entry fails this suite.
+ */
+useEmbeddedExecutor();
+const api = useApiServer();
+
+interface Fixture {
+  taskId: string;
+  agentKind: string;
+}
+
+/** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
+type Scope = "not-found" | "own-team";
+
+interface Case {
+  path(fixture: Fixture): string;
+  body?(fixture: Fixture): unknown;
+  scope: Scope;
+}
+
+const restCases: Record<string, Case> = {
+  "POST /api/v1/tasks": { path: () => "/api/v1/tasks", body: () => ({ prompt: "isolation probe" }), scope: "own-team" },
+  "GET /api/v1/tasks": { path: () => "/api/v1/tasks", scope: "own-team" },
+  "GET /api/v1/tasks/:id": { path: (f) => `/api/v1/tasks/${f.taskId}`, scope: "not-found" },
+  "POST /api/v1/tasks/:id/approve": { path: (f) => `/api/v1/tasks/${f.taskId}/approve`, body: () => ({}), scope: "not-found" },
+  "POST /api/v1/tasks/:id/reject": { path: (f) => `/api/v1/tasks/${f.taskId}/reject`, body: () => ({ reason: "probe" }), scope: "not-found" },
+  "POST /api/v1/tasks/:id/cancel": { path: (f) => `/api/v1/tasks/${f.taskId}/cancel`, scope: "not-found" },
+  "POST /api/v1/tasks/:id/rerun": { path: (f) => `/api/v1/tasks/${f.taskId}/rerun`, body: () => ({ fromStep: "research" }), scope: "not-found" },
+  "GET /api/v1/agents": { path: () => "/api/v1/agents", scope: "own-team" },
+  "POST /api/v1/agents": {
+    path: () => "/api/v1/agents",
+    body: () => ({ kind: "probe-agent", name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
+    scope: "own-team",
+  },
+  "DELETE /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
+  "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
+};
+
+interface ProcedureCase {
+  input(fixture: Fixture): unknown;
+  scope: Scope;
+}
+
+const procedureCases: Record<string, ProcedureCase> = {
+  "task.create": { input: () => ({ prompt: "isolation probe" }), scope: "own-team" },
+  "task.get": { input: (f) => ({ id: f.taskId }), scope: "not-found" },
+  "task.list": { input: () => ({}), scope: "own-team" },
+  "task.approve": { input: (f) => ({ id: f.taskId }), scope: "not-found" },
+  "task.reject": { input: (f) => ({ id: f.taskId, reason: "probe" }), scope: "not-found" },
+  "task.cancel": { input: (f) => ({ id: f.taskId }), scope: "not-found" },
+  "task.rerun": { input: (f) => ({ id: f.taskId, fromStep: "research" }), scope: "not-found" },
+  "agent.list": { input: () => undefined, scope: "own-team" },
+  "agent.create": {
+    input: () => ({ kind: "trpc-probe-agent", name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
+    scope: "own-team",
+  },
+  "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+};
+
+const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
+const procedurePermission = (path: string) => procedures[path]!._def.meta?.permission;
+
+type Credentials = { authorization?: string; cookie?: string };
+
+let fixture: Fixture;
+let teamId: string;
+const as: Record<"viewer" | "user" | "outsider" | "revoked" | "signedOut" | "anonymous", Credentials> = {} as never;
+
+beforeAll(async () => {
+  const { team, callers } = await createTeamWithMembers();
+  const other = await createTeamWithMembers();
+  teamId = team.id;
+  const task = await createTask(callers.user, { prompt: "The team's own task", requireApproval: true });
+  const agent = await createAgentDefinition(callers.admin, { kind: "team-only-agent", name: "Team only", description: "Ours.", instructions: "Ours.", capabilities: ["ours"] });
+  fixture = { taskId: task.id, agentKind: agent.kind };
+  const key = async (forTeam: string, role: "admin" | "user" | "viewer") => `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
+  as.viewer = { authorization: await key(team.id, "viewer") };
+  as.user = { authorization: await key(team.id, "user") };
+  as.outsider = { authorization: await key(other.team.id, "admin") };
+  const revoked = await createApiKey({ teamId: team.id, role: "admin", name: "revoked" });
+  await revokeApiKey(team.id, revoked.record.id);
+  as.revoked = { authorization: `Bearer ${revoked.key}` };
+  const session = await sessionCookie({ userId: callers.admin.userId!, teamId: team.id });
+  await deleteSession(session.sessionId);
+  as.signedOut = { cookie: session.cookie };
+  as.anonymous = {};
+});
+
+/** The team's state that no refused call may change. */
+async function teamState() {
+  const db = getDb();
+  const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
+  const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true }, orderBy: { kind: "asc" } });
+  return { tasks, agents };
+}
+
+async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
+  const headers: Record<string, string> = { ...(credentials.authorization ? { authorization: credentials.authorization } : {}) };
+  if (credentials.cookie) Object.assign(headers, { cookie: credentials.cookie, origin: api.baseURL });
+  if (body !== undefined || method !== "GET") headers["content-type"] = "application/json";
+  const response = await fetch(`${api.baseURL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = response.headers.get("content-type")?.includes("event-stream") ? (await response.body?.cancel(), "") : await response.text();
+  return { status: response.status, text };
+}
+
+function trpcCall(path: string, credentials: Credentials, input: unknown) {
+  if (procedures[path]!._def.type === "query") {
+    return call("GET", `/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, credentials);
+  }
+  return call("POST", `/api/trpc/${path}`, credentials, input ?? {});
+}
+
+describe("every REST route", () => {
+  it("has an isolation case (a new route must add one)", () => {
+    const listed = restRoutes.filter((route) => route.permission !== "public").map((route) => `${route.method} ${route.path}`);
+    expect(Object.keys(restCases).sort()).toEqual(listed.sort());
+  });
+
+  for (const route of restRoutes.filter((candidate) => candidate.permission !== "public")) {
+    const name = `${route.method} ${route.path}`;
+    it(`${name}: 401 without valid credentials, 403 for a role without "${route.permission}", invisible to another team`, async () => {
+      const entry = restCases[name]!;
+      const path = entry.path(fixture);
+      const body = entry.body?.(fixture);
+      const before = await teamState();
+      for (const who of ["anonymous", "revoked", "signedOut"] as const) {
+        const answer = await call(route.method, path, as[who], body);
+        expect(answer.status, `${name} as ${who}`).toBe(401);
+        expect(JSON.parse(answer.text).error.code).toBe("unauthorized");
+      }
+      for (const role of ["viewer", "user"] as const) {
+        if (can(role, route.permission as "read")) continue;
+        const answer = await call(route.method, path, as[role], body);
+        expect(answer.status, `${name} as ${role}`).toBe(403);
+        expect(JSON.parse(answer.text).error.code).toBe("forbidden");
+      }
+      expect(await teamState()).toEqual(before);
+
+      const outsider = await call(route.method, path, as.outsider, body);
+      if (entry.scope === "not-found") {
+        expect(outsider.status, `${name} from another team`).toBe(404);
+        expect(JSON.parse(outsider.text).error.code).toBe("not_found");
+      } else {
+        expect(outsider.status, `${name} from another team`).toBeLessThan(300);
+        expect(outsider.text).not.toContain(fixture.taskId);
+        expect(outsider.text).not.toContain("The team's own task");
+        expect(outsider.text).not.toContain("Team only");
+      }
+      expect(await teamState()).toEqual(before);
+    });
+  }
+});
+
+describe("every tRPC procedure", () => {
+  it("has an isolation case and declares its permission (a new procedure must do both)", () => {
+    expect(Object.keys(procedureCases).sort()).toEqual(Object.keys(procedures).sort());
+    for (const path of Object.keys(procedures)) expect(procedurePermission(path), path).toBeDefined();
+  });
+
+  for (const path of Object.keys(procedures)) {
+    it(`${path}: 401 without valid credentials, 403 for a role without its permission, invisible to another team`, async () => {
+      const entry = procedureCases[path]!;
+      const input = entry.input(fixture);
+      const before = await teamState();
+      for (const who of ["anonymous", "revoked", "signedOut"] as const) expect((await trpcCall(path, as[who], input)).status, `${path} as ${who}`).toBe(401);
+      for (const role of ["viewer", "user"] as const) {
+        if (can(role, procedurePermission(path)!)) continue;
+        expect((await trpcCall(path, as[role], input)).status, `${path} as ${role}`).toBe(403);
+      }
+      expect(await teamState()).toEqual(before);
+      const outsider = await trpcCall(path, as.outsider, input);
+      if (entry.scope === "not-found") expect(outsider.status, `${path} from another team`).toBe(404);
+      else {
+        expect(outsider.status, `${path} from another team`).toBe(200);
+        expect(outsider.text).not.toContain(fixture.taskId);
+        expect(outsider.text).not.toContain("Team only");
+      }
+      expect(await teamState()).toEqual(before);
+    });
+  }
+});
