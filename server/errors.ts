@@ -33,6 +33,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly field?: string,
+    /** HTTP headers the answer must carry (a 429's Retry-After and RateLimit-*). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = "AppError";

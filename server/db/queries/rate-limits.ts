@@ -87,8 +87,18 @@ export async function readTeamRateLimits(teamId: string): Promise<unknown> {
   return rows[0]?.rateLimits ?? null;
 }
 
-/** Stores a team's overrides (null clears them); false when there is no such team. */
-export async function writeTeamRateLimits(teamId: string, overrides: Record<string, string> | null): Promise<boolean> {
-  const { rowCount } = await query(`UPDATE "Team" SET "rateLimits" = $2::jsonb WHERE id = $1`, [teamId, overrides === null ? null : JSON.stringify(overrides)]);
-  return (rowCount ?? 0) > 0;
+/**
+ * Merges overrides into a team's stored ones (after clearing them all when `reset`), in one
+ * statement so that two changes at once both land; no overrides left is stored as null.
+ * Returns the stored value, or undefined when there is no such team.
+ */
+export async function mergeTeamRateLimits(teamId: string, overrides: Record<string, string>, reset: boolean): Promise<unknown> {
+  const { rows } = await query<{ rateLimits: unknown }>(
+    `UPDATE "Team" SET "rateLimits" = nullif(
+       CASE WHEN $3::boolean OR jsonb_typeof("rateLimits") IS DISTINCT FROM 'object' THEN '{}'::jsonb ELSE "rateLimits" END || $2::jsonb,
+       '{}'::jsonb)
+     WHERE id = $1 RETURNING "rateLimits"`,
+    [teamId, JSON.stringify(overrides), reset],
+  );
+  return rows.length === 0 ? undefined : (rows[0]!.rateLimits ?? null);
 }
