@@ -18,8 +18,10 @@ import { earliestAllowedAt, remainingAt, windowStartOf } from "./sliding-window"
  * - `spend` and `write` count each request in Postgres: exact, and rare enough not to matter.
  * - `read` takes **leases**: a process asks Postgres for several tokens of an identity at once
  *   (as one check counting that many) and spends them locally, so most reads touch no database.
- *   A lease starts at 1 token and doubles while leases run out within LEASE_TARGET_MS (halves
- *   otherwise), up to 1% of the limit, so it holds about a second of that identity's traffic.
+ *   A lease starts at 1 token and doubles each time one is used up, to at most 1% of the limit;
+ *   one that ends with tokens unspent (its window ended) is followed by one of the size that was
+ *   used. So an identity using u requests a window costs about u / (1% of the limit) round trips
+ *   a window, plus one to hand back what is left, and one seen once a window costs one.
  *   Tokens are granted only within the limit, so the leased path never lets more through than
  *   the exact one would. Leased tokens count as used when granted: with one process serving an
  *   identity the answers are exactly the exact path's; with P processes serving it at once, a
@@ -34,7 +36,6 @@ import { earliestAllowedAt, remainingAt, windowStartOf } from "./sliding-window"
  */
 const LEASED_TIERS: ReadonlySet<RateLimitTier> = new Set(["read"]);
 const LEASE_SHARE_OF_LIMIT = 0.01;
-const LEASE_TARGET_MS = 1_000;
 const MAX_TRACKED_KEYS = 10_000;
 const SWEEP_EVERY_MS = 1_000;
 const PRUNE_EVERY_MS = 60_000;
@@ -48,9 +49,9 @@ interface Lease {
   limit: number;
   /** What Postgres had left for the identity right after the grant, besides these tokens. */
   remainingBesides: number;
-  /** Tokens to ask for next time, and when the last lease was granted. */
+  /** Tokens the lease was granted (0: none held), and how many to ask for next time. */
+  granted: number;
   size: number;
-  grantedAt: number;
   refill?: Promise<void>;
 }
 
@@ -63,16 +64,23 @@ export function createPostgresBackend(clock: () => number = Date.now): RateLimit
   const refusals = new LRUCache<string, Refusal>({ max: MAX_TRACKED_KEYS });
   const leases = new LRUCache<string, Lease>({
     max: MAX_TRACKED_KEYS,
-    dispose: (lease, key) => giveBack(key, lease),
+    dispose: (lease, key) => void endLease(key, lease),
   });
   let sweptAt = clock();
   let prunedAt = 0;
 
-  function giveBack(key: string, lease: Lease) {
-    if (lease.tokens === 0) return Promise.resolve();
-    const tokens = lease.tokens;
+  /**
+   * Ends a lease: what is unspent goes back to Postgres. The next lease is twice this one if it
+   * was used up, else the size that was used.
+   */
+  async function endLease(key: string, lease: Lease) {
+    if (lease.granted === 0) return;
+    const unspent = lease.tokens;
+    lease.size = unspent === 0 ? lease.granted * 2 : lease.granted - unspent;
+    lease.granted = 0;
     lease.tokens = 0;
-    return giveBackRateLimitTokens({ key, windowStart: lease.windowStart, windowMs: lease.windowMs, tokens }).catch((error: unknown) =>
+    if (unspent === 0) return;
+    await giveBackRateLimitTokens({ key, windowStart: lease.windowStart, windowMs: lease.windowMs, tokens: unspent }).catch((error: unknown) =>
       logger.debug("could not hand back leased rate-limit tokens", { error }),
     );
   }
@@ -82,7 +90,7 @@ export function createPostgresBackend(clock: () => number = Date.now): RateLimit
     if (now - sweptAt >= SWEEP_EVERY_MS) {
       sweptAt = now;
       for (const [key, lease] of leases.entries()) {
-        if (lease.tokens > 0 && !lease.refill && now >= lease.windowStart + lease.windowMs) void giveBack(key, lease);
+        if (lease.tokens > 0 && !lease.refill && now >= lease.windowStart + lease.windowMs) void endLease(key, lease);
       }
     }
     if (now - prunedAt >= PRUNE_EVERY_MS) {
@@ -114,13 +122,10 @@ export function createPostgresBackend(clock: () => number = Date.now): RateLimit
   }
 
   async function refill(key: string, lease: Lease, rule: RateLimitRule) {
-    const now = clock();
-    const ranOut = lease.tokens === 0;
     // Tokens of an ended window (or another limit) go back first, so they don't weigh on this one.
-    await giveBack(key, lease);
-    lease.size = ranOut && now - lease.grantedAt < LEASE_TARGET_MS
-      ? Math.min(Math.max(1, Math.floor(rule.limit * LEASE_SHARE_OF_LIMIT)), lease.size * 2)
-      : Math.max(1, Math.floor(lease.size / 2));
+    await endLease(key, lease);
+    const now = clock();
+    lease.size = Math.min(Math.max(1, Math.floor(rule.limit * LEASE_SHARE_OF_LIMIT)), Math.max(1, lease.size));
     const state = await take(key, rule, lease.size, now);
     if (state.granted === 0) {
       refuse(key, rule, state, now);
@@ -128,39 +133,39 @@ export function createPostgresBackend(clock: () => number = Date.now): RateLimit
     }
     Object.assign(lease, {
       tokens: state.granted,
+      granted: state.granted,
       windowStart: state.windowStart,
       windowMs: rule.windowMs,
       limit: rule.limit,
       remainingBesides: remainingAt(state, now, rule),
-      grantedAt: now,
     });
   }
 
   async function checkLeased(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
     let lease = leases.get(key);
     if (!lease) {
-      lease = { tokens: 0, windowStart: 0, windowMs: rule.windowMs, limit: rule.limit, remainingBesides: 0, size: 1, grantedAt: 0 };
+      lease = { tokens: 0, granted: 0, windowStart: 0, windowMs: rule.windowMs, limit: rule.limit, remainingBesides: 0, size: 0 };
       leases.set(key, lease);
     }
+    const held = lease;
     for (;;) {
       const now = clock();
       const refusal = refused(key, rule, now);
       if (refusal) return refusal;
-      if (lease.tokens > 0 && lease.limit === rule.limit && now < lease.windowStart + lease.windowMs) {
-        lease.tokens--;
+      if (held.tokens > 0 && held.limit === rule.limit && now < held.windowStart + held.windowMs) {
+        held.tokens--;
         return {
           allowed: true,
           limit: rule.limit,
-          remaining: lease.remainingBesides + lease.tokens,
-          resetAt: lease.windowStart + lease.windowMs,
+          remaining: held.remainingBesides + held.tokens,
+          resetAt: held.windowStart + held.windowMs,
           retryAfterSeconds: 0,
           windowMs: rule.windowMs,
         };
       }
       // One refill at a time per identity: concurrent requests wait for it, then share its tokens.
-      const current = lease;
-      lease.refill ??= refill(key, lease, rule).finally(() => (current.refill = undefined));
-      await lease.refill;
+      held.refill ??= refill(key, held, rule).finally(() => (held.refill = undefined));
+      await held.refill;
     }
   }
 

@@ -46,7 +46,7 @@ describe("rate limits counted in Postgres", () => {
     expect(await backend.check(request)).toMatchObject({ allowed: true, remaining: 1 }); // the counter was deleted
   });
 
-  it("counts a lease's tokens as used until they are spent or handed back when their window ends", async () => {
+  it("counts a lease's tokens as used until they are spent or handed back when their window ends, and sizes leases by use", async () => {
     let now = Date.UTC(2030, 0, 2, 8, 0, 0);
     const backend = createPostgresBackend(() => now);
     const read = { key: "leases:key:k", tier: "read" as const, rule: { limit: 1000, windowMs: 60_000 } };
@@ -63,6 +63,9 @@ describe("rate limits counted in Postgres", () => {
       if (i > 100) throw new Error("the unspent tokens were not handed back");
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    // The next lease is the size of what the last one used (5 of its 10).
+    expect(await backend.check(read)).toMatchObject({ allowed: true, remaining: 1000 - 5 - 30 + 4 });
+    expect(await counter("leases:key:k")).toEqual({ current: 5, previous: 30 });
   });
 
   it("never resets a counter whose window is ahead of the caller's clock, and prunes idle ones", async () => {
