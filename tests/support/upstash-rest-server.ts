@@ -79,7 +79,7 @@ async function waitForRedis(socketPath: string, child: ChildProcess) {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const probe = createClient({ socket: { path: socketPath, reconnectStrategy: false } });
+    const probe = createClient({ socket: { path: socketPath, tls: false, reconnectStrategy: false } });
     probe.on("error", () => undefined);
     try {
       await probe.connect();
@@ -105,7 +105,7 @@ export async function startUpstashRestServer(options: { token?: string } = {}): 
   );
   await waitForRedis(socketPath, child);
 
-  const connection = createClient({ socket: { path: socketPath } });
+  const connection = createClient({ socket: { path: socketPath, tls: false } });
   connection.on("error", () => undefined);
   await connection.connect();
   // Bulk strings as bytes, so that binary values survive to the base64 encoding.
@@ -187,11 +187,11 @@ export async function startUpstashRestServer(options: { token?: string } = {}): 
       if (pathname === "/pipeline" || pathname === "/multi-exec") {
         if (!Array.isArray(body)) return send(response, 400, { error: "ERR a pipeline is a JSON array of commands" });
         const list = body.map(commandOf);
-        const results =
+        const results: Array<{ result?: unknown; error?: string }> =
           pathname === "/pipeline"
             ? await Promise.all(list.map((args) => run(args).then((result) => ({ result }), (error: Error) => ({ error: error.message }))))
             : await multiExec(list);
-        return send(response, 200, results.map((entry) => ("error" in entry && entry.error !== undefined ? { error: entry.error } : { result: encode(entry.result, base64) })));
+        return send(response, 200, results.map((entry) => (entry.error !== undefined ? { error: entry.error } : { result: encode(entry.result, base64) })));
       }
       return send(response, 404, { error: `no such endpoint: ${pathname}` });
     } catch (error) {
