@@ -11,9 +11,9 @@ import { earliestAllowedAt, remainingAt, windowStartOf } from "./sliding-window"
  * see server/db/queries/rate-limits.ts), so every process and replica on the database shares
  * them and CHORUS_WORKERS does not multiply a limit.
  *
- * A round trip costs ≈ 40–60 µs of this process's CPU and ≈ 70 µs of Postgres's (bench/rate-limit.ts),
- * too much for the read tier on a 2-core machine serving a few thousand reads a second (a direct
- * task read costs ≈ 400 µs in all). So:
+ * A check's round trip costs ≈ 50–70 µs of this process's CPU and ≈ 75–100 µs of Postgres's
+ * (bench/rate-limit.ts, docs/rate-limits.md): 12–17% of a direct task read (≈ 420 µs), too much
+ * for the read tier on a 2-core machine serving a few thousand reads a second. So:
  *
  * - `spend` and `write` count each request in Postgres: exact, and rare enough not to matter.
  * - `read` takes **leases**: a process asks Postgres for several tokens of an identity at once
