@@ -33,12 +33,15 @@ const layers = [
   ["server/orchestration"],
   ["server/agents"],
   ["server/llm"], // the model layer
+  ["server/rate-limit"], // request limits per caller and tier (used by the API layers; uses auth's Caller, db)
   ["server/events", "server/auth", "inngest/client.ts"], // platform: run-event log, callers, the event bus
   ["server/validation.ts"], // parseInput: zod → AppError naming the field
   ["server/errors.ts"], // AppError (maps an unavailable database to 503)
   ["server/db"], // data access
   // Foundation: imported by anything, importing nothing above.
-  ["server/observability", "server/env.ts", "server/process-wide.ts", "server/domain", "server/text", "inngest/events.ts", "inngest/executor"],
+  ["server/observability", "server/env.ts", "server/process-wide.ts", "inngest/events.ts", "inngest/executor"],
+  // Below all: vocabulary and pure text handling that import nothing of Chorus's (env.ts reads the rate-limit rules' format).
+  ["server/domain", "server/text"],
 ];
 
 const layered = layers.flat().map(unit);

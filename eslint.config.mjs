@@ -10,7 +10,7 @@ import tseslint from "typescript-eslint";
 export default defineConfig([
   globalIgnores([
     "server/db/generated/**",
-    ".next/**",
+    "**/.next/**",
     ".data/**",
     "node_modules/**",
     "bench/node_modules/**",

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs Chorus's benchmarks and prints their tables (docs/benchmarks.md explains them).
 #
-#   bash bench/run.sh                 # all four, ~10-15 min on 2 cores
-#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault (engine = overhead + throughput)
+#   bash bench/run.sh                 # all five, ~10-15 min on 2 cores
+#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault | ratelimit | reads (engine = overhead + throughput)
 #
 # Installs the baselines (bench/package.json) on first use. Each benchmark's output is also
 # saved under bench/results/, and every JSON result line is appended to bench/results/results.jsonl.
@@ -27,8 +27,10 @@ declare -A FILES=(
   [throughput]=engine-throughput.ts
   [e2e]=e2e-throughput.ts
   [fault]=fault-run.ts
+  [ratelimit]=rate-limit.ts
+  [reads]=api-reads.ts
 )
-ORDER=(overhead throughput e2e fault)
+ORDER=(overhead throughput e2e fault ratelimit reads)
 
 selected=()
 if [[ $# -eq 0 || "$*" == "all" ]]; then
@@ -38,8 +40,8 @@ else
     case "$arg" in
       engine) selected+=(overhead throughput) ;;
       all) selected+=("${ORDER[@]}") ;;
-      overhead | throughput | e2e | fault) selected+=("$arg") ;;
-      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | all)" >&2; exit 2 ;;
+      overhead | throughput | e2e | fault | ratelimit | reads) selected+=("$arg") ;;
+      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | ratelimit | reads | all)" >&2; exit 2 ;;
     esac
   done
 fi

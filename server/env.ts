@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { DEFAULT_RATE_LIMITS, RATE_LIMIT_FORMAT, parseRateLimitRule, type RateLimitRule } from "@/server/domain/rate-limit-rules";
 
 /**
  * Every environment variable Chorus reads, validated once. Modules import `getEnv()`,
@@ -38,6 +39,20 @@ const postgresUrl = optionalString.refine(
   (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
   "must be a postgres:// or postgresql:// URL",
 );
+
+/** A rate-limit tier's default, `<requests>/<window>` (server/domain/rate-limit-rules.ts). */
+const rateLimitRule = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): RateLimitRule => {
+      const rule = parseRateLimitRule(value === undefined || value.trim() === "" ? fallback : value);
+      if (!rule) {
+        ctx.addIssue({ code: "custom", message: `must be ${RATE_LIMIT_FORMAT}` });
+        return z.NEVER;
+      }
+      return rule;
+    });
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
@@ -85,6 +100,16 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: optionalString,
   CHORUS_MODEL: optionalString,
   CHORUS_OFFLINE_TOKEN_DELAY_MS: integer(15, 0, 10_000),
+  // Rate limits per API key or user (server/rate-limit), overridable per team with `chorus team limits`.
+  CHORUS_RATE_LIMIT_SPEND: rateLimitRule(DEFAULT_RATE_LIMITS.spend),
+  CHORUS_RATE_LIMIT_WRITE: rateLimitRule(DEFAULT_RATE_LIMITS.write),
+  CHORUS_RATE_LIMIT_READ: rateLimitRule(DEFAULT_RATE_LIMITS.read),
+  // Both set: rate limits are counted in Upstash (or any server speaking its REST API) instead of Postgres.
+  UPSTASH_REDIS_REST_URL: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\//.test(value),
+    "must be an http:// or https:// URL",
+  ),
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -106,6 +131,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const problems: string[] = [];
   if (env.INNGEST_MODE === "server" && env.NODE_ENV === "production" && !env.INNGEST_SIGNING_KEY) {
     problems.push("INNGEST_SIGNING_KEY: required when INNGEST_MODE=server in production");
+  }
+  if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
+    problems.push(`${env.UPSTASH_REDIS_REST_URL ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL"}: required when the other UPSTASH_REDIS_REST_ variable is set`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return env;

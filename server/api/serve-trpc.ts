@@ -48,5 +48,10 @@ export async function serveTrpc(request: IncomingMessage, response: ServerRespon
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: TRPC_MAX_BATCH_SIZE,
     createContext: () => createTRPCContext({ headers: toFetchHeaders(request) }),
+    // A 429's Retry-After and RateLimit-* headers, as REST sends them.
+    responseMeta: ({ errors }) => {
+      const limited = errors.map((error) => error.cause).find((cause) => cause instanceof AppError && cause.headers);
+      return limited instanceof AppError && limited.headers ? { headers: new Headers(limited.headers) } : {};
+    },
   });
 }

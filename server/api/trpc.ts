@@ -6,6 +6,7 @@ import { requirePermission, type Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
 import { AppError, knownError, type ErrorCode } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
+import { enforceRateLimit, rateLimitIdentityOf, type RateLimitTier } from "@/server/rate-limit";
 import { ValidationError } from "@/server/validation";
 
 /**
@@ -32,6 +33,7 @@ const trpcCodeOf: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
 /** What a procedure requires, as data: tests enumerate it to check every procedure's permission. */
 export interface ProcedureMeta {
   permission?: Permission;
+  rateLimit?: RateLimitTier;
 }
 
 const t = initTRPC.context<typeof createTRPCContext>().meta<ProcedureMeta>().create({
@@ -77,8 +79,15 @@ const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, caller } });
 });
 
-export function procedureFor(permission: Permission) {
-  return authenticated
-    .meta({ permission })
-    .use(({ ctx, next }) => next({ ctx: { ...ctx, caller: requirePermission(ctx.caller, permission) } }));
+/**
+ * A procedure for callers whose role grants `permission`, counted against a rate-limit tier:
+ * `spend` for what starts model work (pass it), otherwise `read` for reading and `write` for
+ * anything that changes something. Over the limit is TOO_MANY_REQUESTS, before the handler runs.
+ */
+export function procedureFor(permission: Permission, rateLimit: RateLimitTier = permission === "read" ? "read" : "write") {
+  return authenticated.meta({ permission, rateLimit }).use(async ({ ctx, next }) => {
+    const caller = requirePermission(ctx.caller, permission);
+    await enforceRateLimit({ teamId: caller.teamId, identity: rateLimitIdentityOf(caller), tier: rateLimit });
+    return next({ ctx: { ...ctx, caller } });
+  });
 }

@@ -4,6 +4,7 @@
  * stopped around the command if not).
  *
  *   chorus team create <slug> [--name NAME]
+ *   chorus team limits <slug> [--spend 200/1h] [--write 300/1m] [--read 3000/1m] [--reset]
  *   chorus user create --email E --password-stdin --team SLUG --role admin|user|viewer
  *   chorus user password --email E --password-stdin
  *   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
@@ -17,9 +18,15 @@ import { prepareDatabase } from "@/server/runtime/database";
 import { roles } from "@/server/auth/permissions";
 import type { Role } from "@/server/db/generated/enums";
 import { apiKeyTable, maskedApiKey, utcSeconds } from "@/server/cli/api-key-output";
+import { RATE_LIMIT_FORMAT, RATE_LIMIT_TIERS, parseRateLimitRule } from "@/server/domain/rate-limit-rules";
+import type { RateLimitOverrides } from "@/server/rate-limit";
+import { rateLimitTable } from "@/server/cli/rate-limit-output";
 
 const usage = `Usage:
   chorus team create <slug> [--name NAME]
+  chorus team limits <slug> [--spend N/WINDOW] [--write N/WINDOW] [--read N/WINDOW] [--reset]
+      (shows the team's rate limits per API key or user; the options set them, e.g. --spend 200/1h,
+       --reset returns them all to the server's defaults; windows in s, m, h or d)
   chorus user create --email EMAIL --password-stdin --team SLUG --role admin|user|viewer
       (the password is read from stdin: echo "$PASSWORD" | chorus user create …;
        --password PASSWORD also works, but other users of the machine see it in the process list;
@@ -56,6 +63,19 @@ async function passwordOf(values: Record<string, string | boolean | undefined>):
   return password;
 }
 
+/** The `team limits` options: tiers to set (`--spend 200/1h`) and whether to `--reset` first. */
+function rateLimitChanges(values: Record<string, string | boolean | undefined>): { set: RateLimitOverrides; reset: boolean } {
+  const set: RateLimitOverrides = {};
+  for (const tier of RATE_LIMIT_TIERS) {
+    const value = values[tier];
+    if (value === undefined) continue;
+    const rule = typeof value === "string" ? parseRateLimitRule(value) : undefined;
+    if (!rule) throw new UsageError(`--${tier} must be ${RATE_LIMIT_FORMAT}`);
+    set[tier] = rule;
+  }
+  return { set, reset: values.reset === true };
+}
+
 async function run(argv: string[]): Promise<void> {
   const [resource, action, ...rest] = argv;
   if (!resource || resource === "help" || resource === "--help" || resource === "-h") {
@@ -74,20 +94,36 @@ async function run(argv: string[]): Promise<void> {
       "password-stdin": { type: "boolean" },
       team: { type: "string" },
       role: { type: "string" },
+      spend: { type: "string" },
+      write: { type: "string" },
+      read: { type: "string" },
+      reset: { type: "boolean" },
     },
   });
-  if (!["team create", "user create", "user password", "key create", "key list", "key revoke"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
+  if (!["team create", "team limits", "user create", "user password", "key create", "key list", "key revoke"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
+  const limits = command === "team limits" ? rateLimitChanges(values) : undefined;
+  if (command === "team limits" && positionals.length !== 1) throw new UsageError("team limits needs one team slug: chorus team limits <slug> [--spend 200/1h] …");
 
   const database = await prepareDatabase(getEnv(), { ownsCluster: false });
   const { closeDb } = await import("@/server/db/client");
   const { changePassword, createTeam, createUserInTeam, findTeamBySlug } = await import("@/server/teams/teams");
   const { createApiKey, findApiKey, listApiKeys, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
+  const { teamRateLimits, updateTeamRateLimits, TEAM_LIMITS_TTL_MS } = await import("@/server/rate-limit");
   try {
     if (command === "team create") {
       const slug = positionals[0];
       if (!slug) throw new UsageError("team create needs a slug: chorus team create <slug>");
       const team = await createTeam({ slug, name: values.name });
       console.log(`Created team "${team.name}" (slug ${team.slug}, id ${team.id})`);
+    } else if (command === "team limits") {
+      const team = await findTeamBySlug(positionals[0]!);
+      const changing = limits!.reset || Object.keys(limits!.set).length > 0;
+      const effective = changing ? await updateTeamRateLimits(team.id, limits!) : await teamRateLimits(team.id);
+      if (!effective) throw new AppError("not_found", `No team with slug "${team.slug}"`, "team");
+      console.log(`Rate limits of team ${team.slug}, per API key or user:`);
+      console.log(rateLimitTable(effective));
+      // This process cannot clear a running server's memory of the team's limits; it lapses on its own.
+      if (changing) console.log(`A server that is running applies the change within ${TEAM_LIMITS_TTL_MS / 1000} s.`);
     } else if (command === "user create") {
       const team = await findTeamBySlug(required(values, "team"));
       const user = await createUserInTeam({

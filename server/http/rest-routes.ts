@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { RateLimitTier } from "@/server/rate-limit";
 import { customAgentDefinitionSchema } from "@/server/agents";
 import type { Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
@@ -17,7 +18,6 @@ import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } fr
  * answer JSON — so a new endpoint is protected by being listed here, and tests enumerate this
  * table to check every endpoint's isolation.
  */
-export type RateLimitTier = "spend" | "write" | "read";
 
 export interface RouteInput {
   caller: Caller;

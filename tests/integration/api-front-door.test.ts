@@ -5,6 +5,7 @@ import { createApiKey } from "@/server/auth/api-keys";
 import { getDb } from "@/server/db/client";
 import { deleteSession } from "@/server/db/queries/sessions";
 import { MAX_BODY_BYTES } from "@/server/http/request-body";
+import { updateTeamRateLimits } from "@/server/rate-limit";
 import { TRPC_MAX_BATCH_SIZE as MAX_BATCH_SIZE } from "@/server/api/batch-limit";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
@@ -161,6 +162,47 @@ describe("request bodies", () => {
     expect(await taskCount(team.id)).toBe(0);
     expect((await batch(2)).status).toBe(200);
     expect(await taskCount(team.id)).toBe(2);
+  });
+});
+
+describe("rate limits", () => {
+  it("a third task in the hour is a 429 with Retry-After and RateLimit-*, and is not created; reads say what is left", async () => {
+    const { team, key, cookie } = await member();
+    await updateTeamRateLimits(team.id, { set: { spend: { limit: 2, windowMs: 3_600_000 }, read: { limit: 5, windowMs: 60_000 } } });
+    const create = () =>
+      fetch(`${api.baseURL}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: '{"prompt":"Plan a picnic"}' });
+    const first = await create();
+    expect(first.status).toBe(201);
+    expect(first.headers.get("ratelimit-limit")).toBe("2");
+    expect(first.headers.get("ratelimit-remaining")).toBe("1");
+    expect((await create()).status).toBe(201);
+    const refused = await create();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(refused.headers.get("ratelimit-remaining")).toBe("0");
+    expect((await refused.json()).error).toMatchObject({ code: "rate_limited" });
+    expect(await taskCount(team.id)).toBe(2);
+
+    // Over tRPC the same limit holds, with the same headers; a signed-in member has limits of their own.
+    const viaTrpc = await fetch(`${api.baseURL}/api/trpc/task.create`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: '{"prompt":"Plan a picnic"}',
+    });
+    expect(viaTrpc.status).toBe(429);
+    expect(Number(viaTrpc.headers.get("retry-after"))).toBeGreaterThan(0);
+    const asMember = await fetch(`${api.baseURL}/api/v1/tasks`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", origin: api.baseURL },
+      body: '{"prompt":"Plan a picnic"}',
+    });
+    expect(asMember.status).toBe(201);
+    expect(await taskCount(team.id)).toBe(3);
+
+    const reads = [];
+    for (let index = 0; index < 6; index++) reads.push(await fetch(`${api.baseURL}/api/v1/tasks?limit=1`, { headers: { authorization: `Bearer ${key}` } }));
+    expect(reads.map((read) => read.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(reads[0]!.headers.get("ratelimit-remaining")).toBe("4");
   });
 });
 

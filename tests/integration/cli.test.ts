@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { authenticateApiKey, createApiKey, VERIFIED_KEY_TTL_MS } from "@/server/auth/api-keys";
 import { getDb } from "@/server/db/client";
 import { verifyPassword } from "@/server/auth/password";
+import { teamRateLimits } from "@/server/rate-limit";
 import { createTeamWithMembers } from "../support/fixtures";
 
 function chorus(...args: string[]) {
@@ -191,5 +192,45 @@ describe("the chorus admin CLI", () => {
     const unknown = chorus("key", "revoke", "no-such-key", "--team", team.slug);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No API key with id "no-such-key"');
+  });
+
+  it("shows a team's rate limits, sets some, and resets them to the server's defaults", async () => {
+    const { team } = await createTeamWithMembers();
+    const stored = async () => (await getDb().team.findUniqueOrThrow({ where: { id: team.id } })).rateLimits;
+    const shown = chorus("team", "limits", team.slug);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.split("\n").slice(0, 5)).toEqual([
+      `Rate limits of team ${team.slug}, per API key or user:`,
+      "TIER   LIMIT    SET BY   COUNTS",
+      "spend  100/1h   default  task create, rerun",
+      "write  300/1m   default  approve, reject, cancel, agents",
+      "read   1200/1m  default  reads and streams",
+    ]);
+    expect(await stored()).toBeNull();
+
+    const set = chorus("team", "limits", team.slug, "--spend", "200/1h", "--read", "3000/1m");
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/spend\s+200\/1h\s+team/);
+    expect(set.stdout).toMatch(/write\s+300\/1m\s+default/);
+    expect(set.stdout).toMatch(/read\s+3000\/1m\s+team/);
+    expect(set.stdout).toContain("A server that is running applies the change within 10 s.");
+    expect(await stored()).toEqual({ spend: "200/1h", read: "3000/1m" });
+    expect((await teamRateLimits(team.id)).rules.spend).toEqual({ limit: 200, windowMs: 3_600_000 });
+
+    expect(chorus("team", "limits", team.slug, "--write", "20/30s")).toMatchObject({ code: 0 });
+    expect(await stored()).toEqual({ spend: "200/1h", read: "3000/1m", write: "20/30s" });
+    const reset = chorus("team", "limits", team.slug, "--reset", "--read", "2000/1m");
+    expect(reset.stdout).toMatch(/spend\s+100\/1h\s+default/);
+    expect(await stored()).toEqual({ read: "2000/1m" });
+    expect(chorus("team", "limits", team.slug, "--reset")).toMatchObject({ code: 0 });
+    expect(await stored()).toBeNull();
+
+    const malformed = chorus("team", "limits", team.slug, "--spend", "lots");
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain("--spend must be <requests>/<window>, e.g. 100/1h");
+    expect(chorus("team", "limits").code).toBe(2);
+    const unknown = chorus("team", "limits", "no-such-team", "--spend", "1/1h");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No team with slug "no-such-team"');
   });
 });

@@ -6,6 +6,7 @@ import { createApiKey } from "@/server/auth/api-keys";
 import { restRoutes } from "@/server/http/rest-routes";
 import { createTask } from "@/server/tasks/tasks";
 import { getPool } from "@/server/db/client";
+import { updateTeamRateLimits } from "@/server/rate-limit";
 import { hasLoneSurrogate } from "@/server/text/cut-text";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
@@ -32,6 +33,9 @@ let credentials: Array<Record<string, string>> = [];
 
 beforeAll(async () => {
   const { team, callers } = await createTeamWithMembers();
+  // Limits this team will not reach, so the requests exercise everything past the limiter.
+  const unlimited = { limit: 1_000_000, windowMs: 60_000 };
+  await updateTeamRateLimits(team.id, { set: { spend: unlimited, write: unlimited, read: unlimited } });
   taskId = (await createTask(callers.user, { prompt: "A task to aim at", requireApproval: true })).id;
   const key = async (role: "admin" | "user" | "viewer") => `Bearer ${(await createApiKey({ teamId: team.id, role, name: role })).key}`;
   const admin = await key("admin");

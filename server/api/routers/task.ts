@@ -7,7 +7,7 @@ import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/t
 const byId = z.object({ id: z.string() });
 
 export const taskRouter = createTRPCRouter({
-  create: procedureFor("execute").input(createTaskInput).mutation(({ ctx, input }) => createTask(ctx.caller, input)),
+  create: procedureFor("execute", "spend").input(createTaskInput).mutation(({ ctx, input }) => createTask(ctx.caller, input)),
   get: procedureFor("read").input(byId).query(({ ctx, input }) => getTask(ctx.caller, input.id)),
   list: procedureFor("read").input(listTasksInput.optional()).query(({ ctx, input }) => listTasks(ctx.caller, input ?? {})),
   approve: procedureFor("execute")
@@ -17,7 +17,7 @@ export const taskRouter = createTRPCRouter({
     .input(byId.extend(rejectTaskInput.shape))
     .mutation(({ ctx, input: { id, ...rest } }) => rejectTask(ctx.caller, id, rest)),
   cancel: procedureFor("execute").input(byId).mutation(({ ctx, input }) => cancelTask(ctx.caller, input.id)),
-  rerun: procedureFor("execute")
+  rerun: procedureFor("execute", "spend")
     .input(byId.extend(rerunTaskInput.shape))
     .mutation(({ ctx, input: { id, ...rest } }) => rerunTask(ctx.caller, id, rest)),
 });
