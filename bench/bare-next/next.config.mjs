@@ -4,4 +4,5 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Chorus's own Next.js (the repository root's node_modules), built and started from this folder. */
-export default { poweredByHeader: false, turbopack: { root }, outputFileTracingRoot: root };
+const config = { poweredByHeader: false, turbopack: { root }, outputFileTracingRoot: root };
+export default config;
