@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import { getDb, getPool } from "@/server/db/client";
 import { AppError } from "@/server/errors";
 import { processWide } from "@/server/process-wide";

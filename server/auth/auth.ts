@@ -5,7 +5,7 @@ import { PrismaAdapter } from "@auth/prisma-adapter";
 import { z } from "zod";
 import { getDb } from "@/server/db/client";
 import { getEnv } from "@/server/env";
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import { logger } from "@/server/observability/logger";
 import { deleteSession, insertSession } from "@/server/db/queries/sessions";
 import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from "./password";

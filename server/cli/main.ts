@@ -15,7 +15,7 @@ import { ConfigError, getEnv } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { prepareDatabase } from "@/server/runtime/database";
 import { roles } from "@/server/auth/permissions";
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import { apiKeyTable, maskedApiKey, utcSeconds } from "@/server/cli/api-key-output";
 
 const usage = `Usage:

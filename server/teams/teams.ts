@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getDb } from "@/server/db/client";
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import type { Caller } from "@/server/auth/caller";
 import { hashPassword } from "@/server/auth/password";
 import { isUniqueViolation } from "@/server/db/unique-violation";

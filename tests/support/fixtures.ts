@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect } from "vitest";
 import { getDb, getPool } from "@/server/db/client";
 import type { Caller } from "@/server/auth/caller";
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import type { TaskView } from "@/server/tasks/tasks";
 import { readRunEvents } from "@/server/events/run-events";
 
