@@ -1,5 +1,6 @@
 import { query } from "@/server/db/client";
-import { APPENDED_COLUMNS, appendRunEventsSql, publishAppended, type NewRunEvent } from "@/server/events/run-events";
+import { APPENDED_COLUMNS, appendRunEventsSql, type NewRunEvent } from "@/server/db/queries/run-events";
+import { publishAppended } from "@/server/events/run-events";
 import { newRowId } from "@/server/db/row-id";
 
 /**

@@ -1,7 +1,8 @@
 import { getDb, query } from "@/server/db/client";
 import type { Prisma } from "@/server/db/generated/client";
 import { getEnv } from "@/server/env";
-import { APPENDED_COLUMNS, appendRunEvent, publishAppended } from "@/server/events/run-events";
+import { APPENDED_COLUMNS } from "@/server/db/queries/run-events";
+import { appendRunEvent, publishAppended } from "@/server/events/run-events";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
 import { untilCancelled } from "./cancellation";

@@ -4,7 +4,7 @@ import { getDb, getPool } from "@/server/db/client";
 import type { Caller } from "@/server/auth/caller";
 import type { Role } from "@/server/db/types";
 import type { TaskView } from "@/server/tasks/tasks";
-import { readRunEvents } from "@/server/events/run-events";
+import { readRunEvents } from "@/server/db/queries/run-events";
 
 /** A prompt the default plan answers with research → analysis → synthesis. */
 export const THREE_AGENT_PROMPT = "Research how community gardens reduce food costs, then analyse and summarise.";
