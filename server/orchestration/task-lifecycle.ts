@@ -6,7 +6,8 @@ import { appendRunEvent, publishAppended } from "@/server/events/run-events";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
 import { untilCancelled } from "./cancellation";
-import { customAgentRowsSql, teamAgentsFrom, type CustomAgentRow } from "./team-agents";
+import { customAgentRowsSql, type CustomAgentRow } from "@/server/db/queries/agent-definitions";
+import { teamAgentsFrom } from "./team-agents";
 import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/domain/task-vocabulary";
 import { utcIsoSql } from "@/server/db/stored-time";
 
