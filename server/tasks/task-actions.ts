@@ -1,4 +1,5 @@
 import { getDb } from "@/server/db/client";
+import { listCompletedExecutions } from "@/server/db/queries/executions";
 import type { Prisma } from "@/server/db/generated/client";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
@@ -133,7 +134,7 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
   const steps = plan.steps.map((step) => (step.id === input.fromStep && input.input ? { ...step, subtask: input.input } : step));
   const rerun = downstreamOf(plan, input.fromStep);
 
-  const executions = await db.agentExecution.findMany({ where: { taskId: id, status: "completed" }, orderBy: { attempt: "desc" } });
+  const executions = await listCompletedExecutions(original.teamId, original.id);
   const reusable = new Map<string, (typeof executions)[number]>();
   for (const execution of executions) if (!rerun.has(execution.stepKey) && !reusable.has(execution.stepKey)) reusable.set(execution.stepKey, execution);
 
