@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { getDb, getPool } from "@/server/db/client";
 import type { Caller } from "@/server/auth/caller";
 import type { Role } from "@/server/db/types";
-import type { TaskView } from "@/server/tasks/tasks";
+import type { TaskView } from "@/server/tasks/task-views";
 import { readRunEvents } from "@/server/db/queries/run-events";
 
 /** A prompt the default plan answers with research → analysis → synthesis. */
