@@ -81,7 +81,8 @@ async function run(argv: string[]): Promise<void> {
   const database = await prepareDatabase(getEnv(), { ownsCluster: false });
   const { closeDb } = await import("@/server/db/client");
   const { changePassword, createTeam, createUserInTeam, findTeamBySlug } = await import("@/server/teams/teams");
-  const { createApiKey, findApiKey, listApiKeys, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
+  const { createApiKey, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
+  const { findApiKey, listApiKeys } = await import("@/server/db/queries/api-keys");
   try {
     if (command === "team create") {
       const slug = positionals[0];
