@@ -102,9 +102,29 @@ module.exports = {
     {
       name: "data-layer-knows-no-services",
       severity: "error",
-      comment: "server/db is the bottom of the stack: it may use configuration and the logger, nothing that uses it.",
+      comment: "server/db is the bottom of the stack: it may use configuration, the logger and the domain's vocabulary (a run event's type), nothing that uses it.",
       from: { path: "^server/db/" },
-      to: { path: "^(server|inngest|app|components)/", pathNot: ["^server/db/", "^server/env\\.ts$", "^server/observability/logger\\.ts$"] },
+      to: { path: "^(server|inngest|app|components)/", pathNot: ["^server/db/", "^server/env\\.ts$", "^server/observability/logger\\.ts$", "^server/domain/"] },
+    },
+    {
+      name: "data-access-in-server-db",
+      severity: "error",
+      comment:
+        "SQL and Prisma calls live in server/db (a query module per aggregate in server/db/queries, typed once): only server/db uses the pg driver, Prisma, the pool and client (server/db/client.ts) or the generated client; types come from server/db/types.ts.",
+      from: {
+        pathNot: [
+          "^server/db/",
+          // Process lifecycle, not queries: hands the pool to the executor, says whether to announce run events, closes the pool on drain.
+          "^server/main\\.ts$",
+          // Closes the pool after a command.
+          "^server/cli/main\\.ts$",
+          // Starts the executor on the pool it is handed (pg's Pool type).
+          "^server/runtime/executor\\.ts$",
+          // A package of its own with its own SQL store (executor-stands-alone).
+          "^inngest/executor/",
+        ],
+      },
+      to: { path: ["^node_modules/(pg|@types/pg|@prisma/[^/]+|@auth/prisma-adapter)/", "^server/db/client\\.ts$", "^server/db/generated/"] },
     },
     {
       name: "domain-imports-nothing",
@@ -132,8 +152,10 @@ module.exports = {
   options: {
     tsConfig: { fileName: "tsconfig.json" }, // resolves the `@/` alias
     tsPreCompilationDeps: true, // type-only imports count: they are dependencies between modules too
-    doNotFollow: { path: "^node_modules/" },
-    exclude: { path: ["^server/db/generated/", "^\\.next/"] },
+    // The generated Prisma client is not cruised (it is Prisma's code, not ours), but imports of it
+    // are still seen, so data-access-in-server-db can keep it behind server/db.
+    doNotFollow: { path: ["^node_modules/", "^server/db/generated/"] },
+    exclude: { path: ["^\\.next/"] },
     enhancedResolveOptions: {
       exportsFields: ["exports"],
       conditionNames: ["import", "require", "node", "default", "types"],

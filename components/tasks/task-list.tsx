@@ -6,7 +6,7 @@ import { useEffect, useState } from "react";
 import { useTRPC } from "@/components/providers";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatAge, formatDuration } from "@/components/ui/format";
-import type { TaskSummaryView } from "@/server/tasks/tasks";
+import type { TaskSummaryView } from "@/server/tasks/task-views";
 import { isTaskActive } from "@/server/domain/task-vocabulary";
 
 

@@ -4,7 +4,7 @@ import { useEffect, useReducer, useState } from "react";
 import { Markdown } from "@/components/ui/markdown";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatDuration } from "@/components/ui/format";
-import type { TaskView } from "@/server/tasks/tasks";
+import type { TaskView } from "@/server/tasks/task-views";
 import Link from "next/link";
 import { finishedTaskStatuses, runEventTypes, terminalEventTypes } from "@/server/domain/task-vocabulary";
 import { applyProgressEvent, initialProgress, withReusedSteps, type AgentView, type PlanStepView, type ProgressEvent } from "./task-progress";

@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Role } from "@/server/db/generated/enums";
-import { getDb, getPool } from "@/server/db/client";
+import type { Role } from "@/server/db/types";
+import { findApiKeyByHash, insertApiKey, markApiKeyRevoked, stampApiKeyLastUsed } from "@/server/db/queries/api-keys";
 import { AppError } from "@/server/errors";
 import { processWide } from "@/server/process-wide";
-import { utcIsoSql } from "@/server/db/stored-time";
 
 /**
  * Team API keys: `chorus_<prefix>_<secret>`. Only the SHA-256 of the whole key is stored
@@ -23,21 +22,8 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
 
 export async function createApiKey(input: { teamId: string; role: Role; name: string; createdById?: string }) {
   const { key, prefix, hash } = generateApiKey();
-  const record = await getDb().apiKey.create({
-    data: { teamId: input.teamId, role: input.role, name: input.name, prefix, hash, createdById: input.createdById },
-    omit: { hash: true },
-  });
+  const record = await insertApiKey({ teamId: input.teamId, role: input.role, name: input.name, prefix, hash, createdById: input.createdById });
   return { key, record };
-}
-
-/** A team's keys, newest first, without their hashes. */
-export async function listApiKeys(teamId: string) {
-  return getDb().apiKey.findMany({ where: { teamId }, omit: { hash: true }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] });
-}
-
-/** One of a team's keys without its hash; null for an unknown id or another team's key. */
-export async function findApiKey(teamId: string, apiKeyId: string) {
-  return getDb().apiKey.findFirst({ where: { id: apiKeyId, teamId }, omit: { hash: true } });
 }
 
 export interface ApiKeyCaller {
@@ -82,13 +68,7 @@ export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
     return { ...cached.caller };
   }
   cache.delete(hash);
-  const { rows } = await getPool().query<{ id: string; teamId: string; role: Role; revoked: boolean; lastUsedAt: string | null }>(
-    `SELECT id, "teamId", role::text AS role, "revokedAt" IS NOT NULL AS revoked,
-            ${utcIsoSql('"lastUsedAt"')} AS "lastUsedAt"
-     FROM "ApiKey" WHERE hash = $1`,
-    [hash],
-  );
-  const record = rows[0];
+  const record = await findApiKeyByHash(hash);
   if (!record || record.revoked) throw new AppError("unauthorized", "Invalid API key");
   const verified: VerifiedKey = {
     caller: { apiKeyId: record.id, teamId: record.teamId, role: record.role },
@@ -105,19 +85,14 @@ export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
 function stampLastUse(verified: VerifiedKey, now: number) {
   if (now - verified.lastUsedAt <= LAST_USED_EVERY_MS) return;
   verified.lastUsedAt = now;
-  void getPool()
-    .query(`UPDATE "ApiKey" SET "lastUsedAt" = $2::timestamp WHERE id = $1`, [verified.caller.apiKeyId, new Date(now).toISOString()])
-    .catch(() => undefined);
+  void stampApiKeyLastUsed(verified.caller.apiKeyId, new Date(now)).catch(() => undefined);
 }
 
 /** Revokes a team's key: refused from the next request on, in this process at once. */
 export async function revokeApiKey(teamId: string, apiKeyId: string): Promise<boolean> {
-  const { rowCount } = await getPool().query(
-    `UPDATE "ApiKey" SET "revokedAt" = $3::timestamp WHERE id = $1 AND "teamId" = $2 AND "revokedAt" IS NULL`,
-    [apiKeyId, teamId, new Date().toISOString()],
-  );
+  const revoked = await markApiKeyRevoked(teamId, apiKeyId, new Date());
   forgetVerifiedKey(apiKeyId);
-  return (rowCount ?? 0) > 0;
+  return revoked;
 }
 
 /** Drops a key from this process's verified keys (after a revoke or a role change). */

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { PrismaAdapter } from "@auth/prisma-adapter";
 import { z } from "zod";
-import { getDb } from "@/server/db/client";
+import { authAdapter } from "@/server/db/auth-adapter";
 import { getEnv } from "@/server/env";
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import { logger } from "@/server/observability/logger";
 import { deleteSession, insertSession } from "@/server/db/queries/sessions";
+import { findUserForSignIn, replacePasswordHash } from "@/server/db/queries/users";
 import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from "./password";
 import { clientAddress, formatWait, signInThrottle } from "./sign-in-throttle";
 
@@ -40,7 +40,7 @@ declare module "next-auth" {
 const credentials = z.object({ email: z.email().transform((value) => value.toLowerCase()), password: z.string().min(1).max(200) });
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
-  adapter: PrismaAdapter(getDb() as never),
+  adapter: authAdapter(),
   session: { strategy: "jwt", maxAge: getEnv().CHORUS_SESSION_MAX_AGE_SECONDS },
   pages: { signIn: "/signin" },
   // AUTH_TRUST_HOST=false makes Auth.js refuse hosts other than AUTH_URL's (server/env.ts parses it;
@@ -64,10 +64,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         // Refused before the password is checked: guessing stays slow, and scrypt stays idle.
         const waitMs = signInThrottle.retryAfterMs(email, address);
         if (waitMs > 0) throw new TooManySignIns(waitMs);
-        const user = await getDb().user.findUnique({
-          where: { email },
-          include: { memberships: { orderBy: { createdAt: "asc" }, take: 1 } },
-        });
+        const user = await findUserForSignIn(email);
         // Verify against a decoy when the user is unknown, so timing does not reveal which emails exist.
         const valid = await verifyPassword(parsed.data.password, user?.passwordHash ?? decoyPasswordHash);
         const membership = user?.memberships[0];
@@ -80,7 +77,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         if (needsRehash(user.passwordHash!)) {
           const passwordHash = await hashPassword(parsed.data.password);
           // Only if the hash is still the one checked: a password changed meanwhile stays changed.
-          await getDb().user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+          await replacePasswordHash(user.id, user.passwordHash!, passwordHash);
         }
         return { id: user.id, email: user.email, name: user.name, teamId: membership.teamId, role: membership.role };
       },

@@ -1,4 +1,4 @@
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import { AppError } from "@/server/errors";
 import { can, type Permission } from "./permissions";
 

@@ -1,4 +1,4 @@
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 
 /** What each role may do: data, not scattered `if`s. Every server path checks one of these. */
 export const permissions = ["read", "write", "execute", "delete", "manage"] as const;

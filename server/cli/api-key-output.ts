@@ -1,4 +1,4 @@
-import type { listApiKeys } from "@/server/auth/api-keys";
+import type { listApiKeys } from "@/server/db/queries/api-keys";
 
 /** How the CLI prints API keys: by their public prefix, never the secret or its hash. */
 type ListedApiKey = Awaited<ReturnType<typeof listApiKeys>>[number];

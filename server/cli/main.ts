@@ -16,7 +16,7 @@ import { ConfigError, getEnv } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { prepareDatabase } from "@/server/runtime/database";
 import { roles } from "@/server/auth/permissions";
-import type { Role } from "@/server/db/generated/enums";
+import type { Role } from "@/server/db/types";
 import { apiKeyTable, maskedApiKey, utcSeconds } from "@/server/cli/api-key-output";
 import { RATE_LIMIT_FORMAT, RATE_LIMIT_TIERS, parseRateLimitRule } from "@/server/domain/rate-limit-rules";
 import type { RateLimitOverrides } from "@/server/rate-limit";
@@ -106,8 +106,9 @@ async function run(argv: string[]): Promise<void> {
 
   const database = await prepareDatabase(getEnv(), { ownsCluster: false });
   const { closeDb } = await import("@/server/db/client");
-  const { changePassword, createTeam, createUserInTeam, findTeamBySlug } = await import("@/server/teams/teams");
-  const { createApiKey, findApiKey, listApiKeys, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
+  const { changePassword, createTeam, createUserInTeam, getTeamBySlug } = await import("@/server/teams/teams");
+  const { createApiKey, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
+  const { findApiKey, listApiKeys } = await import("@/server/db/queries/api-keys");
   const { teamRateLimits, updateTeamRateLimits, TEAM_LIMITS_TTL_MS } = await import("@/server/rate-limit");
   try {
     if (command === "team create") {
@@ -116,7 +117,7 @@ async function run(argv: string[]): Promise<void> {
       const team = await createTeam({ slug, name: values.name });
       console.log(`Created team "${team.name}" (slug ${team.slug}, id ${team.id})`);
     } else if (command === "team limits") {
-      const team = await findTeamBySlug(positionals[0]!);
+      const team = await getTeamBySlug(positionals[0]!);
       const changing = limits!.reset || Object.keys(limits!.set).length > 0;
       const effective = changing ? await updateTeamRateLimits(team.id, limits!) : await teamRateLimits(team.id);
       if (!effective) throw new AppError("not_found", `No team with slug "${team.slug}"`, "team");
@@ -125,7 +126,7 @@ async function run(argv: string[]): Promise<void> {
       // This process cannot clear a running server's memory of the team's limits; it lapses on its own.
       if (changing) console.log(`A server that is running applies the change within ${TEAM_LIMITS_TTL_MS / 1000} s.`);
     } else if (command === "user create") {
-      const team = await findTeamBySlug(required(values, "team"));
+      const team = await getTeamBySlug(required(values, "team"));
       const user = await createUserInTeam({
         email: required(values, "email"),
         password: await passwordOf(values),
@@ -144,19 +145,19 @@ async function run(argv: string[]): Promise<void> {
       const changed = await changePassword({ email: required(values, "email"), password: newPassword });
       console.log(`Changed the password of ${changed.email}; ended ${changed.endedSessions} signed-in session${changed.endedSessions === 1 ? "" : "s"}`);
     } else if (command === "key create") {
-      const team = await findTeamBySlug(required(values, "team"));
+      const team = await getTeamBySlug(required(values, "team"));
       const keyRole = role(required(values, "role"));
       const { key, record } = await createApiKey({ teamId: team.id, role: keyRole, name: values.name ?? `${keyRole} key` });
       console.log(`Created API key "${record.name}" (${maskedApiKey(record.prefix)}, role ${keyRole}) for team ${team.slug}.`);
       console.log("Store it now: it is shown only once and kept only as a hash.");
       console.log(key);
     } else if (command === "key list") {
-      const team = await findTeamBySlug(required(values, "team"));
+      const team = await getTeamBySlug(required(values, "team"));
       const keys = await listApiKeys(team.id);
       console.log(keys.length === 0 ? `Team ${team.slug} has no API keys.` : apiKeyTable(keys));
     } else {
       if (positionals.length !== 1) throw new UsageError("key revoke needs one key id: chorus key revoke <key id> --team SLUG");
-      const team = await findTeamBySlug(required(values, "team"));
+      const team = await getTeamBySlug(required(values, "team"));
       const key = await findApiKey(team.id, positionals[0]!);
       if (!key) throw new AppError("not_found", `No API key with id "${positionals[0]}" in team ${team.slug} (see chorus key list --team ${team.slug})`, "id");
       const described = `API key "${key.name}" (${maskedApiKey(key.prefix)}, role ${key.role}) of team ${team.slug}`;

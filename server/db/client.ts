@@ -18,7 +18,7 @@ interface DatabaseHandles {
 
 /**
  * This process's name on its database connections (`application_name`): it tells this
- * process's own run-event announcements apart from other processes' (remote-events.ts).
+ * process's own run-event announcements apart from other processes' (run-event-announcements.ts).
  */
 export const PROCESS_TAG = `chorus-${process.pid}-${randomBytes(4).toString("hex")}`;
 

@@ -1,6 +1,7 @@
 import { terminalEventTypes } from "@/server/domain/task-vocabulary";
 import { onRemoteAppend } from "./remote-events";
-import { onRunEvent, readRunEvents, type RunEvent } from "./run-events";
+import { readRunEvents, type RunEvent } from "@/server/db/queries/run-events";
+import { onRunEvent } from "./run-events";
 
 /**
  * A task's progress as Server-Sent Events: first everything after `afterSeq` from the log,

@@ -1,7 +1,8 @@
 import { appendRunEvent } from "@/server/events/run-events";
 import type { AgentStepInput } from "@/inngest/events";
 import { createDeltaCoalescer } from "./delta-coalescer";
-import { completeExecution, endExecution, startExecution } from "./execution-store";
+import { markExecutionEnded } from "@/server/db/queries/executions";
+import { completeExecution, startExecution } from "./execution-store";
 import { isTaskRunning, TaskCancelledError, watchForCancellation } from "./cancellation";
 import { toPublicError } from "./public-errors";
 import { UnknownAgentError, type FollowUpRequest } from "@/server/agents";
@@ -77,12 +78,12 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
     await deltas.flush().catch(() => undefined);
     if (cancellation.signal.aborted) {
       // Partial output is kept: what streamed so far is in the event log and on the row.
-      await endExecution(execution.id, "cancelled", "Cancelled", { text: streamed, partial: true });
+      await markExecutionEnded(execution.id, "cancelled", "Cancelled", { text: streamed, partial: true });
       throw new TaskCancelledError(input.taskId);
     }
     // The run sees (and the task may end with) only what members may see.
     const publicError = toPublicError(error, { taskId: input.taskId, stepId: input.stepId, attempt });
-    await endExecution(execution.id, "failed", publicError.message);
+    await markExecutionEnded(execution.id, "failed", publicError.message);
     await appendRunEvent(input.taskId, "agent.failed", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt, error: publicError.message });
     throw publicError;
   } finally {

@@ -1,4 +1,4 @@
-import { query } from "@/server/db/client";
+import { findTaskStatus } from "@/server/db/queries/tasks";
 import { onRunEvent } from "@/server/events/run-events";
 
 /**
@@ -20,7 +20,7 @@ export function watchForCancellation(taskId: string, pollMs = 500) {
     if (event.type === "task.cancelled") cancel();
   });
   const timer = setInterval(() => {
-    readTaskStatus(taskId)
+    findTaskStatus(taskId)
       .then((status) => {
         if (status === "cancelled") cancel();
       })
@@ -52,12 +52,7 @@ export async function untilCancelled<T>(taskId: string, work: (signal: AbortSign
   }
 }
 
-async function readTaskStatus(taskId: string): Promise<string | undefined> {
-  const { rows } = await query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
-  return rows[0]?.status;
-}
-
 /** Whether agents may work on the task now (it is running: not waiting, finished or cancelled). */
 export async function isTaskRunning(taskId: string): Promise<boolean> {
-  return (await readTaskStatus(taskId)) === "running";
+  return (await findTaskStatus(taskId)) === "running";
 }

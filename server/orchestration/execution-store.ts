@@ -1,18 +1,16 @@
-import { query } from "@/server/db/client";
-import { APPENDED_COLUMNS, appendRunEventsSql, publishAppended, type NewRunEvent } from "@/server/events/run-events";
-import { newRowId } from "@/server/db/row-id";
+import { insertRunningExecution, markExecutionCompleted } from "@/server/db/queries/executions";
+import type { NewRunEvent } from "@/server/db/queries/run-events";
+import { publishAppended } from "@/server/events/run-events";
 
 /**
- * AgentExecution writes on the agent-step hot path, in plain SQL: each is one round trip that
- * also appends the step's events, and a Prisma query costs several times the CPU of the same
- * statement sent through pg (measured: an upsert ≈ 2.9 ms vs ≈ 0.4 ms of Node CPU), which
- * matters at hundreds of steps a second. Times are written as UTC, as Prisma writes them.
+ * An agent step's attempt as its task's stream sees it: each write (one statement, in
+ * server/db/queries/executions.ts) also appends the step's events, and this process's
+ * listeners are told of them.
  */
 
 /**
- * Starts an attempt while the task is running: the AgentExecution row (a crash-resumed step
- * re-enters with the same attempt and reuses its row) and `agent.started`, in one statement.
- * Returns the execution id, or undefined (and writes nothing) when the task is not running.
+ * Starts an attempt while the task is running and announces `agent.started`. Returns the
+ * execution id, or undefined (and writes nothing) when the task is not running.
  */
 export async function startExecution(row: {
   taskId: string;
@@ -22,23 +20,7 @@ export async function startExecution(row: {
   attempt: number;
   input: Record<string, unknown>;
 }): Promise<string | undefined> {
-  const { rows } = await query<{ id: string | null; firstSeq: number | null; appendedAt: string | null }>(
-    `WITH running AS (SELECT 1 FROM "Task" WHERE id = $2 AND status = 'running'),
-     execution AS (
-       INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt")
-       SELECT $1, $2, $3, $4::text, $5::text, $6::int, 'running', $7::jsonb, $8::timestamp, $8::timestamp FROM running
-       ON CONFLICT ("taskId", "stepKey", attempt) DO UPDATE SET status = 'running', "startedAt" = EXCLUDED."startedAt", error = NULL
-       RETURNING id
-     ), ${appendRunEventsSql({
-       taskId: "$2",
-       types: "ARRAY['agent.started']::text[]",
-       payloads: "ARRAY[(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int) FROM execution)]",
-       guard: "EXISTS (SELECT 1 FROM execution)",
-     })}
-     SELECT (SELECT id FROM execution) AS id, ${APPENDED_COLUMNS}`,
-    [newRowId(), row.taskId, row.teamId, row.stepKey, row.agentKind, row.attempt, JSON.stringify(row.input), new Date().toISOString()],
-  );
-  const started = rows[0]!;
+  const started = await insertRunningExecution(row);
   if (started.id === null || started.firstSeq === null || started.appendedAt === null) return undefined;
   const payload = { stepId: row.stepKey, agent: row.agentKind, executionId: started.id, attempt: row.attempt };
   publishAppended(row.taskId, [{ type: "agent.started", payload }], { firstSeq: started.firstSeq, appendedAt: started.appendedAt });
@@ -56,43 +38,8 @@ export async function completeExecution(
   events: readonly NewRunEvent[],
   totalSteps: number,
 ): Promise<number> {
-  const { rows } = await query<{ completed: number; firstSeq: number; appendedAt: string }>(
-    `WITH done AS (
-       UPDATE "AgentExecution"
-       SET status = 'completed', output = $2::jsonb, "modelId" = $3, "inputTokens" = $4, "outputTokens" = $5, "costUsd" = $6, "completedAt" = $8::timestamp
-       WHERE id = $1 RETURNING id
-     ), progress AS (
-       SELECT (SELECT count(*) FROM "AgentExecution" WHERE "taskId" = $7 AND status = 'completed' AND id <> $1)
-            + (SELECT count(*) FROM done) AS completed
-     ), ${appendRunEventsSql({
-       taskId: "$7",
-       types: "$9::text[]",
-       payloads: "array_append($10::jsonb[], (SELECT jsonb_build_object('completedSteps', completed, 'totalSteps', $11::int) FROM progress))",
-     })}
-     SELECT (SELECT completed FROM progress)::int AS completed, ${APPENDED_COLUMNS}`,
-    [
-      id,
-      JSON.stringify(result.output),
-      result.modelId,
-      result.inputTokens,
-      result.outputTokens,
-      result.costUsd,
-      taskId,
-      new Date().toISOString(),
-      [...events.map((event) => event.type), "task.progress"],
-      events.map((event) => JSON.stringify(event.payload ?? {})),
-      totalSteps,
-    ],
-  );
-  const { completed, firstSeq, appendedAt } = rows[0]!;
+  const { completed, firstSeq, appendedAt } = await markExecutionCompleted(id, taskId, result, events, totalSteps);
   if (firstSeq === null) throw new Error(`completeExecution: task ${taskId} does not exist`);
   publishAppended(taskId, [...events, { type: "task.progress", payload: { completedSteps: completed, totalSteps } }], { firstSeq, appendedAt });
   return completed;
-}
-
-export async function endExecution(id: string, status: "failed" | "cancelled", error: string, output?: Record<string, unknown>) {
-  await query(
-    `UPDATE "AgentExecution" SET status = $2::"ExecutionStatus", error = $3, output = COALESCE($4::jsonb, output), "completedAt" = $5::timestamp WHERE id = $1`,
-    [id, status, error, output === undefined ? null : JSON.stringify(output), new Date().toISOString()],
-  );
 }

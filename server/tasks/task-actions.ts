@@ -1,5 +1,6 @@
-import { getDb } from "@/server/db/client";
-import type { Prisma } from "@/server/db/generated/client";
+import { listCompletedExecutions } from "@/server/db/queries/executions";
+import { insertRerunTask, markTaskApproved, markTaskCancelled, markTaskRejected } from "@/server/db/queries/tasks";
+import type { JsonObject } from "@/server/db/types";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
 import { appendRunEvent } from "@/server/events/run-events";
@@ -10,7 +11,8 @@ import { parseInput } from "@/server/validation";
 import { logger } from "@/server/observability/logger";
 import { activeTaskStatuses, isTaskActive } from "@/server/domain/task-vocabulary";
 import { approveTaskInput, rejectTaskInput, rerunTaskInput } from "./task-schemas";
-import { getTask, loadTaskInTeam, scheduleTask, type TaskView } from "./tasks";
+import { getTask, loadTaskInTeam, scheduleTask } from "./tasks";
+import type { TaskView } from "./task-views";
 
 /**
  * What a member does to a task after submitting it: approve or reject its plan, cancel it,
@@ -40,7 +42,7 @@ export async function approveTask(caller: Caller, id: string, rawInput: unknown)
   if (task.status !== "awaiting_approval") wrongState("approve", task.status, "awaiting-approval");
   if (task.approvalDueAt && task.approvalDueAt.getTime() <= Date.now()) approvalClosed(task.approvalDueAt);
 
-  let storedPlan = task.plan as Prisma.JsonObject;
+  let storedPlan = task.plan as JsonObject;
   if (input.plan !== undefined) {
     const agents = await loadTeamAgents(task.teamId);
     const checked = validatePlan(input.plan, { knownAgents: agents.map((agent) => agent.kind) });
@@ -48,11 +50,13 @@ export async function approveTask(caller: Caller, id: string, rawInput: unknown)
     storedPlan = { ...storedPlan, steps: checked.plan.steps, edited: true };
   }
   // Only while the wait is open: once it has run out, the coordinator fails the task as not approved.
-  const decided = await getDb().task.updateMany({
-    where: { id, status: "awaiting_approval", OR: [{ approvalDueAt: null }, { approvalDueAt: { gt: new Date() } }] },
-    data: { status: "running", plan: storedPlan, approval: { approved: true, edited: input.plan !== undefined, ...actor(caller), at: new Date().toISOString() } },
+  const decided = await markTaskApproved({
+    teamId: task.teamId,
+    id: task.id,
+    plan: storedPlan,
+    approval: { approved: true, edited: input.plan !== undefined, ...actor(caller), at: new Date().toISOString() },
   });
-  if (decided.count === 0) {
+  if (!decided) {
     const now = await loadTaskInTeam(caller, id);
     if (now.status === "awaiting_approval" && now.approvalDueAt) approvalClosed(now.approvalDueAt);
     wrongState("approve", now.status, "awaiting-approval");
@@ -68,16 +72,13 @@ export async function rejectTask(caller: Caller, id: string, rawInput: unknown):
   const task = await loadTaskInTeam(caller, id);
   if (task.status !== "awaiting_approval") wrongState("reject", task.status, "awaiting-approval");
   const message = `Plan rejected${input.reason ? `: ${input.reason}` : ""}`;
-  const decided = await getDb().task.updateMany({
-    where: { id, status: "awaiting_approval" },
-    data: {
-      status: "cancelled",
-      error: message,
-      completedAt: new Date(),
-      approval: { approved: false, reason: input.reason ?? null, ...actor(caller), at: new Date().toISOString() },
-    },
+  const decided = await markTaskRejected({
+    teamId: task.teamId,
+    id: task.id,
+    error: message,
+    approval: { approved: false, reason: input.reason ?? null, ...actor(caller), at: new Date().toISOString() },
   });
-  if (decided.count === 0) wrongState("reject", (await loadTaskInTeam(caller, id)).status, "awaiting-approval");
+  if (!decided) wrongState("reject", (await loadTaskInTeam(caller, id)).status, "awaiting-approval");
   await appendRunEvent(id, "task.cancelled", { reason: "plan_rejected", error: message });
   await sendPlanDecided({ taskId: id, approved: false });
   return getTask(caller, id);
@@ -86,11 +87,8 @@ export async function rejectTask(caller: Caller, id: string, rawInput: unknown):
 export async function cancelTask(caller: Caller, id: string): Promise<TaskView> {
   requirePermission(caller, "execute");
   const task = await loadTaskInTeam(caller, id);
-  const cancelled = await getDb().task.updateMany({
-    where: { id, status: { in: [...activeTaskStatuses] } },
-    data: { status: "cancelled", error: "Cancelled", completedAt: new Date() },
-  });
-  if (cancelled.count === 0) wrongState("cancel", task.status, "queued, running or awaiting-approval");
+  const cancelled = await markTaskCancelled({ teamId: task.teamId, id: task.id, error: "Cancelled", from: activeTaskStatuses });
+  if (!cancelled) wrongState("cancel", task.status, "queued, running or awaiting-approval");
   // The event stops in-process agents at once (their model calls are aborted); other
   // processes' agents see the status within half a second.
   await appendRunEvent(id, "task.cancelled", { reason: "cancelled", ...actor(caller) });
@@ -121,7 +119,6 @@ function downstreamOf(plan: Plan, fromStep: string): Set<string> {
 export async function rerunTask(caller: Caller, id: string, rawInput: unknown): Promise<TaskView> {
   requirePermission(caller, "execute");
   const input = parseInput(rerunTaskInput, rawInput);
-  const db = getDb();
   const original = await loadTaskInTeam(caller, id);
   if (isTaskActive(original.status)) wrongState("rerun", original.status, "completed, failed or cancelled");
   const parsedPlan = planSchema.safeParse(original.plan);
@@ -133,44 +130,23 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
   const steps = plan.steps.map((step) => (step.id === input.fromStep && input.input ? { ...step, subtask: input.input } : step));
   const rerun = downstreamOf(plan, input.fromStep);
 
-  const executions = await db.agentExecution.findMany({ where: { taskId: id, status: "completed" }, orderBy: { attempt: "desc" } });
+  const executions = await listCompletedExecutions(original.teamId, original.id);
   const reusable = new Map<string, (typeof executions)[number]>();
   for (const execution of executions) if (!rerun.has(execution.stepKey) && !reusable.has(execution.stepKey)) reusable.set(execution.stepKey, execution);
 
-  const task = await db.$transaction(async (tx) => {
-    const created = await tx.task.create({
-      data: {
-        teamId: original.teamId,
-        createdById: caller.userId,
-        apiKeyId: caller.apiKeyId,
-        prompt: original.prompt,
-        template: original.template,
-        parentTaskId: original.id,
-        rerunFromStep: input.fromStep,
-        // A task that needed its plan approved needs it again: the rerun may change a step's input,
-        // and a rejected plan must not run because someone reran it.
-        requireApproval: original.requireApproval,
-        plan: { steps, source: "rerun", notes: [`Rerun of ${original.id} from step "${input.fromStep}"${input.input ? " with a new instruction" : ""}`] },
-      },
-    });
-    for (const execution of reusable.values()) {
-      await tx.agentExecution.create({
-        data: {
-          taskId: created.id,
-          teamId: created.teamId,
-          stepKey: execution.stepKey,
-          agentKind: execution.agentKind,
-          status: "completed",
-          input: execution.input as Prisma.InputJsonValue,
-          output: execution.output as Prisma.InputJsonValue,
-          modelId: execution.modelId,
-          reusedFromId: execution.id,
-          startedAt: execution.startedAt,
-          completedAt: execution.completedAt,
-        },
-      });
-    }
-    return created;
+  const task = await insertRerunTask({
+    teamId: original.teamId,
+    createdById: caller.userId,
+    apiKeyId: caller.apiKeyId,
+    prompt: original.prompt,
+    template: original.template,
+    parentTaskId: original.id,
+    rerunFromStep: input.fromStep,
+    // A task that needed its plan approved needs it again: the rerun may change a step's input,
+    // and a rejected plan must not run because someone reran it.
+    requireApproval: original.requireApproval,
+    plan: { steps, source: "rerun", notes: [`Rerun of ${original.id} from step "${input.fromStep}"${input.input ? " with a new instruction" : ""}`] },
+    reused: reusable.values(),
   });
   await appendRunEvent(task.id, "task.created", { rerunOf: original.id, fromStep: input.fromStep, reusedSteps: [...reusable.keys()] });
   await scheduleTask(task);

@@ -1,4 +1,4 @@
-import { getDb } from "@/server/db/client";
+import { deleteTeamAgentDefinition, insertAgentDefinition, listTeamAgentDefinitions } from "@/server/db/queries/agent-definitions";
 import { isUniqueViolation } from "@/server/db/unique-violation";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AGENT_KIND, customAgentDefinitionSchema, listAgents } from "@/server/agents";
@@ -10,11 +10,9 @@ import { parseInput } from "@/server/validation";
  * plan steps to them like to the built-ins; they run through the same agent contract.
  * Reading needs "read"; creating and deleting need "manage" (admins).
  */
-const select = { id: true, kind: true, name: true, description: true, instructions: true, capabilities: true, modelId: true, createdAt: true, updatedAt: true };
-
 export async function listAgentDefinitions(caller: Caller) {
   requirePermission(caller, "read");
-  const custom = await getDb().agentDefinition.findMany({ where: { teamId: caller.teamId }, select, orderBy: { createdAt: "asc" } });
+  const custom = await listTeamAgentDefinitions(caller.teamId);
   const builtIn = listAgents().map((agent) => ({ kind: agent.kind, name: agent.name, description: agent.description, capabilities: agent.capabilities, builtIn: true }));
   return { agents: [...builtIn, ...custom.map((agent) => ({ ...agent, builtIn: false }))] };
 }
@@ -23,7 +21,7 @@ export async function createAgentDefinition(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const input = parseInput(customAgentDefinitionSchema, rawInput);
   try {
-    return await getDb().agentDefinition.create({ data: { ...input, teamId: caller.teamId }, select });
+    return await insertAgentDefinition(caller.teamId, input);
   } catch (error) {
     // The unique (teamId, kind) decides, not a look-up first: two creates at once would both
     // find nothing, and the loser's unique violation would be a 500.
@@ -38,7 +36,6 @@ export async function deleteAgentDefinition(caller: Caller, kind: string) {
   requirePermission(caller, "manage");
   // A kind that is not a slug can't name a team agent (and may hold what Postgres can't compare).
   if (!AGENT_KIND.test(kind)) throw new AppError("not_found", `No team agent "${kind.slice(0, 40)}"`, "kind");
-  const deleted = await getDb().agentDefinition.deleteMany({ where: { teamId: caller.teamId, kind } });
-  if (deleted.count === 0) throw new AppError("not_found", `No team agent "${kind}"`, "kind");
+  if (!(await deleteTeamAgentDefinition(caller.teamId, kind))) throw new AppError("not_found", `No team agent "${kind}"`, "kind");
   return { deleted: kind };
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { getDb } from "@/server/db/client";
+import { findTeamBySlug } from "@/server/db/queries/teams";
+import { countUsers } from "@/server/db/queries/users";
 import type { Env } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
@@ -28,8 +29,7 @@ const terminal = (): FirstRunOutput => ({ print: console.log, interactive: Boole
  * clear in the database. Later runs do nothing.
  */
 export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = terminal()) {
-  const db = getDb();
-  if ((await db.user.count()) > 0) return undefined;
+  if ((await countUsers()) > 0) return undefined;
   const email = env.CHORUS_ADMIN_EMAIL ?? "admin@chorus.local";
   const generated = !env.CHORUS_ADMIN_PASSWORD;
   const password = env.CHORUS_ADMIN_PASSWORD ?? randomBytes(12).toString("base64url");
@@ -73,13 +73,13 @@ export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = termi
 
 /** The team named by CHORUS_TEAM_NAME: found, or created (by this process or, racing it, another). */
 async function teamFor(slug: string, name: string) {
-  const db = getDb();
-  const found = await db.team.findUnique({ where: { slug } });
+  const found = await findTeamBySlug(slug);
   if (found) return found;
   try {
     return await createTeam({ slug, name });
   } catch (error) {
-    if (error instanceof AppError && error.code === "conflict") return db.team.findUniqueOrThrow({ where: { slug } });
+    const raced = error instanceof AppError && error.code === "conflict" ? await findTeamBySlug(slug) : null;
+    if (raced) return raced;
     throw error;
   }
 }

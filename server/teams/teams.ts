@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { getDb } from "@/server/db/client";
-import type { Role } from "@/server/db/generated/enums";
+import { findTeamBySlug, findTeamName, insertTeam } from "@/server/db/queries/teams";
+import { findUserWithMemberships, setPasswordHashByEmail } from "@/server/db/queries/users";
+import { insertTeamMember } from "@/server/db/queries/memberships";
+import type { Role } from "@/server/db/types";
 import type { Caller } from "@/server/auth/caller";
 import { hashPassword } from "@/server/auth/password";
 import { isUniqueViolation } from "@/server/db/unique-violation";
@@ -23,7 +25,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
 export async function createTeam(input: { slug: string; name?: string }) {
   const slug = parse(teamSlug, input.slug, "slug");
   try {
-    return await getDb().team.create({ data: { slug, name: input.name?.trim() || slug } });
+    return await insertTeam({ slug, name: input.name?.trim() || slug });
   } catch (error) {
     // The unique slug decides, not a look-up first: two creates at once would both find
     // nothing, and the loser's unique violation would be a 500 (slug is Team's only unique
@@ -35,12 +37,12 @@ export async function createTeam(input: { slug: string; name?: string }) {
 
 /** The name of the caller's team, as the dashboard shows it (undefined if the team is gone). */
 export async function callerTeamName(caller: Caller): Promise<string | undefined> {
-  const team = await getDb().team.findUnique({ where: { id: caller.teamId }, select: { name: true } });
-  return team?.name;
+  return findTeamName(caller.teamId);
 }
 
-export async function findTeamBySlug(slug: string) {
-  const team = await getDb().team.findUnique({ where: { slug } });
+/** The team with this slug; not_found when there is none. */
+export async function getTeamBySlug(slug: string) {
+  const team = await findTeamBySlug(slug);
   if (!team) throw new AppError("not_found", `No team with slug "${slug}"`, "team");
   return team;
 }
@@ -54,10 +56,9 @@ export async function findTeamBySlug(slug: string) {
 export async function createUserInTeam(input: { email: string; password?: string; teamId: string; role: Role; name?: string }) {
   const address = parse(email, input.email, "email");
   const secret = input.password === undefined ? undefined : parse(password, input.password, "password");
-  const db = getDb();
   const alreadyMember = () => new AppError("conflict", `${address} is already a member of this team`, "email");
   const findUser = async () => {
-    const user = await db.user.findUnique({ where: { email: address }, include: { memberships: true } });
+    const user = await findUserWithMemberships(address);
     if (user?.memberships.some((membership) => membership.teamId === input.teamId)) throw alreadyMember();
     return user;
   };
@@ -70,12 +71,10 @@ export async function createUserInTeam(input: { email: string; password?: string
     if (!existing && passwordHash === undefined) throw new AppError("bad_request", `${address} has no account yet: a new user needs a password`, "password");
     try {
       const joined = existing;
-      const user = await db.$transaction(async (tx) => {
-        const user = joined
-          ? await tx.user.findUniqueOrThrow({ where: { id: joined.id }, omit: { passwordHash: true } })
-          : await tx.user.create({ data: { email: address, name: input.name, passwordHash: passwordHash! }, omit: { passwordHash: true } });
-        await tx.membership.create({ data: { teamId: input.teamId, userId: user.id, role: input.role } });
-        return user;
+      const user = await insertTeamMember({
+        teamId: input.teamId,
+        role: input.role,
+        user: joined ? { id: joined.id } : { email: address, name: input.name, passwordHash: passwordHash! },
       });
       return { ...user, created: !joined };
     } catch (error) {
@@ -99,8 +98,7 @@ export async function createUserInTeam(input: { email: string; password?: string
 export async function changePassword(input: { email: string; password: string }): Promise<{ email: string; endedSessions: number }> {
   const address = parse(email, input.email, "email");
   const passwordHash = await hashPassword(parse(password, input.password, "password"));
-  const updated = await getDb().user.updateMany({ where: { email: address }, data: { passwordHash } });
-  if (updated.count === 0) throw new AppError("not_found", `No user with email ${address}`, "email");
-  const user = await getDb().user.findUniqueOrThrow({ where: { email: address }, select: { id: true } });
-  return { email: address, endedSessions: await deleteUserSessions(user.id) };
+  const userId = await setPasswordHashByEmail(address, passwordHash);
+  if (userId === undefined) throw new AppError("not_found", `No user with email ${address}`, "email");
+  return { email: address, endedSessions: await deleteUserSessions(userId) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readRunEvents } from "@/server/events/run-events";
+import { readRunEvents } from "@/server/db/queries/run-events";
 import { createTask, getTask } from "@/server/tasks/tasks";
 import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 import { useOpenAiWireServer, type ChatRequest } from "../support/openai-wire-server";

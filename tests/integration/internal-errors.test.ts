@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getPool } from "@/server/db/client";
-import { readRunEvents } from "@/server/events/run-events";
+import { readRunEvents } from "@/server/db/queries/run-events";
 import { createTask, getTask } from "@/server/tasks/tasks";
 import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 

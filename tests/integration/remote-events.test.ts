@@ -2,8 +2,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb, PROCESS_TAG } from "@/server/db/client";
 import { taskEventStream } from "@/server/events/event-stream";
-import { listenForRemoteEvents, onRemoteAppend, remoteTaskOf } from "@/server/events/remote-events";
-import { APPENDED_COLUMNS, appendRunEvent, appendRunEventsSql } from "@/server/events/run-events";
+import { remoteTaskOf } from "@/server/db/run-event-announcements";
+import { listenForRemoteEvents, onRemoteAppend } from "@/server/events/remote-events";
+import { APPENDED_COLUMNS, appendRunEventsSql } from "@/server/db/queries/run-events";
+import { appendRunEvent } from "@/server/events/run-events";
 
 /**
  * Events appended by another Chorus process (another worker or replica) reach the streams open

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/server/db/client";
-import { appendRunEvent, appendRunEvents, onRunEvent, readRunEvents } from "@/server/events/run-events";
+import { readRunEvents } from "@/server/db/queries/run-events";
+import { appendRunEvent, appendRunEvents, onRunEvent } from "@/server/events/run-events";
 import { taskEventStream } from "@/server/events/event-stream";
 
 async function newTask() {

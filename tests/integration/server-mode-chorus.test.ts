@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readRunEvents } from "@/server/events/run-events";
+import { readRunEvents } from "@/server/db/queries/run-events";
 import { createTeamWithMembers, eventTypes, expectCancelStopsTaskMidStream, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
 import { type DriverRun, type InngestDriver, startInngestDriver } from "../support/inngest-server-driver";
 

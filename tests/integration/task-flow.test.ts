@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/server/db/client";
-import { readRunEvents } from "@/server/events/run-events";
+import { readRunEvents } from "@/server/db/queries/run-events";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { AppError } from "@/server/errors";
 import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";

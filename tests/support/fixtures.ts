@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect } from "vitest";
 import { getDb, getPool } from "@/server/db/client";
 import type { Caller } from "@/server/auth/caller";
-import type { Role } from "@/server/db/generated/enums";
-import type { TaskView } from "@/server/tasks/tasks";
-import { readRunEvents } from "@/server/events/run-events";
+import type { Role } from "@/server/db/types";
+import type { TaskView } from "@/server/tasks/task-views";
+import { readRunEvents } from "@/server/db/queries/run-events";
 
 /** A prompt the default plan answers with research → analysis → synthesis. */
 export const THREE_AGENT_PROMPT = "Research how community gardens reduce food costs, then analyse and summarise.";

@@ -1,0 +1,389 @@
+import { getDb, query } from "@/server/db/client";
+import type { AgentExecution, Prisma } from "@/server/db/generated/client";
+import type { ExecutionStatus, TaskStatus } from "@/server/db/generated/enums";
+import { newRowId } from "@/server/db/row-id";
+import { utcIsoSql } from "@/server/db/stored-time";
+import { customAgentRowsSql, type CustomAgentRow } from "./agent-definitions";
+import { APPENDED_COLUMNS, type AppendedEvents } from "./run-events";
+
+/**
+ * Tasks, `Task` rows, with what is read along with them (their executions, reruns and first
+ * event). Two kinds of caller:
+ *
+ * - a member's request (create, read, list, approve, reject, cancel, rerun): every query takes
+ *   the caller's team and filters by it;
+ * - the coordinator's durable steps (start, plan, finish): they act on the task id their run was
+ *   given, which only ever comes from a stored task, so they take no team.
+ *
+ * Statements on the hot path — creating a task, the task view read on every poll, and every
+ * state change a task's steps make — are plain SQL through `query()` (named prepared
+ * statements; docs/benchmarks.md), each one round trip that also appends the task's event where
+ * there is one. The rest goes through Prisma. Timestamps are stored without a zone and mean UTC
+ * (as Prisma reads them), so SQL formats them as ISO strings itself instead of letting pg parse
+ * them in the process's local zone (server/db/stored-time.ts).
+ */
+
+type Json = Prisma.JsonValue;
+
+const SUMMARY_COLUMNS = `t.id, t.status::text AS status, t.prompt, t.template, t."requireApproval", t.error,
+  t."inputTokens", t."outputTokens", t."costUsd"::text AS "costUsd",
+  ${utcIsoSql('t."createdAt"')} AS "createdAt", ${utcIsoSql('t."startedAt"')} AS "startedAt", ${utcIsoSql('t."completedAt"')} AS "completedAt"`;
+
+/** The task, its executions and its reruns, in one statement rather than three Prisma queries. */
+const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
+  t."parentTaskId", t."rerunFromStep", t.approval, ${utcIsoSql('t."approvalDueAt"')} AS "approvalDueAt", t.plan,
+  CASE WHEN t.status = 'completed' THEN t.output END AS output,
+  (SELECT COALESCE(json_agg(json_build_object(
+      'id', e.id, 'stepId', e."stepKey", 'agent', e."agentKind", 'status', e.status, 'attempt', e.attempt,
+      'modelId', e."modelId", 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
+      'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
+      'startedAt', ${utcIsoSql('e."startedAt"')}, 'completedAt', ${utcIsoSql('e."completedAt"')})
+    ORDER BY e."createdAt", e.attempt), '[]'::json)
+   FROM "AgentExecution" e WHERE e."taskId" = t.id) AS executions,
+  (SELECT COALESCE(json_agg(r.id ORDER BY r."createdAt"), '[]'::json) FROM "Task" r WHERE r."parentTaskId" = t.id) AS reruns
+FROM "Task" t`;
+
+/** A task as lists show it. */
+export interface TaskSummaryRow {
+  id: string;
+  status: TaskStatus;
+  prompt: string;
+  template: string | null;
+  requireApproval: boolean;
+  error: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: string;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+/** One execution as the task view shows it. */
+export interface TaskExecutionRow {
+  id: string;
+  stepId: string;
+  agent: string;
+  status: ExecutionStatus;
+  attempt: number;
+  modelId: string | null;
+  output: Json;
+  error: string | null;
+  reusedFromId: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+/** A task with its executions and reruns (`output` only once it completed). */
+export interface TaskViewRow extends TaskSummaryRow {
+  parentTaskId: string | null;
+  rerunFromStep: string | null;
+  approval: Json;
+  approvalDueAt: string | null;
+  plan: Json;
+  output: Json;
+  executions: TaskExecutionRow[];
+  reruns: string[];
+}
+
+// ── A member's requests: every query filters by the caller's team ──────────────────────────
+
+/** Stores a queued task and its first event, `task.created` (seq 1), in one statement. */
+export async function insertTask(task: {
+  teamId: string;
+  createdById: string | null;
+  apiKeyId: string | null;
+  prompt: string;
+  template: string | null;
+  requireApproval: boolean;
+  createdAt: string;
+  createdEventPayload: Record<string, unknown>;
+}): Promise<TaskSummaryRow & { eventCreatedAt: string }> {
+  const { rows } = await query<TaskSummaryRow & { eventCreatedAt: string }>(
+    `WITH t AS (
+       INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp)
+       RETURNING *
+     ), event AS (
+       INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
+     )
+     SELECT ${SUMMARY_COLUMNS}, ${utcIsoSql('event."createdAt"')} AS "eventCreatedAt" FROM t, event`,
+    [
+      newRowId(),
+      task.teamId,
+      task.createdById,
+      task.apiKeyId,
+      task.prompt,
+      task.template,
+      task.requireApproval,
+      task.createdAt,
+      JSON.stringify(task.createdEventPayload),
+    ],
+  );
+  return rows[0]!;
+}
+
+/** The team's task with its executions and reruns (read on every poll). */
+export async function findTaskView(teamId: string, id: string): Promise<TaskViewRow | undefined> {
+  const { rows } = await query<TaskViewRow>(`${TASK_VIEW} WHERE t.id = $1 AND t."teamId" = $2`, [id, teamId]);
+  return rows[0];
+}
+
+export async function taskExistsInTeam(teamId: string, id: string): Promise<boolean> {
+  const { rows } = await query(`SELECT 1 FROM "Task" WHERE id = $1 AND "teamId" = $2`, [id, teamId]);
+  return rows.length > 0;
+}
+
+/**
+ * The team's tasks, newest first, at most `limit`; after `cursor` (a task id) when given — an
+ * id that is not one of the team's tasks gives an empty page.
+ */
+export async function listTaskSummaries(teamId: string, page: { limit: number; cursor: string | null }): Promise<TaskSummaryRow[]> {
+  const { rows } = await query<TaskSummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM "Task" t
+     WHERE t."teamId" = $1
+       AND ($3::text IS NULL OR (t."createdAt", t.id) < (SELECT c."createdAt", c.id FROM "Task" c WHERE c.id = $3 AND c."teamId" = $1))
+     ORDER BY t."createdAt" DESC, t.id DESC LIMIT $2`,
+    [teamId, page.limit, page.cursor],
+  );
+  return rows;
+}
+
+/** The task row itself, for actions that check its state before changing it. */
+export async function findTaskInTeam(teamId: string, id: string) {
+  return getDb().task.findFirst({ where: { id, teamId } });
+}
+
+/** Fails a task outright (one that could not be scheduled). */
+export async function markTaskFailed(teamId: string, id: string, error: string): Promise<void> {
+  await getDb().task.update({ where: { id, teamId }, data: { status: "failed", error, completedAt: new Date() } });
+}
+
+/**
+ * Approves the plan (storing `plan`, possibly edited) and moves the task to running — only
+ * while it awaits approval and its approval window is open. False when it did not.
+ */
+export async function markTaskApproved(task: { teamId: string; id: string; plan: Prisma.InputJsonObject; approval: Prisma.InputJsonObject }): Promise<boolean> {
+  const decided = await getDb().task.updateMany({
+    where: { id: task.id, teamId: task.teamId, status: "awaiting_approval", OR: [{ approvalDueAt: null }, { approvalDueAt: { gt: new Date() } }] },
+    data: { status: "running", plan: task.plan, approval: task.approval },
+  });
+  return decided.count > 0;
+}
+
+/** Rejects the plan: the task is cancelled with `error` — only while it awaits approval. False when it did not. */
+export async function markTaskRejected(task: { teamId: string; id: string; error: string; approval: Prisma.InputJsonObject }): Promise<boolean> {
+  const decided = await getDb().task.updateMany({
+    where: { id: task.id, teamId: task.teamId, status: "awaiting_approval" },
+    data: { status: "cancelled", error: task.error, completedAt: new Date(), approval: task.approval },
+  });
+  return decided.count > 0;
+}
+
+/** Cancels the task with `error` if its status is one of `from`. False when it was not. */
+export async function markTaskCancelled(task: { teamId: string; id: string; error: string; from: readonly TaskStatus[] }): Promise<boolean> {
+  const cancelled = await getDb().task.updateMany({
+    where: { id: task.id, teamId: task.teamId, status: { in: [...task.from] } },
+    data: { status: "cancelled", error: task.error, completedAt: new Date() },
+  });
+  return cancelled.count > 0;
+}
+
+/**
+ * Stores a rerun — a new queued task beside the original — and copies of the original's
+ * executions it reuses (`reusedFromId`), in one transaction.
+ */
+export async function insertRerunTask(rerun: {
+  teamId: string;
+  createdById?: string;
+  apiKeyId?: string;
+  prompt: string;
+  template: string | null;
+  parentTaskId: string;
+  rerunFromStep: string;
+  requireApproval: boolean;
+  plan: Prisma.InputJsonObject;
+  reused: Iterable<AgentExecution>;
+}) {
+  const { reused, ...task } = rerun;
+  return getDb().$transaction(async (tx) => {
+    const created = await tx.task.create({ data: task });
+    for (const execution of reused) {
+      await tx.agentExecution.create({
+        data: {
+          taskId: created.id,
+          teamId: created.teamId,
+          stepKey: execution.stepKey,
+          agentKind: execution.agentKind,
+          status: "completed",
+          input: execution.input as Prisma.InputJsonValue,
+          output: execution.output as Prisma.InputJsonValue,
+          modelId: execution.modelId,
+          reusedFromId: execution.id,
+          startedAt: execution.startedAt,
+          completedAt: execution.completedAt,
+        },
+      });
+    }
+    return created;
+  });
+}
+
+// ── The coordinator's steps: by task id ─────────────────────────────────────────────────────
+
+/**
+ * The plan step's reads, in one statement: moves a queued task to running and returns the task,
+ * whether this call started it, the team's agent definitions and the outputs a rerun reuses.
+ * (The SELECT sees the row as it was before the UPDATE in the same statement.)
+ */
+const START_TASK = `WITH started AS (
+  UPDATE "Task" SET status = 'running', "startedAt" = $2::timestamp, "updatedAt" = $2::timestamp
+  WHERE id = $1 AND status = 'queued' RETURNING id
+)
+SELECT t."teamId", t.prompt, t.status::text AS status, t."requireApproval", t.plan,
+  EXISTS (SELECT 1 FROM started) AS started,
+  ${customAgentRowsSql('t."teamId"')} AS "customAgents",
+  (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'stepKey', e."stepKey", 'output', e.output, 'modelId', e."modelId")), '[]'::json)
+   FROM "AgentExecution" e WHERE e."taskId" = t.id AND e."reusedFromId" IS NOT NULL AND e.status = 'completed') AS reused
+FROM "Task" t WHERE t.id = $1`;
+
+export interface StartedTaskRow {
+  teamId: string;
+  prompt: string;
+  status: string;
+  requireApproval: boolean;
+  plan: Json;
+  started: boolean;
+  customAgents: CustomAgentRow[];
+  reused: Array<{ id: string; stepKey: string; output: Json; modelId: string | null }>;
+}
+
+export async function startQueuedTask(taskId: string): Promise<StartedTaskRow | undefined> {
+  const { rows } = await query<StartedTaskRow>(START_TASK, [taskId, new Date().toISOString()]);
+  return rows[0];
+}
+
+/**
+ * Stores the plan and the planner's spend (the task's first), moves the task to awaiting
+ * approval when it asks for it, and appends `task.planned` — one statement, and only while the
+ * task is still running. Returns the task's status when nothing was stored.
+ */
+const STORE_PLAN = `WITH planned AS (
+  UPDATE "Task" SET plan = $2::jsonb,
+    "inputTokens" = "inputTokens" + $3, "outputTokens" = "outputTokens" + $4, "costUsd" = "costUsd" + $5::numeric,
+    status = CASE WHEN $6 THEN 'awaiting_approval'::"TaskStatus" ELSE status END,
+    "approvalDueAt" = CASE WHEN $6 THEN $7::timestamp ELSE "approvalDueAt" END,
+    "updatedAt" = $8::timestamp, "lastSeq" = "lastSeq" + 1
+  WHERE id = $1 AND status = 'running' RETURNING "lastSeq"
+), appended AS (
+  INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", 'task.planned', $9::jsonb FROM planned RETURNING "taskId", seq, "createdAt"
+)
+SELECT t.status::text AS status, ${APPENDED_COLUMNS} FROM "Task" t WHERE t.id = $1`;
+
+export async function storeTaskPlan(task: {
+  id: string;
+  plan: Prisma.InputJsonObject;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  awaitingApproval: boolean;
+  approvalDueAt: Date | null;
+  plannedEventPayload: Record<string, unknown>;
+}): Promise<{ status: string } & AppendedEvents> {
+  const { rows } = await query<{ status: string } & AppendedEvents>(STORE_PLAN, [
+    task.id,
+    JSON.stringify(task.plan),
+    task.usage.inputTokens,
+    task.usage.outputTokens,
+    task.usage.costUsd,
+    task.awaitingApproval,
+    task.approvalDueAt?.toISOString() ?? null,
+    new Date().toISOString(),
+    JSON.stringify(task.plannedEventPayload),
+  ]);
+  return rows[0]!;
+}
+
+/** The stored approval decision, with the status and plan it is read with. */
+export async function findTaskApproval(taskId: string) {
+  return getDb().task.findUniqueOrThrow({ where: { id: taskId }, select: { status: true, approval: true, plan: true } });
+}
+
+export async function findTaskPlan(taskId: string): Promise<Json> {
+  const task = await getDb().task.findUniqueOrThrow({ where: { id: taskId }, select: { plan: true } });
+  return task.plan;
+}
+
+/** Replaces the plan of a task that is still running (one that grew follow-up steps). */
+export async function updatePlanOfRunningTask(taskId: string, plan: Prisma.InputJsonObject): Promise<void> {
+  await getDb().task.updateMany({ where: { id: taskId, status: "running" }, data: { plan } });
+}
+
+/**
+ * What the task has spent so far: its own usage (the planner's) plus its executions', and when
+ * it started. Undefined when the task does not exist.
+ */
+export async function sumTaskSpend(taskId: string) {
+  const { rows } = await query<{ inputTokens: number; outputTokens: number; costUsd: string; executionsCostUsd: string; startedAt: string | null }>(
+    `SELECT t."inputTokens" + COALESCE(sum(e."inputTokens"), 0)::int AS "inputTokens",
+            t."outputTokens" + COALESCE(sum(e."outputTokens"), 0)::int AS "outputTokens",
+            t."costUsd"::text AS "costUsd", COALESCE(sum(e."costUsd"), 0)::text AS "executionsCostUsd",
+            ${utcIsoSql('t."startedAt"')} AS "startedAt"
+     FROM "Task" t LEFT JOIN "AgentExecution" e ON e."taskId" = t.id WHERE t.id = $1 GROUP BY t.id`,
+    [taskId],
+  );
+  return rows[0];
+}
+
+/**
+ * Moves a task whose status is one of `from` to a final status and appends `event`, in one
+ * statement; appends nothing (firstSeq null) when the task was not in one of those statuses.
+ */
+export async function markTaskFinished(
+  taskId: string,
+  data: {
+    status: "completed" | "failed" | "cancelled";
+    error: string | null;
+    output?: Prisma.InputJsonObject;
+    inputTokens?: number;
+    outputTokens?: number;
+    costUsd?: number;
+    completedAt?: Date;
+  },
+  event: { type: "task.completed" | "task.failed" | "task.cancelled"; payload: Record<string, unknown> },
+  from: readonly TaskStatus[],
+): Promise<AppendedEvents> {
+  const { rows } = await query<AppendedEvents>(
+    `WITH finished AS (
+       UPDATE "Task" SET status = $2::"TaskStatus", error = $3, "completedAt" = $4::timestamp, "updatedAt" = $5::timestamp,
+         output = COALESCE($6::jsonb, output), "inputTokens" = COALESCE($7, "inputTokens"), "outputTokens" = COALESCE($8, "outputTokens"),
+         "costUsd" = COALESCE($9::numeric, "costUsd"), "lastSeq" = "lastSeq" + 1
+       WHERE id = $1 AND status = ANY($10::"TaskStatus"[]) RETURNING "lastSeq"
+     ), appended AS (
+       INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", $11, $12::jsonb FROM finished RETURNING "taskId", seq, "createdAt"
+     )
+     SELECT ${APPENDED_COLUMNS}`,
+    [
+      taskId,
+      data.status,
+      data.error,
+      (data.completedAt ?? new Date()).toISOString(),
+      new Date().toISOString(),
+      data.output === undefined ? null : JSON.stringify(data.output),
+      data.inputTokens ?? null,
+      data.outputTokens ?? null,
+      data.costUsd ?? null,
+      [...from],
+      event.type,
+      JSON.stringify(event.payload),
+    ],
+  );
+  return rows[0]!;
+}
+
+/** The task's status (polled by agents so a cancel in another process stops them); undefined when it does not exist. */
+export async function findTaskStatus(taskId: string): Promise<string | undefined> {
+  const { rows } = await query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
+  return rows[0]?.status;
+}

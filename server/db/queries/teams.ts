@@ -1,0 +1,18 @@
+import { getDb } from "@/server/db/client";
+
+/** Teams, `Team` rows: the tenant every other row belongs to. `slug` is unique. */
+
+/** Stores a team; a slug already taken fails with a unique violation (isUniqueViolation). */
+export async function insertTeam(team: { slug: string; name: string }) {
+  return getDb().team.create({ data: team });
+}
+
+export async function findTeamBySlug(slug: string) {
+  return getDb().team.findUnique({ where: { slug } });
+}
+
+/** The team's name; undefined when the team is gone. */
+export async function findTeamName(teamId: string): Promise<string | undefined> {
+  const team = await getDb().team.findUnique({ where: { id: teamId }, select: { name: true } });
+  return team?.name;
+}

@@ -1,0 +1,62 @@
+import type { TaskSummaryRow, TaskViewRow } from "@/server/db/queries/tasks";
+
+/**
+ * How the API and the dashboard show a task: the rows server/db/queries/tasks.ts reads, shaped
+ * into the views every surface returns (REST, tRPC, server components). No rules, no queries.
+ */
+
+function durationMs(task: { startedAt: string | null; completedAt: string | null }): number | null {
+  if (!task.startedAt) return null;
+  return (task.completedAt ? Date.parse(task.completedAt) : Date.now()) - Date.parse(task.startedAt);
+}
+
+export function presentTaskSummary(task: TaskSummaryRow) {
+  return {
+    id: task.id,
+    status: task.status,
+    prompt: task.prompt,
+    template: task.template,
+    requireApproval: task.requireApproval,
+    error: task.error,
+    usage: { inputTokens: task.inputTokens, outputTokens: task.outputTokens, costUsd: Number(task.costUsd) },
+    createdAt: task.createdAt,
+    startedAt: task.startedAt,
+    completedAt: task.completedAt,
+    durationMs: durationMs(task),
+  };
+}
+
+export function presentTask(task: TaskViewRow) {
+  return {
+    ...presentTaskSummary(task),
+    parentTaskId: task.parentTaskId,
+    rerunFromStep: task.rerunFromStep,
+    reruns: task.reruns,
+    approval: task.approval,
+    approvalDueAt: task.approvalDueAt,
+    plan: task.plan,
+    result: task.output,
+    executions: task.executions.map((execution) => ({
+      id: execution.id,
+      stepId: execution.stepId,
+      agent: execution.agent,
+      status: execution.status,
+      attempt: execution.attempt,
+      modelId: execution.modelId,
+      output: execution.output,
+      error: execution.error,
+      reusedFromId: execution.reusedFromId,
+      usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
+      startedAt: execution.startedAt,
+      completedAt: execution.completedAt,
+    })),
+  };
+}
+
+/** A task just created: no plan, executions or reruns yet. */
+export function presentNewTask(task: TaskSummaryRow) {
+  return presentTask({ ...task, parentTaskId: null, rerunFromStep: null, approval: null, approvalDueAt: null, plan: null, output: null, executions: [], reruns: [] });
+}
+
+export type TaskView = ReturnType<typeof presentTask>;
+export type TaskSummaryView = ReturnType<typeof presentTaskSummary>;
