@@ -12,14 +12,7 @@ import { publishAppended } from "@/server/events/run-events";
  * Starts an attempt while the task is running and announces `agent.started`. Returns the
  * execution id, or undefined (and writes nothing) when the task is not running.
  */
-export async function startExecution(row: {
-  taskId: string;
-  teamId: string;
-  stepKey: string;
-  agentKind: string;
-  attempt: number;
-  input: Record<string, unknown>;
-}): Promise<string | undefined> {
+export async function startExecution(row: Parameters<typeof insertRunningExecution>[0]): Promise<string | undefined> {
   const started = await insertRunningExecution(row);
   if (started.id === null || started.firstSeq === null || started.appendedAt === null) return undefined;
   const payload = { stepId: row.stepKey, agent: row.agentKind, executionId: started.id, attempt: row.attempt };
