@@ -119,14 +119,15 @@ async function pipeEventStream(stream: ReadableStream<Uint8Array>, response: Ser
 }
 
 /**
- * Answers an error as JSON. A body left unread (the request was refused before it was read, or
- * was too large) is not read now: the connection closes after the answer instead, so a client
- * cannot make the server swallow an upload it already refused.
+ * Answers an error as JSON. A body still arriving (the request was refused before it was read,
+ * or was too large) is not read now: the connection closes after the answer instead, so a client
+ * cannot make the server swallow an upload it already refused. A request that has fully arrived
+ * keeps its connection open for the next.
  */
 async function refuse(request: IncomingMessage, response: ServerResponse, error: unknown) {
   const { status, body } = errorStatusAndBody(error);
   const headers = error instanceof AppError && error.headers ? { ...error.headers } : {};
-  if (!request.readableEnded) {
+  if (bodyStillArriving(request)) {
     headers.Connection = "close";
     response.once("finish", () => request.destroy());
   }
@@ -135,6 +136,12 @@ async function refuse(request: IncomingMessage, response: ServerResponse, error:
     return;
   }
   sendJson(request, response, status, body, headers);
+}
+
+/** Whether the request has a body that has not fully arrived (a bodiless request counts as arrived, even before Node says so). */
+function bodyStillArriving(request: IncomingMessage): boolean {
+  const hasBody = request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? 0) > 0;
+  return hasBody && !request.complete;
 }
 
 /** A refusal of the whole request before any route runs: a JSON error like any other. */

@@ -245,3 +245,23 @@ describe("what no route serves", () => {
     expect(overTls.headers.get("strict-transport-security")).toMatch(/^max-age=\d+/);
   });
 });
+
+describe("connections", () => {
+  it("an error answer to a request that fully arrived keeps the connection open for the next request", async () => {
+    const { hostname, port } = new URL(api.baseURL);
+    const answers = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          `GET /api/v1/tasks HTTP/1.1\r\nHost: ${hostname}\r\n\r\n` + // 401: no credentials
+            `GET /api/nothing HTTP/1.1\r\nHost: ${hostname}\r\n\r\n` + // 404
+            `GET /api/health HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      let text = "";
+      socket.on("data", (chunk) => (text += chunk.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answers.match(/HTTP\/1\.1 \d{3}/g)).toEqual(["HTTP/1.1 401", "HTTP/1.1 404", "HTTP/1.1 200"]);
+  });
+});
