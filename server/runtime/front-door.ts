@@ -15,7 +15,8 @@ import { refuseRequest, serveRest } from "@/server/http/rest-router";
  * Inngest's `/api/inngest`) to Next. Returns true when it answered.
  */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
-const NEXT_OWNED_API = /^\/api\/(auth|inngest)(\/|$)/;
+/** next-auth's endpoints (`/api/auth/<action>`) and Inngest's one (`/api/inngest`); nothing else under /api is Next's. */
+const NEXT_OWNED_API = /^\/api\/(auth\/[^?]+|inngest)$/;
 /** Proof that the request arrived over TLS earns this (once set, browsers use HTTPS only). */
 const HSTS = "max-age=31536000; includeSubDomains";
 

@@ -231,12 +231,12 @@ describe("what no route serves", () => {
   });
 
   it("any path under /api that is no endpoint is a JSON 404 naming it; next-auth and Inngest keep theirs", async () => {
-    for (const path of ["/api", "/api/", "/api/nothing", "/api/tasks", "/api/tasks/x/y", "/api/v2/tasks", "/api/v1/tasks/x/pause", "/api/trpcx"]) {
+    for (const path of ["/api", "/api/", "/api/nothing", "/api/tasks", "/api/tasks/x/y", "/api/v2/tasks", "/api/v1/tasks/x/pause", "/api/trpcx", "/api/inngest/x", "/api/auth"]) {
       const response = await fetch(`${api.baseURL}${path}`);
       expect(response.status, path).toBe(404);
       expect((await response.json()).error, path).toMatchObject({ code: "not_found", field: "path" });
     }
-    for (const path of ["/api/auth/session", "/api/inngest", "/tasks"]) expect((await fetch(`${api.baseURL}${path}`)).status, path).toBe(599);
+    for (const path of ["/api/auth/session", "/api/auth/callback/credentials", "/api/inngest", "/api/inngest?fnId=x", "/tasks"]) expect((await fetch(`${api.baseURL}${path}`)).status, path).toBe(599);
   });
 
   it("HSTS only when the request came over TLS (here: through a proxy that says so)", async () => {
