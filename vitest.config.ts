@@ -11,5 +11,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     fileParallelism: false,
+    // next-auth's ESM imports `next/server` without an extension, which Node's resolver refuses
+    // (next has no exports map); run through Vite, it resolves, so tests can call its route handlers.
+    server: { deps: { inline: ["next-auth"] } },
   },
 });

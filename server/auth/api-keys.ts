@@ -20,9 +20,10 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
   return { key, prefix, hash: hashApiKey(key) };
 }
 
-export async function createApiKey(input: { teamId: string; role: Role; name: string; createdById?: string }) {
+/** A new key for the team; with `expiresAt` it is refused from that instant on, else it lasts until revoked. */
+export async function createApiKey(input: { teamId: string; role: Role; name: string; createdById?: string; expiresAt?: Date }) {
   const { key, prefix, hash } = generateApiKey();
-  const record = await insertApiKey({ teamId: input.teamId, role: input.role, name: input.name, prefix, hash, createdById: input.createdById });
+  const record = await insertApiKey({ teamId: input.teamId, role: input.role, name: input.name, prefix, hash, createdById: input.createdById, expiresAt: input.expiresAt });
   return { key, record };
 }
 
@@ -36,8 +37,10 @@ export interface ApiKeyCaller {
  * Verified keys, kept a few seconds so a client polling many times a second costs one lookup
  * per key per few seconds instead of one per request. A revoke through `revokeApiKey` drops
  * the key here at once; one made by another process (or straight in the database) takes
- * effect here within VERIFIED_KEY_TTL_MS. Shared through globalThis: Next's route bundles and
- * the custom server load this module separately. Only the SHA-256 is a map key, never the key.
+ * effect here within VERIFIED_KEY_TTL_MS. A key's expiry is remembered with it and checked on
+ * every request, so a remembered key stops at its expiry, not up to 5 s later. Shared through
+ * globalThis: Next's route bundles and the custom server load this module separately. Only the
+ * SHA-256 is a map key, never the key.
  */
 export const VERIFIED_KEY_TTL_MS = 5_000;
 const MAX_VERIFIED_KEYS = 1_000;
@@ -46,6 +49,8 @@ const LAST_USED_EVERY_MS = 60_000;
 interface VerifiedKey {
   caller: ApiKeyCaller;
   verifiedAt: number;
+  /** Epoch ms from which the key is refused; undefined when it does not expire. */
+  expiresAt: number | undefined;
   lastUsedAt: number;
 }
 
@@ -56,7 +61,7 @@ export function bearerToken(authorization: string): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
 }
 
-/** Resolves a presented key to its team and role, or throws `unauthorized`. */
+/** Resolves a presented key to its team and role, or throws `unauthorized` (saying so when the key expired). */
 export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
   if (!KEY_PATTERN.test(key)) throw new AppError("unauthorized", "Invalid API key");
   const hash = hashApiKey(key);
@@ -64,6 +69,7 @@ export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
   const now = Date.now();
   const cached = cache.get(hash);
   if (cached && now - cached.verifiedAt < VERIFIED_KEY_TTL_MS) {
+    refuseIfExpired(cached, now);
     stampLastUse(cached, now);
     return { ...cached.caller };
   }
@@ -73,12 +79,20 @@ export async function authenticateApiKey(key: string): Promise<ApiKeyCaller> {
   const verified: VerifiedKey = {
     caller: { apiKeyId: record.id, teamId: record.teamId, role: record.role },
     verifiedAt: now,
+    expiresAt: record.expiresAt ? Date.parse(record.expiresAt) : undefined,
     lastUsedAt: record.lastUsedAt ? Date.parse(record.lastUsedAt) : 0,
   };
+  refuseIfExpired(verified, now);
   if (cache.size >= MAX_VERIFIED_KEYS) cache.delete(cache.keys().next().value!);
   cache.set(hash, verified);
   stampLastUse(verified, now);
   return { ...verified.caller };
+}
+
+/** An expired key is a 401 that says so: its holder had a working key and needs a new one, not a typo fixed. */
+function refuseIfExpired(verified: VerifiedKey, now: number) {
+  if (verified.expiresAt === undefined || now < verified.expiresAt) return;
+  throw new AppError("unauthorized", `API key expired at ${new Date(verified.expiresAt).toISOString()}`);
 }
 
 /** Stamps last use at most once a minute: a write per request would cost more than the request. */

@@ -1,15 +1,13 @@
 import { randomBytes } from "node:crypto";
 import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { z } from "zod";
 import { authAdapter } from "@/server/db/auth-adapter";
 import { getEnv } from "@/server/env";
 import type { Role } from "@/server/db/types";
 import { logger } from "@/server/observability/logger";
 import { deleteSession, insertSession } from "@/server/db/queries/sessions";
-import { findUserForSignIn, replacePasswordHash } from "@/server/db/queries/users";
-import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from "./password";
-import { clientAddress, formatWait, signInThrottle } from "./sign-in-throttle";
+import { authenticateWithPassword } from "./password-sign-in";
+import { clientAddress, formatWait } from "./sign-in-throttle";
 
 /** Too many failed sign-ins for this account or address: the form says when to try again. */
 export class TooManySignIns extends CredentialsSignin {
@@ -37,8 +35,6 @@ declare module "next-auth" {
   }
 }
 
-const credentials = z.object({ email: z.email().transform((value) => value.toLowerCase()), password: z.string().min(1).max(200) });
-
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   adapter: authAdapter(),
   session: { strategy: "jwt", maxAge: getEnv().CHORUS_SESSION_MAX_AGE_SECONDS },
@@ -57,29 +53,10 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     Credentials({
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
       async authorize(raw, request) {
-        const parsed = credentials.safeParse(raw);
-        if (!parsed.success) return null;
-        const { email } = parsed.data;
         const address = clientAddress(request.headers, getEnv().AUTH_TRUST_HOST);
-        // Refused before the password is checked: guessing stays slow, and scrypt stays idle.
-        const waitMs = signInThrottle.retryAfterMs(email, address);
-        if (waitMs > 0) throw new TooManySignIns(waitMs);
-        const user = await findUserForSignIn(email);
-        // Verify against a decoy when the user is unknown, so timing does not reveal which emails exist.
-        const valid = await verifyPassword(parsed.data.password, user?.passwordHash ?? decoyPasswordHash);
-        const membership = user?.memberships[0];
-        if (!user || !valid || !membership) {
-          signInThrottle.failed(email, address);
-          return null;
-        }
-        signInThrottle.succeeded(email);
-        // A hash made at an older cost is replaced now, while the password is at hand.
-        if (needsRehash(user.passwordHash!)) {
-          const passwordHash = await hashPassword(parsed.data.password);
-          // Only if the hash is still the one checked: a password changed meanwhile stays changed.
-          await replacePasswordHash(user.id, user.passwordHash!, passwordHash);
-        }
-        return { id: user.id, email: user.email, name: user.name, teamId: membership.teamId, role: membership.role };
+        const result = await authenticateWithPassword({ email: raw.email, password: raw.password, address });
+        if (result.outcome === "throttled") throw new TooManySignIns(result.retryAfterMs);
+        return result.outcome === "signed-in" ? result.user : null;
       },
     }),
   ],

@@ -13,9 +13,16 @@ export function utcSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The team's keys as an aligned table, one key a line, with a header. */
-export function apiKeyTable(keys: ListedApiKey[]): string {
-  const header = ["ID", "NAME", "KEY", "ROLE", "CREATED", "LAST USED", "STATUS"];
+/** A key's state at `now`: revoked (whenever it would have expired), else expired from its expiry on, else active. */
+export function apiKeyStatus(key: Pick<ListedApiKey, "revokedAt" | "expiresAt">, now: Date): string {
+  if (key.revokedAt) return `revoked ${utcSeconds(key.revokedAt)}`;
+  if (key.expiresAt && key.expiresAt <= now) return "expired";
+  return "active";
+}
+
+/** The team's keys at `now` as an aligned table, one key a line, with a header. */
+export function apiKeyTable(keys: ListedApiKey[], now: Date): string {
+  const header = ["ID", "NAME", "KEY", "ROLE", "CREATED", "LAST USED", "EXPIRES", "STATUS"];
   const rows = keys.map((key) => [
     key.id,
     key.name,
@@ -23,7 +30,8 @@ export function apiKeyTable(keys: ListedApiKey[]): string {
     key.role,
     utcSeconds(key.createdAt),
     key.lastUsedAt ? utcSeconds(key.lastUsedAt) : "never",
-    key.revokedAt ? `revoked ${utcSeconds(key.revokedAt)}` : "active",
+    key.expiresAt ? utcSeconds(key.expiresAt) : "never",
+    apiKeyStatus(key, now),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   return [header, ...rows].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n");

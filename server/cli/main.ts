@@ -7,7 +7,7 @@
  *   chorus team limits <slug> [--spend 200/1h] [--write 300/1m] [--read 3000/1m] [--reset]
  *   chorus user create --email E --password-stdin --team SLUG --role admin|user|viewer
  *   chorus user password --email E --password-stdin
- *   chorus key create --team SLUG --role admin|user|viewer [--name NAME]
+ *   chorus key create --team SLUG --role admin|user|viewer [--name NAME] [--expires-in 90d]
  *   chorus key list --team SLUG
  *   chorus key revoke <key id> --team SLUG
  */
@@ -18,6 +18,7 @@ import { prepareDatabase } from "@/server/runtime/database";
 import { roles } from "@/server/auth/permissions";
 import type { Role } from "@/server/db/types";
 import { apiKeyTable, maskedApiKey, utcSeconds } from "@/server/cli/api-key-output";
+import { API_KEY_LIFETIME_FORMAT, parseApiKeyLifetime } from "@/server/auth/api-key-lifetime";
 import { RATE_LIMIT_FORMAT, RATE_LIMIT_TIERS, parseRateLimitRule } from "@/server/domain/rate-limit-rules";
 import type { RateLimitOverrides } from "@/server/rate-limit";
 import { rateLimitTable } from "@/server/cli/rate-limit-output";
@@ -33,7 +34,9 @@ const usage = `Usage:
        a user who already has an account joins the team without one, keeping their password)
   chorus user password --email EMAIL --password-stdin
       (sets a new password and signs the user out of every browser session)
-  chorus key create --team SLUG --role admin|user|viewer [--name NAME]
+  chorus key create --team SLUG --role admin|user|viewer [--name NAME] [--expires-in DURATION]
+      (--expires-in: the key is refused after that long, in days or hours, e.g. 90d or 12h;
+       without it the key lasts until it is revoked)
   chorus key list --team SLUG
   chorus key revoke <key id> --team SLUG
 
@@ -61,6 +64,16 @@ async function passwordOf(values: Record<string, string | boolean | undefined>):
   const password = input.split(/\r?\n/)[0] ?? "";
   if (!password) throw new UsageError("--password-stdin: stdin held no password");
   return password;
+}
+
+/** `--expires-in` of `key create` in ms, or undefined for a key that lasts until revoked. */
+function keyLifetime(command: string, values: Record<string, string | boolean | undefined>): number | undefined {
+  const value = values["expires-in"];
+  if (value === undefined) return undefined;
+  if (command !== "key create") throw new UsageError("--expires-in is an option of key create only");
+  const lifetimeMs = typeof value === "string" ? parseApiKeyLifetime(value) : undefined;
+  if (lifetimeMs === undefined) throw new UsageError(`--expires-in must be ${API_KEY_LIFETIME_FORMAT}; got "${value}"`);
+  return lifetimeMs;
 }
 
 /** The `team limits` options: tiers to set (`--spend 200/1h`) and whether to `--reset` first. */
@@ -98,10 +111,12 @@ async function run(argv: string[]): Promise<void> {
       write: { type: "string" },
       read: { type: "string" },
       reset: { type: "boolean" },
+      "expires-in": { type: "string" },
     },
   });
   if (!["team create", "team limits", "user create", "user password", "key create", "key list", "key revoke"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
   const limits = command === "team limits" ? rateLimitChanges(values) : undefined;
+  const lifetimeMs = keyLifetime(command, values);
   if (command === "team limits" && positionals.length !== 1) throw new UsageError("team limits needs one team slug: chorus team limits <slug> [--spend 200/1h] …");
 
   const database = await prepareDatabase(getEnv(), { ownsCluster: false });
@@ -147,14 +162,16 @@ async function run(argv: string[]): Promise<void> {
     } else if (command === "key create") {
       const team = await getTeamBySlug(required(values, "team"));
       const keyRole = role(required(values, "role"));
-      const { key, record } = await createApiKey({ teamId: team.id, role: keyRole, name: values.name ?? `${keyRole} key` });
+      const expiresAt = lifetimeMs === undefined ? undefined : new Date(Date.now() + lifetimeMs);
+      const { key, record } = await createApiKey({ teamId: team.id, role: keyRole, name: values.name ?? `${keyRole} key`, expiresAt });
       console.log(`Created API key "${record.name}" (${maskedApiKey(record.prefix)}, role ${keyRole}) for team ${team.slug}.`);
+      console.log(record.expiresAt ? `It expires at ${utcSeconds(record.expiresAt)}.` : "It does not expire; revoke it with chorus key revoke when it is no longer needed.");
       console.log("Store it now: it is shown only once and kept only as a hash.");
       console.log(key);
     } else if (command === "key list") {
       const team = await getTeamBySlug(required(values, "team"));
       const keys = await listApiKeys(team.id);
-      console.log(keys.length === 0 ? `Team ${team.slug} has no API keys.` : apiKeyTable(keys));
+      console.log(keys.length === 0 ? `Team ${team.slug} has no API keys.` : apiKeyTable(keys, new Date()));
     } else {
       if (positionals.length !== 1) throw new UsageError("key revoke needs one key id: chorus key revoke <key id> --team SLUG");
       const team = await getTeamBySlug(required(values, "team"));

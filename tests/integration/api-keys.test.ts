@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getDb } from "@/server/db/client";
 import { authenticateApiKey, createApiKey, revokeApiKey, VERIFIED_KEY_TTL_MS } from "@/server/auth/api-keys";
 import { createTeamWithMembers } from "../support/fixtures";
@@ -45,5 +45,65 @@ describe("API key authentication", () => {
     await getDb().apiKey.update({ where: { id: second.record.id }, data: { revokedAt: new Date() } });
     await new Promise((resolve) => setTimeout(resolve, VERIFIED_KEY_TTL_MS + 50));
     await expect(authenticateApiKey(second.key)).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
+  it("accepts a key with an expiry until that instant and refuses it from then on, saying it expired", async () => {
+    const { team } = await createTeamWithMembers();
+    const expiresAt = new Date(Date.now() + 60_000);
+    const { key, record } = await createApiKey({ teamId: team.id, role: "user", name: "expiring", expiresAt });
+    expect(record.expiresAt).toEqual(expiresAt);
+    let clock = Date.now();
+    vi.spyOn(Date, "now").mockImplementation(() => clock);
+    try {
+      expect(await authenticateApiKey(key)).toEqual({ apiKeyId: record.id, teamId: team.id, role: "user" });
+      // Past the verified-key cache's lifetime, so this answer comes from the database, not from memory.
+      clock = expiresAt.getTime() - 1;
+      expect((await authenticateApiKey(key)).apiKeyId).toBe(record.id);
+      clock = expiresAt.getTime();
+      await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized", message: `API key expired at ${expiresAt.toISOString()}` });
+      clock += VERIFIED_KEY_TTL_MS;
+      await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized", message: expect.stringMatching(/expired/) });
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it("does not keep accepting an expired key because it verified it a moment before its expiry", async () => {
+    const { team } = await createTeamWithMembers();
+    const expiresAt = new Date(Date.now() + 60_000);
+    const { key } = await createApiKey({ teamId: team.id, role: "admin", name: "remembered", expiresAt });
+    let clock = expiresAt.getTime() - 1_000;
+    vi.spyOn(Date, "now").mockImplementation(() => clock);
+    try {
+      await authenticateApiKey(key); // verified and remembered for VERIFIED_KEY_TTL_MS
+      clock = expiresAt.getTime();
+      expect(clock - (expiresAt.getTime() - 1_000)).toBeLessThan(VERIFIED_KEY_TTL_MS); // still remembered
+      await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized", message: expect.stringMatching(/^API key expired at /) });
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it("refuses a key created with an expiry already past, and keeps a key without one working", async () => {
+    const { team } = await createTeamWithMembers();
+    const past = await createApiKey({ teamId: team.id, role: "admin", name: "past", expiresAt: new Date(Date.now() - 1_000) });
+    await expect(authenticateApiKey(past.key)).rejects.toMatchObject({ code: "unauthorized", message: expect.stringMatching(/expired/) });
+    const lasting = await createApiKey({ teamId: team.id, role: "viewer", name: "lasting" });
+    expect(lasting.record.expiresAt).toBeNull();
+    const tenYears = 10 * 365 * 24 * 60 * 60 * 1000;
+    const now = Date.now();
+    vi.spyOn(Date, "now").mockImplementation(() => now + tenYears);
+    try {
+      expect((await authenticateApiKey(lasting.key)).apiKeyId).toBe(lasting.record.id);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it("says a revoked key is invalid, not expired, when it is both", async () => {
+    const { team } = await createTeamWithMembers();
+    const { key, record } = await createApiKey({ teamId: team.id, role: "user", name: "both", expiresAt: new Date(Date.now() - 1_000) });
+    await revokeApiKey(team.id, record.id);
+    await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized", message: "Invalid API key" });
   });
 });

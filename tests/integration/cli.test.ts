@@ -128,13 +128,13 @@ describe("the chorus admin CLI", () => {
     const listed = chorus("key", "list", "--team", team.slug);
     expect(listed.code).toBe(0);
     const lines = listed.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+KEY\s+ROLE\s+CREATED\s+LAST USED\s+STATUS$/);
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+KEY\s+ROLE\s+CREATED\s+LAST USED\s+EXPIRES\s+STATUS$/);
     expect(lines).toHaveLength(3);
     const line = (id: string) => lines.find((candidate) => candidate.startsWith(`${id} `)) ?? "";
     expect(line(deploy.record.id)).toMatch(
-      new RegExp(`deploy bot\\s+chorus_${deploy.record.prefix}_…\\s+user\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\s+2025-03-04T05:06:07Z\\s+active$`),
+      new RegExp(`deploy bot\\s+chorus_${deploy.record.prefix}_…\\s+user\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\s+2025-03-04T05:06:07Z\\s+never\\s+active$`),
     );
-    expect(line(reporting.record.id)).toMatch(/reporting\s+chorus_\w{8}_…\s+viewer\s+\S+\s+never\s+revoked 2025-03-05T00:00:00Z$/);
+    expect(line(reporting.record.id)).toMatch(/reporting\s+chorus_\w{8}_…\s+viewer\s+\S+\s+never\s+never\s+revoked 2025-03-05T00:00:00Z$/);
 
     const stored = await db.apiKey.findMany({ where: { teamId: team.id } });
     for (const { key, record } of [deploy, reporting]) {
@@ -146,6 +146,59 @@ describe("the chorus admin CLI", () => {
     }
     for (const { hash } of stored) expect(listed.stdout).not.toContain(hash);
     expect(listed.stdout).not.toContain(elsewhere.record.id);
+  });
+
+  it("creates a key that expires after --expires-in, lists when it expires and, once past, that it expired", async () => {
+    const { team } = await createTeamWithMembers();
+    const before = Date.now();
+    const created = chorus("key", "create", "--team", team.slug, "--role", "user", "--name", "quarterly", "--expires-in", "90d");
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim().split("\n").at(-1)!;
+    const record = await getDb().apiKey.findFirstOrThrow({ where: { teamId: team.id, name: "quarterly" } });
+    const ninetyDays = 90 * 24 * 60 * 60 * 1000;
+    expect(record.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + ninetyDays);
+    expect(record.expiresAt!.getTime()).toBeLessThan(Date.now() + ninetyDays);
+    expect(created.stdout).toContain(`It expires at ${record.expiresAt!.toISOString().replace(/\.\d{3}Z$/, "Z")}.`);
+    expect(await authenticateApiKey(key)).toMatchObject({ apiKeyId: record.id, teamId: team.id, role: "user" });
+
+    const hourly = chorus("key", "create", "--team", team.slug, "--role", "viewer", "--name", "hourly", "--expires-in", "12h");
+    expect(hourly.code).toBe(0);
+    const hourlyRecord = await getDb().apiKey.findFirstOrThrow({ where: { teamId: team.id, name: "hourly" } });
+    expect(hourlyRecord.expiresAt!.getTime() - hourlyRecord.createdAt.getTime()).toBeGreaterThanOrEqual(12 * 60 * 60 * 1000 - 1_000);
+    expect(hourlyRecord.expiresAt!.getTime() - hourlyRecord.createdAt.getTime()).toBeLessThan(12 * 60 * 60 * 1000 + 5_000);
+
+    const lasting = chorus("key", "create", "--team", team.slug, "--role", "viewer", "--name", "lasting");
+    expect(lasting.stdout).toContain("It does not expire");
+    expect((await getDb().apiKey.findFirstOrThrow({ where: { teamId: team.id, name: "lasting" } })).expiresAt).toBeNull();
+
+    // The hourly key's expiry moved into the past, as if 12 hours went by.
+    await getDb().apiKey.update({ where: { id: hourlyRecord.id }, data: { expiresAt: new Date("2025-06-01T12:00:00.000Z") } });
+    const listed = chorus("key", "list", "--team", team.slug);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split("\n");
+    const line = (id: string) => lines.find((candidate) => candidate.startsWith(`${id} `)) ?? "";
+    const expires = record.expiresAt!.toISOString().replace(/\.\d{3}Z$/, "Z");
+    expect(line(record.id)).toMatch(new RegExp(`quarterly\\s+.*Z\\s+${expires}\\s+active$`));
+    expect(line(hourlyRecord.id)).toMatch(/hourly\s+.*\s+never\s+2025-06-01T12:00:00Z\s+expired$/);
+    expect(lines.find((candidate) => candidate.includes("lasting"))).toMatch(/\s+never\s+never\s+active$/);
+  });
+
+  it("refuses an --expires-in that is not a whole number of days or hours, naming the flag, and creates no key", async () => {
+    const { team } = await createTeamWithMembers();
+    for (const bad of ["90", "0d", "1.5d", "90 days", "30m", "3651d"]) {
+      const refused = chorus("key", "create", "--team", team.slug, "--role", "user", "--expires-in", bad);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.stderr, bad).toContain(`--expires-in must be a whole number of days or hours, e.g. 90d or 12h (1h to 3650d); got "${bad}"`);
+    }
+    for (const args of [["--expires-in"], ["--expires-in", "-1d"]]) {
+      const unparsed = chorus("key", "create", "--team", team.slug, "--role", "user", ...args);
+      expect(unparsed.code, args.join(" ")).toBe(2);
+      expect(unparsed.stderr, args.join(" ")).toContain("'--expires-in");
+    }
+    const elsewhere = chorus("key", "list", "--team", team.slug, "--expires-in", "90d");
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain("--expires-in is an option of key create only");
+    expect(await getDb().apiKey.count({ where: { teamId: team.id } })).toBe(0);
   });
 
   it("revokes a team's key: refused from then on (by a running server within the verified-key cache's 5 s)", async () => {

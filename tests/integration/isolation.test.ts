@@ -14,8 +14,8 @@ import { sessionCookie, useApiServer } from "../support/api-server";
 /**
  * Tenant isolation and roles, for every REST route and every tRPC procedure, generated from the
  * route table and the router: another team's caller gets a 404 for this team's things (or sees
- * none of them in a list), a viewer a 403 on anything that changes something, a revoked key or a
- * signed-out session a 401 — and nothing in the team changes. Each route and procedure needs an
+ * none of them in a list), a viewer a 403 on anything that changes something, a revoked or an
+ * expired key or a signed-out session a 401 — and nothing in the team changes. Each route and procedure needs an
  * entry below: one added without an entry fails this suite.
  */
 useEmbeddedExecutor();
@@ -81,7 +81,7 @@ type Credentials = { authorization?: string; cookie?: string };
 
 let fixture: Fixture;
 let teamId: string;
-const as: Record<"viewer" | "user" | "outsider" | "revoked" | "signedOut" | "anonymous", Credentials> = {} as never;
+const as: Record<"viewer" | "user" | "outsider" | "revoked" | "expired" | "signedOut" | "anonymous", Credentials> = {} as never;
 
 beforeAll(async () => {
   const { team, callers } = await createTeamWithMembers();
@@ -97,6 +97,9 @@ beforeAll(async () => {
   const revoked = await createApiKey({ teamId: team.id, role: "admin", name: "revoked" });
   await revokeApiKey(team.id, revoked.record.id);
   as.revoked = { authorization: `Bearer ${revoked.key}` };
+  // An admin key, so only its expiry stands between it and every route.
+  const expired = await createApiKey({ teamId: team.id, role: "admin", name: "expired", expiresAt: new Date(Date.now() - 1_000) });
+  as.expired = { authorization: `Bearer ${expired.key}` };
   const session = await sessionCookie({ userId: callers.admin.userId!, teamId: team.id });
   await deleteSession(session.sessionId);
   as.signedOut = { cookie: session.cookie };
@@ -140,10 +143,11 @@ describe("every REST route", () => {
       const path = entry.path(fixture);
       const body = entry.body?.(fixture);
       const before = await teamState();
-      for (const who of ["anonymous", "revoked", "signedOut"] as const) {
+      for (const who of ["anonymous", "revoked", "expired", "signedOut"] as const) {
         const answer = await call(route.method, path, as[who], body);
         expect(answer.status, `${name} as ${who}`).toBe(401);
         expect(JSON.parse(answer.text).error.code).toBe("unauthorized");
+        if (who === "expired") expect(JSON.parse(answer.text).error.message).toMatch(/^API key expired at /);
       }
       for (const role of ["viewer", "user"] as const) {
         if (can(role, route.permission as "read")) continue;
@@ -179,7 +183,7 @@ describe("every tRPC procedure", () => {
       const entry = procedureCases[path]!;
       const input = entry.input(fixture);
       const before = await teamState();
-      for (const who of ["anonymous", "revoked", "signedOut"] as const) expect((await trpcCall(path, as[who], input)).status, `${path} as ${who}`).toBe(401);
+      for (const who of ["anonymous", "revoked", "expired", "signedOut"] as const) expect((await trpcCall(path, as[who], input)).status, `${path} as ${who}`).toBe(401);
       for (const role of ["viewer", "user"] as const) {
         if (can(role, procedurePermission(path)!)) continue;
         expect((await trpcCall(path, as[role], input)).status, `${path} as ${role}`).toBe(403);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { generateApiKey, hashApiKey } from "@/server/auth/api-keys";
+import { parseApiKeyLifetime } from "@/server/auth/api-key-lifetime";
 import { can, rolePermissions } from "@/server/auth/permissions";
 import { requirePermission } from "@/server/auth/caller";
 import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from "@/server/auth/password";
@@ -55,5 +56,17 @@ describe("API keys", () => {
     // The secret is everything after the prefix (base64url: it may itself contain "_").
     expect(first.hash).not.toContain(first.key.slice(`chorus_${first.prefix}_`.length));
     expect(first.key.startsWith(`chorus_${first.prefix}_`)).toBe(true);
+  });
+
+  it("last a whole number of days or hours when given a lifetime, up to ten years, and nothing else parses", () => {
+    const hour = 3_600_000;
+    expect(parseApiKeyLifetime("90d")).toBe(90 * 24 * hour);
+    expect(parseApiKeyLifetime("12h")).toBe(12 * hour);
+    expect(parseApiKeyLifetime("1h")).toBe(hour);
+    expect(parseApiKeyLifetime("3650d")).toBe(3650 * 24 * hour);
+    expect(parseApiKeyLifetime("87600h")).toBe(3650 * 24 * hour);
+    for (const bad of ["", "90", "d", "0d", "0h", "-1d", "01d", "1.5d", "90D", "90 d", " 90d", "90d ", "90days", "30m", "2w", "3651d", "87601h", "99999999d", "1e3d"]) {
+      expect(parseApiKeyLifetime(bad), bad).toBeUndefined();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { utcIsoSql } from "@/server/db/stored-time";
  * filter by it; the look-up by hash is how a request finds its team in the first place.
  */
 
-export async function insertApiKey(key: { teamId: string; role: Role; name: string; prefix: string; hash: string; createdById?: string }) {
+export async function insertApiKey(key: { teamId: string; role: Role; name: string; prefix: string; hash: string; createdById?: string; expiresAt?: Date }) {
   return getDb().apiKey.create({ data: key, omit: { hash: true } });
 }
 
@@ -22,11 +22,11 @@ export async function findApiKey(teamId: string, apiKeyId: string) {
   return getDb().apiKey.findFirst({ where: { id: apiKeyId, teamId }, omit: { hash: true } });
 }
 
-/** The key with this hash: its team, role, whether it is revoked and when it was last used. */
+/** The key with this hash: its team, role, whether it is revoked, when it expires and when it was last used. */
 export async function findApiKeyByHash(hash: string) {
-  const { rows } = await query<{ id: string; teamId: string; role: Role; revoked: boolean; lastUsedAt: string | null }>(
+  const { rows } = await query<{ id: string; teamId: string; role: Role; revoked: boolean; expiresAt: string | null; lastUsedAt: string | null }>(
     `SELECT id, "teamId", role::text AS role, "revokedAt" IS NOT NULL AS revoked,
-            ${utcIsoSql('"lastUsedAt"')} AS "lastUsedAt"
+            ${utcIsoSql('"expiresAt"')} AS "expiresAt", ${utcIsoSql('"lastUsedAt"')} AS "lastUsedAt"
      FROM "ApiKey" WHERE hash = $1`,
     [hash],
   );
