@@ -43,10 +43,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   // Auth.js's own reading of the variable would take the string "false" as true).
   trustHost: getEnv().AUTH_TRUST_HOST,
   logger: {
-    // Auth.js logs failed sign-ins as errors with stack traces; a wrong password is not an error.
+    // Auth.js logs failed sign-ins as errors with stack traces; a wrong password is not an error,
+    // and neither is a client asking for an action Auth.js does not have (/api/auth/anything: a 400).
     error: (error) => {
       const type = (error as { type?: string }).type ?? error.name;
-      if (type !== "CredentialsSignin") logger.error("auth error", { type, message: error.message });
+      if (type === "UnknownAction") logger.info("auth: unknown action requested", { message: error.message });
+      else if (type !== "CredentialsSignin") logger.error("auth error", { type, message: error.message });
     },
   },
   providers: [
