@@ -13,7 +13,7 @@
  * direct node:http task read (~2,400 req/s) — the share of throughput a check costs when the
  * server's thread is what runs out.
  *
- *   bash bench/run.sh ratelimit        (or: node_modules/.bin/tsx --tsconfig tsconfig.json bench/rate-limit.ts)
+ *   bash bench/run.sh ratelimit        (or: node_modules/.bin/tsx --tsconfig tsconfig.json --import ./bin/server-only-outside-next.mjs bench/rate-limit.ts)
  *   env: BENCH_CHECKS (per measurement, default 20000), BENCH_UPSTASH_CHECKS (5000), BENCH_WARMUP (2000)
  *   The Upstash half needs redis-server (apt-get install redis-server); without it, it is skipped.
  */

@@ -56,7 +56,7 @@ for name in "${selected[@]}"; do
   out="$BENCH_DIR/results/$name-$stamp.txt"
   echo "=== $name ($file) — $(date -u +%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
   t0=$SECONDS
-  (cd "$BENCH_DIR" && "$TSX" --tsconfig "$ROOT/tsconfig.json" "$file") 2>&1 | tee -a "$out"
+  (cd "$BENCH_DIR" && "$TSX" --tsconfig "$ROOT/tsconfig.json" --import "$ROOT/bin/server-only-outside-next.mjs" "$file") 2>&1 | tee -a "$out"
   status=${PIPESTATUS[0]}
   echo "=== $name: exit $status after $((SECONDS - t0)) s" | tee -a "$out"
   grep -h '^{"benchmark"' "$out" >> "$BENCH_DIR/results/results.jsonl" || true

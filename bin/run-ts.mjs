@@ -7,7 +7,10 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 let registered = false;
 
-/** Lets this process import the project's TypeScript (tsx, with the tsconfig's `@/` paths). */
+/**
+ * Lets this process import the project's TypeScript (tsx, with the tsconfig's `@/` paths) and its
+ * server modules (`import "server-only"` resolves to nothing, as in Next's server bundles).
+ */
 export async function enableTypeScript() {
   if (registered) return;
   registered = true;
@@ -15,6 +18,7 @@ export async function enableTypeScript() {
     ? path.resolve(process.cwd(), process.env.CHORUS_DATA_DIR)
     : path.join(projectRoot, ".data");
   process.chdir(projectRoot);
+  await import("./server-only-outside-next.mjs");
   const { register } = await import("tsx/esm/api");
   register({ tsconfig: path.join(projectRoot, "tsconfig.json") });
 }

@@ -1,3 +1,4 @@
+import "server-only";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { DEFAULT_RATE_LIMITS, RATE_LIMIT_FORMAT, parseRateLimitRule, type RateLimitRule } from "@/server/domain/rate-limit-rules";

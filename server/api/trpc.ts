@@ -8,14 +8,28 @@ import { AppError, knownError, type ErrorCode } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { enforceRateLimit, rateLimitIdentityOf, type RateLimitTier } from "@/server/rate-limit";
 import { ValidationError } from "@/server/validation";
+import { chorusServices, type ChorusServices } from "./services";
 
 /**
  * The one place that builds the tRPC context and procedures. `procedureFor(permission)` is a
  * procedure that has already authenticated the caller (session or API key) and checked that
- * their role grants `permission`; handlers receive a non-null `ctx.caller`.
+ * their role grants `permission`; handlers receive a non-null `ctx.caller` and call
+ * `ctx.services`.
+ *
+ * A context is one request: the calls of a batch share it, so its caller is resolved once — on
+ * the first call that needs it, inside the procedure, where a refusal becomes a tRPC error like
+ * any other. A test that builds callers with `createCallerFactory` passes `() =>
+ * createTRPCContext(…)` to make each call a request of its own, as over HTTP.
  */
-export async function createTRPCContext(options: { headers: Headers }) {
-  return { headers: options.headers };
+export function createTRPCContext(options: { headers: Headers; services?: ChorusServices }) {
+  const { headers, services = chorusServices } = options;
+  let caller: Promise<Caller> | undefined;
+  return {
+    headers,
+    services,
+    /** The request's caller: an API key (Authorization) or the session cookie; unauthorized otherwise. */
+    resolveCaller: () => (caller ??= requestCaller(headers)),
+  };
 }
 
 const trpcCodeOf: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -75,7 +89,7 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(errorMapping);
 
 const authenticated = publicProcedure.use(async ({ ctx, next }) => {
-  const caller: Caller = await requestCaller(ctx.headers);
+  const caller = await ctx.resolveCaller();
   return next({ ctx: { ...ctx, caller } });
 });
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { getErrorShape } from "@trpc/server/unstable-core-do-not-import";
 import { appRouter } from "@/server/api/root";
-import { createCallerFactory } from "@/server/api/trpc";
+import { createCallerFactory, createTRPCContext } from "@/server/api/trpc";
 import { createApiKey } from "@/server/auth/api-keys";
 import { AppError } from "@/server/errors";
 import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, useEmbeddedExecutor } from "../support/fixtures";
@@ -15,7 +15,8 @@ import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMP
 useEmbeddedExecutor();
 
 const createCaller = createCallerFactory(appRouter);
-const api = (authorization?: string) => createCaller({ headers: new Headers(authorization ? { authorization } : {}) });
+/** Each call a request of its own, as over HTTP: the caller is resolved from the header every time. */
+const api = (authorization?: string) => createCaller(() => createTRPCContext({ headers: new Headers(authorization ? { authorization } : {}) }));
 type Api = ReturnType<typeof api>;
 
 let user: Api, viewer: Api, admin: Api, outsider: Api;

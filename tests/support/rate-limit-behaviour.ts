@@ -54,7 +54,7 @@ export async function hammerFromProcesses(input: {
   const tsx = path.resolve("node_modules/tsx/dist/cli.mjs");
   const script = path.resolve("tests/support/rate-limit-hammer.ts");
   const children = Array.from({ length: input.processes }, () =>
-    spawn(process.execPath, [tsx, "--tsconfig", path.resolve("tsconfig.json"), script, input.teamId, input.identity, input.tier, String(input.each), String(input.concurrency)], {
+    spawn(process.execPath, [tsx, "--tsconfig", path.resolve("tsconfig.json"), "--import", path.resolve("bin/server-only-outside-next.mjs"), script, input.teamId, input.identity, input.tier, String(input.each), String(input.concurrency)], {
       env: { ...process.env, LOG_LEVEL: "error" },
       stdio: ["pipe", "pipe", "inherit"],
     }),
