@@ -46,20 +46,22 @@ const layers = [
 
 const layered = layers.flat().map(unit);
 
-const layerRules = layers.flatMap((layer, index) =>
-  layer.map((name) => {
-    const above = layers.slice(0, index).flat();
-    const peers = layer.filter((other) => other !== name);
-    const below = layers.slice(index + 1).flat();
-    return {
-      name: `layer:${name}`,
-      severity: "error",
-      comment: `${name} may import only what is below it: ${below.join(", ") || "nothing of Chorus"}`,
-      from: { path: unit(name) },
-      to: { path: [...above, ...peers].map(unit) },
-    };
-  }),
-).filter((rule) => rule.to.path.length > 0);
+const layerRules = layers
+  .flatMap((layer, index) =>
+    layer.map((name) => {
+      const above = layers.slice(0, index).flat();
+      const peers = layer.filter((other) => other !== name);
+      const below = layers.slice(index + 1).flat();
+      return {
+        name: `layer:${name}`,
+        severity: "error",
+        comment: `${name} may import only what is below it: ${below.join(", ") || "nothing of Chorus"}`,
+        from: { path: unit(name) },
+        to: { path: [...above, ...peers].map(unit) },
+      };
+    }),
+  )
+  .filter((rule) => rule.to.path.length > 0);
 
 module.exports = {
   forbidden: [
@@ -80,7 +82,8 @@ module.exports = {
     {
       name: "unlayered",
       severity: "error",
-      comment: "Every module of app, components, server and inngest belongs to a unit in `layers` (.dependency-cruiser.cjs): place a new folder or top-level file there.",
+      comment:
+        "Every module of app, components, server and inngest belongs to a unit in `layers` (.dependency-cruiser.cjs): place a new folder or top-level file there.",
       from: { path: "^(app|components|server|inngest)/", pathNot: layered },
       to: {},
     },
@@ -102,9 +105,13 @@ module.exports = {
     {
       name: "data-layer-knows-no-services",
       severity: "error",
-      comment: "server/db is the bottom of the stack: it may use configuration, the logger and the domain's vocabulary (a run event's type), nothing that uses it.",
+      comment:
+        "server/db is the bottom of the stack: it may use configuration, the logger and the domain's vocabulary (a run event's type), nothing that uses it.",
       from: { path: "^server/db/" },
-      to: { path: "^(server|inngest|app|components)/", pathNot: ["^server/db/", "^server/env\\.ts$", "^server/observability/logger\\.ts$", "^server/domain/"] },
+      to: {
+        path: "^(server|inngest|app|components)/",
+        pathNot: ["^server/db/", "^server/env\\.ts$", "^server/observability/logger\\.ts$", "^server/domain/"],
+      },
     },
     {
       name: "data-access-in-server-db",
@@ -124,7 +131,9 @@ module.exports = {
           "^inngest/executor/",
         ],
       },
-      to: { path: ["^node_modules/(pg|@types/pg|@prisma/[^/]+|@auth/prisma-adapter)/", "^server/db/client\\.ts$", "^server/db/generated/"] },
+      to: {
+        path: ["^node_modules/(pg|@types/pg|@prisma/[^/]+|@auth/prisma-adapter)/", "^server/db/client\\.ts$", "^server/db/generated/"],
+      },
     },
     {
       name: "domain-imports-nothing",

@@ -50,7 +50,11 @@ async function drive(url: string, connections: number, headers: Record<string, s
 async function startBareNext(port: number): Promise<ChildProcess> {
   const built = path.join(BARE_DIR, ".next", "BUILD_ID");
   if (!existsSync(built)) {
-    const build = spawnSync(process.execPath, [NEXT_BIN, "build", BARE_DIR], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+    const build = spawnSync(process.execPath, [NEXT_BIN, "build", BARE_DIR], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
     if (build.status !== 0) throw new Error(`next build bench/bare-next failed:\n${build.stdout}\n${build.stderr}`);
   }
   const child = spawn(process.execPath, [NEXT_BIN, "start", BARE_DIR, "-p", String(port), "-H", "127.0.0.1"], {
@@ -59,7 +63,10 @@ async function startBareNext(port: number): Promise<ChildProcess> {
     stdio: "ignore",
   });
   for (let attempt = 0; attempt < 300; attempt++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/api/static`).then((response) => response.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/api/static`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return child;
     await sleep(100);
   }
@@ -75,17 +82,23 @@ async function main() {
   try {
     await server.start();
     const key = createApiKey(dataDir, "user");
-    const limits = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "chorus.mjs"), "team", "limits", TEAM_SLUG, "--read", "1000000000/1m"], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CHORUS_DATA_DIR: dataDir, LOG_LEVEL: "warn", DATABASE_URL: "" },
-      encoding: "utf8",
-    });
+    const limits = spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, "bin", "chorus.mjs"), "team", "limits", TEAM_SLUG, "--read", "1000000000/1m"],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CHORUS_DATA_DIR: dataDir, LOG_LEVEL: "warn", DATABASE_URL: "" },
+        encoding: "utf8",
+      },
+    );
     if (limits.status !== 0) throw new Error(`chorus team limits failed: ${limits.stderr}`);
 
     const client = new ApiClient(server.baseUrl, key, 8);
     const ids: string[] = [];
     for (let index = 0; index < TASKS; index++) {
-      const created = await client.request<{ id: string }>("POST", "/api/v1/tasks", { prompt: `Summarise the history of bridge number ${index}` });
+      const created = await client.request<{ id: string }>("POST", "/api/v1/tasks", {
+        prompt: `Summarise the history of bridge number ${index}`,
+      });
       if (created.status !== 201) throw new Error(`creating a task answered ${created.status}`);
       ids.push(created.body.id);
     }
@@ -117,7 +130,15 @@ async function main() {
         baseline ??= measured;
         const throughput = measured.rps / baseline.rps;
         const p99 = measured.p99 / baseline.p99;
-        rows.push([target.name, connections, round(measured.rps, 0), round(measured.p99, 1), round(throughput), round(p99), measured.non2xx + measured.errors]);
+        rows.push([
+          target.name,
+          connections,
+          round(measured.rps, 0),
+          round(measured.p99, 1),
+          round(throughput),
+          round(p99),
+          measured.non2xx + measured.errors,
+        ]);
         printJson({
           benchmark: "api-reads",
           target: target.name,

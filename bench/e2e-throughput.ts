@@ -62,7 +62,9 @@ async function client(api: ApiClient, index: number, deadline: number, stats: Lo
   let n = 0;
   while (performance.now() < deadline) {
     const started = performance.now();
-    const created = await api.request<TaskView>("POST", "/api/v1/tasks", { prompt: `${PROMPTS[(index + n++) % PROMPTS.length]} (#${index}.${n})` });
+    const created = await api.request<TaskView>("POST", "/api/v1/tasks", {
+      prompt: `${PROMPTS[(index + n++) % PROMPTS.length]} (#${index}.${n})`,
+    });
     if (created.status !== 201) {
       const key = `POST ${created.status}`;
       stats.errors.set(key, (stats.errors.get(key) ?? 0) + 1);
@@ -154,7 +156,9 @@ async function batchRun(api: ApiClient) {
     Array.from({ length: CLIENTS }, async () => {
       while (next < BATCH) {
         const index = next++;
-        const created = await api.request<TaskView>("POST", "/api/v1/tasks", { prompt: `${PROMPTS[index % PROMPTS.length]} (batch ${index})` });
+        const created = await api.request<TaskView>("POST", "/api/v1/tasks", {
+          prompt: `${PROMPTS[index % PROMPTS.length]} (batch ${index})`,
+        });
         if (created.status === 201) ids.push(created.body.id);
       }
     }),
@@ -341,7 +345,15 @@ async function main() {
     printJson({
       benchmark: "e2e-throughput",
       machine: machine(),
-      params: { clients: CLIENTS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, pollMs: POLL_MS, batch: BATCH, profiled: PROFILE, workers: WORKERS },
+      params: {
+        clients: CLIENTS,
+        warmupSeconds: WARMUP_SECONDS,
+        seconds: SECONDS,
+        pollMs: POLL_MS,
+        batch: BATCH,
+        profiled: PROFILE,
+        workers: WORKERS,
+      },
       tasksPerSecond: round(rate, 2),
       target: { min: TARGET, met: rate >= TARGET },
       completed: result.completed,

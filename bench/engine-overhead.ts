@@ -76,7 +76,11 @@ async function main() {
     const add = (key: string, contestant: Contestant, reference = false, long = false) =>
       entries.push({ key, contestant, reference, long, latencies: [], blockMedians: [], nodeCpuMs: 0, pgCpuMs: 0 });
     add("chorus", chorus);
-    add("chorus-direct", { ...chorus, label: "Chorus, executor.send() instead of inngest.send()", runOnce: chorus.runDirect, close: async () => {} }, true);
+    add(
+      "chorus-direct",
+      { ...chorus, label: "Chorus, executor.send() instead of inngest.send()", runOnce: chorus.runDirect, close: async () => {} },
+      true,
+    );
     add("chorus-memory", chorusInMemory());
     add("chorus-inngest-test", chorusTestEngine(), true);
     add("langgraph", await langGraphDurable(langGraphUrl, "async"));
@@ -124,7 +128,10 @@ async function main() {
     await monitor.connect();
     let chorusStore: Map<string, StoreTiming> | undefined;
     let chorusAccountingLatency = 0;
-    const accounting = new Map<string, { statements: number; txControl: number; writeTransactions: number; walBytes: number; texts: Map<string, number> }>();
+    const accounting = new Map<
+      string,
+      { statements: number; txControl: number; writeTransactions: number; walBytes: number; texts: Map<string, number> }
+    >();
     for (const entry of entries.filter((candidate) => candidate.contestant.persistent)) {
       await sleep(200);
       const runsCounted = entry.long ? Math.ceil(ACCOUNTING_RUNS / 2) : ACCOUNTING_RUNS;
@@ -199,9 +206,33 @@ async function main() {
       ["engine", "overhead/step (ms)", "per round (ms)", "Chorus ÷ this", "per round", "target", "met"],
       [
         ["Chorus embedded executor", round(overhead.chorus, 3), spread(perRound.chorus), 1, null, null, null],
-        ["LangGraph + PostgresSaver", round(overhead.langgraph, 3), spread(perRound.langgraph), round(ratioLg), spread(lgRounds), "≤ 0.5", ratioLg <= 0.5 ? "yes" : "NO"],
-        ["Mastra + PostgresStore", round(overhead.mastra, 3), spread(perRound.mastra), round(ratioMastra), spread(mastraRounds), "≤ 0.6", ratioMastra <= 0.6 ? "yes" : "NO"],
-        ["(LangGraph, durability sync)", round(extra.langgraphSync, 3), null, round(overhead.chorus / extra.langgraphSync), null, null, null],
+        [
+          "LangGraph + PostgresSaver",
+          round(overhead.langgraph, 3),
+          spread(perRound.langgraph),
+          round(ratioLg),
+          spread(lgRounds),
+          "≤ 0.5",
+          ratioLg <= 0.5 ? "yes" : "NO",
+        ],
+        [
+          "Mastra + PostgresStore",
+          round(overhead.mastra, 3),
+          spread(perRound.mastra),
+          round(ratioMastra),
+          spread(mastraRounds),
+          "≤ 0.6",
+          ratioMastra <= 0.6 ? "yes" : "NO",
+        ],
+        [
+          "(LangGraph, durability sync)",
+          round(extra.langgraphSync, 3),
+          null,
+          round(overhead.chorus / extra.langgraphSync),
+          null,
+          null,
+          null,
+        ],
         ["(Chorus via executor.send)", round(extra.chorusDirect, 3), null, null, null, null, null],
       ],
     );
@@ -212,7 +243,11 @@ async function main() {
       const total = (durable: string, memory: string) => med(durable) - med(memory);
       split = {};
       const rows: (string | number | null)[][] = [];
-      for (const [engine, label] of [["chorus", "Chorus embedded executor"], ["langgraph", "LangGraph + PostgresSaver"], ["mastra", "Mastra + PostgresStore"]] as const) {
+      for (const [engine, label] of [
+        ["chorus", "Chorus embedded executor"],
+        ["langgraph", "LangGraph + PostgresSaver"],
+        ["mastra", "Mastra + PostgresStore"],
+      ] as const) {
         const short = total(engine, `${engine}-memory`);
         const long = total(`${engine}-long`, `${engine}-long-memory`);
         const perExtraStep = (long - short) / (LONG - STEPS);
@@ -225,16 +260,34 @@ async function main() {
           const b = get(`${engine}-long`);
           return a === undefined || b === undefined ? null : round((b - a) / (LONG - STEPS), 2);
         };
-        rows.push([label, round(short, 2), round(long, 2), round(perExtraStep, 3), round(fixed, 2), perStepOf(statements), perStepOf(commits)]);
+        rows.push([
+          label,
+          round(short, 2),
+          round(long, 2),
+          round(perExtraStep, 3),
+          round(fixed, 2),
+          perStepOf(statements),
+          perStepOf(commits),
+        ]);
       }
       printTable(
         `Fixed cost per run vs cost per extra step (durable − in-memory median, ${STEPS}-step and ${LONG}-step graphs)`,
-        ["engine", `overhead, ${STEPS} steps (ms)`, `overhead, ${LONG} steps (ms)`, "per extra step (ms)", "fixed per run (ms)", "SQL/extra step", "commits/extra step"],
+        [
+          "engine",
+          `overhead, ${STEPS} steps (ms)`,
+          `overhead, ${LONG} steps (ms)`,
+          "per extra step (ms)",
+          "fixed per run (ms)",
+          "SQL/extra step",
+          "commits/extra step",
+        ],
         rows,
       );
       const lgMarginal = split.chorus!.perExtraStepMs / split.langgraph!.perExtraStepMs;
       const mastraMarginal = split.chorus!.perExtraStepMs / split.mastra!.perExtraStepMs;
-      console.log(`per extra step, Chorus ÷ LangGraph = ${round(lgMarginal)}, Chorus ÷ Mastra = ${round(mastraMarginal)} (not the targets' definition; for diagnosis)\n`);
+      console.log(
+        `per extra step, Chorus ÷ LangGraph = ${round(lgMarginal)}, Chorus ÷ Mastra = ${round(mastraMarginal)} (not the targets' definition; for diagnosis)\n`,
+      );
     }
 
     printTable(
@@ -276,10 +329,18 @@ async function main() {
       medianRunMs: Object.fromEntries(entries.map((entry) => [entry.key, round(median(entry.latencies), 3)])),
       overheadPerStepMs: Object.fromEntries(Object.entries({ ...overhead, ...extra }).map(([key, value]) => [key, round(value, 3)])),
       ratios: { chorusVsLangGraph: round(ratioLg, 3), chorusVsMastra: round(ratioMastra, 3) },
-      ratiosPerRound: { chorusVsLangGraph: lgRounds.map((value) => round(value, 3)), chorusVsMastra: mastraRounds.map((value) => round(value, 3)) },
+      ratiosPerRound: {
+        chorusVsLangGraph: lgRounds.map((value) => round(value, 3)),
+        chorusVsMastra: mastraRounds.map((value) => round(value, 3)),
+      },
       targets: { chorusVsLangGraph: { max: 0.5, met: ratioLg <= 0.5 }, chorusVsMastra: { max: 0.6, met: ratioMastra <= 0.6 } },
       fixedVsPerStep: split
-        ? Object.fromEntries(Object.entries(split).map(([key, value]) => [key, { perExtraStepMs: round(value.perExtraStepMs, 3), fixedPerRunMs: round(value.fixedPerRunMs, 3) }]))
+        ? Object.fromEntries(
+            Object.entries(split).map(([key, value]) => [
+              key,
+              { perExtraStepMs: round(value.perExtraStepMs, 3), fixedPerRunMs: round(value.fixedPerRunMs, 3) },
+            ]),
+          )
         : null,
       chorusStoreMsPerRun: chorusStore
         ? Object.fromEntries([...chorusStore.entries()].map(([name, timing]) => [name, round(timing.ms / ACCOUNTING_RUNS, 3)]))
@@ -287,7 +348,11 @@ async function main() {
       perRun: Object.fromEntries(
         [...accounting.entries()].map(([key, value]) => [
           key,
-          { statements: round(value.statements, 2), writeTransactions: round(value.writeTransactions, 2), walBytes: Math.round(value.walBytes) },
+          {
+            statements: round(value.statements, 2),
+            writeTransactions: round(value.writeTransactions, 2),
+            walBytes: Math.round(value.walBytes),
+          },
         ]),
       ),
     });

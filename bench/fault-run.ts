@@ -54,7 +54,8 @@ async function audit(db: pg.Client, killTimes: Date[]) {
   // Kill moments as the database's timestamp(3) columns store time (UTC wall clock; same host clock).
   const kills = killTimes.map((time) => time.toISOString().replace("T", " ").replace("Z", ""));
   // Agent steps: agent.started events per (task, step), classified against the step's durable result.
-  const agentRepeats = await one<{ repeats: string; inflight: string; after: string; steps: string; unexplained: string; durable: string }>(`
+  const agentRepeats = await one<{ repeats: string; inflight: string; after: string; steps: string; unexplained: string; durable: string }>(
+    `
     WITH agent_runs AS (
       SELECT r."id" AS run_id, r."event"->'data'->>'taskId' AS task_id, r."event"->'data'->>'stepId' AS step_id
       FROM "WorkflowRun" r WHERE r."functionId" LIKE '%agent-%' AND r."parentRunId" IS NOT NULL
@@ -75,7 +76,9 @@ async function audit(db: pg.Client, killTimes: Date[]) {
            count(*) FILTER (WHERE d.done_at IS NOT NULL AND s."createdAt" > d.done_at) AS after,
            count(*) FILTER (WHERE s.n = 1) AS steps,
            count(*) FILTER (WHERE s.n = 1 AND d.done_at IS NOT NULL) AS durable
-    FROM started s LEFT JOIN durable d USING (task_id, step_id)`, [kills]);
+    FROM started s LEFT JOIN durable d USING (task_id, step_id)`,
+    [kills],
+  );
   // Coordinator steps that emit an event from inside the step: plan (task.planned) and aggregate (task.completed).
   const coordinatorRepeats = await one<{ plan_repeats: string; plan_after: string; aggregate_repeats: string; aggregate_after: string }>(`
     WITH coord AS (
@@ -177,13 +180,17 @@ async function main() {
       const wait = KILL_MIN_MS + random() * (KILL_MAX_MS - KILL_MIN_MS);
       await sleep(wait);
       const counts = await taskCounts(db);
-      const unfinished = Object.entries(counts).filter(([status]) => !FINAL.includes(status)).reduce((sum, [, n]) => sum + n, 0);
+      const unfinished = Object.entries(counts)
+        .filter(([status]) => !FINAL.includes(status))
+        .reduce((sum, [, n]) => sum + n, 0);
       killTimes.push(new Date());
       await server.kill();
       const restartStarted = performance.now();
       await server.start();
       kills.push({ afterMs: Math.round(wait), unfinished, restartMs: Math.round(performance.now() - restartStarted) });
-      console.error(`  kill ${i + 1}/${KILLS} after ${Math.round(wait)} ms (${unfinished} tasks unfinished); restarted in ${kills.at(-1)!.restartMs} ms`);
+      console.error(
+        `  kill ${i + 1}/${KILLS} after ${Math.round(wait)} ms (${unfinished} tasks unfinished); restarted in ${kills.at(-1)!.restartMs} ms`,
+      );
     }
 
     console.error("fault-run: waiting for every task to finish…");
@@ -195,7 +202,9 @@ async function main() {
       await sleep(1000);
     }
     const finishSeconds = (performance.now() - finishStarted) / 1000;
-    const finished = Object.entries(counts).filter(([status]) => FINAL.includes(status)).reduce((sum, [, n]) => sum + n, 0);
+    const finished = Object.entries(counts)
+      .filter(([status]) => FINAL.includes(status))
+      .reduce((sum, [, n]) => sum + n, 0);
     const result = await audit(db, killTimes);
 
     const ok = (value: boolean) => (value ? "yes" : "NO");
@@ -205,20 +214,57 @@ async function main() {
       ["measure", "value", "target", "met"],
       [
         ["tasks finished", `${finished} / ${ids.length}`, `${ids.length}`, ok(finished === ids.length)],
-        ["  by status", Object.entries(counts).map(([status, n]) => `${status} ${n}`).join(", "), null, null],
+        [
+          "  by status",
+          Object.entries(counts)
+            .map(([status, n]) => `${status} ${n}`)
+            .join(", "),
+          null,
+          null,
+        ],
         ["kills that hit unfinished tasks", `${killedWithWork} / ${KILLS}`, null, null],
-        ["duplicate executions (completed AgentExecution per step > 1)", result.duplicateCompletedExecutions, "0", ok(result.duplicateCompletedExecutions === 0)],
-        ["duplicate workflow runs (per task / per plan step)", `${result.duplicateCoordinatorRuns} / ${result.duplicateAgentRuns}`, "0", ok(result.duplicateCoordinatorRuns + result.duplicateAgentRuns === 0)],
-        ["completed steps executed again", result.agentStepRepeatsAfterDurable + result.planRepeatsAfterDurable + result.aggregateRepeatsAfterDurable, "0", ok(result.agentStepRepeatsAfterDurable + result.planRepeatsAfterDurable + result.aggregateRepeatsAfterDurable === 0)],
+        [
+          "duplicate executions (completed AgentExecution per step > 1)",
+          result.duplicateCompletedExecutions,
+          "0",
+          ok(result.duplicateCompletedExecutions === 0),
+        ],
+        [
+          "duplicate workflow runs (per task / per plan step)",
+          `${result.duplicateCoordinatorRuns} / ${result.duplicateAgentRuns}`,
+          "0",
+          ok(result.duplicateCoordinatorRuns + result.duplicateAgentRuns === 0),
+        ],
+        [
+          "completed steps executed again",
+          result.agentStepRepeatsAfterDurable + result.planRepeatsAfterDurable + result.aggregateRepeatsAfterDurable,
+          "0",
+          ok(result.agentStepRepeatsAfterDurable + result.planRepeatsAfterDurable + result.aggregateRepeatsAfterDurable === 0),
+        ],
         ["agent steps (distinct / with a stored result)", `${result.agentSteps} / ${result.agentStepsDurable}`, null, null],
         ["agent steps re-executed (in flight at a kill)", result.agentStepRepeatsInFlight, "allowed", null],
-        ["  of which with no kill since the previous start", result.agentStepRepeatsWithoutKill, "0", ok(result.agentStepRepeatsWithoutKill === 0)],
+        [
+          "  of which with no kill since the previous start",
+          result.agentStepRepeatsWithoutKill,
+          "0",
+          ok(result.agentStepRepeatsWithoutKill === 0),
+        ],
         ["plan steps re-executed (all / after durable)", `${result.planRepeats} / ${result.planRepeatsAfterDurable}`, null, null],
-        ["aggregate steps re-executed (all / after durable)", `${result.aggregateRepeats} / ${result.aggregateRepeatsAfterDurable}`, null, null],
+        [
+          "aggregate steps re-executed (all / after durable)",
+          `${result.aggregateRepeats} / ${result.aggregateRepeatsAfterDurable}`,
+          null,
+          null,
+        ],
         ["extra AgentExecution rows (retry attempts)", result.extraAttemptRows, null, null],
         ["completed tasks missing a step's execution", result.completedTasksMissingSteps, "0", ok(result.completedTasksMissingSteps === 0)],
         ["time to finish after the last kill (s)", round(finishSeconds, 1), null, null],
-        ["mean restart to healthy (s)", round(kills.reduce((sum, kill) => sum + kill.restartMs, 0) / Math.max(1, kills.length) / 1000, 1), null, null],
+        [
+          "mean restart to healthy (s)",
+          round(kills.reduce((sum, kill) => sum + kill.restartMs, 0) / Math.max(1, kills.length) / 1000, 1),
+          null,
+          null,
+        ],
         ["total wall time (s)", round((performance.now() - started) / 1000, 0), null, null],
       ],
     );

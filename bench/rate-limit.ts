@@ -51,9 +51,11 @@ async function measure(backend: string, what: string, storeCpuMs: () => number, 
     let next = 0;
     const run = async (count: number) => {
       next = 0;
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < count) await op(next++);
-      }));
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < count) await op(next++);
+        }),
+      );
     };
     await run(Math.min(WARMUP, checks));
     const startedAt = performance.now();
@@ -71,7 +73,9 @@ async function measure(backend: string, what: string, storeCpuMs: () => number, 
       storeUs: ((storeCpuMs() - store0) * 1000) / checks,
     });
     const row = rows.at(-1)!;
-    console.error(`  ${backend} · ${what} · c=${concurrency}: ${Math.round(row.perSecond)}/s, node ${row.nodeUs.toFixed(1)} µs, store ${row.storeUs.toFixed(1)} µs`);
+    console.error(
+      `  ${backend} · ${what} · c=${concurrency}: ${Math.round(row.perSecond)}/s, node ${row.nodeUs.toFixed(1)} µs, store ${row.storeUs.toFixed(1)} µs`,
+    );
   }
 }
 
@@ -93,7 +97,11 @@ const team = async (slug: string, limits: Record<string, { limit: number; window
   return created[0]!.id;
 };
 const DAY = 86_400_000;
-const generous = { spend: { limit: 1_000_000_000, windowMs: DAY }, write: { limit: 1_000_000_000, windowMs: DAY }, read: { limit: 1_000_000_000, windowMs: DAY } };
+const generous = {
+  spend: { limit: 1_000_000_000, windowMs: DAY },
+  write: { limit: 1_000_000_000, windowMs: DAY },
+  read: { limit: 1_000_000_000, windowMs: DAY },
+};
 
 try {
   console.error("Postgres backend (embedded, Unix socket)");
@@ -101,27 +109,52 @@ try {
   const defaultsTeam = await team("bench-defaults", {});
   const refusedTeam = await team("bench-refused", { spend: { limit: 1, windowMs: DAY } });
   await measure("postgres", "baseline: SELECT 1", postgresCpu, () => query("SELECT 1", []));
-  await measure("postgres", "spend (exact), 1 identity", postgresCpu, () => checkRateLimit({ teamId: pgTeam, identity: "key:one", tier: "spend" }));
-  await measure("postgres", "spend (exact), 1,000 identities", postgresCpu, (i) => checkRateLimit({ teamId: pgTeam, identity: `key:${i % 1000}`, tier: "spend" }));
-  await measure("postgres", "read (leased), 1 identity", postgresCpu, () => checkRateLimit({ teamId: pgTeam, identity: "key:reader", tier: "read" }));
+  await measure("postgres", "spend (exact), 1 identity", postgresCpu, () =>
+    checkRateLimit({ teamId: pgTeam, identity: "key:one", tier: "spend" }),
+  );
+  await measure("postgres", "spend (exact), 1,000 identities", postgresCpu, (i) =>
+    checkRateLimit({ teamId: pgTeam, identity: `key:${i % 1000}`, tier: "spend" }),
+  );
+  await measure("postgres", "read (leased), 1 identity", postgresCpu, () =>
+    checkRateLimit({ teamId: pgTeam, identity: "key:reader", tier: "read" }),
+  );
   // The default read limit (1200/1m, so leases of up to 12) and many identities each reading a
   // little: 20 reads from each of 2,000 identities, fresh ones for every run.
   let runs = 0;
-  await measure("postgres", "read (leased), default limit, 20 reads × 2,000 identities", postgresCpu, (i) => {
-    if (i === 0) runs++;
-    return checkRateLimit({ teamId: defaultsTeam, identity: `key:${runs}-${i % 2000}`, tier: "read" });
-  }, 40_000);
+  await measure(
+    "postgres",
+    "read (leased), default limit, 20 reads × 2,000 identities",
+    postgresCpu,
+    (i) => {
+      if (i === 0) runs++;
+      return checkRateLimit({ teamId: defaultsTeam, identity: `key:${runs}-${i % 2000}`, tier: "read" });
+    },
+    40_000,
+  );
   await checkRateLimit({ teamId: refusedTeam, identity: "key:over", tier: "spend" });
-  await measure("postgres", "refused (remembered)", postgresCpu, () => checkRateLimit({ teamId: refusedTeam, identity: "key:over", tier: "spend" }));
+  await measure("postgres", "refused (remembered)", postgresCpu, () =>
+    checkRateLimit({ teamId: refusedTeam, identity: "key:over", tier: "spend" }),
+  );
 
   if (!spawnSync("sh", ["-c", "command -v redis-server"]).stdout.toString().trim()) {
     console.error("Upstash backend: skipped (apt-get install redis-server)");
   } else {
     console.error("Upstash backend (REST stand-in + redis-server 7.0, in another process)");
-    const standIn = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"), "--tsconfig", path.join(REPO_ROOT, "tsconfig.json"), path.join(REPO_ROOT, "bench/lib/upstash-stand-in.ts")], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    const { url, token } = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: standIn.stdout! }).once("line", resolve)));
+    const standIn = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"),
+        "--tsconfig",
+        path.join(REPO_ROOT, "tsconfig.json"),
+        path.join(REPO_ROOT, "bench/lib/upstash-stand-in.ts"),
+      ],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
+    const { url, token } = JSON.parse(
+      await new Promise<string>((resolve) => createInterface({ input: standIn.stdout! }).once("line", resolve)),
+    );
     const standInCpu = () => treeCpuMs(standIn.pid!);
     try {
       process.env.UPSTASH_REDIS_REST_URL = url;
@@ -129,11 +162,29 @@ try {
       const { Redis } = await import("@upstash/redis");
       const redis = new Redis({ url, token, enableTelemetry: false });
       await measure("upstash", "baseline: PING", standInCpu, () => redis.ping(), UPSTASH_CHECKS);
-      await measure("upstash", "spend, 1 identity", standInCpu, () => checkRateLimit({ teamId: pgTeam, identity: "key:one", tier: "spend" }), UPSTASH_CHECKS);
-      await measure("upstash", "read, 1 identity", standInCpu, () => checkRateLimit({ teamId: pgTeam, identity: "key:reader", tier: "read" }), UPSTASH_CHECKS);
+      await measure(
+        "upstash",
+        "spend, 1 identity",
+        standInCpu,
+        () => checkRateLimit({ teamId: pgTeam, identity: "key:one", tier: "spend" }),
+        UPSTASH_CHECKS,
+      );
+      await measure(
+        "upstash",
+        "read, 1 identity",
+        standInCpu,
+        () => checkRateLimit({ teamId: pgTeam, identity: "key:reader", tier: "read" }),
+        UPSTASH_CHECKS,
+      );
       await checkRateLimit({ teamId: refusedTeam, identity: "key:over", tier: "spend" });
       await checkRateLimit({ teamId: refusedTeam, identity: "key:over", tier: "spend" });
-      await measure("upstash", "refused (ephemeral cache)", standInCpu, () => checkRateLimit({ teamId: refusedTeam, identity: "key:over", tier: "spend" }), UPSTASH_CHECKS);
+      await measure(
+        "upstash",
+        "refused (ephemeral cache)",
+        standInCpu,
+        () => checkRateLimit({ teamId: refusedTeam, identity: "key:over", tier: "spend" }),
+        UPSTASH_CHECKS,
+      );
     } finally {
       standIn.stdin!.end();
       await new Promise((resolve) => standIn.once("exit", resolve));
@@ -142,7 +193,17 @@ try {
 
   printTable(
     `Rate-limit check cost (${CHECKS} Postgres / ${UPSTASH_CHECKS} Upstash checks per row, after ${WARMUP} warm-up; CPU in µs per check)`,
-    ["backend", "what", "in flight", "checks/s", "wall µs", "Node CPU", "store CPU", "% of a Next GET (1,000 µs)", "% of a direct read (420 µs)"],
+    [
+      "backend",
+      "what",
+      "in flight",
+      "checks/s",
+      "wall µs",
+      "Node CPU",
+      "store CPU",
+      "% of a Next GET (1,000 µs)",
+      "% of a direct read (420 µs)",
+    ],
     rows.map((row) => [
       row.backend,
       row.what,
@@ -155,7 +216,17 @@ try {
       round((100 * row.nodeUs) / DIRECT_READ_US, 1),
     ]),
   );
-  printJson({ benchmark: "rate-limit", machine: machine(), rows: rows.map((row) => ({ ...row, perSecond: round(row.perSecond, 0), wallUs: round(row.wallUs, 1), nodeUs: round(row.nodeUs, 1), storeUs: round(row.storeUs, 1) })) });
+  printJson({
+    benchmark: "rate-limit",
+    machine: machine(),
+    rows: rows.map((row) => ({
+      ...row,
+      perSecond: round(row.perSecond, 0),
+      wallUs: round(row.wallUs, 1),
+      nodeUs: round(row.nodeUs, 1),
+      storeUs: round(row.storeUs, 1),
+    })),
+  });
 } finally {
   await closeDb();
   await postgres.stop();

@@ -16,7 +16,18 @@ try {
   process.exit(1);
 }
 
-const sources = ["app", "components", "server", "inngest", "public", "next.config.ts", "postcss.config.mjs", "package-lock.json", "prisma/schema.prisma", "tsconfig.json"];
+const sources = [
+  "app",
+  "components",
+  "server",
+  "inngest",
+  "public",
+  "next.config.ts",
+  "postcss.config.mjs",
+  "package-lock.json",
+  "prisma/schema.prisma",
+  "tsconfig.json",
+];
 
 function newestMtime(target) {
   if (!existsSync(target)) return 0;
@@ -34,7 +45,9 @@ const buildId = path.join(projectRoot, ".next", "BUILD_ID");
 const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
 const sourcesAt = Math.max(...sources.map((source) => newestMtime(path.join(projectRoot, source))));
 if (builtAt < sourcesAt || process.argv.includes("--rebuild")) {
-  console.log(builtAt ? "Sources changed since the last build: rebuilding Chorus…" : "First start: building Chorus (takes a minute or two)…");
+  console.log(
+    builtAt ? "Sources changed since the last build: rebuilding Chorus…" : "First start: building Chorus (takes a minute or two)…",
+  );
   const env = { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" };
   const built = spawnSync("npm", ["run", "build", "--silent"], { cwd: projectRoot, stdio: "inherit", env });
   if (built.status !== 0) {

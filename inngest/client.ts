@@ -14,7 +14,8 @@ import { planDecided, taskCancelled, taskCreated } from "./events";
  * retried, recorded on the execution and shown to the user), so the SDK's own error lines
  * about it are debug detail, not errors.
  */
-const describe = (args: unknown[]) => args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ");
+const describe = (args: unknown[]) =>
+  args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ");
 const sdkLogger = {
   debug: (...args: unknown[]) => logger.debug("inngest", { detail: describe(args) }),
   info: (...args: unknown[]) => logger.debug("inngest", { detail: describe(args) }),

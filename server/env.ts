@@ -29,7 +29,9 @@ const integer = (fallback: number, min: number, max: number, named: Record<strin
       if (Object.hasOwn(named, value.trim())) return named[value.trim()]!();
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        const words = Object.keys(named).map((word) => `"${word}" or `).join("");
+        const words = Object.keys(named)
+          .map((word) => `"${word}" or `)
+          .join("");
         ctx.addIssue({ code: "custom", message: `must be ${words}a whole number from ${min} to ${max}` });
         return z.NEVER;
       }
@@ -66,10 +68,7 @@ const envSchema = z.object({
     (value) => value === undefined || z.email().safeParse(value).success,
     "must be an email address",
   ),
-  CHORUS_ADMIN_PASSWORD: optionalString.refine(
-    (value) => value === undefined || value.length >= 8,
-    "must be at least 8 characters",
-  ),
+  CHORUS_ADMIN_PASSWORD: optionalString.refine((value) => value === undefined || value.length >= 8, "must be at least 8 characters"),
   CHORUS_TEAM_NAME: optionalString.transform((value) => value ?? "My Team"),
   AUTH_SECRET: optionalString.refine(
     (value) => value === undefined || value.length >= 32,
@@ -134,7 +133,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     problems.push("INNGEST_SIGNING_KEY: required when INNGEST_MODE=server in production");
   }
   if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
-    problems.push(`${env.UPSTASH_REDIS_REST_URL ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL"}: required when the other UPSTASH_REDIS_REST_ variable is set`);
+    problems.push(
+      `${env.UPSTASH_REDIS_REST_URL ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL"}: required when the other UPSTASH_REDIS_REST_ variable is set`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return env;

@@ -135,7 +135,8 @@ function superviseWorkers(count: number, onAllListening: () => void): () => Prom
               resolve();
             };
             worker!.once("exit", exited);
-            if (worker!.isDead()) exited(); // it exited before we asked
+            if (worker!.isDead())
+              exited(); // it exited before we asked
             else worker!.process.kill("SIGTERM");
           }),
       ),

@@ -4,7 +4,11 @@ import { hasLoneSurrogate } from "@/server/text/cut-text";
 
 export class ValidationError extends AppError {
   constructor(readonly issues: Array<{ field: string; message: string }>) {
-    super("bad_request", issues.map((issue) => (issue.message.startsWith(issue.field) ? issue.message : `${issue.field}: ${issue.message}`)).join("; "), issues[0]?.field);
+    super(
+      "bad_request",
+      issues.map((issue) => (issue.message.startsWith(issue.field) ? issue.message : `${issue.field}: ${issue.message}`)).join("; "),
+      issues[0]?.field,
+    );
   }
 }
 
@@ -18,9 +22,7 @@ export class ValidationError extends AppError {
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
-    throw new ValidationError(
-      result.error.issues.map((issue) => ({ field: issue.path.join(".") || "body", message: issue.message })),
-    );
+    throw new ValidationError(result.error.issues.map((issue) => ({ field: issue.path.join(".") || "body", message: issue.message })));
   }
   const problems = unstorableFields(result.data);
   if (problems.length > 0) throw new ValidationError(problems);
@@ -43,7 +45,8 @@ function unstorableFields(value: unknown): Array<{ field: string; message: strin
   for (let entry = pending.pop(); entry; entry = pending.pop()) {
     if (typeof entry.value === "string") {
       if (entry.value.includes("\u0000")) problems.set(pathOf(entry), "must not contain NUL (\\u0000) characters");
-      else if (hasLoneSurrogate(entry.value)) problems.set(pathOf(entry), "must not contain a lone surrogate (half of a UTF-16 pair, not a character)");
+      else if (hasLoneSurrogate(entry.value))
+        problems.set(pathOf(entry), "must not contain a lone surrogate (half of a UTF-16 pair, not a character)");
       continue;
     }
     if (entry.value === null || typeof entry.value !== "object") continue;

@@ -25,12 +25,16 @@ export default async function DashboardLayout({ children }: { children: ReactNod
             <span className="text-sm font-normal text-slate-500">/ {teamName}</span>
           </Link>
           <nav className="flex items-center gap-4 text-sm">
-            <Link href="/tasks" className="text-slate-700 hover:text-slate-900">Tasks</Link>
+            <Link href="/tasks" className="text-slate-700 hover:text-slate-900">
+              Tasks
+            </Link>
             <span className="text-slate-500" data-testid="current-user">
               {session?.user?.email} · {caller.role}
             </span>
             <form action={signOutAction}>
-              <button type="submit" className="rounded-md border border-slate-300 px-3 py-1 text-slate-700 hover:bg-slate-50">Sign out</button>
+              <button type="submit" className="rounded-md border border-slate-300 px-3 py-1 text-slate-700 hover:bg-slate-50">
+                Sign out
+              </button>
             </form>
           </nav>
         </div>

@@ -29,7 +29,9 @@ import { REPO_ROOT } from "./paths";
 
 /** Chorus runs on its own copy of pg (the root node_modules), as it does in production. */
 type ChorusPool = Parameters<typeof createEmbeddedExecutor>[0]["pool"];
-const chorusPg = createRequire(path.join(REPO_ROOT, "package.json"))("pg") as { Pool: new (config: { connectionString: string; max: number }) => ChorusPool };
+const chorusPg = createRequire(path.join(REPO_ROOT, "package.json"))("pg") as {
+  Pool: new (config: { connectionString: string; max: number }) => ChorusPool;
+};
 
 export interface Contestant {
   /** Table label, e.g. "Chorus (executor + Postgres)". */
@@ -118,7 +120,9 @@ export async function chorusEngine(url: string, stepCounts: number[] = [3]) {
     .map((definition) => definition.id);
   const waiting = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
 
-  const store = (executor as unknown as { store?: Record<string, unknown> & { finish?: (...args: unknown[]) => Promise<{ finished: boolean }> } }).store;
+  const store = (
+    executor as unknown as { store?: Record<string, unknown> & { finish?: (...args: unknown[]) => Promise<{ finished: boolean }> } }
+  ).store;
   // Time every RunStore call (where the executor's database time goes).
   const storeTimings = new Map<string, StoreTiming>();
   if (store) {

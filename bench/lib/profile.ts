@@ -83,7 +83,8 @@ export interface ProfileSummary {
 
 /** Self time per area and per function; idle time excluded from the shares. */
 export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
-  const interval = profile.samples && profile.samples.length > 0 ? (profile.endTime - profile.startTime) / profile.samples.length / 1000 : 0;
+  const interval =
+    profile.samples && profile.samples.length > 0 ? (profile.endTime - profile.startTime) / profile.samples.length / 1000 : 0;
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, { area: string; ms: number }>();
   let total = 0;
@@ -129,7 +130,10 @@ export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
       .sort((a, b) => b.ms - a.ms)
       .slice(0, top * 2),
     totalMs: total,
-    byArea: [...byArea.entries()].map(([area, ms]) => ({ area, ms, share: ms / total })).sort((a, b) => b.ms - a.ms).slice(0, top),
+    byArea: [...byArea.entries()]
+      .map(([area, ms]) => ({ area, ms, share: ms / total }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top),
     byFunction: [...byFunction.entries()]
       .map(([name, value]) => ({ name, area: value.area, ms: value.ms, share: value.ms / total }))
       .sort((a, b) => b.ms - a.ms)

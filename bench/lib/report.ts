@@ -72,7 +72,9 @@ function parentOf(pid: number): number {
  * postmaster and its backends). Only the resolution of the kernel's clock ticks (10 ms).
  */
 export function treeCpuMs(rootPid: number): number {
-  const pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number);
+  const pids = readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
   const children = new Map<number, number[]>();
   for (const pid of pids) {
     const parent = parentOf(pid);

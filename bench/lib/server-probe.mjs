@@ -26,7 +26,11 @@ if (outFile && entry.endsWith(path.join("bin", "start.mjs"))) {
       const text = typeof config === "string" ? config : config && typeof config.text === "string" ? config.text : undefined;
       if (text !== undefined) {
         statements++;
-        const shape = text.replace(/'(?:[^']|'')*'/g, "'…'").replace(/\s+/g, " ").trim().slice(0, 140);
+        const shape = text
+          .replace(/'(?:[^']|'')*'/g, "'…'")
+          .replace(/\s+/g, " ")
+          .trim()
+          .slice(0, 140);
         shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
       }
     }

@@ -36,7 +36,11 @@ function note(text: string) {
   if (/^\s*(BEGIN|START TRANSACTION|COMMIT|END|ROLLBACK)\b/i.test(text)) counts.txControl++;
   if (trace) {
     // pg-promise inlines values: fold literals so one statement shape is one key.
-    const key = text.replace(/'(?:[^']|'')*'/g, "'…'").replace(/\s+/g, " ").trim().slice(0, 160);
+    const key = text
+      .replace(/'(?:[^']|'')*'/g, "'…'")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, 160);
     counts.texts.set(key, (counts.texts.get(key) ?? 0) + 1);
   }
 }
@@ -102,7 +106,9 @@ export interface ServerCounters {
   walBytes: bigint;
 }
 
-export async function serverCounters(client: { query: (text: string) => Promise<{ rows: Record<string, unknown>[] }> }): Promise<ServerCounters> {
+export async function serverCounters(client: {
+  query: (text: string) => Promise<{ rows: Record<string, unknown>[] }>;
+}): Promise<ServerCounters> {
   const { rows } = await client.query(
     `SELECT pg_current_xact_id()::text::bigint AS xid, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint AS wal`,
   );

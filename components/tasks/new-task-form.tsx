@@ -17,9 +17,7 @@ export function NewTaskForm() {
   const router = useRouter();
   const [prompt, setPrompt] = useState("");
   const [requireApproval, setRequireApproval] = useState(false);
-  const create = useMutation(
-    trpc.task.create.mutationOptions({ onSuccess: (task) => router.push(`/tasks/${task.id}`) }),
-  );
+  const create = useMutation(trpc.task.create.mutationOptions({ onSuccess: (task) => router.push(`/tasks/${task.id}`) }));
   const tooLong = prompt.length > MAX_PROMPT;
 
   return (
@@ -52,7 +50,12 @@ export function NewTaskForm() {
         </span>
       </div>
       <label className="flex items-center gap-2 text-sm text-slate-700">
-        <input type="checkbox" checked={requireApproval} onChange={(event) => setRequireApproval(event.target.checked)} className="h-4 w-4 rounded border-slate-300" />
+        <input
+          type="checkbox"
+          checked={requireApproval}
+          onChange={(event) => setRequireApproval(event.target.checked)}
+          className="h-4 w-4 rounded border-slate-300"
+        />
         Let me approve the plan before any agent runs
       </label>
       {create.error ? (

@@ -8,7 +8,11 @@ import { useTRPC } from "@/components/providers";
 import type { PlanStepView } from "./task-progress";
 
 function ErrorNote({ error }: { error: { message: string } | null }) {
-  return error ? <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{error.message}</p> : null;
+  return error ? (
+    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+      {error.message}
+    </p>
+  ) : null;
 }
 
 /** Approve (as proposed or edited) or reject a plan that waits for a person. */
@@ -24,7 +28,9 @@ export function ApprovalPanel({ taskId, steps, dueAt }: { taskId: string; steps:
   const editedPlan = { steps: steps.map((step) => ({ ...step, subtask: drafts[step.id]?.trim() || step.subtask })) };
   return (
     <section aria-labelledby="approval-heading" className="rounded-xl border border-amber-300 bg-amber-50 p-5" data-testid="approval-panel">
-      <h2 id="approval-heading" className="text-base font-semibold text-amber-900">This plan needs your approval</h2>
+      <h2 id="approval-heading" className="text-base font-semibold text-amber-900">
+        This plan needs your approval
+      </h2>
       <p className="mt-1 text-sm text-amber-900">
         No agent runs until someone approves.{dueAt ? ` The request expires ${new Date(dueAt).toLocaleString()}.` : ""}
       </p>
@@ -51,18 +57,31 @@ export function ApprovalPanel({ taskId, steps, dueAt }: { taskId: string; steps:
           {editing ? "Approve edited plan" : "Approve plan"}
         </Button>
         {!editing ? (
-          <Button variant="secondary" disabled={busy} onClick={() => setEditing(true)}>Edit plan</Button>
+          <Button variant="secondary" disabled={busy} onClick={() => setEditing(true)}>
+            Edit plan
+          </Button>
         ) : null}
         <div className="flex flex-wrap items-end gap-2">
           <div>
-            <label htmlFor="reject-reason" className="block text-xs text-slate-700">Reason (optional)</label>
-            <input id="reject-reason" value={reason} onChange={(event) => setReason(event.target.value)} maxLength={1000}
-              className="mt-1 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500" />
+            <label htmlFor="reject-reason" className="block text-xs text-slate-700">
+              Reason (optional)
+            </label>
+            <input
+              id="reject-reason"
+              value={reason}
+              onChange={(event) => setReason(event.target.value)}
+              maxLength={1000}
+              className="mt-1 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500"
+            />
           </div>
-          <Button variant="secondary" disabled={busy} onClick={() => reject.mutate({ id: taskId, reason: reason.trim() || undefined })}>Reject plan</Button>
+          <Button variant="secondary" disabled={busy} onClick={() => reject.mutate({ id: taskId, reason: reason.trim() || undefined })}>
+            Reject plan
+          </Button>
         </div>
       </div>
-      <div className="mt-2"><ErrorNote error={approve.error ?? reject.error} /></div>
+      <div className="mt-2">
+        <ErrorNote error={approve.error ?? reject.error} />
+      </div>
     </section>
   );
 }
@@ -88,7 +107,11 @@ export function RerunFromStep({ taskId, step }: { taskId: string; step: PlanStep
   const [instruction, setInstruction] = useState(step.subtask);
   const rerun = useMutation(trpc.task.rerun.mutationOptions({ onSuccess: (task) => router.push(`/tasks/${task.id}`) }));
   if (!open) {
-    return <button type="button" onClick={() => setOpen(true)} className="mt-2 text-xs text-indigo-700 hover:underline">Rerun from this step…</button>;
+    return (
+      <button type="button" onClick={() => setOpen(true)} className="mt-2 text-xs text-indigo-700 hover:underline">
+        Rerun from this step…
+      </button>
+    );
   }
   return (
     <form
@@ -99,12 +122,24 @@ export function RerunFromStep({ taskId, step }: { taskId: string; step: PlanStep
         rerun.mutate({ id: taskId, fromStep: step.id, input: changed });
       }}
     >
-      <label htmlFor={`rerun-${step.id}`} className="block text-xs font-medium text-slate-700">Instruction for {step.id} (earlier steps are reused)</label>
-      <textarea id={`rerun-${step.id}`} rows={2} value={instruction} onChange={(event) => setInstruction(event.target.value)} maxLength={4000}
-        className="block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500" />
+      <label htmlFor={`rerun-${step.id}`} className="block text-xs font-medium text-slate-700">
+        Instruction for {step.id} (earlier steps are reused)
+      </label>
+      <textarea
+        id={`rerun-${step.id}`}
+        rows={2}
+        value={instruction}
+        onChange={(event) => setInstruction(event.target.value)}
+        maxLength={4000}
+        className="block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500"
+      />
       <div className="flex gap-2">
-        <Button type="submit" disabled={rerun.isPending}>{rerun.isPending ? "Starting…" : "Rerun"}</Button>
-        <Button type="button" variant="secondary" onClick={() => setOpen(false)}>Close</Button>
+        <Button type="submit" disabled={rerun.isPending}>
+          {rerun.isPending ? "Starting…" : "Rerun"}
+        </Button>
+        <Button type="button" variant="secondary" onClick={() => setOpen(false)}>
+          Close
+        </Button>
       </div>
       <ErrorNote error={rerun.error} />
     </form>

@@ -7,7 +7,14 @@ import { formatCost, formatDuration } from "@/components/ui/format";
 import type { TaskView } from "@/server/tasks/task-views";
 import Link from "next/link";
 import { finishedTaskStatuses, runEventTypes, terminalEventTypes } from "@/server/domain/task-vocabulary";
-import { applyProgressEvent, initialProgress, withReusedSteps, type AgentView, type PlanStepView, type ProgressEvent } from "./task-progress";
+import {
+  applyProgressEvent,
+  initialProgress,
+  withReusedSteps,
+  type AgentView,
+  type PlanStepView,
+  type ProgressEvent,
+} from "./task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 
 const terminal = new Set<string>(finishedTaskStatuses);
@@ -49,39 +56,77 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
         <div className="flex flex-wrap items-center justify-between gap-2">
           <h1 className="text-lg font-semibold">Task</h1>
           <div className="flex items-center gap-3 text-sm text-slate-600">
-            <span aria-live="polite" data-testid="task-status"><StatusBadge status={status} /></span>
+            <span aria-live="polite" data-testid="task-status">
+              <StatusBadge status={status} />
+            </span>
             {!finished ? (
-              <span className="text-xs text-slate-500">{connection === "live" ? "live" : connection === "reconnecting" ? "reconnecting…" : "connecting…"}</span>
+              <span className="text-xs text-slate-500">
+                {connection === "live" ? "live" : connection === "reconnecting" ? "reconnecting…" : "connecting…"}
+              </span>
             ) : null}
             {!finished && canExecute ? <CancelButton taskId={task.id} /> : null}
           </div>
         </div>
-        <p className="mt-2 whitespace-pre-wrap text-slate-800" data-testid="task-prompt">{task.prompt}</p>
+        <p className="mt-2 whitespace-pre-wrap text-slate-800" data-testid="task-prompt">
+          {task.prompt}
+        </p>
         {task.parentTaskId ? (
           <p className="mt-1 text-xs text-slate-500">
-            Rerun of <Link className="text-indigo-700 hover:underline" href={`/tasks/${task.parentTaskId}`}>an earlier attempt</Link> from step “{task.rerunFromStep}”.
+            Rerun of{" "}
+            <Link className="text-indigo-700 hover:underline" href={`/tasks/${task.parentTaskId}`}>
+              an earlier attempt
+            </Link>{" "}
+            from step “{task.rerunFromStep}”.
           </p>
         ) : null}
         {task.reruns.length > 0 ? (
           <p className="mt-1 text-xs text-slate-500">
-            Reruns: {task.reruns.map((id, index) => (
-              <Link key={id} className="mr-2 text-indigo-700 hover:underline" href={`/tasks/${id}`}>#{index + 1}</Link>
+            Reruns:{" "}
+            {task.reruns.map((id, index) => (
+              <Link key={id} className="mr-2 text-indigo-700 hover:underline" href={`/tasks/${id}`}>
+                #{index + 1}
+              </Link>
             ))}
           </p>
         ) : null}
         {progress.totalSteps > 0 ? (
           <div className="mt-4">
             <div className="mb-1 flex justify-between text-xs text-slate-500">
-              <span>{progress.completedSteps} of {progress.totalSteps} steps done</span>
-              {usage ? <span>{(usage.inputTokens + usage.outputTokens).toLocaleString()} tokens · {formatCost(usage.costUsd)} · {formatDuration(progress.durationMs ?? task.durationMs)}</span> : null}
+              <span>
+                {progress.completedSteps} of {progress.totalSteps} steps done
+              </span>
+              {usage ? (
+                <span>
+                  {(usage.inputTokens + usage.outputTokens).toLocaleString()} tokens · {formatCost(usage.costUsd)} ·{" "}
+                  {formatDuration(progress.durationMs ?? task.durationMs)}
+                </span>
+              ) : null}
             </div>
-            <div className="h-2 overflow-hidden rounded bg-slate-100" role="progressbar" aria-valuemin={0} aria-valuemax={progress.totalSteps} aria-valuenow={progress.completedSteps} aria-label="Steps completed">
-              <div className="h-full bg-indigo-600 transition-all" style={{ width: `${(progress.completedSteps / progress.totalSteps) * 100}%` }} />
+            <div
+              className="h-2 overflow-hidden rounded bg-slate-100"
+              role="progressbar"
+              aria-valuemin={0}
+              aria-valuemax={progress.totalSteps}
+              aria-valuenow={progress.completedSteps}
+              aria-label="Steps completed"
+            >
+              <div
+                className="h-full bg-indigo-600 transition-all"
+                style={{ width: `${(progress.completedSteps / progress.totalSteps) * 100}%` }}
+              />
             </div>
           </div>
         ) : null}
-        {status === "failed" ? <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{progress.error ?? task.error ?? "The task failed."}</p> : null}
-        {status === "cancelled" ? <p className="mt-3 rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">{progress.error ?? task.error ?? "Cancelled"}.{anythingRan ? " Partial outputs are kept below." : " No agent ran."}</p> : null}
+        {status === "failed" ? (
+          <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+            {progress.error ?? task.error ?? "The task failed."}
+          </p>
+        ) : null}
+        {status === "cancelled" ? (
+          <p className="mt-3 rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">
+            {progress.error ?? task.error ?? "Cancelled"}.{anythingRan ? " Partial outputs are kept below." : " No agent ran."}
+          </p>
+        ) : null}
       </section>
 
       {status === "awaiting_approval" && steps.length > 0 && canExecute ? (
@@ -90,21 +135,38 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
 
       {steps.length > 0 ? (
         <section aria-labelledby="plan-heading">
-          <h2 id="plan-heading" className="mb-2 text-base font-semibold">Plan</h2>
+          <h2 id="plan-heading" className="mb-2 text-base font-semibold">
+            Plan
+          </h2>
           <PlanNotice source={progress.planSource} notes={progress.planNotes} />
           <ol className="grid gap-3 md:grid-cols-2" data-testid="plan">
             {steps.map((step, index) => (
-              <AgentCard key={step.id} index={index + 1} step={step} agent={agents[step.id]} taskFinished={finished} rerun={finished && canExecute ? task.id : undefined} />
+              <AgentCard
+                key={step.id}
+                index={index + 1}
+                step={step}
+                agent={agents[step.id]}
+                taskFinished={finished}
+                rerun={finished && canExecute ? task.id : undefined}
+              />
             ))}
           </ol>
         </section>
       ) : status === "queued" || status === "running" ? (
-        <p className="text-sm text-slate-500" aria-live="polite">The coordinator is planning…</p>
+        <p className="text-sm text-slate-500" aria-live="polite">
+          The coordinator is planning…
+        </p>
       ) : null}
 
       {result ? (
-        <section aria-labelledby="result-heading" className="rounded-xl border border-green-200 bg-white p-5 shadow-sm" data-testid="result">
-          <h2 id="result-heading" className="mb-2 text-base font-semibold">Result</h2>
+        <section
+          aria-labelledby="result-heading"
+          className="rounded-xl border border-green-200 bg-white p-5 shadow-sm"
+          data-testid="result"
+        >
+          <h2 id="result-heading" className="mb-2 text-base font-semibold">
+            Result
+          </h2>
           <Markdown source={result.markdown} />
         </section>
       ) : null}
@@ -117,7 +179,9 @@ function PlanNotice({ source, notes }: { source?: string; notes: string[] }) {
   if ((source !== "repaired" && source !== "fallback") || notes.length === 0) return null;
   return (
     <div role="note" data-testid="plan-notice" className="mb-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-      <p className="font-medium">{source === "repaired" ? "The planner's plan was repaired:" : "The planner's plan was unusable, so the default plan runs instead:"}</p>
+      <p className="font-medium">
+        {source === "repaired" ? "The planner's plan was repaired:" : "The planner's plan was unusable, so the default plan runs instead:"}
+      </p>
       <ul className="mt-1 list-disc pl-5">
         {notes.map((note) => (
           <li key={note}>{note}</li>
@@ -127,7 +191,19 @@ function PlanNotice({ source, notes }: { source?: string; notes: string[] }) {
   );
 }
 
-function AgentCard({ index, step, agent, taskFinished, rerun }: { index: number; step: PlanStepView; agent?: AgentView; taskFinished: boolean; rerun?: string }) {
+function AgentCard({
+  index,
+  step,
+  agent,
+  taskFinished,
+  rerun,
+}: {
+  index: number;
+  step: PlanStepView;
+  agent?: AgentView;
+  taskFinished: boolean;
+  rerun?: string;
+}) {
   const status = agent?.status ?? "waiting";
   // A step still waiting when its task has finished never ran.
   const badge = status === "waiting" ? (taskFinished ? "not run" : "queued") : agent?.reused ? "reused" : status;
@@ -156,7 +232,11 @@ function AgentCard({ index, step, agent, taskFinished, rerun }: { index: number;
           </div>
         </details>
       ) : null}
-      {agent?.error && agent.status === "failed" ? <p role="alert" className="mt-2 text-sm text-red-700">{agent.error}</p> : null}
+      {agent?.error && agent.status === "failed" ? (
+        <p role="alert" className="mt-2 text-sm text-red-700">
+          {agent.error}
+        </p>
+      ) : null}
       {rerun ? <RerunFromStep taskId={rerun} step={step} /> : null}
     </li>
   );

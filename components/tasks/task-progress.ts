@@ -76,12 +76,23 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       }
       next.totalSteps = steps.length;
       next.agents = {};
-      for (const step of steps) next.agents[step.id] = state.agents[step.id] ?? { stepId: step.id, agent: step.agent, status: "waiting", text: "", attempt: 1 };
+      for (const step of steps)
+        next.agents[step.id] = state.agents[step.id] ?? { stepId: step.id, agent: step.agent, status: "waiting", text: "", attempt: 1 };
       return next;
     }
     case "agent.started": {
       const previous = agent(state, stepId, String(payload.agent));
-      next.agents = { ...state.agents, [stepId]: { ...previous, status: "running", text: "", error: undefined, attempt: Number(payload.attempt ?? 1), startedAt: event.createdAt } };
+      next.agents = {
+        ...state.agents,
+        [stepId]: {
+          ...previous,
+          status: "running",
+          text: "",
+          error: undefined,
+          attempt: Number(payload.attempt ?? 1),
+          startedAt: event.createdAt,
+        },
+      };
       next.status = "running";
       return next;
     }
@@ -94,13 +105,22 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       const previous = agent(state, stepId, String(payload.agent));
       next.agents = {
         ...state.agents,
-        [stepId]: { ...previous, status: "completed", usage: payload.usage as AgentView["usage"], modelId: payload.modelId as string | undefined, completedAt: event.createdAt },
+        [stepId]: {
+          ...previous,
+          status: "completed",
+          usage: payload.usage as AgentView["usage"],
+          modelId: payload.modelId as string | undefined,
+          completedAt: event.createdAt,
+        },
       };
       return next;
     }
     case "agent.failed": {
       const previous = agent(state, stepId, String(payload.agent));
-      next.agents = { ...state.agents, [stepId]: { ...previous, status: "failed", error: String(payload.error ?? "failed"), completedAt: event.createdAt } };
+      next.agents = {
+        ...state.agents,
+        [stepId]: { ...previous, status: "failed", error: String(payload.error ?? "failed"), completedAt: event.createdAt },
+      };
       return next;
     }
     case "task.progress":
@@ -123,7 +143,10 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.awaitingApproval = false;
       next.error = typeof payload.error === "string" ? payload.error : undefined;
       next.agents = Object.fromEntries(
-        Object.entries(state.agents).map(([id, view]) => [id, view.status === "running" ? { ...view, status: "cancelled" as const } : view]),
+        Object.entries(state.agents).map(([id, view]) => [
+          id,
+          view.status === "running" ? { ...view, status: "cancelled" as const } : view,
+        ]),
       );
       return next;
     default:
@@ -147,7 +170,14 @@ export function withReusedSteps(
     const text = (execution.output as { text?: unknown } | null)?.text;
     merged = {
       ...merged,
-      [execution.stepId]: { stepId: execution.stepId, agent: execution.agent, status: "completed", text: typeof text === "string" ? text : "", attempt: 1, reused: true },
+      [execution.stepId]: {
+        stepId: execution.stepId,
+        agent: execution.agent,
+        status: "completed",
+        text: typeof text === "string" ? text : "",
+        attempt: 1,
+        reused: true,
+      },
     };
   }
   return merged;

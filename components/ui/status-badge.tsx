@@ -11,7 +11,10 @@ const styles: Record<string, string> = {
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <span data-status={status} className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${styles[status] ?? styles.queued}`}>
+    <span
+      data-status={status}
+      className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${styles[status] ?? styles.queued}`}
+    >
       {status === "running" ? <span aria-hidden className="mr-1 h-1.5 w-1.5 animate-pulse rounded-full bg-current" /> : null}
       {status.replace("_", " ")}
     </span>

@@ -238,7 +238,9 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     // New runs of unlimited functions are created already leased to this executor while it has
     // room, and start at once: no claim, nothing to load.
     let room = this.room();
-    const runs = events.flatMap((event) => runsForEvent(this.definitions, event)).map((run) => ({ ...run, claim: !run.concurrency && room-- > 0 }));
+    const runs = events
+      .flatMap((event) => runsForEvent(this.definitions, event))
+      .map((run) => ({ ...run, claim: !run.concurrency && room-- > 0 }));
     const ingesting = this.store.ingest(runs, [...new Set(events.map((event) => event.name))]);
     // Their drivers start now: the SDK sets the execution up while the statement that creates
     // the runs commits, and nothing runs or is written before it has (see RunDriver).
@@ -246,7 +248,12 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
       ({ created }) => new Set(created.filter((run) => run.claimed).map((run) => run.id)),
       () => new Set<string>(),
     );
-    for (const run of runs) if (run.claim) this.startFresh(run, ours.then((ids) => ids.has(run.id)));
+    for (const run of runs)
+      if (run.claim)
+        this.startFresh(
+          run,
+          ours.then((ids) => ids.has(run.id)),
+        );
     const { created, waits } = await ingesting;
     const resumed = await this.store.resolveWaits(resolveWaitsWith(events, waits));
     const unclaimed = orphaned.length + resumed.length + created.filter((run) => !run.claimed).length;

@@ -15,7 +15,10 @@
  * `event.data.teamId` or `event.data.user + "-" + event.data.account` (see `valueOf`).
  */
 export class ExpressionError extends Error {
-  constructor(message: string, readonly source: string) {
+  constructor(
+    message: string,
+    readonly source: string,
+  ) {
     super(`${message} in expression \`${source}\``);
     this.name = "ExpressionError";
   }
@@ -263,8 +266,7 @@ function evaluate(node: Node, scope: Readonly<Record<string, unknown>>): unknown
       const right = evaluate(node.right, scope);
       if (node.operator === "==") return deepEqual(left, right);
       if (node.operator === "!=") return !deepEqual(left, right);
-      const comparable =
-        (typeof left === "number" && typeof right === "number") || (typeof left === "string" && typeof right === "string");
+      const comparable = (typeof left === "number" && typeof right === "number") || (typeof left === "string" && typeof right === "string");
       if (!comparable) throw new NoMatch();
       const [a, b] = [left as number | string, right as number | string];
       if (node.operator === "<") return a < b;

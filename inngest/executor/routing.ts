@@ -48,8 +48,7 @@ export function resolveWaitsWith(events: IngestedEvent[], waits: EventWait[]): W
     const runEvent = wait.condition ? (JSON.parse(wait.runEvent) as unknown) : undefined;
     const match = events.find(
       (event) =>
-        event.name === wait.eventName &&
-        (!wait.condition || compileExpression(wait.condition).matches({ event: runEvent, async: event })),
+        event.name === wait.eventName && (!wait.condition || compileExpression(wait.condition).matches({ event: runEvent, async: event })),
     );
     if (match) resolutions.push({ runId: wait.runId, stepId: wait.stepId, data: JSON.stringify(match) });
   }
@@ -59,9 +58,7 @@ export function resolveWaitsWith(events: IngestedEvent[], waits: EventWait[]): W
 /** The function ids whose `cancelOn` rules listen for any of these events. */
 export function cancellableFunctions(definitions: FunctionDefinition[], events: IngestedEvent[]): string[] {
   return definitions
-    .filter((definition) =>
-      definition.cancelOn.some((rule) => events.some((event) => eventNameMatches(rule.event, event.name))),
-    )
+    .filter((definition) => definition.cancelOn.some((rule) => events.some((event) => eventNameMatches(rule.event, event.name))))
     .map((definition) => definition.id);
 }
 

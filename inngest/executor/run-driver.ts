@@ -22,7 +22,15 @@ import { concurrencyGroups } from "./concurrency";
 import { compileExpression } from "./expression";
 import { childRunId } from "./identity";
 import type { ExecutorLogger } from "./logging";
-import { type ExecutionResult, FAILED_EVENT, type FoundOp, type FunctionDefinition, INVOKED_EVENT, StepOpCode, executeFunction } from "./sdk";
+import {
+  type ExecutionResult,
+  FAILED_EVENT,
+  type FoundOp,
+  type FunctionDefinition,
+  INVOKED_EVENT,
+  StepOpCode,
+  executeFunction,
+} from "./sdk";
 import type { ClaimedRun, NewRun, PendingStep, PersistResult, RunStore, WaitSpec } from "./store";
 import { parseDuration, retryAfterDelayMs, retryDelayMs, sleepTarget } from "./timing";
 
@@ -263,7 +271,10 @@ export class RunDriver {
       case "steps-found":
         return this.proceed(definition, result.steps);
       case "step-not-found":
-        this.noteRetry({ name: "StepNotFoundError", message: `Step "${result.step.displayName ?? result.step.id}" was not found when replaying` });
+        this.noteRetry({
+          name: "StepNotFoundError",
+          message: `Step "${result.step.displayName ?? result.step.id}" was not found when replaying`,
+        });
         return this.retryLater(definition);
       case "change-mode":
         this.noteRetry({ name: "UnexpectedResultError", message: `The SDK asked to change to step mode "${result.to}"` });
@@ -499,7 +510,8 @@ export class RunDriver {
 
   private settle(result: PersistResult, steps: number) {
     if ("lost" in result) this.loseLease();
-    else if ("conflict" in result) this.stale = true; // a worker whose lease we took stored it first; theirs wins
+    else if ("conflict" in result)
+      this.stale = true; // a worker whose lease we took stored it first; theirs wins
     else this.host.count("stepsPersisted", steps);
   }
 

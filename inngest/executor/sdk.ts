@@ -104,7 +104,9 @@ interface CheckpointArgs {
   queueItemId: string;
   steps: FoundOp[];
 }
-type CheckpointApi = { checkpointStepsAsync(args: CheckpointArgs): Promise<void> } & { [routesKey]?: Map<string, (steps: FoundOp[]) => void> };
+type CheckpointApi = { checkpointStepsAsync(args: CheckpointArgs): Promise<void> } & {
+  [routesKey]?: Map<string, (steps: FoundOp[]) => void>;
+};
 const routesKey = Symbol.for("chorus.executor.checkpoint-routes");
 /** Inngest's `DefaultMaxRuntime.connect`: after this long in one execution, steps go back to one per execution. */
 const EMBEDDED_MAX_RUNTIME_MS = 300_000;
@@ -173,7 +175,12 @@ export function executeFunction(
   // As `serve()` decides it, with the runtime limit of a long-lived worker (Inngest Connect's):
   // the embedded executor has no HTTP request to time out.
   const checkpointingConfig = input.checkpoint
-    ? internals(definition.fn).shouldAsyncCheckpoint(input.requestedRunStep, definition.id, input.disableImmediateExecution, EMBEDDED_MAX_RUNTIME_MS)
+    ? internals(definition.fn).shouldAsyncCheckpoint(
+        input.requestedRunStep,
+        definition.id,
+        input.disableImmediateExecution,
+        EMBEDDED_MAX_RUNTIME_MS,
+      )
     : undefined;
   const checkpointing = checkpointingConfig !== undefined;
   const routes = checkpointing ? checkpointRoutes(client) : undefined;

@@ -202,15 +202,20 @@ export class RunStore {
    * them without claiming, and returns the `waitForEvent` waits on any of `eventNames` (with
    * the waiting run's own event) for the caller to match.
    */
-  ingest(runs: (NewRun & { claim?: boolean })[], eventNames: string[]): Promise<{ created: { id: string; claimed: boolean }[]; waits: EventWait[] }> {
+  ingest(
+    runs: (NewRun & { claim?: boolean })[],
+    eventNames: string[],
+  ): Promise<{ created: { id: string; claimed: boolean }[]; waits: EventWait[] }> {
     return this.ingester.submit({ runs, eventNames });
   }
 
   private readonly ingester = new Batcher<Ingest, { created: { id: string; claimed: boolean }[]; waits: EventWait[] }>(async (batch) => {
-    const all = await retryOnDeadlock(() => this.ingestBatch(
-      batch.flatMap((request) => request.runs),
-      [...new Set(batch.flatMap((request) => request.eventNames))],
-    ));
+    const all = await retryOnDeadlock(() =>
+      this.ingestBatch(
+        batch.flatMap((request) => request.runs),
+        [...new Set(batch.flatMap((request) => request.eventNames))],
+      ),
+    );
     // A run is created once, for the first request that asked (the same event sent twice at once).
     const unassigned = new Map(all.created.map((run) => [run.id, run]));
     return batch.map((request) => {
@@ -327,10 +332,11 @@ export class RunStore {
 
   /** Gives back a limited run's extra slots once its parallel steps are done (no lock needed to free). */
   async returnSlots(runId: string, keep: number): Promise<void> {
-    await this.pool.query(
-      `UPDATE "WorkflowRun" SET "slots" = $3 WHERE "id" = $1 AND "leaseOwner" = $2 AND "slots" > $3`,
-      [runId, this.workerId, keep],
-    );
+    await this.pool.query(`UPDATE "WorkflowRun" SET "slots" = $3 WHERE "id" = $1 AND "leaseOwner" = $2 AND "slots" > $3`, [
+      runId,
+      this.workerId,
+      keep,
+    ]);
   }
 
   /**
@@ -424,7 +430,7 @@ export class RunStore {
     waits: WaitSpec[],
     steps: PendingStep[] = [],
     park?: { attempt: number },
-): Promise<{ held: boolean; conflict: boolean; children: number; parked?: { wakeInMs: number | null } }> {
+  ): Promise<{ held: boolean; conflict: boolean; children: number; parked?: { wakeInMs: number | null } }> {
     const specs = waits.map((wait) => ({
       stepId: wait.stepId,
       kind: wait.kind,
@@ -576,12 +582,7 @@ export class RunStore {
    * (`held` and not `finished`: one of `steps` was already stored; nothing was written), which
    * runs to wake, and the woken parents this worker took over (see `roomForAdoption`).
    */
-  finish(
-    runId: string,
-    outcome: RunOutcome,
-    spawn: NewRun[],
-    steps: PendingStep[] = [],
-  ): Promise<RunEnded> {
+  finish(runId: string, outcome: RunOutcome, spawn: NewRun[], steps: PendingStep[] = []): Promise<RunEnded> {
     return this.finisher.submit({ runId, outcome, spawn, steps });
   }
 
@@ -677,7 +678,14 @@ export class RunStore {
              SELECT ARRAY(SELECT "id" FROM done) AS "done", ARRAY(SELECT "id" FROM owned) AS "owned",
                     ARRAY(SELECT "id" FROM woken UNION ALL SELECT "id" FROM spawned) AS "woken",
                     COALESCE((SELECT json_agg(adopted) FROM adopted), '[]'::json) AS "adopted"`,
-      values: [JSON.stringify(ends), pendingStepsJson(batch), this.workerId, JSON.stringify(spawn), Math.max(0, this.roomForAdoption()), this.leaseMs],
+      values: [
+        JSON.stringify(ends),
+        pendingStepsJson(batch),
+        this.workerId,
+        JSON.stringify(spawn),
+        Math.max(0, this.roomForAdoption()),
+        this.leaseMs,
+      ],
     });
     const done = new Set(rows[0]?.done ?? []);
     const owned = new Set(rows[0]?.owned ?? []);
@@ -789,7 +797,10 @@ export class RunStore {
        RETURNING p."id"`,
       [
         `[${resolutions
-          .map((r) => `{"runId":${JSON.stringify(r.runId)},"stepId":${JSON.stringify(r.stepId)},"data":${r.data ?? "null"},"error":${r.error ?? "null"}}`)
+          .map(
+            (r) =>
+              `{"runId":${JSON.stringify(r.runId)},"stepId":${JSON.stringify(r.stepId)},"data":${r.data ?? "null"},"error":${r.error ?? "null"}}`,
+          )
           .join(",")}]`,
       ],
     );

@@ -109,7 +109,10 @@ async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; out
     for (const planStep of readySteps(plan, Object.keys(outputs), running.keys())) {
       if (running.size >= limit) break;
       const invoked = invokeAgent(step, task, plan, planStep, outputs, followUpBudget > 0);
-      running.set(planStep.id, invoked.then((result): [string, AgentStepResult] => [planStep.id, result]));
+      running.set(
+        planStep.id,
+        invoked.then((result): [string, AgentStepResult] => [planStep.id, result]),
+      );
     }
     if (running.size === 0) throw new Error("The plan has steps that can never run (a dependency cycle or a missing step)");
     const [stepId, result] = await Promise.race(running.values());
@@ -117,7 +120,10 @@ async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; out
     outputs[stepId] = result;
     if (!result.followUps?.length) continue;
     const planStep = plan.steps.find((candidate) => candidate.id === stepId)!;
-    const grown = addFollowUps(plan, planStep, result.followUps, { budget: followUpBudget, knownAgents: task.agents.map((agent) => agent.kind) });
+    const grown = addFollowUps(plan, planStep, result.followUps, {
+      budget: followUpBudget,
+      knownAgents: task.agents.map((agent) => agent.kind),
+    });
     if (grown.added.length === 0) continue;
     plan = grown.plan;
     followUpBudget -= grown.added.length;
@@ -127,7 +133,14 @@ async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; out
   return { plan, outputs };
 }
 
-function invokeAgent(step: Step, task: PlannedTask, plan: Plan, planStep: PlanStep, outputs: Record<string, AgentStepResult>, canAsk: boolean) {
+function invokeAgent(
+  step: Step,
+  task: PlannedTask,
+  plan: Plan,
+  planStep: PlanStep,
+  outputs: Record<string, AgentStepResult>,
+  canAsk: boolean,
+) {
   return step.invoke(`run ${planStep.id}`, {
     function: agentFunctionFor(planStep.agent),
     data: {

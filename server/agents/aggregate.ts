@@ -47,7 +47,9 @@ export async function aggregateResults(input: AggregateInput): Promise<Aggregate
   const sources = dedupeSources(input.outputs.flatMap((output) => output.sources ?? []));
   const sourcesSection = sources.length > 0 ? `\n\n${renderSourcesSection(sources)}` : "";
 
-  const finished = [...input.outputs].reverse().find((output) => output.agentKind === "synthesis") ?? (input.outputs.length === 1 ? input.outputs[0] : undefined);
+  const finished =
+    [...input.outputs].reverse().find((output) => output.agentKind === "synthesis") ??
+    (input.outputs.length === 1 ? input.outputs[0] : undefined);
   if (finished) {
     const markdown = `${stripSourcesSection(finished.text)}${sourcesSection}`;
     input.onDelta?.(markdown);

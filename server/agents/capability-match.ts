@@ -12,7 +12,9 @@ export interface AgentProfile {
 }
 
 const IGNORED = new Set(
-  "the and for with from into that this then than are was were its our your their about each agent agents step steps task tasks work".split(" "),
+  "the and for with from into that this then than are was were its our your their about each agent agents step steps task tasks work".split(
+    " ",
+  ),
 );
 
 export function stemsOf(text: string): string[] {

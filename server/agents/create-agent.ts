@@ -37,7 +37,8 @@ function helpTool(helpers: NonNullable<AgentContext["helpers"]>, requests: Follo
         .join("; ")}`,
       inputSchema: helpRequestSchema(helpers.map((helper) => helper.kind)),
       execute: async (request) => {
-        if (requests.length >= MAX_REQUESTS_PER_STEP) return "Not scheduled: this step has already asked for enough help. Finish your answer.";
+        if (requests.length >= MAX_REQUESTS_PER_STEP)
+          return "Not scheduled: this step has already asked for enough help. Finish your answer.";
         requests.push(request);
         return "Scheduled: the coordinator will run it after your step. Finish your own answer now.";
       },

@@ -58,7 +58,9 @@ export function buildDefaultPlan(taskPrompt: string, teamAgents: readonly Routab
 /** The capability (or name) of `agent` that the task mentions, if any. */
 function askedCapability(taskPrompt: string, agent: RoutableAgent): string | undefined {
   const text = taskPrompt.toLowerCase();
-  const candidates = [...agent.capabilities, agent.name ?? "", agent.kind.replace(/-/g, " ")].map((phrase) => phrase.trim().toLowerCase()).filter((phrase) => phrase.length >= 3);
+  const candidates = [...agent.capabilities, agent.name ?? "", agent.kind.replace(/-/g, " ")]
+    .map((phrase) => phrase.trim().toLowerCase())
+    .filter((phrase) => phrase.length >= 3);
   return candidates.find((phrase) => text.includes(phrase));
 }
 

@@ -1,5 +1,15 @@
 /** The agents' public door: the contract, the registry, planning, scheduling and aggregation. */
-export type { Agent, AgentContext, AgentDefinition, AgentResult, AgentToolbox, FollowUpRequest, Source, Subtask, UpstreamOutput } from "@/server/agents/types";
+export type {
+  Agent,
+  AgentContext,
+  AgentDefinition,
+  AgentResult,
+  AgentToolbox,
+  FollowUpRequest,
+  Source,
+  Subtask,
+  UpstreamOutput,
+} from "@/server/agents/types";
 export { createAgent } from "@/server/agents/create-agent";
 export {
   AGENT_KIND,

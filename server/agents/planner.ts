@@ -73,7 +73,9 @@ export async function createPlan(request: PlanRequest): Promise<PlanResult> {
 
   const fallbackCheck = validatePlan(defaultPlan, { knownAgents });
   if (!fallbackCheck.ok) {
-    throw new Error(`No usable plan: the model's plan was invalid and the default plan needs agents that are not available (${fallbackCheck.errors.join("; ")})`);
+    throw new Error(
+      `No usable plan: the model's plan was invalid and the default plan needs agents that are not available (${fallbackCheck.errors.join("; ")})`,
+    );
   }
   return {
     plan: fallbackCheck.plan,
@@ -144,7 +146,10 @@ function parseLooseJson(text: string | undefined): unknown {
 
 export function plannerInstructions(agents: readonly AgentProfile[]): string {
   const agentList = agents
-    .map((agent) => `- ${agent.kind}${agent.name ? ` (${agent.name})` : ""}: ${agent.description ?? ""} Capabilities: ${agent.capabilities.join(", ")}.`)
+    .map(
+      (agent) =>
+        `- ${agent.kind}${agent.name ? ` (${agent.name})` : ""}: ${agent.description ?? ""} Capabilities: ${agent.capabilities.join(", ")}.`,
+    )
     .join("\n");
   return `You are the Planner in Chorus, a team of AI agents. Break the user's task (in <task>) into a small plan of steps, each performed by one agent.
 

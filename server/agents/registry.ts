@@ -13,7 +13,10 @@ const BUILT_IN_AGENTS: readonly Agent[] = [researchAgent, analysisAgent, synthes
 export const BUILT_IN_AGENT_KINDS: readonly string[] = BUILT_IN_AGENTS.map((agent) => agent.kind);
 
 export class UnknownAgentError extends Error {
-  constructor(readonly kind: string, known: readonly string[]) {
+  constructor(
+    readonly kind: string,
+    known: readonly string[],
+  ) {
     super(`Unknown agent "${kind}" (known agents: ${known.join(", ")})`);
     this.name = "UnknownAgentError";
   }
@@ -27,7 +30,11 @@ export function listAgents(customAgents: readonly Agent[] = []): Agent[] {
 export function getAgent(kind: string, customAgents: readonly Agent[] = []): Agent {
   const agents = listAgents(customAgents);
   const agent = agents.find((candidate) => candidate.kind === kind);
-  if (!agent) throw new UnknownAgentError(kind, agents.map((candidate) => candidate.kind));
+  if (!agent)
+    throw new UnknownAgentError(
+      kind,
+      agents.map((candidate) => candidate.kind),
+    );
   return agent;
 }
 

@@ -26,7 +26,11 @@ export async function serveTrpc(request: IncomingMessage, response: ServerRespon
     return;
   }
   if (!ALLOW.split(", ").includes(method)) {
-    refuseRequest(request, response, new AppError("method_not_allowed", `${method} is not supported here; use GET or POST`, "method", { Allow: ALLOW }));
+    refuseRequest(
+      request,
+      response,
+      new AppError("method_not_allowed", `${method} is not supported here; use GET or POST`, "method", { Allow: ALLOW }),
+    );
     return;
   }
   // Only a request that carries cookies has an ambient credential to forge with.

@@ -9,7 +9,15 @@ import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } fr
  * only wires input to a use-case. A test may build a context with others.
  */
 export const chorusServices = {
-  tasks: { create: createTask, get: getTask, list: listTasks, approve: approveTask, reject: rejectTask, cancel: cancelTask, rerun: rerunTask },
+  tasks: {
+    create: createTask,
+    get: getTask,
+    list: listTasks,
+    approve: approveTask,
+    reject: rejectTask,
+    cancel: cancelTask,
+    rerun: rerunTask,
+  },
   agents: { list: listAgentDefinitions, create: createAgentDefinition, delete: deleteAgentDefinition },
 };
 

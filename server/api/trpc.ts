@@ -50,22 +50,24 @@ export interface ProcedureMeta {
   rateLimit?: RateLimitTier;
 }
 
-const t = initTRPC.context<typeof createTRPCContext>().meta<ProcedureMeta>().create({
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    const field =
-      cause instanceof AppError ? cause.field : cause instanceof ZodError ? cause.issues[0]?.path.join(".") : undefined;
-    const issues =
-      cause instanceof ValidationError
-        ? cause.issues
-        : cause instanceof ZodError
-          ? cause.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message }))
-          : undefined;
-    // Never send stack traces to clients.
-    const { stack: _stack, ...data } = shape.data;
-    return { ...shape, data: { ...data, field, issues } };
-  },
-});
+const t = initTRPC
+  .context<typeof createTRPCContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const cause = error.cause;
+      const field = cause instanceof AppError ? cause.field : cause instanceof ZodError ? cause.issues[0]?.path.join(".") : undefined;
+      const issues =
+        cause instanceof ValidationError
+          ? cause.issues
+          : cause instanceof ZodError
+            ? cause.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message }))
+            : undefined;
+      // Never send stack traces to clients.
+      const { stack: _stack, ...data } = shape.data;
+      return { ...shape, data: { ...data, field, issues } };
+    },
+  });
 
 /** Converts AppErrors into TRPCErrors with the matching code; hides unexpected errors. */
 const errorMapping = t.middleware(async ({ next, path }) => {
@@ -73,7 +75,8 @@ const errorMapping = t.middleware(async ({ next, path }) => {
   if (!result.ok) {
     const cause = knownError(result.error.cause);
     if (cause) {
-      if (cause !== result.error.cause) logger.warn("tRPC procedure failed: the database is unavailable", { path, error: result.error.cause });
+      if (cause !== result.error.cause)
+        logger.warn("tRPC procedure failed: the database is unavailable", { path, error: result.error.cause });
       throw new TRPCError({ code: trpcCodeOf[cause.code], message: cause.message, cause });
     }
     if (result.error.code === "INTERNAL_SERVER_ERROR") {

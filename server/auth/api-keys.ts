@@ -15,7 +15,11 @@ export function hashApiKey(key: string): string {
 }
 
 export function generateApiKey(): { key: string; prefix: string; hash: string } {
-  const prefix = randomBytes(6).toString("base64url").toLowerCase().replace(/[^a-z0-9]/g, "0").slice(0, 8);
+  const prefix = randomBytes(6)
+    .toString("base64url")
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "0")
+    .slice(0, 8);
   const key = `chorus_${prefix}_${randomBytes(24).toString("base64url")}`;
   return { key, prefix, hash: hashApiKey(key) };
 }
@@ -23,7 +27,15 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
 /** A new key for the team; with `expiresAt` it is refused from that instant on, else it lasts until revoked. */
 export async function createApiKey(input: { teamId: string; role: Role; name: string; createdById?: string; expiresAt?: Date }) {
   const { key, prefix, hash } = generateApiKey();
-  const record = await insertApiKey({ teamId: input.teamId, role: input.role, name: input.name, prefix, hash, createdById: input.createdById, expiresAt: input.expiresAt });
+  const record = await insertApiKey({
+    teamId: input.teamId,
+    role: input.role,
+    name: input.name,
+    prefix,
+    hash,
+    createdById: input.createdById,
+    expiresAt: input.expiresAt,
+  });
   return { key, record };
 }
 

@@ -30,7 +30,11 @@ const credentials = z.object({ email: z.email().transform((value) => value.toLow
  * hand. `email` and `password` are as the form sent them; `address` is the client's
  * (`clientAddress`), undefined when unknown.
  */
-export async function authenticateWithPassword(input: { email: unknown; password: unknown; address: string | undefined }): Promise<PasswordSignIn> {
+export async function authenticateWithPassword(input: {
+  email: unknown;
+  password: unknown;
+  address: string | undefined;
+}): Promise<PasswordSignIn> {
   const parsed = credentials.safeParse(input);
   if (!parsed.success) return { outcome: "refused" };
   const { email, password } = parsed.data;
@@ -49,5 +53,8 @@ export async function authenticateWithPassword(input: { email: unknown; password
     // Only if the hash is still the one checked: a password changed meanwhile stays changed.
     await replacePasswordHash(user.id, user.passwordHash, await hashPassword(password));
   }
-  return { outcome: "signed-in", user: { id: user.id, email: user.email, name: user.name, teamId: membership.teamId, role: membership.role } };
+  return {
+    outcome: "signed-in",
+    user: { id: user.id, email: user.email, name: user.name, teamId: membership.teamId, role: membership.role },
+  };
 }

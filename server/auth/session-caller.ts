@@ -24,7 +24,12 @@ export async function sessionCaller(headers: Headers): Promise<Caller | null> {
   const secret = getEnv().AUTH_SECRET;
   if (!secret) return null;
   const secureCookie = cookies.includes(`${SECURE_SESSION_COOKIE}=`);
-  const token = await getToken({ req: { headers }, secret, secureCookie, cookieName: secureCookie ? SECURE_SESSION_COOKIE : SESSION_COOKIE });
+  const token = await getToken({
+    req: { headers },
+    secret,
+    secureCookie,
+    cookieName: secureCookie ? SECURE_SESSION_COOKIE : SESSION_COOKIE,
+  });
   const userId = token?.sub;
   const teamId = token?.teamId;
   const sessionId = token?.sid;

@@ -21,7 +21,8 @@ export async function signInWithPassword(_previous: SignInState, form: FormData)
   } catch (error) {
     if (error instanceof AuthError) {
       // Says nothing about the account: the limit counts failures per account and per address alike.
-      if ((error as { code?: string }).code === "too_many_attempts") return { error: "Too many failed sign-ins. Wait a few minutes, then try again.", email };
+      if ((error as { code?: string }).code === "too_many_attempts")
+        return { error: "Too many failed sign-ins. Wait a few minutes, then try again.", email };
       return { error: "Invalid email or password.", email };
     }
     throw error; // the redirect after a successful sign-in is thrown too

@@ -114,10 +114,12 @@ async function run(argv: string[]): Promise<void> {
       "expires-in": { type: "string" },
     },
   });
-  if (!["team create", "team limits", "user create", "user password", "key create", "key list", "key revoke"].includes(command)) throw new UsageError(`Unknown command "${command}"`);
+  if (!["team create", "team limits", "user create", "user password", "key create", "key list", "key revoke"].includes(command))
+    throw new UsageError(`Unknown command "${command}"`);
   const limits = command === "team limits" ? rateLimitChanges(values) : undefined;
   const lifetimeMs = keyLifetime(command, values);
-  if (command === "team limits" && positionals.length !== 1) throw new UsageError("team limits needs one team slug: chorus team limits <slug> [--spend 200/1h] …");
+  if (command === "team limits" && positionals.length !== 1)
+    throw new UsageError("team limits needs one team slug: chorus team limits <slug> [--spend 200/1h] …");
 
   const database = await prepareDatabase(getEnv(), { ownsCluster: false });
   const { closeDb } = await import("@/server/db/client");
@@ -158,14 +160,20 @@ async function run(argv: string[]): Promise<void> {
       const newPassword = await passwordOf(values);
       if (newPassword === undefined) throw new UsageError("user password needs --password-stdin (or --password)");
       const changed = await changePassword({ email: required(values, "email"), password: newPassword });
-      console.log(`Changed the password of ${changed.email}; ended ${changed.endedSessions} signed-in session${changed.endedSessions === 1 ? "" : "s"}`);
+      console.log(
+        `Changed the password of ${changed.email}; ended ${changed.endedSessions} signed-in session${changed.endedSessions === 1 ? "" : "s"}`,
+      );
     } else if (command === "key create") {
       const team = await getTeamBySlug(required(values, "team"));
       const keyRole = role(required(values, "role"));
       const expiresAt = lifetimeMs === undefined ? undefined : new Date(Date.now() + lifetimeMs);
       const { key, record } = await createApiKey({ teamId: team.id, role: keyRole, name: values.name ?? `${keyRole} key`, expiresAt });
       console.log(`Created API key "${record.name}" (${maskedApiKey(record.prefix)}, role ${keyRole}) for team ${team.slug}.`);
-      console.log(record.expiresAt ? `It expires at ${utcSeconds(record.expiresAt)}.` : "It does not expire; revoke it with chorus key revoke when it is no longer needed.");
+      console.log(
+        record.expiresAt
+          ? `It expires at ${utcSeconds(record.expiresAt)}.`
+          : "It does not expire; revoke it with chorus key revoke when it is no longer needed.",
+      );
       console.log("Store it now: it is shown only once and kept only as a hash.");
       console.log(key);
     } else if (command === "key list") {
@@ -176,7 +184,12 @@ async function run(argv: string[]): Promise<void> {
       if (positionals.length !== 1) throw new UsageError("key revoke needs one key id: chorus key revoke <key id> --team SLUG");
       const team = await getTeamBySlug(required(values, "team"));
       const key = await findApiKey(team.id, positionals[0]!);
-      if (!key) throw new AppError("not_found", `No API key with id "${positionals[0]}" in team ${team.slug} (see chorus key list --team ${team.slug})`, "id");
+      if (!key)
+        throw new AppError(
+          "not_found",
+          `No API key with id "${positionals[0]}" in team ${team.slug} (see chorus key list --team ${team.slug})`,
+          "id",
+        );
       const described = `API key "${key.name}" (${maskedApiKey(key.prefix)}, role ${key.role}) of team ${team.slug}`;
       if (key.revokedAt || !(await revokeApiKey(team.id, key.id))) {
         console.log(`${described} was already revoked${key.revokedAt ? ` (at ${utcSeconds(key.revokedAt)})` : ""}; nothing changed.`);

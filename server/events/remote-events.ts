@@ -18,6 +18,9 @@ export function onRemoteAppend(taskId: string, listener: () => void): () => void
 }
 
 /** Nudges this process's streams on each announcement until the returned stop is called; reconnects after a lost connection. */
-export function listenForRemoteEvents(url: string, options: { retryMs?: number } = {}): { ready: Promise<void>; stop: () => Promise<void> } {
+export function listenForRemoteEvents(
+  url: string,
+  options: { retryMs?: number } = {},
+): { ready: Promise<void>; stop: () => Promise<void> } {
   return listenForRunEventAnnouncements(url, (taskId) => emitter().emit(taskId), options);
 }

@@ -27,8 +27,17 @@ export async function appendRunEvents(taskId: string, events: readonly NewRunEve
 }
 
 /** Tells this process's listeners about events a statement stored (from its APPENDED_COLUMNS). */
-export function publishAppended(taskId: string, events: readonly NewRunEvent[], appended: { firstSeq: number; appendedAt: string }): RunEvent[] {
-  const stored = events.map((event, index) => ({ seq: appended.firstSeq + index, type: event.type, payload: event.payload ?? {}, createdAt: appended.appendedAt }));
+export function publishAppended(
+  taskId: string,
+  events: readonly NewRunEvent[],
+  appended: { firstSeq: number; appendedAt: string },
+): RunEvent[] {
+  const stored = events.map((event, index) => ({
+    seq: appended.firstSeq + index,
+    type: event.type,
+    payload: event.payload ?? {},
+    createdAt: appended.appendedAt,
+  }));
   publishRunEvents(taskId, stored);
   return stored;
 }

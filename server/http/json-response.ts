@@ -15,7 +15,9 @@ let configHeaders: Record<string, string> = {};
 export async function loadApiHeaders(): Promise<void> {
   const rules = (await nextConfig.headers?.()) ?? [];
   configHeaders = Object.fromEntries(
-    rules.filter((rule) => rule.source === "/:path*" && !rule.has && !rule.missing).flatMap((rule) => rule.headers.map((header) => [header.key, header.value])),
+    rules
+      .filter((rule) => rule.source === "/:path*" && !rule.has && !rule.missing)
+      .flatMap((rule) => rule.headers.map((header) => [header.key, header.value])),
   );
 }
 
@@ -23,7 +25,13 @@ export function commonHeaders(): Record<string, string> {
   return configHeaders;
 }
 
-export function sendJson(request: IncomingMessage, response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+export function sendJson(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const json = Buffer.from(JSON.stringify(body));
   const gzip = json.length >= COMPRESS_FROM_BYTES && acceptsGzip(request.headers["accept-encoding"]);
   const payload = gzip ? gzipSync(json) : json;

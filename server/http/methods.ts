@@ -28,5 +28,8 @@ export function refuseOtherMethods<const Allowed extends RouteMethod>(
       { status: 405, headers: { Allow: allow } },
     );
   const refusals = Object.fromEntries(METHODS.filter((method) => !served.includes(method)).map((method) => [method, refuse]));
-  return { ...(refusals as Record<Exclude<RouteMethod, Allowed>, Refusal>), OPTIONS: () => new Response(null, { status: 204, headers: { Allow: allow } }) };
+  return {
+    ...(refusals as Record<Exclude<RouteMethod, Allowed>, Refusal>),
+    OPTIONS: () => new Response(null, { status: 204, headers: { Allow: allow } }),
+  };
 }

@@ -61,7 +61,9 @@ export async function serveRest(request: IncomingMessage, response: ServerRespon
         return;
       }
       const served = match.allow.split(", ").filter((method) => method !== "HEAD" && method !== "OPTIONS");
-      throw new AppError("method_not_allowed", `${request.method} is not supported here; use ${served.join(" or ")}`, "method", { Allow: match.allow });
+      throw new AppError("method_not_allowed", `${request.method} is not supported here; use ${served.join(" or ")}`, "method", {
+        Allow: match.allow,
+      });
     }
     await runRoute(request, response, url, match.route, match.params);
   } catch (error) {
@@ -76,7 +78,8 @@ async function runRoute(request: IncomingMessage, response: ServerResponse, url:
   if (route.permission !== "public") {
     caller = requirePermission(await requestCaller(headers), route.permission);
     if (!caller.apiKeyId) assertSameOriginMutation(request.method ?? "GET", request.headers);
-    if (route.rateLimit) limitHeaders = await enforceRateLimit({ teamId: caller.teamId, identity: rateLimitIdentityOf(caller), tier: route.rateLimit });
+    if (route.rateLimit)
+      limitHeaders = await enforceRateLimit({ teamId: caller.teamId, identity: rateLimitIdentityOf(caller), tier: route.rateLimit });
   }
   const body = route.body ? await readJsonBody(request) : await readBody(request).then(() => undefined);
   const abort = new AbortController();
@@ -148,4 +151,3 @@ function bodyStillArriving(request: IncomingMessage): boolean {
 export function refuseRequest(request: IncomingMessage, response: ServerResponse, error: AppError) {
   void refuse(request, response, error);
 }
-

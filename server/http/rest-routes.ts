@@ -30,8 +30,7 @@ export interface RouteInput {
 }
 
 export type RouteResult =
-  | { status?: number; json: unknown; headers?: Record<string, string> }
-  | { eventStream: ReadableStream<Uint8Array> };
+  { status?: number; json: unknown; headers?: Record<string, string> } | { eventStream: ReadableStream<Uint8Array> };
 
 export interface RestRoute {
   method: "GET" | "POST" | "DELETE";

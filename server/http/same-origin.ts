@@ -18,12 +18,20 @@ export function assertSameOriginMutation(method: string, headers: IncomingHttpHe
   if (SAFE_METHODS.has(method)) return;
   const contentType = headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
   if (contentType !== "application/json") {
-    throw new AppError("forbidden", "A signed-in browser request that changes something must send Content-Type: application/json", "content-type");
+    throw new AppError(
+      "forbidden",
+      "A signed-in browser request that changes something must send Content-Type: application/json",
+      "content-type",
+    );
   }
   const origin = headers.origin;
   if (origin === undefined) {
     if (headers["sec-fetch-site"] === "same-origin") return;
-    throw new AppError("forbidden", "A signed-in browser request that changes something must come from Chorus's own pages (no Origin header)", "origin");
+    throw new AppError(
+      "forbidden",
+      "A signed-in browser request that changes something must come from Chorus's own pages (no Origin header)",
+      "origin",
+    );
   }
   const own = publicOrigin(nodeHeaders(headers));
   if (own === undefined || hostOf(origin) !== new URL(own).host) {
@@ -38,4 +46,3 @@ function hostOf(url: string): string | undefined {
     return undefined;
   }
 }
-

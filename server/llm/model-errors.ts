@@ -61,7 +61,8 @@ export function describeModelError(error: unknown): string {
   const classified = classifyModelError(failure);
   const message = failure instanceof Error ? failure.message : String(failure);
   if (!classified) return message;
-  if (!APICallError.isInstance(failure)) return `The model call could not be made as configured: ${failure instanceof Error ? failure.name : "error"}`;
+  if (!APICallError.isInstance(failure))
+    return `The model call could not be made as configured: ${failure instanceof Error ? failure.name : "error"}`;
   const host = URL.canParse(failure.url) ? new URL(failure.url).host : "the configured endpoint";
   const retried = classified.retriable ? "retried" : "not retried";
   if (failure.statusCode === undefined) {

@@ -85,7 +85,11 @@ class OfflineLanguageModel implements LanguageModelV3 {
       { type: "stream-start", warnings: [] },
       { type: "response-metadata", id: reply.id, modelId: OFFLINE_MODEL_ID },
       { type: "text-start", id: textId },
-      ...splitIntoChunks(reply.text, this.wordsPerChunk).map((delta): LanguageModelV3StreamPart => ({ type: "text-delta", id: textId, delta })),
+      ...splitIntoChunks(reply.text, this.wordsPerChunk).map((delta): LanguageModelV3StreamPart => ({
+        type: "text-delta",
+        id: textId,
+        delta,
+      })),
       { type: "text-end", id: textId },
       { type: "finish", usage: reply.usage, finishReason: { unified: "stop", raw: "stop" } },
     ];
@@ -121,9 +125,10 @@ function composeReply(options: LanguageModelV3CallOptions): Reply {
   const format = options.responseFormat;
   let text: string;
   if (format?.type === "json") {
-    text = format.name === PLAN_SCHEMA_NAME
-      ? JSON.stringify(offeredPlan(options), null, 2)
-      : JSON.stringify({ result: writeOfflineText({ role: "custom", agentName: "Assistant", task, instruction: "", upstream: [] }) });
+    text =
+      format.name === PLAN_SCHEMA_NAME
+        ? JSON.stringify(offeredPlan(options), null, 2)
+        : JSON.stringify({ result: writeOfflineText({ role: "custom", agentName: "Assistant", task, instruction: "", upstream: [] }) });
   } else {
     const identity = identify(system);
     text = writeOfflineText({
@@ -132,7 +137,11 @@ function composeReply(options: LanguageModelV3CallOptions): Reply {
       instruction: blocks.find((block) => block.name === "your_step")?.body ?? "",
       upstream: blocks
         .filter((block) => block.name === "upstream_output")
-        .map((block) => ({ stepId: block.attributes.step ?? "earlier-step", agentKind: block.attributes.agent ?? "agent", text: block.body })),
+        .map((block) => ({
+          stepId: block.attributes.step ?? "earlier-step",
+          agentKind: block.attributes.agent ?? "agent",
+          text: block.body,
+        })),
     });
   }
   return {

@@ -81,7 +81,10 @@ function gatherMaterial(input: OfflineWritingInput): Material {
  * evidence cites every step, with analysis findings first: they are the distilled ones.
  */
 function interleaveEvidence(upstream: OfflineWritingInput["upstream"]): Material["evidence"] {
-  const ordered = [...upstream.filter((output) => output.agentKind === "analysis"), ...upstream.filter((output) => output.agentKind !== "analysis")];
+  const ordered = [
+    ...upstream.filter((output) => output.agentKind === "analysis"),
+    ...upstream.filter((output) => output.agentKind !== "analysis"),
+  ];
   const lists = ordered.map((output) =>
     bulletLines(output.text)
       .filter((line) => !line.endsWith("?"))
@@ -139,7 +142,10 @@ function writeResearch(input: OfflineWritingInput, { subject, word, random }: Ma
 
 function writeAnalysis({ subject, subjects, word, evidence, random }: Material): string {
   const themes = [
-    { name: `${capitalize(word(1))} as the main driver`, text: `most of the evidence links outcomes for ${subject} to ${word(1)} rather than to ${word(4)}` },
+    {
+      name: `${capitalize(word(1))} as the main driver`,
+      text: `most of the evidence links outcomes for ${subject} to ${word(1)} rather than to ${word(4)}`,
+    },
     { name: "Fragmented evidence", text: `claims about ${word(3)} come from few, often interested, sources` },
     { name: "Segmentation matters", text: `conclusions differ by segment, so a single headline number for ${word(0)} misleads` },
     { name: "Constraints before technology", text: `progress is held back more by ${word(2)} than by capability` },
@@ -192,13 +198,14 @@ function writeSynthesis(input: OfflineWritingInput, { subject, subjects, word, e
     /\b(brief|report|memo|summary|overview|plan|proposal|comparison|guide|checklist|recommendation)\b/i.exec(input.task)?.[1] ??
     (subjects.length >= 2 ? "comparison" : undefined);
   const upstreamPoints = evidence.map((item) => item.line).filter((line) => line.length > 20);
-  const findings = upstreamPoints.length > 0
-    ? upstreamPoints.slice(0, 4)
-    : [
-        `The main driver of outcomes for ${subject} is ${word(1)}.`,
-        `Evidence on ${word(3)} is thin and should be verified.`,
-        `Results differ by segment; avoid one-size-fits-all conclusions.`,
-      ];
+  const findings =
+    upstreamPoints.length > 0
+      ? upstreamPoints.slice(0, 4)
+      : [
+          `The main driver of outcomes for ${subject} is ${word(1)}.`,
+          `Evidence on ${word(3)} is thin and should be verified.`,
+          `Results differ by segment; avoid one-size-fits-all conclusions.`,
+        ];
   const recommendations = [
     `Prioritise ${word(1)}: it is the lever with the clearest effect on ${subject}.`,
     `Run a small, time-boxed pilot focused on ${word(2)} before a larger commitment.`,
@@ -210,7 +217,9 @@ function writeSynthesis(input: OfflineWritingInput, { subject, subjects, word, e
     `# ${capitalize(subject)}: ${documentType ? capitalize(documentType.toLowerCase()) : "Summary"}`,
     `## Executive summary`,
     `The picture for ${subject} is shaped above all by ${word(1)} and ${word(2)}. ${
-      upstreamPoints[0] ? `The work so far points to one central observation: ${lowerFirst(stripFinalStop(statementOf(upstreamPoints[0])))}.` : `The clearest opportunity lies in ${word(0)}.`
+      upstreamPoints[0]
+        ? `The work so far points to one central observation: ${lowerFirst(stripFinalStop(statementOf(upstreamPoints[0])))}.`
+        : `The clearest opportunity lies in ${word(0)}.`
     } The main uncertainty concerns ${word(3)}, so the recommendations below favour steps that can be reversed cheaply.`,
     `## Key findings`,
     bullets(findings),
@@ -229,7 +238,9 @@ function writeSynthesis(input: OfflineWritingInput, { subject, subjects, word, e
 function writeAggregation(input: OfflineWritingInput, { subject, word }: Material): string {
   const perStep = input.upstream.map((output) => {
     const points = bulletLines(output.text).slice(0, 3);
-    return [`## ${capitalize(output.agentKind)}: ${output.stepId}`, points.length > 0 ? bullets(points) : shorten(output.text, 60)].join("\n\n");
+    return [`## ${capitalize(output.agentKind)}: ${output.stepId}`, points.length > 0 ? bullets(points) : shorten(output.text, 60)].join(
+      "\n\n",
+    );
   });
   return [
     `# ${capitalize(subject)}: combined result`,
@@ -252,7 +263,9 @@ function writeCustom(input: OfflineWritingInput, { subject, word, evidence, rand
     `**Scope.** ${scopeLine(input)}`,
     `## Observations`,
     bullets(random.shuffle(observations).slice(0, 3)),
-    ...(evidence[0] ? [`## Building on earlier steps`, `Earlier work notes: _"${shorten(evidence[0].line, 18)}"_ (${evidence[0].stepId}).`] : []),
+    ...(evidence[0]
+      ? [`## Building on earlier steps`, `Earlier work notes: _"${shorten(evidence[0].line, 18)}"_ (${evidence[0].stepId}).`]
+      : []),
     `## Recommendation`,
     `Address ${word(1)} first, then ${word(2)}, and document the assumptions made about ${word(3)}.`,
   ].join("\n\n");
@@ -303,4 +316,3 @@ function lowerFirst(text: string): string {
 function stripFinalStop(text: string): string {
   return text.replace(/[.…]+$/, "");
 }
-

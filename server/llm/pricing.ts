@@ -45,7 +45,10 @@ const PRICES: Record<string, ModelPrice> = {
  * The longest family name wins, and it must end at a "-" so "gpt-4o" never prices "gpt-4o-mini".
  */
 export function priceForModel(modelId: string): ModelPrice | undefined {
-  const id = modelId.trim().toLowerCase().replace(/^(?:openai|anthropic)\//, "");
+  const id = modelId
+    .trim()
+    .toLowerCase()
+    .replace(/^(?:openai|anthropic)\//, "");
   let best: string | undefined;
   for (const family of Object.keys(PRICES)) {
     const matches = id === family || id.startsWith(`${family}-`);

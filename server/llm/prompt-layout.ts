@@ -42,5 +42,8 @@ function escapeAttribute(value: string): string {
 }
 
 function unescapeAttribute(value: string): string {
-  return value.replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+  return value
+    .replace(/&lt;/g, "<")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&");
 }

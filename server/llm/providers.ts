@@ -49,10 +49,16 @@ export function resolveModelConfig(env: ModelEnv = process.env, options: { model
   const wantsAnthropic = requestedModel !== undefined && /^claude/i.test(requestedModel);
   const wantsOpenAI = requestedModel !== undefined && /^(gpt-|o\d|chatgpt)/i.test(requestedModel);
   if (hasOpenAIKey && !(wantsAnthropic && hasAnthropicKey)) {
-    return { provider: "openai", modelId: wantsAnthropic ? present(env.CHORUS_MODEL) ?? DEFAULT_OPENAI_MODEL : requestedModel ?? DEFAULT_OPENAI_MODEL };
+    return {
+      provider: "openai",
+      modelId: wantsAnthropic ? (present(env.CHORUS_MODEL) ?? DEFAULT_OPENAI_MODEL) : (requestedModel ?? DEFAULT_OPENAI_MODEL),
+    };
   }
   if (hasAnthropicKey) {
-    return { provider: "anthropic", modelId: wantsOpenAI ? present(env.CHORUS_MODEL) ?? DEFAULT_ANTHROPIC_MODEL : requestedModel ?? DEFAULT_ANTHROPIC_MODEL };
+    return {
+      provider: "anthropic",
+      modelId: wantsOpenAI ? (present(env.CHORUS_MODEL) ?? DEFAULT_ANTHROPIC_MODEL) : (requestedModel ?? DEFAULT_ANTHROPIC_MODEL),
+    };
   }
   return { provider: "offline", modelId: OFFLINE_MODEL_ID, offlineTokenDelayMs: parseDelay(env.CHORUS_OFFLINE_TOKEN_DELAY_MS) };
 }
@@ -68,7 +74,9 @@ export function createLanguageModel(config: ModelConfig, env: ModelEnv = process
     // Chat Completions for OpenAI too: it is what compatible servers speak, so both paths
     // behave the same, and unlike the Responses API it does not store conversations by default.
     case "openai-compatible":
-      return createOpenAI({ baseURL: config.baseURL, apiKey: present(env.OPENAI_API_KEY) ?? "not-needed", name: "openai-compatible" }).chat(config.modelId);
+      return createOpenAI({ baseURL: config.baseURL, apiKey: present(env.OPENAI_API_KEY) ?? "not-needed", name: "openai-compatible" }).chat(
+        config.modelId,
+      );
     case "openai":
       return createOpenAI({ apiKey: present(env.OPENAI_API_KEY) }).chat(config.modelId);
     case "anthropic":

@@ -26,7 +26,8 @@ const STOP_WORDS = new Set(
 const LEADING_FILLER =
   /^(?:(?:please|kindly|can you|could you|would you|i need|i want|we need|help me|what|how|why|which|who|when|should|could|would|can|do|does|is|are|write|create|make|give|provide|produce|prepare|draft|list|explain|describe|summari[sz]e|research|analy[sz]e|investigate|outline|find|identify|evaluate|assess|review|me|us|a|an|the|some|short|brief|detailed|comprehensive|quick)\s+)+/i;
 
-const CLAUSE_END = /[.?!;:\n]|\s[-–—]\s|\s(?:that|which|who|so that|in order to|to help|to decide|in terms of|with respect to|with a focus on|focusing on)\s/i;
+const CLAUSE_END =
+  /[.?!;:\n]|\s[-–—]\s|\s(?:that|which|who|so that|in order to|to help|to decide|in terms of|with respect to|with a focus on|focusing on)\s/i;
 const URL_PATTERN = /\bhttps?:\/\/\S+/g;
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}+#'.-]*/gu;
 
@@ -79,7 +80,12 @@ export function extractSubjects(text: string): string[] {
     const left = lastWords(versus[1].replace(LEADING_FILLER, ""), 4);
     candidates.push(left, ...splitSubjectList(cutAtClauseEnd(versus[2])));
   }
-  const subjects = dedupeCaseInsensitive(candidates.map(cleanPhrase).filter((s) => s.length > 0).map((s) => firstWords(s, 5)));
+  const subjects = dedupeCaseInsensitive(
+    candidates
+      .map(cleanPhrase)
+      .filter((s) => s.length > 0)
+      .map((s) => firstWords(s, 5)),
+  );
   return subjects.length >= 2 && subjects.length <= 4 ? subjects : [];
 }
 
@@ -123,7 +129,12 @@ export function capitalize(text: string): string {
 }
 
 export function firstSentence(text: string): string {
-  const line = text.replace(URL_PATTERN, " ").trim().split(/\n+/).find((candidate) => /[\p{L}\p{N}]/u.test(candidate)) ?? "";
+  const line =
+    text
+      .replace(URL_PATTERN, " ")
+      .trim()
+      .split(/\n+/)
+      .find((candidate) => /[\p{L}\p{N}]/u.test(candidate)) ?? "";
   const match = /^(.+?[.?!])(?:\s|$)/.exec(line);
   return (match?.[1] ?? line).trim();
 }
@@ -151,7 +162,11 @@ function cleanPhrase(text: string): string {
 
 /** The first words of a phrase, and never more than 120 characters (a prompt can be one huge "word"). */
 function firstWords(text: string, count: number): string {
-  const words = text.split(/\s+/).slice(0, count).join(" ").replace(/[,;:]+$/, "");
+  const words = text
+    .split(/\s+/)
+    .slice(0, count)
+    .join(" ")
+    .replace(/[,;:]+$/, "");
   return cutTextWithEllipsis(words, 120);
 }
 

@@ -43,8 +43,18 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
   let streamed = "";
   try {
     const result = await agent.execute(
-      { stepId: input.stepId, agentKind: input.agent, instruction: input.subtask, taskPrompt: input.taskPrompt, dependsOn: input.dependsOn },
-      { taskId: input.taskId, teamId: input.teamId, upstream: input.upstream, onDelta: (text) => {
+      {
+        stepId: input.stepId,
+        agentKind: input.agent,
+        instruction: input.subtask,
+        taskPrompt: input.taskPrompt,
+        dependsOn: input.dependsOn,
+      },
+      {
+        taskId: input.taskId,
+        teamId: input.teamId,
+        upstream: input.upstream,
+        onDelta: (text) => {
           streamed += text;
           deltas.push(text);
         },
@@ -68,7 +78,13 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
         ...(rest ? [{ type: "agent.delta" as const, payload: { stepId: input.stepId, text: rest } }] : []),
         {
           type: "agent.completed",
-          payload: { stepId: input.stepId, agent: input.agent, executionId: execution.id, usage: { ...result.usage, costUsd: result.costUsd }, modelId: result.modelId },
+          payload: {
+            stepId: input.stepId,
+            agent: input.agent,
+            executionId: execution.id,
+            usage: { ...result.usage, costUsd: result.costUsd },
+            modelId: result.modelId,
+          },
         },
       ],
       input.totalSteps,
@@ -84,7 +100,13 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
     // The run sees (and the task may end with) only what members may see.
     const publicError = toPublicError(error, { taskId: input.taskId, stepId: input.stepId, attempt });
     await markExecutionEnded(execution.id, "failed", publicError.message);
-    await appendRunEvent(input.taskId, "agent.failed", { stepId: input.stepId, agent: input.agent, executionId: execution.id, attempt, error: publicError.message });
+    await appendRunEvent(input.taskId, "agent.failed", {
+      stepId: input.stepId,
+      agent: input.agent,
+      executionId: execution.id,
+      attempt,
+      error: publicError.message,
+    });
     throw publicError;
   } finally {
     cancellation.stop();

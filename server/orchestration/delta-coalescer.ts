@@ -15,9 +15,11 @@ export function createDeltaCoalescer(write: (text: string) => Promise<unknown>, 
     if (!buffer) return chain;
     const text = buffer;
     buffer = "";
-    chain = chain.then(() => write(text)).catch((error) => {
-      failure ??= error;
-    });
+    chain = chain
+      .then(() => write(text))
+      .catch((error) => {
+        failure ??= error;
+      });
     return chain;
   };
 

@@ -33,6 +33,9 @@ export async function completeExecution(
 ): Promise<number> {
   const { completed, firstSeq, appendedAt } = await markExecutionCompleted(id, taskId, result, events, totalSteps);
   if (firstSeq === null) throw new Error(`completeExecution: task ${taskId} does not exist`);
-  publishAppended(taskId, [...events, { type: "task.progress", payload: { completedSteps: completed, totalSteps } }], { firstSeq, appendedAt });
+  publishAppended(taskId, [...events, { type: "task.progress", payload: { completedSteps: completed, totalSteps } }], {
+    firstSeq,
+    appendedAt,
+  });
   return completed;
 }

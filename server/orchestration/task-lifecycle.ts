@@ -36,7 +36,6 @@ export interface PlannedTask {
 
 export type PlanOutcome = ({ state: "planned" } & PlannedTask) | { state: "stopped"; status: string };
 
-
 async function storedPlanOf(task: { plan: JsonValue }): Promise<Plan | undefined> {
   const parsed = planSchema.safeParse((task.plan as { steps?: unknown } | null) ?? undefined);
   return parsed.success ? parsed.data : undefined;
@@ -87,7 +86,16 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
       followUps: [],
     };
   }
-  return { state: "planned", taskId, teamId: task.teamId, prompt: task.prompt, plan, awaitingApproval, reused, agents: agents.map(({ kind, name, description }) => ({ kind, name, description })) };
+  return {
+    state: "planned",
+    taskId,
+    teamId: task.teamId,
+    prompt: task.prompt,
+    plan,
+    awaitingApproval,
+    reused,
+    agents: agents.map(({ kind, name, description }) => ({ kind, name, description })),
+  };
 }
 
 export type ApprovalOutcome = { state: "approved"; plan: Plan } | { state: "rejected" | "pending" | "stopped" };
@@ -108,7 +116,9 @@ export async function readApproval(taskId: string): Promise<ApprovalOutcome> {
  */
 export async function expireApproval(taskId: string) {
   const message = `The plan was not approved within ${formatSeconds(getEnv().CHORUS_APPROVAL_TIMEOUT_SECONDS)}`;
-  return finishTask(taskId, { status: "failed", error: message }, "task.failed", { error: message, reason: "approval_expired" }, ["awaiting_approval"]);
+  return finishTask(taskId, { status: "failed", error: message }, "task.failed", { error: message, reason: "approval_expired" }, [
+    "awaiting_approval",
+  ]);
 }
 
 /** Stores a plan that grew follow-up steps, and tells the stream. */
@@ -130,7 +140,9 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
     const output = outputs[step.id];
     return output ? [{ stepId: step.id, agentKind: step.agent, text: output.text, sources: output.sources }] : [];
   });
-  const aggregated = await untilCancelled(task.taskId, (abortSignal) => aggregateResults({ taskPrompt: task.prompt, outputs: ordered, abortSignal }));
+  const aggregated = await untilCancelled(task.taskId, (abortSignal) =>
+    aggregateResults({ taskPrompt: task.prompt, outputs: ordered, abortSignal }),
+  );
   const spent = await sumTaskSpend(task.taskId);
   if (!spent) throw new Error(`Task ${task.taskId} does not exist`);
   const usage = {

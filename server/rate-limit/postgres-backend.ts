@@ -80,8 +80,8 @@ export function createPostgresBackend(clock: () => number = Date.now): RateLimit
     lease.granted = 0;
     lease.tokens = 0;
     if (unspent === 0) return;
-    await giveBackRateLimitTokens({ key, windowStart: lease.windowStart, windowMs: lease.windowMs, tokens: unspent }).catch((error: unknown) =>
-      logger.debug("could not hand back leased rate-limit tokens", { error }),
+    await giveBackRateLimitTokens({ key, windowStart: lease.windowStart, windowMs: lease.windowMs, tokens: unspent }).catch(
+      (error: unknown) => logger.debug("could not hand back leased rate-limit tokens", { error }),
     );
   }
 
@@ -102,7 +102,14 @@ export function createPostgresBackend(clock: () => number = Date.now): RateLimit
   function refused(key: string, rule: RateLimitRule, now: number): RateLimitResult | undefined {
     const refusal = refusals.get(key);
     if (!refusal || refusal.until <= now || refusal.limit !== rule.limit) return undefined;
-    return { allowed: false, limit: rule.limit, remaining: 0, resetAt: refusal.until, retryAfterSeconds: Math.ceil((refusal.until - now) / 1000), windowMs: rule.windowMs };
+    return {
+      allowed: false,
+      limit: rule.limit,
+      remaining: 0,
+      resetAt: refusal.until,
+      retryAfterSeconds: Math.ceil((refusal.until - now) / 1000),
+      windowMs: rule.windowMs,
+    };
   }
 
   function refuse(key: string, rule: RateLimitRule, state: CounterState, now: number): RateLimitResult {
@@ -111,14 +118,28 @@ export function createPostgresBackend(clock: () => number = Date.now): RateLimit
   }
 
   function take(key: string, rule: RateLimitRule, tokens: number, now: number) {
-    return takeRateLimitTokens({ key, windowStart: windowStartOf(now, rule.windowMs), windowMs: rule.windowMs, limit: rule.limit, tokens, now });
+    return takeRateLimitTokens({
+      key,
+      windowStart: windowStartOf(now, rule.windowMs),
+      windowMs: rule.windowMs,
+      limit: rule.limit,
+      tokens,
+      now,
+    });
   }
 
   async function checkExactly(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
     const now = clock();
     const state = await take(key, rule, 1, now);
     if (state.granted === 0) return refuse(key, rule, state, now);
-    return { allowed: true, limit: rule.limit, remaining: remainingAt(state, now, rule), resetAt: state.windowStart + rule.windowMs, retryAfterSeconds: 0, windowMs: rule.windowMs };
+    return {
+      allowed: true,
+      limit: rule.limit,
+      remaining: remainingAt(state, now, rule),
+      resetAt: state.windowStart + rule.windowMs,
+      retryAfterSeconds: 0,
+      windowMs: rule.windowMs,
+    };
   }
 
   async function refill(key: string, lease: Lease, rule: RateLimitRule) {

@@ -3,7 +3,14 @@ import { mergeTeamRateLimits, readTeamRateLimits } from "@/server/db/queries/rat
 import { getEnv } from "@/server/env";
 import { logger } from "@/server/observability/logger";
 import { processWide } from "@/server/process-wide";
-import { RATE_LIMIT_TIERS, formatRateLimitRule, parseRateLimitRule, type RateLimitRule, type RateLimitRules, type RateLimitTier } from "@/server/domain/rate-limit-rules";
+import {
+  RATE_LIMIT_TIERS,
+  formatRateLimitRule,
+  parseRateLimitRule,
+  type RateLimitRule,
+  type RateLimitRules,
+  type RateLimitTier,
+} from "@/server/domain/rate-limit-rules";
 
 /**
  * A team's effective limits: the server's defaults (CHORUS_RATE_LIMIT_*) with the team's own
@@ -22,7 +29,10 @@ export interface TeamRateLimits {
 }
 
 const cache = () =>
-  processWide("chorus.rate-limit.team-limits", () => new LRUCache<string, Promise<TeamRateLimits>>({ max: 10_000, ttl: TEAM_LIMITS_TTL_MS }));
+  processWide(
+    "chorus.rate-limit.team-limits",
+    () => new LRUCache<string, Promise<TeamRateLimits>>({ max: 10_000, ttl: TEAM_LIMITS_TTL_MS }),
+  );
 
 export function defaultRateLimits(): RateLimitRules {
   const env = getEnv();
@@ -65,7 +75,10 @@ export function teamRateLimits(teamId: string): Promise<TeamRateLimits> {
  * Sets some of a team's overrides (`reset` first clears them all, back to the defaults) and
  * returns the team's effective limits; false when there is no such team.
  */
-export async function updateTeamRateLimits(teamId: string, change: { set?: RateLimitOverrides; reset?: boolean }): Promise<TeamRateLimits | false> {
+export async function updateTeamRateLimits(
+  teamId: string,
+  change: { set?: RateLimitOverrides; reset?: boolean },
+): Promise<TeamRateLimits | false> {
   const set = Object.fromEntries(Object.entries(change.set ?? {}).map(([tier, rule]) => [tier, formatRateLimitRule(rule)]));
   const stored = await mergeTeamRateLimits(teamId, set, change.reset ?? false);
   if (stored === undefined) return false;

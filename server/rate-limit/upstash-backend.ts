@@ -72,7 +72,14 @@ export function createUpstashBackend(config: { url: string; token: string }, clo
         logger.warn("rate limits are not enforced: the Upstash/Redis store does not answer; requests pass until it does", { error });
       }
     }
-    return { allowed: true, limit: rule.limit, remaining: rule.limit, resetAt: now + rule.windowMs, retryAfterSeconds: 0, windowMs: rule.windowMs };
+    return {
+      allowed: true,
+      limit: rule.limit,
+      remaining: rule.limit,
+      resetAt: now + rule.windowMs,
+      retryAfterSeconds: 0,
+      windowMs: rule.windowMs,
+    };
   }
 
   return {
@@ -91,7 +98,14 @@ export function createUpstashBackend(config: { url: string; token: string }, clo
         failingSince = undefined;
       }
       if (response.success) {
-        return { allowed: true, limit: response.limit, remaining: response.remaining, resetAt: response.reset, retryAfterSeconds: 0, windowMs: rule.windowMs };
+        return {
+          allowed: true,
+          limit: response.limit,
+          remaining: response.remaining,
+          resetAt: response.reset,
+          retryAfterSeconds: 0,
+          windowMs: rule.windowMs,
+        };
       }
       return {
         allowed: false,

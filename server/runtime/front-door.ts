@@ -26,7 +26,11 @@ export function answerBeforeNext(request: IncomingMessage, response: ServerRespo
   }
   // TRACE echoes the request (cookies included) back; CONNECT and the rest are not for us.
   if (!METHODS.has(request.method ?? "")) {
-    refuseRequest(request, response, new AppError("method_not_allowed", `${request.method} is not supported`, "method", { Allow: [...METHODS].join(", ") }));
+    refuseRequest(
+      request,
+      response,
+      new AppError("method_not_allowed", `${request.method} is not supported`, "method", { Allow: [...METHODS].join(", ") }),
+    );
     return true;
   }
   const target = request.url ?? "/";

@@ -28,11 +28,19 @@ function actor(caller: Caller) {
 const doneForm = { approve: "approved", reject: "rejected", cancel: "cancelled", rerun: "rerun" } as const;
 
 function wrongState(action: keyof typeof doneForm, status: string, allowed: string): never {
-  throw new AppError("conflict", `Cannot ${action} a task that is ${status.replace("_", " ")}; only ${allowed} tasks can be ${doneForm[action]}`, "status");
+  throw new AppError(
+    "conflict",
+    `Cannot ${action} a task that is ${status.replace("_", " ")}; only ${allowed} tasks can be ${doneForm[action]}`,
+    "status",
+  );
 }
 
 function approvalClosed(dueAt: Date): never {
-  throw new AppError("conflict", `Cannot approve: the approval window closed at ${dueAt.toISOString()}, and the task is failed as not approved`, "status");
+  throw new AppError(
+    "conflict",
+    `Cannot approve: the approval window closed at ${dueAt.toISOString()}, and the task is failed as not approved`,
+    "status",
+  );
 }
 
 export async function approveTask(caller: Caller, id: string, rawInput: unknown): Promise<TaskView> {
@@ -122,17 +130,23 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
   const original = await loadTaskInTeam(caller, id);
   if (isTaskActive(original.status)) wrongState("rerun", original.status, "completed, failed or cancelled");
   const parsedPlan = planSchema.safeParse(original.plan);
-  if (!parsedPlan.success) throw new AppError("conflict", "This task never got a plan, so there is no step to rerun from; submit it again instead", "fromStep");
+  if (!parsedPlan.success)
+    throw new AppError("conflict", "This task never got a plan, so there is no step to rerun from; submit it again instead", "fromStep");
   const plan = parsedPlan.data;
   if (!plan.steps.some((step) => step.id === input.fromStep)) {
-    throw new AppError("bad_request", `fromStep must be one of the plan's steps: ${plan.steps.map((step) => step.id).join(", ")}`, "fromStep");
+    throw new AppError(
+      "bad_request",
+      `fromStep must be one of the plan's steps: ${plan.steps.map((step) => step.id).join(", ")}`,
+      "fromStep",
+    );
   }
   const steps = plan.steps.map((step) => (step.id === input.fromStep && input.input ? { ...step, subtask: input.input } : step));
   const rerun = downstreamOf(plan, input.fromStep);
 
   const executions = await listCompletedExecutions(original.teamId, original.id);
   const reusable = new Map<string, (typeof executions)[number]>();
-  for (const execution of executions) if (!rerun.has(execution.stepKey) && !reusable.has(execution.stepKey)) reusable.set(execution.stepKey, execution);
+  for (const execution of executions)
+    if (!rerun.has(execution.stepKey) && !reusable.has(execution.stepKey)) reusable.set(execution.stepKey, execution);
 
   const task = await insertRerunTask({
     teamId: original.teamId,
@@ -145,11 +159,14 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
     // A task that needed its plan approved needs it again: the rerun may change a step's input,
     // and a rejected plan must not run because someone reran it.
     requireApproval: original.requireApproval,
-    plan: { steps, source: "rerun", notes: [`Rerun of ${original.id} from step "${input.fromStep}"${input.input ? " with a new instruction" : ""}`] },
+    plan: {
+      steps,
+      source: "rerun",
+      notes: [`Rerun of ${original.id} from step "${input.fromStep}"${input.input ? " with a new instruction" : ""}`],
+    },
     reused: reusable.values(),
   });
   await appendRunEvent(task.id, "task.created", { rerunOf: original.id, fromStep: input.fromStep, reusedSteps: [...reusable.keys()] });
   await scheduleTask(task);
   return getTask(caller, task.id);
 }
-

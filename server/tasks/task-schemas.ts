@@ -33,5 +33,10 @@ export const rejectTaskInput = z.object({
 export const rerunTaskInput = z.object({
   fromStep: z.string({ error: "fromStep is required: the id of the plan step to run again" }).min(1, "fromStep must not be empty"),
   /** A new instruction for that step (its `subtask`); later steps run again with its new output. */
-  input: z.string({ error: "input must be a string" }).trim().min(1, "input must not be empty").max(4000, "input must be at most 4000 characters").optional(),
+  input: z
+    .string({ error: "input must be a string" })
+    .trim()
+    .min(1, "input must not be empty")
+    .max(4000, "input must be at most 4000 characters")
+    .optional(),
 });

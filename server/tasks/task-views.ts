@@ -55,7 +55,17 @@ export function presentTask(task: TaskViewRow) {
 
 /** A task just created: no plan, executions or reruns yet. */
 export function presentNewTask(task: TaskSummaryRow) {
-  return presentTask({ ...task, parentTaskId: null, rerunFromStep: null, approval: null, approvalDueAt: null, plan: null, output: null, executions: [], reruns: [] });
+  return presentTask({
+    ...task,
+    parentTaskId: null,
+    rerunFromStep: null,
+    approval: null,
+    approvalDueAt: null,
+    plan: null,
+    output: null,
+    executions: [],
+    reruns: [],
+  });
 }
 
 export type TaskView = ReturnType<typeof presentTask>;

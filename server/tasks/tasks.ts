@@ -89,5 +89,5 @@ export async function listTasks(caller: Caller, rawInput: unknown = {}) {
     throw new AppError("bad_request", "cursor must be the nextCursor of an earlier page (the id of one of the team's tasks)", "cursor");
   }
   const page = rows.slice(0, input.limit);
-  return { tasks: page.map(presentTaskSummary), nextCursor: rows.length > input.limit ? page.at(-1)?.id ?? null : null };
+  return { tasks: page.map(presentTaskSummary), nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null };
 }

@@ -13,7 +13,13 @@ import { parseInput } from "@/server/validation";
 export async function listAgentDefinitions(caller: Caller) {
   requirePermission(caller, "read");
   const custom = await listTeamAgentDefinitions(caller.teamId);
-  const builtIn = listAgents().map((agent) => ({ kind: agent.kind, name: agent.name, description: agent.description, capabilities: agent.capabilities, builtIn: true }));
+  const builtIn = listAgents().map((agent) => ({
+    kind: agent.kind,
+    name: agent.name,
+    description: agent.description,
+    capabilities: agent.capabilities,
+    builtIn: true,
+  }));
   return { agents: [...builtIn, ...custom.map((agent) => ({ ...agent, builtIn: false }))] };
 }
 

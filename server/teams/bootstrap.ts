@@ -37,7 +37,11 @@ export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = termi
   // put in place only once it does (so another process setting up the same database at the
   // same moment, whose admin wins, is not shown a password that does not work).
   const kept = generated && !output.interactive ? await keepPassword(env.CHORUS_DATA_DIR, email, password) : undefined;
-  const slug = env.CHORUS_TEAM_NAME.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).padEnd(3, "0");
+  const slug = env.CHORUS_TEAM_NAME.toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .padEnd(3, "0");
   let file: string | undefined;
   let teamId: string;
   try {
@@ -93,7 +97,9 @@ async function keepPassword(dataDir: string, email: string, password: string) {
     await writeFile(draft, `email: ${email}\npassword: ${password}\n`, { mode: 0o600 });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Could not write the first admin's password to ${file} (${reason}): set CHORUS_ADMIN_PASSWORD, or make the data dir writable`);
+    throw new Error(
+      `Could not write the first admin's password to ${file} (${reason}): set CHORUS_ADMIN_PASSWORD, or make the data dir writable`,
+    );
   }
   return {
     keep: async () => {

@@ -68,7 +68,8 @@ export async function createUserInTeam(input: { email: string; password?: string
   // constraints decide, since simultaneous calls all pass it. The user and the membership are
   // written in one transaction, so a call that loses leaves nothing behind.
   for (let attempt = 1; ; attempt++) {
-    if (!existing && passwordHash === undefined) throw new AppError("bad_request", `${address} has no account yet: a new user needs a password`, "password");
+    if (!existing && passwordHash === undefined)
+      throw new AppError("bad_request", `${address} has no account yet: a new user needs a password`, "password");
     try {
       const joined = existing;
       const user = await insertTeamMember({

@@ -80,7 +80,11 @@ test("a member rejects a plan with a reason: the task ends cancelled and no agen
   expect(after).toMatchObject({ status: "cancelled", executions: [] });
 });
 
-test("a member reruns a completed task from its analysis step with a new instruction; the research is reused", async ({ page, request, baseURL }) => {
+test("a member reruns a completed task from its analysis step with a new instruction; the research is reused", async ({
+  page,
+  request,
+  baseURL,
+}) => {
   await signIn(page, member, "user");
   const originalId = await submit(page, "Research how libraries lend seeds, analyse what makes it work, and write a short brief.", false);
   const plan = page.getByTestId("plan");
@@ -102,7 +106,9 @@ test("a member reruns a completed task from its analysis step with a new instruc
   const rerunId = taskIdOf(page);
   await expect(page.getByText(/Rerun of an earlier attempt from step “analysis”/)).toBeVisible();
   await expect(page.getByRole("link", { name: "an earlier attempt" })).toHaveAttribute("href", `/tasks/${originalId}`);
-  await expect(page.getByTestId("task-prompt")).toHaveText("Research how libraries lend seeds, analyse what makes it work, and write a short brief.");
+  await expect(page.getByTestId("task-prompt")).toHaveText(
+    "Research how libraries lend seeds, analyse what makes it work, and write a short brief.",
+  );
   // It did not ask for approval (the original did not), and shows the new instruction in its plan.
   await expect(page.getByTestId("approval-panel")).toHaveCount(0);
   await expect(page.getByTestId("step-analysis")).toContainText(instruction);
@@ -127,9 +133,15 @@ test("a member reruns a completed task from its analysis step with a new instruc
   // The research step was not run again: only analysis and synthesis ran in the new attempt.
   const rerun = await waitForTask(request, baseURL!, memberKey, rerunId, (task) => task.status === "completed");
   expect(rerun).toMatchObject({ parentTaskId: originalId, rerunFromStep: "analysis", requireApproval: false });
-  const ran = rerun.executions.filter((execution: { reusedFromId: string | null }) => !execution.reusedFromId).map((execution: { stepId: string }) => execution.stepId);
+  const ran = rerun.executions
+    .filter((execution: { reusedFromId: string | null }) => !execution.reusedFromId)
+    .map((execution: { stepId: string }) => execution.stepId);
   expect(ran.sort()).toEqual(["analysis", "synthesis"]);
-  expect(rerun.executions.filter((execution: { reusedFromId: string | null }) => execution.reusedFromId).map((execution: { stepId: string }) => execution.stepId)).toEqual(["research"]);
+  expect(
+    rerun.executions
+      .filter((execution: { reusedFromId: string | null }) => execution.reusedFromId)
+      .map((execution: { stepId: string }) => execution.stepId),
+  ).toEqual(["research"]);
 
   // The original attempt lists the rerun and links to it; it is still completed.
   await page.getByRole("link", { name: "an earlier attempt" }).click();
@@ -143,8 +155,15 @@ test("a member reruns a completed task from its analysis step with a new instruc
 
 test("a viewer can read tasks but is offered no approve, reject, cancel, rerun or new-task control", async ({ page, request, baseURL }) => {
   const headers = { Authorization: `Bearer ${memberKey}` };
-  const completed = await (await request.post("/api/v1/tasks", { headers, data: { prompt: "Research bike-repair cafés and write a short note." } })).json();
-  const waiting = await (await request.post("/api/v1/tasks", { headers, data: { prompt: "Research tool libraries and write a short note.", requireApproval: true } })).json();
+  const completed = await (
+    await request.post("/api/v1/tasks", { headers, data: { prompt: "Research bike-repair cafés and write a short note." } })
+  ).json();
+  const waiting = await (
+    await request.post("/api/v1/tasks", {
+      headers,
+      data: { prompt: "Research tool libraries and write a short note.", requireApproval: true },
+    })
+  ).json();
   await waitForTask(request, baseURL!, memberKey, completed.id, (task) => task.status === "completed");
   await waitForTask(request, baseURL!, memberKey, waiting.id, (task) => task.status === "awaiting_approval");
 

@@ -58,7 +58,10 @@ test.describe("REST API with team API keys", () => {
     expect((await withNul.json()).error).toMatchObject({ code: "bad_request", field: "prompt" });
 
     // A path that is not valid percent-encoding (Next alone would answer a bare 500).
-    for (const [method, path] of [["GET", "/api/v1/tasks/%ff"], ["POST", "/api/v1/tasks/%e2%82/cancel"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/v1/tasks/%ff"],
+      ["POST", "/api/v1/tasks/%e2%82/cancel"],
+    ] as const) {
       const malformed = await fetch(`${baseURL}${path}`, { method, headers });
       expect(malformed.status).toBe(400);
       expect((await malformed.json()).error).toMatchObject({ code: "bad_request", field: "path" });
@@ -90,10 +93,18 @@ test.describe("REST API with team API keys", () => {
       expect(options.headers.get("allow")).toBe(allow);
     }
 
-    for (const [method, path] of [["GET", "/api/v1/task"], ["POST", "/api/v1/tasks/abc123/pause"], ["DELETE", "/api/v1"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/v1/task"],
+      ["POST", "/api/v1/tasks/abc123/pause"],
+      ["DELETE", "/api/v1"],
+    ] as const) {
       const response = await fetch(`${baseURL}${path}`, { method, headers });
       expect(response.status, `${method} ${path}`).toBe(404);
-      expect((await response.json()).error).toMatchObject({ code: "not_found", field: "path", message: `No API endpoint at ${method} ${path}` });
+      expect((await response.json()).error).toMatchObject({
+        code: "not_found",
+        field: "path",
+        message: `No API endpoint at ${method} ${path}`,
+      });
     }
   });
 
@@ -103,12 +114,18 @@ test.describe("REST API with team API keys", () => {
     const anonymous = await request.get("/api/trpc/task.list");
     expect(anonymous.status()).toBe(401);
     expect((await anonymous.json()).error.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401 });
-    const wrong = await request.post("/api/v1/tasks", { headers: { Authorization: "Bearer chorus_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, data: { prompt: "hi" } });
+    const wrong = await request.post("/api/v1/tasks", {
+      headers: { Authorization: "Bearer chorus_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+      data: { prompt: "hi" },
+    });
     expect(wrong.status()).toBe(401);
     const viewer = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${viewerKey}` }, data: { prompt: "hi" } });
     expect(viewer.status()).toBe(403);
 
-    const created = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${userKey}` }, data: { prompt: "A private task" } });
+    const created = await request.post("/api/v1/tasks", {
+      headers: { Authorization: `Bearer ${userKey}` },
+      data: { prompt: "A private task" },
+    });
     const { id } = await created.json();
     expect((await request.get(`/api/v1/tasks/${id}`, { headers: { Authorization: `Bearer ${viewerKey}` } })).status()).toBe(200);
     const foreign = await request.get(`/api/v1/tasks/${id}`, { headers: { Authorization: `Bearer ${otherTeamKey}` } });
@@ -117,9 +134,15 @@ test.describe("REST API with team API keys", () => {
     expect(list.tasks.find((task: { id: string }) => task.id === id)).toBeUndefined();
   });
 
-  test("task actions: approve once (again is a 409), cancel a completed task is a 409, rerun from a plan step is a 201 that completes", async ({ request, baseURL }) => {
+  test("task actions: approve once (again is a 409), cancel a completed task is a 409, rerun from a plan step is a 201 that completes", async ({
+    request,
+    baseURL,
+  }) => {
     const headers = { Authorization: `Bearer ${userKey}` };
-    const created = await request.post("/api/v1/tasks", { headers, data: { prompt: "Research community fridges, then analyse and summarise how they cut food waste.", requireApproval: true } });
+    const created = await request.post("/api/v1/tasks", {
+      headers,
+      data: { prompt: "Research community fridges, then analyse and summarise how they cut food waste.", requireApproval: true },
+    });
     expect(created.status()).toBe(201);
     const { id } = await created.json();
     const waiting = await waitForTask(request, baseURL!, userKey, id, (task) => task.status !== "queued" && task.status !== "running");
@@ -129,11 +152,19 @@ test.describe("REST API with team API keys", () => {
     const approved = await request.post(`/api/v1/tasks/${id}/approve`, { headers, data: {} });
     expect(approved.status()).toBe(200);
     const approvedTask = await approved.json();
-    expect(approvedTask).toMatchObject({ id, status: "running", approval: { approved: true, edited: false, apiKeyId: expect.any(String) } });
+    expect(approvedTask).toMatchObject({
+      id,
+      status: "running",
+      approval: { approved: true, edited: false, apiKeyId: expect.any(String) },
+    });
     const again = await request.post(`/api/v1/tasks/${id}/approve`, { headers, data: {} });
     expect(again.status()).toBe(409);
     expect(again.headers()["content-type"]).toContain("application/json");
-    expect((await again.json()).error).toMatchObject({ code: "conflict", field: "status", message: expect.stringMatching(/^Cannot approve a task that is (running|completed)/) });
+    expect((await again.json()).error).toMatchObject({
+      code: "conflict",
+      field: "status",
+      message: expect.stringMatching(/^Cannot approve a task that is (running|completed)/),
+    });
 
     const done = await waitForTask(request, baseURL!, userKey, id, (task) => ["completed", "failed", "cancelled"].includes(task.status));
     expect(done.status).toBe("completed");
@@ -159,10 +190,18 @@ test.describe("REST API with team API keys", () => {
     expect((await fromLocation.json()).id).toBe(attempt.id);
 
     // The original needed its plan approved, so the rerun does too.
-    const rerunWaiting = await waitForTask(request, baseURL!, userKey, attempt.id, (task) => task.status !== "queued" && task.status !== "running");
+    const rerunWaiting = await waitForTask(
+      request,
+      baseURL!,
+      userKey,
+      attempt.id,
+      (task) => task.status !== "queued" && task.status !== "running",
+    );
     expect(rerunWaiting).toMatchObject({ status: "awaiting_approval", requireApproval: true });
     expect((await request.post(`/api/v1/tasks/${attempt.id}/approve`, { headers, data: {} })).status()).toBe(200);
-    const rerunDone = await waitForTask(request, baseURL!, userKey, attempt.id, (task) => ["completed", "failed", "cancelled"].includes(task.status));
+    const rerunDone = await waitForTask(request, baseURL!, userKey, attempt.id, (task) =>
+      ["completed", "failed", "cancelled"].includes(task.status),
+    );
     expect(rerunDone.status).toBe("completed");
     expect(rerunDone.result.markdown.length).toBeGreaterThan(0);
     const ran = rerunDone.executions.filter((execution: { reusedFromId: string | null }) => !execution.reusedFromId);
@@ -172,7 +211,10 @@ test.describe("REST API with team API keys", () => {
     expect(original.status).toBe("completed");
   });
 
-  test("task actions: a viewer key gets 403 and another team's key 404 on each, changing nothing; reject ends a waiting task cancelled", async ({ request, baseURL }) => {
+  test("task actions: a viewer key gets 403 and another team's key 404 on each, changing nothing; reject ends a waiting task cancelled", async ({
+    request,
+    baseURL,
+  }) => {
     const headers = { Authorization: `Bearer ${userKey}` };
     const [gated, plain] = await Promise.all([
       request.post("/api/v1/tasks", { headers, data: { prompt: "Plan a repair café for the town hall.", requireApproval: true } }),
@@ -194,7 +236,10 @@ test.describe("REST API with team API keys", () => {
     for (const [path, data] of actions) {
       const asViewer = await request.post(path, { headers: { Authorization: `Bearer ${viewerKey}` }, ...(data ? { data } : {}) });
       expect(asViewer.status(), `viewer: ${path}`).toBe(403);
-      expect((await asViewer.json()).error, `viewer: ${path}`).toMatchObject({ code: "forbidden", message: expect.stringMatching(/viewer/) });
+      expect((await asViewer.json()).error, `viewer: ${path}`).toMatchObject({
+        code: "forbidden",
+        message: expect.stringMatching(/viewer/),
+      });
       const foreign = await request.post(path, { headers: { Authorization: `Bearer ${otherTeamKey}` }, ...(data ? { data } : {}) });
       expect(foreign.status(), `other team: ${path}`).toBe(404);
       expect((await foreign.json()).error, `other team: ${path}`).toEqual({ code: "not_found", message: "Task not found", field: "id" });
@@ -224,12 +269,21 @@ test.describe("REST API with team API keys", () => {
     }
     // It stays rejected: no agent runs after the decision.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await (await request.get(`/api/v1/tasks/${waitingId}`, { headers })).json()).toMatchObject({ status: "cancelled", executions: [] });
+    expect(await (await request.get(`/api/v1/tasks/${waitingId}`, { headers })).json()).toMatchObject({
+      status: "cancelled",
+      executions: [],
+    });
   });
 
   test("creating the same team agent several times at once: one 201, the rest 409 on kind, never a 500", async ({ request }) => {
     const headers = { Authorization: `Bearer ${otherTeamKey}` };
-    const agent = { kind: "grant-review", name: "Grant Reviewer", description: "Reviews grant applications.", instructions: "Check eligibility and budget.", capabilities: ["grant review"] };
+    const agent = {
+      kind: "grant-review",
+      name: "Grant Reviewer",
+      description: "Reviews grant applications.",
+      instructions: "Check eligibility and budget.",
+      capabilities: ["grant review"],
+    };
     const responses = await Promise.all(Array.from({ length: 6 }, () => request.post("/api/v1/agents", { headers, data: agent })));
     const statuses = responses.map((response) => response.status()).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);

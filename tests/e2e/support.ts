@@ -13,11 +13,21 @@ export function createApiKeyWithCli(dataDir: string, team: string, role: "admin"
 }
 
 export function runCli(dataDir: string, args: string[]) {
-  return execFileSync("node", ["bin/chorus.mjs", ...args], { env: { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: "" }, encoding: "utf8" });
+  return execFileSync("node", ["bin/chorus.mjs", ...args], {
+    env: { ...process.env, CHORUS_DATA_DIR: dataDir, DATABASE_URL: "" },
+    encoding: "utf8",
+  });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the task as the REST API returns it, read by each spec
-export async function waitForTask(request: APIRequestContext, baseURL: string, key: string, id: string, until: (task: any) => boolean, timeoutMs = 90_000) {
+export async function waitForTask(
+  request: APIRequestContext,
+  baseURL: string,
+  key: string,
+  id: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the task as the REST API returns it, read by each spec
+  until: (task: any) => boolean,
+  timeoutMs = 90_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await request.get(`${baseURL}/api/v1/tasks/${id}`, { headers: { Authorization: `Bearer ${key}` } });
@@ -74,7 +84,10 @@ export function spawnChorus(options: {
 export async function waitForHealth(baseURL: string, options: { timeoutMs?: number; what?: string; detail?: () => string } = {}) {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   while (Date.now() < deadline) {
-    const healthy = await fetch(`${baseURL}/api/health`).then((response) => response.ok, () => false);
+    const healthy = await fetch(`${baseURL}/api/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (healthy) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

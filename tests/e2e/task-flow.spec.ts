@@ -15,7 +15,18 @@ test.describe("a team member runs a task in the browser", () => {
 
   test("after ten wrong passwords an account is refused for a while, even with the right one", async ({ page }) => {
     const who = { email: `guessed-${Date.now().toString(36)}@e2e.test`, password: "the-right-password-1" };
-    runCli("/tmp/chorus-e2e-data", ["user", "create", "--email", who.email, "--password", who.password, "--team", "e2e-team", "--role", "viewer"]);
+    runCli("/tmp/chorus-e2e-data", [
+      "user",
+      "create",
+      "--email",
+      who.email,
+      "--password",
+      who.password,
+      "--team",
+      "e2e-team",
+      "--role",
+      "viewer",
+    ]);
     for (let attempt = 1; attempt <= 10; attempt++) {
       await page.goto("/signin"); // a fresh form: the message below is this attempt's answer
       await page.getByLabel("Email").fill(who.email);
@@ -79,7 +90,9 @@ test.describe("a team member runs a task in the browser", () => {
     expect(policy).toContain("frame-ancestors 'none'");
     // Next put that nonce on its own scripts; a second request gets a different one.
     expect(await page.locator(`script[nonce]`).count()).toBeGreaterThan(0);
-    expect(await page.locator("script").evaluateAll((scripts) => scripts.every((script) => (script as HTMLScriptElement).nonce !== ""))).toBe(true);
+    expect(
+      await page.locator("script").evaluateAll((scripts) => scripts.every((script) => (script as HTMLScriptElement).nonce !== "")),
+    ).toBe(true);
     expect((await page.request.get("/signin")).headers()["content-security-policy"]).not.toContain(nonce!);
 
     await page.getByLabel("Email").fill(E2E_ADMIN.email);

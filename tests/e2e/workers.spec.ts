@@ -97,7 +97,9 @@ test("two workers share the port and the work, stream every event, survive a los
     const key = createApiKeyWithCli(dataDir, "workers-team", "user");
 
     // Requests, executors and streams land on either worker; every stream still gets everything live.
-    const watched = await Promise.all(Array.from({ length: 6 }, (_, n) => submitAndWatch(key, `Compare heat pumps and gas boilers, take ${n}`)));
+    const watched = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => submitAndWatch(key, `Compare heat pumps and gas boilers, take ${n}`)),
+    );
     for (const { id, types, deltaTimes } of watched) {
       expect(types.at(-1)).toBe("task.completed");
       // The live stream carried exactly the stored log: nothing missed, nothing twice.
@@ -116,10 +118,22 @@ test("two workers share the port and the work, stream every event, survive a los
     // A worker killed outright is replaced, and work goes on.
     process.kill(workers[0]!, "SIGKILL");
     await waitFor(() => output.join("").includes("worker exited; starting another"), 10_000, "the supervisor to notice");
-    await waitFor(() => childrenOf(server.pid!).filter((pid) => !workers.includes(pid) && isAlive(pid)).some((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("bin/start.mjs")), 30_000, "a new worker");
-    const created = await request.post(`${baseURL}/api/v1/tasks`, { headers: { Authorization: `Bearer ${key}` }, data: { prompt: "Summarise what a heat pump does" } });
+    await waitFor(
+      () =>
+        childrenOf(server.pid!)
+          .filter((pid) => !workers.includes(pid) && isAlive(pid))
+          .some((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("bin/start.mjs")),
+      30_000,
+      "a new worker",
+    );
+    const created = await request.post(`${baseURL}/api/v1/tasks`, {
+      headers: { Authorization: `Bearer ${key}` },
+      data: { prompt: "Summarise what a heat pump does" },
+    });
     expect(created.status()).toBe(201);
-    const done = await waitForTask(request, baseURL, key, (await created.json()).id, (task) => ["completed", "failed"].includes(task.status));
+    const done = await waitForTask(request, baseURL, key, (await created.json()).id, (task) =>
+      ["completed", "failed"].includes(task.status),
+    );
     expect(done.status).toBe("completed");
 
     // SIGTERM to the primary stops the workers, then the database, and exits cleanly.

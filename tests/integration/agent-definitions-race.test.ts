@@ -17,7 +17,9 @@ describe("creating the same team agent at the same time", () => {
     // Several rounds: a round can happen to run the creates one after the other, which
     // passes the existence check's path rather than the unique constraint's.
     for (const kind of ["legal-review", "tax-review", "privacy-review", "contract-review"]) {
-      const results = await Promise.allSettled(Array.from({ length: 6 }, () => createAgentDefinition(callers.admin, { ...reviewer, kind })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, () => createAgentDefinition(callers.admin, { ...reviewer, kind })),
+      );
       const won = results.filter((result) => result.status === "fulfilled");
       const lost = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
       expect(won).toHaveLength(1);
@@ -34,7 +36,10 @@ describe("creating the same team agent at the same time", () => {
   it("the same kind in two teams at the same time is no conflict", async () => {
     const first = await createTeamWithMembers();
     const second = await createTeamWithMembers();
-    const results = await Promise.allSettled([createAgentDefinition(first.callers.admin, reviewer), createAgentDefinition(second.callers.admin, reviewer)]);
+    const results = await Promise.allSettled([
+      createAgentDefinition(first.callers.admin, reviewer),
+      createAgentDefinition(second.callers.admin, reviewer),
+    ]);
     expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled"]);
   });
 });

@@ -77,7 +77,9 @@ describe("agent step retries", () => {
     await waitForTaskStatus(task.id, ["completed", "failed"], 30_000);
     const done = await getTask(callers.user, task.id);
     expect(done.status).toBe("failed");
-    expect(done.error).toMatch(/^The model server at 127\.0\.0\.1:\d+ answered HTTP 401 \(the API key was refused\); not retried \(reference [0-9a-f]{8}\)$/);
+    expect(done.error).toMatch(
+      /^The model server at 127\.0\.0\.1:\d+ answered HTTP 401 \(the API key was refused\); not retried \(reference [0-9a-f]{8}\)$/,
+    );
     expect(done.executions.map((execution) => [execution.agent, execution.attempt, execution.status])).toEqual([["research", 1, "failed"]]);
     expect(wire.requests.filter((body) => body.stream && mentions(body, "AGENT-BAD-KEY"))).toHaveLength(1);
   });
@@ -109,7 +111,9 @@ describe("agent step retries", () => {
       expect(JSON.stringify(await readRunEvents(task.id))).not.toContain(PROVIDER_KEY);
       // Nor in any table: the task, its executions and events, the executor's durable state.
       for (const table of ["Task", "AgentExecution", "RunEvent", "WorkflowRun", "WorkflowStep"]) {
-        const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM "${table}" t WHERE row_to_json(t)::text LIKE $1`, [`%${PROVIDER_KEY}%`]);
+        const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM "${table}" t WHERE row_to_json(t)::text LIKE $1`, [
+          `%${PROVIDER_KEY}%`,
+        ]);
         expect(rows[0].n, table).toBe(0);
       }
     } finally {

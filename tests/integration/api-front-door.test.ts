@@ -39,7 +39,11 @@ describe("browser writes authenticated by the session cookie", () => {
       { "content-type": "application/json", "sec-fetch-site": "same-site" },
     ];
     for (const headers of forged) {
-      const response = await fetch(`${api.baseURL}/api/v1/tasks`, { method: "POST", headers: { cookie, ...headers }, body: '{"prompt":"forged"}' });
+      const response = await fetch(`${api.baseURL}/api/v1/tasks`, {
+        method: "POST",
+        headers: { cookie, ...headers },
+        body: '{"prompt":"forged"}',
+      });
       expect(response.status, JSON.stringify(headers)).toBe(403);
       expect((await response.json()).error).toMatchObject({ code: "forbidden", field: expect.stringMatching(/^(origin|content-type)$/) });
     }
@@ -55,10 +59,16 @@ describe("browser writes authenticated by the session cookie", () => {
     });
     expect(created.status).toBe(201);
     const { id } = await created.json();
-    const forged = await fetch(`${api.baseURL}/api/v1/tasks/${id}/cancel`, { method: "POST", headers: { cookie, origin: "http://localhost:1234" } });
+    const forged = await fetch(`${api.baseURL}/api/v1/tasks/${id}/cancel`, {
+      method: "POST",
+      headers: { cookie, origin: "http://localhost:1234" },
+    });
     expect(forged.status).toBe(403);
     expect((await getDb().task.findUniqueOrThrow({ where: { id } })).status).not.toBe("cancelled");
-    const own = await fetch(`${api.baseURL}/api/v1/tasks/${id}/cancel`, { method: "POST", headers: { cookie, "content-type": "application/json", "sec-fetch-site": "same-origin" } });
+    const own = await fetch(`${api.baseURL}/api/v1/tasks/${id}/cancel`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", "sec-fetch-site": "same-origin" },
+    });
     expect(own.status).toBe(200);
     expect((await own.json()).status).toBe("cancelled");
     expect(await taskCount(team.id)).toBe(1);
@@ -73,7 +83,11 @@ describe("browser writes authenticated by the session cookie", () => {
     });
     expect(forged.status).toBe(403);
     expect(await taskCount(team.id)).toBe(0);
-    const withKey = await fetch(`${api.baseURL}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: '{"prompt":"from a script"}' });
+    const withKey = await fetch(`${api.baseURL}/api/v1/tasks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: '{"prompt":"from a script"}',
+    });
     expect(withKey.status).toBe(201);
     expect(await taskCount(team.id)).toBe(1);
   });
@@ -118,7 +132,11 @@ function slowUpload(path: string, headers: Record<string, string>) {
 describe("request bodies", () => {
   it("a caller without the permission is refused before any of the body is read", async () => {
     const { key, team } = await member("viewer");
-    const upload = slowUpload("/api/v1/tasks", { authorization: `Bearer ${key}`, "content-type": "application/json", "transfer-encoding": "chunked" });
+    const upload = slowUpload("/api/v1/tasks", {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      "transfer-encoding": "chunked",
+    });
     const answer = await upload.response; // no body sent yet
     expect(answer.status).toBe(403);
     expect(answer.sentBeforeAnswer).toBe(0);
@@ -136,7 +154,11 @@ describe("request bodies", () => {
     expect(declared.status).toBe(413);
     expect((await declared.json()).error).toMatchObject({ code: "payload_too_large", field: "body" });
 
-    const upload = slowUpload("/api/v1/tasks", { authorization: `Bearer ${key}`, "content-type": "application/json", "transfer-encoding": "chunked" });
+    const upload = slowUpload("/api/v1/tasks", {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      "transfer-encoding": "chunked",
+    });
     void upload.sendBody(600 * 1024 * 1024);
     const answer = await upload.response;
     expect(answer.status).toBe(413);
@@ -156,7 +178,11 @@ describe("request bodies", () => {
     const batch = (size: number) => {
       const paths = Array.from({ length: size }, () => "task.create").join(",");
       const input = Object.fromEntries(Array.from({ length: size }, (_, index) => [index, { prompt: `batched ${index}` }]));
-      return fetch(`${api.baseURL}/api/trpc/${paths}?batch=1`, { method: "POST", headers: { authorization, "content-type": "application/json" }, body: JSON.stringify(input) });
+      return fetch(`${api.baseURL}/api/trpc/${paths}?batch=1`, {
+        method: "POST",
+        headers: { authorization, "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
     };
     expect((await batch(MAX_BATCH_SIZE + 1)).status).toBe(400);
     expect(await taskCount(team.id)).toBe(0);
@@ -170,7 +196,11 @@ describe("rate limits", () => {
     const { team, key, cookie } = await member();
     await updateTeamRateLimits(team.id, { set: { spend: { limit: 2, windowMs: 3_600_000 }, read: { limit: 5, windowMs: 60_000 } } });
     const create = () =>
-      fetch(`${api.baseURL}/api/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: '{"prompt":"Plan a picnic"}' });
+      fetch(`${api.baseURL}/api/v1/tasks`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: '{"prompt":"Plan a picnic"}',
+      });
     const first = await create();
     expect(first.status).toBe(201);
     expect(first.headers.get("ratelimit-limit")).toBe("2");
@@ -200,7 +230,8 @@ describe("rate limits", () => {
     expect(await taskCount(team.id)).toBe(3);
 
     const reads = [];
-    for (let index = 0; index < 6; index++) reads.push(await fetch(`${api.baseURL}/api/v1/tasks?limit=1`, { headers: { authorization: `Bearer ${key}` } }));
+    for (let index = 0; index < 6; index++)
+      reads.push(await fetch(`${api.baseURL}/api/v1/tasks?limit=1`, { headers: { authorization: `Bearer ${key}` } }));
     expect(reads.map((read) => read.status)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(reads[0]!.headers.get("ratelimit-remaining")).toBe("4");
   });
@@ -210,7 +241,9 @@ describe("rate limits", () => {
 function rawRequest(requestLine: string): Promise<string> {
   const { hostname, port } = new URL(api.baseURL);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(`${requestLine}\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`));
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(`${requestLine}\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`),
+    );
     let text = "";
     socket.on("data", (chunk) => (text += chunk.toString()));
     socket.on("end", () => resolve(text));
@@ -231,12 +264,24 @@ describe("what no route serves", () => {
   });
 
   it("any path under /api that is no endpoint is a JSON 404 naming it; next-auth and Inngest keep theirs", async () => {
-    for (const path of ["/api", "/api/", "/api/nothing", "/api/tasks", "/api/tasks/x/y", "/api/v2/tasks", "/api/v1/tasks/x/pause", "/api/trpcx", "/api/inngest/x", "/api/auth"]) {
+    for (const path of [
+      "/api",
+      "/api/",
+      "/api/nothing",
+      "/api/tasks",
+      "/api/tasks/x/y",
+      "/api/v2/tasks",
+      "/api/v1/tasks/x/pause",
+      "/api/trpcx",
+      "/api/inngest/x",
+      "/api/auth",
+    ]) {
       const response = await fetch(`${api.baseURL}${path}`);
       expect(response.status, path).toBe(404);
       expect((await response.json()).error, path).toMatchObject({ code: "not_found", field: "path" });
     }
-    for (const path of ["/api/auth/session", "/api/auth/callback/credentials", "/api/inngest", "/api/inngest?fnId=x", "/tasks"]) expect((await fetch(`${api.baseURL}${path}`)).status, path).toBe(599);
+    for (const path of ["/api/auth/session", "/api/auth/callback/credentials", "/api/inngest", "/api/inngest?fnId=x", "/tasks"])
+      expect((await fetch(`${api.baseURL}${path}`)).status, path).toBe(599);
   });
 
   it("HSTS only when the request came over TLS (here: through a proxy that says so)", async () => {

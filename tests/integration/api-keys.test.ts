@@ -60,7 +60,10 @@ describe("API key authentication", () => {
       clock = expiresAt.getTime() - 1;
       expect((await authenticateApiKey(key)).apiKeyId).toBe(record.id);
       clock = expiresAt.getTime();
-      await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized", message: `API key expired at ${expiresAt.toISOString()}` });
+      await expect(authenticateApiKey(key)).rejects.toMatchObject({
+        code: "unauthorized",
+        message: `API key expired at ${expiresAt.toISOString()}`,
+      });
       clock += VERIFIED_KEY_TTL_MS;
       await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized", message: expect.stringMatching(/expired/) });
     } finally {
@@ -78,7 +81,10 @@ describe("API key authentication", () => {
       await authenticateApiKey(key); // verified and remembered for VERIFIED_KEY_TTL_MS
       clock = expiresAt.getTime();
       expect(clock - (expiresAt.getTime() - 1_000)).toBeLessThan(VERIFIED_KEY_TTL_MS); // still remembered
-      await expect(authenticateApiKey(key)).rejects.toMatchObject({ code: "unauthorized", message: expect.stringMatching(/^API key expired at /) });
+      await expect(authenticateApiKey(key)).rejects.toMatchObject({
+        code: "unauthorized",
+        message: expect.stringMatching(/^API key expired at /),
+      });
     } finally {
       vi.restoreAllMocks();
     }

@@ -32,7 +32,13 @@ describe("text with characters outside the Basic Multilingual Plane", () => {
 
   it("a lone surrogate anywhere in the input is a 400 naming the field", async () => {
     const { callers } = await createTeamWithMembers();
-    await expect(createTask(callers.user, { prompt: "half an emoji: \ud83d" })).rejects.toMatchObject({ code: "bad_request", field: "prompt" });
-    await expect(createTask(callers.user, { prompt: "\udc00 starts wrong" })).rejects.toMatchObject({ code: "bad_request", field: "prompt" });
+    await expect(createTask(callers.user, { prompt: "half an emoji: \ud83d" })).rejects.toMatchObject({
+      code: "bad_request",
+      field: "prompt",
+    });
+    await expect(createTask(callers.user, { prompt: "\udc00 starts wrong" })).rejects.toMatchObject({
+      code: "bad_request",
+      field: "prompt",
+    });
   });
 });

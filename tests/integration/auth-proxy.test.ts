@@ -74,7 +74,9 @@ describe("next-auth behind a proxy", () => {
     const forged = { ...behindProxy, "x-forwarded-host": "attacker.example", "x-forwarded-proto": "http" };
     expect((await signOut(forged)).headers.get("location")).toBe("https://chorus.public.example");
     const signIn = await get("/api/auth/signin", forged);
-    expect(new URL(signIn.headers.get("location")!, "https://chorus.public.example").searchParams.get("callbackUrl")).toBe("https://chorus.public.example");
+    expect(new URL(signIn.headers.get("location")!, "https://chorus.public.example").searchParams.get("callbackUrl")).toBe(
+      "https://chorus.public.example",
+    );
   });
 
   it("without a proxy, uses the Host the browser asked for", async () => {

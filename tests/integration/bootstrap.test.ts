@@ -17,7 +17,10 @@ async function adminPasswordHash(email: string) {
 describe("first run", () => {
   it("without a terminal, keeps the generated password in a file only this user can read, and prints only its path", async () => {
     const printed: string[] = [];
-    const created = await bootstrapFirstRun(parseEnv({ CHORUS_TEAM_NAME: "Acme Labs", CHORUS_DATA_DIR: dataDir }), { print: (line) => printed.push(line), interactive: false });
+    const created = await bootstrapFirstRun(parseEnv({ CHORUS_TEAM_NAME: "Acme Labs", CHORUS_DATA_DIR: dataDir }), {
+      print: (line) => printed.push(line),
+      interactive: false,
+    });
     expect(created).toBeDefined();
 
     const file = path.join(dataDir, INITIAL_PASSWORD_FILE);
@@ -30,11 +33,16 @@ describe("first run", () => {
     expect(printed.join("\n")).toContain(file);
     expect(printed.join("\n")).not.toContain(password!);
 
-    const admin = await getDb().user.findUniqueOrThrow({ where: { email: "admin@chorus.local" }, include: { memberships: { include: { team: true } } } });
+    const admin = await getDb().user.findUniqueOrThrow({
+      where: { email: "admin@chorus.local" },
+      include: { memberships: { include: { team: true } } },
+    });
     expect(admin.memberships[0]).toMatchObject({ role: "admin", team: { slug: "acme-labs", name: "Acme Labs" } });
 
     const again: string[] = [];
-    expect(await bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: dataDir }), { print: (line) => again.push(line), interactive: false })).toBeUndefined();
+    expect(
+      await bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: dataDir }), { print: (line) => again.push(line), interactive: false }),
+    ).toBeUndefined();
     expect(again).toEqual([]);
     expect(await getDb().user.count()).toBe(1);
   });
@@ -45,7 +53,9 @@ describe("first run", () => {
     try {
       const printed: string[][] = [[], []];
       const results = await Promise.all(
-        printed.map((lines) => bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: shared }), { print: (line) => lines.push(line), interactive: false })),
+        printed.map((lines) =>
+          bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: shared }), { print: (line) => lines.push(line), interactive: false }),
+        ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(printed.filter((lines) => lines.length > 0)).toHaveLength(1);
@@ -65,7 +75,10 @@ describe("first run", () => {
     const elsewhere = await mkdtemp(path.join(os.tmpdir(), "chorus-bootstrap-tty-"));
     try {
       const printed: string[] = [];
-      await bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: elsewhere, CHORUS_ADMIN_EMAIL: "owner@acme.test" }), { print: (line) => printed.push(line), interactive: true });
+      await bootstrapFirstRun(parseEnv({ CHORUS_DATA_DIR: elsewhere, CHORUS_ADMIN_EMAIL: "owner@acme.test" }), {
+        print: (line) => printed.push(line),
+        interactive: true,
+      });
       const password = printed.join("\n").match(/password: (\S+)/)?.[1];
       expect(await verifyPassword(password!, await adminPasswordHash("owner@acme.test"))).toBe(true);
       await expect(stat(path.join(elsewhere, INITIAL_PASSWORD_FILE))).rejects.toMatchObject({ code: "ENOENT" });

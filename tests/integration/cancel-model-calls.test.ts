@@ -12,8 +12,15 @@ import { type ChatRequest, useOpenAiWireServer } from "../support/openai-wire-se
  * neither is retried.
  */
 const mentions = (request: ChatRequest, marker: string) => request.messages.some((message) => message.content.includes(marker));
-const isAggregator = (request: ChatRequest) => request.messages.some((message) => message.role === "system" && message.content.startsWith("You are the Aggregator"));
-const step = (id: string) => ({ id, agent: "research", subtask: `Research ${id} of the subject.`, dependsOn: [], reason: "Gathers facts." });
+const isAggregator = (request: ChatRequest) =>
+  request.messages.some((message) => message.role === "system" && message.content.startsWith("You are the Aggregator"));
+const step = (id: string) => ({
+  id,
+  agent: "research",
+  subtask: `Research ${id} of the subject.`,
+  dependsOn: [],
+  reason: "Gathers facts.",
+});
 
 const wire = useOpenAiWireServer({
   // No synthesis step: the aggregator itself asks the model to merge the two outputs.
@@ -46,7 +53,9 @@ async function cancelDuringModelCall(prompt: string, calls: () => number, what: 
 
   const cancelledAt = Date.now();
   expect((await cancelTask(callers.user, task.id)).status).toBe("cancelled");
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the provider connection was still open 2000 ms after the cancel")), 2_000));
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error("the provider connection was still open 2000 ms after the cancel")), 2_000),
+  );
   await Promise.race([wire.foreverStreamClosed(), timeout]);
   expect(Date.now() - cancelledAt).toBeLessThan(2_000);
 
@@ -67,7 +76,11 @@ describe("cancel stops the coordinator's own model calls", () => {
 
   it("aborts the aggregator's stream and keeps the agents' outputs", async () => {
     const aggregatorCalls = () => wire.requests.filter(isAggregator).length;
-    const done = await cancelDuringModelCall("HANG-AGGREGATOR: compare the costs and risks of canals.", aggregatorCalls, "the aggregator's request");
+    const done = await cancelDuringModelCall(
+      "HANG-AGGREGATOR: compare the costs and risks of canals.",
+      aggregatorCalls,
+      "the aggregator's request",
+    );
     expect(done.result).toBeNull();
     expect(done.executions.map((execution) => [execution.stepId, execution.status]).sort()).toEqual([
       ["costs", "completed"],

@@ -18,7 +18,18 @@ function chorusWithInput(input: string, ...args: string[]) {
 describe("the chorus admin CLI", () => {
   it("creates a team, a user and an API key that authenticates with its role", async () => {
     expect(chorus("team", "create", "cli-team", "--name", "CLI Team")).toMatchObject({ code: 0 });
-    const user = chorus("user", "create", "--email", "Ada@CLI.test", "--password", "a-long-password", "--team", "cli-team", "--role", "user");
+    const user = chorus(
+      "user",
+      "create",
+      "--email",
+      "Ada@CLI.test",
+      "--password",
+      "a-long-password",
+      "--team",
+      "cli-team",
+      "--role",
+      "user",
+    );
     expect(user.code).toBe(0);
     const key = chorus("key", "create", "--team", "cli-team", "--role", "viewer", "--name", "reporting");
     expect(key.code).toBe(0);
@@ -37,22 +48,70 @@ describe("the chorus admin CLI", () => {
 
   it("reads a user's password from stdin, so it never shows in the process list", async () => {
     expect(chorus("team", "create", "stdin-team")).toMatchObject({ code: 0 });
-    const created = chorusWithInput("from-stdin-password\n", "user", "create", "--email", "grace@cli.test", "--password-stdin", "--team", "stdin-team", "--role", "viewer");
+    const created = chorusWithInput(
+      "from-stdin-password\n",
+      "user",
+      "create",
+      "--email",
+      "grace@cli.test",
+      "--password-stdin",
+      "--team",
+      "stdin-team",
+      "--role",
+      "viewer",
+    );
     expect(created).toMatchObject({ code: 0 });
     const user = await getDb().user.findUniqueOrThrow({ where: { email: "grace@cli.test" } });
     expect(await verifyPassword("from-stdin-password", user.passwordHash!)).toBe(true);
 
-    const both = chorusWithInput("x\n", "user", "create", "--email", "h@cli.test", "--password", "p", "--password-stdin", "--team", "stdin-team", "--role", "viewer");
+    const both = chorusWithInput(
+      "x\n",
+      "user",
+      "create",
+      "--email",
+      "h@cli.test",
+      "--password",
+      "p",
+      "--password-stdin",
+      "--team",
+      "stdin-team",
+      "--role",
+      "viewer",
+    );
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("not both");
-    const empty = chorusWithInput("", "user", "create", "--email", "h@cli.test", "--password-stdin", "--team", "stdin-team", "--role", "viewer");
+    const empty = chorusWithInput(
+      "",
+      "user",
+      "create",
+      "--email",
+      "h@cli.test",
+      "--password-stdin",
+      "--team",
+      "stdin-team",
+      "--role",
+      "viewer",
+    );
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain("stdin held no password");
   });
 
   it("changes a user's password from stdin and signs them out everywhere", async () => {
     expect(chorus("team", "create", "password-team")).toMatchObject({ code: 0 });
-    expect(chorusWithInput("first-password-1\n", "user", "create", "--email", "lin@cli.test", "--password-stdin", "--team", "password-team", "--role", "user")).toMatchObject({ code: 0 });
+    expect(
+      chorusWithInput(
+        "first-password-1\n",
+        "user",
+        "create",
+        "--email",
+        "lin@cli.test",
+        "--password-stdin",
+        "--team",
+        "password-team",
+        "--role",
+        "user",
+      ),
+    ).toMatchObject({ code: 0 });
     const { insertSession } = await import("@/server/db/queries/sessions");
     const user = await getDb().user.findUniqueOrThrow({ where: { email: "lin@cli.test" } });
     await insertSession({ sessionId: "cli-session", userId: user.id, expires: new Date(Date.now() + 60_000) });
@@ -64,14 +123,27 @@ describe("the chorus admin CLI", () => {
     expect(await verifyPassword("second-password-2", after.passwordHash!)).toBe(true);
     expect(await getDb().session.count({ where: { userId: user.id } })).toBe(0);
 
-    expect(chorusWithInput("whatever-123\n", "user", "password", "--email", "nobody@cli.test", "--password-stdin")).toMatchObject({ code: 1 });
+    expect(chorusWithInput("whatever-123\n", "user", "password", "--email", "nobody@cli.test", "--password-stdin")).toMatchObject({
+      code: 1,
+    });
     expect(chorus("user", "password", "--email", "lin@cli.test")).toMatchObject({ code: 2 });
   });
 
   it("adds a user who already has an account to another team without touching their password", async () => {
     expect(chorus("team", "create", "second-team")).toMatchObject({ code: 0 });
     // grace@cli.test has an account (previous test); joining needs no password, and one given is not applied.
-    const joined = chorusWithInput("a-different-password\n", "user", "create", "--email", "grace@cli.test", "--password-stdin", "--team", "second-team", "--role", "user");
+    const joined = chorusWithInput(
+      "a-different-password\n",
+      "user",
+      "create",
+      "--email",
+      "grace@cli.test",
+      "--password-stdin",
+      "--team",
+      "second-team",
+      "--role",
+      "user",
+    );
     expect(joined).toMatchObject({ code: 0 });
     expect(joined.stdout).toContain("already has an account");
     expect(joined.stdout).toContain("password is unchanged");
@@ -97,7 +169,9 @@ describe("the chorus admin CLI", () => {
     expect(chorus("team", "create", "cli-team").stderr).toContain("already exists");
     expect(chorus("team", "create", "Bad Slug!").code).toBe(1);
     expect(chorus("key", "create", "--team", "nope", "--role", "user").stderr).toContain('No team with slug "nope"');
-    expect(chorus("user", "create", "--email", "x@example.com", "--password", "short", "--team", "cli-team", "--role", "user").stderr).toContain("password must be at least 8");
+    expect(
+      chorus("user", "create", "--email", "x@example.com", "--password", "short", "--team", "cli-team", "--role", "user").stderr,
+    ).toContain("password must be at least 8");
 
     const listWithoutTeam = chorus("key", "list");
     expect(listWithoutTeam.code).toBe(2);
@@ -132,7 +206,9 @@ describe("the chorus admin CLI", () => {
     expect(lines).toHaveLength(3);
     const line = (id: string) => lines.find((candidate) => candidate.startsWith(`${id} `)) ?? "";
     expect(line(deploy.record.id)).toMatch(
-      new RegExp(`deploy bot\\s+chorus_${deploy.record.prefix}_…\\s+user\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\s+2025-03-04T05:06:07Z\\s+never\\s+active$`),
+      new RegExp(
+        `deploy bot\\s+chorus_${deploy.record.prefix}_…\\s+user\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\s+2025-03-04T05:06:07Z\\s+never\\s+active$`,
+      ),
     );
     expect(line(reporting.record.id)).toMatch(/reporting\s+chorus_\w{8}_…\s+viewer\s+\S+\s+never\s+never\s+revoked 2025-03-05T00:00:00Z$/);
 
@@ -188,7 +264,9 @@ describe("the chorus admin CLI", () => {
     for (const bad of ["90", "0d", "1.5d", "90 days", "30m", "3651d"]) {
       const refused = chorus("key", "create", "--team", team.slug, "--role", "user", "--expires-in", bad);
       expect(refused.code, bad).toBe(2);
-      expect(refused.stderr, bad).toContain(`--expires-in must be a whole number of days or hours, e.g. 90d or 12h (1h to 3650d); got "${bad}"`);
+      expect(refused.stderr, bad).toContain(
+        `--expires-in must be a whole number of days or hours, e.g. 90d or 12h (1h to 3650d); got "${bad}"`,
+      );
     }
     for (const args of [["--expires-in"], ["--expires-in", "-1d"]]) {
       const unparsed = chorus("key", "create", "--team", team.slug, "--role", "user", ...args);

@@ -38,7 +38,10 @@ describe("server modules in a client component", () => {
       .split(/\n{3,}/)
       .filter((block) => block.includes("'server-only' cannot be imported from a Client Component module"))
       .map((block) => {
-        const guarded = block.trim().split("\n")[0]!.replace(/:\d+:\d+$/, "");
+        const guarded = block
+          .trim()
+          .split("\n")[0]!
+          .replace(/:\d+:\d+$/, "");
         const component = /\/client-imports-server\/app\/([\w-]+\.jsx) \[Client Component Browser\]/.exec(block)?.[1];
         return `${component} → ${guarded}`;
       });

@@ -18,8 +18,13 @@ describe("team-defined agents", () => {
   it("only admins define them; everyone in the team sees them beside the built-ins", async () => {
     const { callers } = await createTeamWithMembers();
     await expect(createAgentDefinition(callers.user, legalReviewer)).rejects.toMatchObject({ code: "forbidden" });
-    await expect(createAgentDefinition(callers.admin, { ...legalReviewer, kind: "research" })).rejects.toMatchObject({ code: "bad_request", field: "kind" });
-    await expect(createAgentDefinition(callers.admin, { ...legalReviewer, capabilities: [] })).rejects.toMatchObject({ field: "capabilities" });
+    await expect(createAgentDefinition(callers.admin, { ...legalReviewer, kind: "research" })).rejects.toMatchObject({
+      code: "bad_request",
+      field: "kind",
+    });
+    await expect(createAgentDefinition(callers.admin, { ...legalReviewer, capabilities: [] })).rejects.toMatchObject({
+      field: "capabilities",
+    });
     await createAgentDefinition(callers.admin, legalReviewer);
     await expect(createAgentDefinition(callers.admin, legalReviewer)).rejects.toMatchObject({ code: "conflict" });
     const { agents } = await listAgentDefinitions(callers.viewer);
@@ -31,7 +36,9 @@ describe("team-defined agents", () => {
   it("the planner routes a step to a team agent whose capability the task asks for, and it runs", async () => {
     const { callers } = await createTeamWithMembers();
     await createAgentDefinition(callers.admin, legalReviewer);
-    const task = await createTask(callers.user, { prompt: "Draft a customer referral programme for a bakery, with a legal review of the terms." });
+    const task = await createTask(callers.user, {
+      prompt: "Draft a customer referral programme for a bakery, with a legal review of the terms.",
+    });
     await waitForTaskStatus(task.id, ["completed", "failed"]);
     const done = await getTask(callers.user, task.id);
     expect(done.status).toBe("completed");
@@ -55,7 +62,10 @@ describe("team-defined agents", () => {
     await deleteAgentDefinition(other.callers.admin, "legal-review");
     await expect(deleteAgentDefinition(other.callers.admin, "legal-review")).rejects.toMatchObject({ code: "not_found" });
     // A kind that is no slug names no agent: a 404, never a database error.
-    await expect(deleteAgentDefinition(other.callers.admin, "legal\u0000review")).rejects.toMatchObject({ code: "not_found", field: "kind" });
+    await expect(deleteAgentDefinition(other.callers.admin, "legal\u0000review")).rejects.toMatchObject({
+      code: "not_found",
+      field: "kind",
+    });
   });
 
   it("refuses text Postgres cannot store (a NUL character), naming the field", async () => {
@@ -64,7 +74,9 @@ describe("team-defined agents", () => {
       code: "bad_request",
       field: "instructions",
     });
-    await expect(createAgentDefinition(callers.admin, { ...legalReviewer, capabilities: ["law", "con\u0000tracts"] })).rejects.toMatchObject({
+    await expect(
+      createAgentDefinition(callers.admin, { ...legalReviewer, capabilities: ["law", "con\u0000tracts"] }),
+    ).rejects.toMatchObject({
       code: "bad_request",
       field: "capabilities.1",
     });

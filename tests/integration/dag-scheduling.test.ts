@@ -10,7 +10,13 @@ import { type ChatRequest, useOpenAiWireServer } from "../support/openai-wire-se
  * CHORUS_TASK_MAX_PARALLEL agents of one task run at once. Agents whose instruction says
  * TAKE-YOUR-TIME answer slowly (a pause before each streamed piece).
  */
-const step = (id: string, agent: string, dependsOn: string[], subtask = `Work on ${id}.`) => ({ id, agent, subtask, dependsOn, reason: `The ${agent} agent does this.` });
+const step = (id: string, agent: string, dependsOn: string[], subtask = `Work on ${id}.`) => ({
+  id,
+  agent,
+  subtask,
+  dependsOn,
+  reason: `The ${agent} agent does this.`,
+});
 const plans: Record<string, unknown> = {
   "CHAIN-PAST-SLOW": {
     steps: [

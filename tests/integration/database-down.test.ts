@@ -30,7 +30,12 @@ afterAll(() => {
 
 describe("while the database is unreachable", () => {
   it("a request is a 503 with a JSON error, and the health check says unavailable without details", async () => {
-    const error = await getPool().query("SELECT 1").then(() => undefined, (failure: unknown) => failure);
+    const error = await getPool()
+      .query("SELECT 1")
+      .then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
     expect(error).toBeInstanceOf(Error);
     expect(errorStatusAndBody(error)).toEqual({
       status: 503,

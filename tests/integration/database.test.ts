@@ -17,7 +17,10 @@ describe("the migrated database", () => {
     const { rows } = await getPool().query(
       `SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`,
     );
-    const onDisk = readdirSync(MIGRATIONS_DIR, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+    const onDisk = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
     expect(rows.map((row) => row.migration_name)).toEqual(onDisk);
     for (const row of rows) {
       const sql = readFileSync(path.join(MIGRATIONS_DIR, row.migration_name, "migration.sql"));

@@ -88,10 +88,15 @@ describe("embedded executor concurrency limits", () => {
         return step.run("second", () => meter.work("acme", `${event.data.n}:second`, 40));
       },
     );
-    const pools = [new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }), new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 })];
+    const pools = [
+      new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }),
+      new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }),
+    ];
     // Each executor drives one run at a time, so reaching 2 at once takes two of them; together
     // they could drive 3, and only the database's count holds them to 2.
-    const executors = [getPool(), ...pools].map((pool, index) => executorFor(inngest, [job], { workerId: `worker-${index}`, concurrency: 1, pool }));
+    const executors = [getPool(), ...pools].map((pool, index) =>
+      executorFor(inngest, [job], { workerId: `worker-${index}`, concurrency: 1, pool }),
+    );
     for (const executor of executors.toReversed()) executor.start(); // the first starts last: `inngest.send` lands on it
     try {
       await inngest.send(Array.from({ length: 12 }, (_, n) => ({ name: "test/job", data: { teamId: "acme", n } })));

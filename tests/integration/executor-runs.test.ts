@@ -116,13 +116,16 @@ const flaky = inngest.createFunction({ id: "flaky", retries: 3, triggers: [{ eve
   });
 });
 
-const rateLimited = inngest.createFunction({ id: "rate-limited", triggers: [{ event: "test/rate-limited" }] }, async ({ event, step, attempt }) => {
-  return step.run("call a rate-limited provider", () => {
-    (attemptLog[event.id!] ??= []).push({ attempt, at: Date.now() });
-    if (attempt === 0) throw new RetryAfterError("slow down", 1000);
-    return "ok";
-  });
-});
+const rateLimited = inngest.createFunction(
+  { id: "rate-limited", triggers: [{ event: "test/rate-limited" }] },
+  async ({ event, step, attempt }) => {
+    return step.run("call a rate-limited provider", () => {
+      (attemptLog[event.id!] ??= []).push({ attempt, at: Date.now() });
+      if (attempt === 0) throw new RetryAfterError("slow down", 1000);
+      return "ok";
+    });
+  },
+);
 
 const doomed = inngest.createFunction({ id: "doomed", retries: 3, triggers: [{ event: "test/doomed" }] }, async ({ event, step }) => {
   await step.run("validate input", () => {
@@ -131,17 +134,20 @@ const doomed = inngest.createFunction({ id: "doomed", retries: 3, triggers: [{ e
   });
 });
 
-const exhausting = inngest.createFunction({ id: "exhausting", retries: 1, triggers: [{ event: "test/exhausting" }] }, async ({ event, step }) => {
-  try {
-    await step.run("always fails", () => {
-      count(`${event.id}:always`);
-      throw new Error("still broken");
-    });
-    return "unreachable";
-  } catch (error) {
-    return `caught ${(error as Error).name}: ${(error as Error).message}`;
-  }
-});
+const exhausting = inngest.createFunction(
+  { id: "exhausting", retries: 1, triggers: [{ event: "test/exhausting" }] },
+  async ({ event, step }) => {
+    try {
+      await step.run("always fails", () => {
+        count(`${event.id}:always`);
+        throw new Error("still broken");
+      });
+      return "unreachable";
+    } catch (error) {
+      return `caught ${(error as Error).name}: ${(error as Error).message}`;
+    }
+  },
+);
 
 const failures: unknown[] = [];
 const withFailureHandler = inngest.createFunction(
@@ -171,14 +177,17 @@ const cancellable = inngest.createFunction(
   },
 );
 
-const impatientParent = inngest.createFunction({ id: "impatient-parent", triggers: [{ event: "test/invoke-timeout" }] }, async ({ step }) => {
-  try {
-    await step.invoke("slow child", { function: waitingChild, data: {}, timeout: "1s" });
-    return "unreachable";
-  } catch (error) {
-    return (error as Error).name;
-  }
-});
+const impatientParent = inngest.createFunction(
+  { id: "impatient-parent", triggers: [{ event: "test/invoke-timeout" }] },
+  async ({ step }) => {
+    try {
+      await step.invoke("slow child", { function: waitingChild, data: {}, timeout: "1s" });
+      return "unreachable";
+    } catch (error) {
+      return (error as Error).name;
+    }
+  },
+);
 
 const raced = inngest.createFunction({ id: "raced", triggers: [{ event: "test/raced" }] }, async ({ event, step }) => {
   const [signal] = await Promise.all([
@@ -209,7 +218,31 @@ beforeAll(() => {
   executor = createEmbeddedExecutor({
     pool: getPool(),
     client: inngest,
-    functions: [sequential, durable, quick, gatherer, parallel, sleeper, approval, impatient, add, refuse, invoker, fanOut, downstream, flaky, rateLimited, doomed, exhausting, withFailureHandler, waitingChild, cancellable, impatientParent, raced, interruptible],
+    functions: [
+      sequential,
+      durable,
+      quick,
+      gatherer,
+      parallel,
+      sleeper,
+      approval,
+      impatient,
+      add,
+      refuse,
+      invoker,
+      fanOut,
+      downstream,
+      flaky,
+      rateLimited,
+      doomed,
+      exhausting,
+      withFailureHandler,
+      waitingChild,
+      cancellable,
+      impatientParent,
+      raced,
+      interruptible,
+    ],
     pollIntervalMs: 50,
     retryBaseDelayMs: 40,
   });
@@ -299,7 +332,11 @@ describe("the embedded executor", () => {
     expect(run).toMatchObject({ functionId: "executor-test-sequential", status: "completed", output: { a: 1, b: 2, c: 3 } });
     expect([executed(`${eventId}:a`), executed(`${eventId}:b`), executed(`${eventId}:c`)]).toEqual([1, 1, 1]);
     const { rows } = await getPool().query(`SELECT "name", "data" FROM "WorkflowStep" WHERE "runId" = $1 ORDER BY "seq"`, [run.id]);
-    expect(rows).toEqual([{ name: "a", data: 1 }, { name: "b", data: 2 }, { name: "c", data: 3 }]);
+    expect(rows).toEqual([
+      { name: "a", data: 1 },
+      { name: "b", data: 2 },
+      { name: "c", data: 3 },
+    ]);
   });
 
   it("stores each step before the next one starts, in one statement per step; the last with the outcome", async () => {
@@ -458,7 +495,9 @@ describe("the embedded executor", () => {
     const drop = await send("test/long-task", { taskId: "drop" });
     await executor.idle();
     const dropped = await runOf(drop);
-    const { rows: children } = await getPool().query<RunRow>(`SELECT "id", "status" FROM "WorkflowRun" WHERE "parentRunId" = $1`, [dropped.id]);
+    const { rows: children } = await getPool().query<RunRow>(`SELECT "id", "status" FROM "WorkflowRun" WHERE "parentRunId" = $1`, [
+      dropped.id,
+    ]);
     expect(children).toHaveLength(1);
     expect(children[0]!.status).toBe("running");
 

@@ -77,7 +77,10 @@ function survivor() {
   const pool = getPool();
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the same function source the worker processes run
   const pipeline = new Function("inngest", "pool", "hang", `${functionSource}; return pipeline;`)(inngest, pool, false);
-  return { inngest, executor: createEmbeddedExecutor({ pool, client: inngest, functions: [pipeline], leaseMs: LEASE_MS, pollIntervalMs: 20 }) };
+  return {
+    inngest,
+    executor: createEmbeddedExecutor({ pool, client: inngest, functions: [pipeline], leaseMs: LEASE_MS, pollIntervalMs: 20 }),
+  };
 }
 
 describe("taking over a dead local worker's runs", () => {
@@ -98,7 +101,11 @@ describe("taking over a dead local worker's runs", () => {
     try {
       // A second run of the same team is queued behind the dead worker's slot.
       await inngest.send({ name: "test/pipeline", id: "queued-run", data: { teamId: "acme" } });
-      await until(async () => (await runFor("killed-run"))?.status === "completed" && (await runFor("queued-run"))?.status === "completed", 10_000, "both runs to complete");
+      await until(
+        async () => (await runFor("killed-run"))?.status === "completed" && (await runFor("queued-run"))?.status === "completed",
+        10_000,
+        "both runs to complete",
+      );
       expect(Date.now() - restartedAt).toBeLessThan(3_000); // instead of the lease's 30 s
       expect(await marks("killed-run")).toEqual({ one: 1, two: 2, three: 1 });
       expect(await marks("queued-run")).toEqual({ one: 1, two: 1, three: 1 });
@@ -132,7 +139,12 @@ describe("taking over a dead local worker's runs", () => {
         `INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "leaseOwner", "leaseExpiresAt", "runAfter")
          VALUES ($1, 'takeover-pipeline', $2::jsonb, $3::jsonb, 'running', $4,
                  timezone('UTC', now()) + interval '30 seconds', timezone('UTC', now()) + interval '30 seconds')`,
-        [eventId, JSON.stringify({ name: "test/pipeline", id: eventId, data: { teamId: eventId } }), JSON.stringify([{ key: `fn:takeover-pipeline:${eventId}`, limit: 1 }]), owner],
+        [
+          eventId,
+          JSON.stringify({ name: "test/pipeline", id: eventId, data: { teamId: eventId } }),
+          JSON.stringify([{ key: `fn:takeover-pipeline:${eventId}`, limit: 1 }]),
+          owner,
+        ],
       );
     // Same pid as this process, another tag: the process that had this pid before us.
     await insertLeasedRun("earlier-incarnation", `${hostname()}:${process.pid}:0ld1ncar`);

@@ -98,10 +98,14 @@ describe("embedded executor workers", () => {
     });
     survivor.start();
     try {
-      const run = await until(async () => {
-        const current = await runFor("crash-run");
-        return current?.status === "completed" && current;
-      }, 10_000, "the survivor to finish the run");
+      const run = await until(
+        async () => {
+          const current = await runFor("crash-run");
+          return current?.status === "completed" && current;
+        },
+        10_000,
+        "the survivor to finish the run",
+      );
       expect(run.output).toEqual(["first", "second"]);
       // Step one completed before the crash: never again. Step two was cut off mid-way, so it
       // ran again (at-least-once); step three ran once, on the survivor.
@@ -137,10 +141,16 @@ describe("embedded executor workers", () => {
     try {
       const events = Array.from({ length: 40 }, (_, index) => ({ name: "test/job", id: `job-${index}`, data: {} }));
       await inngest.send(events);
-      await until(async () => {
-        const { rows } = await getPool().query(`SELECT count(*)::int AS "done" FROM "WorkflowRun" WHERE "functionId" = 'shared-job' AND "status" = 'completed'`);
-        return rows[0].done === 40;
-      }, 15_000, "all 40 runs to complete");
+      await until(
+        async () => {
+          const { rows } = await getPool().query(
+            `SELECT count(*)::int AS "done" FROM "WorkflowRun" WHERE "functionId" = 'shared-job' AND "status" = 'completed'`,
+          );
+          return rows[0].done === 40;
+        },
+        15_000,
+        "all 40 runs to complete",
+      );
       expect(stepRuns.size).toBe(120);
       expect([...stepRuns.values()].every((times) => times === 1)).toBe(true);
       expect(overlaps).toBe(0);

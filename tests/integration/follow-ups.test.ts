@@ -9,12 +9,27 @@ import { useOpenAiWireServer, type ChatRequest } from "../support/openai-wire-se
  * real tool call over the OpenAI wire format): the plan grows a follow-up step after it, and
  * the steps that build on it wait for the follow-up's output.
  */
-const isAnalysis = (request: ChatRequest) => /analysis agent/i.test(request.messages.find((message) => message.role === "system")?.content ?? "");
+const isAnalysis = (request: ChatRequest) =>
+  /analysis agent/i.test(request.messages.find((message) => message.role === "system")?.content ?? "");
 const model = useOpenAiWireServer({
   respond: (request) => {
     const answeredTool = request.messages.some((message) => message.role === "tool");
-    if (request.stream && isAnalysis(request) && !answeredTool && request.messages.some((message) => message.content?.includes("rain barrels"))) {
-      return { toolCall: { name: "request_help", arguments: { agent: "research", subtask: "Find current prices of 200-litre rain barrels.", reason: "The research has no prices." } } };
+    if (
+      request.stream &&
+      isAnalysis(request) &&
+      !answeredTool &&
+      request.messages.some((message) => message.content?.includes("rain barrels"))
+    ) {
+      return {
+        toolCall: {
+          name: "request_help",
+          arguments: {
+            agent: "research",
+            subtask: "Find current prices of 200-litre rain barrels.",
+            reason: "The research has no prices.",
+          },
+        },
+      };
     }
     return undefined;
   },
@@ -29,9 +44,14 @@ describe("agents asking for help", () => {
     const done = await getTask(callers.user, task.id);
     expect(done.status).toBe("completed");
 
-    const steps = (done.plan as { steps: Array<{ id: string; agent: string; dependsOn: string[]; requestedBy?: string; subtask: string }> }).steps;
+    const steps = (done.plan as { steps: Array<{ id: string; agent: string; dependsOn: string[]; requestedBy?: string; subtask: string }> })
+      .steps;
     const followUp = steps.find((step) => step.requestedBy === "analysis");
-    expect(followUp).toMatchObject({ agent: "research", dependsOn: ["analysis"], subtask: "Find current prices of 200-litre rain barrels." });
+    expect(followUp).toMatchObject({
+      agent: "research",
+      dependsOn: ["analysis"],
+      subtask: "Find current prices of 200-litre rain barrels.",
+    });
     expect(steps.find((step) => step.id === "synthesis")!.dependsOn).toContain(followUp!.id);
     expect(done.executions.map((execution) => execution.stepId)).toEqual(["research", "analysis", followUp!.id, "synthesis"]);
 
@@ -43,7 +63,10 @@ describe("agents asking for help", () => {
     expect(synthesisStart).toBeGreaterThan(followUpStart);
 
     // The follow-up itself was not offered the tool (bounded depth); the analysis step was.
-    const followUpRequest = model.requests.find((request) => request.messages.some((message) => message.content?.includes("200-litre rain barrels")) && !isAnalysis(request) && request.stream);
+    const followUpRequest = model.requests.find(
+      (request) =>
+        request.messages.some((message) => message.content?.includes("200-litre rain barrels")) && !isAnalysis(request) && request.stream,
+    );
     expect(followUpRequest?.tools ?? []).toHaveLength(0);
     expect(model.requests.find((request) => isAnalysis(request))?.tools?.map((entry) => entry.function.name)).toContain("request_help");
   });

@@ -24,9 +24,26 @@ useEmbeddedExecutor();
 const api = useApiServer();
 const RUNS = { rest: 7_000, trpc: 3_000 };
 
-const ERROR_CODES = ["bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "rate_limited", "unavailable"];
+const ERROR_CODES = [
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "conflict",
+  "payload_too_large",
+  "rate_limited",
+  "unavailable",
+];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
-const CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", undefined];
+const CONTENT_TYPES = [
+  "application/json",
+  "application/json; charset=utf-8",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  undefined,
+];
 
 let taskId = "";
 let credentials: Array<Record<string, string>> = [];
@@ -53,7 +70,11 @@ beforeAll(async () => {
 });
 
 /** A path segment: the real task, or something else, percent-encoded (and sometimes not validly). */
-const segment = fc.oneof({ weight: 3, arbitrary: fc.constant("TASK") }, { weight: 2, arbitrary: hostileString.map((text) => percentEncode(text.slice(0, 200))) }, { weight: 1, arbitrary: fc.constantFrom("%zz", "%e2%82", "..", "%2F") });
+const segment = fc.oneof(
+  { weight: 3, arbitrary: fc.constant("TASK") },
+  { weight: 2, arbitrary: hostileString.map((text) => percentEncode(text.slice(0, 200))) },
+  { weight: 1, arbitrary: fc.constantFrom("%zz", "%e2%82", "..", "%2F") },
+);
 
 const payload = (value: fc.Arbitrary<unknown>) =>
   fc.oneof(
@@ -81,7 +102,11 @@ function expectDocumentedRestError(status: number, contentType: string | null, t
 }
 
 async function send(method: string, path: string, headers: Record<string, string>, body: string | Uint8Array | undefined) {
-  const response = await fetch(`${api.baseURL}${path}`, { method, headers, body: method === "GET" || method === "HEAD" ? undefined : (body as BodyInit | undefined) });
+  const response = await fetch(`${api.baseURL}${path}`, {
+    method,
+    headers,
+    body: method === "GET" || method === "HEAD" ? undefined : (body as BodyInit | undefined),
+  });
   const contentType = response.headers.get("content-type");
   const text = contentType?.includes("event-stream") ? (await response.body?.cancel(), "") : await response.text();
   return { status: response.status, contentType, text };
@@ -90,19 +115,17 @@ async function send(method: string, path: string, headers: Record<string, string
 describe("generated requests", () => {
   const seen = new Set<number>();
   it(`every REST route: ${RUNS.rest} requests, no 5xx, every error in the documented shape`, async () => {
-    const request = fc
-      .constantFrom(...restRoutes)
-      .chain((route) =>
-        fc.record({
-          route: fc.constant(route),
-          method: fc.oneof({ weight: 6, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
-          segments: fc.array(segment, { minLength: 2, maxLength: 2 }),
-          query: fc.oneof(fc.constant(""), (route.query ? bodiesFor(route.query) : hostileValue).map(queryString)),
-          contentType: fc.constantFrom(...CONTENT_TYPES),
-          body: payload(bodiesFor(route.input)),
-          who: fc.nat({ max: 7 }),
-        }),
-      );
+    const request = fc.constantFrom(...restRoutes).chain((route) =>
+      fc.record({
+        route: fc.constant(route),
+        method: fc.oneof({ weight: 6, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
+        segments: fc.array(segment, { minLength: 2, maxLength: 2 }),
+        query: fc.oneof(fc.constant(""), (route.query ? bodiesFor(route.query) : hostileValue).map(queryString)),
+        contentType: fc.constantFrom(...CONTENT_TYPES),
+        body: payload(bodiesFor(route.input)),
+        who: fc.nat({ max: 7 }),
+      }),
+    );
     await assertProperty(
       fc.asyncProperty(request, async ({ route, method, segments, query, contentType, body, who }) => {
         let index = 0;
@@ -120,11 +143,17 @@ describe("generated requests", () => {
   }, 600_000);
 
   it(`every tRPC procedure: ${RUNS.trpc} requests, no 5xx, every error in tRPC's envelope or ours`, async () => {
-    const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; inputs: z.ZodType[] } }>;
+    const procedures = appRouter._def.procedures as unknown as Record<
+      string,
+      { _def: { type: "query" | "mutation"; inputs: z.ZodType[] } }
+    >;
     const request = fc.constantFrom(...Object.keys(procedures)).chain((path) =>
       fc.record({
         path: fc.constant(path),
-        input: fc.oneof({ weight: 3, arbitrary: bodiesFor(procedures[path]!._def.inputs[0]) }, { weight: 1, arbitrary: fc.constant({ id: "TASK" }) }),
+        input: fc.oneof(
+          { weight: 3, arbitrary: bodiesFor(procedures[path]!._def.inputs[0]) },
+          { weight: 1, arbitrary: fc.constant({ id: "TASK" }) },
+        ),
         contentType: fc.constantFrom(...CONTENT_TYPES),
         who: fc.nat({ max: 7 }),
         raw: fc.option(payload(hostileValue), { freq: 5 }),

@@ -26,7 +26,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await getPool().query(`DROP TRIGGER IF EXISTS refuse_marked_completion ON "AgentExecution"; DROP FUNCTION IF EXISTS refuse_marked_completion();`);
+  await getPool().query(
+    `DROP TRIGGER IF EXISTS refuse_marked_completion ON "AgentExecution"; DROP FUNCTION IF EXISTS refuse_marked_completion();`,
+  );
 });
 
 describe("an internal error that stops a task", () => {

@@ -40,9 +40,17 @@ const restCases: Record<string, Case> = {
   "GET /api/v1/tasks": { path: () => "/api/v1/tasks", scope: "own-team" },
   "GET /api/v1/tasks/:id": { path: (f) => `/api/v1/tasks/${f.taskId}`, scope: "not-found" },
   "POST /api/v1/tasks/:id/approve": { path: (f) => `/api/v1/tasks/${f.taskId}/approve`, body: () => ({}), scope: "not-found" },
-  "POST /api/v1/tasks/:id/reject": { path: (f) => `/api/v1/tasks/${f.taskId}/reject`, body: () => ({ reason: "probe" }), scope: "not-found" },
+  "POST /api/v1/tasks/:id/reject": {
+    path: (f) => `/api/v1/tasks/${f.taskId}/reject`,
+    body: () => ({ reason: "probe" }),
+    scope: "not-found",
+  },
   "POST /api/v1/tasks/:id/cancel": { path: (f) => `/api/v1/tasks/${f.taskId}/cancel`, scope: "not-found" },
-  "POST /api/v1/tasks/:id/rerun": { path: (f) => `/api/v1/tasks/${f.taskId}/rerun`, body: () => ({ fromStep: "research" }), scope: "not-found" },
+  "POST /api/v1/tasks/:id/rerun": {
+    path: (f) => `/api/v1/tasks/${f.taskId}/rerun`,
+    body: () => ({ fromStep: "research" }),
+    scope: "not-found",
+  },
   "GET /api/v1/agents": { path: () => "/api/v1/agents", scope: "own-team" },
   "POST /api/v1/agents": {
     path: () => "/api/v1/agents",
@@ -68,7 +76,13 @@ const procedureCases: Record<string, ProcedureCase> = {
   "task.rerun": { input: (f) => ({ id: f.taskId, fromStep: "research" }), scope: "not-found" },
   "agent.list": { input: () => undefined, scope: "own-team" },
   "agent.create": {
-    input: () => ({ kind: "trpc-probe-agent", name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
+    input: () => ({
+      kind: "trpc-probe-agent",
+      name: "Probe",
+      description: "Probe agent.",
+      instructions: "Probe.",
+      capabilities: ["probe"],
+    }),
     scope: "own-team",
   },
   "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
@@ -88,9 +102,16 @@ beforeAll(async () => {
   const other = await createTeamWithMembers();
   teamId = team.id;
   const task = await createTask(callers.user, { prompt: "The team's own task", requireApproval: true });
-  const agent = await createAgentDefinition(callers.admin, { kind: "team-only-agent", name: "Team only", description: "Ours.", instructions: "Ours.", capabilities: ["ours"] });
+  const agent = await createAgentDefinition(callers.admin, {
+    kind: "team-only-agent",
+    name: "Team only",
+    description: "Ours.",
+    instructions: "Ours.",
+    capabilities: ["ours"],
+  });
   fixture = { taskId: task.id, agentKind: agent.kind };
-  const key = async (forTeam: string, role: "admin" | "user" | "viewer") => `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
+  const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
+    `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
   as.viewer = { authorization: await key(team.id, "viewer") };
   as.user = { authorization: await key(team.id, "user") };
   as.outsider = { authorization: await key(other.team.id, "admin") };
@@ -183,7 +204,8 @@ describe("every tRPC procedure", () => {
       const entry = procedureCases[path]!;
       const input = entry.input(fixture);
       const before = await teamState();
-      for (const who of ["anonymous", "revoked", "expired", "signedOut"] as const) expect((await trpcCall(path, as[who], input)).status, `${path} as ${who}`).toBe(401);
+      for (const who of ["anonymous", "revoked", "expired", "signedOut"] as const)
+        expect((await trpcCall(path, as[who], input)).status, `${path} as ${who}`).toBe(401);
       for (const role of ["viewer", "user"] as const) {
         if (can(role, procedurePermission(path)!)) continue;
         expect((await trpcCall(path, as[role], input)).status, `${path} as ${role}`).toBe(403);

@@ -70,7 +70,9 @@ describe("signing in with a password", () => {
   it("refuses a wrong password and changes nothing, not even an old-cost hash", async () => {
     const oldHash = hashAtOldCost(PASSWORD);
     const { user } = await member(oldHash);
-    expect(await authenticateWithPassword({ email: user.email, password: "correct horse batterY", address: ADDRESS })).toEqual({ outcome: "refused" });
+    expect(await authenticateWithPassword({ email: user.email, password: "correct horse batterY", address: ADDRESS })).toEqual({
+      outcome: "refused",
+    });
     expect(await storedHash(user.id)).toBe(oldHash);
     expect(vi.mocked(hashPassword)).not.toHaveBeenCalled();
   });
@@ -107,7 +109,12 @@ describe("signing in with a password", () => {
     const { team, user } = await member(await hashPassword(PASSWORD));
     await getDb().membership.deleteMany({ where: { teamId: team.id, userId: user.id } });
     expect(await authenticateWithPassword({ email: user.email, password: PASSWORD, address: ADDRESS })).toEqual({ outcome: "refused" });
-    for (const input of [{ email: "not an email", password: PASSWORD }, { email: user.email, password: "" }, { email: user.email, password: 42 }, { email: undefined, password: undefined }]) {
+    for (const input of [
+      { email: "not an email", password: PASSWORD },
+      { email: user.email, password: "" },
+      { email: user.email, password: 42 },
+      { email: undefined, password: undefined },
+    ]) {
       expect(await authenticateWithPassword({ ...input, address: ADDRESS })).toEqual({ outcome: "refused" });
     }
   });

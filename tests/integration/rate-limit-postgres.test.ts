@@ -15,13 +15,24 @@ describe("rate limits counted in Postgres", () => {
   describeRateLimitBehaviour({ refusalRemembered: "until allowed" });
 
   const counter = async (keyEnd: string) =>
-    (await getPool().query<{ current: number; previous: number }>(`SELECT current, previous FROM "RateLimitCounter" WHERE key LIKE $1`, [`%${keyEnd}`])).rows[0];
+    (
+      await getPool().query<{ current: number; previous: number }>(`SELECT current, previous FROM "RateLimitCounter" WHERE key LIKE $1`, [
+        `%${keyEnd}`,
+      ])
+    ).rows[0];
 
   it("leased reads hold across processes too: never over the limit, short of it by at most the other process's lease", async () => {
     const { team } = await createTeamWithMembers();
     await updateTeamRateLimits(team.id, { set: { read: { limit: 1000, windowMs: 86_400_000 } } });
     await windowWithRoom(86_400_000, 120_000);
-    const allowed = await hammerFromProcesses({ teamId: team.id, identity: "key:reader", tier: "read", processes: 2, each: 900, concurrency: 8 });
+    const allowed = await hammerFromProcesses({
+      teamId: team.id,
+      identity: "key:reader",
+      tier: "read",
+      processes: 2,
+      each: 900,
+      concurrency: 8,
+    });
     const total = allowed[0]! + allowed[1]!;
     // A lease is at most 1% of the limit: 10 tokens another process holds unspent at the end.
     expect(total).toBeLessThanOrEqual(1000);

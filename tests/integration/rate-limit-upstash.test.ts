@@ -41,7 +41,9 @@ describe("rate limits counted in Upstash/Redis", () => {
     expect(upstash.commands.slice(before)).toEqual(["EVALSHA", "EVALSHA"]);
     expect(upstash.commands.filter((name) => name === "EVAL").length).toBeGreaterThanOrEqual(1);
     // Untouched, Redis 7.0 refuses the shebang flag every @upstash/ratelimit script carries.
-    await expect(upstash.redis(["EVAL", "#!lua flags=allow-key-locking\nreturn 1", "0"])).rejects.toThrow(/Unexpected flag in script shebang: allow-key-locking/);
+    await expect(upstash.redis(["EVAL", "#!lua flags=allow-key-locking\nreturn 1", "0"])).rejects.toThrow(
+      /Unexpected flag in script shebang: allow-key-locking/,
+    );
 
     const keys = (await upstash.redis(["KEYS", `chorus:rate-limit:spend:3600000:${team.id}:key:scripts:*`])) as string[];
     expect(keys).toEqual([`chorus:rate-limit:spend:3600000:${team.id}:key:scripts:${Math.floor(Date.now() / 3_600_000)}`]);

@@ -21,11 +21,19 @@ describe("the run-event log", () => {
 
   it("stores a batch in order, interleaved safely with single appends", async () => {
     const task = await newTask();
-    const batch = (label: string) => ["a", "b", "c"].map((part) => ({ type: "agent.delta" as const, payload: { text: `${label}${part}` } }));
-    await Promise.all([appendRunEvents(task.id, batch("x")), appendRunEvent(task.id, "task.progress"), appendRunEvents(task.id, batch("y"))]);
+    const batch = (label: string) =>
+      ["a", "b", "c"].map((part) => ({ type: "agent.delta" as const, payload: { text: `${label}${part}` } }));
+    await Promise.all([
+      appendRunEvents(task.id, batch("x")),
+      appendRunEvent(task.id, "task.progress"),
+      appendRunEvents(task.id, batch("y")),
+    ]);
     const events = await readRunEvents(task.id);
     expect(events.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    const texts = events.map((event) => event.payload.text).filter(Boolean).join(" ");
+    const texts = events
+      .map((event) => event.payload.text)
+      .filter(Boolean)
+      .join(" ");
     expect(texts).toMatch(/xa xb xc/);
     expect(texts).toMatch(/ya yb yc/);
     await expect(appendRunEvents("no-such-task", batch("z"))).rejects.toThrow(/does not exist/);

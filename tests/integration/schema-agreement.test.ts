@@ -32,7 +32,10 @@ function parseSchema(source: string) {
   const models: Model[] = [];
   for (const match of withoutComments.matchAll(/model\s+(\w+)\s*\{([^}]*)\}/g)) {
     const model: Model = { name: match[1]!, fields: [], blockAttributes: [] };
-    for (const line of match[2]!.split("\n").map((text) => text.trim()).filter(Boolean)) {
+    for (const line of match[2]!
+      .split("\n")
+      .map((text) => text.trim())
+      .filter(Boolean)) {
       if (line.startsWith("@@")) {
         model.blockAttributes.push(line);
         continue;
@@ -64,7 +67,10 @@ function expectedColumnType(field: Field, enums: Map<string, string[]>): string 
 }
 
 function columnsOf(list: string) {
-  return list.split(",").map((part) => part.trim().replace(/\(.*\)$/, "")).filter(Boolean);
+  return list
+    .split(",")
+    .map((part) => part.trim().replace(/\(.*\)$/, ""))
+    .filter(Boolean);
 }
 
 describe("the migrated database matches schema.prisma", async () => {
@@ -77,15 +83,21 @@ describe("the migrated database matches schema.prisma", async () => {
       JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND a.attname = c.column_name
       WHERE c.table_schema = 'public' AND c.table_name <> '_prisma_migrations'`)
   ).rows;
-  const indexes = (await pool.query<{ tablename: string; indexname: string; indexdef: string }>(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`)).rows;
+  const indexes = (
+    await pool.query<{ tablename: string; indexname: string; indexdef: string }>(
+      `SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
+    )
+  ).rows;
   const foreignKeys = (
     await pool.query<{ table_name: string; name: string; on_delete: string }>(`
       SELECT conrelid::regclass::text AS table_name, conname AS name, confdeltype AS on_delete
       FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace`)
   ).rows;
-  const dbEnums = (await pool.query<{ name: string; values: string[] }>(`
+  const dbEnums = (
+    await pool.query<{ name: string; values: string[] }>(`
       SELECT t.typname AS name, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS values
-      FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`)).rows;
+      FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`)
+  ).rows;
 
   it("has exactly the schema's tables", () => {
     expect([...new Set(columns.map((column) => column.table_name))].sort()).toEqual(models.map((model) => model.name).sort());
@@ -115,7 +127,8 @@ describe("the migrated database matches schema.prisma", async () => {
 
     it(`${model.name}: keys and indexes, named as Prisma names them`, () => {
       const expected = new Set<string>();
-      if (scalars.some((field) => /@id\b/.test(field.attributes)) || model.blockAttributes.some((line) => line.startsWith("@@id"))) expected.add(`${model.name}_pkey`);
+      if (scalars.some((field) => /@id\b/.test(field.attributes)) || model.blockAttributes.some((line) => line.startsWith("@@id")))
+        expected.add(`${model.name}_pkey`);
       for (const field of scalars) if (/@unique\b/.test(field.attributes)) expected.add(`${model.name}_${field.name}_key`);
       for (const line of model.blockAttributes) {
         const match = /^@@(unique|index)\(\[([^\]]*)\]/.exec(line);

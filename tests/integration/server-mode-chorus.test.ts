@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRunEvents } from "@/server/db/queries/run-events";
-import { createTeamWithMembers, eventTypes, expectCancelStopsTaskMidStream, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
+import {
+  createTeamWithMembers,
+  eventTypes,
+  expectCancelStopsTaskMidStream,
+  expectCompletedThreeAgentTask,
+  THREE_AGENT_PROMPT,
+  waitForTaskStatus,
+} from "../support/fixtures";
 import { type DriverRun, type InngestDriver, startInngestDriver } from "../support/inngest-server-driver";
 
 /**
@@ -51,7 +58,9 @@ beforeAll(async () => {
       const headers = new Headers();
       for (const [key, value] of Object.entries(request.headers)) if (typeof value === "string") headers.set(key, value);
       const url = `http://${request.headers.host}${request.url}`;
-      const answer = await handlers[request.method!]!(new Request(url, { method: request.method, headers, body: body.length > 0 ? body : undefined }));
+      const answer = await handlers[request.method!]!(
+        new Request(url, { method: request.method, headers, body: body.length > 0 ? body : undefined }),
+      );
       response.writeHead(answer.status, Object.fromEntries(answer.headers));
       response.end(Buffer.from(await answer.arrayBuffer()));
     })();
@@ -101,7 +110,15 @@ afterAll(async () => {
 describe("Chorus in server mode, driven over Inngest's protocol", () => {
   it("syncs the coordinator and every agent function at /api/inngest", async () => {
     const synced = await driver.sync(`http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest`);
-    expect(synced).toEqual(expect.arrayContaining(["chorus-coordinator", "chorus-agent-research", "chorus-agent-analysis", "chorus-agent-synthesis", "chorus-agent-custom"]));
+    expect(synced).toEqual(
+      expect.arrayContaining([
+        "chorus-coordinator",
+        "chorus-agent-research",
+        "chorus-agent-analysis",
+        "chorus-agent-synthesis",
+        "chorus-agent-custom",
+      ]),
+    );
   });
 
   it("runs a task: the coordinator plans, invokes research → analysis → synthesis, and completes it", async () => {
@@ -114,7 +131,8 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
 
     // The task is stored completed by the coordinator's last step; its run completes just after.
     const deadline = Date.now() + 5_000;
-    while (driver.runs.some((run) => run.status === "running") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (driver.runs.some((run) => run.status === "running") && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     const runs = driver.runs.map((run) => [run.functionId, run.status, run.retries]);
     expect(runs).toEqual([
       ["chorus-coordinator", "completed", 0],
@@ -127,7 +145,11 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
 
   it("cancels a running task: the server cancels its runs (cancelOn) and the agent's model call is aborted mid-stream", async () => {
     const { callers } = await createTeamWithMembers();
-    const taskId = await expectCancelStopsTaskMidStream(callers, { createTask: tasks.createTask, getTask: tasks.getTask, cancelTask: actions.cancelTask });
+    const taskId = await expectCancelStopsTaskMidStream(callers, {
+      createTask: tasks.createTask,
+      getTask: tasks.getTask,
+      cancelTask: actions.cancelTask,
+    });
 
     // Chorus sent `chorus/task.cancelled` to the server's event API; the coordinator's and the
     // streaming agent's `cancelOn` matched it, so the server ended both runs and calls neither again.
@@ -144,7 +166,11 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
   it("refuses an unsigned sync, so a forged Host cannot point the functions elsewhere", async () => {
     const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest`;
     const registered = driver.registrations();
-    const attempts: Record<string, string>[] = [{}, { host: "attacker.example", "x-forwarded-host": "attacker.example" }, { "x-inngest-signature": "t=1&s=forged" }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { host: "attacker.example", "x-forwarded-host": "attacker.example" },
+      { "x-inngest-signature": "t=1&s=forged" },
+    ];
     for (const headers of attempts) {
       const response = await fetch(url, { method: "PUT", headers });
       expect(response.status).toBe(401);
@@ -156,7 +182,12 @@ describe("Chorus in server mode, driven over Inngest's protocol", () => {
 
   it("refuses execution requests that are not signed with the signing key", async () => {
     const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest?fnId=chorus-coordinator&stepId=step`;
-    const forged = { event: { name: "chorus/task.created", data: { taskId: "x", teamId: "y" } }, events: [], steps: {}, ctx: { run_id: "forged", attempt: 0 } };
+    const forged = {
+      event: { name: "chorus/task.created", data: { taskId: "x", teamId: "y" } },
+      events: [],
+      steps: {},
+      ctx: { run_id: "forged", attempt: 0 },
+    };
     const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(forged) });
     expect(response.status).toBe(401);
   });
@@ -206,7 +237,10 @@ describe("plan approval and rerun in server mode", () => {
     expect(rejected).toMatchObject({ status: "cancelled", error: "Plan rejected: Not this quarter" });
 
     // The event resumed the wait; the coordinator read the rejection and ended its run.
-    const ended = await Promise.race([run.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the coordinator run is still waiting")), 5_000))]);
+    const ended = await Promise.race([
+      run.done,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the coordinator run is still waiting")), 5_000)),
+    ]);
     expect(ended.status).toBe("completed");
     expect(driver.waiting().filter((wait) => wait.runId === run.id)).toEqual([]);
     expect(runsOf(task.id).map((each) => [each.functionId, each.status])).toEqual([["chorus-coordinator", "completed"]]);

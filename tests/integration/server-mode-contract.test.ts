@@ -49,7 +49,9 @@ function contractFunctions(inngest: Inngest.Any, log: ExecutionLog) {
       return { a, b, c: c ?? "nothing" };
     }),
     inngest.createFunction({ id: "parallel", triggers: on("parallel") }, async ({ step, attempt }) => {
-      const parts = await Promise.all(["x", "y", "z"].map((name) => step.run(`part ${name}`, () => (log.ran(`parallel:${name}`, attempt), name.toUpperCase()))));
+      const parts = await Promise.all(
+        ["x", "y", "z"].map((name) => step.run(`part ${name}`, () => (log.ran(`parallel:${name}`, attempt), name.toUpperCase()))),
+      );
       return step.run("join", () => (log.ran("parallel:join", attempt), parts.join("")));
     }),
     inngest.createFunction({ id: "flaky", triggers: on("flaky"), retries: 3 }, async ({ step, attempt }) => {
@@ -99,7 +101,11 @@ function contractFunctions(inngest: Inngest.Any, log: ExecutionLog) {
     // Cancelled by its own event: an event for another ticket does not match the rule's `if`, so
     // "middle" still runs; the matching one ends the run while it waits, so "after" never runs.
     inngest.createFunction(
-      { id: "cancellable", triggers: on("cancellable"), cancelOn: [{ event: "contract/stop", if: "async.data.ticket == event.data.ticket", timeout: "1h" }] },
+      {
+        id: "cancellable",
+        triggers: on("cancellable"),
+        cancelOn: [{ event: "contract/stop", if: "async.data.ticket == event.data.ticket", timeout: "1h" }],
+      },
       async ({ event, step, attempt }) => {
         const { ticket } = event.data as { ticket: string };
         await step.sendEvent("stop someone else", { name: "contract/stop", data: { ticket: `not-${ticket}` } });
@@ -136,12 +142,29 @@ interface Way {
   log: ExecutionLog;
 }
 
-const scenarios = ["sequential", "parallel", "flaky", "exhausted", "non-retriable", "function-error", "sleep-and-wait", "cancellable", "invoker"];
+const scenarios = [
+  "sequential",
+  "parallel",
+  "flaky",
+  "exhausted",
+  "non-retriable",
+  "function-error",
+  "sleep-and-wait",
+  "cancellable",
+  "invoker",
+];
 
 /** Through `serve()` over HTTP, driven by the stand-in Inngest server. */
 async function servedWay(checkpointing: boolean): Promise<Way & { driver: InngestDriver; appUrl: string; close(): Promise<void> }> {
   const driver = await startInngestDriver({ signingKey: SIGNING_KEY, eventKey: EVENT_KEY, checkpointing });
-  const inngest = new Inngest({ id: "contract", isDev: false, signingKey: SIGNING_KEY, eventKey: EVENT_KEY, baseUrl: driver.baseUrl, logger: quiet });
+  const inngest = new Inngest({
+    id: "contract",
+    isDev: false,
+    signingKey: SIGNING_KEY,
+    eventKey: EVENT_KEY,
+    baseUrl: driver.baseUrl,
+    logger: quiet,
+  });
   const log = new ExecutionLog();
   const app: Server = createServer(serve({ client: inngest, functions: contractFunctions(inngest, log) }));
   await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
@@ -154,7 +177,11 @@ async function servedWay(checkpointing: boolean): Promise<Way & { driver: Innges
     async run(name, eventId) {
       await inngest.send({ name: `contract/${name}`, id: eventId, data: { ticket: eventId } });
       const run = await driver.finished(`contract-${name}`, eventId);
-      return { status: run.status, output: run.status === "completed" ? run.output : null, error: run.error ? { name: run.error.name, message: run.error.message } : null };
+      return {
+        status: run.status,
+        output: run.status === "completed" ? run.output : null,
+        error: run.error ? { name: run.error.name, message: run.error.message } : null,
+      };
     },
     async close() {
       await new Promise<void>((resolve) => app.close(() => resolve()));
@@ -187,7 +214,11 @@ function embeddedWay(): Way & { executor: EmbeddedExecutor } {
         );
         const row = rows[0];
         if (row && row.status !== "running") {
-          return { status: row.status, output: row.status === "completed" ? row.output : null, error: row.error ? { name: row.error.name, message: row.error.message } : null };
+          return {
+            status: row.status,
+            output: row.status === "completed" ? row.output : null,
+            error: row.error ? { name: row.error.name, message: row.error.message } : null,
+          };
         }
         if (Date.now() > deadline) throw new Error(`embedded run of ${name} did not finish`);
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -197,7 +228,11 @@ function embeddedWay(): Way & { executor: EmbeddedExecutor } {
 }
 
 describe("server-mode contract: serve() over Inngest's protocol and the embedded executor agree", () => {
-  const outcomes = { embedded: {} as Record<string, Outcome>, replaying: {} as Record<string, Outcome>, checkpointing: {} as Record<string, Outcome> };
+  const outcomes = {
+    embedded: {} as Record<string, Outcome>,
+    replaying: {} as Record<string, Outcome>,
+    checkpointing: {} as Record<string, Outcome>,
+  };
   let embedded: ReturnType<typeof embeddedWay>;
   let replaying: Awaited<ReturnType<typeof servedWay>>;
   let checkpointing: Awaited<ReturnType<typeof servedWay>>;
@@ -281,7 +316,12 @@ describe("server-mode contract: serve() over Inngest's protocol and the embedded
     const response = await fetch(`${replaying.appUrl}?fnId=contract-sequential&stepId=step`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ event: { name: "contract/sequential", data: {} }, events: [], steps: {}, ctx: { run_id: "forged", attempt: 0 } }),
+      body: JSON.stringify({
+        event: { name: "contract/sequential", data: {} },
+        events: [],
+        steps: {},
+        ctx: { run_id: "forged", attempt: 0 },
+      }),
     });
     expect(response.status).toBe(401);
     expect(replaying.log.attempts["sequential:a"]).toEqual([0]);

@@ -54,6 +54,9 @@ describe("browser sessions", () => {
     expect(await verifyPassword("a new password 42", passwordHash!)).toBe(true);
 
     await expect(changePassword({ email, password: "short" })).rejects.toMatchObject({ code: "bad_request", field: "password" });
-    await expect(changePassword({ email: "nobody@test.dev", password: "long enough 123" })).rejects.toMatchObject({ code: "not_found", field: "email" });
+    await expect(changePassword({ email: "nobody@test.dev", password: "long enough 123" })).rejects.toMatchObject({
+      code: "not_found",
+      field: "email",
+    });
   });
 });

@@ -31,7 +31,10 @@ describe("the embedded database", () => {
     const tsx = path.resolve("node_modules/tsx/dist/cli.mjs");
     if (asRoot) {
       // `nobody` must be able to read this checkout (a clone in a private directory is not).
-      const readable = spawnSync(process.execPath, ["-e", `require("node:fs").accessSync(${JSON.stringify(tsx)})`], { uid: NOBODY, gid: NOBODY });
+      const readable = spawnSync(process.execPath, ["-e", `require("node:fs").accessSync(${JSON.stringify(tsx)})`], {
+        uid: NOBODY,
+        gid: NOBODY,
+      });
       if (readable.status !== 0) context.skip("this checkout is not readable by the unprivileged user nobody");
     }
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "chorus-ordinary-user-"));
@@ -39,7 +42,13 @@ describe("the embedded database", () => {
       if (asRoot) chownSync(dataDir, NOBODY, NOBODY);
       const result = spawnSync(
         process.execPath,
-        [tsx, "--tsconfig", path.resolve("tsconfig.json"), path.resolve("tests/support/start-embedded-postgres.ts"), path.join(dataDir, "data")],
+        [
+          tsx,
+          "--tsconfig",
+          path.resolve("tsconfig.json"),
+          path.resolve("tests/support/start-embedded-postgres.ts"),
+          path.join(dataDir, "data"),
+        ],
         {
           env: { PATH: process.env.PATH, HOME: dataDir, LOG_LEVEL: "warn", NODE_ENV: "test" },
           encoding: "utf8",

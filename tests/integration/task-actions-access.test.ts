@@ -18,7 +18,9 @@ async function snapshot() {
   const pool = getPool();
   const tasks = (await pool.query(`SELECT * FROM "Task" ORDER BY id`)).rows;
   const executions = (await pool.query(`SELECT * FROM "AgentExecution" ORDER BY id`)).rows;
-  const events = (await pool.query(`SELECT "taskId", count(*)::int AS n, max(seq) AS last FROM "RunEvent" GROUP BY "taskId" ORDER BY "taskId"`)).rows;
+  const events = (
+    await pool.query(`SELECT "taskId", count(*)::int AS n, max(seq) AS last FROM "RunEvent" GROUP BY "taskId" ORDER BY "taskId"`)
+  ).rows;
   return { tasks, executions, events };
 }
 
@@ -45,7 +47,8 @@ beforeAll(async () => {
   // Each action on a task in a state where the task's own team could perform it.
   actions = {
     approve: (caller) => approveTask(caller, waiting, {}),
-    "approve with a plan": (caller) => approveTask(caller, waiting, { plan: { steps: [{ id: "x", agent: "research", subtask: "x", dependsOn: [], reason: "x" }] } }),
+    "approve with a plan": (caller) =>
+      approveTask(caller, waiting, { plan: { steps: [{ id: "x", agent: "research", subtask: "x", dependsOn: [], reason: "x" }] } }),
     reject: (caller) => rejectTask(caller, waiting, { reason: "no" }),
     "cancel (awaiting approval)": (caller) => cancelTask(caller, waiting),
     "cancel (completed)": (caller) => cancelTask(caller, completed),
@@ -64,19 +67,36 @@ describe("task actions across teams and roles", () => {
           () => undefined,
           (reason: unknown) => reason,
         );
-        expect(error, `${name} by another team's ${caller.role}`).toMatchObject({ name: "AppError", code: "not_found", field: "id", message: "Task not found" });
+        expect(error, `${name} by another team's ${caller.role}`).toMatchObject({
+          name: "AppError",
+          code: "not_found",
+          field: "id",
+          message: "Task not found",
+        });
       }
     }
     // An id no team has gets the very same error: nothing tells the two apart.
-    await expect(cancelTask(other.callers.user, missing)).rejects.toMatchObject({ code: "not_found", field: "id", message: "Task not found" });
-    await expect(rerunTask(other.callers.user, missing, { fromStep: step })).rejects.toMatchObject({ code: "not_found", field: "id", message: "Task not found" });
+    await expect(cancelTask(other.callers.user, missing)).rejects.toMatchObject({
+      code: "not_found",
+      field: "id",
+      message: "Task not found",
+    });
+    await expect(rerunTask(other.callers.user, missing, { fromStep: step })).rejects.toMatchObject({
+      code: "not_found",
+      field: "id",
+      message: "Task not found",
+    });
     expect(await snapshot()).toEqual(before);
   });
 
   it("a viewer of the task's own team is forbidden every action, and nothing changes", async () => {
     const before = await snapshot();
     for (const [name, act] of Object.entries(actions)) {
-      await expect(act(team.callers.viewer), name).rejects.toMatchObject({ name: "AppError", code: "forbidden", message: expect.stringMatching(/viewer/) });
+      await expect(act(team.callers.viewer), name).rejects.toMatchObject({
+        name: "AppError",
+        code: "forbidden",
+        message: expect.stringMatching(/viewer/),
+      });
       // Another team's viewer is refused on the role before the task is looked up: the same answer, whatever the id.
       await expect(act(other.callers.viewer), `${name} by another team's viewer`).rejects.toMatchObject({ code: "forbidden" });
     }

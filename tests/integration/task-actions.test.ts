@@ -4,7 +4,13 @@ import { createTask, getTask } from "@/server/tasks/tasks";
 import { getDb } from "@/server/db/client";
 import { expireApproval } from "@/server/orchestration/task-lifecycle";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
-import { createTeamWithMembers, eventTypes, expectCancelStopsTaskMidStream, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
+import {
+  createTeamWithMembers,
+  eventTypes,
+  expectCancelStopsTaskMidStream,
+  useEmbeddedExecutor,
+  waitForTaskStatus,
+} from "../support/fixtures";
 
 useEmbeddedExecutor();
 
@@ -22,7 +28,10 @@ describe("plan approval", () => {
     const synthesis = steps.find((step) => step.agent === "synthesis")!;
     const edited = { steps: [research, { ...synthesis, dependsOn: [research.id] }] };
     await expect(approveTask(callers.viewer, task.id, { plan: edited })).rejects.toMatchObject({ code: "forbidden" });
-    await expect(approveTask(callers.user, task.id, { plan: { steps: [{ ...synthesis, agent: "nobody" }] } })).rejects.toMatchObject({ code: "bad_request", field: "plan" });
+    await expect(approveTask(callers.user, task.id, { plan: { steps: [{ ...synthesis, agent: "nobody" }] } })).rejects.toMatchObject({
+      code: "bad_request",
+      field: "plan",
+    });
 
     const approved = await approveTask(callers.user, task.id, { plan: edited });
     expect(approved.status).toBe("running");
@@ -36,7 +45,9 @@ describe("plan approval", () => {
   it("resolves many waiting tasks independently: one approved, one rejected, one still waiting", async () => {
     const { callers } = await createTeamWithMembers();
     const [a, b, c] = await Promise.all(
-      ["Plan a garden party", "Plan a book club", "Plan a bike ride"].map((prompt) => createTask(callers.user, { prompt, requireApproval: true })),
+      ["Plan a garden party", "Plan a book club", "Plan a bike ride"].map((prompt) =>
+        createTask(callers.user, { prompt, requireApproval: true }),
+      ),
     );
     await Promise.all([a, b, c].map((task) => waitForTaskStatus(task!.id, ["awaiting_approval"])));
     await approveTask(callers.admin, a!.id, {});
@@ -127,7 +138,10 @@ describe("rerun from a step", () => {
     const first = await getTask(callers.user, original.id);
     const analysis = first.executions.find((execution) => execution.agent === "analysis")!;
 
-    await expect(rerunTask(callers.user, original.id, { fromStep: "nope" })).rejects.toMatchObject({ code: "bad_request", field: "fromStep" });
+    await expect(rerunTask(callers.user, original.id, { fromStep: "nope" })).rejects.toMatchObject({
+      code: "bad_request",
+      field: "fromStep",
+    });
     await expect(rerunTask(callers.viewer, original.id, { fromStep: analysis.stepId })).rejects.toMatchObject({ code: "forbidden" });
 
     const rerun = await rerunTask(callers.user, original.id, { fromStep: analysis.stepId, input: "Focus only on weight and price." });
@@ -139,7 +153,9 @@ describe("rerun from a step", () => {
     expect(research.reusedFromId).toBe(first.executions.find((execution) => execution.agent === "research")!.id);
     const started = (await readRunEvents(rerun.id)).filter((event) => event.type === "agent.started").map((event) => event.payload.agent);
     expect(started).toEqual(["analysis", "synthesis"]);
-    expect((second.plan as { steps: Array<{ id: string; subtask: string }> }).steps.find((step) => step.id === analysis.stepId)!.subtask).toBe("Focus only on weight and price.");
+    expect(
+      (second.plan as { steps: Array<{ id: string; subtask: string }> }).steps.find((step) => step.id === analysis.stepId)!.subtask,
+    ).toBe("Focus only on weight and price.");
 
     const originalAfter = await getTask(callers.user, original.id);
     expect(originalAfter.reruns).toEqual([rerun.id]);
@@ -156,7 +172,9 @@ describe("rerun from a step", () => {
     const waiting = await getTask(callers.user, rerun.id);
     expect(waiting).toMatchObject({ requireApproval: true, parentTaskId: original.id });
     expect(waiting.executions).toHaveLength(0);
-    expect((waiting.plan as { steps: Array<{ id: string; subtask: string }> }).steps.find((step) => step.id === "research")!.subtask).toBe("Only local seeds.");
+    expect((waiting.plan as { steps: Array<{ id: string; subtask: string }> }).steps.find((step) => step.id === "research")!.subtask).toBe(
+      "Only local seeds.",
+    );
     await approveTask(callers.user, rerun.id, {});
     await waitForTaskStatus(rerun.id, ["completed"]);
   });

@@ -3,7 +3,13 @@ import { getDb } from "@/server/db/client";
 import { readRunEvents } from "@/server/db/queries/run-events";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { AppError } from "@/server/errors";
-import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
+import {
+  createTeamWithMembers,
+  expectCompletedThreeAgentTask,
+  THREE_AGENT_PROMPT,
+  useEmbeddedExecutor,
+  waitForTaskStatus,
+} from "../support/fixtures";
 
 useEmbeddedExecutor();
 
@@ -29,7 +35,9 @@ describe("a task, end to end through the real coordinator and agents", () => {
     expect(types.filter((type) => type === "agent.started")).toHaveLength(3);
     expect(types.filter((type) => type === "agent.delta").length).toBeGreaterThan(0);
     // The analysis agent starts only after research completed (it depends on it).
-    const researchDone = events.findIndex((event) => event.type === "agent.completed" && event.payload.stepId === task.executions[0]!.stepId);
+    const researchDone = events.findIndex(
+      (event) => event.type === "agent.completed" && event.payload.stepId === task.executions[0]!.stepId,
+    );
     const analysisStart = events.findIndex((event) => event.type === "agent.started" && event.payload.agent === "analysis");
     expect(analysisStart).toBeGreaterThan(researchDone);
   });
@@ -52,7 +60,10 @@ describe("a task, end to end through the real coordinator and agents", () => {
     const research = task.executions.filter((execution) => execution.agent === "research");
     expect(research).toHaveLength(2);
     // Both research steps started before either finished.
-    const [first, second] = research.map((execution) => ({ start: Date.parse(execution.startedAt!), end: Date.parse(execution.completedAt!) }));
+    const [first, second] = research.map((execution) => ({
+      start: Date.parse(execution.startedAt!),
+      end: Date.parse(execution.completedAt!),
+    }));
     expect(first!.start).toBeLessThan(second!.end);
     expect(second!.start).toBeLessThan(first!.end);
   });

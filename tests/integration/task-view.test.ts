@@ -57,7 +57,12 @@ function summaryThroughPrisma(task: Awaited<ReturnType<ReturnType<typeof getDb>[
     createdAt: task.createdAt.toISOString(),
     startedAt: task.startedAt?.toISOString() ?? null,
     completedAt: task.completedAt?.toISOString() ?? null,
-    durationMs: task.startedAt && task.completedAt ? task.completedAt.getTime() - task.startedAt.getTime() : task.startedAt ? expect.any(Number) : null,
+    durationMs:
+      task.startedAt && task.completedAt
+        ? task.completedAt.getTime() - task.startedAt.getTime()
+        : task.startedAt
+          ? expect.any(Number)
+          : null,
   };
 }
 

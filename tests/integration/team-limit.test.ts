@@ -47,8 +47,12 @@ describe("the per-team limit on agent steps", () => {
     // The limit is per team: the other team (held to one at a time as well) ran beside this one.
     const theirs = await agentIntervals(other.callers.user, [c!.id, d!.id]);
     for (const [index, first] of theirs.entries()) {
-      for (const second of theirs.slice(index + 1)) expect(overlaps(first, second), "two of the other team's agent steps overlapped").toBe(false);
+      for (const second of theirs.slice(index + 1))
+        expect(overlaps(first, second), "two of the other team's agent steps overlapped").toBe(false);
     }
-    expect(mine.some((first) => theirs.some((second) => overlaps(first, second))), "the two teams never ran at the same time").toBe(true);
+    expect(
+      mine.some((first) => theirs.some((second) => overlaps(first, second))),
+      "the two teams never ran at the same time",
+    ).toBe(true);
   });
 });

@@ -62,13 +62,19 @@ describe("creating the same user in a team at the same time", () => {
   it("a new email: one create wins; the others are 409 conflicts on email, and nothing else is written", async () => {
     const team = await createTeam({ slug: `users-${suffix()}` });
     const sequential = `seq-${suffix()}@test.dev`;
-    const expected = await sequentialError(() => createUserInTeam({ email: sequential, password: "password-1", teamId: team.id, role: "user" }));
+    const expected = await sequentialError(() =>
+      createUserInTeam({ email: sequential, password: "password-1", teamId: team.id, role: "user" }),
+    );
     expect(expected).toEqual({ code: "conflict", field: "email", message: `${sequential} is already a member of this team` });
     for (let round = 0; round < ROUNDS; round++) {
       const email = `new-${suffix()}@test.dev`;
       const passwords = Array.from({ length: AT_ONCE }, (_, index) => `password-${index}`);
       const { won, lost } = split(
-        await Promise.allSettled(passwords.map((password) => createUserInTeam({ email: email.toUpperCase(), password, teamId: team.id, role: "user", name: "Racer" }))),
+        await Promise.allSettled(
+          passwords.map((password) =>
+            createUserInTeam({ email: email.toUpperCase(), password, teamId: team.id, role: "user", name: "Racer" }),
+          ),
+        ),
       );
       expect(won).toHaveLength(1);
       expect(won[0]!.value).toMatchObject({ email, name: "Racer" });
@@ -90,7 +96,9 @@ describe("creating the same user in a team at the same time", () => {
       await createUserInTeam({ email, password: "home-password", teamId: home.id, role: "admin", name: "Member" });
       const other = await createTeam({ slug: `other-${suffix()}` });
       const passwords = Array.from({ length: AT_ONCE }, (_, index) => `joining-${index}`);
-      const { won, lost } = split(await Promise.allSettled(passwords.map((password) => createUserInTeam({ email, password, teamId: other.id, role: "viewer" }))));
+      const { won, lost } = split(
+        await Promise.allSettled(passwords.map((password) => createUserInTeam({ email, password, teamId: other.id, role: "viewer" }))),
+      );
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(AT_ONCE - 1);
       expectConflicts(lost, { code: "conflict", field: "email", message: `${email} is already a member of this team` });
@@ -112,7 +120,11 @@ describe("creating the same user in a team at the same time", () => {
     for (let round = 0; round < ROUNDS; round++) {
       const teams = await Promise.all(Array.from({ length: AT_ONCE }, () => createTeam({ slug: `many-${suffix()}` })));
       const email = `everywhere-${suffix()}@test.dev`;
-      const { won, lost } = split(await Promise.allSettled(teams.map((team) => createUserInTeam({ email, password: "same-password", teamId: team.id, role: "user" }))));
+      const { won, lost } = split(
+        await Promise.allSettled(
+          teams.map((team) => createUserInTeam({ email, password: "same-password", teamId: team.id, role: "user" })),
+        ),
+      );
       expect(lost).toEqual([]);
       expect(won).toHaveLength(AT_ONCE);
       const user = await membershipsOf(email);

@@ -30,7 +30,10 @@ async function keyHeaders(teamId: string, role: "admin" | "user" | "viewer") {
 }
 
 async function refusal(call: Promise<unknown>) {
-  const error = await call.then(() => expect.fail("expected the call to be refused"), (caught: unknown) => caught);
+  const error = await call.then(
+    () => expect.fail("expected the call to be refused"),
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(TRPCError);
   return error as TRPCError;
 }

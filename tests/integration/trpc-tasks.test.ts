@@ -16,7 +16,8 @@ useEmbeddedExecutor();
 
 const createCaller = createCallerFactory(appRouter);
 /** Each call a request of its own, as over HTTP: the caller is resolved from the header every time. */
-const api = (authorization?: string) => createCaller(() => createTRPCContext({ headers: new Headers(authorization ? { authorization } : {}) }));
+const api = (authorization?: string) =>
+  createCaller(() => createTRPCContext({ headers: new Headers(authorization ? { authorization } : {}) }));
 type Api = ReturnType<typeof api>;
 
 let user: Api, viewer: Api, admin: Api, outsider: Api;
@@ -24,7 +25,8 @@ let user: Api, viewer: Api, admin: Api, outsider: Api;
 beforeAll(async () => {
   const { team } = await createTeamWithMembers();
   const other = await createTeamWithMembers();
-  const key = async (teamId: string, role: "admin" | "user" | "viewer") => `Bearer ${(await createApiKey({ teamId, role, name: role })).key}`;
+  const key = async (teamId: string, role: "admin" | "user" | "viewer") =>
+    `Bearer ${(await createApiKey({ teamId, role, name: role })).key}`;
   [user, viewer, admin, outsider] = [
     api(await key(team.id, "user")),
     api(await key(team.id, "viewer")),
@@ -42,13 +44,22 @@ async function failure(call: () => Promise<unknown>) {
   expect(error).toBeInstanceOf(TRPCError);
   const trpcError = error as TRPCError;
   expect(trpcError.code).not.toBe("INTERNAL_SERVER_ERROR");
-  const shape = getErrorShape({ config: appRouter._def._config, error: trpcError, type: "mutation", path: "task", input: undefined, ctx: undefined });
+  const shape = getErrorShape({
+    config: appRouter._def._config,
+    error: trpcError,
+    type: "mutation",
+    path: "task",
+    input: undefined,
+    ctx: undefined,
+  });
   expect(shape.data).not.toHaveProperty("stack");
   return { code: trpcError.code, cause: trpcError.cause, data: shape.data, message: shape.message };
 }
 
 async function until(caller: Api, id: string, statuses: string[], timeout = 30_000) {
-  await expect.poll(async () => (await caller.task.get({ id })).status, { timeout, interval: 50 }).toSatisfy((status: string) => statuses.includes(status));
+  await expect
+    .poll(async () => (await caller.task.get({ id })).status, { timeout, interval: 50 })
+    .toSatisfy((status: string) => statuses.includes(status));
   return caller.task.get({ id });
 }
 
@@ -57,7 +68,15 @@ type Step = { id: string; agent: string; dependsOn: string[] };
 describe("task procedures over tRPC", () => {
   it("creates a task and reads it until it completes with its result and executions", async () => {
     const created = await user.task.create({ prompt: `  ${THREE_AGENT_PROMPT}  ` });
-    expect(created).toMatchObject({ status: "queued", prompt: THREE_AGENT_PROMPT, requireApproval: false, plan: null, result: null, executions: [], parentTaskId: null });
+    expect(created).toMatchObject({
+      status: "queued",
+      prompt: THREE_AGENT_PROMPT,
+      requireApproval: false,
+      plan: null,
+      result: null,
+      executions: [],
+      parentTaskId: null,
+    });
     const done = await until(user, created.id, ["completed", "failed"]);
     expectCompletedThreeAgentTask(done);
     expect(done.executions.every((execution) => execution.output !== null && execution.completedAt !== null)).toBe(true);
@@ -67,7 +86,9 @@ describe("task procedures over tRPC", () => {
 
   it("waits for approval, runs the approved or edited plan, and refuses a second approval as a conflict on status", async () => {
     const [plain, edited] = await Promise.all(
-      ["Plan a community repair café", "Research rain gardens and write a guide."].map((prompt) => user.task.create({ prompt, requireApproval: true })),
+      ["Plan a community repair café", "Research rain gardens and write a guide."].map((prompt) =>
+        user.task.create({ prompt, requireApproval: true }),
+      ),
     );
     const waiting = await until(user, edited!.id, ["awaiting_approval"]);
     await until(user, plain!.id, ["awaiting_approval"]);
@@ -78,7 +99,10 @@ describe("task procedures over tRPC", () => {
     const research = steps.find((step) => step.agent === "research")!;
     const synthesis = steps.find((step) => step.agent === "synthesis")!;
     for (const plan of ["garbage", { steps: [{ ...synthesis, agent: "nobody" }] }, { steps: [{ ...synthesis, dependsOn: ["missing"] }] }]) {
-      expect(await failure(() => user.task.approve({ id: edited!.id, plan }))).toMatchObject({ code: "BAD_REQUEST", data: { field: "plan" } });
+      expect(await failure(() => user.task.approve({ id: edited!.id, plan }))).toMatchObject({
+        code: "BAD_REQUEST",
+        data: { field: "plan" },
+      });
     }
     const approved = await admin.task.approve({ id: edited!.id, plan: { steps: [research, { ...synthesis, dependsOn: [research.id] }] } });
     expect(approved).toMatchObject({ status: "running", approval: { approved: true, edited: true }, plan: { edited: true } });
@@ -101,7 +125,10 @@ describe("task procedures over tRPC", () => {
   it("rejects, refuses to cancel a completed task, and reruns from a step as a new linked task", async () => {
     const gated = await user.task.create({ prompt: "Plan a seed library", requireApproval: true });
     await until(user, gated.id, ["awaiting_approval"]);
-    expect(await user.task.reject({ id: gated.id, reason: "  Not this season " })).toMatchObject({ status: "cancelled", error: "Plan rejected: Not this season" });
+    expect(await user.task.reject({ id: gated.id, reason: "  Not this season " })).toMatchObject({
+      status: "cancelled",
+      error: "Plan rejected: Not this season",
+    });
 
     const original = await user.task.create({ prompt: "Research solar ovens and recommend one for camping." });
     const first = await until(user, original.id, ["completed", "failed"]);
@@ -114,7 +141,9 @@ describe("task procedures over tRPC", () => {
     expect(rerun).toMatchObject({ parentTaskId: original.id, rerunFromStep: analysis.stepId });
     const second = await until(user, rerun.id, ["completed", "failed"]);
     expect(second.status).toBe("completed");
-    expect(second.executions.find((execution) => execution.agent === "research")!.reusedFromId).toBe(first.executions.find((e) => e.agent === "research")!.id);
+    expect(second.executions.find((execution) => execution.agent === "research")!.reusedFromId).toBe(
+      first.executions.find((e) => e.agent === "research")!.id,
+    );
     expect((await user.task.get({ id: original.id })).reruns).toEqual([rerun.id]);
 
     // A rerun of an approval-gated task (here: a rejected one) waits for approval again.
@@ -130,12 +159,22 @@ describe("task procedures over tRPC", () => {
     const task = await user.task.create({ prompt: "Summarise the main kinds of tea." });
     const done = await until(user, task.id, ["completed", "failed"]);
     const bad = {
-      prompt: [() => user.task.create({ prompt: "x".repeat(20_001) }), () => user.task.create({ prompt: "" }), () => user.task.create({ prompt: "   " }), () => user.task.create({ prompt: 42 as never }), () => user.task.create({ prompt: "a\u0000b" })],
+      prompt: [
+        () => user.task.create({ prompt: "x".repeat(20_001) }),
+        () => user.task.create({ prompt: "" }),
+        () => user.task.create({ prompt: "   " }),
+        () => user.task.create({ prompt: 42 as never }),
+        () => user.task.create({ prompt: "a\u0000b" }),
+      ],
       requireApproval: [() => user.task.create({ prompt: "x", requireApproval: "yes" as never })],
       id: [() => user.task.get({ id: 7 as never }), () => user.task.get({} as never)],
       limit: [() => user.task.list({ limit: 0 }), () => user.task.list({ limit: "many" as never })],
       cursor: [() => user.task.list({ cursor: "nope" }), () => user.task.list({ cursor: 5 as never })],
-      fromStep: [() => user.task.rerun({ id: task.id, fromStep: "nope" }), () => user.task.rerun({ id: task.id, fromStep: "" }), () => user.task.rerun({ id: task.id, fromStep: 3 as never })],
+      fromStep: [
+        () => user.task.rerun({ id: task.id, fromStep: "nope" }),
+        () => user.task.rerun({ id: task.id, fromStep: "" }),
+        () => user.task.rerun({ id: task.id, fromStep: 3 as never }),
+      ],
       input: [() => user.task.rerun({ id: task.id, fromStep: done.executions[0]!.stepId, input: 5 as never })],
       reason: [() => user.task.reject({ id: task.id, reason: 5 as never })],
       kind: [() => admin.agent.create({ kind: "Not A Slug", name: "n", description: "d", instructions: "i", capabilities: ["c"] })],
@@ -151,7 +190,11 @@ describe("task procedures over tRPC", () => {
     type Nested = { a?: Nested };
     const deep: Nested = {};
     for (let at = deep, depth = 0; depth < 40; depth++) at = at.a = {};
-    for (const call of [() => user.task.create(undefined as never), () => user.task.cancel(null as never), () => user.task.approve({ id: task.id, plan: deep })]) {
+    for (const call of [
+      () => user.task.create(undefined as never),
+      () => user.task.cancel(null as never),
+      () => user.task.approve({ id: task.id, plan: deep }),
+    ]) {
       expect((await failure(call)).code).toBe("BAD_REQUEST");
     }
     const zod = await failure(() => user.task.create({ prompt: "" }));
@@ -161,7 +204,9 @@ describe("task procedures over tRPC", () => {
   it("lets a viewer read but not act, hides tasks from other teams, and refuses missing or invalid keys", async () => {
     const task = await user.task.create({ prompt: "Summarise the history of the bicycle." });
     expect((await viewer.task.get({ id: task.id })).id).toBe(task.id);
-    expect((await viewer.agent.list()).agents.map((agent) => agent.kind)).toEqual(expect.arrayContaining(["research", "analysis", "synthesis"]));
+    expect((await viewer.agent.list()).agents.map((agent) => agent.kind)).toEqual(
+      expect.arrayContaining(["research", "analysis", "synthesis"]),
+    );
     for (const call of [
       () => viewer.task.create({ prompt: "hello" }),
       () => viewer.task.cancel({ id: task.id }),
@@ -173,13 +218,23 @@ describe("task procedures over tRPC", () => {
       expect(await failure(call)).toMatchObject({ code: "FORBIDDEN", data: { httpStatus: 403 } });
     }
 
-    for (const call of [() => outsider.task.get({ id: task.id }), () => outsider.task.cancel({ id: task.id }), () => user.task.get({ id: "c" + "0".repeat(24) })]) {
+    for (const call of [
+      () => outsider.task.get({ id: task.id }),
+      () => outsider.task.cancel({ id: task.id }),
+      () => user.task.get({ id: "c" + "0".repeat(24) }),
+    ]) {
       expect(await failure(call)).toMatchObject({ code: "NOT_FOUND", data: { field: "id" } });
     }
     expect((await outsider.task.list()).tasks).toEqual([]);
     await until(user, task.id, ["completed", "failed"]);
 
-    const created = await admin.agent.create({ kind: "poet", name: "Poet", description: "Writes verse", instructions: "Write a poem.", capabilities: ["poetry"] });
+    const created = await admin.agent.create({
+      kind: "poet",
+      name: "Poet",
+      description: "Writes verse",
+      instructions: "Write a poem.",
+      capabilities: ["poetry"],
+    });
     expect(created).toMatchObject({ kind: "poet" });
     expect((await user.agent.list()).agents).toContainEqual(expect.objectContaining({ kind: "poet", builtIn: false }));
     expect(await admin.agent.delete({ kind: "poet" })).toEqual({ deleted: "poet" });

@@ -37,6 +37,10 @@ export async function sessionCookie(member: { userId: string; teamId: string }):
   const sessionId = randomBytes(24).toString("base64url");
   await insertSession({ sessionId, userId: member.userId, expires: new Date(Date.now() + 60 * 60 * 1000) });
   const salt = "authjs.session-token";
-  const token = await encode({ salt, secret: process.env.AUTH_SECRET!, token: { sub: member.userId, teamId: member.teamId, sid: sessionId } });
+  const token = await encode({
+    salt,
+    secret: process.env.AUTH_SECRET!,
+    token: { sub: member.userId, teamId: member.teamId, sid: sessionId },
+  });
   return { cookie: `${salt}=${token}`, sessionId };
 }

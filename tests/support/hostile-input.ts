@@ -11,18 +11,32 @@ export const hostileString = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 40 }),
   fc.string({ unit: "binary", maxLength: 40 }), // any code unit: lone surrogates included
-  fc.constantFrom("\ud800", "a\udc00b", "\ud83d", "\u0000", "%ff", "%00", "%ED%A0%80", "../../etc/passwd", "' OR 1=1 --", "<script>alert(1)</script>", "🚀".repeat(10_001)),
+  fc.constantFrom(
+    "\ud800",
+    "a\udc00b",
+    "\ud83d",
+    "\u0000",
+    "%ff",
+    "%00",
+    "%ED%A0%80",
+    "../../etc/passwd",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "🚀".repeat(10_001),
+  ),
   fc.integer({ min: 0, max: 25_000 }).map((length) => "y".repeat(length)),
   fc.integer({ min: 1, max: 300 }).map((count) => "𝔘".repeat(count)),
 );
 
 /** An array nested `depth` levels deep, and the same as objects. */
-const nested = fc.integer({ min: 30, max: 400 }).chain((depth) =>
-  fc.constantFrom(
-    JSON.parse(`${"[".repeat(depth)}1${"]".repeat(depth)}`) as unknown,
-    JSON.parse(`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`) as unknown,
-  ),
-);
+const nested = fc
+  .integer({ min: 30, max: 400 })
+  .chain((depth) =>
+    fc.constantFrom(
+      JSON.parse(`${"[".repeat(depth)}1${"]".repeat(depth)}`) as unknown,
+      JSON.parse(`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`) as unknown,
+    ),
+  );
 
 export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
@@ -73,7 +87,9 @@ function validish(schema: JsonSchema): fc.Arbitrary<unknown> {
 function schemaBody(schema: JsonSchema): fc.Arbitrary<unknown> {
   const properties = Object.entries(schema.properties ?? {});
   const fields = properties.map(([name, property]) =>
-    fc.option(fc.oneof({ weight: 3, arbitrary: validish(property) }, { weight: 2, arbitrary: hostileValue }), { nil: undefined }).map((value) => [name, value] as const),
+    fc
+      .option(fc.oneof({ weight: 3, arbitrary: validish(property) }, { weight: 2, arbitrary: hostileValue }), { nil: undefined })
+      .map((value) => [name, value] as const),
   );
   return fc.tuple(fc.tuple(...fields), fc.dictionary(hostileString, hostileValue, { maxKeys: 2 })).map(([values, extra]) => ({
     ...extra,
@@ -84,7 +100,10 @@ function schemaBody(schema: JsonSchema): fc.Arbitrary<unknown> {
 /** Bodies shaped by a zod schema (its JSON-schema form), nearly right and not. */
 export function bodiesFor(schema: z.ZodType | undefined): fc.Arbitrary<unknown> {
   if (!schema) return hostileValue;
-  return fc.oneof({ weight: 3, arbitrary: schemaBody(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema) }, { weight: 1, arbitrary: hostileValue });
+  return fc.oneof(
+    { weight: 3, arbitrary: schemaBody(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema) },
+    { weight: 1, arbitrary: hostileValue },
+  );
 }
 
 /** Percent-encodes any string, lone surrogates included (as UTF-8's replacement character), where encodeURIComponent throws. */
@@ -98,6 +117,8 @@ export async function assertProperty<T>(property: fc.IAsyncProperty<T>, paramete
     await fc.assert(property, parameters);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(message.length > 3000 ? `${message.slice(0, 3000)}… [${message.length - 3000} more characters]` : message, { cause: (error as Error).cause });
+    throw new Error(message.length > 3000 ? `${message.slice(0, 3000)}… [${message.length - 3000} more characters]` : message, {
+      cause: (error as Error).cause,
+    });
   }
 }

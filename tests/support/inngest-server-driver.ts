@@ -98,7 +98,10 @@ function canonicalJson(value: unknown): string {
 }
 
 const withoutPrefix = (signingKey: string) => signingKey.replace(/^signkey-\w+-/, "");
-const hmac = (signingKey: string, text: string, ts: string) => createHmac("sha256", withoutPrefix(signingKey)).update(text + ts).digest("hex");
+const hmac = (signingKey: string, text: string, ts: string) =>
+  createHmac("sha256", withoutPrefix(signingKey))
+    .update(text + ts)
+    .digest("hex");
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -107,14 +110,21 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function startInngestDriver(options: { signingKey: string; eventKey: string; checkpointing?: boolean; retryDelayMs?: number }) {
+export async function startInngestDriver(options: {
+  signingKey: string;
+  eventKey: string;
+  checkpointing?: boolean;
+  retryDelayMs?: number;
+}) {
   let registrations = 0;
   const functions = new Map<string, RegisteredFunction>();
   const runs: RunState[] = [];
   const waits: Wait[] = [];
   const retryDelayMs = options.retryDelayMs ?? 10;
   const prefix = options.signingKey.match(/^signkey-\w+-/)?.[0] ?? "";
-  const bearer = `Bearer ${prefix}${createHash("sha256").update(Buffer.from(withoutPrefix(options.signingKey), "hex")).digest("hex")}`;
+  const bearer = `Bearer ${prefix}${createHash("sha256")
+    .update(Buffer.from(withoutPrefix(options.signingKey), "hex"))
+    .digest("hex")}`;
   const problems: string[] = [];
 
   const server: Server = createServer((request, response) => {
@@ -150,7 +160,12 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   function register(payload: {
-    functions: { id: string; triggers: { event?: string; expression?: string }[]; cancel?: CancelRule[]; steps: Record<string, { runtime: { url: string }; retries?: { attempts?: number } }> }[];
+    functions: {
+      id: string;
+      triggers: { event?: string; expression?: string }[];
+      cancel?: CancelRule[];
+      steps: Record<string, { runtime: { url: string }; retries?: { attempts?: number } }>;
+    }[];
   }) {
     for (const config of payload.functions) {
       const step = config.steps.step!;
@@ -189,12 +204,14 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
 
   /** Whether `event` cancels `run` by one of its function's `cancelOn` rules. */
   function cancels(run: RunState, event: Event): boolean {
-    return functions.get(run.functionId)!.cancel.some(
-      (rule) =>
-        rule.event === event.name &&
-        (!rule.timeout || Date.now() - run.startedAt <= parseDuration(rule.timeout)) &&
-        (!rule.if || compileExpression(rule.if).matches({ event: run.event, async: event })),
-    );
+    return functions
+      .get(run.functionId)!
+      .cancel.some(
+        (rule) =>
+          rule.event === event.name &&
+          (!rule.timeout || Date.now() - run.startedAt <= parseDuration(rule.timeout)) &&
+          (!rule.if || compileExpression(rule.if).matches({ event: run.event, async: event })),
+      );
   }
 
   /** Ends a run as cancelled: its waits and sleeps are dropped and it is never called again. */
@@ -273,7 +290,11 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
     const ts = String(Math.round(Date.now() / 1000));
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-inngest-signature": `t=${ts}&s=${hmac(options.signingKey, body, ts)}`, "x-inngest-server-kind": "cloud" },
+      headers: {
+        "content-type": "application/json",
+        "x-inngest-signature": `t=${ts}&s=${hmac(options.signingKey, body, ts)}`,
+        "x-inngest-server-kind": "cloud",
+      },
       body,
     });
     run.requests++;
@@ -284,7 +305,12 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
     }
     const version = Number(response.headers.get("x-inngest-req-version"));
     if (Number.isFinite(version) && version > 0) run.version = version;
-    return { status: response.status, noRetry: response.headers.get("x-inngest-no-retry") === "true", retryAfter: response.headers.get("retry-after"), body: text ? (JSON.parse(text) as unknown) : null };
+    return {
+      status: response.status,
+      noRetry: response.headers.get("x-inngest-no-retry") === "true",
+      retryAfter: response.headers.get("retry-after"),
+      body: text ? (JSON.parse(text) as unknown) : null,
+    };
   }
 
   /** One execution request and its consequences, retried as the server would. */
@@ -364,7 +390,11 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
         const opts = op.opts as { function_id: string; payload?: { data?: Record<string, unknown> } };
         const target = functions.get(opts.function_id);
         if (!target) return fulfil(run, op.id, { error: { name: "Error", message: `no function ${opts.function_id}` } });
-        startRun(target, { name: "inngest/function.invoked", data: opts.payload?.data ?? {}, id: randomUUID(), ts: Date.now() }, { run, stepId: op.id });
+        startRun(
+          target,
+          { name: "inngest/function.invoked", data: opts.payload?.data ?? {}, id: randomUUID(), ts: Date.now() },
+          { run, stepId: op.id },
+        );
         return;
       }
       default:
@@ -404,7 +434,10 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
     async sync(appUrl: string) {
       // Signed, as the Inngest server signs its in-band syncs (an app may refuse unsigned ones).
       const ts = String(Math.round(Date.now() / 1000));
-      const response = await fetch(appUrl, { method: "PUT", headers: { "x-inngest-signature": `t=${ts}&s=${hmac(options.signingKey, "", ts)}` } });
+      const response = await fetch(appUrl, {
+        method: "PUT",
+        headers: { "x-inngest-signature": `t=${ts}&s=${hmac(options.signingKey, "", ts)}` },
+      });
       if (!response.ok) throw new Error(`sync failed: ${response.status} ${await response.text()}`);
       return [...functions.keys()];
     },
@@ -419,7 +452,11 @@ export async function startInngestDriver(options: { signingKey: string; eventKey
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const run = runs.find((candidate) => candidate.functionId === functionId && candidate.event.id === eventId);
-        if (run) return Promise.race([run.done, pause(deadline - Date.now()).then(() => Promise.reject(new Error(`run of ${functionId} did not finish`)))]);
+        if (run)
+          return Promise.race([
+            run.done,
+            pause(deadline - Date.now()).then(() => Promise.reject(new Error(`run of ${functionId} did not finish`))),
+          ]);
         if (Date.now() > deadline) throw new Error(`no run of ${functionId} for event ${eventId}`);
         await pause(10);
       }

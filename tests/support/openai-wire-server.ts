@@ -59,9 +59,17 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
     model,
     choices: [{ index: 0, delta, finish_reason: finishReason }],
   });
-  const sse = (res: ServerResponse, payload: unknown) => res.write(`data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`);
+  const sse = (res: ServerResponse, payload: unknown) =>
+    res.write(`data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`);
   const finish = (res: ServerResponse, usage: { prompt: number; completion: number }) => {
-    sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion } });
+    sse(res, {
+      id: "chatcmpl-test",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model,
+      choices: [],
+      usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion },
+    });
     sse(res, "[DONE]");
     res.end();
   };
@@ -93,8 +101,21 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
             object: "chat.completion",
             created: 1_700_000_000,
             model,
-            choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify((options.plan ?? ((prompt) => buildDefaultPlan(prompt.slice(0, 200))))(text)) }, finish_reason: "stop" }],
-            usage: { prompt_tokens: planUsage.prompt, completion_tokens: planUsage.completion, total_tokens: planUsage.prompt + planUsage.completion },
+            choices: [
+              {
+                index: 0,
+                message: {
+                  role: "assistant",
+                  content: JSON.stringify((options.plan ?? ((prompt) => buildDefaultPlan(prompt.slice(0, 200))))(text)),
+                },
+                finish_reason: "stop",
+              },
+            ],
+            usage: {
+              prompt_tokens: planUsage.prompt,
+              completion_tokens: planUsage.completion,
+              total_tokens: planUsage.prompt + planUsage.completion,
+            },
           }),
         );
         return;
@@ -111,7 +132,12 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         return;
       }
       if (special && "toolCall" in special) {
-        const call = { index: 0, id: `call_${requests.length}`, type: "function", function: { name: special.toolCall.name, arguments: "" } };
+        const call = {
+          index: 0,
+          id: `call_${requests.length}`,
+          type: "function",
+          function: { name: special.toolCall.name, arguments: "" },
+        };
         sse(res, chunk({ role: "assistant", content: null, tool_calls: [call] }));
         sse(res, chunk({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(special.toolCall.arguments) } }] }));
         sse(res, chunk({}, "tool_calls"));

@@ -54,10 +54,26 @@ export async function hammerFromProcesses(input: {
   const tsx = path.resolve("node_modules/tsx/dist/cli.mjs");
   const script = path.resolve("tests/support/rate-limit-hammer.ts");
   const children = Array.from({ length: input.processes }, () =>
-    spawn(process.execPath, [tsx, "--tsconfig", path.resolve("tsconfig.json"), "--import", path.resolve("bin/server-only-outside-next.mjs"), script, input.teamId, input.identity, input.tier, String(input.each), String(input.concurrency)], {
-      env: { ...process.env, LOG_LEVEL: "error" },
-      stdio: ["pipe", "pipe", "inherit"],
-    }),
+    spawn(
+      process.execPath,
+      [
+        tsx,
+        "--tsconfig",
+        path.resolve("tsconfig.json"),
+        "--import",
+        path.resolve("bin/server-only-outside-next.mjs"),
+        script,
+        input.teamId,
+        input.identity,
+        input.tier,
+        String(input.each),
+        String(input.concurrency),
+      ],
+      {
+        env: { ...process.env, LOG_LEVEL: "error" },
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    ),
   );
   const outputs = children.map((child) => {
     const lines = createInterface({ input: child.stdout! });
@@ -85,7 +101,16 @@ export function describeRateLimitBehaviour(options: { refusalRemembered: "until 
       const request = { teamId: team.id, identity: "key:n-then-refused" as const, tier: "spend" as const };
 
       const allowed = await checks(5, request);
-      expect(allowed).toEqual([4, 3, 2, 1, 0].map((remaining) => ({ allowed: true, limit: 5, remaining, resetAt: windowStart + HOUR, retryAfterSeconds: 0, windowMs: HOUR })));
+      expect(allowed).toEqual(
+        [4, 3, 2, 1, 0].map((remaining) => ({
+          allowed: true,
+          limit: 5,
+          remaining,
+          resetAt: windowStart + HOUR,
+          retryAfterSeconds: 0,
+          windowMs: HOUR,
+        })),
+      );
 
       for (const refused of await checks(3, request)) {
         // This window is full and the previous one empty: nothing fades until this window ends.
@@ -94,7 +119,11 @@ export function describeRateLimitBehaviour(options: { refusalRemembered: "until 
         expect(refused.resetAt - (windowStart + HOUR)).toBeLessThanOrEqual(1);
         const wait = Math.ceil((refused.resetAt - Date.now()) / 1000);
         expect(Math.abs(refused.retryAfterSeconds - wait)).toBeLessThanOrEqual(1);
-        expect(rateLimitHeaders(refused)).toMatchObject({ "RateLimit-Limit": "5", "RateLimit-Remaining": "0", "Retry-After": String(refused.retryAfterSeconds) });
+        expect(rateLimitHeaders(refused)).toMatchObject({
+          "RateLimit-Limit": "5",
+          "RateLimit-Remaining": "0",
+          "Retry-After": String(refused.retryAfterSeconds),
+        });
       }
     });
 
@@ -140,7 +169,12 @@ export function describeRateLimitBehaviour(options: { refusalRemembered: "until 
       await windowWithRoom(60_000, 10_000);
       await updateTeamRateLimits(limited.team.id, { set: { read: { limit: 3, windowMs: 60_000 } } });
       const request = { teamId: limited.team.id, identity: "key:dashboard" as const, tier: "read" as const };
-      expect((await checks(4, request)).map((result) => [result.allowed, result.limit])).toEqual([[true, 3], [true, 3], [true, 3], [false, 3]]);
+      expect((await checks(4, request)).map((result) => [result.allowed, result.limit])).toEqual([
+        [true, 3],
+        [true, 3],
+        [true, 3],
+        [false, 3],
+      ]);
       expect(await checkRateLimit({ ...request, teamId: ordinary.team.id })).toMatchObject({ allowed: true, limit: 1200, remaining: 1199 });
 
       await updateTeamRateLimits(limited.team.id, { reset: true });
@@ -161,7 +195,11 @@ export function describeRateLimitBehaviour(options: { refusalRemembered: "until 
       expect(await spend(first.team.id, "user:a")).toMatchObject({ allowed: true, remaining: 1 });
       expect(await spend(second.team.id, "key:a")).toMatchObject({ allowed: true, remaining: 1 });
       // Another tier of the same identity has its own count.
-      expect(await checkRateLimit({ teamId: first.team.id, identity: "key:a", tier: "write" })).toMatchObject({ allowed: true, limit: 300, remaining: 299 });
+      expect(await checkRateLimit({ teamId: first.team.id, identity: "key:a", tier: "write" })).toMatchObject({
+        allowed: true,
+        limit: 300,
+        remaining: 299,
+      });
     });
 
     it("lets exactly the limit through to many concurrent requests of one identity in one process", async () => {
@@ -178,7 +216,14 @@ export function describeRateLimitBehaviour(options: { refusalRemembered: "until 
       const { team } = await createTeamWithMembers();
       await updateTeamRateLimits(team.id, { set: { spend: { limit: 200, windowMs: DAY } } });
       await windowWithRoom(DAY, 120_000);
-      const allowed = await hammerFromProcesses({ teamId: team.id, identity: "key:shared", tier: "spend", processes: 2, each: 250, concurrency: 8 });
+      const allowed = await hammerFromProcesses({
+        teamId: team.id,
+        identity: "key:shared",
+        tier: "spend",
+        processes: 2,
+        each: 250,
+        concurrency: 8,
+      });
       expect(allowed[0]! + allowed[1]!).toBe(200);
       // Both took part: neither process was simply late.
       expect(Math.min(...allowed)).toBeGreaterThan(0);

@@ -48,7 +48,9 @@ export interface UpstashRestServer {
 export function redisServerPath(): string {
   const found = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" }).stdout.trim();
   if (!found) {
-    throw new Error("redis-server is not installed: the Upstash/Redis rate-limit tests run against a real Redis. Install it with `apt-get install redis-server`.");
+    throw new Error(
+      "redis-server is not installed: the Upstash/Redis rate-limit tests run against a real Redis. Install it with `apt-get install redis-server`.",
+    );
   }
   return found;
 }
@@ -58,7 +60,10 @@ const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 function withoutUnknownFlags(script: string): string {
   const shebang = /^#!lua flags=([^\n]*)/.exec(script);
   if (!shebang) return script;
-  const kept = shebang[1]!.split(",").map((flag) => flag.trim()).filter((flag) => REDIS_7_0_SCRIPT_FLAGS.has(flag));
+  const kept = shebang[1]!
+    .split(",")
+    .map((flag) => flag.trim())
+    .filter((flag) => REDIS_7_0_SCRIPT_FLAGS.has(flag));
   return `${kept.length > 0 ? `#!lua flags=${kept.join(",")}` : "#!lua"}${script.slice(shebang[0].length)}`;
 }
 
@@ -100,7 +105,22 @@ export async function startUpstashRestServer(options: { token?: string } = {}): 
   const socketPath = path.join(dir, "redis.sock");
   const child = spawn(
     executable,
-    ["--port", "0", "--unixsocket", socketPath, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"],
+    [
+      "--port",
+      "0",
+      "--unixsocket",
+      socketPath,
+      "--unixsocketperm",
+      "700",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--loglevel",
+      "warning",
+    ],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
   await waitForRedis(socketPath, child);
@@ -126,12 +146,15 @@ export async function startUpstashRestServer(options: { token?: string } = {}): 
       return loaded;
     };
     const mapped = (sha: string) => loadedAs.get(sha.toLowerCase()) ?? sha;
-    if ((name === "EVAL" || name === "EVAL_RO") && args.length > 1) return { args: [args[0]!, load(args[1]!), ...args.slice(2)], reply: same };
-    if ((name === "EVALSHA" || name === "EVALSHA_RO") && args.length > 1) return { args: [args[0]!, mapped(args[1]!), ...args.slice(2)], reply: same };
+    if ((name === "EVAL" || name === "EVAL_RO") && args.length > 1)
+      return { args: [args[0]!, load(args[1]!), ...args.slice(2)], reply: same };
+    if ((name === "EVALSHA" || name === "EVALSHA_RO") && args.length > 1)
+      return { args: [args[0]!, mapped(args[1]!), ...args.slice(2)], reply: same };
     if (name === "SCRIPT" && args[1]?.toUpperCase() === "LOAD" && args.length === 3) {
       return { args: [args[0]!, args[1]!, load(args[2]!)], reply: () => sha1(args[2]!) };
     }
-    if (name === "SCRIPT" && args[1]?.toUpperCase() === "EXISTS") return { args: [...args.slice(0, 2), ...args.slice(2).map(mapped)], reply: same };
+    if (name === "SCRIPT" && args[1]?.toUpperCase() === "EXISTS")
+      return { args: [...args.slice(0, 2), ...args.slice(2).map(mapped)], reply: same };
     return { args, reply: same };
   }
 
@@ -189,9 +212,20 @@ export async function startUpstashRestServer(options: { token?: string } = {}): 
         const list = body.map(commandOf);
         const results: Array<{ result?: unknown; error?: string }> =
           pathname === "/pipeline"
-            ? await Promise.all(list.map((args) => run(args).then((result) => ({ result }), (error: Error) => ({ error: error.message }))))
+            ? await Promise.all(
+                list.map((args) =>
+                  run(args).then(
+                    (result) => ({ result }),
+                    (error: Error) => ({ error: error.message }),
+                  ),
+                ),
+              )
             : await multiExec(list);
-        return send(response, 200, results.map((entry) => (entry.error !== undefined ? { error: entry.error } : { result: encode(entry.result, base64) })));
+        return send(
+          response,
+          200,
+          results.map((entry) => (entry.error !== undefined ? { error: entry.error } : { result: encode(entry.result, base64) })),
+        );
       }
       return send(response, 404, { error: `no such endpoint: ${pathname}` });
     } catch (error) {

@@ -30,7 +30,11 @@ const synthesis: UpstreamOutput = {
 describe("aggregateResults", () => {
   it("uses the synthesis output as the body, with one deduplicated Sources section, without calling a model", async () => {
     const deltas: string[] = [];
-    const result = await aggregateResults({ taskPrompt, outputs: [researchPg, researchMy, synthesis], onDelta: (text) => deltas.push(text) });
+    const result = await aggregateResults({
+      taskPrompt,
+      outputs: [researchPg, researchMy, synthesis],
+      onDelta: (text) => deltas.push(text),
+    });
     expect(result.markdown).toBe(
       [
         "# PostgreSQL vs MySQL\n\n## Executive summary\n\nPostgreSQL suits analytics better.",

@@ -5,7 +5,8 @@ import { BUILT_IN_AGENT_KINDS, createCustomAgent, getAgent, listAgents, UnknownA
 import type { AgentContext, Subtask } from "@/server/agents/types";
 import { createOfflineModel } from "@/server/llm/offline-model";
 
-const taskPrompt = "Write a market research brief on electric bikes in Europe. Start from https://www.acem.eu/ebikes and https://acem.eu/ebikes/.";
+const taskPrompt =
+  "Write a market research brief on electric bikes in Europe. Start from https://www.acem.eu/ebikes and https://acem.eu/ebikes/.";
 
 function subtask(agentKind: string, stepId = agentKind): Subtask {
   return { stepId, agentKind, instruction: `Do the ${agentKind} part of the brief.`, taskPrompt, dependsOn: [] };
@@ -13,7 +14,15 @@ function subtask(agentKind: string, stepId = agentKind): Subtask {
 
 function context(overrides: Partial<AgentContext> = {}): AgentContext & { deltas: string[] } {
   const deltas: string[] = [];
-  return { taskId: "task-1", teamId: "team-1", upstream: [], onDelta: (text) => deltas.push(text), model: createOfflineModel({ tokenDelayMs: 0 }), deltas, ...overrides };
+  return {
+    taskId: "task-1",
+    teamId: "team-1",
+    upstream: [],
+    onDelta: (text) => deltas.push(text),
+    model: createOfflineModel({ tokenDelayMs: 0 }),
+    deltas,
+    ...overrides,
+  };
 }
 
 describe("built-in agents", () => {

@@ -88,7 +88,11 @@ describe("validatePlan", () => {
 
   it("rejects cycles, naming the steps in the cycle", () => {
     const errors = errorsOf({
-      steps: [stepOf("research", "research", ["synthesis"]), stepOf("analysis", "analysis", ["research"]), stepOf("synthesis", "synthesis", ["analysis"])],
+      steps: [
+        stepOf("research", "research", ["synthesis"]),
+        stepOf("analysis", "analysis", ["research"]),
+        stepOf("synthesis", "synthesis", ["analysis"]),
+      ],
     });
     expect(errors).toEqual(['dependency cycle: "research" → "synthesis" → "analysis" → "research"']);
   });
@@ -153,7 +157,10 @@ describe("repairPlan", () => {
     expect(cyclic).toMatchObject({ ok: false, errors: ['dependency cycle: "a" → "b" → "a"'] });
     expect(repairPlan({ steps: [] }, agents)).toMatchObject({ ok: false, errors: ["the plan has no steps"] });
     expect(repairPlan("just do it", agents)).toMatchObject({ ok: false, errors: ["the plan must be an object with a steps array"] });
-    expect(repairPlan({ steps: [{ id: "a", agent: "research" }] }, agents)).toMatchObject({ ok: false, errors: ["step 1: has no subtask"] });
+    expect(repairPlan({ steps: [{ id: "a", agent: "research" }] }, agents)).toMatchObject({
+      ok: false,
+      errors: ["step 1: has no subtask"],
+    });
   });
 });
 
@@ -221,7 +228,13 @@ describe("buildDefaultPlan", () => {
       expect(layers[0]?.every((step) => step.agent === "research")).toBe(true);
     }
     const three = buildDefaultPlan("Compare the EV markets of Norway, Germany and France.");
-    expect(three.steps.map((step) => step.id)).toEqual(["research-ev-markets-of-norway", "research-germany", "research-france", "analysis", "synthesis"]);
+    expect(three.steps.map((step) => step.id)).toEqual([
+      "research-ev-markets-of-norway",
+      "research-germany",
+      "research-france",
+      "analysis",
+      "synthesis",
+    ]);
   });
 
   it("stays valid for awkward prompts", () => {

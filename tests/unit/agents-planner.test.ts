@@ -14,14 +14,23 @@ function modelAnswering(text: string) {
   const result: LanguageModelV3GenerateResult = {
     content: [{ type: "text", text }],
     finishReason: { unified: "stop", raw: "stop" },
-    usage: { inputTokens: { total: 900, noCache: 900, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 120, text: 120, reasoning: 0 } },
+    usage: {
+      inputTokens: { total: 900, noCache: 900, cacheRead: 0, cacheWrite: 0 },
+      outputTokens: { total: 120, text: 120, reasoning: 0 },
+    },
     response: { modelId: "gpt-4o-mini-2024-07-18" },
     warnings: [],
   };
   return new MockLanguageModelV3({ provider: "openai.chat", modelId: "gpt-4o-mini", doGenerate: result });
 }
 
-const step = (id: string, agent: string, dependsOn: string[] = []) => ({ id, agent, subtask: `Do ${id}`, dependsOn, reason: `${agent} suits ${id}` });
+const step = (id: string, agent: string, dependsOn: string[] = []) => ({
+  id,
+  agent,
+  subtask: `Do ${id}`,
+  dependsOn,
+  reason: `${agent} suits ${id}`,
+});
 
 describe("createPlan", () => {
   it("uses the offline model's plan as is: research → analysis → synthesis", async () => {
@@ -35,7 +44,13 @@ describe("createPlan", () => {
   });
 
   it("asks the model for structured output named chorus_plan, listing every agent", async () => {
-    const legal = createCustomAgent({ kind: "legal-review", name: "Legal reviewer", description: "Checks legal risk.", instructions: "Flag legal risks.", capabilities: ["legal review", "compliance"] });
+    const legal = createCustomAgent({
+      kind: "legal-review",
+      name: "Legal reviewer",
+      description: "Checks legal risk.",
+      instructions: "Flag legal risks.",
+      capabilities: ["legal review", "compliance"],
+    });
     const model = modelAnswering(JSON.stringify({ steps: [step("research", "research"), step("legal", "legal-review", ["research"])] }));
     const result = await createPlan({ prompt, agents: [...agents, legal], model });
     expect(result.source).toBe("model");
@@ -54,7 +69,12 @@ describe("createPlan", () => {
   });
 
   it("repairs a fixable plan and reports what changed", async () => {
-    const answer = { steps: [{ ...step("Find Facts", "researcher") }, { ...step("write", "writer", ["Find Facts", "nowhere"]), subtask: "Write the final summary" }] };
+    const answer = {
+      steps: [
+        { ...step("Find Facts", "researcher") },
+        { ...step("write", "writer", ["Find Facts", "nowhere"]), subtask: "Write the final summary" },
+      ],
+    };
     const result = await createPlan({ prompt, agents, model: modelAnswering(JSON.stringify(answer)) });
     expect(result.source).toBe("repaired");
     expect(result.plan.steps.map((s) => [s.id, s.agent, s.dependsOn])).toEqual([
@@ -93,7 +113,13 @@ describe("createPlan", () => {
   });
 
   it("falls back on JSON of the wrong shape", async () => {
-    for (const garbage of ["[]", '{"steps": "research, then write"}', '{"plan": []}', "null", '{"steps":[{"id":"x","agent":"juggler","subtask":"juggle","dependsOn":[],"reason":"fun"}]}']) {
+    for (const garbage of [
+      "[]",
+      '{"steps": "research, then write"}',
+      '{"plan": []}',
+      "null",
+      '{"steps":[{"id":"x","agent":"juggler","subtask":"juggle","dependsOn":[],"reason":"fun"}]}',
+    ]) {
       const result = await createPlan({ prompt, agents, model: modelAnswering(garbage) });
       expect(result.source, garbage).toBe("fallback");
       expect(result.plan.steps.map((s) => s.agent)).toEqual(["research", "analysis", "synthesis"]);
@@ -110,7 +136,9 @@ describe("createPlan", () => {
   });
 
   it("rejects with an AbortError when cancelled", async () => {
-    await expect(createPlan({ prompt, agents, model: createOfflineModel({ tokenDelayMs: 0 }), abortSignal: AbortSignal.abort() })).rejects.toMatchObject({
+    await expect(
+      createPlan({ prompt, agents, model: createOfflineModel({ tokenDelayMs: 0 }), abortSignal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({
       name: "AbortError",
     });
   });

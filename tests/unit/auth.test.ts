@@ -38,7 +38,11 @@ describe("passwords", () => {
     expect(needsRehash(hash)).toBe(false);
     expect(decoyPasswordHash.split("$").slice(0, 4)).toEqual(["scrypt", "131072", "8", "1"]);
     // Made by the previous release (N=2^14) for "correct horse battery".
-    const old = "scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$" + (await import("node:crypto")).scryptSync("correct horse battery", Buffer.from("c2FsdHNhbHRzYWx0c2FsdA", "base64url"), 32, { N: 16384, r: 8, p: 1 }).toString("base64url");
+    const old =
+      "scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$" +
+      (await import("node:crypto"))
+        .scryptSync("correct horse battery", Buffer.from("c2FsdHNhbHRzYWx0c2FsdA", "base64url"), 32, { N: 16384, r: 8, p: 1 })
+        .toString("base64url");
     expect(await verifyPassword("correct horse battery", old)).toBe(true);
     expect(needsRehash(old)).toBe(true);
     // A stored hash asking for absurd work is refused, not computed.
@@ -65,7 +69,27 @@ describe("API keys", () => {
     expect(parseApiKeyLifetime("1h")).toBe(hour);
     expect(parseApiKeyLifetime("3650d")).toBe(3650 * 24 * hour);
     expect(parseApiKeyLifetime("87600h")).toBe(3650 * 24 * hour);
-    for (const bad of ["", "90", "d", "0d", "0h", "-1d", "01d", "1.5d", "90D", "90 d", " 90d", "90d ", "90days", "30m", "2w", "3651d", "87601h", "99999999d", "1e3d"]) {
+    for (const bad of [
+      "",
+      "90",
+      "d",
+      "0d",
+      "0h",
+      "-1d",
+      "01d",
+      "1.5d",
+      "90D",
+      "90 d",
+      " 90d",
+      "90d ",
+      "90days",
+      "30m",
+      "2w",
+      "3651d",
+      "87601h",
+      "99999999d",
+      "1e3d",
+    ]) {
       expect(parseApiKeyLifetime(bad), bad).toBeUndefined();
     }
   });

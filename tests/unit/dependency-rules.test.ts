@@ -7,16 +7,27 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Runs dependency-cruiser's CLI as `npm run depcruise` does, with JSON output. */
 function cruise(): Promise<ICruiseResult> {
-  const args = ["node_modules/dependency-cruiser/bin/dependency-cruise.mjs", "--config", ".dependency-cruiser.cjs", "--output-type", "json"];
+  const args = [
+    "node_modules/dependency-cruiser/bin/dependency-cruise.mjs",
+    "--config",
+    ".dependency-cruiser.cjs",
+    "--output-type",
+    "json",
+  ];
   return new Promise((resolve, reject) => {
     // The exit code is the number of errors: read the result either way.
-    execFile(process.execPath, [...args, "app", "components", "server", "inngest"], { cwd: root, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
-      try {
-        resolve(JSON.parse(stdout) as ICruiseResult);
-      } catch {
-        reject(error ?? new Error(`dependency-cruiser printed no result: ${stderr}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      [...args, "app", "components", "server", "inngest"],
+      { cwd: root, maxBuffer: 256 << 20 },
+      (error, stdout, stderr) => {
+        try {
+          resolve(JSON.parse(stdout) as ICruiseResult);
+        } catch {
+          reject(error ?? new Error(`dependency-cruiser printed no result: ${stderr}`));
+        }
+      },
+    );
   });
 }
 
@@ -30,7 +41,10 @@ describe("module boundaries", () => {
     const { summary } = await cruise();
     const violations = summary.violations
       .filter((violation) => violation.rule.severity === "error")
-      .map((violation) => `${violation.rule.name}: ${violation.from} → ${violation.to}${violation.cycle ? ` (cycle: ${violation.cycle.map((step) => step.name).join(" → ")})` : ""}`);
+      .map(
+        (violation) =>
+          `${violation.rule.name}: ${violation.from} → ${violation.to}${violation.cycle ? ` (cycle: ${violation.cycle.map((step) => step.name).join(" → ")})` : ""}`,
+      );
     expect(violations).toEqual([]);
     expect(summary.totalCruised).toBeGreaterThan(100); // it did look at the code
   }, 60_000);

@@ -7,7 +7,8 @@ import { loopFailureReporter } from "@/inngest/executor/logging";
 /** A logger that remembers what it was told. */
 function recordingLogger() {
   const lines: Array<{ level: keyof ExecutorLogger; message: string; fields?: Record<string, unknown> }> = [];
-  const at = (level: keyof ExecutorLogger) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
+  const at = (level: keyof ExecutorLogger) => (message: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, message, fields });
   const logger: ExecutorLogger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
   return { logger, lines };
 }
@@ -23,7 +24,11 @@ describe("what the executor is handed: a logger and a database-unavailable predi
     // Constructing connects nothing: the pool is never used here.
     createEmbeddedExecutor({ pool: new pg.Pool(), client: inngest, functions: [throttled], logger });
     expect(lines).toEqual([
-      { level: "warn", message: "function options the embedded executor does not enforce yet", fields: { functionId: "handed-throttled", ignored: ["throttle"] } },
+      {
+        level: "warn",
+        message: "function options the embedded executor does not enforce yet",
+        fields: { functionId: "handed-throttled", ignored: ["throttle"] },
+      },
     ]);
   });
 
@@ -46,9 +51,15 @@ describe("what the executor is handed: a logger and a database-unavailable predi
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     try {
       const inngest = new Inngest({ id: "unhanded", ...embeddedClientOptions, logger: { info() {}, warn() {}, error() {}, debug() {} } });
-      const throttled = inngest.createFunction({ id: "throttled", triggers: [{ event: "test/go" }], throttle: { limit: 1, period: "1s" } }, async () => "done");
+      const throttled = inngest.createFunction(
+        { id: "throttled", triggers: [{ event: "test/go" }], throttle: { limit: 1, period: "1s" } },
+        async () => "done",
+      );
       createEmbeddedExecutor({ pool: new pg.Pool(), client: inngest, functions: [throttled] });
-      expect(warn).toHaveBeenCalledWith("function options the embedded executor does not enforce yet", { functionId: "unhanded-throttled", ignored: ["throttle"] });
+      expect(warn).toHaveBeenCalledWith("function options the embedded executor does not enforce yet", {
+        functionId: "unhanded-throttled",
+        ignored: ["throttle"],
+      });
       expect(info).not.toHaveBeenCalled();
       expect(log).not.toHaveBeenCalled();
     } finally {

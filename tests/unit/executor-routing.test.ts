@@ -15,7 +15,10 @@ const cancellable = inngest.createFunction(
     id: "fulfil",
     retries: 5,
     triggers: [{ event: "shop/order.created" }],
-    cancelOn: [{ event: "shop/order.cancelled", match: "data.orderId" }, { event: "shop/shutdown", timeout: "1m" }],
+    cancelOn: [
+      { event: "shop/order.cancelled", match: "data.orderId" },
+      { event: "shop/shutdown", timeout: "1m" },
+    ],
     onFailure: async () => null,
   },
   async () => null,
@@ -59,7 +62,13 @@ describe("executor routing", () => {
 
   it("resolves each wait with the first matching event", () => {
     const waits = [
-      { runId: "r1", stepId: "s", eventName: "shop/paid", condition: "event.data.orderId == async.data.orderId", runEvent: JSON.stringify({ data: { orderId: 1 } }) },
+      {
+        runId: "r1",
+        stepId: "s",
+        eventName: "shop/paid",
+        condition: "event.data.orderId == async.data.orderId",
+        runEvent: JSON.stringify({ data: { orderId: 1 } }),
+      },
       { runId: "r2", stepId: "s", eventName: "shop/paid", condition: null, runEvent: "{}" },
     ];
     const events = [event("shop/paid", { orderId: 2 }, "p2"), event("shop/paid", { orderId: 1 }, "p1")];

@@ -29,7 +29,10 @@ describe("parseInput", () => {
     expect(parseInput(schema, { prompt: "fine", extra: nested(MAX_DEPTH - 2) })).toMatchObject({ prompt: "fine" });
     for (const depth of [MAX_DEPTH, 100_000]) {
       expect(() => parseInput(schema, { prompt: "deep", extra: nested(depth) })).toThrow(
-        expect.objectContaining({ code: "bad_request", message: expect.stringMatching(new RegExp(`^extra(\\.0)+ is nested more than ${MAX_DEPTH} levels deep$`)) }),
+        expect.objectContaining({
+          code: "bad_request",
+          message: expect.stringMatching(new RegExp(`^extra(\\.0)+ is nested more than ${MAX_DEPTH} levels deep$`)),
+        }),
       );
     }
   });

@@ -4,7 +4,13 @@ import { classifyModelError, describeModelError, ModelCallFailed, reportModelErr
 import { registerSecret } from "@/server/observability/logger";
 
 const apiError = (statusCode: number | undefined, responseHeaders?: Record<string, string>) =>
-  new APICallError({ message: `status ${statusCode}`, url: "https://api.example/v1/chat/completions", requestBodyValues: {}, statusCode, responseHeaders });
+  new APICallError({
+    message: `status ${statusCode}`,
+    url: "https://api.example/v1/chat/completions",
+    requestBodyValues: {},
+    statusCode,
+    responseHeaders,
+  });
 
 describe("classifyModelError", () => {
   it("treats a request the provider refused as permanent, and timeouts, conflicts, rate limits and 5xx as transient", () => {
@@ -23,11 +29,16 @@ describe("classifyModelError", () => {
   });
 
   it("ignores a wait that is unreadable, negative or longer than an hour", () => {
-    for (const value of ["soon", "-5", String(2 * 60 * 60)]) expect(classifyModelError(apiError(429, { "retry-after": value }))).toEqual({ retriable: true });
+    for (const value of ["soon", "-5", String(2 * 60 * 60)])
+      expect(classifyModelError(apiError(429, { "retry-after": value }))).toEqual({ retriable: true });
   });
 
   it("looks through the AI SDK's RetryError to the last failure, and knows configuration errors are permanent", () => {
-    const wrapped = new RetryError({ message: "Failed after 3 attempts", reason: "maxRetriesExceeded", errors: [apiError(503), apiError(401)] });
+    const wrapped = new RetryError({
+      message: "Failed after 3 attempts",
+      reason: "maxRetriesExceeded",
+      errors: [apiError(503), apiError(401)],
+    });
     expect(classifyModelError(wrapped)).toEqual({ retriable: false });
     expect(classifyModelError(new LoadAPIKeyError({ message: "OpenAI API key is missing" }))).toEqual({ retriable: false });
     expect(classifyModelError(new NoSuchModelError({ modelId: "gpt-nope", modelType: "languageModel" }))).toEqual({ retriable: false });
@@ -48,11 +59,18 @@ describe("classifyModelError", () => {
     });
     expect(describeModelError(echoed)).toBe("The model server at api.example answered HTTP 401 (the API key was refused); not retried");
     expect(describeModelError(apiError(429))).toBe("The model server at api.example answered HTTP 429 (rate limited); retried");
-    expect(describeModelError(apiError(503))).toBe("The model server at api.example answered HTTP 503 (an error on the provider's side); retried");
-    const unreachable = new APICallError({ message: "Cannot connect to API: connect ECONNREFUSED", url: "http://127.0.0.1:11434/v1/chat/completions", requestBodyValues: {}, isRetryable: true });
-    expect(describeModelError(new RetryError({ message: "Failed after 3 attempts", reason: "maxRetriesExceeded", errors: [unreachable] }))).toBe(
-      "The model server at 127.0.0.1:11434 could not be reached (ECONNREFUSED); retried",
+    expect(describeModelError(apiError(503))).toBe(
+      "The model server at api.example answered HTTP 503 (an error on the provider's side); retried",
     );
+    const unreachable = new APICallError({
+      message: "Cannot connect to API: connect ECONNREFUSED",
+      url: "http://127.0.0.1:11434/v1/chat/completions",
+      requestBodyValues: {},
+      isRetryable: true,
+    });
+    expect(
+      describeModelError(new RetryError({ message: "Failed after 3 attempts", reason: "maxRetriesExceeded", errors: [unreachable] })),
+    ).toBe("The model server at 127.0.0.1:11434 could not be reached (ECONNREFUSED); retried");
     expect(describeModelError(new Error("database went away"))).toBe("database went away");
   });
 
@@ -64,7 +82,12 @@ describe("classifyModelError", () => {
     try {
       registerSecret("sk-live-0123456789abcdef");
       const failed = reportModelError(
-        new APICallError({ message: "Incorrect API key provided: sk-live-0123456789abcdef", url: "https://api.example/v1", requestBodyValues: {}, statusCode: 401 }),
+        new APICallError({
+          message: "Incorrect API key provided: sk-live-0123456789abcdef",
+          url: "https://api.example/v1",
+          requestBodyValues: {},
+          statusCode: 401,
+        }),
         { taskId: "t1" },
       )!;
       expect(failed).toBeInstanceOf(ModelCallFailed);

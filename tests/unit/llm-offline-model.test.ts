@@ -5,7 +5,14 @@ import { analysisAgentDefinition, researchAgentDefinition, synthesisAgentDefinit
 import { buildDefaultPlan } from "@/server/agents/default-plan";
 import { planSchema, validatePlan } from "@/server/agents/plan";
 import type { Subtask } from "@/server/agents/types";
-import { createOfflineModel, estimateTokens, OFFLINE_MODEL_ID, offeredPlanOptions, PLAN_SCHEMA_NAME, splitIntoChunks } from "@/server/llm/offline-model";
+import {
+  createOfflineModel,
+  estimateTokens,
+  OFFLINE_MODEL_ID,
+  offeredPlanOptions,
+  PLAN_SCHEMA_NAME,
+  splitIntoChunks,
+} from "@/server/llm/offline-model";
 
 const instantModel = () => createOfflineModel({ tokenDelayMs: 0 });
 
@@ -95,7 +102,11 @@ describe("offline model", () => {
 
   it("paces chunks by tokenDelayMs so people see tokens arrive", async () => {
     const started = performance.now();
-    const { deltas } = await streamAll({ system: researchAgentDefinition.instructions, prompt: ebikes, model: createOfflineModel({ tokenDelayMs: 4 }) });
+    const { deltas } = await streamAll({
+      system: researchAgentDefinition.instructions,
+      prompt: ebikes,
+      model: createOfflineModel({ tokenDelayMs: 4 }),
+    });
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(deltas.length * 4 * 0.8);
   });

@@ -41,7 +41,13 @@ afterEach(() => {
   requests.length = 0;
 });
 
-const subtask = (instruction: string): Subtask => ({ stepId: "research", agentKind: "research", instruction, taskPrompt: "Brief me on tidal power", dependsOn: [] });
+const subtask = (instruction: string): Subtask => ({
+  stepId: "research",
+  agentKind: "research",
+  instruction,
+  taskPrompt: "Brief me on tidal power",
+  dependsOn: [],
+});
 
 describe("OpenAI-compatible server via OPENAI_BASE_URL", () => {
   it("streams an agent's deltas through the real OpenAI client, configured from the environment alone", async () => {
@@ -73,14 +79,20 @@ describe("OpenAI-compatible server via OPENAI_BASE_URL", () => {
     expect(request?.body).toMatchObject({ model: "local-llama", stream: true, stream_options: { include_usage: true } });
     expect(request?.body.messages[0]).toMatchObject({ role: "system" });
     expect(request?.body.messages[0]?.content).toMatch(/^You are the Research agent in Chorus/);
-    expect(request?.body.messages[1]?.content).toContain("<your_step id=\"research\">\nGather facts about tidal power.\n</your_step>");
+    expect(request?.body.messages[1]?.content).toContain('<your_step id="research">\nGather facts about tidal power.\n</your_step>');
   });
 
   it("sends the configured API key when there is one, and never returns it", async () => {
     const env = { OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: "sk-local-secret" };
     const config = resolveModelConfig(env);
     expect(JSON.stringify(config)).not.toContain("sk-local-secret");
-    await getAgent("research").execute(subtask("Gather facts."), { taskId: "t", teamId: "team", upstream: [], onDelta: () => {}, model: createLanguageModel(config, env) });
+    await getAgent("research").execute(subtask("Gather facts."), {
+      taskId: "t",
+      teamId: "team",
+      upstream: [],
+      onDelta: () => {},
+      model: createLanguageModel(config, env),
+    });
     expect(requests[0]?.headers.authorization).toBe("Bearer sk-local-secret");
   });
 
@@ -110,6 +122,8 @@ describe("OpenAI-compatible server via OPENAI_BASE_URL", () => {
     expect(result.source).toBe("model");
     expect(result.plan.steps.map((step) => step.id)).toEqual(["research-tidal", "research-wave-power", "analysis", "synthesis"]);
     expect(result.usage).toEqual({ inputTokens: 700, outputTokens: 300 });
-    expect(requests[0]?.body).toMatchObject({ response_format: { type: "json_schema", json_schema: { name: "chorus_plan", strict: true } } });
+    expect(requests[0]?.body).toMatchObject({
+      response_format: { type: "json_schema", json_schema: { name: "chorus_plan", strict: true } },
+    });
   });
 });

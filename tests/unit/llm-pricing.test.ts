@@ -36,6 +36,9 @@ describe("pricing", () => {
   it("treats missing token counts as zero and adds usage", () => {
     expect(toTokenUsage({ inputTokens: undefined, outputTokens: 12 })).toEqual({ inputTokens: 0, outputTokens: 12 });
     expect(toTokenUsage(undefined)).toEqual({ inputTokens: 0, outputTokens: 0 });
-    expect(addUsage({ inputTokens: 1, outputTokens: 2 }, { inputTokens: 10, outputTokens: 20 })).toEqual({ inputTokens: 11, outputTokens: 22 });
+    expect(addUsage({ inputTokens: 1, outputTokens: 2 }, { inputTokens: 10, outputTokens: 20 })).toEqual({
+      inputTokens: 11,
+      outputTokens: 22,
+    });
   });
 });

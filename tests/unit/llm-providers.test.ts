@@ -22,7 +22,9 @@ describe("resolveModelConfig", () => {
   });
 
   it("prefers an OpenAI-compatible server when OPENAI_BASE_URL is set, with or without a key", () => {
-    expect(resolveModelConfig({ OPENAI_BASE_URL: "http://localhost:11434/v1", CHORUS_MODEL: "llama3.1", ANTHROPIC_API_KEY: ANTHROPIC_KEY })).toEqual({
+    expect(
+      resolveModelConfig({ OPENAI_BASE_URL: "http://localhost:11434/v1", CHORUS_MODEL: "llama3.1", ANTHROPIC_API_KEY: ANTHROPIC_KEY }),
+    ).toEqual({
       provider: "openai-compatible",
       modelId: "llama3.1",
       baseURL: "http://localhost:11434/v1",
@@ -30,7 +32,10 @@ describe("resolveModelConfig", () => {
   });
 
   it("uses OpenAI with gpt-4o-mini by default when OPENAI_API_KEY is set, even if Anthropic is too", () => {
-    expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, ANTHROPIC_API_KEY: ANTHROPIC_KEY })).toEqual({ provider: "openai", modelId: DEFAULT_OPENAI_MODEL });
+    expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, ANTHROPIC_API_KEY: ANTHROPIC_KEY })).toEqual({
+      provider: "openai",
+      modelId: DEFAULT_OPENAI_MODEL,
+    });
     expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, CHORUS_MODEL: "gpt-4.1" }).modelId).toBe("gpt-4.1");
   });
 
@@ -45,10 +50,16 @@ describe("resolveModelConfig", () => {
 
   it("routes a per-agent model id to the vendor that serves it when both keys exist", () => {
     const both = { OPENAI_API_KEY: OPENAI_KEY, ANTHROPIC_API_KEY: ANTHROPIC_KEY };
-    expect(resolveModelConfig(both, { modelId: "claude-3-5-sonnet-latest" })).toEqual({ provider: "anthropic", modelId: "claude-3-5-sonnet-latest" });
+    expect(resolveModelConfig(both, { modelId: "claude-3-5-sonnet-latest" })).toEqual({
+      provider: "anthropic",
+      modelId: "claude-3-5-sonnet-latest",
+    });
     expect(resolveModelConfig(both, { modelId: "gpt-4o" })).toEqual({ provider: "openai", modelId: "gpt-4o" });
     // Without the other vendor's key, the provider's own model is used instead of a model it cannot serve.
-    expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY }, { modelId: "claude-3-5-sonnet-latest" })).toEqual({ provider: "openai", modelId: DEFAULT_OPENAI_MODEL });
+    expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY }, { modelId: "claude-3-5-sonnet-latest" })).toEqual({
+      provider: "openai",
+      modelId: DEFAULT_OPENAI_MODEL,
+    });
     expect(resolveModelConfig({}, { modelId: "gpt-4o" }).provider).toBe("offline");
   });
 
@@ -68,13 +79,22 @@ describe("resolveModelConfig", () => {
 
 describe("createLanguageModel", () => {
   it("builds the client for each provider", () => {
-    const compatible = createLanguageModel({ provider: "openai-compatible", modelId: "llama3.1", baseURL: "http://localhost:11434/v1" }, {});
+    const compatible = createLanguageModel(
+      { provider: "openai-compatible", modelId: "llama3.1", baseURL: "http://localhost:11434/v1" },
+      {},
+    );
     const openai = createLanguageModel({ provider: "openai", modelId: "gpt-4o-mini" }, { OPENAI_API_KEY: OPENAI_KEY });
-    const anthropic = createLanguageModel({ provider: "anthropic", modelId: DEFAULT_ANTHROPIC_MODEL }, { ANTHROPIC_API_KEY: ANTHROPIC_KEY });
+    const anthropic = createLanguageModel(
+      { provider: "anthropic", modelId: DEFAULT_ANTHROPIC_MODEL },
+      { ANTHROPIC_API_KEY: ANTHROPIC_KEY },
+    );
     const offline = createLanguageModel({ provider: "offline", modelId: "chorus-offline", offlineTokenDelayMs: 0 });
     expect(typeof compatible !== "string" && [compatible.provider, compatible.modelId]).toEqual(["openai-compatible.chat", "llama3.1"]);
     expect(typeof openai !== "string" && [openai.provider, openai.modelId]).toEqual(["openai.chat", "gpt-4o-mini"]);
-    expect(typeof anthropic !== "string" && [anthropic.provider, anthropic.modelId]).toEqual(["anthropic.messages", DEFAULT_ANTHROPIC_MODEL]);
+    expect(typeof anthropic !== "string" && [anthropic.provider, anthropic.modelId]).toEqual([
+      "anthropic.messages",
+      DEFAULT_ANTHROPIC_MODEL,
+    ]);
     expect(typeof offline !== "string" && [offline.provider, offline.modelId]).toEqual(["chorus", "chorus-offline"]);
   });
 

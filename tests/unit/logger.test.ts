@@ -32,12 +32,25 @@ describe("the logger", () => {
       }),
     );
     expect(JSON.stringify(line)).not.toMatch(/provider-secret|sk-proj|abc\.def|ABCDEFGHIJ/);
-    expect(line).toMatchObject({ message: "provider said: invalid key [redacted]", body: '{"error":"Incorrect API key provided: [redacted]"}' });
+    expect(line).toMatchObject({
+      message: "provider said: invalid key [redacted]",
+      body: '{"error":"Incorrect API key provided: [redacted]"}',
+    });
   });
 
   it("redacts fields named like secrets, at any depth it writes", () => {
-    const line = logged(() => logger.info("created", { apiKey: "chorus_abc_secret", user: { email: "a@b.c", passwordHash: "scrypt$…" }, headers: [{ authorization: "Bearer x" }] }));
-    expect(line).toMatchObject({ apiKey: "[redacted]", user: { email: "a@b.c", passwordHash: "[redacted]" }, headers: [{ authorization: "[redacted]" }] });
+    const line = logged(() =>
+      logger.info("created", {
+        apiKey: "chorus_abc_secret",
+        user: { email: "a@b.c", passwordHash: "scrypt$…" },
+        headers: [{ authorization: "Bearer x" }],
+      }),
+    );
+    expect(line).toMatchObject({
+      apiKey: "[redacted]",
+      user: { email: "a@b.c", passwordHash: "[redacted]" },
+      headers: [{ authorization: "[redacted]" }],
+    });
   });
 
   it("does not write what is nested too deep to check", () => {
@@ -57,6 +70,8 @@ describe("the logger", () => {
       error: { name: "Error", message: "connect failed for postgres://chorus:[redacted]@db.internal:5432/chorus" },
     });
     // A URL without a password is left as it is.
-    expect(logged(() => logger.info("listening", { url: "http://localhost:3000/api" }))).toMatchObject({ url: "http://localhost:3000/api" });
+    expect(logged(() => logger.info("listening", { url: "http://localhost:3000/api" }))).toMatchObject({
+      url: "http://localhost:3000/api",
+    });
   });
 });

@@ -20,7 +20,7 @@ describe("what a task may say about the error that stopped it", () => {
     expect(isInternalError(new Error("Connection terminated unexpectedly"))).toBe(true);
 
     expect(isInternalError(new Error("The plan has steps that can never run (a dependency cycle or a missing step)"))).toBe(false);
-    expect(isInternalError(Object.assign(new Error("Agent \"nope\" is not defined"), { name: "NonRetriableError" }))).toBe(false);
+    expect(isInternalError(Object.assign(new Error('Agent "nope" is not defined'), { name: "NonRetriableError" }))).toBe(false);
     expect(isInternalError("a string")).toBe(false);
   });
 
@@ -35,7 +35,12 @@ describe("what a task may say about the error that stopped it", () => {
       expect(message).not.toContain("secret_ledger");
       const reference = /reference ([0-9a-f]{8})/.exec(message)![1];
       const line = JSON.parse(logged.join("")) as Record<string, unknown>;
-      expect(line).toMatchObject({ level: "error", reference, taskId: "t1", error: { message: 'relation "secret_ledger" does not exist' } });
+      expect(line).toMatchObject({
+        level: "error",
+        reference,
+        taskId: "t1",
+        error: { message: 'relation "secret_ledger" does not exist' },
+      });
     } finally {
       if (previous === undefined) delete process.env.LOG_LEVEL;
       else process.env.LOG_LEVEL = previous;
@@ -51,6 +56,8 @@ describe("what a task may say about the error that stopped it", () => {
       statusCode: 401,
       isRetryable: false,
     });
-    expect(publicErrorMessage(refused)).toMatch(/^The model server at api\.openai\.com answered HTTP 401 \(the API key was refused\); not retried \(reference [0-9a-f]{8}\)$/);
+    expect(publicErrorMessage(refused)).toMatch(
+      /^The model server at api\.openai\.com answered HTTP 401 \(the API key was refused\); not retried \(reference [0-9a-f]{8}\)$/,
+    );
   });
 });

@@ -14,17 +14,25 @@ afterEach(useDefaults);
 describe("the public origin", () => {
   it("is AUTH_URL's origin when it is set, whatever the request says", () => {
     process.env.AUTH_URL = "https://chorus.example.com/some/path";
-    expect(publicOrigin(headers({ host: "0.0.0.0:3000", "x-forwarded-host": "attacker.example", "x-forwarded-proto": "http" }))).toBe("https://chorus.example.com");
+    expect(publicOrigin(headers({ host: "0.0.0.0:3000", "x-forwarded-host": "attacker.example", "x-forwarded-proto": "http" }))).toBe(
+      "https://chorus.example.com",
+    );
     expect(publicOrigin(headers({}))).toBe("https://chorus.example.com");
   });
 
   it("behind a trusted proxy, is what it forwarded: the first host and protocol of each list", () => {
-    expect(publicOrigin(headers({ host: "0.0.0.0:3000", "x-forwarded-host": "chorus.example.com", "x-forwarded-proto": "https" }))).toBe("https://chorus.example.com");
-    expect(publicOrigin(headers({ host: "0.0.0.0:3000", "x-forwarded-host": "Chorus.Example.com:8443, inner.proxy", "x-forwarded-proto": "HTTPS, http" }))).toBe(
-      "https://chorus.example.com:8443",
+    expect(publicOrigin(headers({ host: "0.0.0.0:3000", "x-forwarded-host": "chorus.example.com", "x-forwarded-proto": "https" }))).toBe(
+      "https://chorus.example.com",
     );
+    expect(
+      publicOrigin(
+        headers({ host: "0.0.0.0:3000", "x-forwarded-host": "Chorus.Example.com:8443, inner.proxy", "x-forwarded-proto": "HTTPS, http" }),
+      ),
+    ).toBe("https://chorus.example.com:8443");
     // The default port of the protocol is no part of an origin.
-    expect(publicOrigin(headers({ "x-forwarded-host": "chorus.example.com:443", "x-forwarded-proto": "https" }))).toBe("https://chorus.example.com");
+    expect(publicOrigin(headers({ "x-forwarded-host": "chorus.example.com:443", "x-forwarded-proto": "https" }))).toBe(
+      "https://chorus.example.com",
+    );
   });
 
   it("takes the Host when nothing is forwarded, and a forwarded protocol other than http or https not at all", () => {
@@ -35,7 +43,9 @@ describe("the public origin", () => {
 
   it("ignores forwarded headers when the proxy is not trusted (AUTH_TRUST_HOST=false)", () => {
     process.env.AUTH_TRUST_HOST = "false";
-    expect(publicOrigin(headers({ host: "chorus.lan:3000", "x-forwarded-host": "attacker.example", "x-forwarded-proto": "https" }))).toBe("http://chorus.lan:3000");
+    expect(publicOrigin(headers({ host: "chorus.lan:3000", "x-forwarded-host": "attacker.example", "x-forwarded-proto": "https" }))).toBe(
+      "http://chorus.lan:3000",
+    );
   });
 
   it("is unknown without a Host, or with one that is no host", () => {

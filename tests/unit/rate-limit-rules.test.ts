@@ -11,7 +11,24 @@ describe("rate-limit rules", () => {
     expect(parseRateLimitRule(" 5/2s ")).toEqual({ limit: 5, windowMs: 2_000 });
     expect(parseRateLimitRule("10/h")).toEqual({ limit: 10, windowMs: 3_600_000 });
     expect(parseRateLimitRule("1000/1d")).toEqual({ limit: 1000, windowMs: 86_400_000 });
-    for (const bad of ["", "100", "100/", "/1h", "0/1h", "-1/1h", "1.5/1h", "100/1.5h", "100/0s", "100/1w", "100/1ms", "100 / 1h", "01/1h", "100/32d", "1000000001/1h", "1e3/1h"]) {
+    for (const bad of [
+      "",
+      "100",
+      "100/",
+      "/1h",
+      "0/1h",
+      "-1/1h",
+      "1.5/1h",
+      "100/1.5h",
+      "100/0s",
+      "100/1w",
+      "100/1ms",
+      "100 / 1h",
+      "01/1h",
+      "100/32d",
+      "1000000001/1h",
+      "1e3/1h",
+    ]) {
       expect(parseRateLimitRule(bad), bad).toBeUndefined();
     }
   });
@@ -29,14 +46,18 @@ describe("rate-limit rules", () => {
       CHORUS_RATE_LIMIT_READ: { limit: 1200, windowMs: 60_000 },
     });
     expect(parseEnv({ CHORUS_RATE_LIMIT_SPEND: "20/1d" }).CHORUS_RATE_LIMIT_SPEND).toEqual({ limit: 20, windowMs: 86_400_000 });
-    expect(() => parseEnv({ CHORUS_RATE_LIMIT_READ: "lots" })).toThrow(/CHORUS_RATE_LIMIT_READ: must be <requests>\/<window>, e\.g\. 100\/1h/);
+    expect(() => parseEnv({ CHORUS_RATE_LIMIT_READ: "lots" })).toThrow(
+      /CHORUS_RATE_LIMIT_READ: must be <requests>\/<window>, e\.g\. 100\/1h/,
+    );
     expect(() => parseEnv({ CHORUS_RATE_LIMIT_WRITE: "100/1w" })).toThrow(ConfigError);
   });
 
   it("wants both Upstash variables or neither", () => {
     expect(() => parseEnv({ UPSTASH_REDIS_REST_URL: "https://x.upstash.io" })).toThrow(/UPSTASH_REDIS_REST_TOKEN: required/);
     expect(() => parseEnv({ UPSTASH_REDIS_REST_TOKEN: "t" })).toThrow(/UPSTASH_REDIS_REST_URL: required/);
-    expect(() => parseEnv({ UPSTASH_REDIS_REST_URL: "redis://x", UPSTASH_REDIS_REST_TOKEN: "t" })).toThrow(/UPSTASH_REDIS_REST_URL: must be an http/);
+    expect(() => parseEnv({ UPSTASH_REDIS_REST_URL: "redis://x", UPSTASH_REDIS_REST_TOKEN: "t" })).toThrow(
+      /UPSTASH_REDIS_REST_URL: must be an http/,
+    );
     expect(parseEnv({ UPSTASH_REDIS_REST_URL: "https://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "t" }).UPSTASH_REDIS_REST_TOKEN).toBe("t");
   });
 
@@ -53,13 +74,20 @@ describe("rate-limit rules", () => {
 describe("rate-limit answers", () => {
   const now = 1_000_000;
   it("carry RateLimit-* headers, and Retry-After when refused", () => {
-    expect(rateLimitHeaders({ allowed: true, limit: 100, remaining: 99, resetAt: now + 1500, retryAfterSeconds: 0, windowMs: 3_600_000 }, now)).toEqual({
+    expect(
+      rateLimitHeaders({ allowed: true, limit: 100, remaining: 99, resetAt: now + 1500, retryAfterSeconds: 0, windowMs: 3_600_000 }, now),
+    ).toEqual({
       "RateLimit-Limit": "100",
       "RateLimit-Remaining": "99",
       "RateLimit-Reset": "2",
     });
     const refused = { allowed: false, limit: 100, remaining: 0, resetAt: now + 30_000, retryAfterSeconds: 30, windowMs: 3_600_000 };
-    expect(rateLimitHeaders(refused, now)).toEqual({ "RateLimit-Limit": "100", "RateLimit-Remaining": "0", "RateLimit-Reset": "30", "Retry-After": "30" });
+    expect(rateLimitHeaders(refused, now)).toEqual({
+      "RateLimit-Limit": "100",
+      "RateLimit-Remaining": "0",
+      "RateLimit-Reset": "30",
+      "Retry-After": "30",
+    });
     const error = rateLimitedError(refused, now);
     expect(error).toMatchObject({ code: "rate_limited", headers: { "Retry-After": "30", "RateLimit-Remaining": "0" } });
     expect(error.message).toBe("Rate limit exceeded (100/1h); try again in 30 seconds");

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ACCOUNT_LIMIT, ADDRESS_LIMIT, clientAddress, CLIENT_ADDRESS_HEADER, SIGN_IN_WINDOW_MS, SignInThrottle } from "@/server/auth/sign-in-throttle";
+import {
+  ACCOUNT_LIMIT,
+  ADDRESS_LIMIT,
+  clientAddress,
+  CLIENT_ADDRESS_HEADER,
+  SIGN_IN_WINDOW_MS,
+  SignInThrottle,
+} from "@/server/auth/sign-in-throttle";
 
 function clock(start = 1_000_000) {
   let now = start;

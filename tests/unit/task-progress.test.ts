@@ -20,7 +20,12 @@ const events: ProgressEvent[] = [
   { seq: 3, type: "agent.started", payload: { stepId: "research", agent: "research", attempt: 1 }, createdAt: at },
   { seq: 4, type: "agent.delta", payload: { stepId: "research", text: "Hello " }, createdAt: at },
   { seq: 5, type: "agent.delta", payload: { stepId: "research", text: "world" }, createdAt: at },
-  { seq: 6, type: "agent.completed", payload: { stepId: "research", usage: { inputTokens: 1, outputTokens: 2, costUsd: 0 } }, createdAt: at },
+  {
+    seq: 6,
+    type: "agent.completed",
+    payload: { stepId: "research", usage: { inputTokens: 1, outputTokens: 2, costUsd: 0 } },
+    createdAt: at,
+  },
   { seq: 7, type: "task.progress", payload: { completedSteps: 1, totalSteps: 2 }, createdAt: at },
 ];
 
@@ -35,10 +40,18 @@ describe("the live task view", () => {
   });
 
   it("keeps how the plan came about and what repair changed, for the plan notice", () => {
-    const planned = { ...events[1]!, payload: { ...events[1]!.payload, source: "repaired", notes: ['step 2: dropped the unknown dependency "nope"'] } };
+    const planned = {
+      ...events[1]!,
+      payload: { ...events[1]!.payload, source: "repaired", notes: ['step 2: dropped the unknown dependency "nope"'] },
+    };
     const state = [events[0]!, planned].reduce(applyProgressEvent, initialProgress("queued"));
     expect(state).toMatchObject({ planSource: "repaired", planNotes: ['step 2: dropped the unknown dependency "nope"'] });
-    const replanned = applyProgressEvent(state, { seq: 3, type: "task.replanned", payload: { steps: events[1]!.payload.steps }, createdAt: at });
+    const replanned = applyProgressEvent(state, {
+      seq: 3,
+      type: "task.replanned",
+      payload: { steps: events[1]!.payload.steps },
+      createdAt: at,
+    });
     expect(replanned).toMatchObject({ planSource: "repaired", planNotes: ['step 2: dropped the unknown dependency "nope"'] });
   });
 

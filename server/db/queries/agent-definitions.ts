@@ -9,7 +9,17 @@ import type { Prisma } from "@/server/db/generated/client";
  */
 
 /** What the dashboard and API show of a definition. */
-const select = { id: true, kind: true, name: true, description: true, instructions: true, capabilities: true, modelId: true, createdAt: true, updatedAt: true };
+const select = {
+  id: true,
+  kind: true,
+  name: true,
+  description: true,
+  instructions: true,
+  capabilities: true,
+  modelId: true,
+  createdAt: true,
+  updatedAt: true,
+};
 
 /** The team's definitions, oldest first. */
 export async function listTeamAgentDefinitions(teamId: string) {
@@ -19,7 +29,10 @@ export async function listTeamAgentDefinitions(teamId: string) {
 /** Stores a definition; a kind the team already has fails with a unique violation (isUniqueViolation). */
 export async function insertAgentDefinition(
   teamId: string,
-  definition: Pick<Prisma.AgentDefinitionUncheckedCreateInput, "kind" | "name" | "description" | "instructions" | "capabilities" | "modelId">,
+  definition: Pick<
+    Prisma.AgentDefinitionUncheckedCreateInput,
+    "kind" | "name" | "description" | "instructions" | "capabilities" | "modelId"
+  >,
 ) {
   return getDb().agentDefinition.create({ data: { ...definition, teamId }, select });
 }

@@ -8,7 +8,15 @@ import { utcIsoSql } from "@/server/db/stored-time";
  * filter by it; the look-up by hash is how a request finds its team in the first place.
  */
 
-export async function insertApiKey(key: { teamId: string; role: Role; name: string; prefix: string; hash: string; createdById?: string; expiresAt?: Date }) {
+export async function insertApiKey(key: {
+  teamId: string;
+  role: Role;
+  name: string;
+  prefix: string;
+  hash: string;
+  createdById?: string;
+  expiresAt?: Date;
+}) {
   return getDb().apiKey.create({ data: key, omit: { hash: true } });
 }
 
@@ -24,7 +32,14 @@ export async function findApiKey(teamId: string, apiKeyId: string) {
 
 /** The key with this hash: its team, role, whether it is revoked, when it expires and when it was last used. */
 export async function findApiKeyByHash(hash: string) {
-  const { rows } = await query<{ id: string; teamId: string; role: Role; revoked: boolean; expiresAt: string | null; lastUsedAt: string | null }>(
+  const { rows } = await query<{
+    id: string;
+    teamId: string;
+    role: Role;
+    revoked: boolean;
+    expiresAt: string | null;
+    lastUsedAt: string | null;
+  }>(
     `SELECT id, "teamId", role::text AS role, "revokedAt" IS NOT NULL AS revoked,
             ${utcIsoSql('"expiresAt"')} AS "expiresAt", ${utcIsoSql('"lastUsedAt"')} AS "lastUsedAt"
      FROM "ApiKey" WHERE hash = $1`,
@@ -39,10 +54,9 @@ export async function stampApiKeyLastUsed(apiKeyId: string, at: Date): Promise<v
 
 /** Revokes a team's key; false when it is unknown, another team's or already revoked. */
 export async function markApiKeyRevoked(teamId: string, apiKeyId: string, at: Date): Promise<boolean> {
-  const { rowCount } = await query(`UPDATE "ApiKey" SET "revokedAt" = $3::timestamp WHERE id = $1 AND "teamId" = $2 AND "revokedAt" IS NULL`, [
-    apiKeyId,
-    teamId,
-    at.toISOString(),
-  ]);
+  const { rowCount } = await query(
+    `UPDATE "ApiKey" SET "revokedAt" = $3::timestamp WHERE id = $1 AND "teamId" = $2 AND "revokedAt" IS NULL`,
+    [apiKeyId, teamId, at.toISOString()],
+  );
   return (rowCount ?? 0) > 0;
 }

@@ -34,7 +34,8 @@ export async function insertRunningExecution(row: {
      ), ${appendRunEventsSql({
        taskId: "$2",
        types: "ARRAY['agent.started']::text[]",
-       payloads: "ARRAY[(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int) FROM execution)]",
+       payloads:
+         "ARRAY[(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int) FROM execution)]",
        guard: "EXISTS (SELECT 1 FROM execution)",
      })}
      SELECT (SELECT id FROM execution) AS id, ${APPENDED_COLUMNS}`,
@@ -66,7 +67,8 @@ export async function markExecutionCompleted(
      ), ${appendRunEventsSql({
        taskId: "$7",
        types: "$9::text[]",
-       payloads: "array_append($10::jsonb[], (SELECT jsonb_build_object('completedSteps', completed, 'totalSteps', $11::int) FROM progress))",
+       payloads:
+         "array_append($10::jsonb[], (SELECT jsonb_build_object('completedSteps', completed, 'totalSteps', $11::int) FROM progress))",
      })}
      SELECT (SELECT completed FROM progress)::int AS completed, ${APPENDED_COLUMNS}`,
     [

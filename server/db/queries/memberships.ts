@@ -18,7 +18,10 @@ export async function insertTeamMember(member: {
     const user =
       "id" in who
         ? await tx.user.findUniqueOrThrow({ where: { id: who.id }, omit: { passwordHash: true } })
-        : await tx.user.create({ data: { email: who.email, name: who.name, passwordHash: who.passwordHash }, omit: { passwordHash: true } });
+        : await tx.user.create({
+            data: { email: who.email, name: who.name, passwordHash: who.passwordHash },
+            omit: { passwordHash: true },
+          });
     await tx.membership.create({ data: { teamId: member.teamId, userId: user.id, role: member.role } });
     return user;
   });

@@ -56,7 +56,14 @@ export async function takeRateLimitTokens(input: {
   tokens: number;
   now: number;
 }): Promise<CounterState> {
-  const { rows } = await query<CounterState>(TAKE_TOKENS, [input.key, input.windowStart, input.windowMs, input.limit, input.tokens, input.now]);
+  const { rows } = await query<CounterState>(TAKE_TOKENS, [
+    input.key,
+    input.windowStart,
+    input.windowMs,
+    input.limit,
+    input.tokens,
+    input.now,
+  ]);
   return rows[0]!;
 }
 

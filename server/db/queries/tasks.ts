@@ -166,16 +166,31 @@ export async function markTaskFailed(teamId: string, id: string, error: string):
  * Approves the plan (storing `plan`, possibly edited) and moves the task to running — only
  * while it awaits approval and its approval window is open. False when it did not.
  */
-export async function markTaskApproved(task: { teamId: string; id: string; plan: Prisma.InputJsonObject; approval: Prisma.InputJsonObject }): Promise<boolean> {
+export async function markTaskApproved(task: {
+  teamId: string;
+  id: string;
+  plan: Prisma.InputJsonObject;
+  approval: Prisma.InputJsonObject;
+}): Promise<boolean> {
   const decided = await getDb().task.updateMany({
-    where: { id: task.id, teamId: task.teamId, status: "awaiting_approval", OR: [{ approvalDueAt: null }, { approvalDueAt: { gt: new Date() } }] },
+    where: {
+      id: task.id,
+      teamId: task.teamId,
+      status: "awaiting_approval",
+      OR: [{ approvalDueAt: null }, { approvalDueAt: { gt: new Date() } }],
+    },
     data: { status: "running", plan: task.plan, approval: task.approval },
   });
   return decided.count > 0;
 }
 
 /** Rejects the plan: the task is cancelled with `error` — only while it awaits approval. False when it did not. */
-export async function markTaskRejected(task: { teamId: string; id: string; error: string; approval: Prisma.InputJsonObject }): Promise<boolean> {
+export async function markTaskRejected(task: {
+  teamId: string;
+  id: string;
+  error: string;
+  approval: Prisma.InputJsonObject;
+}): Promise<boolean> {
   const decided = await getDb().task.updateMany({
     where: { id: task.id, teamId: task.teamId, status: "awaiting_approval" },
     data: { status: "cancelled", error: task.error, completedAt: new Date(), approval: task.approval },
@@ -184,7 +199,12 @@ export async function markTaskRejected(task: { teamId: string; id: string; error
 }
 
 /** Cancels the task with `error` if its status is one of `from`. False when it was not. */
-export async function markTaskCancelled(task: { teamId: string; id: string; error: string; from: readonly TaskStatus[] }): Promise<boolean> {
+export async function markTaskCancelled(task: {
+  teamId: string;
+  id: string;
+  error: string;
+  from: readonly TaskStatus[];
+}): Promise<boolean> {
   const cancelled = await getDb().task.updateMany({
     where: { id: task.id, teamId: task.teamId, status: { in: [...task.from] } },
     data: { status: "cancelled", error: task.error, completedAt: new Date() },
@@ -325,7 +345,13 @@ export async function updatePlanOfRunningTask(taskId: string, plan: Prisma.Input
  * it started. Undefined when the task does not exist.
  */
 export async function sumTaskSpend(taskId: string) {
-  const { rows } = await query<{ inputTokens: number; outputTokens: number; costUsd: string; executionsCostUsd: string; startedAt: string | null }>(
+  const { rows } = await query<{
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: string;
+    executionsCostUsd: string;
+    startedAt: string | null;
+  }>(
     `SELECT t."inputTokens" + COALESCE(sum(e."inputTokens"), 0)::int AS "inputTokens",
             t."outputTokens" + COALESCE(sum(e."outputTokens"), 0)::int AS "outputTokens",
             t."costUsd"::text AS "costUsd", COALESCE(sum(e."costUsd"), 0)::text AS "executionsCostUsd",

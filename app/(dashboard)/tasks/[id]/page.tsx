@@ -19,7 +19,9 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
   });
   return (
     <div className="space-y-4">
-      <Link href="/tasks" className="text-sm text-indigo-700 hover:underline">← All tasks</Link>
+      <Link href="/tasks" className="text-sm text-indigo-700 hover:underline">
+        ← All tasks
+      </Link>
       <TaskLive task={task} canExecute={can(caller.role, "execute")} />
     </div>
   );
