@@ -41,18 +41,11 @@ export function TaskList({ initial }: { initial: { tasks: TaskSummaryView[]; nex
       <table className="w-full text-left text-sm" data-testid="task-list">
         <thead className="bg-slate-50 text-xs uppercase text-slate-500">
           <tr>
-            <th scope="col" className="px-4 py-2">
-              Task
-            </th>
-            <th scope="col" className="px-4 py-2">
-              Status
-            </th>
-            <th scope="col" className="px-4 py-2">
-              Created
-            </th>
-            <th scope="col" className="px-4 py-2">
-              Duration
-            </th>
+            {["Task", "Status", "Created", "Duration"].map((column) => (
+              <th key={column} scope="col" className="px-4 py-2">
+                {column}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>

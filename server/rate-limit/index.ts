@@ -7,15 +7,5 @@
  */
 export { checkRateLimit, enforceRateLimit, rateLimitIdentityOf, type RateLimitIdentity, type RateLimitRequest } from "./check";
 export { rateLimitedError, rateLimitHeaders, type RateLimitResult } from "./result";
-export {
-  DEFAULT_RATE_LIMITS,
-  RATE_LIMIT_ENV,
-  RATE_LIMIT_FORMAT,
-  RATE_LIMIT_TIERS,
-  formatRateLimitRule,
-  parseRateLimitRule,
-  type RateLimitRule,
-  type RateLimitRules,
-  type RateLimitTier,
-} from "@/server/domain/rate-limit-rules";
+export * from "@/server/domain/rate-limit-rules";
 export { TEAM_LIMITS_TTL_MS, teamRateLimits, updateTeamRateLimits, type RateLimitOverrides, type TeamRateLimits } from "./team-limits";
