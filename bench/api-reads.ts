@@ -2,7 +2,7 @@
  * Benchmark — the API's reads against a bare Next.js route, in the same run.
  *
  * Starts Chorus as a user would (`node bin/start.mjs`, embedded Postgres, offline model), makes a
- * `user` API key with the real CLI, lifts the bench team's read limit out of reach (the limiter
+ * `user` API key with the real CLI, lifts the bench team's rate limits out of reach (the limiter
  * still runs on every request: its cost is in these numbers), and runs 25 tasks to completion.
  * Beside it runs the baseline: a Next.js app whose one route handler answers static JSON
  * (bench/bare-next, built with Chorus's own Next.js and started with `next start`).
@@ -21,7 +21,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { BENCH_ROOT, REPO_ROOT } from "./lib/paths";
 import { machine, printJson, printTable, round, sleep } from "./lib/report";
-import { ApiClient, ChorusServer, createApiKey, freePort, makeDataDir, TEAM_SLUG } from "./lib/server";
+import { ApiClient, ChorusServer, createApiKey, freePort, liftRateLimits, makeDataDir } from "./lib/server";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
@@ -82,16 +82,7 @@ async function main() {
   try {
     await server.start();
     const key = createApiKey(dataDir, "user");
-    const limits = spawnSync(
-      process.execPath,
-      [path.join(REPO_ROOT, "bin", "chorus.mjs"), "team", "limits", TEAM_SLUG, "--read", "1000000000/1m"],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, CHORUS_DATA_DIR: dataDir, LOG_LEVEL: "warn", DATABASE_URL: "" },
-        encoding: "utf8",
-      },
-    );
-    if (limits.status !== 0) throw new Error(`chorus team limits failed: ${limits.stderr}`);
+    liftRateLimits(dataDir);
 
     const client = new ApiClient(server.baseUrl, key, 8);
     const ids: string[] = [];
@@ -111,8 +102,6 @@ async function main() {
       }
     }
     client.close();
-    // The limits change reaches the server within its cache's lifetime.
-    await sleep(11_000);
 
     const barePort = await freePort();
     bare = await startBareNext(barePort);

@@ -24,7 +24,7 @@ import { copyFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { readProfile, summarise } from "./lib/profile";
 import { machine, median, nodeCpuMs, postmasterPid, printJson, printTable, quantile, round, sleep, treeCpuMs } from "./lib/report";
-import { ApiClient, ChorusServer, createApiKey, freePort, makeDataDir } from "./lib/server";
+import { ApiClient, ChorusServer, createApiKey, liftRateLimits, freePort, makeDataDir } from "./lib/server";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 20);
@@ -220,6 +220,7 @@ async function main() {
     await server.start();
     const bootSeconds = (performance.now() - bootStarted) / 1000;
     const key = createApiKey(dataDir);
+    liftRateLimits(dataDir);
     api = new ApiClient(server.baseUrl, key, CLIENTS + 4);
 
     // Open the connections before anything is measured.

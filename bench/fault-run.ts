@@ -25,7 +25,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { machine, postmasterPid, printJson, printTable, round, sleep } from "./lib/report";
-import { ApiClient, ChorusServer, createApiKey, freePort, makeDataDir } from "./lib/server";
+import { ApiClient, ChorusServer, createApiKey, liftRateLimits, freePort, makeDataDir } from "./lib/server";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 50);
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
@@ -151,6 +151,7 @@ async function main() {
   try {
     console.error(`fault-run: starting Chorus (log: ${logFile}; seed ${SEED})…`);
     await server.start();
+    liftRateLimits(dataDir);
     api = new ApiClient(server.baseUrl, createApiKey(dataDir), 16);
     const ids: string[] = [];
     let next = 0;

@@ -231,6 +231,36 @@ export function createApiKey(dataDir: string, role = "user"): string {
   return key;
 }
 
+/**
+ * Lifts the bench team's rate limits out of reach (`chorus team limits`): a benchmark drives far
+ * more than a team's 100 task creations an hour. The limiter still runs on every request, so its
+ * cost stays in the numbers. Call it before the first request: a running server reads a team's
+ * limits at most every 10 s.
+ */
+export function liftRateLimits(dataDir: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env, CHORUS_DATA_DIR: dataDir, LOG_LEVEL: "warn" };
+  delete env.DATABASE_URL;
+  delete env.NODE_OPTIONS;
+  const unlimited = "1000000000/1m";
+  const result = spawnSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, "bin", "chorus.mjs"),
+      "team",
+      "limits",
+      TEAM_SLUG,
+      "--spend",
+      unlimited,
+      "--write",
+      unlimited,
+      "--read",
+      unlimited,
+    ],
+    { cwd: REPO_ROOT, env, encoding: "utf8" },
+  );
+  if (result.status !== 0) throw new Error(`chorus team limits failed (${result.status}): ${result.stderr || result.stdout}`);
+}
+
 /** A small JSON client on keep-alive connections (node:http: far cheaper per request than fetch). */
 export class ApiClient {
   private readonly agent: http.Agent;
