@@ -108,4 +108,3 @@ export async function closeDb(): Promise<void> {
 }
 
 export type { PrismaClient };
-export * from "./generated/enums";
