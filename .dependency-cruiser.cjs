@@ -32,9 +32,11 @@ const layers = [
   ["server/tasks", "server/teams", "inngest/functions"], // services, and the durable functions that drive orchestration
   ["server/orchestration"],
   ["server/agents"],
+  // What agents' tools reach, each a module of its own: the team knowledge base, the web (guarded fetch, search), MCP servers.
+  ["server/knowledge", "server/web", "server/mcp"],
   ["server/llm"], // the model layer
   ["server/rate-limit"], // request limits per caller and tier (used by the API layers; uses auth's Caller, db)
-  ["server/events", "server/auth", "inngest/client.ts"], // platform: run-event log, callers, the event bus
+  ["server/events", "server/auth", "inngest/client.ts", "server/secrets"], // platform: run-event log, callers, the event bus, secrets encrypted at rest
   ["server/validation.ts"], // parseInput: zod → AppError naming the field
   ["server/errors.ts"], // AppError (maps an unavailable database to 503)
   ["server/db"], // data access
