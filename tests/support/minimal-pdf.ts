@@ -9,11 +9,11 @@ export function minimalPdf(pages: string[]): Uint8Array {
   objects[2] = `<</Type/Pages/Kids[${pageIds.map((id) => `${id} 0 R`).join(" ")}]/Count ${pages.length}>>`;
   objects[3] = "<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>";
   pages.forEach((text, index) => {
+    const pageId = 4 + index * 2;
     const escaped = text.replace(/[\\()]/g, (c) => `\\${c}`);
     const content = `BT /F1 18 Tf 72 700 Td (${escaped}) Tj ET`;
-    objects[pageIds[index]] =
-      `<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents ${pageIds[index] + 1} 0 R/Resources<</Font<</F1 3 0 R>>>>>>`;
-    objects[pageIds[index] + 1] = `<</Length ${content.length}>>\nstream\n${content}\nendstream`;
+    objects[pageId] = `<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents ${pageId + 1} 0 R/Resources<</Font<</F1 3 0 R>>>>>>`;
+    objects[pageId + 1] = `<</Length ${content.length}>>\nstream\n${content}\nendstream`;
   });
   let body = "%PDF-1.4\n";
   const offsets: number[] = [];
