@@ -16,6 +16,7 @@ import {
   type ProgressEvent,
 } from "./task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
+import { ToolCallList } from "./tool-call-list";
 
 const terminal = new Set<string>(finishedTaskStatuses);
 
@@ -220,6 +221,7 @@ function AgentCard({
         Why this agent: {step.reason}
         {step.dependsOn.length > 0 ? ` · after ${step.dependsOn.join(", ")}` : ""}
       </p>
+      {agent?.toolCalls?.length ? <ToolCallList calls={agent.toolCalls} /> : null}
       {agent?.text ? (
         <details className="mt-2" open={status === "running"}>
           <summary className="cursor-pointer text-xs text-slate-600">

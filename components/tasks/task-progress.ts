@@ -10,6 +10,17 @@ export interface PlanStepView {
   reason: string;
 }
 
+/** One tool call an agent made, as the task page lists it. */
+export interface ToolCallView {
+  callId: string;
+  tool: string;
+  input: unknown;
+  status: "running" | "succeeded" | "failed" | "refused";
+  excerpt?: string;
+  error?: string;
+  durationMs?: number;
+}
+
 export interface AgentView {
   stepId: string;
   agent: string;
@@ -23,6 +34,8 @@ export interface AgentView {
   modelId?: string;
   startedAt?: string;
   completedAt?: string;
+  /** The tools this attempt called, in order. */
+  toolCalls?: ToolCallView[];
 }
 
 export interface TaskProgress {
@@ -89,6 +102,7 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
           status: "running",
           text: "",
           error: undefined,
+          toolCalls: [],
           attempt: Number(payload.attempt ?? 1),
           startedAt: event.createdAt,
         },
@@ -99,6 +113,33 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
     case "agent.delta": {
       const previous = agent(state, stepId);
       next.agents = { ...state.agents, [stepId]: { ...previous, text: previous.text + String(payload.text ?? "") } };
+      return next;
+    }
+    case "agent.tool_call": {
+      const previous = agent(state, stepId, String(payload.agent));
+      const call: ToolCallView = {
+        callId: String(payload.callId ?? ""),
+        tool: String(payload.tool ?? "tool"),
+        input: payload.input,
+        status: "running",
+      };
+      next.agents = { ...state.agents, [stepId]: { ...previous, toolCalls: [...(previous.toolCalls ?? []), call] } };
+      return next;
+    }
+    case "agent.tool_result": {
+      const previous = agent(state, stepId);
+      const toolCalls = (previous.toolCalls ?? []).map((call) =>
+        call.callId === payload.callId
+          ? {
+              ...call,
+              status: (["succeeded", "failed", "refused"] as const).find((status) => status === payload.status) ?? "failed",
+              excerpt: typeof payload.excerpt === "string" ? payload.excerpt : undefined,
+              error: typeof payload.error === "string" ? payload.error : undefined,
+              durationMs: typeof payload.durationMs === "number" ? payload.durationMs : undefined,
+            }
+          : call,
+      );
+      next.agents = { ...state.agents, [stepId]: { ...previous, toolCalls } };
       return next;
     }
     case "agent.completed": {

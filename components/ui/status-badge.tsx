@@ -6,6 +6,8 @@ const styles: Record<string, string> = {
   failed: "bg-red-100 text-red-800",
   cancelled: "bg-slate-200 text-slate-600",
   reused: "bg-green-50 text-green-700",
+  succeeded: "bg-green-100 text-green-800",
+  refused: "bg-amber-100 text-amber-800",
   "not run": "bg-slate-50 text-slate-500",
 };
 

@@ -3,7 +3,9 @@ import { buildAgentPrompt } from "@/server/agents/agent-prompt";
 import { dedupeSources } from "@/server/agents/sources";
 import { tool, zodSchema, type ToolSet } from "ai";
 import { z } from "zod";
-import type { Agent, AgentContext, AgentDefinition, AgentResult, FollowUpRequest, Subtask } from "@/server/agents/types";
+import type { Agent, AgentContext, AgentDefinition, AgentResult, FollowUpRequest, Source, Subtask } from "@/server/agents/types";
+import { buildTools, toolSetOf } from "@/server/agents/tools/toolbox";
+import type { ToolRunOptions } from "@/server/agents/tools/run-tool";
 import { throwIfAborted } from "@/server/llm/abort";
 import { getLanguageModel } from "@/server/llm/providers";
 import { runTextStream } from "@/server/llm/run-text-stream";
@@ -77,9 +79,18 @@ function buildHelpRequestSchema(kinds: [string, ...string[]]) {
 
 async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: AgentContext): Promise<AgentResult> {
   throwIfAborted(ctx.abortSignal);
-  const toolbox = definition.tools ? await definition.tools(subtask, ctx) : undefined;
   const followUps: FollowUpRequest[] = [];
-  const tools = { ...toolbox?.tools, ...(ctx.helpers?.length ? helpTool(ctx.helpers, followUps) : {}) };
+  const toolSources: Source[] = [];
+  const runOptions: ToolRunOptions = {
+    scope: { teamId: ctx.teamId, taskId: ctx.taskId, stepId: subtask.stepId, agentKind: definition.kind },
+    signal: ctx.abortSignal,
+    observer: ctx.toolObserver,
+    addSources: (sources) => toolSources.push(...sources),
+  };
+  const tools = {
+    ...(ctx.toolSpecs ? toolSetOf(ctx.toolSpecs, runOptions) : buildTools(definition.toolNames ?? [], runOptions)),
+    ...(ctx.helpers?.length ? helpTool(ctx.helpers, followUps) : {}),
+  };
   const completed = await runTextStream({
     model: ctx.model ?? getLanguageModel("agent", { modelId: definition.modelId }),
     system: definition.instructions,
@@ -91,7 +102,7 @@ async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: 
   });
   return {
     text: completed.text,
-    sources: dedupeSources([...(toolbox?.collectedSources?.() ?? []), ...completed.urlSources]),
+    sources: dedupeSources([...toolSources, ...completed.urlSources]),
     usage: completed.usage,
     modelId: completed.modelId,
     costUsd: completed.costUsd,

@@ -4,7 +4,6 @@ export type {
   AgentContext,
   AgentDefinition,
   AgentResult,
-  AgentToolbox,
   FollowUpRequest,
   Source,
   Subtask,

@@ -1,4 +1,7 @@
-import type { LanguageModel, ToolSet } from "ai";
+import type { LanguageModel } from "ai";
+import type { Source, ToolCallObserver, ToolSpec } from "@/server/agents/tools/tool-spec";
+
+export type { Source } from "@/server/agents/tools/tool-spec";
 import type { TokenUsage } from "@/server/llm/usage";
 
 /**
@@ -15,11 +18,6 @@ export interface Subtask {
   /** The user's whole task, for context. */
   taskPrompt: string;
   dependsOn: string[];
-}
-
-export interface Source {
-  title: string;
-  url?: string;
 }
 
 /** The finished output of an earlier step, passed to the steps that build on it. */
@@ -45,6 +43,11 @@ export interface AgentContext {
    * one, before the steps that build on it). Absent: the agent cannot ask for help.
    */
   helpers?: Array<{ kind: string; name: string; description: string }>;
+  /** Replaces the definition's built-in tools: tests give fakes, or [] for none. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each tool module has its own input type
+  toolSpecs?: readonly ToolSpec<any>[];
+  /** Told of every tool call as it starts and ends (the agent step records and streams them). */
+  toolObserver?: ToolCallObserver;
 }
 
 /** A request for another agent's help, made during a step; the coordinator decides whether to run it. */
@@ -76,13 +79,6 @@ export interface Agent {
   execute(subtask: Subtask, ctx: AgentContext): Promise<AgentResult>;
 }
 
-/** What the agent may use while working: AI SDK tools plus the sources they found. */
-export interface AgentToolbox {
-  tools: ToolSet;
-  /** Sources found by tools during the run; read after the run finishes. */
-  collectedSources?: () => Source[];
-}
-
 /** Everything needed to build an agent; built-ins and team-defined agents both use it. */
 export interface AgentDefinition {
   kind: string;
@@ -93,11 +89,8 @@ export interface AgentDefinition {
   instructions: string;
   /** A model id for the configured provider; defaults to the provider's default. */
   modelId?: string;
-  /**
-   * Tools for one run (knowledge-base search, URL fetch, web search come in later). Called
-   * per execution so tools can be scoped to the task's team.
-   */
-  tools?: (subtask: Subtask, ctx: AgentContext) => AgentToolbox | Promise<AgentToolbox>;
+  /** Built-in tools it may call, by name (server/agents/tools/catalog.ts); tools unavailable on this instance are left out. */
+  toolNames?: readonly string[];
   /** Upper bound on model calls when tools are used (each tool round trip is one). */
   maxToolSteps?: number;
 }

@@ -17,6 +17,8 @@ export const runEventTypes = [
   "task.replanned",
   "agent.started",
   "agent.delta",
+  "agent.tool_call",
+  "agent.tool_result",
   "agent.completed",
   "agent.failed",
   "task.progress",

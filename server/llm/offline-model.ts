@@ -5,11 +5,13 @@ import type {
   LanguageModelV3GenerateResult,
   LanguageModelV3StreamPart,
   LanguageModelV3StreamResult,
+  LanguageModelV3ToolCall,
   LanguageModelV3Usage,
   SharedV3ProviderOptions,
 } from "@ai-sdk/provider";
 import { delay, throwIfAborted } from "@/server/llm/abort";
-import { writeOfflineText, type OfflineRole } from "@/server/llm/offline-writer";
+import { writeOfflineText, type OfflineFinding, type OfflineRole } from "@/server/llm/offline-writer";
+import { extractKeywords } from "@/server/llm/topics";
 import { parsePromptBlocks } from "@/server/llm/prompt-layout";
 import { stableHash } from "@/server/llm/seeded-random";
 
@@ -68,8 +70,8 @@ class OfflineLanguageModel implements LanguageModelV3 {
     throwIfAborted(options.abortSignal);
     const reply = composeReply(options);
     return {
-      content: [{ type: "text", text: reply.text }],
-      finishReason: { unified: "stop", raw: "stop" },
+      content: reply.toolCall ? [reply.toolCall] : [{ type: "text", text: reply.text }],
+      finishReason: reply.toolCall ? { unified: "tool-calls", raw: "tool_calls" } : { unified: "stop", raw: "stop" },
       usage: reply.usage,
       response: { id: reply.id, modelId: OFFLINE_MODEL_ID },
       warnings: [],
@@ -84,14 +86,18 @@ class OfflineLanguageModel implements LanguageModelV3 {
     const parts: LanguageModelV3StreamPart[] = [
       { type: "stream-start", warnings: [] },
       { type: "response-metadata", id: reply.id, modelId: OFFLINE_MODEL_ID },
-      { type: "text-start", id: textId },
-      ...splitIntoChunks(reply.text, this.wordsPerChunk).map((delta): LanguageModelV3StreamPart => ({
-        type: "text-delta",
-        id: textId,
-        delta,
-      })),
-      { type: "text-end", id: textId },
-      { type: "finish", usage: reply.usage, finishReason: { unified: "stop", raw: "stop" } },
+      ...(reply.toolCall
+        ? [reply.toolCall, { type: "finish", usage: reply.usage, finishReason: { unified: "tool-calls", raw: "tool_calls" } } as const]
+        : [
+            { type: "text-start", id: textId } as const,
+            ...splitIntoChunks(reply.text, this.wordsPerChunk).map((delta): LanguageModelV3StreamPart => ({
+              type: "text-delta",
+              id: textId,
+              delta,
+            })),
+            { type: "text-end", id: textId } as const,
+            { type: "finish", usage: reply.usage, finishReason: { unified: "stop", raw: "stop" } } as const,
+          ]),
     ];
     const tokenDelayMs = this.tokenDelayMs;
     let next = 0;
@@ -116,13 +122,18 @@ interface Reply {
   id: string;
   text: string;
   usage: LanguageModelV3Usage;
+  /** Set when the model asks for a tool instead of answering. */
+  toolCall?: LanguageModelV3ToolCall;
 }
 
 function composeReply(options: LanguageModelV3CallOptions): Reply {
-  const { system, user, promptCharacters } = readPrompt(options);
+  const { system, user, promptCharacters, toolResults, toolsCalled } = readPrompt(options);
   const blocks = parsePromptBlocks(user);
   const task = blocks.find((block) => block.name === "task")?.body ?? user;
   const format = options.responseFormat;
+  const id = `offline-${stableHash(`${system}\u0000${user}\u0000${format?.type ?? "text"}\u0000${toolsCalled.length}`).toString(16)}`;
+  const toolCall = format?.type === "json" ? undefined : chooseToolCall(options, blocks, task, toolsCalled, id);
+  if (toolCall) return { id, text: "", usage: usageFor(promptCharacters, toolCall.input.length), toolCall };
   let text: string;
   if (format?.type === "json") {
     text =
@@ -142,10 +153,11 @@ function composeReply(options: LanguageModelV3CallOptions): Reply {
           agentKind: block.attributes.agent ?? "agent",
           text: block.body,
         })),
+      findings: findingsFrom(toolResults),
     });
   }
   return {
-    id: `offline-${stableHash(`${system}\u0000${user}\u0000${format?.type ?? "text"}`).toString(16)}`,
+    id,
     text,
     usage: usageFor(promptCharacters, text.length),
   };
@@ -154,6 +166,8 @@ function composeReply(options: LanguageModelV3CallOptions): Reply {
 function readPrompt(options: LanguageModelV3CallOptions) {
   const system: string[] = [];
   const user: string[] = [];
+  const toolResults: unknown[] = [];
+  const toolsCalled: string[] = [];
   let promptCharacters = 0;
   for (const message of options.prompt) {
     if (message.role === "system") {
@@ -165,9 +179,55 @@ function readPrompt(options: LanguageModelV3CallOptions) {
       const text = part.type === "text" || part.type === "reasoning" ? part.text : JSON.stringify(part);
       promptCharacters += text.length;
       if (message.role === "user" && part.type === "text") user.push(part.text);
+      if (part.type === "tool-call") toolsCalled.push(part.toolName);
+      if (part.type === "tool-result" && part.output.type === "json") toolResults.push(part.output.value);
     }
   }
-  return { system: system.join("\n"), user: user.join("\n\n"), promptCharacters };
+  return { system: system.join("\n"), user: user.join("\n\n"), promptCharacters, toolResults, toolsCalled };
+}
+
+/**
+ * The offline model's one tool habit, so a new install shows tools at work with no key: offered
+ * `search_knowledge` and not having searched yet, it searches the team's knowledge base for the
+ * words of its step (or the task), any of them. It answers once the results are in.
+ */
+function chooseToolCall(
+  options: LanguageModelV3CallOptions,
+  blocks: ReturnType<typeof parsePromptBlocks>,
+  task: string,
+  toolsCalled: readonly string[],
+  replyId: string,
+): LanguageModelV3ToolCall | undefined {
+  const offered = options.tools?.some((tool) => tool.type === "function" && tool.name === KNOWLEDGE_TOOL);
+  if (!offered || toolsCalled.includes(KNOWLEDGE_TOOL) || options.toolChoice?.type === "none") return undefined;
+  const focus = blocks.find((block) => block.name === "your_step")?.body || task;
+  const words = [...new Set([...extractKeywords(focus, 6), ...extractKeywords(task, 6)].map((keyword) => keyword.display.toLowerCase()))];
+  if (words.length === 0) return undefined;
+  return {
+    type: "tool-call",
+    toolCallId: `${replyId}-call-1`,
+    toolName: KNOWLEDGE_TOOL,
+    input: JSON.stringify({ query: words.slice(0, 8).join(" or ") }),
+  };
+}
+
+const KNOWLEDGE_TOOL = "search_knowledge";
+
+/** Passages from tool results the model was given: `results: [{ title, snippet }]` lists, or a page's `title` and `text`. */
+function findingsFrom(results: readonly unknown[]): OfflineFinding[] {
+  const findings: OfflineFinding[] = [];
+  for (const result of results) {
+    if (result === null || typeof result !== "object") continue;
+    const record = result as Record<string, unknown>;
+    const items = Array.isArray(record.results) ? record.results : typeof record.text === "string" ? [record] : [];
+    for (const item of items) {
+      if (item === null || typeof item !== "object") continue;
+      const { title, snippet, text } = item as Record<string, unknown>;
+      const passage = typeof snippet === "string" ? snippet : typeof text === "string" ? text : "";
+      if (typeof title === "string" && passage.trim()) findings.push({ title, passage: passage.trim() });
+    }
+  }
+  return findings.slice(0, 6);
 }
 
 /** Which role the system prompt gives: "You are the Research agent in Chorus, …". */

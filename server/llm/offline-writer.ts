@@ -16,9 +16,19 @@ export interface OfflineWritingInput {
   task: string;
   instruction: string;
   upstream: Array<{ stepId: string; agentKind: string; text: string }>;
+  /** Passages the agent's tools returned (knowledge-base hits, pages): cited by title. */
+  findings?: OfflineFinding[];
+}
+
+export interface OfflineFinding {
+  title: string;
+  passage: string;
 }
 
 const FALLBACK_TOPIC_WORDS = ["cost", "adoption", "quality", "regulation", "competition", "risk"];
+
+export const OFFLINE_NOTICE_WITH_TOOLS =
+  "_Written by Chorus's offline model (`chorus-offline`): the quoted passages come from your team's documents; the rest is written from the task text, not from live sources. Set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` or `OPENAI_BASE_URL` for real model output._";
 
 export const OFFLINE_NOTICE =
   "_Written by Chorus's offline model (`chorus-offline`) from the task text alone, not from live sources. Set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` or `OPENAI_BASE_URL` for real model output._";
@@ -130,14 +140,24 @@ function writeResearch(input: OfflineWritingInput, { subject, word, random }: Ma
     `**Scope.** ${scopeLine(input)}`,
     `## Background`,
     `This topic sits where ${word(0)}, ${word(1)} and ${word(2)} meet. The notes below collect the facts, actors and open questions the next steps need, with each point kept short enough to verify.`,
+    ...findingsSection(input.findings),
     `## Key facts`,
-    bullets(random.shuffle(facts).slice(0, 5)),
+    bullets(random.shuffle(facts).slice(0, input.findings?.length ? 3 : 5)),
     `## Actors and stakeholders`,
     bullets(random.shuffle(actors).slice(0, 3)),
     `## Open questions`,
     bullets(random.shuffle(questions).slice(0, 3)),
-    OFFLINE_NOTICE,
+    input.findings?.length ? OFFLINE_NOTICE_WITH_TOOLS : OFFLINE_NOTICE,
   ].join("\n\n");
+}
+
+/** What the tools found, quoted and attributed: the part of an offline answer that is not made up. */
+function findingsSection(findings: readonly OfflineFinding[] | undefined): string[] {
+  if (!findings?.length) return [];
+  const lines = findings.map(
+    (finding) => `From **${finding.title.replace(/[*_]/g, "")}**: "${shorten(finding.passage.replace(/\s+/g, " "), 40)}"`,
+  );
+  return [`## From the team's knowledge base`, bullets(lines)];
 }
 
 function writeAnalysis({ subject, subjects, word, evidence, random }: Material): string {
@@ -261,6 +281,7 @@ function writeCustom(input: OfflineWritingInput, { subject, word, evidence, rand
   return [
     `# ${input.agentName}: ${subject}`,
     `**Scope.** ${scopeLine(input)}`,
+    ...findingsSection(input.findings),
     `## Observations`,
     bullets(random.shuffle(observations).slice(0, 3)),
     ...(evidence[0]

@@ -7,6 +7,7 @@ import { isTaskRunning, TaskCancelledError, watchForCancellation } from "./cance
 import { toPublicError } from "./public-errors";
 import { UnknownAgentError, type FollowUpRequest } from "@/server/agents";
 import { loadTeamAgent } from "./team-agents";
+import { createToolCallRecorder } from "./tool-call-recorder";
 
 export interface AgentStepResult {
   executionId: string;
@@ -60,6 +61,10 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
         },
         abortSignal: cancellation.signal,
         helpers,
+        toolObserver: createToolCallRecorder(
+          { teamId: input.teamId, taskId: input.taskId, executionId: execution.id, stepId: input.stepId, agent: input.agent },
+          () => deltas.flush(),
+        ),
       },
     );
     // The last deltas go with the closing events: one statement stores the outcome and all of them.

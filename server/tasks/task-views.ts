@@ -49,6 +49,7 @@ export function presentTask(task: TaskViewRow) {
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
       startedAt: execution.startedAt,
       completedAt: execution.completedAt,
+      toolCalls: execution.toolCalls,
     })),
   };
 }

@@ -15,7 +15,10 @@ async function viewThroughPrisma(id: string) {
   const task = await getDb().task.findUniqueOrThrow({
     where: { id },
     include: {
-      executions: { orderBy: [{ createdAt: "asc" }, { attempt: "asc" }] },
+      executions: {
+        orderBy: [{ createdAt: "asc" }, { attempt: "asc" }],
+        include: { toolCalls: { orderBy: [{ startedAt: "asc" }, { id: "asc" }] } },
+      },
       reruns: { select: { id: true }, orderBy: { createdAt: "asc" } },
     },
   });
@@ -41,6 +44,17 @@ async function viewThroughPrisma(id: string) {
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
       startedAt: execution.startedAt?.toISOString() ?? null,
       completedAt: execution.completedAt?.toISOString() ?? null,
+      toolCalls: execution.toolCalls.map((call) => ({
+        callId: call.callId,
+        tool: call.tool,
+        input: call.input,
+        status: call.status,
+        excerpt: call.outputExcerpt,
+        error: call.error,
+        attempts: call.attempts,
+        durationMs: call.durationMs,
+        startedAt: call.startedAt.toISOString(),
+      })),
     })),
   };
 }

@@ -37,7 +37,11 @@ const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
       'id', e.id, 'stepId', e."stepKey", 'agent', e."agentKind", 'status', e.status, 'attempt', e.attempt,
       'modelId', e."modelId", 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
       'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
-      'startedAt', ${utcIsoSql('e."startedAt"')}, 'completedAt', ${utcIsoSql('e."completedAt"')})
+      'startedAt', ${utcIsoSql('e."startedAt"')}, 'completedAt', ${utcIsoSql('e."completedAt"')},
+      'toolCalls', (SELECT COALESCE(json_agg(json_build_object(
+          'callId', c."callId", 'tool', c.tool, 'input', c.input, 'status', c.status, 'excerpt', c."outputExcerpt",
+          'error', c.error, 'attempts', c.attempts, 'durationMs', c."durationMs", 'startedAt', ${utcIsoSql('c."startedAt"')})
+        ORDER BY c."startedAt", c.id), '[]'::json) FROM "ToolCall" c WHERE c."executionId" = e.id))
     ORDER BY e."createdAt", e.attempt), '[]'::json)
    FROM "AgentExecution" e WHERE e."taskId" = t.id) AS executions,
   (SELECT COALESCE(json_agg(r.id ORDER BY r."createdAt"), '[]'::json) FROM "Task" r WHERE r."parentTaskId" = t.id) AS reruns
@@ -75,6 +79,18 @@ export interface TaskExecutionRow {
   costUsd: number;
   startedAt: string | null;
   completedAt: string | null;
+  /** The tools the attempt called, in order. */
+  toolCalls: Array<{
+    callId: string;
+    tool: string;
+    input: Json;
+    status: string;
+    excerpt: string | null;
+    error: string | null;
+    attempts: number;
+    durationMs: number | null;
+    startedAt: string;
+  }>;
 }
 
 /** A task with its executions and reruns (`output` only once it completed). */
