@@ -2,7 +2,7 @@ import { Inngest } from "inngest";
 import { getEnv } from "@/server/env";
 import { logger } from "@/server/observability/logger";
 import { embeddedClientOptions } from "./executor";
-import { planDecided, taskCancelled, taskCreated } from "./events";
+import { planDecided, taskCancelled, taskCreated, toolDecided } from "./events";
 
 /**
  * The one Inngest client. Embedded mode (default) hands every event the SDK would POST to
@@ -52,4 +52,8 @@ export async function sendPlanDecided(data: { taskId: string; approved: boolean 
 
 export async function sendTaskCancelled(data: { taskId: string }) {
   await inngest.send(taskCancelled.create(data));
+}
+
+export async function sendToolDecided(data: { taskId: string; executionId: string; callId: string }) {
+  await inngest.send(toolDecided.create(data));
 }

@@ -16,6 +16,11 @@ export const taskCancelled = eventType("chorus/task.cancelled", {
   schema: z.object({ taskId: z.string() }),
 });
 
+/** A member approved or denied a tool call an agent step is waiting on (the decision itself is stored on the call). */
+export const toolDecided = eventType("chorus/tool.decided", {
+  schema: z.object({ taskId: z.string(), executionId: z.string(), callId: z.string() }),
+});
+
 export const agentStepInput = z.object({
   taskId: z.string(),
   teamId: z.string(),

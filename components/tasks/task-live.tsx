@@ -148,6 +148,8 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
                 step={step}
                 agent={agents[step.id]}
                 taskFinished={finished}
+                taskId={task.id}
+                canExecute={canExecute}
                 rerun={finished && canExecute ? task.id : undefined}
               />
             ))}
@@ -197,12 +199,16 @@ function AgentCard({
   step,
   agent,
   taskFinished,
+  taskId,
+  canExecute,
   rerun,
 }: {
   index: number;
   step: PlanStepView;
   agent?: AgentView;
   taskFinished: boolean;
+  taskId: string;
+  canExecute: boolean;
   rerun?: string;
 }) {
   const status = agent?.status ?? "waiting";
@@ -221,7 +227,7 @@ function AgentCard({
         Why this agent: {step.reason}
         {step.dependsOn.length > 0 ? ` · after ${step.dependsOn.join(", ")}` : ""}
       </p>
-      {agent?.toolCalls?.length ? <ToolCallList calls={agent.toolCalls} /> : null}
+      {agent?.toolCalls?.length ? <ToolCallList taskId={taskId} calls={agent.toolCalls} canDecide={canExecute && !taskFinished} /> : null}
       {agent?.text ? (
         <details className="mt-2" open={status === "running"}>
           <summary className="cursor-pointer text-xs text-slate-600">

@@ -15,16 +15,18 @@ export interface ToolCallView {
   callId: string;
   tool: string;
   input: unknown;
-  status: "running" | "succeeded" | "failed" | "refused";
+  status: "running" | "succeeded" | "failed" | "refused" | "awaiting_approval" | "approved" | "denied";
   excerpt?: string;
   error?: string;
   durationMs?: number;
+  /** Why it was denied (a member's reason, or that nobody decided in time). */
+  reason?: string;
 }
 
 export interface AgentView {
   stepId: string;
   agent: string;
-  status: "waiting" | "running" | "completed" | "failed" | "cancelled";
+  status: "waiting" | "running" | "awaiting_approval" | "completed" | "failed" | "cancelled";
   text: string;
   attempt: number;
   /** Not run in this task: its output was carried over from the attempt this task reruns. */
@@ -115,15 +117,40 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.agents = { ...state.agents, [stepId]: { ...previous, text: previous.text + String(payload.text ?? "") } };
       return next;
     }
-    case "agent.tool_call": {
+    case "agent.tool_call":
+    case "agent.tool_approval_requested": {
       const previous = agent(state, stepId, String(payload.agent));
       const call: ToolCallView = {
         callId: String(payload.callId ?? ""),
         tool: String(payload.tool ?? "tool"),
         input: payload.input,
-        status: "running",
+        status: event.type === "agent.tool_call" ? "running" : "awaiting_approval",
       };
-      next.agents = { ...state.agents, [stepId]: { ...previous, toolCalls: [...(previous.toolCalls ?? []), call] } };
+      // An approved call runs under its own id: it updates the entry that waited.
+      const known = (previous.toolCalls ?? []).some((existing) => existing.callId === call.callId);
+      const toolCalls = known
+        ? (previous.toolCalls ?? []).map((existing) => (existing.callId === call.callId ? { ...existing, ...call } : existing))
+        : [...(previous.toolCalls ?? []), call];
+      const waiting = toolCalls.some((existing) => existing.status === "awaiting_approval");
+      next.agents = { ...state.agents, [stepId]: { ...previous, toolCalls, status: waiting ? "awaiting_approval" : "running" } };
+      return next;
+    }
+    case "agent.tool_decided": {
+      const previous = agent(state, stepId);
+      const toolCalls = (previous.toolCalls ?? []).map((call) =>
+        call.callId === payload.callId
+          ? {
+              ...call,
+              status: payload.approved === true ? ("approved" as const) : ("denied" as const),
+              reason: typeof payload.reason === "string" ? payload.reason : undefined,
+            }
+          : call,
+      );
+      const waiting = toolCalls.some((call) => call.status === "awaiting_approval");
+      next.agents = {
+        ...state.agents,
+        [stepId]: { ...previous, toolCalls, status: previous.status === "awaiting_approval" && !waiting ? "running" : previous.status },
+      };
       return next;
     }
     case "agent.tool_result": {
@@ -186,7 +213,7 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.agents = Object.fromEntries(
         Object.entries(state.agents).map(([id, view]) => [
           id,
-          view.status === "running" ? { ...view, status: "cancelled" as const } : view,
+          view.status === "running" || view.status === "awaiting_approval" ? { ...view, status: "cancelled" as const } : view,
         ]),
       );
       return next;

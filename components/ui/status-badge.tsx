@@ -8,6 +8,8 @@ const styles: Record<string, string> = {
   reused: "bg-green-50 text-green-700",
   succeeded: "bg-green-100 text-green-800",
   refused: "bg-amber-100 text-amber-800",
+  approved: "bg-green-50 text-green-700",
+  denied: "bg-slate-200 text-slate-600",
   "not run": "bg-slate-50 text-slate-500",
 };
 
@@ -18,7 +20,7 @@ export function StatusBadge({ status }: { status: string }) {
       className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${styles[status] ?? styles.queued}`}
     >
       {status === "running" ? <span aria-hidden className="mr-1 h-1.5 w-1.5 animate-pulse rounded-full bg-current" /> : null}
-      {status.replace("_", " ")}
+      {status.replaceAll("_", " ")}
     </span>
   );
 }

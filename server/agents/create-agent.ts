@@ -1,9 +1,20 @@
 import { matchesCapability } from "@/server/agents/capability-match";
 import { buildAgentPrompt } from "@/server/agents/agent-prompt";
 import { dedupeSources } from "@/server/agents/sources";
-import { tool, zodSchema, type ToolSet } from "ai";
+import { tool, zodSchema, type ModelMessage, type ToolSet } from "ai";
+import { addUsage } from "@/server/llm/usage";
 import { z } from "zod";
-import type { Agent, AgentContext, AgentDefinition, AgentResult, FollowUpRequest, Source, Subtask } from "@/server/agents/types";
+import type {
+  Agent,
+  AgentContext,
+  AgentDefinition,
+  AgentPause,
+  AgentResult,
+  FollowUpRequest,
+  Source,
+  Subtask,
+  ToolDecision,
+} from "@/server/agents/types";
 import { buildTools, toolSetOf } from "@/server/agents/tools/toolbox";
 import type { ToolRunOptions } from "@/server/agents/tools/run-tool";
 import { throwIfAborted } from "@/server/llm/abort";
@@ -86,26 +97,71 @@ async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: 
     signal: ctx.abortSignal,
     observer: ctx.toolObserver,
     addSources: (sources) => toolSources.push(...sources),
+    needsApproval: (name) => ctx.toolsNeedingApproval?.includes(name) ?? false,
   };
   const tools = {
     ...(ctx.toolSpecs ? toolSetOf(ctx.toolSpecs, runOptions) : buildTools(definition.toolNames ?? [], runOptions)),
     ...(ctx.helpers?.length ? helpTool(ctx.helpers, followUps) : {}),
   };
+  const pause = ctx.resume?.pause;
+  if (pause) {
+    followUps.push(...pause.followUps);
+    toolSources.push(...pause.sources);
+  }
   const completed = await runTextStream({
     model: ctx.model ?? getLanguageModel("agent", { modelId: definition.modelId }),
     system: definition.instructions,
-    prompt: buildAgentPrompt(subtask, ctx.upstream),
+    ...(ctx.resume
+      ? { messages: continueConversation(ctx.resume.pause, ctx.resume.decisions) }
+      : { prompt: buildAgentPrompt(subtask, ctx.upstream) }),
     onDelta: ctx.onDelta,
     abortSignal: ctx.abortSignal,
     tools: Object.keys(tools).length > 0 ? tools : undefined,
     maxToolSteps: definition.maxToolSteps,
   });
-  return {
-    text: completed.text,
+  const result: AgentResult = {
+    text: (pause?.text ?? "") + completed.text,
     sources: dedupeSources([...toolSources, ...completed.urlSources]),
-    usage: completed.usage,
+    usage: pause ? addUsage(pause.usage, completed.usage) : completed.usage,
     modelId: completed.modelId,
-    costUsd: completed.costUsd,
+    costUsd: (pause?.costUsd ?? 0) + completed.costUsd,
     followUps,
   };
+  if (completed.pendingApprovals.length > 0 && completed.conversation) {
+    result.pause = { ...result, approvals: completed.pendingApprovals, conversation: completed.conversation };
+  }
+  return result;
+}
+
+/**
+ * The paused conversation with people's decisions: edited inputs replace the calls' own, and the
+ * approval responses go in the closing tool message, where the AI SDK looks for them (it then
+ * runs the approved calls and tells the model of the denied ones before the model carries on).
+ */
+function continueConversation(pause: AgentPause, decisions: readonly ToolDecision[]): ModelMessage[] {
+  const edits = new Map<string, unknown>();
+  for (const decision of decisions) {
+    const approval = pause.approvals.find((candidate) => candidate.approvalId === decision.approvalId);
+    if (approval && decision.approved && decision.input !== undefined) edits.set(approval.callId, decision.input);
+  }
+  const messages: ModelMessage[] = pause.conversation.map((message) =>
+    message.role === "assistant" && Array.isArray(message.content) && edits.size > 0
+      ? {
+          ...message,
+          content: message.content.map((part) =>
+            part.type === "tool-call" && edits.has(part.toolCallId) ? { ...part, input: edits.get(part.toolCallId) } : part,
+          ),
+        }
+      : message,
+  );
+  const responses = decisions.map((decision) => ({
+    type: "tool-approval-response" as const,
+    approvalId: decision.approvalId,
+    approved: decision.approved,
+    ...(decision.reason ? { reason: decision.reason } : {}),
+  }));
+  const last = messages.at(-1);
+  if (last?.role === "tool") messages[messages.length - 1] = { ...last, content: [...last.content, ...responses] };
+  else messages.push({ role: "tool", content: responses });
+  return messages;
 }

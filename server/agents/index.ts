@@ -3,10 +3,12 @@ export type {
   Agent,
   AgentContext,
   AgentDefinition,
+  AgentPause,
   AgentResult,
   FollowUpRequest,
   Source,
   Subtask,
+  ToolDecision,
   UpstreamOutput,
 } from "@/server/agents/types";
 export { createAgent } from "@/server/agents/create-agent";
@@ -39,3 +41,5 @@ export { buildDefaultPlan } from "@/server/agents/default-plan";
 export { createPlan, type PlanRequest, type PlanResult } from "@/server/agents/planner";
 export { aggregateResults, type AggregateInput, type AggregateResult } from "@/server/agents/aggregate";
 export { dedupeSources, renderSourcesSection, sourcesFromText } from "@/server/agents/sources";
+export { toolInputSchema } from "@/server/agents/tools/toolbox";
+export { BUILT_IN_TOOLS, BUILT_IN_TOOL_NAMES, isBuiltInToolName } from "@/server/agents/tools/catalog";

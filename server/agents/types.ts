@@ -1,4 +1,5 @@
-import type { LanguageModel } from "ai";
+import type { LanguageModel, ModelMessage } from "ai";
+import type { PendingApproval } from "@/server/llm/run-text-stream";
 import type { Source, ToolCallObserver, ToolSpec } from "@/server/agents/tools/tool-spec";
 
 export type { Source } from "@/server/agents/tools/tool-spec";
@@ -46,6 +47,10 @@ export interface AgentContext {
   /** Replaces the definition's built-in tools: tests give fakes, or [] for none. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each tool module has its own input type
   toolSpecs?: readonly ToolSpec<any>[];
+  /** Tools (by name) that wait for a person's approval before each call, besides those that always do. */
+  toolsNeedingApproval?: readonly string[];
+  /** Carries on a run that paused for tool approvals, with the decisions made. */
+  resume?: { pause: AgentPause; decisions: readonly ToolDecision[] };
   /** Told of every tool call as it starts and ends (the agent step records and streams them). */
   toolObserver?: ToolCallObserver;
 }
@@ -57,6 +62,30 @@ export interface FollowUpRequest {
   reason: string;
 }
 
+/** A person's answer to a pending tool call: approve (as called, or with edited input) or deny. */
+export interface ToolDecision {
+  approvalId: string;
+  approved: boolean;
+  /** Replaces the call's input (an approval with edits). */
+  input?: unknown;
+  reason?: string;
+}
+
+/**
+ * A run stopped at tool calls that need approval: what it did so far, and the conversation to
+ * carry on from. Plain JSON, so a durable step can hold it while people decide.
+ */
+export interface AgentPause {
+  approvals: PendingApproval[];
+  conversation: ModelMessage[];
+  text: string;
+  usage: TokenUsage;
+  modelId: string;
+  costUsd: number;
+  sources: Source[];
+  followUps: FollowUpRequest[];
+}
+
 export interface AgentResult {
   text: string;
   sources: Source[];
@@ -66,6 +95,8 @@ export interface AgentResult {
   costUsd: number;
   /** Help this agent asked for (empty when it asked for none or could not ask). */
   followUps: FollowUpRequest[];
+  /** Set when the run stopped for tool approvals instead of finishing; the other fields are what it did so far. */
+  pause?: AgentPause;
 }
 
 export interface Agent {

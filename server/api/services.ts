@@ -1,5 +1,7 @@
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
+import { approveToolCall, denyToolCall } from "@/server/tasks/tool-call-decisions";
+import { readToolApprovalSettings, updateToolApprovalSettings } from "@/server/teams/tool-approvals";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
 
 /**
@@ -17,7 +19,10 @@ export const chorusServices = {
     reject: rejectTask,
     cancel: cancelTask,
     rerun: rerunTask,
+    approveToolCall,
+    denyToolCall,
   },
+  settings: { toolApprovals: readToolApprovalSettings, updateToolApprovals: updateToolApprovalSettings },
   agents: { list: listAgentDefinitions, create: createAgentDefinition, delete: deleteAgentDefinition },
 };
 

@@ -17,3 +17,8 @@ export function requirePermission(caller: Caller, permission: Permission): Calle
   }
   return caller;
 }
+
+/** Who did something, as stored with what they did: the member, or the API key. */
+export function actorOf(caller: Caller): { userId: string } | { apiKeyId: string | undefined } {
+  return caller.userId ? { userId: caller.userId } : { apiKeyId: caller.apiKeyId };
+}

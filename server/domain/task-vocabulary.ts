@@ -19,6 +19,8 @@ export const runEventTypes = [
   "agent.delta",
   "agent.tool_call",
   "agent.tool_result",
+  "agent.tool_approval_requested",
+  "agent.tool_decided",
   "agent.completed",
   "agent.failed",
   "task.progress",

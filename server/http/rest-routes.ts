@@ -6,7 +6,17 @@ import type { Permission } from "@/server/auth/permissions";
 import { taskEventStream } from "@/server/events/event-stream";
 import { checkHealth } from "@/server/db/health";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
-import { approveTaskInput, createTaskInput, listTasksInput, rejectTaskInput, rerunTaskInput } from "@/server/tasks/task-schemas";
+import {
+  approveTaskInput,
+  approveToolCallInput,
+  createTaskInput,
+  denyToolCallInput,
+  listTasksInput,
+  rejectTaskInput,
+  rerunTaskInput,
+} from "@/server/tasks/task-schemas";
+import { approveToolCall, denyToolCall } from "@/server/tasks/tool-call-decisions";
+import { readToolApprovalSettings, toolApprovalSettingsInput, updateToolApprovalSettings } from "@/server/teams/tool-approvals";
 import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
 
@@ -33,7 +43,7 @@ export type RouteResult =
   { status?: number; json: unknown; headers?: Record<string, string> } | { eventStream: ReadableStream<Uint8Array> };
 
 export interface RestRoute {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   /** `:name` segments are parameters. */
   path: string;
   /** What the caller's role must allow; `public` routes authenticate no one. */
@@ -116,6 +126,44 @@ export const restRoutes: readonly RestRoute[] = [
     input: rerunTaskInput,
     summary: "Rerun a finished task from one of its steps",
     handle: async ({ caller, params, body }) => created(await rerunTask(caller, params.id!, body)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/:id/tool-calls/:callId/approve",
+    permission: "execute",
+    rateLimit: "write",
+    body: true,
+    input: approveToolCallInput,
+    summary: "Approve a tool call an agent is waiting on, optionally with edited input",
+    handle: async ({ caller, params, body }) => json(await approveToolCall(caller, params.id!, params.callId!, body)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/tasks/:id/tool-calls/:callId/deny",
+    permission: "execute",
+    rateLimit: "write",
+    body: true,
+    input: denyToolCallInput,
+    summary: "Deny a tool call an agent is waiting on; the agent carries on without it",
+    handle: async ({ caller, params, body }) => json(await denyToolCall(caller, params.id!, params.callId!, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/settings/tool-approvals",
+    permission: "read",
+    rateLimit: "read",
+    summary: "Which built-in tools wait for a member's approval before each call",
+    handle: async ({ caller }) => json(await readToolApprovalSettings(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/settings/tool-approvals",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: toolApprovalSettingsInput,
+    summary: "Choose which built-in tools wait for a member's approval",
+    handle: async ({ caller, body }) => json(await updateToolApprovalSettings(caller, body)),
   },
   {
     method: "GET",

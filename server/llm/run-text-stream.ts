@@ -1,4 +1,4 @@
-import { stepCountIs, streamText, type LanguageModel, type ToolSet } from "ai";
+import { stepCountIs, streamText, type LanguageModel, type ModelMessage, type ToolSet } from "ai";
 import { createAbortError, isAbortError } from "@/server/llm/abort";
 import { estimateCostUsd } from "@/server/llm/pricing";
 import { modelIdOf } from "@/server/llm/providers";
@@ -14,7 +14,10 @@ import { toTokenUsage, type TokenUsage } from "@/server/llm/usage";
 export interface TextStreamRequest {
   model: LanguageModel;
   system: string;
-  prompt: string;
+  /** The user prompt of a new conversation… */
+  prompt?: string;
+  /** …or a conversation to carry on (one that paused for tool approvals, with the decisions appended). */
+  messages?: ModelMessage[];
   onDelta?: (text: string) => void;
   abortSignal?: AbortSignal;
   tools?: ToolSet;
@@ -29,15 +32,27 @@ export interface CompletedTextStream {
   costUsd: number;
   /** URL sources the provider itself reported (e.g. native web search). */
   urlSources: Array<{ title: string; url: string }>;
+  /** Tool calls waiting for a person's approval: the model stopped there. Empty when it finished. */
+  pendingApprovals: PendingApproval[];
+  /** The whole conversation so far, to carry on from once the approvals are decided (only when some are pending). */
+  conversation?: ModelMessage[];
+}
+
+export interface PendingApproval {
+  approvalId: string;
+  callId: string;
+  tool: string;
+  input: unknown;
 }
 
 export async function runTextStream(request: TextStreamRequest): Promise<CompletedTextStream> {
   const { model, abortSignal } = request;
   const hasTools = request.tools !== undefined && Object.keys(request.tools).length > 0;
+  const opening: ModelMessage[] = request.messages ?? [{ role: "user", content: request.prompt ?? "" }];
   const result = streamText({
     model,
     system: request.system,
-    prompt: request.prompt,
+    messages: opening,
     abortSignal,
     // Every attempt is a step attempt (recorded, with the step's backoff): see model-errors.ts.
     maxRetries: 0,
@@ -50,6 +65,7 @@ export async function runTextStream(request: TextStreamRequest): Promise<Complet
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   let modelId = modelIdOf(model);
   const urlSources: CompletedTextStream["urlSources"] = [];
+  const pendingApprovals: PendingApproval[] = [];
   try {
     for await (const part of result.fullStream) {
       switch (part.type) {
@@ -60,6 +76,14 @@ export async function runTextStream(request: TextStreamRequest): Promise<Complet
           break;
         case "source":
           if (part.sourceType === "url") urlSources.push({ title: part.title ?? part.url, url: part.url });
+          break;
+        case "tool-approval-request":
+          pendingApprovals.push({
+            approvalId: part.approvalId,
+            callId: part.toolCall.toolCallId,
+            tool: part.toolCall.toolName,
+            input: part.toolCall.input,
+          });
           break;
         case "finish-step":
           if (part.response.modelId) modelId = part.response.modelId;
@@ -77,5 +101,6 @@ export async function runTextStream(request: TextStreamRequest): Promise<Complet
     if (abortSignal?.aborted || isAbortError(error)) throw createAbortError(abortSignal);
     throw error;
   }
-  return { text, usage, modelId, costUsd: estimateCostUsd(modelId, usage), urlSources };
+  const conversation = pendingApprovals.length > 0 ? [...opening, ...(await result.response).messages] : undefined;
+  return { text, usage, modelId, costUsd: estimateCostUsd(modelId, usage), urlSources, pendingApprovals, conversation };
 }

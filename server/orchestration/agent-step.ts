@@ -5,7 +5,10 @@ import { markExecutionEnded } from "@/server/db/queries/executions";
 import { completeExecution, startExecution } from "./execution-store";
 import { isTaskRunning, TaskCancelledError, watchForCancellation } from "./cancellation";
 import { toPublicError } from "./public-errors";
-import { UnknownAgentError, type FollowUpRequest } from "@/server/agents";
+import { UnknownAgentError, type AgentPause, type FollowUpRequest, type ToolDecision } from "@/server/agents";
+import { insertAwaitingToolCalls, markExecutionResumed } from "@/server/db/queries/tool-calls";
+import { findTeamToolsNeedingApproval } from "@/server/db/queries/teams";
+import { publishAppended } from "@/server/events/run-events";
 import { loadTeamAgent } from "./team-agents";
 import { createToolCallRecorder } from "./tool-call-recorder";
 
@@ -20,28 +23,50 @@ export interface AgentStepResult {
 }
 
 /**
+ * One stretch of an agent's work on a plan step: it ends with the step done, or parked at tool
+ * calls that wait for a person's approval (the durable function waits for the decisions, then
+ * carries on with `resume`).
+ */
+export type AgentStepRound =
+  { state: "completed"; result: AgentStepResult } | { state: "awaiting_approval"; executionId: string; pause: AgentPause };
+
+export interface AgentStepResume {
+  executionId: string;
+  pause: AgentPause;
+  decisions: ToolDecision[];
+}
+
+/**
  * One agent working on one plan step: records the attempt as an AgentExecution, streams its
  * tokens into the task's event log (coalesced), and stores the outcome. A crash mid-step
  * re-enters with the same attempt number and reuses the same row, so executions are never
- * duplicated. Cancelling the task aborts the model call (TaskCancelledError).
+ * duplicated. Cancelling the task aborts the model call (TaskCancelledError). A run carried on
+ * after tool approvals (`resume`) continues the same execution.
  */
-export async function runAgentStep(input: AgentStepInput, attempt: number): Promise<AgentStepResult> {
+export async function runAgentStep(input: AgentStepInput, attempt: number, resume?: AgentStepResume): Promise<AgentStepRound> {
   const agent = await loadAgentWhileRunning(input);
   const helpers = input.allowFollowUps ? input.helpers.filter((candidate) => candidate.kind !== input.agent) : undefined;
-  const executionId = await startExecution({
-    taskId: input.taskId,
-    teamId: input.teamId,
-    stepKey: input.stepId,
-    agentKind: input.agent,
-    attempt,
-    input: { subtask: input.subtask, dependsOn: input.dependsOn },
-  });
-  if (executionId === undefined) throw new TaskCancelledError(input.taskId);
-  const execution = { id: executionId };
+  let started: { id: string; toolsNeedingApproval: string[] } | undefined;
+  if (resume) {
+    if (!(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
+    await markExecutionResumed(resume.executionId);
+    started = { id: resume.executionId, toolsNeedingApproval: await findTeamToolsNeedingApproval(input.teamId) };
+  } else {
+    started = await startExecution({
+      taskId: input.taskId,
+      teamId: input.teamId,
+      stepKey: input.stepId,
+      agentKind: input.agent,
+      attempt,
+      input: { subtask: input.subtask, dependsOn: input.dependsOn },
+    });
+  }
+  if (started === undefined) throw new TaskCancelledError(input.taskId);
+  const execution = { id: started.id };
 
   const deltas = createDeltaCoalescer((text) => appendRunEvent(input.taskId, "agent.delta", { stepId: input.stepId, text }));
   const cancellation = watchForCancellation(input.taskId);
-  let streamed = "";
+  let streamed = resume?.pause.text ?? "";
   try {
     const result = await agent.execute(
       {
@@ -61,12 +86,19 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
         },
         abortSignal: cancellation.signal,
         helpers,
+        toolsNeedingApproval: started.toolsNeedingApproval,
+        resume: resume ? { pause: resume.pause, decisions: resume.decisions } : undefined,
         toolObserver: createToolCallRecorder(
           { teamId: input.teamId, taskId: input.taskId, executionId: execution.id, stepId: input.stepId, agent: input.agent },
           () => deltas.flush(),
         ),
       },
     );
+    if (result.pause) {
+      await deltas.flush();
+      await parkForApprovals(input, execution.id, result.pause);
+      return { state: "awaiting_approval", executionId: execution.id, pause: result.pause };
+    }
     // The last deltas go with the closing events: one statement stores the outcome and all of them.
     const rest = await deltas.takeRest();
     await completeExecution(
@@ -94,7 +126,18 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
       ],
       input.totalSteps,
     );
-    return { executionId: execution.id, ...result };
+    return {
+      state: "completed",
+      result: {
+        executionId: execution.id,
+        text: result.text,
+        sources: result.sources,
+        usage: result.usage,
+        modelId: result.modelId,
+        costUsd: result.costUsd,
+        followUps: result.followUps,
+      },
+    };
   } catch (error) {
     await deltas.flush().catch(() => undefined);
     if (cancellation.signal.aborted) {
@@ -125,5 +168,40 @@ async function loadAgentWhileRunning(input: AgentStepInput) {
   } catch (error) {
     if (error instanceof UnknownAgentError && !(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
     throw error;
+  }
+}
+
+/** Records the calls waiting for approval (rows, events, the execution parked with its text so far). */
+async function parkForApprovals(input: AgentStepInput, executionId: string, pause: AgentPause) {
+  const payloads = pause.approvals.map((approval) => ({
+    stepId: input.stepId,
+    agent: input.agent,
+    executionId,
+    callId: approval.callId,
+    tool: approval.tool,
+    input: approval.input,
+  }));
+  const stored = await insertAwaitingToolCalls(
+    {
+      teamId: input.teamId,
+      taskId: input.taskId,
+      executionId,
+      stepKey: input.stepId,
+      partialOutput: { text: pause.text, partial: true },
+    },
+    pause.approvals.map((approval) => ({
+      callId: approval.callId,
+      approvalId: approval.approvalId,
+      tool: approval.tool,
+      input: approval.input,
+    })),
+    payloads,
+  );
+  if (stored.firstSeq !== null && stored.appendedAt !== null) {
+    publishAppended(
+      input.taskId,
+      payloads.map((payload) => ({ type: "agent.tool_approval_requested" as const, payload })),
+      { firstSeq: stored.firstSeq, appendedAt: stored.appendedAt },
+    );
   }
 }

@@ -10,14 +10,17 @@ import { publishAppended } from "@/server/events/run-events";
 
 /**
  * Starts an attempt while the task is running and announces `agent.started`. Returns the
- * execution id, or undefined (and writes nothing) when the task is not running.
+ * execution id and the team's tools that need approval, or undefined (and writes nothing) when
+ * the task is not running.
  */
-export async function startExecution(row: Parameters<typeof insertRunningExecution>[0]): Promise<string | undefined> {
+export async function startExecution(
+  row: Parameters<typeof insertRunningExecution>[0],
+): Promise<{ id: string; toolsNeedingApproval: string[] } | undefined> {
   const started = await insertRunningExecution(row);
   if (started.id === null || started.firstSeq === null || started.appendedAt === null) return undefined;
   const payload = { stepId: row.stepKey, agent: row.agentKind, executionId: started.id, attempt: row.attempt };
   publishAppended(row.taskId, [{ type: "agent.started", payload }], { firstSeq: started.firstSeq, appendedAt: started.appendedAt });
-  return started.id;
+  return { id: started.id, toolsNeedingApproval: started.toolsNeedingApproval ?? [] };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { listCompletedExecutions } from "@/server/db/queries/executions";
+import { cancelAwaitingToolCalls } from "@/server/db/queries/tool-calls";
 import { insertRerunTask, markTaskApproved, markTaskCancelled, markTaskRejected } from "@/server/db/queries/tasks";
 import type { JsonObject } from "@/server/db/types";
-import { requirePermission, type Caller } from "@/server/auth/caller";
+import { actorOf, requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
 import { appendRunEvent } from "@/server/events/run-events";
 import { sendPlanDecided, sendTaskCancelled } from "@/inngest/client";
@@ -19,10 +20,6 @@ import type { TaskView } from "./task-views";
  * rerun it from a step. Each checks the caller's team and role, and the task's state: acting
  * on a task in the wrong state is a 409 that says what state it is in.
  */
-
-function actor(caller: Caller) {
-  return caller.userId ? { userId: caller.userId } : { apiKeyId: caller.apiKeyId };
-}
 
 /** Each action as the message says it was done to a task. */
 const doneForm = { approve: "approved", reject: "rejected", cancel: "cancelled", rerun: "rerun" } as const;
@@ -62,7 +59,7 @@ export async function approveTask(caller: Caller, id: string, rawInput: unknown)
     teamId: task.teamId,
     id: task.id,
     plan: storedPlan,
-    approval: { approved: true, edited: input.plan !== undefined, ...actor(caller), at: new Date().toISOString() },
+    approval: { approved: true, edited: input.plan !== undefined, ...actorOf(caller), at: new Date().toISOString() },
   });
   if (!decided) {
     const now = await loadTaskInTeam(caller, id);
@@ -84,7 +81,7 @@ export async function rejectTask(caller: Caller, id: string, rawInput: unknown):
     teamId: task.teamId,
     id: task.id,
     error: message,
-    approval: { approved: false, reason: input.reason ?? null, ...actor(caller), at: new Date().toISOString() },
+    approval: { approved: false, reason: input.reason ?? null, ...actorOf(caller), at: new Date().toISOString() },
   });
   if (!decided) wrongState("reject", (await loadTaskInTeam(caller, id)).status, "awaiting-approval");
   await appendRunEvent(id, "task.cancelled", { reason: "plan_rejected", error: message });
@@ -97,9 +94,11 @@ export async function cancelTask(caller: Caller, id: string): Promise<TaskView> 
   const task = await loadTaskInTeam(caller, id);
   const cancelled = await markTaskCancelled({ teamId: task.teamId, id: task.id, error: "Cancelled", from: activeTaskStatuses });
   if (!cancelled) wrongState("cancel", task.status, "queued, running or awaiting-approval");
+  // Steps parked at tool approvals run no code to notice the cancel: end their calls and executions here.
+  await cancelAwaitingToolCalls(task.teamId, task.id);
   // The event stops in-process agents at once (their model calls are aborted); other
   // processes' agents see the status within half a second.
-  await appendRunEvent(id, "task.cancelled", { reason: "cancelled", ...actor(caller) });
+  await appendRunEvent(id, "task.cancelled", { reason: "cancelled", ...actorOf(caller) });
   try {
     await sendTaskCancelled({ taskId: id });
   } catch (error) {

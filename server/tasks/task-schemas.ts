@@ -40,3 +40,15 @@ export const rerunTaskInput = z.object({
     .max(4000, "input must be at most 4000 characters")
     .optional(),
 });
+
+export const approveToolCallInput = z.object({
+  /** The call's input as edited by the member; the tool's own schema checks it. Absent: run it as the agent asked. */
+  input: z.record(z.string(), z.unknown(), { error: "input must be a JSON object: the tool's arguments" }).optional(),
+});
+
+export const denyToolCallInput = z.object({
+  reason: z.string({ error: "reason must be a string" }).trim().max(1000, "reason must be at most 1000 characters").optional(),
+});
+
+/** A tool call's id as the model gave it; bounded so it is never used to probe with huge strings. */
+export const toolCallIdSchema = z.string().min(1, "callId must not be empty").max(200, "callId must be at most 200 characters");

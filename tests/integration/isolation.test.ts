@@ -58,6 +58,22 @@ const restCases: Record<string, Case> = {
     scope: "own-team",
   },
   "DELETE /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
+  "POST /api/v1/tasks/:id/tool-calls/:callId/approve": {
+    path: (f) => `/api/v1/tasks/${f.taskId}/tool-calls/probe-call/approve`,
+    body: () => ({}),
+    scope: "not-found",
+  },
+  "POST /api/v1/tasks/:id/tool-calls/:callId/deny": {
+    path: (f) => `/api/v1/tasks/${f.taskId}/tool-calls/probe-call/deny`,
+    body: () => ({ reason: "probe" }),
+    scope: "not-found",
+  },
+  "GET /api/v1/settings/tool-approvals": { path: () => "/api/v1/settings/tool-approvals", scope: "own-team" },
+  "PUT /api/v1/settings/tool-approvals": {
+    path: () => "/api/v1/settings/tool-approvals",
+    body: () => ({ tools: ["web_search"] }),
+    scope: "own-team",
+  },
   "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
 };
 
@@ -86,6 +102,10 @@ const procedureCases: Record<string, ProcedureCase> = {
     scope: "own-team",
   },
   "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "task.approveToolCall": { input: (f) => ({ id: f.taskId, callId: "probe-call" }), scope: "not-found" },
+  "task.denyToolCall": { input: (f) => ({ id: f.taskId, callId: "probe-call", reason: "probe" }), scope: "not-found" },
+  "settings.toolApprovals": { input: () => undefined, scope: "own-team" },
+  "settings.updateToolApprovals": { input: () => ({ tools: ["web_search"] }), scope: "own-team" },
 };
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
@@ -132,7 +152,8 @@ async function teamState() {
   const db = getDb();
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
   const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true }, orderBy: { kind: "asc" } });
-  return { tasks, agents };
+  const settings = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { toolsNeedingApproval: true } });
+  return { tasks, agents, settings };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {

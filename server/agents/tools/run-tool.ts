@@ -25,6 +25,8 @@ export interface ToolRunOptions {
   signal?: AbortSignal;
   observer?: ToolCallObserver;
   addSources(sources: readonly Source[]): void;
+  /** Whether calls to this tool wait for a person's approval (the team's choice), besides tools that always do. */
+  needsApproval?(toolName: string): boolean;
 }
 
 /** Schemas converted once per tool module, not once per call. */
@@ -39,6 +41,7 @@ export function toAiTool<Input extends Record<string, unknown>>(spec: ToolSpec<I
   return tool({
     description: spec.description,
     inputSchema: schema,
+    needsApproval: spec.needsApproval === true || options.needsApproval?.(spec.name) === true,
     execute: (input, { toolCallId }) => runToolCall(spec, input as Input, toolCallId, options),
   });
 }

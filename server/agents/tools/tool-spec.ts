@@ -71,6 +71,8 @@ export interface ToolSpec<Input extends Record<string, unknown> = Record<string,
   retries: number;
   /** Its output comes from outside Chorus (documents, pages, search hits): labelled so the model treats it as data. */
   untrustedOutput: boolean;
+  /** Every call waits for a person's approval (an MCP tool that says it is destructive). */
+  needsApproval?: boolean;
   /** False when the tool cannot work on this instance (no search provider configured): agents are then not offered it. */
   available?(): boolean;
   run(input: Input, call: ToolRun): Promise<ToolOutcome>;

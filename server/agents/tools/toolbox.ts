@@ -29,3 +29,8 @@ export function toolSetOf(specs: readonly ToolSpec<any>[], options: ToolRunOptio
   for (const spec of specs) if (!spec.available || spec.available()) tools[spec.name] = toAiTool(spec, options);
   return tools;
 }
+
+/** A built-in tool's input schema, to check a member's edits to a call before it runs; undefined for other tools. */
+export function toolInputSchema(name: string) {
+  return isBuiltInToolName(name) ? BUILT_IN_TOOL_SPECS[name]?.inputSchema : undefined;
+}

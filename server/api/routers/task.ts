@@ -1,8 +1,17 @@
 import { z } from "zod";
 import { createTRPCRouter, procedureFor } from "@/server/api/trpc";
-import { approveTaskInput, createTaskInput, listTasksInput, rejectTaskInput, rerunTaskInput } from "@/server/tasks/task-schemas";
+import {
+  approveTaskInput,
+  approveToolCallInput,
+  createTaskInput,
+  denyToolCallInput,
+  listTasksInput,
+  rejectTaskInput,
+  rerunTaskInput,
+} from "@/server/tasks/task-schemas";
 
 const byId = z.object({ id: z.string() });
+const byCall = byId.extend({ callId: z.string() });
 
 export const taskRouter = createTRPCRouter({
   create: procedureFor("execute", "spend")
@@ -26,4 +35,10 @@ export const taskRouter = createTRPCRouter({
   rerun: procedureFor("execute", "spend")
     .input(byId.extend(rerunTaskInput.shape))
     .mutation(({ ctx, input: { id, ...rest } }) => ctx.services.tasks.rerun(ctx.caller, id, rest)),
+  approveToolCall: procedureFor("execute")
+    .input(byCall.extend(approveToolCallInput.shape))
+    .mutation(({ ctx, input: { id, callId, ...rest } }) => ctx.services.tasks.approveToolCall(ctx.caller, id, callId, rest)),
+  denyToolCall: procedureFor("execute")
+    .input(byCall.extend(denyToolCallInput.shape))
+    .mutation(({ ctx, input: { id, callId, ...rest } }) => ctx.services.tasks.denyToolCall(ctx.caller, id, callId, rest)),
 });

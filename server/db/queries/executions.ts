@@ -14,7 +14,8 @@ import { APPENDED_COLUMNS, appendRunEventsSql, type AppendedEvents, type NewRunE
 /**
  * Starts an attempt while the task is running: the AgentExecution row (a crash-resumed step
  * re-enters with the same attempt and reuses its row) and `agent.started`, in one statement.
- * `id` is null (and nothing is written) when the task is not running.
+ * `id` is null (and nothing is written) when the task is not running. Also returns the team's
+ * tools that need approval, which the step needs next, saving it a round trip.
  */
 export async function insertRunningExecution(row: {
   taskId: string;
@@ -24,7 +25,7 @@ export async function insertRunningExecution(row: {
   attempt: number;
   input: Record<string, unknown>;
 }) {
-  const { rows } = await query<{ id: string | null } & AppendedEvents>(
+  const { rows } = await query<{ id: string | null; toolsNeedingApproval: string[] | null } & AppendedEvents>(
     `WITH running AS (SELECT 1 FROM "Task" WHERE id = $2 AND status = 'running'),
      execution AS (
        INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt")
@@ -38,7 +39,8 @@ export async function insertRunningExecution(row: {
          "ARRAY[(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int) FROM execution)]",
        guard: "EXISTS (SELECT 1 FROM execution)",
      })}
-     SELECT (SELECT id FROM execution) AS id, ${APPENDED_COLUMNS}`,
+     SELECT (SELECT id FROM execution) AS id, (SELECT "toolsNeedingApproval" FROM "Team" WHERE id = $3) AS "toolsNeedingApproval",
+       ${APPENDED_COLUMNS}`,
     [newRowId(), row.taskId, row.teamId, row.stepKey, row.agentKind, row.attempt, JSON.stringify(row.input), new Date().toISOString()],
   );
   return rows[0]!;

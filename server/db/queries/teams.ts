@@ -16,3 +16,18 @@ export async function findTeamName(teamId: string): Promise<string | undefined> 
   const team = await getDb().team.findUnique({ where: { id: teamId }, select: { name: true } });
   return team?.name;
 }
+
+/** Tools (by name) whose every call waits for a member's approval in this team. */
+export async function findTeamToolsNeedingApproval(teamId: string): Promise<string[]> {
+  const team = await getDb().team.findUnique({ where: { id: teamId }, select: { toolsNeedingApproval: true } });
+  return team?.toolsNeedingApproval ?? [];
+}
+
+export async function updateTeamToolsNeedingApproval(teamId: string, tools: readonly string[]): Promise<string[]> {
+  const team = await getDb().team.update({
+    where: { id: teamId },
+    data: { toolsNeedingApproval: [...tools] },
+    select: { toolsNeedingApproval: true },
+  });
+  return team.toolsNeedingApproval;
+}
