@@ -32,6 +32,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
     teamId: input.teamId,
     stepKey: input.stepId,
     agentKind: input.agent,
+    agentVersion: input.agentVersion ?? null,
     attempt,
     input: { subtask: input.subtask, dependsOn: input.dependsOn },
   });
@@ -116,7 +117,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number): Prom
 /** The step's agent; a task that stopped running meanwhile wins over an unknown agent. */
 async function loadAgentWhileRunning(input: AgentStepInput) {
   try {
-    return await loadTeamAgent(input.teamId, input.agent);
+    return await loadTeamAgent(input.teamId, input.agent, input.agentVersion);
   } catch (error) {
     if (error instanceof UnknownAgentError && !(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
     throw error;
