@@ -1,6 +1,14 @@
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
-import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
+import { tryAgent } from "@/server/tasks/try-agent";
+import {
+  createAgentDefinition,
+  deleteAgentDefinition,
+  getAgentDefinition,
+  listAgentDefinitions,
+  listAgentVersions,
+  updateAgentDefinition,
+} from "@/server/teams/agent-definitions";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -18,7 +26,15 @@ export const chorusServices = {
     cancel: cancelTask,
     rerun: rerunTask,
   },
-  agents: { list: listAgentDefinitions, create: createAgentDefinition, delete: deleteAgentDefinition },
+  agents: {
+    list: listAgentDefinitions,
+    get: getAgentDefinition,
+    versions: listAgentVersions,
+    create: createAgentDefinition,
+    update: updateAgentDefinition,
+    delete: deleteAgentDefinition,
+    try: tryAgent,
+  },
 };
 
 export type ChorusServices = typeof chorusServices;

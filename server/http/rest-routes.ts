@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { RateLimitTier } from "@/server/rate-limit";
-import { customAgentDefinitionSchema } from "@/server/agents";
+import { agentDefinitionFieldsSchema, customAgentDefinitionSchema } from "@/server/agents";
 import type { Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
 import { taskEventStream } from "@/server/events/event-stream";
@@ -8,7 +8,15 @@ import { checkHealth } from "@/server/db/health";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import { approveTaskInput, createTaskInput, listTasksInput, rejectTaskInput, rerunTaskInput } from "@/server/tasks/task-schemas";
 import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
-import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
+import { tryAgent, tryAgentInput } from "@/server/tasks/try-agent";
+import {
+  createAgentDefinition,
+  deleteAgentDefinition,
+  getAgentDefinition,
+  listAgentDefinitions,
+  listAgentVersions,
+  updateAgentDefinition,
+} from "@/server/teams/agent-definitions";
 
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
@@ -33,7 +41,7 @@ export type RouteResult =
   { status?: number; json: unknown; headers?: Record<string, string> } | { eventStream: ReadableStream<Uint8Array> };
 
 export interface RestRoute {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   /** `:name` segments are parameters. */
   path: string;
   /** What the caller's role must allow; `public` routes authenticate no one. */
@@ -134,6 +142,42 @@ export const restRoutes: readonly RestRoute[] = [
     input: customAgentDefinitionSchema,
     summary: "Define a team agent",
     handle: async ({ caller, body }) => json(await createAgentDefinition(caller, body), 201),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/agents/:kind",
+    permission: "read",
+    rateLimit: "read",
+    summary: "An agent; a team agent with its current version",
+    handle: async ({ caller, params }) => json(await getAgentDefinition(caller, params.kind)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/agents/:kind",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: agentDefinitionFieldsSchema,
+    summary: "Edit a team agent: writes a new version (none when nothing changed)",
+    handle: async ({ caller, params, body }) => json(await updateAgentDefinition(caller, params.kind, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/agents/:kind/versions",
+    permission: "read",
+    rateLimit: "read",
+    summary: "A team agent's versions, newest first",
+    handle: async ({ caller, params }) => json(await listAgentVersions(caller, params.kind)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/agents/:kind/try",
+    permission: "execute",
+    rateLimit: "spend",
+    body: true,
+    input: tryAgentInput,
+    summary: "Try an agent: a task that runs it alone on a prompt",
+    handle: async ({ caller, params, body }) => created(await tryAgent(caller, params.kind, body)),
   },
   {
     method: "DELETE",
