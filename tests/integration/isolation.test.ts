@@ -57,6 +57,18 @@ const restCases: Record<string, Case> = {
     body: () => ({ kind: "probe-agent", name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
     scope: "own-team",
   },
+  "GET /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
+  "PUT /api/v1/agents/:kind": {
+    path: (f) => `/api/v1/agents/${f.agentKind}`,
+    body: () => ({ name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
+    scope: "not-found",
+  },
+  "GET /api/v1/agents/:kind/versions": { path: (f) => `/api/v1/agents/${f.agentKind}/versions`, scope: "not-found" },
+  "POST /api/v1/agents/:kind/try": {
+    path: (f) => `/api/v1/agents/${f.agentKind}/try`,
+    body: () => ({ prompt: "probe" }),
+    scope: "not-found",
+  },
   "DELETE /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
   "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
 };
@@ -85,6 +97,13 @@ const procedureCases: Record<string, ProcedureCase> = {
     }),
     scope: "own-team",
   },
+  "agent.get": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "agent.versions": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "agent.update": {
+    input: (f) => ({ kind: f.agentKind, name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
+    scope: "not-found",
+  },
+  "agent.try": { input: (f) => ({ kind: f.agentKind, prompt: "probe" }), scope: "not-found" },
   "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
 };
 
@@ -131,8 +150,9 @@ beforeAll(async () => {
 async function teamState() {
   const db = getDb();
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
-  const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true }, orderBy: { kind: "asc" } });
-  return { tasks, agents };
+  const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true, version: true }, orderBy: { kind: "asc" } });
+  const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
+  return { tasks, agents, agentVersions };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
