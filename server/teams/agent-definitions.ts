@@ -9,7 +9,8 @@ import {
 } from "@/server/db/queries/agent-definitions";
 import { isUniqueViolation } from "@/server/db/unique-violation";
 import { requirePermission, type Caller } from "@/server/auth/caller";
-import { AGENT_KIND, agentDefinitionFieldsSchema, customAgentDefinitionSchema, listAgents } from "@/server/agents";
+import { AGENT_KIND, agentDefinitionFieldsSchema, customAgentDefinitionSchema, listAgents, OUTPUT_FORMAT_PRESETS } from "@/server/agents";
+import { BUILT_IN_TOOLS } from "@/server/agents/tools/catalog";
 import { AppError } from "@/server/errors";
 import { parseInput } from "@/server/validation";
 
@@ -118,4 +119,19 @@ export async function deleteAgentDefinition(caller: Caller, kind: string) {
   const slug = teamAgentKind(kind);
   if (!(await deleteTeamAgentDefinition(caller.teamId, slug))) throw noTeamAgent(slug);
   return { deleted: slug };
+}
+
+/** A tool an agent can be given, as the editor offers it. */
+export interface AgentToolChoice {
+  name: string;
+  label: string;
+  description: string;
+}
+
+/** What the agent editor offers: the built-in tools with their labels, and the output-format presets. */
+export function agentFieldChoices(): { tools: AgentToolChoice[]; outputFormats: string[] } {
+  return {
+    tools: Object.entries(BUILT_IN_TOOLS).map(([name, tool]) => ({ name, label: tool.label, description: tool.description })),
+    outputFormats: Object.keys(OUTPUT_FORMAT_PRESETS),
+  };
 }
