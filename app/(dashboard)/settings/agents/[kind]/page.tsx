@@ -43,8 +43,6 @@ export default async function AgentSettingsPage({ params }: { params: Promise<{ 
         {"version" in agent ? (
           <AgentEditor
             mode="edit"
-            // A new version re-renders this page: the editor starts again from it.
-            key={agent.version}
             initial={{
               kind: agent.kind,
               name: agent.name,
