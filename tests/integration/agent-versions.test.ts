@@ -214,6 +214,29 @@ describe("try it", () => {
     expect(await waitForTaskStatus(builtIn.json.id as string, ["completed", "failed"])).toBe("completed");
   });
 
+  it("works the same over tRPC: agent.update versions, agent.try runs, bad input names the field", async () => {
+    const { team, callers } = await createTeamWithMembers();
+    await createAgentDefinition(callers.admin, reviewer);
+    const admin = await keyFor(team.id, "admin");
+    const trpc = async (path: string, input: unknown) => {
+      const response = await fetch(`${api.baseURL}/api/trpc/${path}`, {
+        method: "POST",
+        headers: { authorization: admin, "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+      return { status: response.status, json: (await response.json()) as { result?: { data: any }; error?: { data: any } } }; // eslint-disable-line @typescript-eslint/no-explicit-any -- checked field by field
+    };
+    const updated = await trpc("agent.update", { kind: "legal-review", ...reviewerFields, outputFormat: "plain" });
+    expect(updated.json.result?.data).toMatchObject({ version: 2, changed: true, outputFormat: "plain" });
+    const refused = await trpc("agent.update", { kind: "legal-review", ...reviewerFields, tools: ["format_disk"] });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error?.data).toMatchObject({ code: "BAD_REQUEST", field: "tools" });
+    const tried = await trpc("agent.try", { kind: "legal-review", prompt: "Review: no refunds, ever." });
+    const taskId = tried.json.result?.data.id as string;
+    expect(await waitForTaskStatus(taskId, ["completed", "failed"])).toBe("completed");
+    expect((await getTask(callers.user, taskId)).executions[0]).toMatchObject({ agent: "legal-review", agentVersion: 2 });
+  });
+
   it("needs execute permission, a known agent and a prompt", async () => {
     const { team, callers } = await createTeamWithMembers();
     await createAgentDefinition(callers.admin, reviewer);
