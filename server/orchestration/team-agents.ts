@@ -1,4 +1,5 @@
 import { BUILT_IN_AGENT_KINDS, createCustomAgent, getAgent, listAgents, UnknownAgentError, type Agent } from "@/server/agents";
+import { isBuiltInToolName } from "@/server/agents/tools/catalog";
 import { findAgentVersionRow, listCustomAgentRows, type CustomAgentRow } from "@/server/db/queries/agent-definitions";
 
 /** The agents a team's tasks can use: the built-ins plus the team's own definitions. */
@@ -42,7 +43,8 @@ function customAgentsFrom(rows: readonly CustomAgentRow[]): Agent[] {
       instructions: row.instructions,
       capabilities: row.capabilities,
       modelId: row.modelId ?? undefined,
-      tools: row.tools,
+      // A stored name the catalog no longer has is dropped, not fatal: it must not stop every task of the team.
+      tools: row.tools.filter(isBuiltInToolName),
       outputFormat: row.outputFormat,
     }),
   );

@@ -237,6 +237,16 @@ describe("try it", () => {
     expect((await getTask(callers.user, taskId)).executions[0]).toMatchObject({ agent: "legal-review", agentVersion: 2 });
   });
 
+  it("a stored tool name the catalog no longer has does not stop the agent from running", async () => {
+    const { callers } = await createTeamWithMembers();
+    await createAgentDefinition(callers.admin, { ...reviewer, tools: ["fetch_url"] });
+    // As if a later Chorus had renamed the tool.
+    await getDb().agentDefinitionVersion.updateMany({ where: { teamId: callers.admin.teamId }, data: { tools: ["fetch_page"] } });
+    await getDb().agentDefinition.updateMany({ where: { teamId: callers.admin.teamId }, data: { tools: ["fetch_page"] } });
+    const task = await tryAndFinish(callers.user, "legal-review", "Review: a renamed tool.");
+    expect(task.executions[0]).toMatchObject({ agent: "legal-review", status: "completed" });
+  });
+
   it("needs execute permission, a known agent and a prompt", async () => {
     const { team, callers } = await createTeamWithMembers();
     await createAgentDefinition(callers.admin, reviewer);
