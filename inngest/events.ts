@@ -41,5 +41,7 @@ export const agentStepInput = z.object({
   /** Whether this step may ask for another agent's help (follow-ups may not ask again), and whom. */
   allowFollowUps: z.boolean().default(false),
   helpers: z.array(z.object({ kind: z.string(), name: z.string(), description: z.string() })).default([]),
+  /** The team agent's version the task recorded when it was planned (absent for built-ins): the step runs exactly it. */
+  agentVersion: z.object({ id: z.string(), version: z.number().int() }).optional(),
 });
 export type AgentStepInput = z.infer<typeof agentStepInput>;

@@ -1,20 +1,13 @@
 "use client";
 
-import { useEffect, useReducer, useState } from "react";
 import { Markdown } from "@/components/ui/markdown";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatDuration } from "@/components/ui/format";
 import type { TaskView } from "@/server/tasks/task-views";
 import Link from "next/link";
-import { finishedTaskStatuses, runEventTypes, terminalEventTypes } from "@/server/domain/task-vocabulary";
-import {
-  applyProgressEvent,
-  initialProgress,
-  withReusedSteps,
-  type AgentView,
-  type PlanStepView,
-  type ProgressEvent,
-} from "./task-progress";
+import { finishedTaskStatuses } from "@/server/domain/task-vocabulary";
+import { withReusedSteps, type AgentView, type PlanStepView } from "./task-progress";
+import { useTaskProgress } from "./use-task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 import { ToolCallList } from "./tool-call-list";
 
@@ -22,26 +15,7 @@ const terminal = new Set<string>(finishedTaskStatuses);
 
 /** The task page: the plan, each agent's live output, then the result — all from the task's SSE stream. */
 export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boolean }) {
-  const [progress, dispatch] = useReducer(applyProgressEvent, initialProgress(task.status));
-  const [connection, setConnection] = useState<"connecting" | "live" | "reconnecting" | "closed">("connecting");
-
-  useEffect(() => {
-    // EventSource resumes with Last-Event-ID on its own after a dropped connection.
-    const source = new EventSource(`/api/tasks/${task.id}/events`);
-    const onEvent = (message: MessageEvent<string>) => dispatch(JSON.parse(message.data) as ProgressEvent);
-    runEventTypes.forEach((type) => source.addEventListener(type, onEvent as EventListener));
-    source.onopen = () => setConnection("live");
-    source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) setConnection("closed");
-      else setConnection("reconnecting");
-    };
-    const finish = () => {
-      source.close();
-      setConnection("closed");
-    };
-    terminalEventTypes.forEach((type) => source.addEventListener(type, finish));
-    return () => source.close();
-  }, [task.id]);
+  const { progress, connection } = useTaskProgress(task.id, task.status);
 
   const status = progress.lastSeq > 0 ? progress.status : task.status;
   const result = progress.result ?? (task.result as unknown as typeof progress.result);

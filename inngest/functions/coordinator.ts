@@ -160,6 +160,7 @@ function invokeAgent(
       totalSteps: plan.steps.length,
       allowFollowUps: canAsk && !planStep.requestedBy,
       helpers: canAsk && !planStep.requestedBy ? task.agents : [],
+      agentVersion: task.agentVersions?.[planStep.agent],
     },
   }) as Promise<AgentStepResult>;
 }

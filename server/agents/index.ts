@@ -14,9 +14,13 @@ export type {
 export { createAgent } from "@/server/agents/create-agent";
 export {
   AGENT_KIND,
+  agentDefinitionFieldsSchema,
   BUILT_IN_AGENT_KINDS,
   createCustomAgent,
   customAgentDefinitionSchema,
+  DEFAULT_OUTPUT_FORMAT,
+  OUTPUT_FORMAT_PRESETS,
+  outputFormatInstruction,
   getAgent,
   listAgents,
   UnknownAgentError,
@@ -24,6 +28,7 @@ export {
 } from "@/server/agents/registry";
 export {
   ancestorStepIds,
+  MAX_SUBTASK_LENGTH,
   finalSteps,
   planSchema,
   planStepSchema,

@@ -2,7 +2,15 @@ import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/t
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { approveToolCall, denyToolCall } from "@/server/tasks/tool-call-decisions";
 import { readToolApprovalSettings, updateToolApprovalSettings } from "@/server/teams/tool-approvals";
-import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
+import { tryAgent } from "@/server/tasks/try-agent";
+import {
+  createAgentDefinition,
+  deleteAgentDefinition,
+  getAgentDefinition,
+  listAgentDefinitions,
+  listAgentVersions,
+  updateAgentDefinition,
+} from "@/server/teams/agent-definitions";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -23,7 +31,15 @@ export const chorusServices = {
     denyToolCall,
   },
   settings: { toolApprovals: readToolApprovalSettings, updateToolApprovals: updateToolApprovalSettings },
-  agents: { list: listAgentDefinitions, create: createAgentDefinition, delete: deleteAgentDefinition },
+  agents: {
+    list: listAgentDefinitions,
+    get: getAgentDefinition,
+    versions: listAgentVersions,
+    create: createAgentDefinition,
+    update: updateAgentDefinition,
+    delete: deleteAgentDefinition,
+    try: tryAgent,
+  },
 };
 
 export type ChorusServices = typeof chorusServices;

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { RateLimitTier } from "@/server/rate-limit";
-import { customAgentDefinitionSchema } from "@/server/agents";
+import { agentDefinitionFieldsSchema, customAgentDefinitionSchema } from "@/server/agents";
 import type { Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
 import { taskEventStream } from "@/server/events/event-stream";
@@ -18,7 +18,15 @@ import {
 import { approveToolCall, denyToolCall } from "@/server/tasks/tool-call-decisions";
 import { readToolApprovalSettings, toolApprovalSettingsInput, updateToolApprovalSettings } from "@/server/teams/tool-approvals";
 import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
-import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
+import { tryAgent, tryAgentInput } from "@/server/tasks/try-agent";
+import {
+  createAgentDefinition,
+  deleteAgentDefinition,
+  getAgentDefinition,
+  listAgentDefinitions,
+  listAgentVersions,
+  updateAgentDefinition,
+} from "@/server/teams/agent-definitions";
 
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
@@ -182,6 +190,42 @@ export const restRoutes: readonly RestRoute[] = [
     input: customAgentDefinitionSchema,
     summary: "Define a team agent",
     handle: async ({ caller, body }) => json(await createAgentDefinition(caller, body), 201),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/agents/:kind",
+    permission: "read",
+    rateLimit: "read",
+    summary: "An agent; a team agent with its current version",
+    handle: async ({ caller, params }) => json(await getAgentDefinition(caller, params.kind)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/agents/:kind",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: agentDefinitionFieldsSchema,
+    summary: "Edit a team agent: writes a new version (none when nothing changed)",
+    handle: async ({ caller, params, body }) => json(await updateAgentDefinition(caller, params.kind, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/agents/:kind/versions",
+    permission: "read",
+    rateLimit: "read",
+    summary: "A team agent's versions, newest first",
+    handle: async ({ caller, params }) => json(await listAgentVersions(caller, params.kind)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/agents/:kind/try",
+    permission: "execute",
+    rateLimit: "spend",
+    body: true,
+    input: tryAgentInput,
+    summary: "Try an agent: a task that runs it alone on a prompt",
+    handle: async ({ caller, params, body }) => created(await tryAgent(caller, params.kind, body)),
   },
   {
     method: "DELETE",

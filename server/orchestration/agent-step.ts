@@ -57,6 +57,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
       teamId: input.teamId,
       stepKey: input.stepId,
       agentKind: input.agent,
+      agentVersion: input.agentVersion ?? null,
       attempt,
       input: { subtask: input.subtask, dependsOn: input.dependsOn },
     });
@@ -164,7 +165,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
 /** The step's agent; a task that stopped running meanwhile wins over an unknown agent. */
 async function loadAgentWhileRunning(input: AgentStepInput) {
   try {
-    return await loadTeamAgent(input.teamId, input.agent);
+    return await loadTeamAgent(input.teamId, input.agent, input.agentVersion);
   } catch (error) {
     if (error instanceof UnknownAgentError && !(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
     throw error;

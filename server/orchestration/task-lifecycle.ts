@@ -1,3 +1,4 @@
+import { z } from "zod";
 import {
   findTaskApproval,
   findTaskPlan,
@@ -13,7 +14,7 @@ import { appendRunEvent, publishAppended } from "@/server/events/run-events";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
 import { untilCancelled } from "./cancellation";
-import { teamAgentsFrom } from "./team-agents";
+import { currentAgentVersions, teamAgentsFrom, type RecordedAgentVersion } from "./team-agents";
 import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/domain/task-vocabulary";
 
 /**
@@ -32,9 +33,22 @@ export interface PlannedTask {
   reused: Record<string, AgentStepResult>;
   /** The agents this team can use (follow-up requests are checked against them). */
   agents: Array<{ kind: string; name: string; description: string }>;
+  /**
+   * The version of each team agent as the task was planned, by kind: every step runs that
+   * version, whatever is edited meanwhile. Absent in runs planned before versions existed.
+   */
+  agentVersions?: Record<string, RecordedAgentVersion>;
 }
 
 export type PlanOutcome = ({ state: "planned" } & PlannedTask) | { state: "stopped"; status: string };
+
+const recordedVersionsSchema = z.record(z.string(), z.object({ id: z.string(), version: z.number().int() }));
+
+/** The agent versions a stored plan recorded (a rerun's, or a "try it" task's), if any. */
+function recordedAgentVersionsOf(plan: JsonValue): Record<string, RecordedAgentVersion> | undefined {
+  const parsed = recordedVersionsSchema.safeParse((plan as { agentVersions?: unknown } | null)?.agentVersions);
+  return parsed.success ? parsed.data : undefined;
+}
 
 async function storedPlanOf(task: { plan: JsonValue }): Promise<Plan | undefined> {
   const parsed = planSchema.safeParse((task.plan as { steps?: unknown } | null) ?? undefined);
@@ -65,6 +79,9 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
     stored = { steps: planned.plan.steps, source: planned.source, notes: planned.notes };
     usage = { ...planned.usage, costUsd: planned.costUsd };
   }
+  // Recorded with the plan, so a rerun of this task runs the same versions.
+  const agentVersions = recordedAgentVersionsOf(task.plan) ?? currentAgentVersions(task.customAgents);
+  stored = { ...stored, agentVersions };
   const awaitingApproval = task.requireApproval;
   const approvalDueAt = awaitingApproval ? new Date(Date.now() + getEnv().CHORUS_APPROVAL_TIMEOUT_SECONDS * 1000) : null;
   const event = { ...stored, awaitingApproval, approvalDueAt: approvalDueAt?.toISOString() ?? null };
@@ -95,6 +112,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
     awaitingApproval,
     reused,
     agents: agents.map(({ kind, name, description }) => ({ kind, name, description })),
+    agentVersions,
   };
 }
 

@@ -1,7 +1,7 @@
 import { listCompletedExecutions } from "@/server/db/queries/executions";
 import { cancelAwaitingToolCalls } from "@/server/db/queries/tool-calls";
 import { insertRerunTask, markTaskApproved, markTaskCancelled, markTaskRejected } from "@/server/db/queries/tasks";
-import type { JsonObject } from "@/server/db/types";
+import type { InputJsonObject, JsonObject } from "@/server/db/types";
 import { actorOf, requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
 import { appendRunEvent } from "@/server/events/run-events";
@@ -141,6 +141,8 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
   }
   const steps = plan.steps.map((step) => (step.id === input.fromStep && input.input ? { ...step, subtask: input.input } : step));
   const rerun = downstreamOf(plan, input.fromStep);
+  // The rerun runs the team-agent versions the original recorded when it was planned.
+  const { agentVersions } = (original.plan ?? {}) as { agentVersions?: InputJsonObject };
 
   const executions = await listCompletedExecutions(original.teamId, original.id);
   const reusable = new Map<string, (typeof executions)[number]>();
@@ -162,6 +164,7 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
       steps,
       source: "rerun",
       notes: [`Rerun of ${original.id} from step "${input.fromStep}"${input.input ? " with a new instruction" : ""}`],
+      ...(agentVersions ? { agentVersions } : {}),
     },
     reused: reusable.values(),
   });

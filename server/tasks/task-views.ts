@@ -46,6 +46,7 @@ export function presentTask(task: TaskViewRow) {
       output: execution.output,
       error: execution.error,
       reusedFromId: execution.reusedFromId,
+      agentVersion: execution.agentVersion,
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
       startedAt: execution.startedAt,
       completedAt: execution.completedAt,

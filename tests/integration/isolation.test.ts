@@ -57,6 +57,18 @@ const restCases: Record<string, Case> = {
     body: () => ({ kind: "probe-agent", name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
     scope: "own-team",
   },
+  "GET /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
+  "PUT /api/v1/agents/:kind": {
+    path: (f) => `/api/v1/agents/${f.agentKind}`,
+    body: () => ({ name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
+    scope: "not-found",
+  },
+  "GET /api/v1/agents/:kind/versions": { path: (f) => `/api/v1/agents/${f.agentKind}/versions`, scope: "not-found" },
+  "POST /api/v1/agents/:kind/try": {
+    path: (f) => `/api/v1/agents/${f.agentKind}/try`,
+    body: () => ({ prompt: "probe" }),
+    scope: "not-found",
+  },
   "DELETE /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
   "POST /api/v1/tasks/:id/tool-calls/:callId/approve": {
     path: (f) => `/api/v1/tasks/${f.taskId}/tool-calls/probe-call/approve`,
@@ -101,6 +113,13 @@ const procedureCases: Record<string, ProcedureCase> = {
     }),
     scope: "own-team",
   },
+  "agent.get": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "agent.versions": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "agent.update": {
+    input: (f) => ({ kind: f.agentKind, name: "Probe", description: "Probe agent.", instructions: "Probe.", capabilities: ["probe"] }),
+    scope: "not-found",
+  },
+  "agent.try": { input: (f) => ({ kind: f.agentKind, prompt: "probe" }), scope: "not-found" },
   "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
   "task.approveToolCall": { input: (f) => ({ id: f.taskId, callId: "probe-call" }), scope: "not-found" },
   "task.denyToolCall": { input: (f) => ({ id: f.taskId, callId: "probe-call", reason: "probe" }), scope: "not-found" },
@@ -151,9 +170,10 @@ beforeAll(async () => {
 async function teamState() {
   const db = getDb();
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
-  const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true }, orderBy: { kind: "asc" } });
+  const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true, version: true }, orderBy: { kind: "asc" } });
+  const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
   const settings = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { toolsNeedingApproval: true } });
-  return { tasks, agents, settings };
+  return { tasks, agents, agentVersions, settings };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {

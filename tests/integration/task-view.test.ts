@@ -41,6 +41,7 @@ async function viewThroughPrisma(id: string) {
       output: execution.output,
       error: execution.error,
       reusedFromId: execution.reusedFromId,
+      agentVersion: execution.agentVersion,
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
       startedAt: execution.startedAt?.toISOString() ?? null,
       completedAt: execution.completedAt?.toISOString() ?? null,

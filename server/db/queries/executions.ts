@@ -22,14 +22,16 @@ export async function insertRunningExecution(row: {
   teamId: string;
   stepKey: string;
   agentKind: string;
+  /** The team agent's version this attempt runs; null for built-ins. */
+  agentVersion: { id: string; version: number } | null;
   attempt: number;
   input: Record<string, unknown>;
 }) {
   const { rows } = await query<{ id: string | null; toolsNeedingApproval: string[] | null } & AppendedEvents>(
     `WITH running AS (SELECT 1 FROM "Task" WHERE id = $2 AND status = 'running'),
      execution AS (
-       INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt")
-       SELECT $1, $2, $3, $4::text, $5::text, $6::int, 'running', $7::jsonb, $8::timestamp, $8::timestamp FROM running
+       INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt", "agentVersion", "agentVersionId")
+       SELECT $1, $2, $3, $4::text, $5::text, $6::int, 'running', $7::jsonb, $8::timestamp, $8::timestamp, $9::int, $10::text FROM running
        ON CONFLICT ("taskId", "stepKey", attempt) DO UPDATE SET status = 'running', "startedAt" = EXCLUDED."startedAt", error = NULL
        RETURNING id
      ), ${appendRunEventsSql({
@@ -41,7 +43,18 @@ export async function insertRunningExecution(row: {
      })}
      SELECT (SELECT id FROM execution) AS id, (SELECT "toolsNeedingApproval" FROM "Team" WHERE id = $3) AS "toolsNeedingApproval",
        ${APPENDED_COLUMNS}`,
-    [newRowId(), row.taskId, row.teamId, row.stepKey, row.agentKind, row.attempt, JSON.stringify(row.input), new Date().toISOString()],
+    [
+      newRowId(),
+      row.taskId,
+      row.teamId,
+      row.stepKey,
+      row.agentKind,
+      row.attempt,
+      JSON.stringify(row.input),
+      new Date().toISOString(),
+      row.agentVersion?.version ?? null,
+      row.agentVersion?.id ?? null,
+    ],
   );
   return rows[0]!;
 }

@@ -36,7 +36,7 @@ const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
   (SELECT COALESCE(json_agg(json_build_object(
       'id', e.id, 'stepId', e."stepKey", 'agent', e."agentKind", 'status', e.status, 'attempt', e.attempt,
       'modelId', e."modelId", 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
-      'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
+      'agentVersion', e."agentVersion", 'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
       'startedAt', ${utcIsoSql('e."startedAt"')}, 'completedAt', ${utcIsoSql('e."completedAt"')},
       'toolCalls', (SELECT COALESCE(json_agg(json_build_object(
           'callId', c."callId", 'tool', c.tool, 'input', c.input, 'status', c.status, 'excerpt', c."outputExcerpt",
@@ -74,6 +74,8 @@ export interface TaskExecutionRow {
   output: Json;
   error: string | null;
   reusedFromId: string | null;
+  /** The team agent's version the attempt ran; null for built-ins. */
+  agentVersion: number | null;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
@@ -117,11 +119,13 @@ export async function insertTask(task: {
   requireApproval: boolean;
   createdAt: string;
   createdEventPayload: Record<string, unknown>;
+  /** A plan fixed in advance (a "try it" task runs one agent): the coordinator runs it without planning. */
+  plan?: Prisma.InputJsonObject;
 }): Promise<TaskSummaryRow & { eventCreatedAt: string }> {
   const { rows } = await query<TaskSummaryRow & { eventCreatedAt: string }>(
     `WITH t AS (
-       INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp)
+       INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt", plan)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb)
        RETURNING *
      ), event AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
@@ -137,6 +141,7 @@ export async function insertTask(task: {
       task.requireApproval,
       task.createdAt,
       JSON.stringify(task.createdEventPayload),
+      task.plan ? JSON.stringify(task.plan) : null,
     ],
   );
   return rows[0]!;
@@ -259,6 +264,8 @@ export async function insertRerunTask(rerun: {
           output: execution.output as Prisma.InputJsonValue,
           modelId: execution.modelId,
           reusedFromId: execution.id,
+          agentVersion: execution.agentVersion,
+          agentVersionId: execution.agentVersionId,
           startedAt: execution.startedAt,
           completedAt: execution.completedAt,
         },
