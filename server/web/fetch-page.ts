@@ -1,3 +1,4 @@
+import { getEnv } from "@/server/env";
 import { readableHtml } from "@/server/text/readable-html";
 import { pdfText, UnreadablePdfError } from "@/server/text/pdf-text";
 import type { FetchPolicy } from "./policy-entries";
@@ -6,7 +7,9 @@ import { FetchFailedError, guardedFetch, type Resolver } from "./guarded-fetch";
 /**
  * A web page as an agent reads it: fetched through the guard (guarded-fetch.ts) and turned into
  * text — HTML through Readability (the article, not the navigation), PDF through pdf.js, plain
- * text, Markdown, JSON and XML as they are. What the fetch_url tool returns.
+ * text, Markdown, JSON and XML as they are, decoded in the charset the server (or the page's
+ * `<meta>`) names. What the fetch_url tool returns. The deadline and size cap default to
+ * CHORUS_WEB_FETCH_TIMEOUT_MS and CHORUS_WEB_FETCH_MAX_BYTES (10 s, 2 MB).
  */
 
 export interface ReadablePage {
@@ -29,7 +32,12 @@ export interface FetchPageOptions {
 }
 
 export async function fetchReadablePage(url: string, options: FetchPageOptions = {}): Promise<ReadablePage> {
-  const response = await guardedFetch(url, options);
+  const env = getEnv();
+  const response = await guardedFetch(url, {
+    ...options,
+    timeoutMs: options.timeoutMs ?? env.CHORUS_WEB_FETCH_TIMEOUT_MS,
+    maxBytes: options.maxBytes ?? env.CHORUS_WEB_FETCH_MAX_BYTES,
+  });
   const page = { url: response.url, finalUrl: response.finalUrl, status: response.status, contentType: response.contentType };
   if (response.contentType === "application/pdf") {
     try {
@@ -41,8 +49,9 @@ export async function fetchReadablePage(url: string, options: FetchPageOptions =
       throw new FetchFailedError("protocol", `The PDF at ${response.finalUrl} could not be read: ${why}`, false);
     }
   }
-  const source = decode(response.body, response.charset);
-  if (response.contentType === "text/html" || response.contentType === "application/xhtml+xml") {
+  const html = response.contentType === "text/html" || response.contentType === "application/xhtml+xml";
+  const source = decode(response.body, response.charset ?? (html ? metaCharset(response.body) : undefined));
+  if (html) {
     const { title, text } = readableHtml(source, { url: response.finalUrl });
     return { ...page, title, text, truncated: response.truncated };
   }
@@ -58,6 +67,12 @@ function decode(body: Uint8Array, charset: string | undefined): string {
     decoder = new TextDecoder("utf-8");
   }
   return decoder.decode(body, { stream: true });
+}
+
+/** The charset a page declares in a `<meta>` near its start, for servers that send none in Content-Type. */
+function metaCharset(body: Uint8Array): string | undefined {
+  const head = Buffer.from(body.subarray(0, 2048)).toString("latin1");
+  return /<meta[^>]+charset\s*=\s*["']?([\w-]+)/i.exec(head)?.[1]?.toLowerCase();
 }
 
 function titleOf(url: string): string {

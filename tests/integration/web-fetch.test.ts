@@ -95,6 +95,14 @@ describe("reaching pages", () => {
     expect((await fetchReadablePage(`${server.url}/notes.md`, { policy: local })).text).toBe("# Notes\n\n- one");
     expect((await fetchReadablePage(`${server.url}/zipped`, { policy: local })).text).toBe("compressed notes");
     expect(server.requests[0]!.headers["accept-encoding"]).toContain("gzip");
+    server.handle((_request, response) => {
+      const latin1 = Buffer.from(
+        `<html><head><meta charset="iso-8859-1"><title>Caf\u00e9</title></head><body><p>cr\u00e8me</p></body></html>`,
+        "latin1",
+      );
+      response.writeHead(200, { "Content-Type": "text/html" }).end(latin1);
+    });
+    expect(await fetchReadablePage(`${server.url}/latin1`, { policy: local })).toMatchObject({ title: "Café", text: "crème" });
   });
 });
 
