@@ -1,6 +1,7 @@
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
+import { readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -19,6 +20,7 @@ export const chorusServices = {
     rerun: rerunTask,
   },
   agents: { list: listAgentDefinitions, create: createAgentDefinition, delete: deleteAgentDefinition },
+  settings: { fetchPolicy: readFetchPolicy, updateFetchPolicy },
 };
 
 export type ChorusServices = typeof chorusServices;

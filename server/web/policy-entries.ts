@@ -41,6 +41,8 @@ export function canonicalHost(raw: string): string | undefined {
 export function parsePolicyEntry(raw: string): { entry: PolicyEntry; text: string } | { error: string } {
   const value = raw.trim();
   if (value === "") return { error: "is empty" };
+  const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(value);
+  if (url) return { error: `is a URL; give its host name alone (${url[1]!.replace(/^.*@/, "").replace(/:\d+$/, "")})` };
   if (value.includes("/")) {
     const [address, bits] = value.split("/", 2) as [string, string];
     if (!ipaddr.isValid(address) || !/^\d{1,3}$/.test(bits)) return { error: "is not a CIDR (an IP address, a slash and a prefix length)" };

@@ -8,6 +8,7 @@ import { deleteSession } from "@/server/db/queries/sessions";
 import { restRoutes } from "@/server/http/rest-routes";
 import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
+import { updateFetchPolicy } from "@/server/web/fetch-policy";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -59,6 +60,12 @@ const restCases: Record<string, Case> = {
   },
   "DELETE /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
   "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
+  "GET /api/v1/settings/fetch-policy": { path: () => "/api/v1/settings/fetch-policy", scope: "own-team" },
+  "PUT /api/v1/settings/fetch-policy": {
+    path: () => "/api/v1/settings/fetch-policy",
+    body: () => ({ allow: ["probe.example"], deny: [] }),
+    scope: "own-team",
+  },
 };
 
 interface ProcedureCase {
@@ -86,6 +93,8 @@ const procedureCases: Record<string, ProcedureCase> = {
     scope: "own-team",
   },
   "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "settings.fetchPolicy": { input: () => undefined, scope: "own-team" },
+  "settings.updateFetchPolicy": { input: () => ({ allow: ["trpc-probe.example"], deny: [] }), scope: "own-team" },
 };
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
@@ -109,6 +118,8 @@ beforeAll(async () => {
     instructions: "Ours.",
     capabilities: ["ours"],
   });
+  // The team's own fetch policy: another team's answer must not show it.
+  await updateFetchPolicy(callers.admin, { allow: ["team-only-wiki.example"], deny: [] });
   fixture = { taskId: task.id, agentKind: agent.kind };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
@@ -132,7 +143,8 @@ async function teamState() {
   const db = getDb();
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
   const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true }, orderBy: { kind: "asc" } });
-  return { tasks, agents };
+  const { fetchPolicy } = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { fetchPolicy: true } });
+  return { tasks, agents, fetchPolicy };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
@@ -187,6 +199,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain(fixture.taskId);
         expect(outsider.text).not.toContain("The team's own task");
         expect(outsider.text).not.toContain("Team only");
+        expect(outsider.text).not.toContain("team-only-wiki");
       }
       expect(await teamState()).toEqual(before);
     });
@@ -217,6 +230,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.status, `${path} from another team`).toBe(200);
         expect(outsider.text).not.toContain(fixture.taskId);
         expect(outsider.text).not.toContain("Team only");
+        expect(outsider.text).not.toContain("team-only-wiki");
       }
       expect(await teamState()).toEqual(before);
     });
