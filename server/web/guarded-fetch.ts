@@ -298,7 +298,8 @@ function requestAt(pinned: Pinned, address: { address: string; family: 4 | 6 }, 
       },
       resolve,
     );
-    request.once("error", reject);
+    // `on`, not `once`: an error after the response arrived (an abort mid-body) must not go unhandled; the body reader sees it.
+    request.on("error", reject);
     request.end();
   });
 }

@@ -1,9 +1,13 @@
+import { createServer as createTlsServer } from "node:https";
+import { createSecureContext } from "node:tls";
+import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fetchReadablePage } from "@/server/web/fetch-page";
 import { FetchFailedError, FetchRefusedError, guardedFetch, USER_AGENT, type Resolver } from "@/server/web/guarded-fetch";
 import { minimalPdf } from "../support/minimal-pdf";
 import { startLocalWebServer, type LocalWebServer } from "../support/local-web-server";
+import { SELF_SIGNED_CERT, SELF_SIGNED_HOST, SELF_SIGNED_KEY } from "../support/self-signed-tls";
 
 /**
  * The fetch guard against real sockets on loopback: local servers stand in for the web, a fake
@@ -190,6 +194,36 @@ describe("refusing private addresses", () => {
     } finally {
       await allowed.close();
       await forbidden.close();
+    }
+  });
+});
+
+describe("https", () => {
+  it("connects to the checked address but names the host for SNI and the certificate check, refusing an untrusted certificate", async () => {
+    const serverNames: string[] = [];
+    const context = createSecureContext({ key: SELF_SIGNED_KEY, cert: SELF_SIGNED_CERT });
+    const tls = createTlsServer(
+      {
+        key: SELF_SIGNED_KEY,
+        cert: SELF_SIGNED_CERT,
+        // Called with the ClientHello's server name (only when the client sends one).
+        SNICallback: (name, done) => (serverNames.push(name), done(null, context)),
+      },
+      (_request, response) => response.end("encrypted"),
+    );
+    await new Promise<void>((resolve) => tls.listen(0, "127.0.0.1", resolve));
+    const port = (tls.address() as AddressInfo).port;
+    try {
+      const dns = resolverOf({ [SELF_SIGNED_HOST]: ["127.0.0.1"] });
+      const policy = { allow: [SELF_SIGNED_HOST], deny: [] };
+      const error = await failure(guardedFetch(`https://${SELF_SIGNED_HOST}:${port}/`, { resolver: dns.resolve, policy }));
+      // Nothing trusts the self-signed certificate: had the check been skipped, the fetch would have succeeded.
+      expect(error).toMatchObject({ reason: "tls", retryable: false });
+      expect(serverNames).toEqual([SELF_SIGNED_HOST]);
+      expect(dns.calls).toEqual([SELF_SIGNED_HOST]);
+    } finally {
+      tls.closeAllConnections();
+      await new Promise<void>((resolve) => tls.close(() => resolve()));
     }
   });
 });
