@@ -122,10 +122,11 @@ export async function guardedFetch(url: string, options: GuardedFetchOptions = {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxRedirects = options.maxRedirects ?? MAX_REDIRECTS;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const first = parseTarget(url);
+  options.signal?.throwIfAborted();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-  const first = parseTarget(url);
   try {
     let current = first;
     for (let redirects = 0; ; redirects += 1) {
