@@ -118,6 +118,8 @@ describe("refusing private addresses", () => {
     expect(error.message).toMatch(/^Refused: 127\.0\.0\.1 is a loopback address/);
     expect((await refusal(guardedFetch(`http://[::1]:${server.port}/`))).reason).toBe("private-address");
     expect((await refusal(guardedFetch(`http://2130706433:${server.port}/`))).reason).toBe("private-address");
+    // Through the system resolver (the hosts file): localhost is loopback whatever it is called.
+    expect((await refusal(guardedFetch(`http://localhost:${server.port}/`))).reason).toBe("private-address");
     expect(server.requests).toHaveLength(0);
   });
 

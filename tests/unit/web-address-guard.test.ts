@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkAddress, classifyAddress } from "@/server/web/address-guard";
 import { compileFetchPolicy, matchesHost, parsePolicyEntry } from "@/server/web/policy-entries";
@@ -54,6 +55,49 @@ describe("classifyAddress", () => {
     ["not-an-ip", "reserved"],
   ])("%s is %s", (address, range) => {
     expect(classifyAddress(address)).toBe(range);
+  });
+});
+
+describe("every IPv4 address of a refused range, in every IPv6 form that carries it", () => {
+  // Each refused IPv4 range as [network, prefix length].
+  const ranges: Array<[string, number]> = [
+    ["10.0.0.0", 8],
+    ["127.0.0.0", 8],
+    ["169.254.0.0", 16],
+    ["100.64.0.0", 10],
+    ["172.16.0.0", 12],
+    ["192.168.0.0", 16],
+    ["0.0.0.0", 8],
+  ];
+  const inRange = fc.constantFrom(...ranges).chain(([base, bits]) =>
+    fc.integer({ min: 0, max: 2 ** (32 - bits) - 1 }).map((offset) => {
+      const start = base.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
+      return (start + offset) >>> 0;
+    }),
+  );
+  const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+  const hex = (n: number) => `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  const forms = (n: number) => [
+    dotted(n),
+    `::ffff:${dotted(n)}`,
+    `::ffff:${hex(n)}`,
+    `::ffff:0:${dotted(n)}`,
+    `64:ff9b::${dotted(n)}`,
+    `2002:${hex(n)}::1`,
+    `2001:0:4136:e378:8000:63bf:${hex(~n >>> 0)}`,
+    ...(n >>> 24 === 0 ? [] : [`::${dotted(n)}`]),
+  ];
+
+  it("is refused without a policy", () => {
+    fc.assert(
+      fc.property(inRange, (n) => {
+        for (const address of forms(n)) {
+          expect(classifyAddress(address), address).not.toBe("public");
+          expect(checkAddress("public.example", address, none).allowed, address).toBe(false);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 
