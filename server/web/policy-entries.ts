@@ -14,8 +14,6 @@ export interface FetchPolicy {
   deny: string[];
 }
 
-export const EMPTY_FETCH_POLICY: FetchPolicy = Object.freeze({ allow: [], deny: [] }) as FetchPolicy;
-
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 export type PolicyEntry = { kind: "host"; host: string } | { kind: "wildcard"; suffix: string } | { kind: "cidr"; range: Range };
