@@ -110,6 +110,23 @@ const envSchema = z.object({
     "must be an http:// or https:// URL",
   ),
   UPSTASH_REDIS_REST_TOKEN: optionalString,
+  // The fetch_url tool (server/web): its deadline for a page (every redirect and the body) and its body cap.
+  CHORUS_WEB_FETCH_TIMEOUT_MS: integer(10_000, 500, 120_000),
+  CHORUS_WEB_FETCH_MAX_BYTES: integer(2 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+  // The web_search tool's provider (server/web/search-providers): chosen here, or by which of the settings below is present.
+  CHORUS_WEB_SEARCH_PROVIDER: z
+    .enum(["searxng", "brave", "tavily", ""])
+    .optional()
+    .transform((value) => value || undefined),
+  SEARXNG_URL: optionalString.refine((value) => value === undefined || /^https?:\/\//.test(value), "must be an http:// or https:// URL"),
+  BRAVE_SEARCH_API_KEY: optionalString,
+  BRAVE_SEARCH_URL: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\//.test(value),
+    "must be an http:// or https:// URL",
+  ),
+  TAVILY_API_KEY: optionalString,
+  TAVILY_URL: optionalString.refine((value) => value === undefined || /^https?:\/\//.test(value), "must be an http:// or https:// URL"),
+  CHORUS_WEB_SEARCH_TIMEOUT_MS: integer(10_000, 500, 120_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -136,6 +153,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     problems.push(
       `${env.UPSTASH_REDIS_REST_URL ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL"}: required when the other UPSTASH_REDIS_REST_ variable is set`,
     );
+  }
+  const searchSetting = { searxng: "SEARXNG_URL", brave: "BRAVE_SEARCH_API_KEY", tavily: "TAVILY_API_KEY" } as const;
+  if (env.CHORUS_WEB_SEARCH_PROVIDER) {
+    const needed = searchSetting[env.CHORUS_WEB_SEARCH_PROVIDER];
+    if (!env[needed]) problems.push(`${needed}: required when CHORUS_WEB_SEARCH_PROVIDER=${env.CHORUS_WEB_SEARCH_PROVIDER}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return env;

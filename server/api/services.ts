@@ -11,6 +11,7 @@ import {
   listAgentVersions,
   updateAgentDefinition,
 } from "@/server/teams/agent-definitions";
+import { readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -30,7 +31,12 @@ export const chorusServices = {
     approveToolCall,
     denyToolCall,
   },
-  settings: { toolApprovals: readToolApprovalSettings, updateToolApprovals: updateToolApprovalSettings },
+  settings: {
+    toolApprovals: readToolApprovalSettings,
+    updateToolApprovals: updateToolApprovalSettings,
+    fetchPolicy: readFetchPolicy,
+    updateFetchPolicy,
+  },
   agents: {
     list: listAgentDefinitions,
     get: getAgentDefinition,

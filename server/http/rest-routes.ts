@@ -27,6 +27,7 @@ import {
   listAgentVersions,
   updateAgentDefinition,
 } from "@/server/teams/agent-definitions";
+import { fetchPolicyInput, readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
 
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
@@ -234,6 +235,24 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     summary: "Remove a team agent",
     handle: async ({ caller, params }) => json(await deleteAgentDefinition(caller, params.kind!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/settings/fetch-policy",
+    permission: "read",
+    rateLimit: "read",
+    summary: "The team's fetch policy: hosts and networks the fetch_url tool may (allow) or must never (deny) reach",
+    handle: async ({ caller }) => json(await readFetchPolicy(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/settings/fetch-policy",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: fetchPolicyInput,
+    summary: "Replace the team's fetch policy (host names, *.wildcards, IP addresses and CIDRs; at most 200 entries)",
+    handle: async ({ caller, body }) => json(await updateFetchPolicy(caller, body)),
   },
   {
     method: "GET",

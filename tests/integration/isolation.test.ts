@@ -8,6 +8,7 @@ import { deleteSession } from "@/server/db/queries/sessions";
 import { restRoutes } from "@/server/http/rest-routes";
 import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
+import { updateFetchPolicy } from "@/server/web/fetch-policy";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -87,6 +88,12 @@ const restCases: Record<string, Case> = {
     scope: "own-team",
   },
   "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
+  "GET /api/v1/settings/fetch-policy": { path: () => "/api/v1/settings/fetch-policy", scope: "own-team" },
+  "PUT /api/v1/settings/fetch-policy": {
+    path: () => "/api/v1/settings/fetch-policy",
+    body: () => ({ allow: ["probe.example"], deny: [] }),
+    scope: "own-team",
+  },
 };
 
 interface ProcedureCase {
@@ -125,6 +132,8 @@ const procedureCases: Record<string, ProcedureCase> = {
   "task.denyToolCall": { input: (f) => ({ id: f.taskId, callId: "probe-call", reason: "probe" }), scope: "not-found" },
   "settings.toolApprovals": { input: () => undefined, scope: "own-team" },
   "settings.updateToolApprovals": { input: () => ({ tools: ["web_search"] }), scope: "own-team" },
+  "settings.fetchPolicy": { input: () => undefined, scope: "own-team" },
+  "settings.updateFetchPolicy": { input: () => ({ allow: ["trpc-probe.example"], deny: [] }), scope: "own-team" },
 };
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
@@ -148,6 +157,8 @@ beforeAll(async () => {
     instructions: "Ours.",
     capabilities: ["ours"],
   });
+  // The team's own fetch policy: another team's answer must not show it.
+  await updateFetchPolicy(callers.admin, { allow: ["team-only-wiki.example"], deny: [] });
   fixture = { taskId: task.id, agentKind: agent.kind };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
@@ -172,7 +183,7 @@ async function teamState() {
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
   const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true, version: true }, orderBy: { kind: "asc" } });
   const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
-  const settings = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { toolsNeedingApproval: true } });
+  const settings = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { toolsNeedingApproval: true, fetchPolicy: true } });
   return { tasks, agents, agentVersions, settings };
 }
 
@@ -228,6 +239,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain(fixture.taskId);
         expect(outsider.text).not.toContain("The team's own task");
         expect(outsider.text).not.toContain("Team only");
+        expect(outsider.text).not.toContain("team-only-wiki");
       }
       expect(await teamState()).toEqual(before);
     });
@@ -258,6 +270,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.status, `${path} from another team`).toBe(200);
         expect(outsider.text).not.toContain(fixture.taskId);
         expect(outsider.text).not.toContain("Team only");
+        expect(outsider.text).not.toContain("team-only-wiki");
       }
       expect(await teamState()).toEqual(before);
     });

@@ -2,6 +2,8 @@ import type { ToolSet } from "ai";
 import { isBuiltInToolName, type BuiltInToolName } from "@/server/agents/tools/catalog";
 import { toAiTool, type ToolRunOptions } from "@/server/agents/tools/run-tool";
 import type { ToolSpec } from "@/server/agents/tools/tool-spec";
+import { fetchUrlTool } from "@/server/agents/tools/fetch-url";
+import { webSearchTool } from "@/server/agents/tools/web-search";
 
 /**
  * The tools one agent run is given: the built-in tool modules its definition names, less those
@@ -10,7 +12,10 @@ import type { ToolSpec } from "@/server/agents/tools/tool-spec";
  */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own input type
-const BUILT_IN_TOOL_SPECS: Partial<Record<BuiltInToolName, ToolSpec<any>>> = {};
+const BUILT_IN_TOOL_SPECS: Partial<Record<BuiltInToolName, ToolSpec<any>>> = {
+  fetch_url: fetchUrlTool,
+  web_search: webSearchTool,
+};
 
 export function buildTools(names: readonly string[], options: ToolRunOptions): ToolSet {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see BUILT_IN_TOOL_SPECS

@@ -1,10 +1,15 @@
 import { createTRPCRouter, procedureFor } from "@/server/api/trpc";
 import { toolApprovalSettingsInput } from "@/server/teams/tool-approvals";
+import { fetchPolicyInput } from "@/server/web/fetch-policy";
 
-/** The team's settings, one concern per pair of procedures. */
+/** The team's settings, one concern per pair of procedures: every member may read them, admins change them. */
 export const settingsRouter = createTRPCRouter({
   toolApprovals: procedureFor("read").query(({ ctx }) => ctx.services.settings.toolApprovals(ctx.caller)),
   updateToolApprovals: procedureFor("manage")
     .input(toolApprovalSettingsInput)
     .mutation(({ ctx, input }) => ctx.services.settings.updateToolApprovals(ctx.caller, input)),
+  fetchPolicy: procedureFor("read").query(({ ctx }) => ctx.services.settings.fetchPolicy(ctx.caller)),
+  updateFetchPolicy: procedureFor("manage")
+    .input(fetchPolicyInput)
+    .mutation(({ ctx, input }) => ctx.services.settings.updateFetchPolicy(ctx.caller, input)),
 });
