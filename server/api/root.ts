@@ -1,10 +1,12 @@
 import { createTRPCRouter } from "./trpc";
 import { agentRouter } from "./routers/agent";
+import { mcpRouter } from "./routers/mcp";
 import { taskRouter } from "./routers/task";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
   agent: agentRouter,
+  mcp: mcpRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,14 @@
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
+import {
+  createMcpServer,
+  deleteMcpServer,
+  getMcpServer,
+  listMcpServers,
+  refreshMcpServerTools,
+  testMcpServerConnection,
+  updateMcpServer,
+} from "@/server/mcp/mcp-servers";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
 
 /**
@@ -19,6 +28,15 @@ export const chorusServices = {
     rerun: rerunTask,
   },
   agents: { list: listAgentDefinitions, create: createAgentDefinition, delete: deleteAgentDefinition },
+  mcpServers: {
+    list: listMcpServers,
+    get: getMcpServer,
+    create: createMcpServer,
+    update: updateMcpServer,
+    delete: deleteMcpServer,
+    refreshTools: refreshMcpServerTools,
+    testConnection: testMcpServerConnection,
+  },
 };
 
 export type ChorusServices = typeof chorusServices;

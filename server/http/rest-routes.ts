@@ -9,6 +9,16 @@ import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/t
 import { approveTaskInput, createTaskInput, listTasksInput, rejectTaskInput, rerunTaskInput } from "@/server/tasks/task-schemas";
 import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
+import { createMcpServerInput, updateMcpServerInput } from "@/server/mcp/mcp-server-schemas";
+import {
+  createMcpServer,
+  deleteMcpServer,
+  getMcpServer,
+  listMcpServers,
+  refreshMcpServerTools,
+  testMcpServerConnection,
+  updateMcpServer,
+} from "@/server/mcp/mcp-servers";
 
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
@@ -33,7 +43,7 @@ export type RouteResult =
   { status?: number; json: unknown; headers?: Record<string, string> } | { eventStream: ReadableStream<Uint8Array> };
 
 export interface RestRoute {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   /** `:name` segments are parameters. */
   path: string;
   /** What the caller's role must allow; `public` routes authenticate no one. */
@@ -142,6 +152,69 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     summary: "Remove a team agent",
     handle: async ({ caller, params }) => json(await deleteAgentDefinition(caller, params.kind!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/mcp-servers",
+    permission: "read",
+    rateLimit: "read",
+    summary: "The team's MCP servers (header names only, never their values)",
+    handle: async ({ caller }) => json(await listMcpServers(caller)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/mcp-servers",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: createMcpServerInput,
+    summary: "Register an MCP server (Streamable HTTP, or stdio where the instance allows it)",
+    handle: async ({ caller, body }) => {
+      const server = await createMcpServer(caller, body);
+      return json(server, 201, { Location: `/api/v1/mcp-servers/${server.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/mcp-servers/:id",
+    permission: "read",
+    rateLimit: "read",
+    summary: "An MCP server with its tool catalog and per-tool settings",
+    handle: async ({ caller, params }) => json(await getMcpServer(caller, params.id!)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/mcp-servers/:id",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: updateMcpServerInput,
+    summary: "Change an MCP server: each field given replaces the stored one (headers: all of them)",
+    handle: async ({ caller, params, body }) => json(await updateMcpServer(caller, params.id!, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/mcp-servers/:id",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Remove an MCP server",
+    handle: async ({ caller, params }) => json(await deleteMcpServer(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/mcp-servers/:id/refresh",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "List the server's tools now and store them as its catalog (503 naming why when it cannot be reached)",
+    handle: async ({ caller, params }) => json(await refreshMcpServerTools(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/mcp-servers/:id/test",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Check that Chorus can connect to the server and list its tools, changing nothing",
+    handle: async ({ caller, params }) => json(await testMcpServerConnection(caller, params.id!)),
   },
   {
     method: "GET",

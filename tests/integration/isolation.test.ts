@@ -8,6 +8,7 @@ import { deleteSession } from "@/server/db/queries/sessions";
 import { restRoutes } from "@/server/http/rest-routes";
 import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
+import { createMcpServer } from "@/server/mcp/mcp-servers";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -24,6 +25,7 @@ const api = useApiServer();
 interface Fixture {
   taskId: string;
   agentKind: string;
+  mcpServerId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -59,6 +61,21 @@ const restCases: Record<string, Case> = {
   },
   "DELETE /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
   "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
+  "GET /api/v1/mcp-servers": { path: () => "/api/v1/mcp-servers", scope: "own-team" },
+  "POST /api/v1/mcp-servers": {
+    path: () => "/api/v1/mcp-servers",
+    body: () => ({ name: "probe-mcp", url: "http://127.0.0.1:9/mcp" }),
+    scope: "own-team",
+  },
+  "GET /api/v1/mcp-servers/:id": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}`, scope: "not-found" },
+  "PUT /api/v1/mcp-servers/:id": {
+    path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}`,
+    body: () => ({ enabled: false }),
+    scope: "not-found",
+  },
+  "DELETE /api/v1/mcp-servers/:id": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}`, scope: "not-found" },
+  "POST /api/v1/mcp-servers/:id/refresh": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}/refresh`, scope: "not-found" },
+  "POST /api/v1/mcp-servers/:id/test": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}/test`, scope: "not-found" },
 };
 
 interface ProcedureCase {
@@ -86,7 +103,17 @@ const procedureCases: Record<string, ProcedureCase> = {
     scope: "own-team",
   },
   "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "mcp.list": { input: () => undefined, scope: "own-team" },
+  "mcp.get": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
+  "mcp.create": { input: () => ({ name: "trpc-probe-mcp", url: "http://127.0.0.1:9/mcp" }), scope: "own-team" },
+  "mcp.update": { input: (f) => ({ id: f.mcpServerId, enabled: false }), scope: "not-found" },
+  "mcp.delete": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
+  "mcp.refreshTools": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
+  "mcp.testConnection": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
 };
+
+/** The fixture MCP server's header value: no answer to anyone may carry it. */
+const MCP_HEADER_VALUE = "isolation-mcp-header-value-0123456789";
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
 const procedurePermission = (path: string) => procedures[path]!._def.meta?.permission;
@@ -109,7 +136,12 @@ beforeAll(async () => {
     instructions: "Ours.",
     capabilities: ["ours"],
   });
-  fixture = { taskId: task.id, agentKind: agent.kind };
+  const mcpServer = await createMcpServer(callers.admin, {
+    name: "team-only-mcp",
+    url: "http://127.0.0.1:9/mcp",
+    headers: { Authorization: `Bearer ${MCP_HEADER_VALUE}` },
+  });
+  fixture = { taskId: task.id, agentKind: agent.kind, mcpServerId: mcpServer.id };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
   as.viewer = { authorization: await key(team.id, "viewer") };
@@ -132,7 +164,8 @@ async function teamState() {
   const db = getDb();
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
   const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true }, orderBy: { kind: "asc" } });
-  return { tasks, agents };
+  const mcpServers = await db.mcpServer.findMany({ where: { teamId }, orderBy: { id: "asc" } });
+  return { tasks, agents, mcpServers };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
@@ -141,6 +174,7 @@ async function call(method: string, path: string, credentials: Credentials, body
   if (body !== undefined || method !== "GET") headers["content-type"] = "application/json";
   const response = await fetch(`${api.baseURL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = response.headers.get("content-type")?.includes("event-stream") ? (await response.body?.cancel(), "") : await response.text();
+  expect(text).not.toContain(MCP_HEADER_VALUE);
   return { status: response.status, text };
 }
 
@@ -187,6 +221,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain(fixture.taskId);
         expect(outsider.text).not.toContain("The team's own task");
         expect(outsider.text).not.toContain("Team only");
+        expect(outsider.text).not.toContain("team-only-mcp");
       }
       expect(await teamState()).toEqual(before);
     });
@@ -217,6 +252,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.status, `${path} from another team`).toBe(200);
         expect(outsider.text).not.toContain(fixture.taskId);
         expect(outsider.text).not.toContain("Team only");
+        expect(outsider.text).not.toContain("team-only-mcp");
       }
       expect(await teamState()).toEqual(before);
     });

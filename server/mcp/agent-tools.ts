@@ -1,0 +1,118 @@
+import { createHash } from "node:crypto";
+import { listAgentMcpServers, type McpServerWithSecretsRow } from "@/server/db/queries/mcp-servers";
+import { getEnv } from "@/server/env";
+import { logger } from "@/server/observability/logger";
+import { connectMcpServer, describeFailure, listServerTools, type McpConnection } from "./mcp-connection";
+import { toolSettingsOf } from "./mcp-servers";
+import { toolNeedsApproval } from "./tool-approval";
+import { flattenToolResult } from "./tool-results";
+
+/**
+ * What an agent step gets from its team's MCP servers: the tools it may call, each with a
+ * model-safe name, its JSON Schema, whether a call needs a member's approval, and `call`. Only
+ * enabled servers that allow the agent's kind, and only their enabled tools; a server that cannot
+ * be reached is left out and reported (`unavailable`), never a failure of the agent. The caller
+ * closes the connections when the step ends.
+ */
+export interface McpTool {
+  /** Unique and model-safe (`^[a-zA-Z0-9_-]{1,64}$`): `mcp_<server>_<tool>`. */
+  name: string;
+  serverName: string;
+  toolName: string;
+  description: string;
+  /** A JSON Schema object, as the server declared it. */
+  inputSchema: Record<string, unknown>;
+  needsApproval: boolean;
+  /** Calls the tool (within CHORUS_MCP_CALL_TIMEOUT_MS); a failure or timeout is `isError: true`, an abort throws. */
+  call(args: unknown, signal?: AbortSignal): Promise<{ text: string; isError: boolean }>;
+}
+
+export interface OpenMcpTools {
+  tools: McpTool[];
+  unavailable: Array<{ server: string; reason: string }>;
+  close(): Promise<void>;
+}
+
+const MODEL_SAFE = /[^a-zA-Z0-9_-]/g;
+
+/** `mcp_<server>_<tool>` within 64 characters; a long or clashing name keeps a hash of the original to stay unique. */
+function modelSafeName(serverName: string, toolName: string, taken: Set<string>): string {
+  const base = `mcp_${serverName.replace(MODEL_SAFE, "_")}_${toolName.replace(MODEL_SAFE, "_")}`;
+  let name = base.slice(0, 64);
+  if (name !== base || taken.has(name)) {
+    const hash = createHash("sha256").update(`${serverName}/${toolName}`).digest("hex").slice(0, 8);
+    name = `${base.slice(0, 55)}_${hash}`;
+  }
+  taken.add(name);
+  return name;
+}
+
+async function openServer(
+  server: McpServerWithSecretsRow,
+  signal: AbortSignal | undefined,
+): Promise<{ connection: McpConnection; tools: Awaited<ReturnType<typeof listServerTools>> }> {
+  const connection = await connectMcpServer(server, { signal });
+  try {
+    return { connection, tools: await listServerTools(connection, signal) };
+  } catch (error) {
+    await connection.client.close().catch(() => undefined);
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { secrets: connection.secrets });
+  }
+}
+
+export async function openMcpTools(teamId: string, agentKind: string, options: { signal?: AbortSignal } = {}): Promise<OpenMcpTools> {
+  const servers = await listAgentMcpServers(teamId, agentKind);
+  const opened = await Promise.allSettled(servers.map((server) => openServer(server, options.signal)));
+  const tools: McpTool[] = [];
+  const unavailable: OpenMcpTools["unavailable"] = [];
+  const connections: McpConnection[] = [];
+  const taken = new Set<string>();
+  const callTimeout = getEnv().CHORUS_MCP_CALL_TIMEOUT_MS;
+
+  opened.forEach((outcome, index) => {
+    const server = servers[index]!;
+    if (outcome.status === "rejected") {
+      const reason = describeFailure(outcome.reason, (outcome.reason as { secrets?: string[] })?.secrets ?? []);
+      logger.warn("MCP server unavailable: its tools are left out of this step", { teamId, agentKind, server: server.name, reason });
+      unavailable.push({ server: server.name, reason });
+      return;
+    }
+    const { connection, tools: listed } = outcome.value;
+    connections.push(connection);
+    const settings = toolSettingsOf(server);
+    for (const tool of listed) {
+      if (settings[tool.name]?.enabled === false) continue;
+      tools.push({
+        name: modelSafeName(server.name, tool.name, taken),
+        serverName: server.name,
+        toolName: tool.name,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        needsApproval: toolNeedsApproval(tool.annotations, settings[tool.name]),
+        call: async (args, signal) => {
+          try {
+            const result = await connection.client.callTool(
+              { name: tool.name, arguments: (args ?? {}) as Record<string, unknown> },
+              undefined,
+              { signal: signal ?? options.signal, timeout: callTimeout },
+            );
+            return { text: flattenToolResult(result), isError: result.isError === true };
+          } catch (error) {
+            if ((signal ?? options.signal)?.aborted) throw error;
+            const reason = describeFailure(error, connection.secrets);
+            logger.warn("MCP tool call failed", { teamId, server: server.name, tool: tool.name, reason });
+            return { text: `The MCP tool ${tool.name} of server ${server.name} failed: ${reason}`, isError: true };
+          }
+        },
+      });
+    }
+  });
+
+  return {
+    tools,
+    unavailable,
+    close: async () => {
+      await Promise.all(connections.map((connection) => connection.client.close().catch(() => undefined)));
+    },
+  };
+}
