@@ -25,6 +25,14 @@ export interface MasterKeyring {
 
 export const MASTER_KEY_FILE = "master.key";
 
+/** Stored secrets no configured key can read: Chorus must not start and quietly fail every use of them. */
+export class MasterKeyMissingError extends Error {
+  constructor(readonly missingKeyIds: string[]) {
+    super("stored secrets need a master key that is not configured");
+    this.name = "MasterKeyMissingError";
+  }
+}
+
 export function keyIdOf(key: Buffer): string {
   return createHash("sha256").update(key).digest("hex").slice(0, 8);
 }

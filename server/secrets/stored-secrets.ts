@@ -6,21 +6,13 @@ import {
   secretContext,
 } from "@/server/db/queries/stored-secrets";
 import { decryptSecret, encryptSecret } from "./envelope";
-import { MASTER_KEY_FILE, masterKeyring, type MasterKeyring } from "./master-keys";
+import { MASTER_KEY_FILE, MasterKeyMissingError, masterKeyring, type MasterKeyring } from "./master-keys";
 
 /**
  * Key management over everything stored encrypted: the start-up check that every secret in the
  * database can be read with the configured keys, and rotation (`chorus secrets rotate`), which
  * re-encrypts each secret not under the current key, row by row, while Chorus keeps running.
  */
-
-/** Stored secrets no configured key can read: Chorus must not start and quietly fail every use of them. */
-export class MasterKeyMissingError extends Error {
-  constructor(readonly missingKeyIds: string[]) {
-    super("stored secrets need a master key that is not configured");
-    this.name = "MasterKeyMissingError";
-  }
-}
 
 /** Throws MasterKeyMissingError (with an explanation) when stored secrets were encrypted under keys not configured. */
 export async function assertStoredSecretsReadable(keyring: MasterKeyring = masterKeyring()): Promise<void> {
@@ -47,6 +39,8 @@ export interface RotationReport {
 
 /** Re-encrypts every stored secret that is not under the current key; running it again rewrites nothing. */
 export async function rotateStoredSecrets(keyring: MasterKeyring = masterKeyring()): Promise<RotationReport> {
+  // Refuse before rewriting anything when some secret could not be read.
+  await assertStoredSecretsReadable(keyring);
   const report: RotationReport = { keyId: keyring.current.id, rewritten: 0, skipped: 0 };
   for (const column of SECRET_COLUMNS) {
     for (const { id, ciphertext } of await listSecretsNotUnderKey(column, keyring.current.id)) {
