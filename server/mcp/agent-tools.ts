@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { listAgentMcpServers, type McpServerWithSecretsRow } from "@/server/db/queries/mcp-servers";
 import { getEnv } from "@/server/env";
 import { logger } from "@/server/observability/logger";
 import { connectMcpServer, describeFailure, listServerTools, type McpConnection } from "./mcp-connection";
 import { toolSettingsOf } from "./mcp-servers";
 import { toolNeedsApproval } from "./tool-approval";
+import { modelSafeToolName } from "./tool-names";
 import { flattenToolResult } from "./tool-results";
 
 /**
@@ -31,20 +31,6 @@ export interface OpenMcpTools {
   tools: McpTool[];
   unavailable: Array<{ server: string; reason: string }>;
   close(): Promise<void>;
-}
-
-const MODEL_SAFE = /[^a-zA-Z0-9_-]/g;
-
-/** `mcp_<server>_<tool>` within 64 characters; a long or clashing name keeps a hash of the original to stay unique. */
-function modelSafeName(serverName: string, toolName: string, taken: Set<string>): string {
-  const base = `mcp_${serverName.replace(MODEL_SAFE, "_")}_${toolName.replace(MODEL_SAFE, "_")}`;
-  let name = base.slice(0, 64);
-  if (name !== base || taken.has(name)) {
-    const hash = createHash("sha256").update(`${serverName}/${toolName}`).digest("hex").slice(0, 8);
-    name = `${base.slice(0, 55)}_${hash}`;
-  }
-  taken.add(name);
-  return name;
 }
 
 async function openServer(
@@ -83,7 +69,7 @@ export async function openMcpTools(teamId: string, agentKind: string, options: {
     for (const tool of listed) {
       if (settings[tool.name]?.enabled === false) continue;
       tools.push({
-        name: modelSafeName(server.name, tool.name, taken),
+        name: modelSafeToolName(server.name, tool.name, taken),
         serverName: server.name,
         toolName: tool.name,
         description: tool.description,

@@ -6,6 +6,7 @@ import { createApiKey } from "@/server/auth/api-keys";
 import { getPool } from "@/server/db/client";
 import { openMcpTools, type OpenMcpTools } from "@/server/mcp/agent-tools";
 import { MAX_RESULT_CHARS } from "@/server/mcp/tool-results";
+import { createMcpServer, refreshMcpServerTools } from "@/server/mcp/mcp-servers";
 import { createTeamWithMembers } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
 import { startMcpTestServer, type McpTestServer } from "../support/mcp-test-server";
@@ -281,6 +282,35 @@ describe("an agent's MCP tools", () => {
     expect((await rest("GET", `/api/v1/mcp-servers/${down.body.id}`, admin)).body.lastError).toEqual(expect.any(String));
     const test = await rest("POST", `/api/v1/mcp-servers/${refused.body.id}/test`, admin);
     expect(test).toMatchObject({ status: 200, body: { ok: false, error: expect.any(String) } });
+  });
+});
+
+describe("stdio servers, where the instance allows them", () => {
+  it("run the command, list and call its tools, and pass it none of Chorus's secrets", async () => {
+    process.env.CHORUS_MCP_ALLOW_STDIO = "true";
+    try {
+      const { callers } = await createTeamWithMembers();
+      const created = await createMcpServer(callers.admin, {
+        name: "echo",
+        transport: "stdio",
+        command: process.execPath,
+        args: ["tests/support/mcp-stdio-server.mjs"],
+      });
+      const refreshed = await refreshMcpServerTools(callers.admin, created.id);
+      expect(refreshed.tools.map((tool) => tool.name)).toEqual(["echo", "leaked_env"]);
+      const opened = await openMcpTools(callers.admin.teamId, "analysis");
+      try {
+        expect(opened.unavailable).toEqual([]);
+        const echo = opened.tools.find((tool) => tool.name === "mcp_echo_echo")!;
+        expect(echo.needsApproval).toBe(false);
+        expect(await echo.call({ text: "hello" })).toEqual({ text: "echo: hello", isError: false });
+        expect(await opened.tools.find((tool) => tool.name === "mcp_echo_leaked_env")!.call({})).toEqual({ text: "[]", isError: false });
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      delete process.env.CHORUS_MCP_ALLOW_STDIO;
+    }
   });
 });
 

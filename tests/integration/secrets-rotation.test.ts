@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
 import { parseEnv } from "@/server/env";
@@ -86,6 +89,25 @@ describe("chorus secrets rotate", () => {
       ),
     );
     await expect(assertStoredSecretsReadable(keyringOf(stranger))).rejects.toMatchObject({ missingKeyIds: [keyIdOf(keyB)] });
+
+    // The server itself (server/main.ts, without the Next build npm start would make first).
+    const dataDir = mkdtempSync(path.join(tmpdir(), "chorus-wrong-key-"));
+    try {
+      const start = spawnSync(
+        "node",
+        ["--input-type=module", "-e", 'import { runTypeScript } from "./bin/run-ts.mjs"; await runTypeScript("server/main.ts");'],
+        {
+          env: { ...process.env, LOG_LEVEL: "warn", CHORUS_DATA_DIR: dataDir, CHORUS_MASTER_KEY: stranger.toString("base64"), PORT: "1" },
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      expect(start.status).toBe(1);
+      expect(start.stderr).toContain(`Chorus failed to start: 2 stored secret(s) are encrypted under master key ${keyIdOf(keyB)}`);
+      expect(start.stderr).toContain("Set CHORUS_MASTER_KEY");
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
 
     const refused = chorus({ CHORUS_MASTER_KEY: stranger.toString("base64") }, "secrets", "rotate");
     expect(refused.code).toBe(1);
