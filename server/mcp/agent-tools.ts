@@ -47,7 +47,15 @@ async function openServer(
 }
 
 export async function openMcpTools(teamId: string, agentKind: string, options: { signal?: AbortSignal } = {}): Promise<OpenMcpTools> {
-  const servers = await listAgentMcpServers(teamId, agentKind);
+  return openToolsOf(await listAgentMcpServers(teamId, agentKind), { teamId, agentKind, signal: options.signal });
+}
+
+/** openMcpTools on servers already read (benchmarks measure it without a database). */
+export async function openToolsOf(
+  servers: McpServerWithSecretsRow[],
+  options: { teamId: string; agentKind: string; signal?: AbortSignal },
+): Promise<OpenMcpTools> {
+  const { teamId, agentKind } = options;
   const opened = await Promise.allSettled(servers.map((server) => openServer(server, options.signal)));
   const tools: McpTool[] = [];
   const unavailable: OpenMcpTools["unavailable"] = [];
