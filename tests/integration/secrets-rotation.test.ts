@@ -6,7 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
 import { parseEnv } from "@/server/env";
-import { createMcpServer, testMcpServerConnection } from "@/server/mcp/mcp-servers";
+import { SECRET_COLUMNS, listSecretsNotUnderKey, replaceStoredSecret } from "@/server/db/queries/stored-secrets";
+import { createMcpServer, testMcpServerConnection, updateMcpServer } from "@/server/mcp/mcp-servers";
 import { keyIdOf, masterKeyring } from "@/server/secrets/master-keys";
 import { assertStoredSecretsReadable } from "@/server/secrets/stored-secrets";
 import { createTeamWithMembers } from "../support/fixtures";
@@ -78,6 +79,26 @@ describe("chorus secrets rotate", () => {
     await expect(assertStoredSecretsReadable()).resolves.toBeUndefined();
     expect(await testMcpServerConnection(callers.admin, notes.id)).toMatchObject({ ok: true, toolCount: 6 });
     expect(mcp.requests.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("leaves a row an admin saved during the rotation as they saved it", async () => {
+    const { callers } = await createTeamWithMembers();
+    process.env.CHORUS_MASTER_KEY = keyA.toString("base64");
+    const server = await createMcpServer(callers.admin, { name: "racing", url: mcp.url, headers: { Authorization: "Bearer before" } });
+    const [column] = SECRET_COLUMNS;
+    const pending = (await listSecretsNotUnderKey(column, keyIdOf(keyB))).find((row) => row.id === server.id)!;
+    // The admin saves new headers between the rotation's read and its write.
+    process.env.CHORUS_MASTER_KEY = keyB.toString("base64");
+    await updateMcpServer(callers.admin, server.id, { headers: { Authorization: "Bearer after" } });
+    const { rows } = await getPool().query<{ saved: string }>(`SELECT "headersEncrypted" AS saved FROM "McpServer" WHERE id = $1`, [
+      server.id,
+    ]);
+    expect(await replaceStoredSecret(column, server.id, pending.ciphertext, "v1:00000000:stale")).toBe(false);
+    const { rows: after } = await getPool().query<{ saved: string }>(`SELECT "headersEncrypted" AS saved FROM "McpServer" WHERE id = $1`, [
+      server.id,
+    ]);
+    expect(after[0]!.saved).toBe(rows[0]!.saved);
+    await getPool().query(`DELETE FROM "McpServer" WHERE id = $1`, [server.id]);
   });
 
   it("a key that cannot read what is stored stops start-up and rotation, naming the key id they need", async () => {
