@@ -83,16 +83,19 @@ export async function openToolsOf(
         description: tool.description,
         inputSchema: tool.inputSchema,
         needsApproval: toolNeedsApproval(tool.annotations, settings[tool.name]),
-        call: async (args, signal) => {
+        call: async (args, callSignal) => {
+          // Either the step's signal (the task was cancelled) or the call's own ends the call.
+          const signals = [options.signal, callSignal].filter((candidate) => candidate !== undefined);
+          const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
           try {
             const result = await connection.client.callTool(
               { name: tool.name, arguments: (args ?? {}) as Record<string, unknown> },
               undefined,
-              { signal: signal ?? options.signal, timeout: callTimeout },
+              { signal, timeout: callTimeout },
             );
             return { text: flattenToolResult(result), isError: result.isError === true };
           } catch (error) {
-            if ((signal ?? options.signal)?.aborted) throw error;
+            if (signal?.aborted) throw error;
             const reason = describeFailure(error, connection.secrets);
             logger.warn("MCP tool call failed", { teamId, server: server.name, tool: tool.name, reason });
             return { text: `The MCP tool ${tool.name} of server ${server.name} failed: ${reason}`, isError: true };

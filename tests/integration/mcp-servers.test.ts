@@ -208,11 +208,17 @@ describe("an agent's MCP tools", () => {
     expect(flood.text).toMatch(/\[… \d+ more characters cut\]$/);
   });
 
-  it("a call that never answers ends as an error after the call timeout, not a hung step", async () => {
+  it("a call that never answers ends as an error after the call timeout, not a hung step; a cancelled one throws", async () => {
     process.env.CHORUS_MCP_CALL_TIMEOUT_MS = "200";
     try {
       const opened = await openMcpTools(teamId, "research");
-      const result = await opened.tools.find((tool) => tool.toolName === "hang")!.call({});
+      const hang = opened.tools.find((tool) => tool.toolName === "hang")!;
+      const result = await hang.call({});
+      // A cancelled step's call is not an answer to give the model: it throws, so the step stops.
+      const cancel = new AbortController();
+      const cancelled = hang.call({}, cancel.signal);
+      cancel.abort();
+      await expect(cancelled).rejects.toThrow();
       await opened.close();
       expect(result.isError).toBe(true);
       expect(result.text).toMatch(/hang of server notes failed: .*timed out/i);
