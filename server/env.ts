@@ -57,6 +57,22 @@ const rateLimitRule = (fallback: string) =>
       return rule;
     });
 
+/**
+ * A master key for secrets at rest (server/secrets): 32 bytes as 64 hex characters or as base64
+ * (`openssl rand -base64 32`). Hex is tried first: 64 hex characters are also valid base64.
+ */
+const masterKey = optionalString.transform((value, ctx): Buffer | undefined => {
+  if (value === undefined) return undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, "hex");
+  const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, "base64") : undefined;
+  if (bytes?.length === 32) return bytes;
+  ctx.addIssue({
+    code: "custom",
+    message: "must be 32 bytes, as 64 hex characters or base64 (generate one with `openssl rand -base64 32`)",
+  });
+  return z.NEVER;
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   PORT: integer(3000, 1, 65535),
@@ -127,6 +143,14 @@ const envSchema = z.object({
   TAVILY_API_KEY: optionalString,
   TAVILY_URL: optionalString.refine((value) => value === undefined || /^https?:\/\//.test(value), "must be an http:// or https:// URL"),
   CHORUS_WEB_SEARCH_TIMEOUT_MS: integer(10_000, 500, 120_000),
+  // Secrets stored in the database (MCP servers' headers) are encrypted under this key; unset, a
+  // key is generated once into CHORUS_DATA_DIR/master.key. PREVIOUS is read-only, for rotation.
+  CHORUS_MASTER_KEY: masterKey,
+  CHORUS_MASTER_KEY_PREVIOUS: masterKey,
+  // MCP servers that run as a local command (stdio) execute programs on this machine: off unless allowed.
+  CHORUS_MCP_ALLOW_STDIO: booleanFlag(false),
+  CHORUS_MCP_CONNECT_TIMEOUT_MS: integer(10_000, 100, 120_000),
+  CHORUS_MCP_CALL_TIMEOUT_MS: integer(30_000, 100, 600_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

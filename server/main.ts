@@ -167,6 +167,12 @@ async function main() {
     const { announceRunEvents, closeDb } = await import("@/server/db/client");
     announceRunEvents(shared);
 
+    // The master key exists (generated on first start) before any worker needs it, and every
+    // secret already stored can be read with it: otherwise stop now, naming the key that is missing.
+    const { masterKeyring } = await import("@/server/secrets/master-keys");
+    const { assertStoredSecretsReadable } = await import("@/server/secrets/stored-secrets");
+    await assertStoredSecretsReadable(masterKeyring(env));
+
     const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
     await bootstrapFirstRun(env);
     if (workers > 1) {

@@ -12,6 +12,15 @@ import {
   updateAgentDefinition,
 } from "@/server/teams/agent-definitions";
 import { readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
+import {
+  createMcpServer,
+  deleteMcpServer,
+  getMcpServer,
+  listMcpServers,
+  refreshMcpServerTools,
+  testMcpServerConnection,
+  updateMcpServer,
+} from "@/server/mcp/mcp-servers";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -45,6 +54,15 @@ export const chorusServices = {
     update: updateAgentDefinition,
     delete: deleteAgentDefinition,
     try: tryAgent,
+  },
+  mcpServers: {
+    list: listMcpServers,
+    get: getMcpServer,
+    create: createMcpServer,
+    update: updateMcpServer,
+    delete: deleteMcpServer,
+    refreshTools: refreshMcpServerTools,
+    testConnection: testMcpServerConnection,
   },
 };
 

@@ -10,6 +10,7 @@
  *   chorus key create --team SLUG --role admin|user|viewer [--name NAME] [--expires-in 90d]
  *   chorus key list --team SLUG
  *   chorus key revoke <key id> --team SLUG
+ *   chorus secrets rotate
  */
 import { parseArgs } from "node:util";
 import { ConfigError, getEnv } from "@/server/env";
@@ -22,6 +23,7 @@ import { API_KEY_LIFETIME_FORMAT, parseApiKeyLifetime } from "@/server/auth/api-
 import { RATE_LIMIT_FORMAT, RATE_LIMIT_TIERS, parseRateLimitRule } from "@/server/domain/rate-limit-rules";
 import type { RateLimitOverrides } from "@/server/rate-limit";
 import { rateLimitTable } from "@/server/cli/rate-limit-output";
+import { MasterKeyMissingError } from "@/server/secrets/master-keys";
 
 const usage = `Usage:
   chorus team create <slug> [--name NAME]
@@ -39,6 +41,9 @@ const usage = `Usage:
        without it the key lasts until it is revoked)
   chorus key list --team SLUG
   chorus key revoke <key id> --team SLUG
+  chorus secrets rotate
+      (re-encrypts every stored secret under CHORUS_MASTER_KEY, reading old ones with
+       CHORUS_MASTER_KEY_PREVIOUS; safe while Chorus runs and to run again; docs/secrets.md)
 
 Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data).`;
 
@@ -114,7 +119,11 @@ async function run(argv: string[]): Promise<void> {
       "expires-in": { type: "string" },
     },
   });
-  if (!["team create", "team limits", "user create", "user password", "key create", "key list", "key revoke"].includes(command))
+  if (
+    !["team create", "team limits", "user create", "user password", "key create", "key list", "key revoke", "secrets rotate"].includes(
+      command,
+    )
+  )
     throw new UsageError(`Unknown command "${command}"`);
   const limits = command === "team limits" ? rateLimitChanges(values) : undefined;
   const lifetimeMs = keyLifetime(command, values);
@@ -133,6 +142,18 @@ async function run(argv: string[]): Promise<void> {
       if (!slug) throw new UsageError("team create needs a slug: chorus team create <slug>");
       const team = await createTeam({ slug, name: values.name });
       console.log(`Created team "${team.name}" (slug ${team.slug}, id ${team.id})`);
+    } else if (command === "secrets rotate") {
+      const { masterKeyring } = await import("@/server/secrets/master-keys");
+      const { rotateStoredSecrets } = await import("@/server/secrets/stored-secrets");
+      const keyring = masterKeyring();
+      const report = await rotateStoredSecrets(keyring);
+      console.log(
+        `Re-encrypted ${report.rewritten} stored secret${report.rewritten === 1 ? "" : "s"} under master key ${report.keyId}` +
+          (report.skipped > 0 ? ` (${report.skipped} changed meanwhile, so already under it)` : "") +
+          ".",
+      );
+      if (keyring.readable.length > 1)
+        console.log(`Once every server runs with CHORUS_MASTER_KEY=<key ${report.keyId}>, CHORUS_MASTER_KEY_PREVIOUS can be removed.`);
     } else if (command === "team limits") {
       const team = await getTeamBySlug(positionals[0]!);
       const changing = limits!.reset || Object.keys(limits!.set).length > 0;
@@ -212,7 +233,7 @@ run(process.argv.slice(2)).then(
       console.error(`chorus: ${error.message}\n\n${usage}`);
       process.exit(2);
     }
-    if (error instanceof AppError || error instanceof ConfigError) {
+    if (error instanceof AppError || error instanceof ConfigError || error instanceof MasterKeyMissingError) {
       console.error(`chorus: ${error.message}`);
       process.exit(1);
     }

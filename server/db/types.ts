@@ -5,7 +5,7 @@ import type { Prisma } from "./generated/client";
  * JSON values its Json columns hold. Code outside server/db takes them from here; the generated
  * client itself stays behind the data layer (.dependency-cruiser.cjs, "data-access-in-server-db").
  */
-export type { ExecutionStatus, Role, TaskStatus } from "./generated/enums";
+export type { ExecutionStatus, McpTransport, Role, TaskStatus } from "./generated/enums";
 
 export type JsonValue = Prisma.JsonValue;
 export type JsonObject = Prisma.JsonObject;

@@ -28,6 +28,16 @@ import {
   updateAgentDefinition,
 } from "@/server/teams/agent-definitions";
 import { fetchPolicyInput, readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
+import { createMcpServerInput, updateMcpServerInput } from "@/server/mcp/mcp-server-schemas";
+import {
+  createMcpServer,
+  deleteMcpServer,
+  getMcpServer,
+  listMcpServers,
+  refreshMcpServerTools,
+  testMcpServerConnection,
+  updateMcpServer,
+} from "@/server/mcp/mcp-servers";
 
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
@@ -253,6 +263,69 @@ export const restRoutes: readonly RestRoute[] = [
     input: fetchPolicyInput,
     summary: "Replace the team's fetch policy (host names, *.wildcards, IP addresses and CIDRs; at most 200 entries)",
     handle: async ({ caller, body }) => json(await updateFetchPolicy(caller, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/mcp-servers",
+    permission: "read",
+    rateLimit: "read",
+    summary: "The team's MCP servers (header names only, never their values)",
+    handle: async ({ caller }) => json(await listMcpServers(caller)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/mcp-servers",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: createMcpServerInput,
+    summary: "Register an MCP server (Streamable HTTP, or stdio where the instance allows it)",
+    handle: async ({ caller, body }) => {
+      const server = await createMcpServer(caller, body);
+      return json(server, 201, { Location: `/api/v1/mcp-servers/${server.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/mcp-servers/:id",
+    permission: "read",
+    rateLimit: "read",
+    summary: "An MCP server with its tool catalog and per-tool settings",
+    handle: async ({ caller, params }) => json(await getMcpServer(caller, params.id!)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/mcp-servers/:id",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: updateMcpServerInput,
+    summary: "Change an MCP server: each field given replaces the stored one (headers: all of them)",
+    handle: async ({ caller, params, body }) => json(await updateMcpServer(caller, params.id!, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/mcp-servers/:id",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Remove an MCP server",
+    handle: async ({ caller, params }) => json(await deleteMcpServer(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/mcp-servers/:id/refresh",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "List the server's tools now and store them as its catalog (503 naming why when it cannot be reached)",
+    handle: async ({ caller, params }) => json(await refreshMcpServerTools(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/mcp-servers/:id/test",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Check that Chorus can connect to the server and list its tools, changing nothing",
+    handle: async ({ caller, params }) => json(await testMcpServerConnection(caller, params.id!)),
   },
   {
     method: "GET",

@@ -9,6 +9,7 @@ import { restRoutes } from "@/server/http/rest-routes";
 import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
 import { updateFetchPolicy } from "@/server/web/fetch-policy";
+import { createMcpServer } from "@/server/mcp/mcp-servers";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -25,6 +26,7 @@ const api = useApiServer();
 interface Fixture {
   taskId: string;
   agentKind: string;
+  mcpServerId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -94,6 +96,21 @@ const restCases: Record<string, Case> = {
     body: () => ({ allow: ["probe.example"], deny: [] }),
     scope: "own-team",
   },
+  "GET /api/v1/mcp-servers": { path: () => "/api/v1/mcp-servers", scope: "own-team" },
+  "POST /api/v1/mcp-servers": {
+    path: () => "/api/v1/mcp-servers",
+    body: () => ({ name: "probe-mcp", url: "http://127.0.0.1:9/mcp" }),
+    scope: "own-team",
+  },
+  "GET /api/v1/mcp-servers/:id": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}`, scope: "not-found" },
+  "PUT /api/v1/mcp-servers/:id": {
+    path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}`,
+    body: () => ({ enabled: false }),
+    scope: "not-found",
+  },
+  "DELETE /api/v1/mcp-servers/:id": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}`, scope: "not-found" },
+  "POST /api/v1/mcp-servers/:id/refresh": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}/refresh`, scope: "not-found" },
+  "POST /api/v1/mcp-servers/:id/test": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}/test`, scope: "not-found" },
 };
 
 interface ProcedureCase {
@@ -134,7 +151,17 @@ const procedureCases: Record<string, ProcedureCase> = {
   "settings.updateToolApprovals": { input: () => ({ tools: ["web_search"] }), scope: "own-team" },
   "settings.fetchPolicy": { input: () => undefined, scope: "own-team" },
   "settings.updateFetchPolicy": { input: () => ({ allow: ["trpc-probe.example"], deny: [] }), scope: "own-team" },
+  "mcp.list": { input: () => undefined, scope: "own-team" },
+  "mcp.get": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
+  "mcp.create": { input: () => ({ name: "trpc-probe-mcp", url: "http://127.0.0.1:9/mcp" }), scope: "own-team" },
+  "mcp.update": { input: (f) => ({ id: f.mcpServerId, enabled: false }), scope: "not-found" },
+  "mcp.delete": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
+  "mcp.refreshTools": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
+  "mcp.testConnection": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
 };
+
+/** The fixture MCP server's header value: no answer to anyone may carry it. */
+const MCP_HEADER_VALUE = "isolation-mcp-header-value-0123456789";
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
 const procedurePermission = (path: string) => procedures[path]!._def.meta?.permission;
@@ -159,7 +186,12 @@ beforeAll(async () => {
   });
   // The team's own fetch policy: another team's answer must not show it.
   await updateFetchPolicy(callers.admin, { allow: ["team-only-wiki.example"], deny: [] });
-  fixture = { taskId: task.id, agentKind: agent.kind };
+  const mcpServer = await createMcpServer(callers.admin, {
+    name: "team-only-mcp",
+    url: "http://127.0.0.1:9/mcp",
+    headers: { Authorization: `Bearer ${MCP_HEADER_VALUE}` },
+  });
+  fixture = { taskId: task.id, agentKind: agent.kind, mcpServerId: mcpServer.id };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
   as.viewer = { authorization: await key(team.id, "viewer") };
@@ -184,7 +216,8 @@ async function teamState() {
   const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true, version: true }, orderBy: { kind: "asc" } });
   const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
   const settings = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { toolsNeedingApproval: true, fetchPolicy: true } });
-  return { tasks, agents, agentVersions, settings };
+  const mcpServers = await db.mcpServer.findMany({ where: { teamId }, orderBy: { id: "asc" } });
+  return { tasks, agents, agentVersions, settings, mcpServers };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
@@ -193,6 +226,7 @@ async function call(method: string, path: string, credentials: Credentials, body
   if (body !== undefined || method !== "GET") headers["content-type"] = "application/json";
   const response = await fetch(`${api.baseURL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = response.headers.get("content-type")?.includes("event-stream") ? (await response.body?.cancel(), "") : await response.text();
+  expect(text).not.toContain(MCP_HEADER_VALUE);
   return { status: response.status, text };
 }
 
@@ -240,6 +274,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("The team's own task");
         expect(outsider.text).not.toContain("Team only");
         expect(outsider.text).not.toContain("team-only-wiki");
+        expect(outsider.text).not.toContain("team-only-mcp");
       }
       expect(await teamState()).toEqual(before);
     });
@@ -271,6 +306,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.text).not.toContain(fixture.taskId);
         expect(outsider.text).not.toContain("Team only");
         expect(outsider.text).not.toContain("team-only-wiki");
+        expect(outsider.text).not.toContain("team-only-mcp");
       }
       expect(await teamState()).toEqual(before);
     });

@@ -18,6 +18,8 @@ await admin.end();
 
 process.env.DATABASE_URL = withDatabase(templateUrl, name);
 process.env.LOG_LEVEL ??= "warn";
+// Secrets at rest need a master key; without one Chorus would generate master.key in ./.data.
+process.env.CHORUS_MASTER_KEY ??= randomBytes(32).toString("base64");
 
 afterAll(async () => {
   const { closeDb } = await import("@/server/db/client");
