@@ -101,6 +101,7 @@ async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: 
   };
   const tools = {
     ...(ctx.toolSpecs ? toolSetOf(ctx.toolSpecs, runOptions) : buildTools(definition.toolNames ?? [], runOptions)),
+    ...(ctx.extraToolSpecs ? toolSetOf(ctx.extraToolSpecs, runOptions) : {}),
     ...(ctx.helpers?.length ? helpTool(ctx.helpers, followUps) : {}),
   };
   const pause = ctx.resume?.pause;

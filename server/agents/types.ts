@@ -47,6 +47,9 @@ export interface AgentContext {
   /** Replaces the definition's built-in tools: tests give fakes, or [] for none. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each tool module has its own input type
   toolSpecs?: readonly ToolSpec<any>[];
+  /** Tools beyond the definition's built-in ones for this run: the team's MCP tools this agent may use. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each tool module has its own input type
+  extraToolSpecs?: readonly ToolSpec<any>[];
   /** Tools (by name) that wait for a person's approval before each call, besides those that always do. */
   toolsNeedingApproval?: readonly string[];
   /** Carries on a run that paused for tool approvals, with the decisions made. */

@@ -8,6 +8,9 @@ import { toPublicError } from "./public-errors";
 import { UnknownAgentError, type AgentPause, type FollowUpRequest, type ToolDecision } from "@/server/agents";
 import { insertAwaitingToolCalls, markExecutionResumed } from "@/server/db/queries/tool-calls";
 import { findTeamToolsNeedingApproval } from "@/server/db/queries/teams";
+import { mcpToolSpec } from "@/server/agents/tools/mcp-tool";
+import { openMcpTools } from "@/server/mcp/agent-tools";
+import { getEnv } from "@/server/env";
 import { publishAppended } from "@/server/events/run-events";
 import { loadTeamAgent } from "./team-agents";
 import { createToolCallRecorder } from "./tool-call-recorder";
@@ -46,11 +49,11 @@ export interface AgentStepResume {
 export async function runAgentStep(input: AgentStepInput, attempt: number, resume?: AgentStepResume): Promise<AgentStepRound> {
   const agent = await loadAgentWhileRunning(input);
   const helpers = input.allowFollowUps ? input.helpers.filter((candidate) => candidate.kind !== input.agent) : undefined;
-  let started: { id: string; toolsNeedingApproval: string[] } | undefined;
+  let started: { id: string; toolsNeedingApproval: string[]; hasMcpServers: boolean } | undefined;
   if (resume) {
     if (!(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
     await markExecutionResumed(resume.executionId);
-    started = { id: resume.executionId, toolsNeedingApproval: await findTeamToolsNeedingApproval(input.teamId) };
+    started = { id: resume.executionId, toolsNeedingApproval: await findTeamToolsNeedingApproval(input.teamId), hasMcpServers: true };
   } else {
     started = await startExecution({
       taskId: input.taskId,
@@ -67,8 +70,10 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
 
   const deltas = createDeltaCoalescer((text) => appendRunEvent(input.taskId, "agent.delta", { stepId: input.stepId, text }));
   const cancellation = watchForCancellation(input.taskId);
+  let mcp: Awaited<ReturnType<typeof openMcpToolsFor>> | undefined;
   let streamed = resume?.pause.text ?? "";
   try {
+    if (started.hasMcpServers) mcp = await openMcpToolsFor(input, cancellation.signal);
     const result = await agent.execute(
       {
         stepId: input.stepId,
@@ -88,6 +93,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
         abortSignal: cancellation.signal,
         helpers,
         toolsNeedingApproval: started.toolsNeedingApproval,
+        extraToolSpecs: mcp?.specs,
         resume: resume ? { pause: resume.pause, decisions: resume.decisions } : undefined,
         toolObserver: createToolCallRecorder(
           { teamId: input.teamId, taskId: input.taskId, executionId: execution.id, stepId: input.stepId, agent: input.agent },
@@ -159,6 +165,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
     throw publicError;
   } finally {
     cancellation.stop();
+    await mcp?.close();
   }
 }
 
@@ -205,4 +212,11 @@ async function parkForApprovals(input: AgentStepInput, executionId: string, paus
       { firstSeq: stored.firstSeq, appendedAt: stored.appendedAt },
     );
   }
+}
+
+/** The team's MCP tools this agent may use, open for the run; servers that cannot be reached are left out (and logged). */
+async function openMcpToolsFor(input: AgentStepInput, signal: AbortSignal) {
+  const opened = await openMcpTools(input.teamId, input.agent, { signal });
+  const timeoutMs = getEnv().CHORUS_MCP_CALL_TIMEOUT_MS;
+  return { specs: opened.tools.map((tool) => mcpToolSpec(tool, timeoutMs)), close: () => opened.close().catch(() => undefined) };
 }

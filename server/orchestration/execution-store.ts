@@ -15,12 +15,12 @@ import { publishAppended } from "@/server/events/run-events";
  */
 export async function startExecution(
   row: Parameters<typeof insertRunningExecution>[0],
-): Promise<{ id: string; toolsNeedingApproval: string[] } | undefined> {
+): Promise<{ id: string; toolsNeedingApproval: string[]; hasMcpServers: boolean } | undefined> {
   const started = await insertRunningExecution(row);
   if (started.id === null || started.firstSeq === null || started.appendedAt === null) return undefined;
   const payload = { stepId: row.stepKey, agent: row.agentKind, executionId: started.id, attempt: row.attempt };
   publishAppended(row.taskId, [{ type: "agent.started", payload }], { firstSeq: started.firstSeq, appendedAt: started.appendedAt });
-  return { id: started.id, toolsNeedingApproval: started.toolsNeedingApproval ?? [] };
+  return { id: started.id, toolsNeedingApproval: started.toolsNeedingApproval ?? [], hasMcpServers: started.hasMcpServers };
 }
 
 /**

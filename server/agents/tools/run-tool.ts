@@ -1,4 +1,4 @@
-import { tool, zodSchema, type Tool } from "ai";
+import { jsonSchema, tool, zodSchema, type Tool } from "ai";
 import type { Source, ToolCallObserver, ToolCallScope, ToolErrorVerdict, ToolSpec } from "@/server/agents/tools/tool-spec";
 export type { ToolCallEnd, ToolCallObserver } from "@/server/agents/tools/tool-spec";
 import { createAbortError, delay, isAbortError } from "@/server/llm/abort";
@@ -33,7 +33,7 @@ export interface ToolRunOptions {
 const schemas = new WeakMap<ToolSpec<never>, ReturnType<typeof zodSchema>>();
 
 export function toAiTool<Input extends Record<string, unknown>>(spec: ToolSpec<Input>, options: ToolRunOptions): Tool {
-  let schema = schemas.get(spec as ToolSpec<never>);
+  let schema = spec.modelSchema ? jsonSchema(spec.modelSchema) : schemas.get(spec as ToolSpec<never>);
   if (!schema) {
     schema = zodSchema(spec.inputSchema);
     schemas.set(spec as ToolSpec<never>, schema);

@@ -66,6 +66,8 @@ export interface ToolSpec<Input extends Record<string, unknown> = Record<string,
   name: string;
   description: string;
   inputSchema: z.ZodType<Input>;
+  /** The JSON Schema the model sees, when it is not the zod schema's own (an MCP server's). */
+  modelSchema?: Record<string, unknown>;
   timeoutMs: number;
   /** Extra attempts after a retryable failure; more than 0 only where repeating a call is harmless. */
   retries: number;

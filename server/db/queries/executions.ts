@@ -27,7 +27,7 @@ export async function insertRunningExecution(row: {
   attempt: number;
   input: Record<string, unknown>;
 }) {
-  const { rows } = await query<{ id: string | null; toolsNeedingApproval: string[] | null } & AppendedEvents>(
+  const { rows } = await query<{ id: string | null; toolsNeedingApproval: string[] | null; hasMcpServers: boolean } & AppendedEvents>(
     `WITH running AS (SELECT 1 FROM "Task" WHERE id = $2 AND status = 'running'),
      execution AS (
        INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt", "agentVersion", "agentVersionId")
@@ -42,6 +42,7 @@ export async function insertRunningExecution(row: {
        guard: "EXISTS (SELECT 1 FROM execution)",
      })}
      SELECT (SELECT id FROM execution) AS id, (SELECT "toolsNeedingApproval" FROM "Team" WHERE id = $3) AS "toolsNeedingApproval",
+       EXISTS (SELECT 1 FROM "McpServer" WHERE "teamId" = $3 AND enabled AND ("allAgents" OR $5::text = ANY("allowedAgents"))) AS "hasMcpServers",
        ${APPENDED_COLUMNS}`,
     [
       newRowId(),
