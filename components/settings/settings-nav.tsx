@@ -4,7 +4,10 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 
 /** The settings pages, one per concern; more join this list as they are built. */
-const pages = [{ href: "/settings/agents", label: "Agents" }];
+const pages = [
+  { href: "/settings/agents", label: "Agents" },
+  { href: "/settings/tools", label: "Tools" },
+];
 
 /** The settings area's navigation; the current page is marked for screen readers and by sight. */
 export function SettingsNav() {
