@@ -110,6 +110,16 @@ const envSchema = z.object({
     "must be an http:// or https:// URL",
   ),
   UPSTASH_REDIS_REST_TOKEN: optionalString,
+  // The knowledge base (docs/knowledge-base.md): the Postgres text search configuration documents
+  // are indexed and searched with unless one names its own (checked against the database at
+  // start), and the largest upload accepted.
+  CHORUS_KNOWLEDGE_LANGUAGE: optionalString
+    .refine(
+      (value) => value === undefined || /^[a-z_][a-z0-9_]{0,62}$/.test(value),
+      "must be the name of a Postgres text search configuration, e.g. english, german or simple",
+    )
+    .transform((value) => value ?? "english"),
+  CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES: integer(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
