@@ -1,5 +1,13 @@
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import { createTask, getTask, listTasks } from "@/server/tasks/tasks";
+import {
+  createKnowledgeDocument,
+  deleteKnowledgeDocument,
+  getKnowledgeDocument,
+  listKnowledgeDocuments,
+  replaceKnowledgeDocument,
+} from "@/server/knowledge/documents";
+import { searchKnowledgeFor } from "@/server/knowledge/search";
 import { createAgentDefinition, deleteAgentDefinition, listAgentDefinitions } from "@/server/teams/agent-definitions";
 
 /**
@@ -19,6 +27,14 @@ export const chorusServices = {
     rerun: rerunTask,
   },
   agents: { list: listAgentDefinitions, create: createAgentDefinition, delete: deleteAgentDefinition },
+  knowledge: {
+    list: listKnowledgeDocuments,
+    get: getKnowledgeDocument,
+    search: searchKnowledgeFor,
+    create: createKnowledgeDocument,
+    replace: replaceKnowledgeDocument,
+    delete: deleteKnowledgeDocument,
+  },
 };
 
 export type ChorusServices = typeof chorusServices;

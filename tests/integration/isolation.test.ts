@@ -8,6 +8,7 @@ import { deleteSession } from "@/server/db/queries/sessions";
 import { restRoutes } from "@/server/http/rest-routes";
 import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
+import { createKnowledgeDocument } from "@/server/knowledge/documents";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -24,6 +25,7 @@ const api = useApiServer();
 interface Fixture {
   taskId: string;
   agentKind: string;
+  knowledgeId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -59,6 +61,16 @@ const restCases: Record<string, Case> = {
   },
   "DELETE /api/v1/agents/:kind": { path: (f) => `/api/v1/agents/${f.agentKind}`, scope: "not-found" },
   "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
+  "POST /api/v1/knowledge": { path: () => "/api/v1/knowledge", body: () => ({ title: "Probe", text: "Probe text." }), scope: "own-team" },
+  "GET /api/v1/knowledge": { path: () => "/api/v1/knowledge", scope: "own-team" },
+  "GET /api/v1/knowledge/search": { path: () => "/api/v1/knowledge/search?q=lighthouse%20keepers", scope: "own-team" },
+  "GET /api/v1/knowledge/:id": { path: (f) => `/api/v1/knowledge/${f.knowledgeId}`, scope: "not-found" },
+  "PUT /api/v1/knowledge/:id": {
+    path: (f) => `/api/v1/knowledge/${f.knowledgeId}`,
+    body: () => ({ title: "Probe", text: "Probe text." }),
+    scope: "not-found",
+  },
+  "DELETE /api/v1/knowledge/:id": { path: (f) => `/api/v1/knowledge/${f.knowledgeId}`, scope: "not-found" },
 };
 
 interface ProcedureCase {
@@ -86,6 +98,12 @@ const procedureCases: Record<string, ProcedureCase> = {
     scope: "own-team",
   },
   "agent.delete": { input: (f) => ({ kind: f.agentKind }), scope: "not-found" },
+  "knowledge.list": { input: () => ({}), scope: "own-team" },
+  "knowledge.get": { input: (f) => ({ id: f.knowledgeId }), scope: "not-found" },
+  "knowledge.search": { input: () => ({ q: "lighthouse keepers" }), scope: "own-team" },
+  "knowledge.create": { input: () => ({ title: "Probe", text: "Probe text." }), scope: "own-team" },
+  "knowledge.replace": { input: (f) => ({ id: f.knowledgeId, title: "Probe", text: "Probe text." }), scope: "not-found" },
+  "knowledge.delete": { input: (f) => ({ id: f.knowledgeId }), scope: "not-found" },
 };
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
@@ -109,7 +127,12 @@ beforeAll(async () => {
     instructions: "Ours.",
     capabilities: ["ours"],
   });
-  fixture = { taskId: task.id, agentKind: agent.kind };
+  const knowledge = await createKnowledgeDocument(callers.user, {
+    json: { title: "Team only knowledge", text: "Lighthouse keepers of the team only." },
+  });
+  // The other team knows about lighthouses too: its searches must find its own document, never this team's.
+  await createKnowledgeDocument(other.callers.user, { json: { title: "Theirs", text: "Lighthouse keepers elsewhere." } });
+  fixture = { taskId: task.id, agentKind: agent.kind, knowledgeId: knowledge.id };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
   as.viewer = { authorization: await key(team.id, "viewer") };
@@ -132,7 +155,12 @@ async function teamState() {
   const db = getDb();
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
   const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true }, orderBy: { kind: "asc" } });
-  return { tasks, agents };
+  const knowledge = await db.knowledgeDocument.findMany({
+    where: { teamId },
+    select: { id: true, title: true, sha256: true, updatedAt: true, chunkCount: true },
+    orderBy: { id: "asc" },
+  });
+  return { tasks, agents, knowledge };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
