@@ -167,6 +167,8 @@ async function main() {
     const { announceRunEvents, closeDb } = await import("@/server/db/client");
     announceRunEvents(shared);
 
+    const { assertKnowledgeLanguageConfigured } = await import("@/server/knowledge/languages");
+    await assertKnowledgeLanguageConfigured();
     const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
     await bootstrapFirstRun(env);
     if (workers > 1) {
