@@ -140,12 +140,13 @@ describe("replace, delete and roles", () => {
 describe("the same-origin rule and the size cap for uploads", () => {
   it("a cross-site multipart upload carrying the session cookie is a 403 and stores nothing", async () => {
     const { team: t, cookie } = await team();
-    for (const headers of [
+    const forged: Array<Record<string, string>> = [
       { cookie, origin: "http://127.0.0.1:9999" },
       { cookie, origin: "null" },
       { cookie, "sec-fetch-site": "cross-site" },
       { cookie },
-    ]) {
+    ];
+    for (const headers of forged) {
       const response = await send("POST", "/api/v1/knowledge", headers, form("Forged upload.", "forged.txt"));
       expect(response.status, JSON.stringify(headers)).toBe(403);
       expect((await response.json()).error).toMatchObject({ code: "forbidden", field: "origin" });
