@@ -31,6 +31,13 @@ const MAX_QUERY_LENGTH = 500;
 /** At most this is added for a title that resembles the query: enough to order equal passages, not to outrank a better one. */
 const TITLE_BOOST = 0.1;
 const SNIPPET_WORDS = 30;
+/**
+ * How many matching passages are ranked at most. Ranking costs ≈ 15 µs per match; a word found in
+ * a fifth of 100,000 passages would cost ≈ 300 ms per search and grow with the corpus. Past this
+ * many matches the query is unspecific, and the best of the first MAX_RANKED_CANDIDATES the
+ * index yields is what it gets (docs/knowledge-base.md, docs/benchmarks.md).
+ */
+export const MAX_RANKED_CANDIDATES = 1000;
 
 /**
  * The team's passages that best match `query` (web-search syntax: words, "a phrase", -excluded,
@@ -46,7 +53,12 @@ export async function searchKnowledge(
   const text = cutText(storable(query), MAX_QUERY_LENGTH).trim();
   if (!text) return [];
   const limit = Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.floor(options.limit ?? 10)));
-  const hits = await searchKnowledgeChunks(teamId, text, { limit, titleBoost: TITLE_BOOST, snippetWords: SNIPPET_WORDS });
+  const hits = await searchKnowledgeChunks(teamId, text, {
+    limit,
+    titleBoost: TITLE_BOOST,
+    snippetWords: SNIPPET_WORDS,
+    maxCandidates: MAX_RANKED_CANDIDATES,
+  });
   options.signal?.throwIfAborted();
   return hits;
 }

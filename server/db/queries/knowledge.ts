@@ -152,13 +152,15 @@ export interface KnowledgeHit {
  * index is searched with; the own-language parse then decides, so `-word` excludes correctly.) Chunks are
  * ranked with `ts_rank_cd` (cover density: query terms close together count more), plus up to
  * `titleBoost` when the query resembles the document's title (pg_trgm word similarity); only the
- * `limit` best get a `ts_headline` snippet, which is the expensive part. A query with no usable
+ * `limit` best get a `ts_headline` snippet, which is the expensive part. At most `maxCandidates`
+ * matching chunks (the first the index yields) are ranked: ranking costs per match, and a query
+ * word found in a large share of the chunks would otherwise cost in proportion to the corpus. A query with no usable
  * terms (only stop words or punctuation) matches nothing.
  */
 export async function searchKnowledgeChunks(
   teamId: string,
   text: string,
-  options: { limit: number; titleBoost: number; snippetWords: number },
+  options: { limit: number; titleBoost: number; snippetWords: number; maxCandidates: number },
 ): Promise<KnowledgeHit[]> {
   const headlineOptions = `MaxWords=${options.snippetWords}, MinWords=${Math.ceil(options.snippetWords / 2)}, MaxFragments=2, FragmentDelimiter=" … "`;
   const rows = await getDb().$queryRaw<Array<KnowledgeHit & { score: number }>>`
@@ -168,20 +170,27 @@ export async function searchKnowledgeChunks(
     ),
     usable AS MATERIALIZED (SELECT language, query FROM parsed WHERE numnode(query) > 0),
     combined AS MATERIALIZED (SELECT string_agg('(' || query::text || ')', ' | ')::tsquery AS query FROM usable),
+    candidates AS MATERIALIZED (
+      SELECT c."documentId", c."index", c.tsv
+      FROM "KnowledgeChunk" c
+      WHERE c."teamId" = ${teamId} AND c.tsv @@ (SELECT query FROM combined)
+      LIMIT ${options.maxCandidates}
+    ),
     ranked AS (
-      SELECT c."documentId", c."index", c.text, d.title, d.language, u.query,
+      SELECT c."documentId", c."index", d.title, d.language, u.query,
              ts_rank_cd(c.tsv, u.query)
                + CASE WHEN ${text} <% d.title THEN ${options.titleBoost}::float8 * word_similarity(${text}, d.title) ELSE 0 END AS score
-      FROM "KnowledgeChunk" c
+      FROM candidates c
       JOIN "KnowledgeDocument" d ON d.id = c."documentId" AND d."teamId" = ${teamId}
       JOIN usable u ON u.language = d.language
-      WHERE c."teamId" = ${teamId} AND c.tsv @@ (SELECT query FROM combined) AND c.tsv @@ u.query
+      WHERE c.tsv @@ u.query
       ORDER BY score DESC, c."documentId", c."index"
       LIMIT ${options.limit}
     )
     SELECT r."documentId", r.title AS "documentTitle", r."index" AS "chunkIndex", r.score::float8 AS score,
-           ts_headline(r.language::regconfig, r.text, r.query, ${headlineOptions}) AS snippet
+           ts_headline(r.language::regconfig, k.text, r.query, ${headlineOptions}) AS snippet
     FROM ranked r
+    JOIN "KnowledgeChunk" k ON k."documentId" = r."documentId" AND k."index" = r."index" AND k."teamId" = ${teamId}
     ORDER BY r.score DESC, r."documentId", r."index"`;
   return rows.map((row) => ({ ...row, score: Number(row.score) }));
 }
