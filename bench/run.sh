@@ -2,7 +2,7 @@
 # Runs Chorus's benchmarks and prints their tables (docs/benchmarks.md explains them).
 #
 #   bash bench/run.sh                 # all five, ~10-15 min on 2 cores
-#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault | ratelimit | reads (engine = overhead + throughput)
+#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault | ratelimit | reads | knowledge (engine = overhead + throughput)
 #
 # Installs the baselines (bench/package.json) on first use. Each benchmark's output is also
 # saved under bench/results/, and every JSON result line is appended to bench/results/results.jsonl.
@@ -29,8 +29,9 @@ declare -A FILES=(
   [fault]=fault-run.ts
   [ratelimit]=rate-limit.ts
   [reads]=api-reads.ts
+  [knowledge]=knowledge-search.ts
 )
-ORDER=(overhead throughput e2e fault ratelimit reads)
+ORDER=(overhead throughput e2e fault ratelimit reads knowledge)
 
 selected=()
 if [[ $# -eq 0 || "$*" == "all" ]]; then
@@ -40,8 +41,8 @@ else
     case "$arg" in
       engine) selected+=(overhead throughput) ;;
       all) selected+=("${ORDER[@]}") ;;
-      overhead | throughput | e2e | fault | ratelimit | reads) selected+=("$arg") ;;
-      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | ratelimit | reads | all)" >&2; exit 2 ;;
+      overhead | throughput | e2e | fault | ratelimit | reads | knowledge) selected+=("$arg") ;;
+      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | ratelimit | reads | knowledge | all)" >&2; exit 2 ;;
     esac
   done
 fi
