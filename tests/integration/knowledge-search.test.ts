@@ -8,6 +8,7 @@ import {
   getKnowledgeDocument,
   replaceKnowledgeDocument,
 } from "@/server/knowledge/documents";
+import { assertKnowledgeLanguageConfigured } from "@/server/knowledge/languages";
 import { searchKnowledge, searchKnowledgeFor } from "@/server/knowledge/search";
 import { createTeamWithMembers } from "../support/fixtures";
 
@@ -192,5 +193,27 @@ describe("replace and delete are whole", () => {
     await expect(
       createKnowledgeDocument(team.callers.user, { json: { title: "x", text: "y", language: "klingon" } }),
     ).rejects.toMatchObject({ code: "bad_request", field: "language" });
+  });
+});
+
+describe("the language setting", () => {
+  it("start-up refuses a CHORUS_KNOWLEDGE_LANGUAGE the database has no configuration for, naming the variable", async () => {
+    const previous = process.env.CHORUS_KNOWLEDGE_LANGUAGE;
+    try {
+      process.env.CHORUS_KNOWLEDGE_LANGUAGE = "klingon";
+      await expect(assertKnowledgeLanguageConfigured()).rejects.toThrow(
+        /CHORUS_KNOWLEDGE_LANGUAGE: "klingon" is not a text search configuration/,
+      );
+      process.env.CHORUS_KNOWLEDGE_LANGUAGE = "german";
+      await expect(assertKnowledgeLanguageConfigured()).resolves.toBeUndefined();
+      // Documents that name no language are indexed in the default: German stems find German words.
+      const created = await createKnowledgeDocument(team.callers.user, {
+        json: { title: "Segeln", text: "Die Segelboote fahren bei Sturm nicht." },
+      });
+      expect(created.language).toBe("german");
+      expect((await titlesFor("Segelboot"))[0]).toBe("Segeln");
+    } finally {
+      process.env.CHORUS_KNOWLEDGE_LANGUAGE = previous;
+    }
   });
 });
