@@ -138,7 +138,7 @@ const { insertKnowledgeDocument, searchKnowledgeChunks } = await import("../serv
 const { searchKnowledge, MAX_RANKED_CANDIDATES } = await import("../server/knowledge/search");
 /** The same search with every match ranked: what the candidate cap saves, and what it changes (overlap of the top 10). */
 const searchUncapped = (teamId: string, text: string) =>
-  searchKnowledgeChunks(teamId, text, { limit: 10, titleBoost: 0.1, snippetWords: 30, maxCandidates: 1_000_000_000 });
+  searchKnowledgeChunks(teamId, text, { limit: 10, titleBoost: 0.1, snippetWords: 30, maxCandidates: 1_000_000_000, relaxPhrases: false });
 
 interface SizeResult {
   chunks: number;

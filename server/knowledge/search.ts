@@ -38,6 +38,8 @@ const SNIPPET_WORDS = 30;
  * index yields is what it gets (docs/knowledge-base.md, docs/benchmarks.md).
  */
 export const MAX_RANKED_CANDIDATES = 1000;
+/** What websearch_to_tsquery turns into a phrase (word-position) operator: quotes, and words joined by hyphens. */
+const MAY_HOLD_PHRASE = /"|\S-\S/;
 
 /**
  * The team's passages that best match `query` (web-search syntax: words, "a phrase", -excluded,
@@ -53,12 +55,21 @@ export async function searchKnowledge(
   const text = cutText(storable(query), MAX_QUERY_LENGTH).trim();
   if (!text) return [];
   const limit = Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.floor(options.limit ?? 10)));
-  const hits = await searchKnowledgeChunks(teamId, text, {
-    limit,
-    titleBoost: TITLE_BOOST,
-    snippetWords: SNIPPET_WORDS,
-    maxCandidates: MAX_RANKED_CANDIDATES,
-  });
+  const search = (relaxPhrases: boolean) =>
+    searchKnowledgeChunks(teamId, text, {
+      limit,
+      titleBoost: TITLE_BOOST,
+      snippetWords: SNIPPET_WORDS,
+      maxCandidates: MAX_RANKED_CANDIDATES,
+      relaxPhrases,
+    });
+  let hits = await search(true);
+  // Phrases ("…", or hyphenated words) are first looked for among the first MAX_RANKED_CANDIDATES
+  // passages holding their words; only when that finds fewer than `limit` is every such passage checked.
+  if (hits.length < limit && MAY_HOLD_PHRASE.test(text)) {
+    options.signal?.throwIfAborted();
+    hits = await search(false);
+  }
   options.signal?.throwIfAborted();
   return hits;
 }

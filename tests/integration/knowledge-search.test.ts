@@ -76,6 +76,15 @@ describe("ranking on a fixed corpus", () => {
     expect(titles[0]).toBe(expected);
   });
 
+  it("a phrase matches its words in order only, however many passages hold them apart", async () => {
+    await createKnowledgeDocument(team.callers.user, {
+      json: { title: "Forest fungi", text: "The yeast on fallen fruit grows wild in the forest." },
+    });
+    const titles = await titlesFor('"wild yeast"');
+    expect(titles).toEqual(["Baking sourdough bread"]);
+    expect(await titlesFor("wild yeast")).toEqual(expect.arrayContaining(["Baking sourdough bread", "Forest fungi"]));
+  });
+
   it("stems in the document's language: German words find the German document", async () => {
     expect((await titlesFor("Leuchtturm Wärter"))[0]).toBe("Leuchttürme an der Nordsee");
   });

@@ -154,13 +154,16 @@ export interface KnowledgeHit {
  * `titleBoost` when the query resembles the document's title (pg_trgm word similarity); only the
  * `limit` best get a `ts_headline` snippet, which is the expensive part. At most `maxCandidates`
  * matching chunks (the first the index yields) are ranked: ranking costs per match, and a query
- * word found in a large share of the chunks would otherwise cost in proportion to the corpus. A query with no usable
+ * word found in a large share of the chunks would otherwise cost in proportion to the corpus.
+ * With `relaxPhrases`, candidates are the chunks holding a phrase's words anywhere (which the GIN
+ * index answers exactly) and the phrase is checked on those only: the index cannot check word
+ * positions, so otherwise every chunk holding the words is read and rechecked before the cap. A query with no usable
  * terms (only stop words or punctuation) matches nothing.
  */
 export async function searchKnowledgeChunks(
   teamId: string,
   text: string,
-  options: { limit: number; titleBoost: number; snippetWords: number; maxCandidates: number },
+  options: { limit: number; titleBoost: number; snippetWords: number; maxCandidates: number; relaxPhrases: boolean },
 ): Promise<KnowledgeHit[]> {
   const headlineOptions = `MaxWords=${options.snippetWords}, MinWords=${Math.ceil(options.snippetWords / 2)}, MaxFragments=2, FragmentDelimiter=" … "`;
   const rows = await getDb().$queryRaw<Array<KnowledgeHit & { score: number }>>`
@@ -169,7 +172,10 @@ export async function searchKnowledgeChunks(
       FROM (SELECT DISTINCT language FROM "KnowledgeDocument" WHERE "teamId" = ${teamId}) l
     ),
     usable AS MATERIALIZED (SELECT language, query FROM parsed WHERE numnode(query) > 0),
-    combined AS MATERIALIZED (SELECT string_agg('(' || query::text || ')', ' | ')::tsquery AS query FROM usable),
+    combined AS MATERIALIZED (
+      SELECT CASE WHEN ${options.relaxPhrases} THEN regexp_replace(q::text, '<(-|[0-9]+)>', '&', 'g')::tsquery ELSE q END AS query
+      FROM (SELECT string_agg('(' || query::text || ')', ' | ')::tsquery AS q FROM usable) joined
+    ),
     candidates AS MATERIALIZED (
       SELECT c."documentId", c."index", c.tsv
       FROM "KnowledgeChunk" c
