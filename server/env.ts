@@ -151,6 +151,16 @@ const envSchema = z.object({
   CHORUS_MCP_ALLOW_STDIO: booleanFlag(false),
   CHORUS_MCP_CONNECT_TIMEOUT_MS: integer(10_000, 100, 120_000),
   CHORUS_MCP_CALL_TIMEOUT_MS: integer(30_000, 100, 600_000),
+  // The knowledge base (docs/knowledge-base.md): the Postgres text search configuration documents
+  // are indexed and searched with unless one names its own (checked against the database at
+  // start), and the largest upload accepted.
+  CHORUS_KNOWLEDGE_LANGUAGE: optionalString
+    .refine(
+      (value) => value === undefined || /^[a-z_][a-z0-9_]{0,62}$/.test(value),
+      "must be the name of a Postgres text search configuration, e.g. english, german or simple",
+    )
+    .transform((value) => value ?? "english"),
+  CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES: integer(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

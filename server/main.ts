@@ -173,6 +173,8 @@ async function main() {
     const { assertStoredSecretsReadable } = await import("@/server/secrets/stored-secrets");
     await assertStoredSecretsReadable(masterKeyring(env));
 
+    const { assertKnowledgeLanguageConfigured } = await import("@/server/knowledge/languages");
+    await assertKnowledgeLanguageConfigured();
     const { bootstrapFirstRun } = await import("@/server/teams/bootstrap");
     await bootstrapFirstRun(env);
     if (workers > 1) {

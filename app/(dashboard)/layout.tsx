@@ -28,6 +28,9 @@ export default async function DashboardLayout({ children }: { children: ReactNod
             <Link href="/tasks" className="text-slate-700 hover:text-slate-900">
               Tasks
             </Link>
+            <Link href="/knowledge" className="text-slate-700 hover:text-slate-900">
+              Knowledge
+            </Link>
             <Link href="/settings" className="text-slate-700 hover:text-slate-900">
               Settings
             </Link>

@@ -2,6 +2,7 @@ import { createTRPCRouter } from "./trpc";
 import { agentRouter } from "./routers/agent";
 import { settingsRouter } from "./routers/settings";
 import { mcpRouter } from "./routers/mcp";
+import { knowledgeRouter } from "./routers/knowledge";
 import { taskRouter } from "./routers/task";
 
 export const appRouter = createTRPCRouter({
@@ -9,6 +10,7 @@ export const appRouter = createTRPCRouter({
   agent: agentRouter,
   settings: settingsRouter,
   mcp: mcpRouter,
+  knowledge: knowledgeRouter,
 });
 
 export type AppRouter = typeof appRouter;

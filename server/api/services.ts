@@ -21,6 +21,14 @@ import {
   testMcpServerConnection,
   updateMcpServer,
 } from "@/server/mcp/mcp-servers";
+import {
+  createKnowledgeDocument,
+  deleteKnowledgeDocument,
+  getKnowledgeDocument,
+  listKnowledgeDocuments,
+  replaceKnowledgeDocument,
+} from "@/server/knowledge/documents";
+import { searchKnowledgeFor } from "@/server/knowledge/search";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -63,6 +71,14 @@ export const chorusServices = {
     delete: deleteMcpServer,
     refreshTools: refreshMcpServerTools,
     testConnection: testMcpServerConnection,
+  },
+  knowledge: {
+    list: listKnowledgeDocuments,
+    get: getKnowledgeDocument,
+    search: searchKnowledgeFor,
+    create: createKnowledgeDocument,
+    replace: replaceKnowledgeDocument,
+    delete: deleteKnowledgeDocument,
   },
 };
 

@@ -40,6 +40,7 @@ const trpcCodeOf: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   method_not_allowed: "METHOD_NOT_SUPPORTED",
   conflict: "CONFLICT",
   payload_too_large: "PAYLOAD_TOO_LARGE",
+  unsupported_media_type: "UNSUPPORTED_MEDIA_TYPE",
   rate_limited: "TOO_MANY_REQUESTS",
   unavailable: "SERVICE_UNAVAILABLE",
 };

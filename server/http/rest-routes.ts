@@ -38,6 +38,17 @@ import {
   testMcpServerConnection,
   updateMcpServer,
 } from "@/server/mcp/mcp-servers";
+import { getEnv } from "@/server/env";
+import {
+  createKnowledgeDocument,
+  deleteKnowledgeDocument,
+  getKnowledgeDocument,
+  listKnowledgeDocuments,
+  replaceKnowledgeDocument,
+  type DocumentSource,
+} from "@/server/knowledge/documents";
+import { getKnowledgeInput, knowledgeTextInput, listKnowledgeInput, searchKnowledgeInput } from "@/server/knowledge/knowledge-schemas";
+import { searchKnowledgeFor } from "@/server/knowledge/search";
 
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
@@ -70,6 +81,12 @@ export interface RestRoute {
   rateLimit?: RateLimitTier;
   /** Reads a JSON body (within the cap) for the handler; other routes ignore theirs. */
   body?: true;
+  /**
+   * Takes an upload instead: a multipart/form-data form (allowed from a signed-in browser on the
+   * same origin) or JSON, read within `maxFileBytes` plus the form's envelope (upload-body.ts);
+   * the handler's body is a DocumentSource.
+   */
+  upload?: { maxFileBytes: () => number };
   /** The schema the handler's service validates the body (or the query) with: for docs and generated tests. */
   input?: z.ZodType;
   query?: z.ZodType;
@@ -79,6 +96,7 @@ export interface RestRoute {
 
 const json = (value: unknown, status = 200, headers?: Record<string, string>): RouteResult => ({ status, json: value, headers });
 const created = (task: { id: string }): RouteResult => json(task, 201, { Location: `/api/v1/tasks/${task.id}` });
+const knowledgeUpload = { maxFileBytes: () => getEnv().CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES };
 
 export const restRoutes: readonly RestRoute[] = [
   {
@@ -245,6 +263,65 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     summary: "Remove a team agent",
     handle: async ({ caller, params }) => json(await deleteAgentDefinition(caller, params.kind!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/knowledge",
+    permission: "write",
+    rateLimit: "write",
+    upload: knowledgeUpload,
+    input: knowledgeTextInput,
+    summary:
+      "Add a document to the team's knowledge base: multipart (`file`, optional `title`, `language`) or JSON {title, text, language?}",
+    handle: async ({ caller, body }) => {
+      const document = await createKnowledgeDocument(caller, body as DocumentSource);
+      return json(document, 201, { Location: `/api/v1/knowledge/${document.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/knowledge",
+    permission: "read",
+    rateLimit: "read",
+    query: listKnowledgeInput,
+    summary: "The team's knowledge-base documents, newest first (limit, offset)",
+    handle: async ({ caller, query }) => json(await listKnowledgeDocuments(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/knowledge/search",
+    permission: "read",
+    rateLimit: "read",
+    query: searchKnowledgeInput,
+    summary: "Search the team's knowledge base: ranked passages with snippets (q, limit)",
+    handle: async ({ caller, query }) => json(await searchKnowledgeFor(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/knowledge/:id",
+    permission: "read",
+    rateLimit: "read",
+    query: getKnowledgeInput,
+    summary: "A knowledge-base document: metadata and text (and its chunks with ?chunks=true)",
+    handle: async ({ caller, params, query }) => json(await getKnowledgeDocument(caller, params.id!, Object.fromEntries(query))),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/knowledge/:id",
+    permission: "write",
+    rateLimit: "write",
+    upload: knowledgeUpload,
+    input: knowledgeTextInput,
+    summary: "Replace a document's content (same id; its chunks are swapped atomically): multipart or JSON, as for adding",
+    handle: async ({ caller, params, body }) => json(await replaceKnowledgeDocument(caller, params.id!, body as DocumentSource)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/knowledge/:id",
+    permission: "write",
+    rateLimit: "write",
+    summary: "Delete a document and its chunks",
+    handle: async ({ caller, params }) => json(await deleteKnowledgeDocument(caller, params.id!)),
   },
   {
     method: "GET",

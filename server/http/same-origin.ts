@@ -14,10 +14,13 @@ import { publicOrigin } from "./public-origin";
  */
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export function assertSameOriginMutation(method: string, headers: IncomingHttpHeaders): void {
+export function assertSameOriginMutation(method: string, headers: IncomingHttpHeaders, options: { allowMultipart?: boolean } = {}): void {
   if (SAFE_METHODS.has(method)) return;
   const contentType = headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  if (contentType !== "application/json") {
+  // A file upload from the dashboard is a multipart form, which any site can also post: for the
+  // routes that take one, the origin check below is what stands between it and the cookie.
+  const multipartAllowed = options.allowMultipart === true && contentType === "multipart/form-data";
+  if (contentType !== "application/json" && !multipartAllowed) {
     throw new AppError(
       "forbidden",
       "A signed-in browser request that changes something must send Content-Type: application/json",

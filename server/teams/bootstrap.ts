@@ -5,6 +5,7 @@ import { findTeamBySlug } from "@/server/db/queries/teams";
 import { countUsers } from "@/server/db/queries/users";
 import type { Env } from "@/server/env";
 import { AppError } from "@/server/errors";
+import { seedSampleKnowledge } from "@/server/knowledge/sample-knowledge";
 import { logger } from "@/server/observability/logger";
 import { createTeam, createUserInTeam } from "./teams";
 
@@ -26,7 +27,8 @@ const terminal = (): FirstRunOutput => ({ print: console.log, interactive: Boole
 /**
  * First run: an empty database gets a team and an admin, from CHORUS_ADMIN_EMAIL /
  * CHORUS_ADMIN_PASSWORD or with a generated password that is never logged and never stored in
- * clear in the database. Later runs do nothing.
+ * clear in the database; the team gets the sample knowledge base (server/knowledge/sample-knowledge.ts).
+ * Later runs do nothing.
  */
 export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = terminal()) {
   if ((await countUsers()) > 0) return undefined;
@@ -50,6 +52,7 @@ export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = termi
     await createUserInTeam({ email, password, teamId, role: "admin", name: "Admin" });
     file = await kept?.keep();
     logger.info("first run: created team and admin", { team: team.slug, email });
+    await seedSamples(team.id);
   } catch (error) {
     await kept?.discard();
     if (error instanceof AppError && error.code === "conflict") {
@@ -73,6 +76,18 @@ export async function bootstrapFirstRun(env: Env, output: FirstRunOutput = termi
   print("  Set CHORUS_ADMIN_EMAIL / CHORUS_ADMIN_PASSWORD before the first start to choose them.");
   print("");
   return { teamId, email };
+}
+
+/**
+ * The first team starts with Chorus's own docs as sample knowledge (once: the team records it).
+ * A failure here is logged, not fatal: the team works without samples.
+ */
+async function seedSamples(teamId: string) {
+  try {
+    await seedSampleKnowledge(teamId);
+  } catch (error) {
+    logger.warn("first run: could not seed the sample knowledge base", { error });
+  }
 }
 
 /** The team named by CHORUS_TEAM_NAME: found, or created (by this process or, racing it, another). */

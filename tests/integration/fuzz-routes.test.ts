@@ -32,6 +32,7 @@ const ERROR_CODES = [
   "method_not_allowed",
   "conflict",
   "payload_too_large",
+  "unsupported_media_type",
   "rate_limited",
   "unavailable",
 ];

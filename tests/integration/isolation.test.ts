@@ -10,6 +10,7 @@ import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
 import { updateFetchPolicy } from "@/server/web/fetch-policy";
 import { createMcpServer } from "@/server/mcp/mcp-servers";
+import { createKnowledgeDocument } from "@/server/knowledge/documents";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -27,6 +28,7 @@ interface Fixture {
   taskId: string;
   agentKind: string;
   mcpServerId: string;
+  knowledgeId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -111,6 +113,16 @@ const restCases: Record<string, Case> = {
   "DELETE /api/v1/mcp-servers/:id": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}`, scope: "not-found" },
   "POST /api/v1/mcp-servers/:id/refresh": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}/refresh`, scope: "not-found" },
   "POST /api/v1/mcp-servers/:id/test": { path: (f) => `/api/v1/mcp-servers/${f.mcpServerId}/test`, scope: "not-found" },
+  "POST /api/v1/knowledge": { path: () => "/api/v1/knowledge", body: () => ({ title: "Probe", text: "Probe text." }), scope: "own-team" },
+  "GET /api/v1/knowledge": { path: () => "/api/v1/knowledge", scope: "own-team" },
+  "GET /api/v1/knowledge/search": { path: () => "/api/v1/knowledge/search?q=lighthouse%20keepers", scope: "own-team" },
+  "GET /api/v1/knowledge/:id": { path: (f) => `/api/v1/knowledge/${f.knowledgeId}`, scope: "not-found" },
+  "PUT /api/v1/knowledge/:id": {
+    path: (f) => `/api/v1/knowledge/${f.knowledgeId}`,
+    body: () => ({ title: "Probe", text: "Probe text." }),
+    scope: "not-found",
+  },
+  "DELETE /api/v1/knowledge/:id": { path: (f) => `/api/v1/knowledge/${f.knowledgeId}`, scope: "not-found" },
 };
 
 interface ProcedureCase {
@@ -158,6 +170,12 @@ const procedureCases: Record<string, ProcedureCase> = {
   "mcp.delete": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
   "mcp.refreshTools": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
   "mcp.testConnection": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
+  "knowledge.list": { input: () => ({}), scope: "own-team" },
+  "knowledge.get": { input: (f) => ({ id: f.knowledgeId }), scope: "not-found" },
+  "knowledge.search": { input: () => ({ q: "lighthouse keepers" }), scope: "own-team" },
+  "knowledge.create": { input: () => ({ title: "Probe", text: "Probe text." }), scope: "own-team" },
+  "knowledge.replace": { input: (f) => ({ id: f.knowledgeId, title: "Probe", text: "Probe text." }), scope: "not-found" },
+  "knowledge.delete": { input: (f) => ({ id: f.knowledgeId }), scope: "not-found" },
 };
 
 /** The fixture MCP server's header value: no answer to anyone may carry it. */
@@ -191,7 +209,12 @@ beforeAll(async () => {
     url: "http://127.0.0.1:9/mcp",
     headers: { Authorization: `Bearer ${MCP_HEADER_VALUE}` },
   });
-  fixture = { taskId: task.id, agentKind: agent.kind, mcpServerId: mcpServer.id };
+  const knowledge = await createKnowledgeDocument(callers.user, {
+    json: { title: "Team only knowledge", text: "Lighthouse keepers of the team only." },
+  });
+  // The other team knows about lighthouses too: its searches must find its own document, never this team's.
+  await createKnowledgeDocument(other.callers.user, { json: { title: "Theirs", text: "Lighthouse keepers elsewhere." } });
+  fixture = { taskId: task.id, agentKind: agent.kind, knowledgeId: knowledge.id, mcpServerId: mcpServer.id };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
   as.viewer = { authorization: await key(team.id, "viewer") };
@@ -217,7 +240,12 @@ async function teamState() {
   const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
   const settings = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { toolsNeedingApproval: true, fetchPolicy: true } });
   const mcpServers = await db.mcpServer.findMany({ where: { teamId }, orderBy: { id: "asc" } });
-  return { tasks, agents, agentVersions, settings, mcpServers };
+  const knowledge = await db.knowledgeDocument.findMany({
+    where: { teamId },
+    select: { id: true, title: true, sha256: true, updatedAt: true, chunkCount: true },
+    orderBy: { id: "asc" },
+  });
+  return { tasks, agents, agentVersions, settings, mcpServers, knowledge };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {

@@ -3,6 +3,7 @@ import { isBuiltInToolName, type BuiltInToolName } from "@/server/agents/tools/c
 import { toAiTool, type ToolRunOptions } from "@/server/agents/tools/run-tool";
 import type { ToolSpec } from "@/server/agents/tools/tool-spec";
 import { fetchUrlTool } from "@/server/agents/tools/fetch-url";
+import { searchKnowledgeTool } from "@/server/agents/tools/search-knowledge";
 import { webSearchTool } from "@/server/agents/tools/web-search";
 
 /**
@@ -13,6 +14,7 @@ import { webSearchTool } from "@/server/agents/tools/web-search";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own input type
 const BUILT_IN_TOOL_SPECS: Partial<Record<BuiltInToolName, ToolSpec<any>>> = {
+  search_knowledge: searchKnowledgeTool,
   fetch_url: fetchUrlTool,
   web_search: webSearchTool,
 };
