@@ -116,6 +116,14 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: optionalString,
   CHORUS_MODEL: optionalString,
   CHORUS_OFFLINE_TOKEN_DELAY_MS: integer(15, 0, 10_000),
+  // Deadlines on every model call (server/llm/deadlines.ts): until the response starts, with no
+  // chunk, and in all. A provider configuration may set its own.
+  CHORUS_MODEL_CONNECT_TIMEOUT_MS: integer(15_000, 100, 600_000),
+  CHORUS_MODEL_STALL_TIMEOUT_MS: integer(60_000, 100, 3_600_000),
+  CHORUS_MODEL_TIMEOUT_MS: integer(600_000, 1_000, 24 * 60 * 60 * 1000),
+  // The circuit breaker per model (server/llm/breaker.ts): consecutive failures that open it, and how long until it half-opens.
+  CHORUS_BREAKER_FAILURES: integer(5, 1, 1000),
+  CHORUS_BREAKER_RESET_MS: integer(60_000, 100, 24 * 60 * 60 * 1000),
   // Rate limits per API key or user (server/rate-limit), overridable per team with `chorus team limits`.
   CHORUS_RATE_LIMIT_SPEND: rateLimitRule(DEFAULT_RATE_LIMITS.spend),
   CHORUS_RATE_LIMIT_WRITE: rateLimitRule(DEFAULT_RATE_LIMITS.write),

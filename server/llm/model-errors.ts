@@ -30,6 +30,8 @@ const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 export function classifyModelError(error: unknown): ModelFailure | undefined {
   if (error instanceof ModelCallFailed) return error.failure;
+  // A provider that stopped answering may well answer the next attempt (or the next link).
+  if (error instanceof ModelDeadlineExceeded) return { retriable: true };
   if (RetryError.isInstance(error)) return classifyModelError(error.lastError);
   if (APICallError.isInstance(error)) {
     if (!error.isRetryable) return { retriable: false };
@@ -61,6 +63,7 @@ export function describeModelError(error: unknown): string {
   const classified = classifyModelError(failure);
   const message = failure instanceof Error ? failure.message : String(failure);
   if (!classified) return message;
+  if (failure instanceof ModelDeadlineExceeded) return `${failure.message}; retried`;
   if (!APICallError.isInstance(failure))
     return `The model call could not be made as configured: ${failure instanceof Error ? failure.name : "error"}`;
   const host = URL.canParse(failure.url) ? new URL(failure.url).host : "the configured endpoint";
@@ -70,6 +73,29 @@ export function describeModelError(error: unknown): string {
     return `The model server at ${host} could not be reached${code ? ` (${code})` : ""}; ${retried}`;
   }
   return `The model server at ${host} answered HTTP ${failure.statusCode} (${statusMeaning(failure.statusCode)}); ${retried}`;
+}
+
+/**
+ * A model call cut off by one of its deadlines (server/llm/deadlines.ts). Its message is safe to
+ * show: it names only which deadline passed and how long it was.
+ */
+export type ModelDeadline = "connect" | "stall" | "overall";
+
+export class ModelDeadlineExceeded extends Error {
+  constructor(
+    readonly deadline: ModelDeadline,
+    readonly limitMs: number,
+  ) {
+    super(deadlineMessage(deadline, limitMs));
+    this.name = "ModelDeadlineExceeded";
+  }
+}
+
+function deadlineMessage(deadline: ModelDeadline, limitMs: number): string {
+  const seconds = `${Number((limitMs / 1000).toFixed(limitMs < 10_000 ? 1 : 0))} s`;
+  if (deadline === "connect") return `The model server did not start answering within ${seconds}`;
+  if (deadline === "stall") return `The model stopped responding (no output for ${seconds})`;
+  return `The model did not finish within ${seconds}`;
 }
 
 /**
@@ -95,10 +121,11 @@ export function reportModelError(error: unknown, context: Record<string, unknown
   if (!failure) return undefined;
   const reference = randomBytes(4).toString("hex");
   const last = RetryError.isInstance(error) ? error.lastError : error;
-  logger.warn("a model call failed", {
+  logger.warn(last instanceof ModelDeadlineExceeded ? "a model call timed out" : "a model call failed", {
     reference,
     ...context,
     ...(APICallError.isInstance(last) ? { url: last.url, status: last.statusCode, responseBody: last.responseBody } : {}),
+    ...(last instanceof ModelDeadlineExceeded ? { deadline: last.deadline, limitMs: last.limitMs } : {}),
     error: last,
   });
   return new ModelCallFailed(`${describeModelError(error)} (reference ${reference})`, failure);

@@ -154,7 +154,8 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
     }
     // The run sees (and the task may end with) only what members may see.
     const publicError = toPublicError(error, { taskId: input.taskId, stepId: input.stepId, attempt });
-    await markExecutionEnded(execution.id, "failed", publicError.message);
+    // What streamed before the failure (a stall, a dropped connection) stays on the row, as a cancel's does.
+    await markExecutionEnded(execution.id, "failed", publicError.message, streamed ? { text: streamed, partial: true } : undefined);
     await appendRunEvent(input.taskId, "agent.failed", {
       stepId: input.stepId,
       agent: input.agent,

@@ -6,8 +6,8 @@ import { buildDefaultPlan } from "@/server/agents/default-plan";
 /**
  * A local server speaking OpenAI's Chat Completions wire format (what OpenAI, Ollama, vLLM and
  * LiteLLM serve): JSON for the planner's structured output, SSE chunks for streamed agent
- * text, streamed tool calls, HTTP errors, and a stream that never ends or a request never
- * answered (to prove a cancel closes the connection). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
+ * text, streamed tool calls, HTTP errors, and a stream that never ends, stalls after its first
+ * pieces, or a request never answered (to prove a cancel or a deadline closes the connection). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
  */
 export interface ChatRequest {
   stream?: boolean;
@@ -30,7 +30,9 @@ type Reply =
   /** Never answer (a planner call that takes forever); `foreverStreamClosed` resolves when the client gives up. */
   | { hang: true }
   /** The normal streamed answer, with a pause before each piece (a model that takes its time). */
-  | { pauseMs: number };
+  | { pauseMs: number }
+  /** The first `pieces` pieces of the answer, then silence with the connection open (a provider that stalls); `foreverStreamClosed` resolves when the client gives up. */
+  | { stallAfterPieces: number };
 
 export interface WireServerOptions {
   /** The model id the server reports. */
@@ -145,6 +147,13 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         return;
       }
       sse(res, chunk({ role: "assistant", content: "" }));
+      if (special && "stallAfterPieces" in special) {
+        let closed!: () => void;
+        foreverClosed = new Promise((resolve) => (closed = resolve));
+        res.on("close", () => closed());
+        for (const piece of pieces.slice(0, special.stallAfterPieces)) sse(res, chunk({ content: piece }));
+        return;
+      }
       if (special && "pauseMs" in special) {
         void (async () => {
           for (const piece of pieces) {
