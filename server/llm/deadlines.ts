@@ -120,7 +120,10 @@ class CallDeadlines {
 
   /** The provider's promise, unless a deadline or the caller's abort comes first (a provider that ignores its signal cannot hold the call). */
   race<T>(work: PromiseLike<T>): Promise<T> {
-    return Promise.race([Promise.resolve(work).catch((error: unknown) => Promise.reject(this.reason ?? error)), this.failure]);
+    const settled = Promise.resolve(work).catch((error: unknown) => {
+      throw this.reason ?? error;
+    });
+    return Promise.race([settled, this.failure]);
   }
 
   end() {
