@@ -71,7 +71,7 @@ export function withDeadlines(model: LanguageModelV3, limits: CallLimits = {}): 
       }
       call.disarm("connect");
       call.arm("stall", limit.stall);
-      return { ...result, stream: guardStream(result.stream, call, limit.stall) };
+      return { ...result, stream: guardStream(result.stream, call) };
     },
   };
   return wrapped;
@@ -85,18 +85,18 @@ export function hasDeadlines(model: LanguageModelV3): boolean {
 /**
  * One call's timers and the abort they trigger. The provider sees `signal`, which fires on the
  * caller's abort (with the caller's reason) or on a deadline (with a ModelDeadlineExceeded).
+ * The stall timer is not re-armed per chunk (a clearTimeout and setTimeout for every token): a
+ * chunk only notes the time, and the timer, when it fires, sleeps again for what is left.
  */
 class CallDeadlines {
   private readonly controller = new AbortController();
   private readonly timers = new Map<ModelDeadline, NodeJS.Timeout>();
-  private failed: ((error: Error) => void) | undefined;
-  readonly failure: Promise<never>;
+  private readonly stopped: Array<(reason: Error) => void> = [];
+  private lastOutputAt = 0;
   /** Why the call ended early: the deadline passed, or the caller's abort. */
   reason: Error | undefined;
 
   constructor(private readonly callerSignal: AbortSignal | undefined) {
-    this.failure = new Promise<never>((_, reject) => (this.failed = reject));
-    this.failure.catch(() => undefined);
     if (callerSignal?.aborted) this.stop(createAbortError(callerSignal));
     else callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
   }
@@ -108,9 +108,8 @@ class CallDeadlines {
   arm(deadline: ModelDeadline, ms: number) {
     this.disarm(deadline);
     if (this.reason) return;
-    const timer = setTimeout(() => this.stop(new ModelDeadlineExceeded(deadline, ms)), ms);
-    timer.unref();
-    this.timers.set(deadline, timer);
+    this.lastOutputAt = performance.now();
+    this.schedule(deadline, ms, ms);
   }
 
   disarm(deadline: ModelDeadline) {
@@ -118,18 +117,40 @@ class CallDeadlines {
     this.timers.delete(deadline);
   }
 
+  /** Output arrived: the stall deadline counts from now. */
+  noteOutput() {
+    this.lastOutputAt = performance.now();
+  }
+
+  /** Calls `listener` with the reason if the call is stopped (now, if it already was). */
+  onStop(listener: (reason: Error) => void) {
+    if (this.reason) listener(this.reason);
+    else this.stopped.push(listener);
+  }
+
   /** The provider's promise, unless a deadline or the caller's abort comes first (a provider that ignores its signal cannot hold the call). */
   race<T>(work: PromiseLike<T>): Promise<T> {
-    const settled = Promise.resolve(work).catch((error: unknown) => {
-      throw this.reason ?? error;
+    return new Promise<T>((resolve, reject) => {
+      this.onStop(reject);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the provider's own error, as it came, unless a deadline or cancel caused it
+      Promise.resolve(work).then(resolve, (error: unknown) => reject(this.reason ?? error));
     });
-    return Promise.race([settled, this.failure]);
   }
 
   end() {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
+  }
+
+  private schedule(deadline: ModelDeadline, limitMs: number, waitMs: number) {
+    const timer = setTimeout(() => {
+      const quietFor = performance.now() - this.lastOutputAt;
+      if (deadline === "stall" && quietFor < limitMs) return this.schedule(deadline, limitMs, limitMs - quietFor);
+      this.stop(new ModelDeadlineExceeded(deadline, limitMs));
+    }, waitMs);
+    timer.unref();
+    this.timers.set(deadline, timer);
   }
 
   private readonly onCallerAbort = () => this.stop(createAbortError(this.callerSignal));
@@ -139,31 +160,47 @@ class CallDeadlines {
     this.reason = reason;
     this.end();
     this.controller.abort(reason);
-    this.failed?.(reason);
+    for (const listener of this.stopped.splice(0)) listener(reason);
   }
 }
 
-/** The provider's stream, restarting the stall timer on every part and failing with the deadline's error when one passes. */
-function guardStream(source: ReadableStream<LanguageModelV3StreamPart>, call: CallDeadlines, stallMs: number) {
+/** The provider's stream, noting the time of every part and failing with the deadline's error as soon as one passes. */
+function guardStream(source: ReadableStream<LanguageModelV3StreamPart>, call: CallDeadlines) {
   const reader = source.getReader();
+  let finished = false;
   return new ReadableStream<LanguageModelV3StreamPart>({
+    start(controller) {
+      // Fails the stream at once, even while a read is pending on a provider that ignores its signal.
+      call.onStop((reason) => {
+        if (finished) return;
+        finished = true;
+        controller.error(reason);
+        reader.cancel(reason).catch(() => undefined);
+      });
+    },
     async pull(controller) {
+      let next: ReadableStreamReadResult<LanguageModelV3StreamPart>;
       try {
-        const next = await call.race(reader.read());
-        if (next.done) {
-          call.end();
-          controller.close();
-          return;
-        }
-        call.arm("stall", stallMs);
-        controller.enqueue(next.value);
+        next = await reader.read();
       } catch (error) {
+        if (finished) return;
+        finished = true;
         call.end();
-        reader.cancel(error).catch(() => undefined);
         controller.error(call.reason ?? error);
+        return;
       }
+      if (finished) return;
+      if (next.done) {
+        finished = true;
+        call.end();
+        controller.close();
+        return;
+      }
+      call.noteOutput();
+      controller.enqueue(next.value);
     },
     cancel(reason) {
+      finished = true;
       call.end();
       return reader.cancel(reason);
     },
