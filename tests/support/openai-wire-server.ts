@@ -32,7 +32,9 @@ type Reply =
   /** The normal streamed answer, with a pause before each piece (a model that takes its time). */
   | { pauseMs: number }
   /** The first `pieces` pieces of the answer, then silence with the connection open (a provider that stalls); `foreverStreamClosed` resolves when the client gives up. */
-  | { stallAfterPieces: number };
+  | { stallAfterPieces: number }
+  /** The first `pieces` pieces of the answer, then the connection dropped (a provider that dies mid-answer). */
+  | { dropAfterPieces: number };
 
 export interface WireServerOptions {
   /** The model id the server reports. */
@@ -152,6 +154,12 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         foreverClosed = new Promise((resolve) => (closed = resolve));
         res.on("close", () => closed());
         for (const piece of pieces.slice(0, special.stallAfterPieces)) sse(res, chunk({ content: piece }));
+        return;
+      }
+      if (special && "dropAfterPieces" in special) {
+        for (const piece of pieces.slice(0, special.dropAfterPieces)) sse(res, chunk({ content: piece }));
+        // Let the pieces reach the client before the connection goes.
+        setTimeout(() => res.destroy(), 50);
         return;
       }
       if (special && "pauseMs" in special) {
