@@ -1,5 +1,5 @@
 import { createOpenAI } from "@ai-sdk/openai";
-import { APICallError } from "ai";
+import { APICallError, generateText } from "ai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readModelBreaker } from "@/server/db/queries/model-breakers";
 import { BreakerRegistry } from "@/server/llm/breaker";
@@ -163,6 +163,19 @@ describe("withFallback", () => {
     expect(secondary.requests.length).toBe(secondaryBefore);
     // The failure still counts against the model that stalled.
     expect(breakers.state(links[0]!.key).consecutiveFailures).toBe(1);
+  });
+
+  it("falls back for a non-streamed call too, reporting the model that answered", async () => {
+    const links = linksFor("generate");
+    primaryMode = "fail";
+    const routes: ModelRoute[] = [];
+    const result = await generateText({
+      model: withFallback(links, { breakers: registry(), onRoute: (route) => routes.push(route) }),
+      prompt: "Plan something.",
+      maxRetries: 0,
+    });
+    expect(result.response.modelId).toBe("secondary-answered");
+    expect(routes[0]?.answeredBy).toBe(links[1]!.key);
   });
 
   it("propagates the last link's error, classified as before, when every link fails", async () => {
