@@ -43,15 +43,16 @@ const options = { prompt: [{ role: "user" as const, content: [{ type: "text" as 
 
 async function drain(stream: ReadableStream<LanguageModelV3StreamPart>) {
   const parts: LanguageModelV3StreamPart[] = [];
-  for await (const part of stream) parts.push(part);
+  const reader = stream.getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(next.value);
   return parts;
 }
 
 describe("withDeadlines with a provider that ignores its signal", () => {
   it("ends a call whose response never starts at the connect deadline", async () => {
-    const error = await withDeadlines(model({ neverStart: true }), { connectTimeoutMs: 50 })
-      .doStream(options)
-      .catch((caught: unknown) => caught);
+    const error = await Promise.resolve(withDeadlines(model({ neverStart: true }), { connectTimeoutMs: 50 }).doStream(options)).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ModelDeadlineExceeded);
     expect((error as ModelDeadlineExceeded).deadline).toBe("connect");
   });
@@ -71,9 +72,8 @@ describe("withDeadlines with a provider that ignores its signal", () => {
   });
 
   it("ends a non-streamed call only at the overall deadline", async () => {
-    const error = await withDeadlines(model({}), { connectTimeoutMs: 10, stallTimeoutMs: 10, overallTimeoutMs: 60 })
-      .doGenerate(options)
-      .catch((caught: unknown) => caught);
+    const wrapped = withDeadlines(model({}), { connectTimeoutMs: 10, stallTimeoutMs: 10, overallTimeoutMs: 60 });
+    const error = await Promise.resolve(wrapped.doGenerate(options)).catch((caught: unknown) => caught);
     expect((error as ModelDeadlineExceeded).deadline).toBe("overall");
   });
 
