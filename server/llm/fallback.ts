@@ -47,9 +47,11 @@ export function withFallback(links: ModelLink[], options: FallbackOptions = {}):
     const registry = breakers();
     const skipped: ModelRoute["skipped"] = [];
     let lastError: unknown;
+    let firstReopening = Number.POSITIVE_INFINITY;
     for (const link of guarded) {
       const openSince = await registry.openSince(link.key);
       if (openSince !== undefined) {
+        firstReopening = Math.min(firstReopening, openSince + registry.settings.resetMs);
         skipped.push({ key: link.key, reason: new CircuitOpen(link.key, openSince).message });
         continue;
       }
@@ -69,9 +71,12 @@ export function withFallback(links: ModelLink[], options: FallbackOptions = {}):
     }
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the last link's own error, as it came, so it is classified as before
     if (lastError !== undefined) throw lastError;
-    throw new ModelCallFailed(`No model is available: ${skipped.map((skip) => `${skip.key} (${skip.reason})`).join(", ")}; retried`, {
-      retriable: true,
-    });
+    // Every breaker open: the step retries once the first of them lets a trial call through.
+    const retryAfterMs = Number.isFinite(firstReopening) ? Math.max(0, Math.ceil(firstReopening - Date.now())) : undefined;
+    throw new ModelCallFailed(
+      `No model is available: ${skipped.map((skip) => `${skip.key} (${skip.reason})`).join(", ")}; retried`,
+      retryAfterMs === undefined ? { retriable: true } : { retriable: true, retryAfterMs },
+    );
   }
 
   return {

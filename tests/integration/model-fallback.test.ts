@@ -197,7 +197,11 @@ describe("withFallback", () => {
     const before = primary.requests.length + secondary.requests.length;
     const error = await call(links, breakers).catch((caught: unknown) => caught);
     expect(primary.requests.length + secondary.requests.length).toBe(before);
-    expect(classifyModelError(error)).toEqual({ retriable: true });
+    // Retried when the first breaker half-opens (the reset time, 60 s here, from its opening).
+    expect(classifyModelError(error)).toEqual({ retriable: true, retryAfterMs: expect.any(Number) });
+    const { retryAfterMs } = classifyModelError(error) as { retryAfterMs: number };
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
     expect((error as Error).message).toMatch(/^No model is available: .*circuit open since/);
   });
 
