@@ -32,7 +32,7 @@ declare -A FILES=(
   [mcp]=mcp-tools.ts
   [tools]=tool-calls.ts
   [knowledge]=knowledge-search.ts
-  [models]=model-service.ts
+  [models]=model-reliability.ts
 )
 ORDER=(overhead throughput e2e fault ratelimit reads mcp tools knowledge models)
 
