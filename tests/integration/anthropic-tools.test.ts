@@ -119,6 +119,11 @@ describe("agents with tools over Anthropic's Messages API", () => {
       outputTokens: TOOL_USE.output + END_TURN.output,
     });
     expect(execution.modelId).toBe("claude-wire-test");
+    // What the model said before the call and its answer after it are separate paragraphs, streamed as stored.
+    const researchText = (execution.output as { text: string }).text;
+    expect(researchText).toBe("I will read the page first.\n\n# Research notes: pilotage\n\n- Pilotage is compulsory over 80 metres.\n");
+    const deltas = events.filter((event) => event.type === "agent.delta" && event.payload.stepId === "research");
+    expect(deltas.map((event) => event.payload.text).join("")).toBe(researchText);
 
     const view = await getTask(callers.user, task.id);
     const researchView = view.executions.find((candidate) => candidate.stepId === "research")!;
@@ -158,11 +163,13 @@ describe("agents with tools over Anthropic's Messages API", () => {
     const [result] = toolResults(research[1]!);
     expect(result?.tool_use_id).toBe(call.callId);
     expect(JSON.parse(toolResultText(result!))).toMatchObject({ notice: UNTRUSTED_NOTICE, url: pageUrl });
-    // The stretch before the approval counts as much as the one after it.
-    expect(await getDb().agentExecution.findUniqueOrThrow({ where: { id: call.executionId } })).toMatchObject({
+    // The stretch before the approval counts as much as the one after it, and its text stays a paragraph of its own.
+    const execution = await getDb().agentExecution.findUniqueOrThrow({ where: { id: call.executionId } });
+    expect(execution).toMatchObject({
       status: "completed",
       inputTokens: TOOL_USE.input + END_TURN.input,
       outputTokens: TOOL_USE.output + END_TURN.output,
     });
+    expect((execution.output as { text: string }).text).toMatch(/^I will read the page first\.\n\n# Research notes: pilotage\n/);
   });
 });
