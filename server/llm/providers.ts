@@ -34,7 +34,7 @@ export interface ModelEnv {
 }
 
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
-export const DEFAULT_ANTHROPIC_MODEL = "claude-3-5-haiku-latest";
+export const DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
 export const DEFAULT_OFFLINE_TOKEN_DELAY_MS = 15;
 
 export function resolveModelConfig(env: ModelEnv = process.env, options: { modelId?: string } = {}): ModelConfig {

@@ -76,10 +76,9 @@ describe("agents with tools over Anthropic's Messages API", () => {
     const task = await createTask(callers.user, { prompt: `Research pilotage fees for large vessels; start from ${pageUrl}` });
     expect(await waitForTaskStatus(task.id, ["completed", "failed"], 30_000)).toBe("completed");
 
-    // The planner's structured output came back through the forced `json` tool and was used as it was.
+    // The planner asked for the plan as JSON of a schema (the default model has native structured output), and used the answer as it was.
     const planner = model.requests.find((request) => !request.stream && textOf(contentBlocks(request)).includes(pageUrl));
-    expect(planner?.tools?.map((tool) => tool.name)).toEqual(["json"]);
-    expect(planner?.tool_choice).toMatchObject({ type: "any" });
+    expect(planner?.output_config?.format).toMatchObject({ type: "json_schema", schema: { type: "object" } });
     const stored = await getDb().task.findUniqueOrThrow({ where: { id: task.id } });
     expect(stored.plan).toMatchObject({ source: "model", steps: [{ agent: "research" }, { agent: "analysis" }, { agent: "synthesis" }] });
 
