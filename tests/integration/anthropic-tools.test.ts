@@ -171,4 +171,21 @@ describe("agents with tools over Anthropic's Messages API", () => {
     });
     expect((execution.output as { text: string }).text).toMatch(/^I will read the page first\.\n\n# Research notes: pilotage\n/);
   });
+
+  it("plan through the forced json tool on a model without native structured output", async () => {
+    const { callers } = await createTeamWithMembers();
+    process.env.CHORUS_MODEL = "claude-sonnet-4-20250514";
+    try {
+      const task = await createTask(callers.user, { prompt: "Research tugboat availability. [json-tool plan]" });
+      expect(await waitForTaskStatus(task.id, ["completed", "failed"], 30_000)).toBe("completed");
+      const planner = model.requests.find((request) => !request.stream && textOf(contentBlocks(request)).includes("[json-tool plan]"));
+      expect(planner).toMatchObject({ model: "claude-sonnet-4-20250514", tool_choice: { type: "any" } });
+      expect(planner?.tools?.map((tool) => tool.name)).toEqual(["json"]);
+      expect(planner?.output_config?.format).toBeUndefined();
+      const stored = await getDb().task.findUniqueOrThrow({ where: { id: task.id } });
+      expect(stored.plan).toMatchObject({ source: "model", steps: [{ agent: "research" }, { agent: "analysis" }, { agent: "synthesis" }] });
+    } finally {
+      delete process.env.CHORUS_MODEL;
+    }
+  });
 });
