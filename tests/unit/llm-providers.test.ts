@@ -44,6 +44,12 @@ describe("resolveModelConfig", () => {
     expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY, CHORUS_MODEL: "claude-sonnet-4-5" }).modelId).toBe("claude-sonnet-4-5");
   });
 
+  it("sends Anthropic calls to ANTHROPIC_BASE_URL when set, read from the configuration given, not the process", () => {
+    const env = { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: "https://gateway.example.com/v1" };
+    expect(resolveModelConfig(env)).toEqual({ provider: "anthropic", modelId: DEFAULT_ANTHROPIC_MODEL, baseURL: env.ANTHROPIC_BASE_URL });
+    expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: " " })).not.toHaveProperty("baseURL");
+  });
+
   it("treats blank variables as unset", () => {
     expect(resolveModelConfig({ OPENAI_BASE_URL: "  ", OPENAI_API_KEY: "", ANTHROPIC_API_KEY: " " }).provider).toBe("offline");
   });
