@@ -207,7 +207,7 @@ const PROVIDER_VARIABLES = ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_B
 
 /**
  * Starts the server for the test file and makes Anthropic Chorus's provider: ANTHROPIC_API_KEY set
- * (a test key), ANTHROPIC_BASE_URL (which @ai-sdk/anthropic reads) pointing here, and the OpenAI
+ * (a test key), ANTHROPIC_BASE_URL (server/llm/providers.ts) pointing here, and the OpenAI
  * settings, which would take precedence, unset. Restores them afterwards.
  */
 export function useAnthropicWireServer(options: AnthropicWireServerOptions = {}) {
