@@ -113,7 +113,7 @@ async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: 
     model: ctx.model ?? getLanguageModel("agent", { modelId: definition.modelId }),
     system: definition.instructions,
     ...(ctx.resume
-      ? { messages: continueConversation(ctx.resume.pause, ctx.resume.decisions) }
+      ? { messages: continueConversation(ctx.resume.pause, ctx.resume.decisions), precedingText: ctx.resume.pause.text }
       : { prompt: buildAgentPrompt(subtask, ctx.upstream) }),
     onDelta: ctx.onDelta,
     abortSignal: ctx.abortSignal,
