@@ -196,13 +196,13 @@ export async function testModelProvider(caller: Caller, id: string) {
   try {
     apiKey = row.apiKeyEncrypted ? decryptSecret(row.apiKeyEncrypted, { context: apiKeyContext(row.id) }) : undefined;
   } catch (error) {
-    if (error instanceof SecretUnreadableError) return { ok: false, error: error.message, durationMs: 0 };
+    if (error instanceof SecretUnreadableError) return { ok: false as const, error: error.message, durationMs: 0 };
     throw error;
   }
   const result = await checkProviderKey({ kind: row.kind, baseUrl: row.baseUrl, apiKey });
   const durationMs = Math.round(performance.now() - started);
   if (!result.ok) logger.info("Model provider key check failed", { teamId: caller.teamId, provider: row.name, reason: result.error });
-  return result.ok ? { ok: true, models: result.models, durationMs } : { ok: false, error: result.error, durationMs };
+  return result.ok ? { ok: true as const, models: result.models, durationMs } : { ok: false as const, error: result.error, durationMs };
 }
 
 /** The team's routing, and what it may name: its providers and agent kinds. */
