@@ -47,7 +47,9 @@ async function teamSetup(teamId: string): Promise<TeamSetup> {
   }));
   teamSetups.set(teamId, { expiresAt: now + TEAM_SETUP_TTL_MS, setup });
   // A failed read is not kept: the next call asks again.
-  setup.catch(() => teamSetups.delete(teamId));
+  setup.catch(() => {
+    if (teamSetups.get(teamId)?.setup === setup) teamSetups.delete(teamId);
+  });
   return setup;
 }
 
@@ -163,14 +165,14 @@ export async function resolveModelChain(teamId: string, target: ModelTarget): Pr
   const { links, modelIdOverride } = chainFor(setup.routing, target);
   const resolved: ModelLink[] = [];
   for (const spec of links) {
-    const link = linkOf(setup, spec, target, teamId);
+    const link = linkOf(setup, spec, teamId);
     if (link) resolved.push(link);
   }
   if (resolved.length === 0) resolved.push(envLink(modelIdOverride ?? (target.role === "agent" ? target.modelId : undefined)));
   return resolved;
 }
 
-function linkOf(setup: TeamSetup, spec: ModelLinkSpec, target: ModelTarget, teamId: string): ModelLink | undefined {
+function linkOf(setup: TeamSetup, spec: ModelLinkSpec, teamId: string): ModelLink | undefined {
   if (spec.providerId === ENV_PROVIDER_ID) return envLink(spec.model);
   const provider = setup.providers.get(spec.providerId);
   if (!provider) {

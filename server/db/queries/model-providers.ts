@@ -12,7 +12,6 @@ const withoutSecrets = { apiKeyEncrypted: true } as const;
 
 export type ModelProviderRow = Prisma.ModelProviderGetPayload<{ omit: typeof withoutSecrets }>;
 export type ModelProviderWithSecretsRow = Prisma.ModelProviderGetPayload<object>;
-export type ModelProviderKindValue = ModelProviderRow["kind"];
 
 export async function listTeamModelProviders(teamId: string): Promise<ModelProviderRow[]> {
   return getDb().modelProvider.findMany({ where: { teamId }, omit: withoutSecrets, orderBy: [{ name: "asc" }] });
