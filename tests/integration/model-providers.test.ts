@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApiKey } from "@/server/auth/api-keys";
 import { getPool } from "@/server/db/client";
-import { clientBuilds, resolveModelChain } from "@/server/llm/model-service";
+import { clientBuilds, forgetTeamModelSetup, resolveModelChain } from "@/server/llm/model-service";
+import { keyIdOf } from "@/server/secrets/master-keys";
+import { rotateStoredSecrets } from "@/server/secrets/stored-secrets";
 import { createTask } from "@/server/tasks/tasks";
 import { createModelProvider, updateModelProvider, updateModelRouting } from "@/server/teams/model-providers";
 import { anthropicKeyOf, startAnthropicModelsServer } from "../support/anthropic-models-server";
@@ -260,5 +262,37 @@ describe("a stored key", () => {
     ].join("\n");
     for (const key of [KEY_A, KEY_B, ANTHROPIC_KEY]) expect(everything).not.toContain(key);
     expect(stored.rows.map((row: { text: string }) => row.text).join("")).toContain("v1:");
+  });
+});
+
+describe("a master key rotation", () => {
+  it("re-encrypts provider keys; the next read builds a client from the new envelope and the team's calls still carry its key", async () => {
+    const oldKey = process.env.CHORUS_MASTER_KEY!;
+    const newKey = randomBytes(32);
+    const before = await resolveModelChain(teamA.team.id, { role: "planner" });
+    try {
+      process.env.CHORUS_MASTER_KEY = newKey.toString("base64");
+      process.env.CHORUS_MASTER_KEY_PREVIOUS = oldKey;
+      await rotateStoredSecrets();
+      const { rows } = await getPool().query<{ keyId: string }>(
+        `SELECT split_part("apiKeyEncrypted", ':', 2) AS "keyId" FROM "ModelProvider" WHERE id = $1`,
+        [providerA.id],
+      );
+      expect(rows[0]!.keyId).toBe(keyIdOf(newKey));
+      // Only the new key from here on; the team's setup is read again (as it is after TEAM_SETUP_TTL_MS).
+      delete process.env.CHORUS_MASTER_KEY_PREVIOUS;
+      forgetTeamModelSetup(teamA.team.id);
+      const after = await resolveModelChain(teamA.team.id, { role: "planner" });
+      expect(after[0]!.model).not.toBe(before[0]!.model);
+
+      const seen = serverA.requests.length;
+      const task = await createTask(teamA.callers.user, { prompt: THREE_AGENT_PROMPT });
+      expect(await waitForTaskStatus(task.id, ["completed", "failed"])).toBe("completed");
+      expect(serverA.requests.length).toBeGreaterThan(seen);
+      for (const request of serverA.requests.slice(seen)) expect(request.headers.authorization).toBe(`Bearer ${KEY_A}`);
+    } finally {
+      process.env.CHORUS_MASTER_KEY = oldKey;
+      delete process.env.CHORUS_MASTER_KEY_PREVIOUS;
+    }
   });
 });
