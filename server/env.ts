@@ -114,6 +114,11 @@ const envSchema = z.object({
     "must be an http:// or https:// URL",
   ),
   ANTHROPIC_API_KEY: optionalString,
+  // Another endpoint for Anthropic's Messages API (a gateway or proxy), e.g. https://gateway.example.com/v1.
+  ANTHROPIC_BASE_URL: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\//.test(value),
+    "must be an http:// or https:// URL",
+  ),
   CHORUS_MODEL: optionalString,
   CHORUS_OFFLINE_TOKEN_DELAY_MS: integer(15, 0, 10_000),
   // Deadlines on every model call (server/llm/deadlines.ts): until the response starts, with no

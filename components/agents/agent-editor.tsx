@@ -6,18 +6,10 @@ import { useId, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { useTRPC } from "@/components/providers";
 import type { AgentToolChoice } from "@/server/teams/agent-definitions";
+import type { AgentVersionFields } from "@/server/db/queries/agent-definitions";
 
 /** A team agent's fields as the editor holds them. */
-export interface AgentFormValues {
-  kind: string;
-  name: string;
-  description: string;
-  instructions: string;
-  capabilities: string[];
-  modelId: string | null;
-  tools: string[];
-  outputFormat: string;
-}
+export type AgentFormValues = AgentVersionFields & { kind: string };
 
 const emptyAgent: AgentFormValues = {
   kind: "",

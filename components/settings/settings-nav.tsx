@@ -7,6 +7,7 @@ import { usePathname } from "next/navigation";
 const pages = [
   { href: "/settings/agents", label: "Agents" },
   { href: "/settings/tools", label: "Tools" },
+  { href: "/settings/models", label: "Models" },
 ];
 
 /** The settings area's navigation; the current page is marked for screen readers and by sight. */

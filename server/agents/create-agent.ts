@@ -28,6 +28,7 @@ export function createAgent(definition: AgentDefinition): Agent {
     name: definition.name,
     description: definition.description,
     capabilities: [...definition.capabilities],
+    modelId: definition.modelId,
     canHandle(target) {
       return "capability" in target ? matchesCapability(definition, target.capability) : target.agentKind === definition.kind;
     },
@@ -113,7 +114,7 @@ async function executeAgent(definition: AgentDefinition, subtask: Subtask, ctx: 
     model: ctx.model ?? getLanguageModel("agent", { modelId: definition.modelId }),
     system: definition.instructions,
     ...(ctx.resume
-      ? { messages: continueConversation(ctx.resume.pause, ctx.resume.decisions) }
+      ? { messages: continueConversation(ctx.resume.pause, ctx.resume.decisions), precedingText: ctx.resume.pause.text }
       : { prompt: buildAgentPrompt(subtask, ctx.upstream) }),
     onDelta: ctx.onDelta,
     abortSignal: ctx.abortSignal,

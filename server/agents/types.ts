@@ -107,6 +107,8 @@ export interface Agent {
   name: string;
   description: string;
   capabilities: string[];
+  /** The model id the agent's definition asks for, if any: orchestration resolves the team's model with it (server/llm/model-routing.ts). */
+  modelId?: string;
   /** True for a subtask routed to this agent's kind, or a capability this agent offers. */
   canHandle(subtask: Subtask | { capability: string }): boolean;
   /** Runs one step. Rejects with an AbortError when `ctx.abortSignal` fires. */

@@ -29,6 +29,16 @@ import {
   replaceKnowledgeDocument,
 } from "@/server/knowledge/documents";
 import { searchKnowledgeFor } from "@/server/knowledge/search";
+import {
+  createModelProvider,
+  deleteModelProvider,
+  getModelProvider,
+  listModelProviders,
+  readModelRouting,
+  testModelProvider,
+  updateModelProvider,
+  updateModelRouting,
+} from "@/server/teams/model-providers";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -71,6 +81,16 @@ export const chorusServices = {
     delete: deleteMcpServer,
     refreshTools: refreshMcpServerTools,
     testConnection: testMcpServerConnection,
+  },
+  models: {
+    listProviders: listModelProviders,
+    getProvider: getModelProvider,
+    createProvider: createModelProvider,
+    updateProvider: updateModelProvider,
+    deleteProvider: deleteModelProvider,
+    testProvider: testModelProvider,
+    routing: readModelRouting,
+    updateRouting: updateModelRouting,
   },
   knowledge: {
     list: listKnowledgeDocuments,

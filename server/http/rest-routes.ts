@@ -49,6 +49,18 @@ import {
 } from "@/server/knowledge/documents";
 import { getKnowledgeInput, knowledgeTextInput, listKnowledgeInput, searchKnowledgeInput } from "@/server/knowledge/knowledge-schemas";
 import { searchKnowledgeFor } from "@/server/knowledge/search";
+import { modelRoutingSchema } from "@/server/llm/model-routing";
+import { createModelProviderInput, updateModelProviderInput } from "@/server/teams/model-provider-schemas";
+import {
+  createModelProvider,
+  deleteModelProvider,
+  getModelProvider,
+  listModelProviders,
+  readModelRouting,
+  testModelProvider,
+  updateModelProvider,
+  updateModelRouting,
+} from "@/server/teams/model-providers";
 
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
@@ -403,6 +415,79 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     summary: "Check that Chorus can connect to the server and list its tools, changing nothing",
     handle: async ({ caller, params }) => json(await testMcpServerConnection(caller, params.id!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/model-providers",
+    permission: "read",
+    rateLimit: "read",
+    summary: "The team's model providers (a key only as its last four characters)",
+    handle: async ({ caller }) => json(await listModelProviders(caller)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/model-providers",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: createModelProviderInput,
+    summary: "Add a model provider (OpenAI, Anthropic or OpenAI-compatible) with its API key, stored encrypted",
+    handle: async ({ caller, body }) => {
+      const provider = await createModelProvider(caller, body);
+      return json(provider, 201, { Location: `/api/v1/model-providers/${provider.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/model-providers/:id",
+    permission: "read",
+    rateLimit: "read",
+    summary: "A model provider (a key only as its last four characters)",
+    handle: async ({ caller, params }) => json(await getModelProvider(caller, params.id!)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/model-providers/:id",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: updateModelProviderInput,
+    summary: "Change a model provider: each field given replaces the stored one (apiKey null removes the key)",
+    handle: async ({ caller, params, body }) => json(await updateModelProvider(caller, params.id!, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/model-providers/:id",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Remove a model provider and every route to it",
+    handle: async ({ caller, params }) => json(await deleteModelProvider(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/model-providers/:id/test",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Check the provider's key by listing its models: ok with a few model ids, or why not",
+    handle: async ({ caller, params }) => json(await testModelProvider(caller, params.id!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/settings/models",
+    permission: "read",
+    rateLimit: "read",
+    summary: "Which models serve the planner, the aggregator, each agent kind and the team default, in fallback order",
+    handle: async ({ caller }) => json(await readModelRouting(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/settings/models",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: modelRoutingSchema,
+    summary: "Replace the team's model routing (each chain: 1 to 5 provider + model, the first serves, the rest are fallbacks)",
+    handle: async ({ caller, body }) => json(await updateModelRouting(caller, body)),
   },
   {
     method: "GET",

@@ -7,7 +7,8 @@ import { registerSecret } from "@/server/observability/logger";
 /**
  * The one place that decides which model Chorus talks to. Precedence:
  * OPENAI_BASE_URL (any OpenAI-compatible server: Ollama, vLLM, LiteLLM…) → OPENAI_API_KEY →
- * ANTHROPIC_API_KEY → the offline model. CHORUS_MODEL overrides the provider's default model.
+ * ANTHROPIC_API_KEY (at ANTHROPIC_BASE_URL when set) → the offline model. CHORUS_MODEL overrides
+ * the provider's default model.
  * API keys are read only when a client is built and never appear in a ModelConfig.
  */
 
@@ -27,6 +28,7 @@ export interface ModelEnv {
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;
   ANTHROPIC_API_KEY?: string;
+  ANTHROPIC_BASE_URL?: string;
   CHORUS_MODEL?: string;
   CHORUS_OFFLINE_TOKEN_DELAY_MS?: string | number;
   /** Other variables are allowed and ignored (this is usually the whole environment). */
@@ -34,7 +36,8 @@ export interface ModelEnv {
 }
 
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
-export const DEFAULT_ANTHROPIC_MODEL = "claude-3-5-haiku-latest";
+export const DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
+export const DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1";
 export const DEFAULT_OFFLINE_TOKEN_DELAY_MS = 15;
 
 export function resolveModelConfig(env: ModelEnv = process.env, options: { modelId?: string } = {}): ModelConfig {
@@ -55,9 +58,11 @@ export function resolveModelConfig(env: ModelEnv = process.env, options: { model
     };
   }
   if (hasAnthropicKey) {
+    const anthropicBaseURL = present(env.ANTHROPIC_BASE_URL);
     return {
       provider: "anthropic",
       modelId: wantsOpenAI ? (present(env.CHORUS_MODEL) ?? DEFAULT_ANTHROPIC_MODEL) : (requestedModel ?? DEFAULT_ANTHROPIC_MODEL),
+      ...(anthropicBaseURL ? { baseURL: anthropicBaseURL } : {}),
     };
   }
   return { provider: "offline", modelId: OFFLINE_MODEL_ID, offlineTokenDelayMs: parseDelay(env.CHORUS_OFFLINE_TOKEN_DELAY_MS) };
@@ -80,7 +85,10 @@ export function createLanguageModel(config: ModelConfig, env: ModelEnv = process
     case "openai":
       return createOpenAI({ apiKey: present(env.OPENAI_API_KEY) }).chat(config.modelId);
     case "anthropic":
-      return createAnthropic({ apiKey: present(env.ANTHROPIC_API_KEY) })(config.modelId);
+      // The base URL is passed even when unset: the client would otherwise read ANTHROPIC_BASE_URL from process.env, not `env`.
+      return createAnthropic({ apiKey: present(env.ANTHROPIC_API_KEY), baseURL: config.baseURL ?? DEFAULT_ANTHROPIC_BASE_URL })(
+        config.modelId,
+      );
   }
 }
 

@@ -18,6 +18,8 @@ export interface TextStreamRequest {
   prompt?: string;
   /** …or a conversation to carry on (one that paused for tool approvals, with the decisions appended). */
   messages?: ModelMessage[];
+  /** The text the run wrote before this call (when carrying on a conversation), which this call's text follows. */
+  precedingText?: string;
   onDelta?: (text: string) => void;
   abortSignal?: AbortSignal;
   tools?: ToolSet;
@@ -66,14 +68,23 @@ export async function runTextStream(request: TextStreamRequest): Promise<Complet
   let modelId = modelIdOf(model);
   const urlSources: CompletedTextStream["urlSources"] = [];
   const pendingApprovals: PendingApproval[] = [];
+  // Each model call after a tool call starts a new paragraph: without a break, what the model said
+  // before calling ("I'll read the page first.") runs into its answer ("…first.# Notes").
+  let stepStarted = false;
   try {
     for await (const part of result.fullStream) {
       switch (part.type) {
-        case "text-delta":
-          if (part.text.length === 0) break;
-          text += part.text;
-          request.onDelta?.(part.text);
+        case "start-step":
+          stepStarted = true;
           break;
+        case "text-delta": {
+          if (part.text.length === 0) break;
+          const piece = stepStarted ? paragraphBreakAfter(text || (request.precedingText ?? "")) + part.text : part.text;
+          stepStarted = false;
+          text += piece;
+          request.onDelta?.(piece);
+          break;
+        }
         case "source":
           if (part.sourceType === "url") urlSources.push({ title: part.title ?? part.url, url: part.url });
           break;
@@ -103,4 +114,10 @@ export async function runTextStream(request: TextStreamRequest): Promise<Complet
   }
   const conversation = pendingApprovals.length > 0 ? [...opening, ...(await result.response).messages] : undefined;
   return { text, usage, modelId, costUsd: estimateCostUsd(modelId, usage), urlSources, pendingApprovals, conversation };
+}
+
+/** What separates earlier text from a new paragraph: nothing at the start or after a blank line. */
+function paragraphBreakAfter(text: string): string {
+  if (text === "" || text.endsWith("\n\n")) return "";
+  return text.endsWith("\n") ? "\n" : "\n\n";
 }

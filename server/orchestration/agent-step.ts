@@ -14,6 +14,7 @@ import { getEnv } from "@/server/env";
 import { publishAppended } from "@/server/events/run-events";
 import { loadTeamAgent } from "./team-agents";
 import { createToolCallRecorder } from "./tool-call-recorder";
+import { modelFor } from "@/server/llm/model-service";
 
 export interface AgentStepResult {
   executionId: string;
@@ -74,6 +75,8 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
   let streamed = resume?.pause.text ?? "";
   try {
     if (started.hasMcpServers) mcp = await openMcpToolsFor(input, cancellation.signal);
+    // Resolved here, not in the agent: agents know no database, and the team's keys stay in this process's client cache.
+    const model = await modelFor(input.teamId, { role: "agent", agentKind: input.agent, modelId: agent.modelId });
     const result = await agent.execute(
       {
         stepId: input.stepId,
@@ -86,6 +89,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
         taskId: input.taskId,
         teamId: input.teamId,
         upstream: input.upstream,
+        model,
         onDelta: (text) => {
           streamed += text;
           deltas.push(text);

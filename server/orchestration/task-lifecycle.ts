@@ -11,6 +11,7 @@ import {
 import type { InputJsonObject, JsonObject, JsonValue } from "@/server/db/types";
 import { getEnv } from "@/server/env";
 import { appendRunEvent, publishAppended } from "@/server/events/run-events";
+import { modelFor } from "@/server/llm/model-service";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
 import { untilCancelled } from "./cancellation";
@@ -74,7 +75,8 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
     plan = rerunPlan;
     stored = { ...(task.plan as JsonObject) };
   } else {
-    const planned = await untilCancelled(taskId, (abortSignal) => createPlan({ prompt: task.prompt, agents, abortSignal }));
+    const model = await modelFor(task.teamId, { role: "planner" });
+    const planned = await untilCancelled(taskId, (abortSignal) => createPlan({ prompt: task.prompt, agents, abortSignal, model }));
     plan = planned.plan;
     stored = { steps: planned.plan.steps, source: planned.source, notes: planned.notes };
     usage = { ...planned.usage, costUsd: planned.costUsd };
@@ -158,8 +160,9 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
     const output = outputs[step.id];
     return output ? [{ stepId: step.id, agentKind: step.agent, text: output.text, sources: output.sources }] : [];
   });
+  const model = await modelFor(task.teamId, { role: "aggregator" });
   const aggregated = await untilCancelled(task.taskId, (abortSignal) =>
-    aggregateResults({ taskPrompt: task.prompt, outputs: ordered, abortSignal }),
+    aggregateResults({ taskPrompt: task.prompt, outputs: ordered, abortSignal, model }),
   );
   const spent = await sumTaskSpend(task.taskId);
   if (!spent) throw new Error(`Task ${task.taskId} does not exist`);

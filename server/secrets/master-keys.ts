@@ -51,7 +51,7 @@ export function loadOrCreateMasterKeyFile(dataDir: string): { key: Buffer; file:
     writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
     chmodSync(file, 0o600);
     logger.warn(
-      `Generated a new master key in ${file}. Secrets Chorus stores (MCP server headers) are encrypted with it: ` +
+      `Generated a new master key in ${file}. Secrets Chorus stores (MCP server headers, model provider keys) are encrypted with it: ` +
         "BACK THIS FILE UP, apart from the database backups. Without it those secrets cannot be read. " +
         "Or set CHORUS_MASTER_KEY (docs/secrets.md).",
       { keyId: keyIdOf(readKeyFile(file)) },

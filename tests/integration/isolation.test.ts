@@ -11,6 +11,7 @@ import { createAgentDefinition } from "@/server/teams/agent-definitions";
 import { updateFetchPolicy } from "@/server/web/fetch-policy";
 import { createMcpServer } from "@/server/mcp/mcp-servers";
 import { createKnowledgeDocument } from "@/server/knowledge/documents";
+import { createModelProvider } from "@/server/teams/model-providers";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -29,6 +30,7 @@ interface Fixture {
   agentKind: string;
   mcpServerId: string;
   knowledgeId: string;
+  modelProviderId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -123,6 +125,26 @@ const restCases: Record<string, Case> = {
     scope: "not-found",
   },
   "DELETE /api/v1/knowledge/:id": { path: (f) => `/api/v1/knowledge/${f.knowledgeId}`, scope: "not-found" },
+  "GET /api/v1/model-providers": { path: () => "/api/v1/model-providers", scope: "own-team" },
+  "POST /api/v1/model-providers": {
+    path: () => "/api/v1/model-providers",
+    body: () => ({ name: "probe-provider", kind: "openai", apiKey: "sk-probe-0123456789" }),
+    scope: "own-team",
+  },
+  "GET /api/v1/model-providers/:id": { path: (f) => `/api/v1/model-providers/${f.modelProviderId}`, scope: "not-found" },
+  "PUT /api/v1/model-providers/:id": {
+    path: (f) => `/api/v1/model-providers/${f.modelProviderId}`,
+    body: () => ({ stallTimeoutMs: 30_000 }),
+    scope: "not-found",
+  },
+  "DELETE /api/v1/model-providers/:id": { path: (f) => `/api/v1/model-providers/${f.modelProviderId}`, scope: "not-found" },
+  "POST /api/v1/model-providers/:id/test": { path: (f) => `/api/v1/model-providers/${f.modelProviderId}/test`, scope: "not-found" },
+  "GET /api/v1/settings/models": { path: () => "/api/v1/settings/models", scope: "own-team" },
+  "PUT /api/v1/settings/models": {
+    path: () => "/api/v1/settings/models",
+    body: () => ({ default: [{ providerId: "env", model: "probe-model" }] }),
+    scope: "own-team",
+  },
 };
 
 interface ProcedureCase {
@@ -176,10 +198,23 @@ const procedureCases: Record<string, ProcedureCase> = {
   "knowledge.create": { input: () => ({ title: "Probe", text: "Probe text." }), scope: "own-team" },
   "knowledge.replace": { input: (f) => ({ id: f.knowledgeId, title: "Probe", text: "Probe text." }), scope: "not-found" },
   "knowledge.delete": { input: (f) => ({ id: f.knowledgeId }), scope: "not-found" },
+  "models.listProviders": { input: () => undefined, scope: "own-team" },
+  "models.getProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
+  "models.createProvider": {
+    input: () => ({ name: "trpc-probe-provider", kind: "anthropic", apiKey: "sk-probe-0123456789" }),
+    scope: "own-team",
+  },
+  "models.updateProvider": { input: (f) => ({ id: f.modelProviderId, stallTimeoutMs: 30_000 }), scope: "not-found" },
+  "models.deleteProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
+  "models.testProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
+  "models.routing": { input: () => undefined, scope: "own-team" },
+  "models.updateRouting": { input: () => ({ default: [{ providerId: "env", model: "probe-model" }] }), scope: "own-team" },
 };
 
 /** The fixture MCP server's header value: no answer to anyone may carry it. */
 const MCP_HEADER_VALUE = "isolation-mcp-header-value-0123456789";
+/** The fixture model provider's API key: no answer to anyone may carry it. */
+const MODEL_API_KEY = "sk-isolation-model-key-0123456789";
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
 const procedurePermission = (path: string) => procedures[path]!._def.meta?.permission;
@@ -214,7 +249,14 @@ beforeAll(async () => {
   });
   // The other team knows about lighthouses too: its searches must find its own document, never this team's.
   await createKnowledgeDocument(other.callers.user, { json: { title: "Theirs", text: "Lighthouse keepers elsewhere." } });
-  fixture = { taskId: task.id, agentKind: agent.kind, knowledgeId: knowledge.id, mcpServerId: mcpServer.id };
+  const modelProvider = await createModelProvider(callers.admin, { name: "team-only-provider", kind: "openai", apiKey: MODEL_API_KEY });
+  fixture = {
+    taskId: task.id,
+    agentKind: agent.kind,
+    knowledgeId: knowledge.id,
+    mcpServerId: mcpServer.id,
+    modelProviderId: modelProvider.id,
+  };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
   as.viewer = { authorization: await key(team.id, "viewer") };
@@ -238,14 +280,18 @@ async function teamState() {
   const tasks = await db.task.findMany({ where: { teamId }, select: { id: true, status: true, approval: true }, orderBy: { id: "asc" } });
   const agents = await db.agentDefinition.findMany({ where: { teamId }, select: { kind: true, version: true }, orderBy: { kind: "asc" } });
   const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
-  const settings = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { toolsNeedingApproval: true, fetchPolicy: true } });
+  const settings = await db.team.findUniqueOrThrow({
+    where: { id: teamId },
+    select: { toolsNeedingApproval: true, fetchPolicy: true, modelRouting: true },
+  });
   const mcpServers = await db.mcpServer.findMany({ where: { teamId }, orderBy: { id: "asc" } });
+  const modelProviders = await db.modelProvider.findMany({ where: { teamId }, orderBy: { id: "asc" } });
   const knowledge = await db.knowledgeDocument.findMany({
     where: { teamId },
     select: { id: true, title: true, sha256: true, updatedAt: true, chunkCount: true },
     orderBy: { id: "asc" },
   });
-  return { tasks, agents, agentVersions, settings, mcpServers, knowledge };
+  return { tasks, agents, agentVersions, settings, mcpServers, modelProviders, knowledge };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
@@ -255,6 +301,7 @@ async function call(method: string, path: string, credentials: Credentials, body
   const response = await fetch(`${api.baseURL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = response.headers.get("content-type")?.includes("event-stream") ? (await response.body?.cancel(), "") : await response.text();
   expect(text).not.toContain(MCP_HEADER_VALUE);
+  expect(text).not.toContain(MODEL_API_KEY);
   return { status: response.status, text };
 }
 
@@ -303,6 +350,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("Team only");
         expect(outsider.text).not.toContain("team-only-wiki");
         expect(outsider.text).not.toContain("team-only-mcp");
+        expect(outsider.text).not.toContain("team-only-provider");
       }
       expect(await teamState()).toEqual(before);
     });
@@ -335,6 +383,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.text).not.toContain("Team only");
         expect(outsider.text).not.toContain("team-only-wiki");
         expect(outsider.text).not.toContain("team-only-mcp");
+        expect(outsider.text).not.toContain("team-only-provider");
       }
       expect(await teamState()).toEqual(before);
     });

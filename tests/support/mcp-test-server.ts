@@ -12,19 +12,23 @@ import { z } from "zod";
  * - `read_notes` (read-only) returns the notes, `repeat` times over (for the output cap);
  * - `delete_note` (destructive) removes a note;
  * - `structured` returns only structured content; `fails` answers isError; `hang` never answers.
- * Stateless: each request gets a fresh McpServer, as the SDK's stateless example does.
+ * Stateless: each request gets a fresh McpServer, as the SDK's stateless example does. The
+ * calls that reached a tool are kept in `calls`, so a test can tell a call that ran from one that never did.
  */
 export interface McpTestServer {
   url: string;
   /** The headers of every request received, in order. */
   requests: IncomingHttpHeaders[];
   notes: string[];
+  /** Every tool call that ran, in order. */
+  calls: Array<{ tool: string; arguments: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
 export async function startMcpTestServer(token: string): Promise<McpTestServer> {
   const requests: IncomingHttpHeaders[] = [];
   const notes = ["buy milk", "call Ada"];
+  const calls: McpTestServer["calls"] = [];
   const hanging = new Set<() => void>();
 
   const build = () => {
@@ -41,16 +45,19 @@ export async function startMcpTestServer(token: string): Promise<McpTestServer> 
         inputSchema: { repeat: z.number().int().min(1).optional() },
         annotations: { readOnlyHint: true },
       },
-      async ({ repeat }) => ({
-        content: [
-          {
-            type: "text",
-            text: Array(repeat ?? 1)
-              .fill(notes.join("\n"))
-              .join("\n"),
-          },
-        ],
-      }),
+      async ({ repeat }) => {
+        calls.push({ tool: "read_notes", arguments: repeat === undefined ? {} : { repeat } });
+        return {
+          content: [
+            {
+              type: "text",
+              text: Array(repeat ?? 1)
+                .fill(notes.join("\n"))
+                .join("\n"),
+            },
+          ],
+        };
+      },
     );
     server.registerTool(
       "delete_note",
@@ -60,6 +67,7 @@ export async function startMcpTestServer(token: string): Promise<McpTestServer> 
         annotations: { destructiveHint: true, readOnlyHint: false },
       },
       async ({ text }) => {
+        calls.push({ tool: "delete_note", arguments: { text } });
         const index = notes.indexOf(text);
         if (index >= 0) notes.splice(index, 1);
         return { content: [{ type: "text", text: index >= 0 ? `Deleted "${text}"` : `No note "${text}"` }] };
@@ -100,6 +108,7 @@ export async function startMcpTestServer(token: string): Promise<McpTestServer> 
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
     requests,
     notes,
+    calls,
     close: async () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -8,6 +8,9 @@ import { buildDefaultPlan } from "@/server/agents/default-plan";
  * LiteLLM serve): JSON for the planner's structured output, SSE chunks for streamed agent
  * text, streamed tool calls, HTTP errors, and a stream that never ends, stalls after its first
  * pieces, or a request never answered (to prove a cancel or a deadline closes the connection). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
+ * It also lists models (`GET /v1/models`, as the `openai` client's `models.list()` asks) and, given
+ * `apiKey`, refuses any other bearer token with OpenAI's 401 — echoing the token, as real
+ * providers do, so tests can prove Chorus never repeats it.
  */
 export interface ChatRequest {
   stream?: boolean;
@@ -45,6 +48,8 @@ export interface WireServerOptions {
   planUsage?: { prompt: number; completion: number };
   /** The plan returned for structured output, from the request's text. */
   plan?: (requestText: string) => unknown;
+  /** When set, only `Authorization: Bearer <apiKey>` is accepted; anything else gets 401. */
+  apiKey?: string;
   /** A special reply for a request (an error, a tool call, an endless stream), or undefined for the normal one. */
   respond?: (request: ChatRequest, index: number) => Reply | undefined;
 }
@@ -82,6 +87,31 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
     let raw = "";
     req.on("data", (data: Buffer) => (raw += data.toString()));
     req.on("end", () => {
+      if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+        requests.push({ url: req.url, headers: req.headers, body: { messages: [] } });
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            error: {
+              message: `Incorrect API key provided: ${req.headers.authorization ?? ""}`,
+              type: "invalid_request_error",
+              code: "invalid_api_key",
+            },
+          }),
+        );
+        return;
+      }
+      if (req.method === "GET" && req.url?.endsWith("/models")) {
+        requests.push({ url: req.url, headers: req.headers, body: { messages: [] } });
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            object: "list",
+            data: [model, "wire-test-other"].map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "wire-test" })),
+          }),
+        );
+        return;
+      }
       const body = JSON.parse(raw) as ChatRequest;
       requests.push({ url: req.url, headers: req.headers, body });
       const special = options.respond?.(body, requests.length - 1);

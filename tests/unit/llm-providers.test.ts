@@ -39,9 +39,15 @@ describe("resolveModelConfig", () => {
     expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, CHORUS_MODEL: "gpt-4.1" }).modelId).toBe("gpt-4.1");
   });
 
-  it("uses Anthropic with claude-3-5-haiku-latest by default when only ANTHROPIC_API_KEY is set", () => {
+  it("uses Anthropic with claude-haiku-4-5 by default when only ANTHROPIC_API_KEY is set", () => {
     expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY })).toEqual({ provider: "anthropic", modelId: DEFAULT_ANTHROPIC_MODEL });
     expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY, CHORUS_MODEL: "claude-sonnet-4-5" }).modelId).toBe("claude-sonnet-4-5");
+  });
+
+  it("sends Anthropic calls to ANTHROPIC_BASE_URL when set, read from the configuration given, not the process", () => {
+    const env = { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: "https://gateway.example.com/v1" };
+    expect(resolveModelConfig(env)).toEqual({ provider: "anthropic", modelId: DEFAULT_ANTHROPIC_MODEL, baseURL: env.ANTHROPIC_BASE_URL });
+    expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: " " })).not.toHaveProperty("baseURL");
   });
 
   it("treats blank variables as unset", () => {

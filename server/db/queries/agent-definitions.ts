@@ -135,15 +135,8 @@ export async function deleteTeamAgentDefinition(teamId: string, kind: string): P
 }
 
 /** A team agent as agents are built from it: its current version (or a recorded one), with that version's id and number. */
-export interface CustomAgentRow {
+export interface CustomAgentRow extends AgentVersionFields {
   kind: string;
-  name: string;
-  description: string;
-  instructions: string;
-  capabilities: string[];
-  modelId: string | null;
-  tools: string[];
-  outputFormat: string;
   version: number;
   versionId: string | null;
 }

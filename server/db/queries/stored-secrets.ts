@@ -6,7 +6,10 @@ import { query } from "@/server/db/client";
  * key management — the start-up check that every secret is readable and `chorus secrets rotate` —
  * and never return a secret to anyone but that code. A new secret column is added to SECRET_COLUMNS.
  */
-export const SECRET_COLUMNS = [{ table: "McpServer", column: "headersEncrypted" }] as const;
+export const SECRET_COLUMNS = [
+  { table: "McpServer", column: "headersEncrypted" },
+  { table: "ModelProvider", column: "apiKeyEncrypted" },
+] as const;
 
 export type SecretColumn = (typeof SECRET_COLUMNS)[number];
 
