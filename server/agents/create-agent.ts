@@ -28,6 +28,7 @@ export function createAgent(definition: AgentDefinition): Agent {
     name: definition.name,
     description: definition.description,
     capabilities: [...definition.capabilities],
+    modelId: definition.modelId,
     canHandle(target) {
       return "capability" in target ? matchesCapability(definition, target.capability) : target.agentKind === definition.kind;
     },

@@ -107,6 +107,8 @@ export interface Agent {
   name: string;
   description: string;
   capabilities: string[];
+  /** The model id its definition asks for; undefined: the configured default. */
+  modelId?: string;
   /** True for a subtask routed to this agent's kind, or a capability this agent offers. */
   canHandle(subtask: Subtask | { capability: string }): boolean;
   /** Runs one step. Rejects with an AbortError when `ctx.abortSignal` fires. */

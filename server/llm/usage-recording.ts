@@ -107,11 +107,17 @@ class RecordedLanguageModel implements LanguageModelV3 {
     const observed: Observed = { cached: false, outputCharacters: 0 };
     let failed = false;
     let ended = false;
+    const signal = options.abortSignal;
+    const onAbort = () => end("cancelled");
     const end = (outcome: Outcome) => {
       if (ended) return;
       ended = true;
+      signal?.removeEventListener("abort", onAbort);
       this.record(startedAt, outcome, observed, options.prompt);
     };
+    // A consumer that stops reading on an abort or an error part (as streamText's callers do)
+    // never pulls the stream's end: the abort, and the error part itself, end the record.
+    signal?.addEventListener("abort", onAbort, { once: true });
     const reader = result.stream.getReader();
     // Passes each part on as the consumer pulls, noting what the usage row needs on the way.
     const stream = new ReadableStream<LanguageModelV3StreamPart>({
@@ -145,6 +151,7 @@ class RecordedLanguageModel implements LanguageModelV3 {
             break;
           case "error":
             failed = true;
+            end("failed");
             break;
         }
         controller.enqueue(part);
