@@ -4,6 +4,7 @@ import { settingsRouter } from "./routers/settings";
 import { mcpRouter } from "./routers/mcp";
 import { knowledgeRouter } from "./routers/knowledge";
 import { taskRouter } from "./routers/task";
+import { usageRouter } from "./routers/usage";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   settings: settingsRouter,
   mcp: mcpRouter,
   knowledge: knowledgeRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;
