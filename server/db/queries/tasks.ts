@@ -259,6 +259,7 @@ export async function insertRerunTask(rerun: {
   parentTaskId: string;
   rerunFromStep: string;
   requireApproval: boolean;
+  useModelCache: boolean;
   plan: Prisma.InputJsonObject;
   reused: Iterable<AgentExecution>;
 }) {
