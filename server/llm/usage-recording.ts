@@ -113,7 +113,8 @@ class RecordedLanguageModel implements LanguageModelV3 {
       if (ended) return;
       ended = true;
       signal?.removeEventListener("abort", onAbort);
-      this.record(startedAt, outcome, observed, options.prompt);
+      // What was seen up to the end: a finish part the provider still sends after an error must not change it.
+      this.record(startedAt, outcome, { ...observed }, options.prompt);
     };
     // A consumer that stops reading on an abort or an error part (as streamText's callers do)
     // never pulls the stream's end: the abort, and the error part itself, end the record.
@@ -165,17 +166,22 @@ class RecordedLanguageModel implements LanguageModelV3 {
   }
 
   private record(startedAt: Date, outcome: Outcome, observed: Observed, prompt: LanguageModelV3Prompt) {
-    const row = buildRecord(
-      this.context,
-      { provider: this.inner.provider, modelId: this.inner.modelId },
-      startedAt,
-      outcome,
-      observed,
-      prompt,
-    );
-    const insert = insertModelCall(row)
+    const durationMs = Date.now() - startedAt.getTime();
+    // After the current turn: the stream's end reaches its consumer before the row is built and sent.
+    const insert = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        const row = buildRecord(
+          this.context,
+          { provider: this.inner.provider, modelId: this.inner.modelId },
+          startedAt,
+          outcome,
+          observed,
+          prompt,
+        );
+        return insertModelCall({ ...row, durationMs });
+      })
       .catch((error: unknown) =>
-        logger.warn("a model call's usage could not be recorded", { teamId: row.teamId, taskId: row.taskId, error }),
+        logger.warn("a model call's usage could not be recorded", { teamId: this.context.teamId, taskId: this.context.taskId, error }),
       )
       .finally(() => pendingInserts.delete(insert));
     pendingInserts.add(insert);
