@@ -37,6 +37,12 @@ export interface CacheOptions {
   enabled: boolean;
   /** How long a stored response answers; default CHORUS_MODEL_CACHE_TTL_SECONDS. */
   ttlSeconds?: number;
+  /**
+   * The ModelLink's key (server/llm/model-link.ts), when there is one: it tells apart two provider
+   * configurations that report the same provider and model id (two OpenAI-compatible servers
+   * both serving "llama3"). Without it, provider and model id alone name the model.
+   */
+  modelKey?: string;
 }
 
 /** What `providerMetadata.chorus` carries on a cache hit. */
@@ -48,7 +54,12 @@ export function isCachedResponse(metadata: SharedV3ProviderMetadata | undefined)
 
 export function withCache(model: LanguageModelV3, options: CacheOptions): LanguageModelV3 {
   if (!options.enabled) return model;
-  return new CachedLanguageModel(model, options.teamId, (options.ttlSeconds ?? getEnv().CHORUS_MODEL_CACHE_TTL_SECONDS) * 1000);
+  return new CachedLanguageModel(
+    model,
+    options.teamId,
+    (options.ttlSeconds ?? getEnv().CHORUS_MODEL_CACHE_TTL_SECONDS) * 1000,
+    options.modelKey ?? `${model.provider}:${model.modelId}`,
+  );
 }
 
 /** Forgets what this process holds in memory (the shared store keeps it): how tests and the bench see a fresh process. */
@@ -104,6 +115,7 @@ class CachedLanguageModel implements LanguageModelV3 {
     private readonly inner: LanguageModelV3,
     private readonly teamId: string,
     private readonly ttlMs: number,
+    private readonly modelKey: string,
   ) {
     this.provider = inner.provider;
     this.modelId = inner.modelId;
@@ -111,7 +123,7 @@ class CachedLanguageModel implements LanguageModelV3 {
   }
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
-    const hash = requestHash(this.inner, this.teamId, "generate", options);
+    const hash = requestHash(this.modelKey, this.teamId, "generate", options);
     const stored = await this.lookUp(hash);
     if (stored?.kind === "generate") return replayGenerate(stored);
     const result = await this.inner.doGenerate(options);
@@ -134,7 +146,7 @@ class CachedLanguageModel implements LanguageModelV3 {
   }
 
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
-    const hash = requestHash(this.inner, this.teamId, "stream", options);
+    const hash = requestHash(this.modelKey, this.teamId, "stream", options);
     const stored = await this.lookUp(hash);
     if (stored?.kind === "stream") return { stream: replayStream(stored.parts, options.abortSignal) };
     const result = await this.inner.doStream(options);
@@ -210,7 +222,7 @@ class CachedLanguageModel implements LanguageModelV3 {
     const write = upsertCacheEntry({
       teamId: this.teamId,
       requestHash: hash,
-      modelKey: `${this.inner.provider}:${this.inner.modelId}`,
+      modelKey: this.modelKey,
       response,
       expiresAt: new Date(expiresAt),
     })
@@ -265,13 +277,13 @@ function markedCached(metadata: SharedV3ProviderMetadata | undefined): SharedV3P
 }
 
 /**
- * SHA-256 of the canonical request: the model (provider and id), the team, the kind of call and
+ * SHA-256 of the canonical request: the model (its ModelLink key, or provider and id), the team, the kind of call and
  * every option that shapes the answer. Left out: the abort signal, headers (they carry keys and
  * tracing, not meaning) and raw-chunk delivery.
  */
-function requestHash(model: LanguageModelV3, teamId: string, kind: "stream" | "generate", options: LanguageModelV3CallOptions): string {
+function requestHash(modelKey: string, teamId: string, kind: "stream" | "generate", options: LanguageModelV3CallOptions): string {
   const { abortSignal: _signal, headers: _headers, includeRawChunks: _raw, ...meaningful } = options;
-  const canonical = canonicalJson({ v: 1, teamId, provider: model.provider, modelId: model.modelId, kind, call: meaningful });
+  const canonical = canonicalJson({ v: 1, teamId, model: modelKey, kind, call: meaningful });
   return createHash("sha256").update(canonical).digest("hex");
 }
 

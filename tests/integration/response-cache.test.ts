@@ -85,6 +85,20 @@ describe("the response cache", () => {
     expect(requestsFor("TEAMS")).toBe(2);
   });
 
+  it("tells apart two provider configurations serving the same model id by their ModelLink key", async () => {
+    const { team } = await createTeamWithMembers();
+    await streamAnswer(
+      withCache(wireModel(), { teamId: team.id, enabled: true, modelKey: "config-a:openai-compatible:wire-test-model" }),
+      "LINKS: lighthouses",
+    );
+    const other = await streamAnswer(
+      withCache(wireModel(), { teamId: team.id, enabled: true, modelKey: "config-b:openai-compatible:wire-test-model" }),
+      "LINKS: lighthouses",
+    );
+    expect(other.cached).toBe(false);
+    expect(requestsFor("LINKS")).toBe(2);
+  });
+
   it("shares entries through Postgres: a process that never saw the call answers it from the store", async () => {
     const { team } = await createTeamWithMembers();
     await streamAnswer(withCache(wireModel(), { teamId: team.id, enabled: true }), "SHARED: lighthouses");
