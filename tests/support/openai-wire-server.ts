@@ -33,7 +33,9 @@ type Reply =
   /** Never answer (a planner call that takes forever); `foreverStreamClosed` resolves when the client gives up. */
   | { hang: true }
   /** The normal streamed answer, with a pause before each piece (a model that takes its time). */
-  | { pauseMs: number };
+  | { pauseMs: number }
+  /** The first `pieces` pieces of the answer, then a server error in the stream (as OpenAI reports one mid-stream) and the end. */
+  | { errorAfterPieces: number };
 
 export interface WireServerOptions {
   /** The model id the server reports. */
@@ -175,6 +177,12 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         return;
       }
       sse(res, chunk({ role: "assistant", content: "" }));
+      if (special && "errorAfterPieces" in special) {
+        for (const piece of pieces.slice(0, special.errorAfterPieces)) sse(res, chunk({ content: piece }));
+        sse(res, { error: { message: "The server had an error while processing your request.", type: "server_error", code: null } });
+        res.end();
+        return;
+      }
       if (special && "pauseMs" in special) {
         void (async () => {
           for (const piece of pieces) {
