@@ -8,6 +8,22 @@ import { DEFAULT_RATE_LIMITS, RATE_LIMIT_FORMAT, parseRateLimitRule, type RateLi
  * never `process.env`. A missing or malformed variable stops start-up with a message that
  * names it (see `ConfigError`).
  */
+/** A model's price override: USD per million input, output and (optionally) cached input tokens. */
+const modelPricesSchema = z.record(
+  z.string().min(1),
+  z
+    .object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional() })
+    .strict(),
+);
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const optionalString = z
   .string()
   .optional()
@@ -174,6 +190,18 @@ const envSchema = z.object({
     )
     .transform((value) => value ?? "english"),
   CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES: integer(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  // Model responses and usage (docs/model-usage.md): how long a cached response answers identical
+  // calls, and price overrides in USD per million tokens, {"my-model":{"input":0.5,"output":1.5}}.
+  CHORUS_MODEL_CACHE_TTL_SECONDS: integer(3600, 1, 30 * 24 * 60 * 60),
+  CHORUS_MODEL_PRICES: optionalString.transform((value, ctx) => {
+    if (value === undefined) return {};
+    const parsed = modelPricesSchema.safeParse(parseJsonOrUndefined(value));
+    if (!parsed.success) {
+      ctx.addIssue({ code: "custom", message: 'must be JSON like {"my-model":{"input":0.5,"output":1.5}} (USD per million tokens)' });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

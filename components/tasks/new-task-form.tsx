@@ -17,6 +17,7 @@ export function NewTaskForm() {
   const router = useRouter();
   const [prompt, setPrompt] = useState("");
   const [requireApproval, setRequireApproval] = useState(false);
+  const [useCache, setUseCache] = useState(true);
   const create = useMutation(trpc.task.create.mutationOptions({ onSuccess: (task) => router.push(`/tasks/${task.id}`) }));
   const tooLong = prompt.length > MAX_PROMPT;
 
@@ -25,7 +26,7 @@ export function NewTaskForm() {
       onSubmit={(event) => {
         event.preventDefault();
         if (!prompt.trim() || tooLong) return;
-        create.mutate({ prompt, requireApproval });
+        create.mutate({ prompt, requireApproval, cache: useCache });
       }}
       className="space-y-3"
     >
@@ -57,6 +58,15 @@ export function NewTaskForm() {
           className="h-4 w-4 rounded border-slate-300"
         />
         Let me approve the plan before any agent runs
+      </label>
+      <label className="flex items-center gap-2 text-sm text-slate-700">
+        <input
+          type="checkbox"
+          checked={useCache}
+          onChange={(event) => setUseCache(event.target.checked)}
+          className="h-4 w-4 rounded border-slate-300"
+        />
+        Use cached model answers
       </label>
       {create.error ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">

@@ -5,6 +5,7 @@ import { mcpRouter } from "./routers/mcp";
 import { knowledgeRouter } from "./routers/knowledge";
 import { taskRouter } from "./routers/task";
 import { modelsRouter } from "./routers/models";
+import { usageRouter } from "./routers/usage";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   mcp: mcpRouter,
   knowledge: knowledgeRouter,
   models: modelsRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -12,6 +12,8 @@ import {
   updateAgentDefinition,
 } from "@/server/teams/agent-definitions";
 import { readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
+import { readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
+import { summarizeTeamUsage } from "@/server/teams/usage-summary";
 import {
   createMcpServer,
   deleteMcpServer,
@@ -63,6 +65,11 @@ export const chorusServices = {
     updateToolApprovals: updateToolApprovalSettings,
     fetchPolicy: readFetchPolicy,
     updateFetchPolicy,
+    modelCache: readModelCacheSettings,
+    updateModelCache: updateModelCacheSettings,
+  },
+  usage: {
+    summary: summarizeTeamUsage,
   },
   agents: {
     list: listAgentDefinitions,

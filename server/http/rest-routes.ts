@@ -28,6 +28,8 @@ import {
   updateAgentDefinition,
 } from "@/server/teams/agent-definitions";
 import { fetchPolicyInput, readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
+import { modelCacheSettingsInput, readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
+import { summarizeTeamUsage, usageSummaryInput } from "@/server/teams/usage-summary";
 import { createMcpServerInput, updateMcpServerInput } from "@/server/mcp/mcp-server-schemas";
 import {
   createMcpServer,
@@ -195,6 +197,33 @@ export const restRoutes: readonly RestRoute[] = [
     input: denyToolCallInput,
     summary: "Deny a tool call an agent is waiting on; the agent carries on without it",
     handle: async ({ caller, params, body }) => json(await denyToolCall(caller, params.id!, params.callId!, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/settings/model-cache",
+    permission: "read",
+    rateLimit: "read",
+    summary: "Whether identical model calls of the team are answered from the response cache, and for how long",
+    handle: async ({ caller }) => json(await readModelCacheSettings(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/settings/model-cache",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: modelCacheSettingsInput,
+    summary: "Switch the team's response cache on or off",
+    handle: async ({ caller, body }) => json(await updateModelCacheSettings(caller, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/usage",
+    permission: "read",
+    rateLimit: "read",
+    query: usageSummaryInput,
+    summary: "What the team's model calls spent over a period (default the last 30 days), per day, model, agent or member",
+    handle: async ({ caller, query }) => json(await summarizeTeamUsage(caller, Object.fromEntries(query))),
   },
   {
     method: "GET",

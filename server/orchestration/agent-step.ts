@@ -14,7 +14,8 @@ import { getEnv } from "@/server/env";
 import { publishAppended } from "@/server/events/run-events";
 import { loadTeamAgent } from "./team-agents";
 import { createToolCallRecorder } from "./tool-call-recorder";
-import { modelFor } from "@/server/llm/model-service";
+import { modelForTask } from "./task-models";
+import { settleUsageRecords } from "@/server/llm/usage-recording";
 
 export interface AgentStepResult {
   executionId: string;
@@ -75,8 +76,13 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
   let streamed = resume?.pause.text ?? "";
   try {
     if (started.hasMcpServers) mcp = await openMcpToolsFor(input, cancellation.signal);
-    // Resolved here, not in the agent: agents know no database, and the team's keys stay in this process's client cache.
-    const model = await modelFor(input.teamId, { role: "agent", agentKind: input.agent, modelId: agent.modelId });
+    // Resolved here, not in the agent: agents know no database; the model is the team's, recorded and cached (task-models.ts).
+    const model = await modelForTask(input.taskId, {
+      role: "agent",
+      agentKind: input.agent,
+      executionId: execution.id,
+      modelId: agent.modelId,
+    });
     const result = await agent.execute(
       {
         stepId: input.stepId,
@@ -110,6 +116,8 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
       await parkForApprovals(input, execution.id, result.pause);
       return { state: "awaiting_approval", executionId: execution.id, pause: result.pause };
     }
+    // The step's ModelCall rows are in before it counts as done, so the task's totals include them.
+    await settleUsageRecords();
     // The last deltas go with the closing events: one statement stores the outcome and all of them.
     const rest = await deltas.takeRest();
     await completeExecution(

@@ -11,12 +11,13 @@ import {
 import type { InputJsonObject, JsonObject, JsonValue } from "@/server/db/types";
 import { getEnv } from "@/server/env";
 import { appendRunEvent, publishAppended } from "@/server/events/run-events";
-import { modelFor } from "@/server/llm/model-service";
 import { aggregateResults, createPlan, planSchema, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "./agent-step";
 import { untilCancelled } from "./cancellation";
 import { currentAgentVersions, teamAgentsFrom, type RecordedAgentVersion } from "./team-agents";
 import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/domain/task-vocabulary";
+import { settleUsageRecords } from "@/server/llm/usage-recording";
+import { modelForTask } from "./task-models";
 
 /**
  * What the coordinator's steps do to a task. Each function is the body of one durable step:
@@ -75,7 +76,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
     plan = rerunPlan;
     stored = { ...(task.plan as JsonObject) };
   } else {
-    const model = await modelFor(task.teamId, { role: "planner" });
+    const model = await modelForTask(taskId, { role: "planner" });
     const planned = await untilCancelled(taskId, (abortSignal) => createPlan({ prompt: task.prompt, agents, abortSignal, model }));
     plan = planned.plan;
     stored = { steps: planned.plan.steps, source: planned.source, notes: planned.notes };
@@ -160,17 +161,23 @@ export async function completeTask(task: PlannedTask, outputs: Record<string, Ag
     const output = outputs[step.id];
     return output ? [{ stepId: step.id, agentKind: step.agent, text: output.text, sources: output.sources }] : [];
   });
-  const model = await modelFor(task.teamId, { role: "aggregator" });
+  const model = await modelForTask(task.taskId, { role: "aggregator" });
   const aggregated = await untilCancelled(task.taskId, (abortSignal) =>
     aggregateResults({ taskPrompt: task.prompt, outputs: ordered, abortSignal, model }),
   );
+  await settleUsageRecords();
   const spent = await sumTaskSpend(task.taskId);
   if (!spent) throw new Error(`Task ${task.taskId} does not exist`);
-  const usage = {
-    inputTokens: spent.inputTokens + aggregated.usage.inputTokens,
-    outputTokens: spent.outputTokens + aggregated.usage.outputTokens,
-    costUsd: Number(spent.costUsd) + Number(spent.executionsCostUsd) + aggregated.costUsd,
-  };
+  // Every recorded model call, when calls were recorded (failed attempts included); else the per-step totals.
+  const calls = spent.modelCalls;
+  const usage =
+    calls.calls > 0
+      ? { inputTokens: calls.inputTokens, outputTokens: calls.outputTokens, costUsd: Number(calls.costUsd) }
+      : {
+          inputTokens: spent.inputTokens + aggregated.usage.inputTokens,
+          outputTokens: spent.outputTokens + aggregated.usage.outputTokens,
+          costUsd: Number(spent.costUsd) + Number(spent.executionsCostUsd) + aggregated.costUsd,
+        };
   const result = { markdown: aggregated.markdown, sources: aggregated.sources.map((source) => ({ ...source })) };
   const completedAt = new Date();
   const durationMs = spent.startedAt ? completedAt.getTime() - Date.parse(spent.startedAt) : null;

@@ -160,6 +160,8 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
     // A task that needed its plan approved needs it again: the rerun may change a step's input,
     // and a rejected plan must not run because someone reran it.
     requireApproval: original.requireApproval,
+    // …and one that asked for fresh model answers (cache: false) asks again.
+    useModelCache: original.useModelCache,
     plan: {
       steps,
       source: "rerun",

@@ -11,6 +11,8 @@ export const createTaskInput = z.object({
     .max(MAX_PROMPT_LENGTH, `prompt must be at most ${MAX_PROMPT_LENGTH} characters`),
   template: z.string().trim().max(100, "template must be at most 100 characters").optional(),
   requireApproval: z.boolean({ error: "requireApproval must be a boolean" }).optional().default(false),
+  /** false: every model call of this task goes to the model, never to the response cache (docs/model-usage.md). */
+  cache: z.boolean({ error: "cache must be a boolean" }).optional().default(true),
 });
 export type CreateTaskInput = z.input<typeof createTaskInput>;
 

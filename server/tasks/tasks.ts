@@ -26,6 +26,7 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
     prompt: input.prompt,
     template: input.template ?? null,
     requireApproval: input.requireApproval,
+    useModelCache: input.cache,
     createdAt: new Date().toISOString(),
     createdEventPayload: createdPayload,
   });

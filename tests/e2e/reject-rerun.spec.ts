@@ -48,7 +48,7 @@ test("a member rejects a plan with a reason: the task ends cancelled and no agen
   const panel = page.getByTestId("approval-panel");
   await expect(panel.getByRole("heading", { name: "This plan needs your approval" })).toBeVisible();
   const plan = page.getByTestId("plan");
-  await expect(plan.locator("li")).toHaveCount(3);
+  await expect(plan.locator(":scope > li")).toHaveCount(3);
   await expect(plan.locator('li[data-step-status="waiting"]')).toHaveCount(3);
   await expect(page.getByRole("button", { name: "Cancel task" })).toBeVisible();
 
@@ -69,7 +69,7 @@ test("a member rejects a plan with a reason: the task ends cancelled and no agen
   await expect(page.getByTestId("task-status")).toHaveText(/cancelled/);
   await expect(page.getByText(`Plan rejected: ${reason}`)).toBeVisible();
   await expect(page.getByTestId("approval-panel")).toHaveCount(0);
-  await expect(page.getByTestId("plan").locator("li")).toHaveCount(3);
+  await expect(page.getByTestId("plan").locator(":scope > li")).toHaveCount(3);
   await expect(page.getByTestId("plan").locator('li[data-step-status="waiting"]')).toHaveCount(3);
   // Steps of a finished task that never ran say so (not "queued"), and nothing claims partial outputs.
   await expect(page.getByTestId("plan").locator('li [data-status="not run"]')).toHaveCount(3);
@@ -175,7 +175,7 @@ test("a viewer can read tasks but is offered no approve, reject, cancel, rerun o
   // A plan waiting for approval: the viewer sees the plan, but no panel and no cancel.
   await page.goto(`/tasks/${waiting.id}`);
   await expect(page.getByTestId("task-status")).toHaveText(/awaiting approval/);
-  await expect(page.getByTestId("plan").locator("li")).toHaveCount(3);
+  await expect(page.getByTestId("plan").locator(":scope > li")).toHaveCount(3);
   await expect(page.getByTestId("approval-panel")).toHaveCount(0);
   for (const name of ["Approve plan", "Edit plan", "Reject plan", "Cancel task"]) {
     await expect(page.getByRole("button", { name })).toHaveCount(0);

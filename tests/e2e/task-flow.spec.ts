@@ -109,7 +109,7 @@ test.describe("a team member runs a task in the browser", () => {
 
     // The plan appears with its three agents; each finishes.
     const plan = page.getByTestId("plan");
-    await expect(plan.locator("li")).toHaveCount(3);
+    await expect(plan.locator(":scope > li")).toHaveCount(3);
     for (const agent of ["research", "analysis", "synthesis"]) {
       await expect(plan.getByText(new RegExp(agent, "i")).first()).toBeVisible();
     }

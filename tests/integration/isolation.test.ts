@@ -9,6 +9,8 @@ import { restRoutes } from "@/server/http/rest-routes";
 import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
 import { updateFetchPolicy } from "@/server/web/fetch-policy";
+import { updateModelCacheSettings } from "@/server/teams/model-cache-settings";
+import { insertModelCall } from "@/server/db/queries/model-calls";
 import { createMcpServer } from "@/server/mcp/mcp-servers";
 import { createKnowledgeDocument } from "@/server/knowledge/documents";
 import { createModelProvider } from "@/server/teams/model-providers";
@@ -87,6 +89,9 @@ const restCases: Record<string, Case> = {
     body: () => ({ reason: "probe" }),
     scope: "not-found",
   },
+  "GET /api/v1/settings/model-cache": { path: () => "/api/v1/settings/model-cache", scope: "own-team" },
+  "PUT /api/v1/settings/model-cache": { path: () => "/api/v1/settings/model-cache", body: () => ({ enabled: true }), scope: "own-team" },
+  "GET /api/v1/usage": { path: () => "/api/v1/usage?groupBy=model", scope: "own-team" },
   "GET /api/v1/settings/tool-approvals": { path: () => "/api/v1/settings/tool-approvals", scope: "own-team" },
   "PUT /api/v1/settings/tool-approvals": {
     path: () => "/api/v1/settings/tool-approvals",
@@ -184,6 +189,9 @@ const procedureCases: Record<string, ProcedureCase> = {
   "settings.toolApprovals": { input: () => undefined, scope: "own-team" },
   "settings.updateToolApprovals": { input: () => ({ tools: ["web_search"] }), scope: "own-team" },
   "settings.fetchPolicy": { input: () => undefined, scope: "own-team" },
+  "settings.modelCache": { input: () => undefined, scope: "own-team" },
+  "settings.updateModelCache": { input: () => ({ enabled: true }), scope: "own-team" },
+  "usage.summary": { input: () => ({ groupBy: "model" }), scope: "own-team" },
   "settings.updateFetchPolicy": { input: () => ({ allow: ["trpc-probe.example"], deny: [] }), scope: "own-team" },
   "mcp.list": { input: () => undefined, scope: "own-team" },
   "mcp.get": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },
@@ -239,6 +247,27 @@ beforeAll(async () => {
   });
   // The team's own fetch policy: another team's answer must not show it.
   await updateFetchPolicy(callers.admin, { allow: ["team-only-wiki.example"], deny: [] });
+  // The team's cache switch (off, where another team's is on) and a model call only it made.
+  await updateModelCacheSettings(callers.admin, { enabled: false });
+  await insertModelCall({
+    teamId: team.id,
+    taskId: task.id,
+    role: "agent",
+    agentKind: "team-only-agent",
+    provider: "chorus",
+    modelId: "team-only-model",
+    inputTokens: 10,
+    outputTokens: 5,
+    cachedInputTokens: 0,
+    reasoningTokens: 0,
+    costUsd: null,
+    priceKnown: false,
+    cached: false,
+    estimated: false,
+    outcome: "completed",
+    startedAt: new Date(),
+    durationMs: 1,
+  });
   const mcpServer = await createMcpServer(callers.admin, {
     name: "team-only-mcp",
     url: "http://127.0.0.1:9/mcp",
@@ -282,7 +311,7 @@ async function teamState() {
   const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
   const settings = await db.team.findUniqueOrThrow({
     where: { id: teamId },
-    select: { toolsNeedingApproval: true, fetchPolicy: true, modelRouting: true },
+    select: { toolsNeedingApproval: true, fetchPolicy: true, modelRouting: true, modelCacheEnabled: true },
   });
   const mcpServers = await db.mcpServer.findMany({ where: { teamId }, orderBy: { id: "asc" } });
   const modelProviders = await db.modelProvider.findMany({ where: { teamId }, orderBy: { id: "asc" } });
@@ -351,6 +380,8 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("team-only-wiki");
         expect(outsider.text).not.toContain("team-only-mcp");
         expect(outsider.text).not.toContain("team-only-provider");
+        expect(outsider.text).not.toContain("team-only-model");
+        if (name.includes("model-cache")) expect(JSON.parse(outsider.text).enabled).toBe(true);
       }
       expect(await teamState()).toEqual(before);
     });
@@ -384,6 +415,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.text).not.toContain("team-only-wiki");
         expect(outsider.text).not.toContain("team-only-mcp");
         expect(outsider.text).not.toContain("team-only-provider");
+        expect(outsider.text).not.toContain("team-only-model");
       }
       expect(await teamState()).toEqual(before);
     });

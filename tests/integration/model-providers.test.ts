@@ -286,7 +286,8 @@ describe("a master key rotation", () => {
       expect(after[0]!.model).not.toBe(before[0]!.model);
 
       const seen = serverA.requests.length;
-      const task = await createTask(teamA.callers.user, { prompt: THREE_AGENT_PROMPT });
+      // Not from the response cache: an earlier test ran the same prompt.
+      const task = await createTask(teamA.callers.user, { prompt: THREE_AGENT_PROMPT, cache: false });
       expect(await waitForTaskStatus(task.id, ["completed", "failed"])).toBe("completed");
       expect(serverA.requests.length).toBeGreaterThan(seen);
       for (const request of serverA.requests.slice(seen)) expect(request.headers.authorization).toBe(`Bearer ${KEY_A}`);

@@ -37,7 +37,9 @@ type Reply =
   /** The first `pieces` pieces of the answer, then silence with the connection open (a provider that stalls); `foreverStreamClosed` resolves when the client gives up. */
   | { stallAfterPieces: number }
   /** The first `pieces` pieces of the answer, then the connection dropped (a provider that dies mid-answer). */
-  | { dropAfterPieces: number };
+  | { dropAfterPieces: number }
+  /** The first `pieces` pieces of the answer, then a server error in the stream (as OpenAI reports one mid-stream) and the end. */
+  | { errorAfterPieces: number };
 
 export interface WireServerOptions {
   /** The model id the server reports. */
@@ -190,6 +192,12 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         for (const piece of pieces.slice(0, special.dropAfterPieces)) sse(res, chunk({ content: piece }));
         // Let the pieces reach the client before the connection goes.
         setTimeout(() => res.destroy(), 50);
+        return;
+      }
+      if (special && "errorAfterPieces" in special) {
+        for (const piece of pieces.slice(0, special.errorAfterPieces)) sse(res, chunk({ content: piece }));
+        sse(res, { error: { message: "The server had an error while processing your request.", type: "server_error", code: null } });
+        res.end();
         return;
       }
       if (special && "pauseMs" in special) {

@@ -1,8 +1,12 @@
-import { describe, expect, it } from "vitest";
-import { estimateCostUsd, priceForModel } from "@/server/llm/pricing";
+import { afterEach, describe, expect, it } from "vitest";
+import { costOfCall, estimateCostUsd, priceForModel } from "@/server/llm/pricing";
 import { addUsage, toTokenUsage } from "@/server/llm/usage";
 
 describe("pricing", () => {
+  afterEach(() => {
+    delete process.env.CHORUS_MODEL_PRICES;
+  });
+
   it("prices a million input and output tokens at the list price", () => {
     expect(estimateCostUsd("gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 1_000_000 })).toBe(0.75);
     expect(estimateCostUsd("claude-3-5-haiku-latest", { inputTokens: 1_000_000, outputTokens: 0 })).toBe(0.8);
@@ -26,11 +30,26 @@ describe("pricing", () => {
     expect(priceForModel("o3")?.inputPerMillion).toBe(2);
   });
 
-  it("costs nothing for the offline model, self-hosted models and unknown ids", () => {
+  it("knows the offline model is free, and flags models no table knows instead of pricing them at $0", () => {
     const usage = { inputTokens: 50_000, outputTokens: 50_000 };
-    expect(estimateCostUsd("chorus-offline", usage)).toBe(0);
+    expect(costOfCall("chorus-offline", usage)).toEqual({ costUsd: 0, priceKnown: true });
+    expect(costOfCall("llama3.1:8b", usage)).toEqual({ costUsd: null, priceKnown: false });
+    expect(costOfCall("gpt-4omega", usage)).toEqual({ costUsd: null, priceKnown: false });
+    // The per-execution totals keep counting unknown models as 0; ModelCall rows carry the flag.
     expect(estimateCostUsd("llama3.1:8b", usage)).toBe(0);
-    expect(estimateCostUsd("gpt-4omega", usage)).toBe(0);
+  });
+
+  it("prices input read from the provider's prompt cache at the cached rate the catalog gives", () => {
+    // gpt-4o-mini: $0.15/M input, $0.08/M cached input (tokenlens's catalog)
+    expect(costOfCall("gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 0, cachedInputTokens: 1_000_000 }).costUsd).toBe(0.08);
+    expect(costOfCall("gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 0, cachedInputTokens: 500_000 }).costUsd).toBe(0.115);
+  });
+
+  it("lets CHORUS_MODEL_PRICES price an unknown model and override a catalog price", () => {
+    process.env.CHORUS_MODEL_PRICES = JSON.stringify({ "my-model": { input: 0.5, output: 1.5 }, "gpt-4o-mini": { input: 1, output: 2 } });
+    expect(costOfCall("my-model", { inputTokens: 1_000_000, outputTokens: 1_000_000 })).toEqual({ costUsd: 2, priceKnown: true });
+    expect(costOfCall("my-model-2025-01-01", { inputTokens: 2_000_000, outputTokens: 0 }).costUsd).toBe(1);
+    expect(estimateCostUsd("gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 1_000_000 })).toBe(3);
   });
 
   it("treats missing token counts as zero and adds usage", () => {

@@ -1,6 +1,7 @@
 import { createTRPCRouter, procedureFor } from "@/server/api/trpc";
 import { toolApprovalSettingsInput } from "@/server/teams/tool-approvals";
 import { fetchPolicyInput } from "@/server/web/fetch-policy";
+import { modelCacheSettingsInput } from "@/server/teams/model-cache-settings";
 
 /** The team's settings, one concern per pair of procedures: every member may read them, admins change them. */
 export const settingsRouter = createTRPCRouter({
@@ -12,4 +13,8 @@ export const settingsRouter = createTRPCRouter({
   updateFetchPolicy: procedureFor("manage")
     .input(fetchPolicyInput)
     .mutation(({ ctx, input }) => ctx.services.settings.updateFetchPolicy(ctx.caller, input)),
+  modelCache: procedureFor("read").query(({ ctx }) => ctx.services.settings.modelCache(ctx.caller)),
+  updateModelCache: procedureFor("manage")
+    .input(modelCacheSettingsInput)
+    .mutation(({ ctx, input }) => ctx.services.settings.updateModelCache(ctx.caller, input)),
 });

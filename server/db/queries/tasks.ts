@@ -25,8 +25,17 @@ import { APPENDED_COLUMNS, type AppendedEvents } from "./run-events";
 
 type Json = Prisma.JsonValue;
 
+/**
+ * A task's usage is the sum of its ModelCall rows (every call, cancelled and failed ones too, and
+ * those still being recorded when the task ended); tasks that ran before calls were recorded keep
+ * the totals stored on the task. An unknown-price call adds no cost (its row flags it).
+ */
+const USAGE_COLUMNS = `COALESCE((SELECT sum(m."inputTokens")::int FROM "ModelCall" m WHERE m."taskId" = t.id), t."inputTokens") AS "inputTokens",
+  COALESCE((SELECT sum(m."outputTokens")::int FROM "ModelCall" m WHERE m."taskId" = t.id), t."outputTokens") AS "outputTokens",
+  (SELECT CASE WHEN count(*) = 0 THEN t."costUsd" ELSE COALESCE(sum(m."costUsd"), 0) END FROM "ModelCall" m WHERE m."taskId" = t.id)::text AS "costUsd"`;
+
 const SUMMARY_COLUMNS = `t.id, t.status::text AS status, t.prompt, t.template, t."requireApproval", t.error,
-  t."inputTokens", t."outputTokens", t."costUsd"::text AS "costUsd",
+  ${USAGE_COLUMNS},
   ${utcIsoSql('t."createdAt"')} AS "createdAt", ${utcIsoSql('t."startedAt"')} AS "startedAt", ${utcIsoSql('t."completedAt"')} AS "completedAt"`;
 
 /** The task, its executions and its reruns, in one statement rather than three Prisma queries. */
@@ -117,6 +126,8 @@ export async function insertTask(task: {
   prompt: string;
   template: string | null;
   requireApproval: boolean;
+  /** The task's `cache` switch; default true. */
+  useModelCache?: boolean;
   createdAt: string;
   createdEventPayload: Record<string, unknown>;
   /** A plan fixed in advance (a "try it" task runs one agent): the coordinator runs it without planning. */
@@ -124,8 +135,9 @@ export async function insertTask(task: {
 }): Promise<TaskSummaryRow & { eventCreatedAt: string }> {
   const { rows } = await query<TaskSummaryRow & { eventCreatedAt: string }>(
     `WITH t AS (
-       INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt", plan)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb)
+       INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt", plan,
+         "useModelCache")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb, $11)
        RETURNING *
      ), event AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
@@ -142,6 +154,7 @@ export async function insertTask(task: {
       task.createdAt,
       JSON.stringify(task.createdEventPayload),
       task.plan ? JSON.stringify(task.plan) : null,
+      task.useModelCache ?? true,
     ],
   );
   return rows[0]!;
@@ -246,6 +259,7 @@ export async function insertRerunTask(rerun: {
   parentTaskId: string;
   rerunFromStep: string;
   requireApproval: boolean;
+  useModelCache: boolean;
   plan: Prisma.InputJsonObject;
   reused: Iterable<AgentExecution>;
 }) {
@@ -374,11 +388,16 @@ export async function sumTaskSpend(taskId: string) {
     costUsd: string;
     executionsCostUsd: string;
     startedAt: string | null;
+    /** The sum of the task's ModelCall rows (calls 0 when none were recorded). */
+    modelCalls: { calls: number; inputTokens: number; outputTokens: number; costUsd: number };
   }>(
     `SELECT t."inputTokens" + COALESCE(sum(e."inputTokens"), 0)::int AS "inputTokens",
             t."outputTokens" + COALESCE(sum(e."outputTokens"), 0)::int AS "outputTokens",
             t."costUsd"::text AS "costUsd", COALESCE(sum(e."costUsd"), 0)::text AS "executionsCostUsd",
-            ${utcIsoSql('t."startedAt"')} AS "startedAt"
+            ${utcIsoSql('t."startedAt"')} AS "startedAt",
+            (SELECT json_build_object('calls', count(*), 'inputTokens', COALESCE(sum(m."inputTokens"), 0),
+               'outputTokens', COALESCE(sum(m."outputTokens"), 0), 'costUsd', COALESCE(sum(m."costUsd"), 0))
+             FROM "ModelCall" m WHERE m."taskId" = t.id) AS "modelCalls"
      FROM "Task" t LEFT JOIN "AgentExecution" e ON e."taskId" = t.id WHERE t.id = $1 GROUP BY t.id`,
     [taskId],
   );
@@ -435,4 +454,17 @@ export async function markTaskFinished(
 export async function findTaskStatus(taskId: string): Promise<string | undefined> {
   const { rows } = await query<{ status: string }>(`SELECT status FROM "Task" WHERE id = $1`, [taskId]);
   return rows[0]?.status;
+}
+
+/**
+ * What choosing a task's models needs to know: whether its team and the task itself allow the
+ * response cache, and who asked (usage is recorded per member). Undefined when the task is gone.
+ */
+export async function findTaskModelSettings(taskId: string) {
+  const { rows } = await query<{ teamId: string; createdById: string | null; useModelCache: boolean; modelCacheEnabled: boolean }>(
+    `SELECT t."teamId", t."createdById", t."useModelCache", team."modelCacheEnabled"
+     FROM "Task" t JOIN "Team" team ON team.id = t."teamId" WHERE t.id = $1`,
+    [taskId],
+  );
+  return rows[0];
 }

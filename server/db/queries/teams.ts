@@ -31,3 +31,18 @@ export async function updateTeamToolsNeedingApproval(teamId: string, tools: read
   });
   return team.toolsNeedingApproval;
 }
+
+/** Whether identical model calls of this team may be answered from the response cache; undefined when the team is gone. */
+export async function findTeamModelCacheEnabled(teamId: string): Promise<boolean | undefined> {
+  const team = await getDb().team.findUnique({ where: { id: teamId }, select: { modelCacheEnabled: true } });
+  return team?.modelCacheEnabled;
+}
+
+export async function updateTeamModelCacheEnabled(teamId: string, enabled: boolean): Promise<boolean> {
+  const team = await getDb().team.update({
+    where: { id: teamId },
+    data: { modelCacheEnabled: enabled },
+    select: { modelCacheEnabled: true },
+  });
+  return team.modelCacheEnabled;
+}

@@ -1,0 +1,44 @@
+import type { LanguageModelV3 } from "@ai-sdk/provider";
+import type { LanguageModel } from "ai";
+import { findTaskModelSettings } from "@/server/db/queries/tasks";
+import { getLanguageModel } from "@/server/llm/providers";
+import { resolveModelChain } from "@/server/llm/model-service";
+import type { ModelTarget } from "@/server/llm/model-link";
+import { withCache } from "@/server/llm/response-cache";
+import { withUsageRecording, type UsageContext } from "@/server/llm/usage-recording";
+
+/**
+ * The model a task's planner, agent or aggregator calls, wrapped so every call is recorded as a
+ * ModelCall (what the task's usage sums) and answered from the response cache when the team and
+ * the task both allow it (`Team.modelCacheEnabled`, the task's `cache` switch).
+ * The model is the team's (its routing and provider keys, server/llm/model-service.ts). The
+ * wrapping order: usage recording outside the cache, so a cache hit is recorded too (cached, $0).
+ */
+export async function modelForTask(
+  taskId: string,
+  target: Omit<UsageContext, "teamId" | "taskId" | "userId"> & { modelId?: string },
+): Promise<LanguageModel> {
+  const settings = await findTaskModelSettings(taskId);
+  if (!settings) return getLanguageModel(target.role, { modelId: target.modelId });
+  const modelTarget: ModelTarget =
+    target.role === "agent" ? { role: "agent", agentKind: target.agentKind ?? "agent", modelId: target.modelId } : { role: target.role };
+  const [first] = await resolveModelChain(settings.teamId, modelTarget);
+  return wrapForTask(first!.model, first!.key, settings, { ...target, taskId });
+}
+
+function wrapForTask(
+  model: LanguageModelV3,
+  modelKey: string,
+  settings: { teamId: string; createdById: string | null; useModelCache: boolean; modelCacheEnabled: boolean },
+  target: Omit<UsageContext, "teamId" | "userId"> & { modelId?: string },
+): LanguageModelV3 {
+  const cached = withCache(model, { teamId: settings.teamId, enabled: settings.modelCacheEnabled && settings.useModelCache, modelKey });
+  return withUsageRecording(cached, {
+    teamId: settings.teamId,
+    taskId: target.taskId,
+    executionId: target.executionId,
+    role: target.role,
+    agentKind: target.agentKind,
+    userId: settings.createdById ?? undefined,
+  });
+}

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { requirePermission, type Caller } from "@/server/auth/caller";
+import { findTeamModelCacheEnabled, updateTeamModelCacheEnabled } from "@/server/db/queries/teams";
+import { AppError } from "@/server/errors";
+import { getEnv } from "@/server/env";
+import { parseInput } from "@/server/validation";
+
+/**
+ * The team's response-cache switch (docs/model-usage.md): on, identical model calls of the
+ * team's tasks are answered from the cache (a task can still opt out with `cache: false`).
+ * Every member may see it; admins change it ("manage").
+ */
+
+export const modelCacheSettingsInput = z.object({
+  enabled: z.boolean({ error: "enabled must be a boolean" }),
+});
+
+export async function readModelCacheSettings(caller: Caller) {
+  requirePermission(caller, "read");
+  return present(await findTeamModelCacheEnabled(caller.teamId));
+}
+
+export async function updateModelCacheSettings(caller: Caller, rawInput: unknown) {
+  requirePermission(caller, "manage");
+  const input = parseInput(modelCacheSettingsInput, rawInput);
+  return present(await updateTeamModelCacheEnabled(caller.teamId, input.enabled));
+}
+
+function present(enabled: boolean | undefined) {
+  if (enabled === undefined) throw new AppError("not_found", "Team not found");
+  return { enabled, ttlSeconds: getEnv().CHORUS_MODEL_CACHE_TTL_SECONDS };
+}
