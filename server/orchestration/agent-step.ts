@@ -15,6 +15,7 @@ import { publishAppended } from "@/server/events/run-events";
 import { loadTeamAgent } from "./team-agents";
 import { createToolCallRecorder } from "./tool-call-recorder";
 import { modelForTask } from "./task-models";
+import type { ModelRoute } from "@/server/llm/fallback";
 import { settleUsageRecords } from "@/server/llm/usage-recording";
 
 export interface AgentStepResult {
@@ -74,6 +75,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
   const cancellation = watchForCancellation(input.taskId);
   let mcp: Awaited<ReturnType<typeof openMcpToolsFor>> | undefined;
   let streamed = resume?.pause.text ?? "";
+  const fallbacks: ModelRoute[] = [];
   try {
     if (started.hasMcpServers) mcp = await openMcpToolsFor(input, cancellation.signal);
     // Resolved here, not in the agent: agents know no database; the model is the team's, recorded and cached (task-models.ts).
@@ -82,6 +84,10 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
       agentKind: input.agent,
       executionId: execution.id,
       modelId: agent.modelId,
+      // Which of the team's models answered, and why any before it were skipped: kept on the execution.
+      onRoute: (route) => {
+        if (route.skipped.length > 0) fallbacks.push(route);
+      },
     });
     const result = await agent.execute(
       {
@@ -124,7 +130,12 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
       execution.id,
       input.taskId,
       {
-        output: { text: result.text, sources: result.sources, followUps: result.followUps },
+        output: {
+          text: result.text,
+          sources: result.sources,
+          followUps: result.followUps,
+          ...(fallbacks.length > 0 ? { modelFallbacks: fallbacks } : {}),
+        },
         modelId: result.modelId,
         inputTokens: result.usage.inputTokens,
         outputTokens: result.usage.outputTokens,

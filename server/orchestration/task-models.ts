@@ -5,25 +5,35 @@ import { getLanguageModel } from "@/server/llm/providers";
 import { resolveModelChain } from "@/server/llm/model-service";
 import type { ModelTarget } from "@/server/llm/model-link";
 import { withCache } from "@/server/llm/response-cache";
+import { withFallback, type ModelRoute } from "@/server/llm/fallback";
+import { logger } from "@/server/observability/logger";
 import { withUsageRecording, type UsageContext } from "@/server/llm/usage-recording";
 
 /**
  * The model a task's planner, agent or aggregator calls, wrapped so every call is recorded as a
  * ModelCall (what the task's usage sums) and answered from the response cache when the team and
  * the task both allow it (`Team.modelCacheEnabled`, the task's `cache` switch).
- * The model is the team's (its routing and provider keys, server/llm/model-service.ts). The
- * wrapping order: usage recording outside the cache, so a cache hit is recorded too (cached, $0).
+ * The model is the team's ordered list (its routing and provider keys, server/llm/model-service.ts),
+ * tried in order behind per-link deadlines and circuit breakers (server/llm/fallback.ts). The
+ * wrapping order: usage recording outside the cache (a cache hit is recorded too: cached, $0),
+ * the cache outside the list (a hit touches no provider). `onRoute` hears which link answered
+ * and which were skipped, and why.
  */
 export async function modelForTask(
   taskId: string,
-  target: Omit<UsageContext, "teamId" | "taskId" | "userId"> & { modelId?: string },
+  target: Omit<UsageContext, "teamId" | "taskId" | "userId"> & { modelId?: string; onRoute?: (route: ModelRoute) => void },
 ): Promise<LanguageModel> {
   const settings = await findTaskModelSettings(taskId);
   if (!settings) return getLanguageModel(target.role, { modelId: target.modelId });
   const modelTarget: ModelTarget =
     target.role === "agent" ? { role: "agent", agentKind: target.agentKind ?? "agent", modelId: target.modelId } : { role: target.role };
-  const [first] = await resolveModelChain(settings.teamId, modelTarget);
-  return wrapForTask(first!.model, first!.key, settings, { ...target, taskId });
+  const links = await resolveModelChain(settings.teamId, modelTarget);
+  const onRoute = (route: ModelRoute) => {
+    if (route.skipped.length > 0) logger.info("a model call fell back", { taskId, role: target.role, ...route });
+    target.onRoute?.(route);
+  };
+  const routed = withFallback(links, { onRoute });
+  return wrapForTask(routed, links.map((link) => link.key).join(">"), settings, { ...target, taskId });
 }
 
 function wrapForTask(
