@@ -46,7 +46,7 @@ describe("the tRPC context", () => {
 
     const created = (await api.task.create({ prompt: "Plan a seed swap" })) as unknown as { caller: Caller; args: unknown[] };
     expect(created.caller).toMatchObject({ teamId: team.id, role: "user", apiKeyId: expect.any(String) });
-    expect(created.args).toEqual([{ prompt: "Plan a seed swap", requireApproval: false }]); // as the procedure parsed it
+    expect(created.args).toEqual([{ prompt: "Plan a seed swap", requireApproval: false, cache: true }]); // as the procedure parsed it, defaults filled in
     await api.task.approve({ id: "task-1", plan: { steps: [] } });
     expect(answer).toHaveBeenLastCalledWith(created.caller, "task-1", { plan: { steps: [] } });
   });
