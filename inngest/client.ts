@@ -1,5 +1,7 @@
+import { encryptionMiddleware } from "@inngest/middleware-encryption";
 import { Inngest } from "inngest";
 import { getEnv } from "@/server/env";
+import { durableStateKeys } from "@/server/secrets/durable-state-keys";
 import { logger } from "@/server/observability/logger";
 import { embeddedClientOptions } from "./executor";
 import { planDecided, taskCancelled, taskCreated, toolDecided } from "./events";
@@ -23,14 +25,29 @@ const sdkLogger = {
   error: (...args: unknown[]) => logger.debug("inngest", { detail: describe(args) }),
 };
 
+/**
+ * Task content in durable state — step outputs, function results, and the `encrypted` field of
+ * event and invoke data (prompts, plans, agents' output) — is encrypted before the executor's
+ * tables or an Inngest server see it, under a key derived from the master key (docs/secrets.md).
+ * Ids the engine routes on (taskId, teamId) stay readable.
+ */
+const durableStateEncryption = () => encryptionMiddleware(durableStateKeys());
+
 function createClient() {
   const env = getEnv();
+  const middleware = [durableStateEncryption()];
   if (env.INNGEST_MODE === "embedded") {
-    return new Inngest({ id: "chorus", logger: sdkLogger, ...embeddedClientOptions });
+    return new Inngest({
+      id: "chorus",
+      logger: sdkLogger,
+      ...embeddedClientOptions,
+      middleware: [...middleware, ...embeddedClientOptions.middleware],
+    });
   }
   return new Inngest({
     id: "chorus",
     logger: sdkLogger,
+    middleware,
     ...(env.INNGEST_EVENT_KEY ? { eventKey: env.INNGEST_EVENT_KEY } : {}),
     ...(env.INNGEST_BASE_URL ? { baseUrl: env.INNGEST_BASE_URL } : {}),
     ...(env.NODE_ENV !== "production" && !env.INNGEST_SIGNING_KEY ? { isDev: true } : {}),
