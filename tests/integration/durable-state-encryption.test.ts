@@ -1,6 +1,7 @@
 import { isEncryptedValue } from "@inngest/middleware-encryption";
 import { describe, expect, it } from "vitest";
 import { getPool } from "@/server/db/client";
+import { DURABLE_STATE_STRATEGY } from "@/server/secrets/durable-state-encryption";
 import { getTask } from "@/server/tasks/tasks";
 import { createTask } from "@/server/tasks/tasks";
 import { createTeamWithMembers, expectCompletedThreeAgentTask, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
@@ -53,7 +54,7 @@ describe("task content in the executor's durable state", () => {
 
       const state = await executorStateOf(created.id);
       expect(state).toContain(created.id); // the scan did find the task's runs…
-      expect(state).toContain("__ENCRYPTED__"); // …which hold encrypted values…
+      expect(state).toContain(`"__STRATEGY__":"${DURABLE_STATE_STRATEGY}"`); // …which hold encrypted values…
       for (const content of contentOf(task, marker)) expect(state).not.toContain(content); // …and no task content in clear.
 
       const { rows: steps } = await getPool().query<{ output: unknown }>(
