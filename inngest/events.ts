@@ -62,7 +62,9 @@ export function toAgentInvocation(input: AgentStepInput): AgentInvocation {
   return { ...routing, encrypted: { subtask, taskPrompt, upstream } };
 }
 
+/** Also reads the flat data of an agent run invoked before this encryption existed, so a run in flight across the upgrade finishes. */
 export function fromAgentInvocation(data: unknown): AgentStepInput {
+  if (typeof data === "object" && data !== null && !("encrypted" in data)) return agentStepInput.parse(data);
   const { encrypted, ...routing } = agentInvocation.parse(data);
   return { ...routing, ...encrypted };
 }

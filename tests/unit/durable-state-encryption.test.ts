@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { fromAgentInvocation, toAgentInvocation, type AgentStepInput } from "@/inngest/events";
 import { parseEnv } from "@/server/env";
 import { durableStateEncryption } from "@/server/secrets/durable-state-encryption";
 import { encryptSecret, SecretUnreadableError } from "@/server/secrets/envelope";
@@ -47,5 +48,34 @@ describe("durable state encryption", () => {
     const ring = ringOf(keyA);
     const secret = encryptSecret(JSON.stringify(stepOutput), { context: "McpServer.headersEncrypted:c1", keyring: ring });
     await expect(async () => durableStateEncryption(ring).decrypt(secret)).rejects.toThrow(SecretUnreadableError);
+  });
+});
+
+describe("an agent step's invoke data", () => {
+  const input: AgentStepInput = {
+    taskId: "t1",
+    teamId: "team1",
+    stepId: "s2",
+    agent: "analysis",
+    subtask: "Analyse the lighthouse findings",
+    taskPrompt: "Research lighthouses",
+    dependsOn: ["s1"],
+    upstream: [{ stepId: "s1", agentKind: "research", text: "Lighthouses guide ships." }],
+    totalSteps: 3,
+    allowFollowUps: false,
+    helpers: [],
+  };
+
+  it("keeps task content under the one field the middleware encrypts, and the ids the engine routes on outside it", () => {
+    const invocation = toAgentInvocation(input);
+    const { encrypted, ...routing } = invocation;
+    expect(JSON.stringify(routing)).not.toMatch(/lighthouse/i);
+    expect(routing).toMatchObject({ taskId: "t1", teamId: "team1", agent: "analysis" });
+    expect(JSON.stringify(encrypted)).toMatch(/lighthouse/i);
+    expect(fromAgentInvocation(invocation)).toEqual(input);
+  });
+
+  it("still reads the flat data of a run invoked before the upgrade", () => {
+    expect(fromAgentInvocation(input)).toEqual(input);
   });
 });
