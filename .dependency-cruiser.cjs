@@ -36,7 +36,8 @@ const layers = [
   ["server/knowledge", "server/web", "server/mcp"],
   ["server/llm"], // the model layer
   ["server/rate-limit"], // request limits per caller and tier (used by the API layers; uses auth's Caller, db)
-  ["server/events", "server/auth", "inngest/client.ts", "server/secrets"], // platform: run-event log, callers, the event bus, secrets encrypted at rest
+  ["inngest/client.ts"], // the Inngest client: events, and durable state encrypted under keys from server/secrets
+  ["server/events", "server/auth", "server/secrets"], // platform: run-event log, callers, the event bus, secrets encrypted at rest
   ["server/validation.ts"], // parseInput: zod → AppError naming the field
   ["server/errors.ts"], // AppError (maps an unavailable database to 503)
   ["server/db"], // data access

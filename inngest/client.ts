@@ -1,5 +1,7 @@
+import { encryptionMiddleware } from "@inngest/middleware-encryption";
 import { Inngest } from "inngest";
 import { getEnv } from "@/server/env";
+import { durableStateEncryption } from "@/server/secrets/durable-state-encryption";
 import { logger } from "@/server/observability/logger";
 import { embeddedClientOptions } from "./executor";
 import { planDecided, taskCancelled, taskCreated, toolDecided } from "./events";
@@ -23,14 +25,31 @@ const sdkLogger = {
   error: (...args: unknown[]) => logger.debug("inngest", { detail: describe(args) }),
 };
 
+/**
+ * Task content in durable state — step outputs, function results, and the `encrypted` field of
+ * event and invoke data (prompts, plans, agents' output) — is encrypted before the executor's
+ * tables or an Inngest server see it, as AES-256-GCM envelopes under the master keyring
+ * (server/secrets/durable-state-encryption.ts, docs/secrets.md). Ids the engine routes on
+ * (taskId, teamId) stay readable. `key` is empty on purpose: the service holds the keys, and the
+ * middleware's legacy (crypto-js AES) format, which would use it, is then refused, not decrypted.
+ */
+const durableStateEncryptionMiddleware = () => encryptionMiddleware({ key: "", encryptionService: durableStateEncryption() });
+
 function createClient() {
   const env = getEnv();
+  const middleware = [durableStateEncryptionMiddleware()];
   if (env.INNGEST_MODE === "embedded") {
-    return new Inngest({ id: "chorus", logger: sdkLogger, ...embeddedClientOptions });
+    return new Inngest({
+      id: "chorus",
+      logger: sdkLogger,
+      ...embeddedClientOptions,
+      middleware: [...middleware, ...embeddedClientOptions.middleware],
+    });
   }
   return new Inngest({
     id: "chorus",
     logger: sdkLogger,
+    middleware,
     ...(env.INNGEST_EVENT_KEY ? { eventKey: env.INNGEST_EVENT_KEY } : {}),
     ...(env.INNGEST_BASE_URL ? { baseUrl: env.INNGEST_BASE_URL } : {}),
     ...(env.NODE_ENV !== "production" && !env.INNGEST_SIGNING_KEY ? { isDev: true } : {}),

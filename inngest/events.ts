@@ -45,3 +45,26 @@ export const agentStepInput = z.object({
   agentVersion: z.object({ id: z.string(), version: z.number().int() }).optional(),
 });
 export type AgentStepInput = z.infer<typeof agentStepInput>;
+
+/**
+ * The invoke data of an agent step as it travels through durable state: what carries task content
+ * (the prompt, the subtask, earlier steps' output) sits under `encrypted`, the one field the
+ * encryption middleware encrypts (inngest/client.ts); the ids the engine routes on stay readable.
+ */
+const ENCRYPTED_AGENT_FIELDS = { subtask: true, taskPrompt: true, upstream: true } as const;
+export const agentInvocation = agentStepInput
+  .omit(ENCRYPTED_AGENT_FIELDS)
+  .extend({ encrypted: agentStepInput.pick(ENCRYPTED_AGENT_FIELDS) });
+export type AgentInvocation = z.infer<typeof agentInvocation>;
+
+export function toAgentInvocation(input: AgentStepInput): AgentInvocation {
+  const { subtask, taskPrompt, upstream, ...routing } = input;
+  return { ...routing, encrypted: { subtask, taskPrompt, upstream } };
+}
+
+/** Also reads the flat data of an agent run invoked before this encryption existed, so a run in flight across the upgrade finishes. */
+export function fromAgentInvocation(data: unknown): AgentStepInput {
+  if (typeof data === "object" && data !== null && !("encrypted" in data)) return agentStepInput.parse(data);
+  const { encrypted, ...routing } = agentInvocation.parse(data);
+  return { ...routing, ...encrypted };
+}

@@ -24,12 +24,15 @@ export default async function DashboardLayout({ children }: { children: ReactNod
             Chorus
             <span className="text-sm font-normal text-slate-500">/ {teamName}</span>
           </Link>
-          <nav className="flex items-center gap-4 text-sm">
+          <nav className="flex flex-wrap items-center gap-x-4 gap-y-2 text-sm">
             <Link href="/tasks" className="text-slate-700 hover:text-slate-900">
               Tasks
             </Link>
             <Link href="/knowledge" className="text-slate-700 hover:text-slate-900">
               Knowledge
+            </Link>
+            <Link href="/usage" className="text-slate-700 hover:text-slate-900">
+              Usage
             </Link>
             <Link href="/settings" className="text-slate-700 hover:text-slate-900">
               Settings

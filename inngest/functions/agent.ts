@@ -1,6 +1,6 @@
 import { NonRetriableError, type GetStepTools } from "inngest";
 import { inngest } from "@/inngest/client";
-import { agentStepInput, taskCancelled, toolDecided, type AgentStepInput } from "@/inngest/events";
+import { fromAgentInvocation, taskCancelled, toolDecided, type AgentStepInput } from "@/inngest/events";
 import { getEnv } from "@/server/env";
 import { BUILT_IN_AGENT_KINDS, UnknownAgentError } from "@/server/agents";
 import { TaskCancelledError } from "@/server/orchestration/cancellation";
@@ -32,7 +32,7 @@ function createAgentFunction(id: string, name: string) {
       cancelOn: [{ event: taskCancelled, if: "event.data.taskId == async.data.taskId" }],
     },
     async ({ event, step, attempt }) => {
-      const input = agentStepInput.parse(event.data);
+      const input = fromAgentInvocation(event.data);
       let round = (await step.run(`run ${input.agent}`, () => guarded(() => runAgentStep(input, attempt + 1)))) as AgentStepRound;
       for (let stretch = 1; round.state === "awaiting_approval"; stretch += 1) {
         const parked = round;

@@ -1,6 +1,6 @@
 import { NonRetriableError, type GetStepTools } from "inngest";
 import { inngest } from "@/inngest/client";
-import { planDecided, taskCancelled, taskCreated } from "@/inngest/events";
+import { planDecided, taskCancelled, taskCreated, toAgentInvocation } from "@/inngest/events";
 import { getEnv } from "@/server/env";
 import { ancestorStepIds, readySteps, type Plan, type PlanStep } from "@/server/agents";
 import type { AgentStepResult } from "@/server/orchestration/agent-step";
@@ -143,7 +143,7 @@ function invokeAgent(
 ) {
   return step.invoke(`run ${planStep.id}`, {
     function: agentFunctionFor(planStep.agent),
-    data: {
+    data: toAgentInvocation({
       taskId: task.taskId,
       teamId: task.teamId,
       stepId: planStep.id,
@@ -161,6 +161,6 @@ function invokeAgent(
       allowFollowUps: canAsk && !planStep.requestedBy,
       helpers: canAsk && !planStep.requestedBy ? task.agents : [],
       agentVersion: task.agentVersions?.[planStep.agent],
-    },
+    }),
   }) as Promise<AgentStepResult>;
 }

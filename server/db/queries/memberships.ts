@@ -26,3 +26,13 @@ export async function insertTeamMember(member: {
     return user;
   });
 }
+
+/** How the team's members among `userIds` are named (name, else email); users no longer in the team are left out. */
+export async function findTeamMemberLabels(teamId: string, userIds: readonly string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const memberships = await getDb().membership.findMany({
+    where: { teamId, userId: { in: [...userIds] } },
+    select: { userId: true, user: { select: { name: true, email: true } } },
+  });
+  return new Map(memberships.map((membership) => [membership.userId, membership.user.name?.trim() || membership.user.email]));
+}

@@ -1,4 +1,4 @@
-import { getDb } from "@/server/db/client";
+import { getDb, query } from "@/server/db/client";
 
 /** Teams, `Team` rows: the tenant every other row belongs to. `slug` is unique. */
 
@@ -45,4 +45,18 @@ export async function updateTeamModelCacheEnabled(teamId: string, enabled: boole
     select: { modelCacheEnabled: true },
   });
   return team.modelCacheEnabled;
+}
+
+/**
+ * The team's monthly budget in USD, or null when none is set. Read from the row as JSON so it
+ * answers null, not an error, on a database without the `monthlyBudgetUsd` column (issue #20 §8
+ * adds it in a migration of its own).
+ */
+export async function findTeamMonthlyBudgetUsd(teamId: string): Promise<number | null> {
+  const { rows } = await query<{ budget: string | null }>(
+    `SELECT (to_jsonb(t) ->> 'monthlyBudgetUsd') AS budget FROM "Team" t WHERE t.id = $1`,
+    [teamId],
+  );
+  const budget = Number(rows[0]?.budget ?? Number.NaN);
+  return Number.isFinite(budget) && budget > 0 ? budget : null;
 }
