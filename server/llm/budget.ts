@@ -6,7 +6,14 @@ import type {
   LanguageModelV3StreamResult,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
-import { findTaskBudget, reserveTaskBudget, settleTaskBudget, type BudgetLimits } from "@/server/db/queries/task-budgets";
+import {
+  findTaskBudget,
+  reserveTaskBudget,
+  settleTaskBudget,
+  settleTeamMonth,
+  type BudgetLimits,
+  type TeamMonthBudget,
+} from "@/server/db/queries/task-budgets";
 import type { ModelPrice } from "@/server/llm/pricing";
 import { promptCharacters } from "@/server/llm/usage-recording";
 import { logger } from "@/server/observability/logger";
@@ -24,9 +31,12 @@ export { BudgetExceeded, isBudgetExceeded } from "@/server/llm/budget-exceeded";
  * even MIN_OUTPUT_TOKENS fails with BudgetExceeded, which steps never retry. After the call the
  * reservation is released and the real spend added (the provider's usage, else the estimate).
  *
+ * The team's monthly budget, when it has one, is reserved against in the same transaction
+ * (the team's row, then the task's): a call must fit both.
+ *
  * Price: the most expensive model the call may reach (its fallbacks included). An unknown price
- * counts tokens only: a task with only a cost budget refuses a model nobody can price, since its
- * spend could not be bounded.
+ * counts tokens only: a model nobody can price is refused when the team has a monthly budget, or
+ * the task has a cost budget and no token budget, since its spend could not be bounded.
  */
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
@@ -39,14 +49,18 @@ export interface TaskBudget {
   taskId: string;
   maxCostUsd: number | null;
   maxTokens: number | null;
+  /** The team's monthly budget in USD; null: none. */
+  monthlyBudgetUsd?: number | null;
   /** The price the call is reserved and settled at; undefined when unknown. */
   price: ModelPrice | undefined;
-  /** Heard once, when settled spend first reaches 80% of a limit. */
-  onWarning?: (limits: BudgetLimits) => void;
+  /** Heard once, when settled spend first reaches 80% of the task's limit, and once a month for the team's. */
+  onWarning?: (warning: BudgetWarning) => void;
 }
 
-export function hasBudget(budget: { maxCostUsd: number | null; maxTokens: number | null }): boolean {
-  return budget.maxCostUsd !== null || budget.maxTokens !== null;
+export type BudgetWarning = ({ scope: "task" } & BudgetLimits) | ({ scope: "team" } & TeamMonthBudget);
+
+export function hasBudget(budget: { maxCostUsd: number | null; maxTokens: number | null; monthlyBudgetUsd?: number | null }): boolean {
+  return budget.maxCostUsd !== null || budget.maxTokens !== null || (budget.monthlyBudgetUsd ?? null) !== null;
 }
 
 export function withBudget(model: LanguageModelV3, budget: TaskBudget): LanguageModelV3 {
@@ -155,9 +169,15 @@ class BudgetedLanguageModel implements LanguageModelV3 {
 
   private async reserve(options: LanguageModelV3CallOptions): Promise<Reservation> {
     const { price, maxCostUsd, maxTokens } = this.budget;
+    const monthlyBudgetUsd = this.budget.monthlyBudgetUsd ?? null;
     const inputTokens = Math.ceil(promptCharacters(options.prompt) / CHARACTERS_PER_TOKEN);
     const askedOutputTokens = options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     const unpriced = { inputTokens, outputTokens: askedOutputTokens, askedOutputTokens, costUsd: 0 };
+    if (!price && monthlyBudgetUsd !== null) {
+      throw new BudgetExceeded(
+        `The team has a monthly budget of ${usd(monthlyBudgetUsd)}, and the price of model ${this.modelId} is unknown: its spend cannot be counted (price it in CHORUS_MODEL_PRICES)`,
+      );
+    }
     if (!price && maxCostUsd !== null && maxTokens === null) {
       throw new BudgetExceeded(
         `The task has a cost budget of ${usd(maxCostUsd)}, and the price of model ${this.modelId} is unknown: its spend cannot be bounded (set CHORUS_MODEL_PRICES, or give the task maxTokens)`,
@@ -174,7 +194,10 @@ class BudgetedLanguageModel implements LanguageModelV3 {
       outputPricePerToken: outputPrice,
       minOutputTokens: MIN_OUTPUT_TOKENS,
     });
-    if (!granted) throw await this.exceeded(unpriced, "refused");
+    if ("refusedBy" in granted) {
+      if (granted.refusedBy === "team" && granted.team) throw new BudgetExceeded(teamMessage(granted.team, this.neededUsd(unpriced)));
+      throw await this.exceeded(unpriced, "refused");
+    }
     return {
       inputTokens,
       outputTokens: granted.outputTokens,
@@ -200,12 +223,29 @@ class BudgetedLanguageModel implements LanguageModelV3 {
       });
       if (settled?.warned) {
         logger.warn("a task reached 80% of its budget", { teamId: this.budget.teamId, taskId: this.budget.taskId, ...settled.limits });
-        this.budget.onWarning?.(settled.limits);
+        this.budget.onWarning?.({ scope: "task", ...settled.limits });
+      }
+      if ((this.budget.monthlyBudgetUsd ?? null) !== null) {
+        const month = await settleTeamMonth({ teamId: this.budget.teamId, reservedUsd: reservation.costUsd, spentUsd });
+        if (month?.warned) {
+          logger.warn("a team reached 80% of its monthly budget", {
+            teamId: this.budget.teamId,
+            taskId: this.budget.taskId,
+            ...month.month,
+          });
+          this.budget.onWarning?.({ scope: "team", ...month.month });
+        }
       }
     } catch (error) {
       // The reservation stays held (the task can only under-spend); the call's own outcome stands.
       logger.warn("a model call's budget could not be settled", { taskId: this.budget.taskId, error });
     }
+  }
+
+  /** The call's worst case in USD (0 when unpriced). */
+  private neededUsd(reservation: { inputTokens: number; askedOutputTokens: number }): number {
+    const price = this.budget.price;
+    return price ? (reservation.inputTokens * price.inputPerMillion + reservation.askedOutputTokens * price.outputPerMillion) / 1e6 : 0;
   }
 
   /** The error for a refused or cut-off call, saying what the budget is, what is used, and what the call needed. */
@@ -233,6 +273,11 @@ export function budgetMessage(
     : `The task's budget of ${tokens(limits?.maxTokens ?? 0)} is spent: ${tokens((limits?.spentTokens ?? 0) + (limits?.reservedTokens ?? 0))} used`;
   if (how === "cut off") return `${spent}; a model call was cut off at the limit`;
   return `${spent}, the next call needs up to ${byCost ? usd(needed.neededUsd) : tokens(needed.neededTokens)}`;
+}
+
+/** "The team's monthly budget of $10.00 is spent: $9.99 used this month, the next call needs up to $0.03". */
+export function teamMessage(month: TeamMonthBudget, neededUsd: number): string {
+  return `The team's monthly budget of ${usd(month.monthlyBudgetUsd)} is spent: ${usd(month.spentUsd + month.reservedUsd)} used this month, the next call needs up to ${usd(neededUsd)}`;
 }
 
 function costShare(limits: BudgetLimits) {

@@ -43,9 +43,10 @@ export async function modelForTask(
         taskId,
         maxCostUsd: settings.maxCostUsd,
         maxTokens: settings.maxTokens,
+        monthlyBudgetUsd: settings.monthlyBudgetUsd,
         price: dearestPrice(links.map((link) => link.model.modelId)),
-        onWarning: (limits) => {
-          appendRunEvent(taskId, "task.budget_warning", { ...limits, share: 0.8 }).catch((error: unknown) =>
+        onWarning: (warning) => {
+          appendRunEvent(taskId, "task.budget_warning", { ...warning, share: 0.8 }).catch((error: unknown) =>
             logger.warn("the budget warning could not be stored", { taskId, error }),
           );
         },

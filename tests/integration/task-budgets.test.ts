@@ -9,6 +9,7 @@ import { BudgetExceeded, withBudget, type TaskBudget } from "@/server/llm/budget
 import { priceForModel } from "@/server/llm/pricing";
 import { settleUsageRecords, withUsageRecording } from "@/server/llm/usage-recording";
 import { createTask, getTask } from "@/server/tasks/tasks";
+import { readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { createTeamWithMembers, THREE_AGENT_PROMPT, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
 import { type ChatRequest, useOpenAiWireServer } from "../support/openai-wire-server";
@@ -58,7 +59,11 @@ async function taskWithBudget(budget: { maxCostUsd?: number; maxTokens?: number 
   return { teamId: team.id, taskId: task.id };
 }
 
-function budgeted(ids: { teamId: string; taskId: string }, limits: Pick<TaskBudget, "maxCostUsd" | "maxTokens">, onWarning?: () => void) {
+function budgeted(
+  ids: { teamId: string; taskId: string },
+  limits: Pick<TaskBudget, "maxCostUsd" | "maxTokens" | "monthlyBudgetUsd">,
+  onWarning?: TaskBudget["onWarning"],
+) {
   const budget = { ...ids, ...limits, price: priceForModel("wire-test-model"), onWarning };
   return withUsageRecording(withBudget(wireModel(), budget), { teamId: ids.teamId, taskId: ids.taskId, role: "agent" });
 }
@@ -71,6 +76,12 @@ async function drain(model: LanguageModelV3, prompt: string, maxOutputTokens?: n
     if (part.type === "text-delta") text += part.text;
   }
   return text;
+}
+
+/** The model a task's planner gets here (the instance's default, pointed at the wire server). */
+async function plannerModel() {
+  const { getLanguageModel } = await import("@/server/llm");
+  return getLanguageModel("planner");
 }
 
 async function spendOf(taskId: string) {
@@ -188,6 +199,80 @@ describe("a task that runs out of budget", () => {
     const task = await createTask(callers.user, { prompt: THREE_AGENT_PROMPT });
     expect(await waitForTaskStatus(task.id, ["completed", "failed", "budget_exceeded"])).toBe("completed");
     expect((await spendOf(task.id)).task.budgetSpentTokens).toBe(0);
+  });
+});
+
+describe("a team's monthly budget", () => {
+  it("counts every task's calls, and blocks the next task's calls once it is spent", async () => {
+    priceWireModel();
+    const { team, callers } = await createTeamWithMembers();
+    const settings = await updateBudgetSettings(callers.admin, { monthlyBudgetUsd: 0.18 });
+    expect(settings).toMatchObject({ monthlyBudgetUsd: 0.18, spentThisMonthUsd: 0 });
+    const task = async () => (await getDb().task.create({ data: { teamId: team.id, prompt: "month", status: "running" } })).id;
+    const warnings: string[] = [];
+    const first = budgeted(
+      { teamId: team.id, taskId: await task() },
+      { maxCostUsd: null, maxTokens: null, monthlyBudgetUsd: 0.18 },
+      (warning) => warnings.push(warning.scope),
+    );
+    // Parallel calls of one task: the month is never overspent ($0.052 a call; three reach 80%, $0.144).
+    await Promise.allSettled(Array.from({ length: 6 }, (_, index) => drain(first, `${index} ${PROMPT}`, 20)));
+    await settleUsageRecords();
+    const next = budgeted(
+      { teamId: team.id, taskId: await task() },
+      { maxCostUsd: null, maxTokens: null, monthlyBudgetUsd: 0.18 },
+      (warning) => warnings.push(warning.scope),
+    );
+    for (let call = 0; call < 4; call += 1) await drain(next, PROMPT, 20).catch(() => undefined);
+    const refused = await drain(next, PROMPT, 20).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BudgetExceeded);
+    expect((refused as Error).message).toMatch(
+      /^The team's monthly budget of \$0\.18 is spent: \$0\.\d\d used this month, the next call needs up to \$0\.07$/,
+    );
+    await settleUsageRecords();
+    const calls = await getDb().modelCall.findMany({ where: { teamId: team.id } });
+    const spent = calls.reduce((sum, call) => sum + Number(call.costUsd ?? 0), 0);
+    expect(spent).toBeGreaterThan(0.1);
+    expect(spent).toBeLessThanOrEqual(0.18);
+    expect(warnings).toEqual(["team"]);
+    expect((await readBudgetSettings(callers.viewer)).spentThisMonthUsd).toBeCloseTo(spent, 6);
+  });
+
+  it("ends a task budget_exceeded when the team's month is spent before it starts", async () => {
+    const { callers } = await createTeamWithMembers();
+    await updateBudgetSettings(callers.admin, { monthlyBudgetUsd: 0.000001 });
+    process.env.CHORUS_MODEL_PRICES = JSON.stringify({
+      [(await import("@/server/llm")).modelIdOf(await plannerModel())]: { input: 1, output: 1 },
+    });
+    const task = await createTask(callers.user, { prompt: THREE_AGENT_PROMPT, cache: false });
+    await waitForTaskStatus(task.id, ["budget_exceeded", "completed", "failed"]);
+    const view = await getTask(callers.user, task.id);
+    expect(view.status).toBe("budget_exceeded");
+    expect(view.error).toMatch(/^The team's monthly budget of \$0\.0000 is spent/);
+    expect(view.executions).toEqual([]);
+  });
+
+  it("is read by every member, changed only by admins, and a bad value is a 400 naming the field", async () => {
+    const { team, callers } = await createTeamWithMembers();
+    const { key: userKey } = await createApiKey({ teamId: team.id, role: "user", name: "budget-user" });
+    const { key: adminKey } = await createApiKey({ teamId: team.id, role: "admin", name: "budget-admin" });
+    const put = (key: string, body: unknown) =>
+      fetch(`${api.baseURL}/api/v1/settings/budget`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await put(userKey, { monthlyBudgetUsd: 5 })).status).toBe(403);
+    for (const bad of [-1, 0, "five", 1e12]) {
+      const response = await put(adminKey, { monthlyBudgetUsd: bad });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).toContain("monthlyBudgetUsd");
+    }
+    expect((await put(adminKey, { monthlyBudgetUsd: 25 })).status).toBe(200);
+    const read = await fetch(`${api.baseURL}/api/v1/settings/budget`, { headers: { authorization: `Bearer ${userKey}` } });
+    expect(await read.json()).toMatchObject({ monthlyBudgetUsd: 25, spentThisMonthUsd: 0 });
+    expect((await put(adminKey, { monthlyBudgetUsd: null })).status).toBe(200);
+    expect((await readBudgetSettings(callers.viewer)).monthlyBudgetUsd).toBeNull();
   });
 });
 

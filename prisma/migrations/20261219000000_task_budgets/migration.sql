@@ -15,3 +15,11 @@ ADD COLUMN "budgetReservedUsd" DECIMAL(20,10) NOT NULL DEFAULT 0,
 ADD COLUMN "budgetSpentTokens" INTEGER NOT NULL DEFAULT 0,
 ADD COLUMN "budgetReservedTokens" INTEGER NOT NULL DEFAULT 0,
 ADD COLUMN "budgetWarnedAt" TIMESTAMP(3);
+
+-- A team's monthly budget (null = none), across all its tasks. The month's counters are reset
+-- by the first reservation of a new (UTC) month, "YYYY-MM" in budgetMonth.
+ALTER TABLE "Team" ADD COLUMN "monthlyBudgetUsd" DECIMAL(12,6),
+ADD COLUMN "budgetMonth" TEXT,
+ADD COLUMN "monthSpentUsd" DECIMAL(20,10) NOT NULL DEFAULT 0,
+ADD COLUMN "monthReservedUsd" DECIMAL(20,10) NOT NULL DEFAULT 0,
+ADD COLUMN "monthWarnedAt" TIMESTAMP(3);

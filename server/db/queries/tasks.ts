@@ -473,8 +473,10 @@ export async function findTaskModelSettings(taskId: string) {
     modelCacheEnabled: boolean;
     maxCostUsd: number | null;
     maxTokens: number | null;
+    monthlyBudgetUsd: number | null;
   }>(
-    `SELECT t."teamId", t."createdById", t."useModelCache", team."modelCacheEnabled", t."budgetUsd"::float8 AS "maxCostUsd", t."maxTokens"
+    `SELECT t."teamId", t."createdById", t."useModelCache", team."modelCacheEnabled", t."budgetUsd"::float8 AS "maxCostUsd", t."maxTokens",
+       team."monthlyBudgetUsd"::float8 AS "monthlyBudgetUsd"
      FROM "Task" t JOIN "Team" team ON team.id = t."teamId" WHERE t.id = $1`,
     [taskId],
   );
