@@ -193,6 +193,7 @@ class BudgetedLanguageModel implements LanguageModelV3 {
       inputPricePerToken: inputPrice,
       outputPricePerToken: outputPrice,
       minOutputTokens: MIN_OUTPUT_TOKENS,
+      teamMonthly: monthlyBudgetUsd !== null,
     });
     if ("refusedBy" in granted) {
       if (granted.refusedBy === "team" && granted.team) throw new BudgetExceeded(teamMessage(granted.team, this.neededUsd(unpriced)));

@@ -39,6 +39,8 @@ export interface ReservationRequest {
   outputPricePerToken: number | null;
   /** The fewest output tokens worth making the call for. */
   minOutputTokens: number;
+  /** Whether the team has a monthly budget to reserve against as well (else one statement, no transaction). */
+  teamMonthly: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export interface ReservationRequest {
 export async function reserveTaskBudget(
   request: ReservationRequest,
 ): Promise<{ outputTokens: number } | { refusedBy: "task" | "team"; team?: TeamMonthBudget }> {
+  if (!request.teamMonthly) return (await reserveOnTask(getPool(), request)) ?? { refusedBy: "task" };
   const client = await getPool().connect();
   try {
     await client.query("BEGIN");
@@ -110,7 +113,7 @@ async function lockTeamMonth(client: pg.PoolClient, teamId: string): Promise<Tea
   return rows[0];
 }
 
-async function reserveOnTask(client: pg.PoolClient, request: ReservationRequest): Promise<{ outputTokens: number } | undefined> {
+async function reserveOnTask(client: pg.PoolClient | pg.Pool, request: ReservationRequest): Promise<{ outputTokens: number } | undefined> {
   // The CTE locks the row (FOR UPDATE): a concurrent reservation waits, then reads the counters this one left.
   const { rows } = await client.query<{ granted: number }>(
     `WITH cur AS (
