@@ -9,6 +9,7 @@ import { BudgetExceeded, withBudget, type TaskBudget } from "@/server/llm/budget
 import { priceForModel } from "@/server/llm/pricing";
 import { settleUsageRecords, withUsageRecording } from "@/server/llm/usage-recording";
 import { createTask, getTask } from "@/server/tasks/tasks";
+import { rerunTask } from "@/server/tasks/task-actions";
 import { readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { createTeamWithMembers, THREE_AGENT_PROMPT, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
@@ -192,6 +193,19 @@ describe("a task that runs out of budget", () => {
     expect(types).toContain("task.budget_exceeded");
     expect(types.filter((type) => type === "task.budget_warning")).toHaveLength(1);
     expect((await spendOf(task.id)).task.budgetSpentTokens).toBeLessThanOrEqual(maxTokens);
+  });
+
+  it("gives a rerun the original's budget, counted afresh", async () => {
+    const { callers } = await createTeamWithMembers();
+    const task = await createTask(callers.user, { prompt: THREE_AGENT_PROMPT, maxTokens: 1_000_000, maxCostUsd: 5, cache: false });
+    expect(await waitForTaskStatus(task.id, ["completed", "failed", "budget_exceeded"])).toBe("completed");
+    const stepId = ((await getTask(callers.user, task.id)).plan as { steps: Array<{ id: string }> }).steps.at(-1)!.id;
+    const rerun = await rerunTask(callers.user, task.id, { fromStep: stepId });
+    await waitForTaskStatus(rerun.id, ["completed", "failed", "budget_exceeded"]);
+    const stored = await getDb().task.findUniqueOrThrow({ where: { id: rerun.id } });
+    expect({ maxTokens: stored.maxTokens, budgetUsd: Number(stored.budgetUsd) }).toEqual({ maxTokens: 1_000_000, budgetUsd: 5 });
+    expect(stored.budgetSpentTokens).toBeGreaterThan(0);
+    expect(stored.budgetSpentTokens).toBeLessThan((await getDb().task.findUniqueOrThrow({ where: { id: task.id } })).budgetSpentTokens);
   });
 
   it("runs a task without a budget exactly as before", async () => {

@@ -265,6 +265,9 @@ export async function insertRerunTask(rerun: {
   rerunFromStep: string;
   requireApproval: boolean;
   useModelCache: boolean;
+  /** The original's budgets, with fresh counters. */
+  budgetUsd: Prisma.Decimal | null;
+  maxTokens: number | null;
   plan: Prisma.InputJsonObject;
   reused: Iterable<AgentExecution>;
 }) {
