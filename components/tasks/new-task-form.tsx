@@ -18,6 +18,9 @@ export function NewTaskForm() {
   const [prompt, setPrompt] = useState("");
   const [requireApproval, setRequireApproval] = useState(false);
   const [useCache, setUseCache] = useState(true);
+  // Optional hard budgets, as typed: empty means none; the server answers a bad value naming the field.
+  const [maxCostUsd, setMaxCostUsd] = useState("");
+  const [maxTokens, setMaxTokens] = useState("");
   const create = useMutation(trpc.task.create.mutationOptions({ onSuccess: (task) => router.push(`/tasks/${task.id}`) }));
   const tooLong = prompt.length > MAX_PROMPT;
 
@@ -26,7 +29,13 @@ export function NewTaskForm() {
       onSubmit={(event) => {
         event.preventDefault();
         if (!prompt.trim() || tooLong) return;
-        create.mutate({ prompt, requireApproval, cache: useCache });
+        create.mutate({
+          prompt,
+          requireApproval,
+          cache: useCache,
+          ...(maxCostUsd.trim() ? { maxCostUsd: Number(maxCostUsd) } : {}),
+          ...(maxTokens.trim() ? { maxTokens: Number(maxTokens) } : {}),
+        });
       }}
       className="space-y-3"
     >
@@ -68,6 +77,37 @@ export function NewTaskForm() {
         />
         Use cached model answers
       </label>
+      <fieldset className="flex flex-wrap gap-4 text-sm text-slate-700">
+        <legend className="sr-only">Budget (optional)</legend>
+        <label className="flex items-center gap-2">
+          Budget, US$
+          <input
+            type="number"
+            name="maxCostUsd"
+            min="0.01"
+            step="0.01"
+            inputMode="decimal"
+            value={maxCostUsd}
+            onChange={(event) => setMaxCostUsd(event.target.value)}
+            placeholder="none"
+            className="w-28 rounded-md border border-slate-300 px-2 py-1"
+          />
+        </label>
+        <label className="flex items-center gap-2">
+          Max tokens
+          <input
+            type="number"
+            name="maxTokens"
+            min="1"
+            step="1"
+            inputMode="numeric"
+            value={maxTokens}
+            onChange={(event) => setMaxTokens(event.target.value)}
+            placeholder="none"
+            className="w-32 rounded-md border border-slate-300 px-2 py-1"
+          />
+        </label>
+      </fieldset>
       {create.error ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
           {create.error.message}

@@ -97,6 +97,11 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
             {progress.error ?? task.error ?? "The task failed."}
           </p>
         ) : null}
+        {status === "budget_exceeded" ? (
+          <p role="alert" className="mt-3 rounded-md bg-orange-50 px-3 py-2 text-sm text-orange-900">
+            {progress.error ?? task.error ?? "The task's budget is spent"}.{anythingRan ? " Partial outputs are kept below." : ""}
+          </p>
+        ) : null}
         {status === "cancelled" ? (
           <p className="mt-3 rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">
             {progress.error ?? task.error ?? "Cancelled"}.{anythingRan ? " Partial outputs are kept below." : " No agent ran."}

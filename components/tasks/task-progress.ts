@@ -207,7 +207,8 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.error = String(payload.error ?? "The task failed");
       return next;
     case "task.cancelled":
-      next.status = "cancelled";
+    case "task.budget_exceeded":
+      next.status = event.type === "task.cancelled" ? "cancelled" : "budget_exceeded";
       next.awaitingApproval = false;
       next.error = typeof payload.error === "string" ? payload.error : undefined;
       next.agents = Object.fromEntries(

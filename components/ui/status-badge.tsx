@@ -5,6 +5,7 @@ const styles: Record<string, string> = {
   completed: "bg-green-100 text-green-800",
   failed: "bg-red-100 text-red-800",
   cancelled: "bg-slate-200 text-slate-600",
+  budget_exceeded: "bg-orange-100 text-orange-800",
   reused: "bg-green-50 text-green-700",
   succeeded: "bg-green-100 text-green-800",
   refused: "bg-amber-100 text-amber-800",

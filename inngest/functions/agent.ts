@@ -4,6 +4,7 @@ import { fromAgentInvocation, taskCancelled, toolDecided, type AgentStepInput } 
 import { getEnv } from "@/server/env";
 import { BUILT_IN_AGENT_KINDS, UnknownAgentError } from "@/server/agents";
 import { TaskCancelledError } from "@/server/orchestration/cancellation";
+import { isBudgetExceeded } from "@/server/llm/budget";
 import { runAgentStep, type AgentStepResult, type AgentStepRound } from "@/server/orchestration/agent-step";
 import { expireToolApprovals, readToolDecisions } from "@/server/orchestration/tool-approvals";
 import { asStepError } from "./step-errors";
@@ -80,7 +81,9 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof UnknownAgentError || error instanceof TaskCancelledError) throw new NonRetriableError(error.message);
+    if (error instanceof UnknownAgentError || error instanceof TaskCancelledError || isBudgetExceeded(error)) {
+      throw new NonRetriableError((error as Error).message);
+    }
     throw asStepError(error);
   }
 }

@@ -15,8 +15,10 @@ import {
   type PlannedTask,
 } from "@/server/orchestration/task-lifecycle";
 import { addFollowUps } from "@/server/orchestration/follow-ups";
+import { endTaskOverBudget } from "@/server/orchestration/task-over-budget";
 import { TaskCancelledError } from "@/server/orchestration/cancellation";
 import { isInternalError, publicErrorMessage, PublicStepError } from "@/server/orchestration/public-errors";
+import { isBudgetExceeded } from "@/server/llm/budget";
 import { agentFunctionFor } from "./agent";
 import { asStepError } from "./step-errors";
 
@@ -40,7 +42,7 @@ export const coordinator = inngest.createFunction(
   async ({ event, step }) => {
     const { taskId } = event.data;
     try {
-      const planned = await step.run("plan", () => modelStep(startAndPlanTask(taskId)));
+      const planned = await step.run("plan", () => modelStep(taskId, startAndPlanTask(taskId)));
       if (planned.state === "stopped") return planned;
       let plan = planned.plan;
 
@@ -70,7 +72,7 @@ export const coordinator = inngest.createFunction(
       }
 
       const finished = await runPlan(step, { ...planned, plan });
-      return await step.run("aggregate", () => modelStep(completeTask({ ...planned, plan: finished.plan }, finished.outputs)));
+      return await step.run("aggregate", () => modelStep(taskId, completeTask({ ...planned, plan: finished.plan }, finished.outputs)));
     } catch (error) {
       // In the step, so an internal error is logged (and given its reference) once, not on every replay.
       return step.run("fail task", () => failTask(taskId, publicErrorMessage(error, { taskId })));
@@ -82,11 +84,17 @@ type Step = GetStepTools<typeof inngest>;
 
 /**
  * A step's work that calls a model: a permanent model failure is not retried (see asStepError),
- * nor is a call stopped because the task was cancelled.
+ * nor is a call stopped because the task was cancelled, nor one refused by the task's budget
+ * (which ends the task budget_exceeded).
  */
-function modelStep<T>(work: Promise<T>): Promise<T> {
-  return work.catch((error: unknown) => {
+function modelStep<T>(taskId: string, work: Promise<T>): Promise<T> {
+  return work.catch(async (error: unknown) => {
     if (error instanceof TaskCancelledError) throw new NonRetriableError(error.message);
+    if (isBudgetExceeded(error)) {
+      const message = (error as Error).message;
+      await endTaskOverBudget(taskId, message);
+      throw new NonRetriableError(message);
+    }
     if (isInternalError(error)) throw new PublicStepError(publicErrorMessage(error), { cause: error });
     throw asStepError(error);
   });

@@ -13,6 +13,7 @@ import {
 } from "@/server/teams/agent-definitions";
 import { readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
 import { readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
+import { readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { summarizeTeamUsage } from "@/server/teams/usage-summary";
 import {
   createMcpServer,
@@ -67,6 +68,8 @@ export const chorusServices = {
     updateFetchPolicy,
     modelCache: readModelCacheSettings,
     updateModelCache: updateModelCacheSettings,
+    budget: readBudgetSettings,
+    updateBudget: updateBudgetSettings,
   },
   usage: {
     summary: summarizeTeamUsage,

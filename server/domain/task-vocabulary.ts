@@ -3,7 +3,7 @@
  * with no imports, so the server and the browser (the live view, the list) share one copy.
  */
 export const activeTaskStatuses = ["queued", "running", "awaiting_approval"] as const;
-export const finishedTaskStatuses = ["completed", "failed", "cancelled"] as const;
+export const finishedTaskStatuses = ["completed", "failed", "cancelled", "budget_exceeded"] as const;
 export type ActiveTaskStatus = (typeof activeTaskStatuses)[number];
 
 export function isTaskActive(status: string): boolean {
@@ -27,7 +27,9 @@ export const runEventTypes = [
   "task.completed",
   "task.failed",
   "task.cancelled",
+  "task.budget_warning",
+  "task.budget_exceeded",
 ] as const;
 export type RunEventType = (typeof runEventTypes)[number];
 
-export const terminalEventTypes: readonly RunEventType[] = ["task.completed", "task.failed", "task.cancelled"];
+export const terminalEventTypes: readonly RunEventType[] = ["task.completed", "task.failed", "task.cancelled", "task.budget_exceeded"];

@@ -29,6 +29,7 @@ import {
 } from "@/server/teams/agent-definitions";
 import { fetchPolicyInput, readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
 import { modelCacheSettingsInput, readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
+import { budgetSettingsInput, readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { summarizeTeamUsage, usageSummaryInput } from "@/server/teams/usage-summary";
 import { createMcpServerInput, updateMcpServerInput } from "@/server/mcp/mcp-server-schemas";
 import {
@@ -215,6 +216,24 @@ export const restRoutes: readonly RestRoute[] = [
     input: modelCacheSettingsInput,
     summary: "Switch the team's response cache on or off",
     handle: async ({ caller, body }) => json(await updateModelCacheSettings(caller, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/settings/budget",
+    permission: "read",
+    rateLimit: "read",
+    summary: "The team's monthly model budget (null: none) and what its model calls spent this month",
+    handle: async ({ caller }) => json(await readBudgetSettings(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/settings/budget",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: budgetSettingsInput,
+    summary: "Set the team's monthly model budget in USD, or null for none",
+    handle: async ({ caller, body }) => json(await updateBudgetSettings(caller, body)),
   },
   {
     method: "GET",

@@ -9,6 +9,7 @@ import type {
 } from "@ai-sdk/provider";
 import { insertModelCall, type ModelCallRecord } from "@/server/db/queries/model-calls";
 import { isAbortError } from "@/server/llm/abort";
+import { isRefusedByBudget } from "@/server/llm/budget-exceeded";
 import { costOfCall } from "@/server/llm/pricing";
 import { isCachedResponse } from "@/server/llm/response-cache";
 import { logger } from "@/server/observability/logger";
@@ -78,6 +79,8 @@ class RecordedLanguageModel implements LanguageModelV3 {
     try {
       result = await this.inner.doGenerate(options);
     } catch (error) {
+      // Refused by the task's budget before it reached any provider: nothing was spent.
+      if (isRefusedByBudget(error)) throw error;
       this.record(startedAt, outcomeOf(error, options), { cached: false, outputCharacters: 0 }, options.prompt);
       throw error;
     }
@@ -101,6 +104,7 @@ class RecordedLanguageModel implements LanguageModelV3 {
     try {
       result = await this.inner.doStream(options);
     } catch (error) {
+      if (isRefusedByBudget(error)) throw error;
       this.record(startedAt, outcomeOf(error, options), { cached: false, outputCharacters: 0 }, options.prompt);
       throw error;
     }
@@ -227,7 +231,8 @@ export function buildRecord(
   };
 }
 
-function promptCharacters(prompt: LanguageModelV3Prompt): number {
+/** The prompt's characters that count as input (files aside): what the 4-characters-a-token estimates start from. */
+export function promptCharacters(prompt: LanguageModelV3Prompt): number {
   let characters = 0;
   for (const message of prompt) {
     if (typeof message.content === "string") {

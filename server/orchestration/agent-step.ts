@@ -17,6 +17,8 @@ import { createToolCallRecorder } from "./tool-call-recorder";
 import { modelForTask } from "./task-models";
 import type { ModelRoute } from "@/server/llm/fallback";
 import { settleUsageRecords } from "@/server/llm/usage-recording";
+import { BudgetExceeded, isBudgetExceeded } from "@/server/llm/budget";
+import { endTaskOverBudget } from "./task-over-budget";
 
 export interface AgentStepResult {
   executionId: string;
@@ -170,6 +172,13 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
     };
   } catch (error) {
     await deltas.flush().catch(() => undefined);
+    if (isBudgetExceeded(error) && !cancellation.signal.aborted) {
+      // The task's budget is spent: its partial output is kept, as a cancel's is, and the task ends budget_exceeded.
+      const message = error instanceof Error ? error.message : "The task's budget is spent";
+      await markExecutionEnded(execution.id, "cancelled", message, streamed ? { text: streamed, partial: true } : undefined);
+      await endTaskOverBudget(input.taskId, message);
+      throw new BudgetExceeded(message);
+    }
     if (cancellation.signal.aborted) {
       // Partial output is kept: what streamed so far is in the event log and on the row.
       await markExecutionEnded(execution.id, "cancelled", "Cancelled", { text: streamed, partial: true });

@@ -4,7 +4,8 @@ import { onRunEvent } from "@/server/events/run-events";
 /**
  * An AbortSignal that fires when the task is cancelled: at once when the cancellation happens
  * in this process (the run-event bus), within `pollMs` when it happens in another one (a
- * status read). Agents pass it to the model call, so a cancel stops token spend.
+ * status read). Agents pass it to the model call, so a cancel stops token spend. A task that
+ * ended over budget (`budget_exceeded`) stops its other agents the same way.
  */
 export class TaskCancelledError extends Error {
   constructor(taskId: string) {
@@ -17,12 +18,12 @@ export function watchForCancellation(taskId: string, pollMs = 500) {
   const controller = new AbortController();
   const cancel = () => controller.abort(new TaskCancelledError(taskId));
   const unsubscribe = onRunEvent(taskId, (event) => {
-    if (event.type === "task.cancelled") cancel();
+    if (event.type === "task.cancelled" || event.type === "task.budget_exceeded") cancel();
   });
   const timer = setInterval(() => {
     findTaskStatus(taskId)
       .then((status) => {
-        if (status === "cancelled") cancel();
+        if (status === "cancelled" || status === "budget_exceeded") cancel();
       })
       .catch(() => undefined);
   }, pollMs);

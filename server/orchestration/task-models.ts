@@ -8,6 +8,9 @@ import { withCache } from "@/server/llm/response-cache";
 import { withFallback, type ModelRoute } from "@/server/llm/fallback";
 import { logger } from "@/server/observability/logger";
 import { withUsageRecording, type UsageContext } from "@/server/llm/usage-recording";
+import { hasBudget, withBudget } from "@/server/llm/budget";
+import { priceForModel, type ModelPrice } from "@/server/llm/pricing";
+import { appendRunEvent } from "@/server/events/run-events";
 
 /**
  * The model a task's planner, agent or aggregator calls, wrapped so every call is recorded as a
@@ -16,8 +19,9 @@ import { withUsageRecording, type UsageContext } from "@/server/llm/usage-record
  * The model is the team's ordered list (its routing and provider keys, server/llm/model-service.ts),
  * tried in order behind per-link deadlines and circuit breakers (server/llm/fallback.ts). The
  * wrapping order: usage recording outside the cache (a cache hit is recorded too: cached, $0),
- * the cache outside the list (a hit touches no provider). `onRoute` hears which link answered
- * and which were skipped, and why.
+ * the cache outside the task's budget (a hit costs nothing, so reserves nothing), the budget
+ * outside the list (server/llm/budget.ts: each call reserves its worst case at the dearest model
+ * it may reach). `onRoute` hears which link answered and which were skipped, and why.
  */
 export async function modelForTask(
   taskId: string,
@@ -33,7 +37,36 @@ export async function modelForTask(
     target.onRoute?.(route);
   };
   const routed = withFallback(links, { onRoute });
-  return wrapForTask(routed, links.map((link) => link.key).join(">"), settings, { ...target, taskId });
+  const budgeted = hasBudget(settings)
+    ? withBudget(routed, {
+        teamId: settings.teamId,
+        taskId,
+        maxCostUsd: settings.maxCostUsd,
+        maxTokens: settings.maxTokens,
+        monthlyBudgetUsd: settings.monthlyBudgetUsd,
+        price: dearestPrice(links.map((link) => link.model.modelId)),
+        onWarning: (warning) => {
+          appendRunEvent(taskId, "task.budget_warning", { ...warning, share: 0.8 }).catch((error: unknown) =>
+            logger.warn("the budget warning could not be stored", { taskId, error }),
+          );
+        },
+      })
+    : routed;
+  return wrapForTask(budgeted, links.map((link) => link.key).join(">"), settings, { ...target, taskId });
+}
+
+/** The highest input and output prices among the models a call may reach; undefined when any is unknown. */
+function dearestPrice(modelIds: string[]): ModelPrice | undefined {
+  let dearest: ModelPrice | undefined;
+  for (const modelId of modelIds) {
+    const price = priceForModel(modelId);
+    if (!price) return undefined;
+    dearest = {
+      inputPerMillion: Math.max(dearest?.inputPerMillion ?? 0, price.inputPerMillion),
+      outputPerMillion: Math.max(dearest?.outputPerMillion ?? 0, price.outputPerMillion),
+    };
+  }
+  return dearest;
 }
 
 function wrapForTask(

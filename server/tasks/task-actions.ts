@@ -162,6 +162,9 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
     requireApproval: original.requireApproval,
     // …and one that asked for fresh model answers (cache: false) asks again.
     useModelCache: original.useModelCache,
+    // …and one with a budget has the same budget again, counted afresh.
+    budgetUsd: original.budgetUsd,
+    maxTokens: original.maxTokens,
     plan: {
       steps,
       source: "rerun",

@@ -2,6 +2,9 @@ import { z } from "zod";
 
 /** Task input, shared by tRPC, REST and the dashboard form. */
 export const MAX_PROMPT_LENGTH = 20_000;
+/** Budgets above these are typos, not budgets (and keep the reservation arithmetic in range). */
+export const MAX_TASK_COST_USD = 100_000;
+export const MAX_TASK_TOKENS = 1_000_000_000;
 
 export const createTaskInput = z.object({
   prompt: z
@@ -13,6 +16,18 @@ export const createTaskInput = z.object({
   requireApproval: z.boolean({ error: "requireApproval must be a boolean" }).optional().default(false),
   /** false: every model call of this task goes to the model, never to the response cache (docs/model-usage.md). */
   cache: z.boolean({ error: "cache must be a boolean" }).optional().default(true),
+  /** Hard budgets (docs/model-usage.md#budgets): the task ends budget_exceeded rather than spend more. */
+  maxCostUsd: z
+    .number({ error: "maxCostUsd must be a number of US dollars" })
+    .positive("maxCostUsd must be more than 0")
+    .max(MAX_TASK_COST_USD, `maxCostUsd must be at most ${MAX_TASK_COST_USD}`)
+    .optional(),
+  maxTokens: z
+    .number({ error: "maxTokens must be a whole number of tokens" })
+    .int("maxTokens must be a whole number of tokens")
+    .positive("maxTokens must be more than 0")
+    .max(MAX_TASK_TOKENS, `maxTokens must be at most ${MAX_TASK_TOKENS}`)
+    .optional(),
 });
 export type CreateTaskInput = z.input<typeof createTaskInput>;
 

@@ -27,6 +27,8 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
     template: input.template ?? null,
     requireApproval: input.requireApproval,
     useModelCache: input.cache,
+    maxCostUsd: input.maxCostUsd ?? null,
+    maxTokens: input.maxTokens ?? null,
     createdAt: new Date().toISOString(),
     createdEventPayload: createdPayload,
   });

@@ -10,6 +10,7 @@ import { createTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
 import { updateFetchPolicy } from "@/server/web/fetch-policy";
 import { updateModelCacheSettings } from "@/server/teams/model-cache-settings";
+import { updateBudgetSettings } from "@/server/teams/budget-settings";
 import { insertModelCall } from "@/server/db/queries/model-calls";
 import { createMcpServer } from "@/server/mcp/mcp-servers";
 import { createKnowledgeDocument } from "@/server/knowledge/documents";
@@ -91,6 +92,8 @@ const restCases: Record<string, Case> = {
   },
   "GET /api/v1/settings/model-cache": { path: () => "/api/v1/settings/model-cache", scope: "own-team" },
   "PUT /api/v1/settings/model-cache": { path: () => "/api/v1/settings/model-cache", body: () => ({ enabled: true }), scope: "own-team" },
+  "GET /api/v1/settings/budget": { path: () => "/api/v1/settings/budget", scope: "own-team" },
+  "PUT /api/v1/settings/budget": { path: () => "/api/v1/settings/budget", body: () => ({ monthlyBudgetUsd: null }), scope: "own-team" },
   "GET /api/v1/usage": { path: () => "/api/v1/usage?groupBy=model", scope: "own-team" },
   "GET /api/v1/settings/tool-approvals": { path: () => "/api/v1/settings/tool-approvals", scope: "own-team" },
   "PUT /api/v1/settings/tool-approvals": {
@@ -191,6 +194,8 @@ const procedureCases: Record<string, ProcedureCase> = {
   "settings.fetchPolicy": { input: () => undefined, scope: "own-team" },
   "settings.modelCache": { input: () => undefined, scope: "own-team" },
   "settings.updateModelCache": { input: () => ({ enabled: true }), scope: "own-team" },
+  "settings.budget": { input: () => undefined, scope: "own-team" },
+  "settings.updateBudget": { input: () => ({ monthlyBudgetUsd: null }), scope: "own-team" },
   "usage.summary": { input: () => ({ groupBy: "model" }), scope: "own-team" },
   "settings.updateFetchPolicy": { input: () => ({ allow: ["trpc-probe.example"], deny: [] }), scope: "own-team" },
   "mcp.list": { input: () => undefined, scope: "own-team" },
@@ -249,6 +254,8 @@ beforeAll(async () => {
   await updateFetchPolicy(callers.admin, { allow: ["team-only-wiki.example"], deny: [] });
   // The team's cache switch (off, where another team's is on) and a model call only it made.
   await updateModelCacheSettings(callers.admin, { enabled: false });
+  // A budget no other team's call may read or change.
+  await updateBudgetSettings(callers.admin, { monthlyBudgetUsd: 1234.5 });
   await insertModelCall({
     teamId: team.id,
     taskId: task.id,
@@ -311,7 +318,7 @@ async function teamState() {
   const agentVersions = await db.agentDefinitionVersion.count({ where: { teamId } });
   const settings = await db.team.findUniqueOrThrow({
     where: { id: teamId },
-    select: { toolsNeedingApproval: true, fetchPolicy: true, modelRouting: true, modelCacheEnabled: true },
+    select: { toolsNeedingApproval: true, fetchPolicy: true, modelRouting: true, modelCacheEnabled: true, monthlyBudgetUsd: true },
   });
   const mcpServers = await db.mcpServer.findMany({ where: { teamId }, orderBy: { id: "asc" } });
   const modelProviders = await db.modelProvider.findMany({ where: { teamId }, orderBy: { id: "asc" } });
@@ -382,6 +389,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
         if (name.includes("model-cache")) expect(JSON.parse(outsider.text).enabled).toBe(true);
+        expect(outsider.text).not.toContain("1234.5");
       }
       expect(await teamState()).toEqual(before);
     });

@@ -39,6 +39,15 @@ describe("the live task view", () => {
     expect(state).toMatchObject({ completedSteps: 1, totalSteps: 2, lastSeq: 7 });
   });
 
+  it("shows a task that ran out of budget as such, with its message, and stops its running agents", () => {
+    const running = events.slice(0, 5).reduce(applyProgressEvent, initialProgress("queued"));
+    const message = "The task's budget of $0.50 is spent: $0.49 used, the next call needs up to $0.03";
+    const state = applyProgressEvent(running, { seq: 6, type: "task.budget_exceeded", payload: { error: message }, createdAt: at });
+    expect(state.status).toBe("budget_exceeded");
+    expect(state.error).toBe(message);
+    expect(state.agents.research).toMatchObject({ status: "cancelled", text: "Hello world" });
+  });
+
   it("keeps how the plan came about and what repair changed, for the plan notice", () => {
     const planned = {
       ...events[1]!,

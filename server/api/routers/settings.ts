@@ -2,6 +2,7 @@ import { createTRPCRouter, procedureFor } from "@/server/api/trpc";
 import { toolApprovalSettingsInput } from "@/server/teams/tool-approvals";
 import { fetchPolicyInput } from "@/server/web/fetch-policy";
 import { modelCacheSettingsInput } from "@/server/teams/model-cache-settings";
+import { budgetSettingsInput } from "@/server/teams/budget-settings";
 
 /** The team's settings, one concern per pair of procedures: every member may read them, admins change them. */
 export const settingsRouter = createTRPCRouter({
@@ -17,4 +18,8 @@ export const settingsRouter = createTRPCRouter({
   updateModelCache: procedureFor("manage")
     .input(modelCacheSettingsInput)
     .mutation(({ ctx, input }) => ctx.services.settings.updateModelCache(ctx.caller, input)),
+  budget: procedureFor("read").query(({ ctx }) => ctx.services.settings.budget(ctx.caller)),
+  updateBudget: procedureFor("manage")
+    .input(budgetSettingsInput)
+    .mutation(({ ctx, input }) => ctx.services.settings.updateBudget(ctx.caller, input)),
 });

@@ -128,6 +128,9 @@ export async function insertTask(task: {
   requireApproval: boolean;
   /** The task's `cache` switch; default true. */
   useModelCache?: boolean;
+  /** Hard budgets; null or absent: none. */
+  maxCostUsd?: number | null;
+  maxTokens?: number | null;
   createdAt: string;
   createdEventPayload: Record<string, unknown>;
   /** A plan fixed in advance (a "try it" task runs one agent): the coordinator runs it without planning. */
@@ -136,8 +139,8 @@ export async function insertTask(task: {
   const { rows } = await query<TaskSummaryRow & { eventCreatedAt: string }>(
     `WITH t AS (
        INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt", plan,
-         "useModelCache")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb, $11)
+         "useModelCache", "budgetUsd", "maxTokens")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb, $11, $12::numeric, $13::int)
        RETURNING *
      ), event AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
@@ -155,6 +158,8 @@ export async function insertTask(task: {
       JSON.stringify(task.createdEventPayload),
       task.plan ? JSON.stringify(task.plan) : null,
       task.useModelCache ?? true,
+      task.maxCostUsd ?? null,
+      task.maxTokens ?? null,
     ],
   );
   return rows[0]!;
@@ -260,6 +265,9 @@ export async function insertRerunTask(rerun: {
   rerunFromStep: string;
   requireApproval: boolean;
   useModelCache: boolean;
+  /** The original's budgets, with fresh counters. */
+  budgetUsd: Prisma.Decimal | null;
+  maxTokens: number | null;
   plan: Prisma.InputJsonObject;
   reused: Iterable<AgentExecution>;
 }) {
@@ -411,7 +419,7 @@ export async function sumTaskSpend(taskId: string) {
 export async function markTaskFinished(
   taskId: string,
   data: {
-    status: "completed" | "failed" | "cancelled";
+    status: "completed" | "failed" | "cancelled" | "budget_exceeded";
     error: string | null;
     output?: Prisma.InputJsonObject;
     inputTokens?: number;
@@ -419,7 +427,7 @@ export async function markTaskFinished(
     costUsd?: number;
     completedAt?: Date;
   },
-  event: { type: "task.completed" | "task.failed" | "task.cancelled"; payload: Record<string, unknown> },
+  event: { type: "task.completed" | "task.failed" | "task.cancelled" | "task.budget_exceeded"; payload: Record<string, unknown> },
   from: readonly TaskStatus[],
 ): Promise<AppendedEvents> {
   const { rows } = await query<AppendedEvents>(
@@ -461,8 +469,17 @@ export async function findTaskStatus(taskId: string): Promise<string | undefined
  * response cache, and who asked (usage is recorded per member). Undefined when the task is gone.
  */
 export async function findTaskModelSettings(taskId: string) {
-  const { rows } = await query<{ teamId: string; createdById: string | null; useModelCache: boolean; modelCacheEnabled: boolean }>(
-    `SELECT t."teamId", t."createdById", t."useModelCache", team."modelCacheEnabled"
+  const { rows } = await query<{
+    teamId: string;
+    createdById: string | null;
+    useModelCache: boolean;
+    modelCacheEnabled: boolean;
+    maxCostUsd: number | null;
+    maxTokens: number | null;
+    monthlyBudgetUsd: number | null;
+  }>(
+    `SELECT t."teamId", t."createdById", t."useModelCache", team."modelCacheEnabled", t."budgetUsd"::float8 AS "maxCostUsd", t."maxTokens",
+       team."monthlyBudgetUsd"::float8 AS "monthlyBudgetUsd"
      FROM "Task" t JOIN "Team" team ON team.id = t."teamId" WHERE t.id = $1`,
     [taskId],
   );

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { requirePermission, type Caller } from "@/server/auth/caller";
+import { findTeamMonthBudget, updateTeamMonthlyBudget } from "@/server/db/queries/task-budgets";
+import { AppError } from "@/server/errors";
+import { parseInput } from "@/server/validation";
+
+/**
+ * The team's monthly model budget (docs/model-usage.md#budgets): every model call of the team's
+ * tasks reserves against it, and a task whose call does not fit ends budget_exceeded. Every
+ * member may see it and this month's spend; admins change it ("manage"). null: no budget.
+ */
+
+export const MAX_MONTHLY_BUDGET_USD = 10_000_000;
+
+export const budgetSettingsInput = z.object({
+  monthlyBudgetUsd: z
+    .number({ error: "monthlyBudgetUsd must be a number of US dollars, or null for none" })
+    .positive("monthlyBudgetUsd must be more than 0")
+    .max(MAX_MONTHLY_BUDGET_USD, `monthlyBudgetUsd must be at most ${MAX_MONTHLY_BUDGET_USD}`)
+    .nullable(),
+});
+
+export async function readBudgetSettings(caller: Caller) {
+  requirePermission(caller, "read");
+  return present(await findTeamMonthBudget(caller.teamId));
+}
+
+export async function updateBudgetSettings(caller: Caller, rawInput: unknown) {
+  requirePermission(caller, "manage");
+  const input = parseInput(budgetSettingsInput, rawInput);
+  return present(await updateTeamMonthlyBudget(caller.teamId, input.monthlyBudgetUsd));
+}
+
+function present(budget: { monthlyBudgetUsd: number | null; spentUsd: number; month: string } | undefined) {
+  if (!budget) throw new AppError("not_found", "Team not found");
+  return { monthlyBudgetUsd: budget.monthlyBudgetUsd, month: budget.month, spentThisMonthUsd: Math.round(budget.spentUsd * 1e6) / 1e6 };
+}
