@@ -92,7 +92,8 @@ async function waitForRedis(socketPath: string, child: ChildProcess) {
       probe.destroy();
       return;
     } catch {
-      probe.destroy();
+      // A refused connection may leave the client closed already: destroying it again throws.
+      if (probe.isOpen) probe.destroy();
       if (Date.now() > deadline) throw new Error("redis-server did not accept connections within 10 s");
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
