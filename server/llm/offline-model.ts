@@ -189,7 +189,7 @@ function readPrompt(options: LanguageModelV3CallOptions) {
 /**
  * The offline model's one tool habit, so a new install shows tools at work with no key: offered
  * `search_knowledge` and not having searched yet, it searches the team's knowledge base for the
- * words of its step (or the task), any of them. It answers once the results are in.
+ * words of the task (then of its step), any of them. It answers once the results are in.
  */
 function chooseToolCall(
   options: LanguageModelV3CallOptions,
@@ -200,8 +200,9 @@ function chooseToolCall(
 ): LanguageModelV3ToolCall | undefined {
   const offered = options.tools?.some((tool) => tool.type === "function" && tool.name === KNOWLEDGE_TOOL);
   if (!offered || toolsCalled.includes(KNOWLEDGE_TOOL) || options.toolChoice?.type === "none") return undefined;
-  const focus = blocks.find((block) => block.name === "your_step")?.body || task;
-  const words = [...new Set([...extractKeywords(focus, 6), ...extractKeywords(task, 6)].map((keyword) => keyword.display.toLowerCase()))];
+  // The task's own words first: the step's instruction is mostly the planner's wording ("gather the facts…").
+  const step = blocks.find((block) => block.name === "your_step")?.body ?? "";
+  const words = [...new Set([...extractKeywords(task, 6), ...extractKeywords(step, 6)].map((keyword) => keyword.display.toLowerCase()))];
   if (words.length === 0) return undefined;
   return {
     type: "tool-call",
