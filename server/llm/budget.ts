@@ -15,7 +15,7 @@ import {
   type TeamMonthBudget,
 } from "@/server/db/queries/task-budgets";
 import type { ModelPrice } from "@/server/llm/pricing";
-import { promptCharacters } from "@/server/llm/usage-recording";
+import { CHARACTERS_PER_TOKEN, estimateTokens, promptCharacters } from "@/server/llm/usage";
 import { logger } from "@/server/observability/logger";
 import { BudgetExceeded } from "@/server/llm/budget-exceeded";
 
@@ -42,7 +42,6 @@ export { BudgetExceeded, isBudgetExceeded } from "@/server/llm/budget-exceeded";
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** Fewer output tokens than this are not worth a call: the task is out of budget. */
 export const MIN_OUTPUT_TOKENS = 16;
-const CHARACTERS_PER_TOKEN = 4;
 
 export interface TaskBudget {
   teamId: string;
@@ -170,7 +169,7 @@ class BudgetedLanguageModel implements LanguageModelV3 {
   private async reserve(options: LanguageModelV3CallOptions): Promise<Reservation> {
     const { price, maxCostUsd, maxTokens } = this.budget;
     const monthlyBudgetUsd = this.budget.monthlyBudgetUsd ?? null;
-    const inputTokens = Math.ceil(promptCharacters(options.prompt) / CHARACTERS_PER_TOKEN);
+    const inputTokens = estimateTokens(promptCharacters(options.prompt));
     const askedOutputTokens = options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     const unpriced = { inputTokens, outputTokens: askedOutputTokens, askedOutputTokens, costUsd: 0 };
     if (!price && monthlyBudgetUsd !== null) {
@@ -210,7 +209,7 @@ class BudgetedLanguageModel implements LanguageModelV3 {
   /** Releases the reservation and adds the real spend: the provider's usage, else an estimate from what streamed. */
   private async settle(reservation: Reservation, usage: LanguageModelV3Usage | undefined, outputCharacters: number) {
     const inputTokens = usage?.inputTokens.total ?? reservation.inputTokens;
-    const outputTokens = usage?.outputTokens.total ?? Math.ceil(outputCharacters / CHARACTERS_PER_TOKEN);
+    const outputTokens = usage?.outputTokens.total ?? estimateTokens(outputCharacters);
     const price = this.budget.price;
     const spentUsd = price ? (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000 : 0;
     try {

@@ -12,6 +12,7 @@ import type {
 import { delay, throwIfAborted } from "@/server/llm/abort";
 import { writeOfflineText, type OfflineFinding, type OfflineRole } from "@/server/llm/offline-writer";
 import { extractKeywords } from "@/server/llm/topics";
+import { estimateTokens } from "@/server/llm/usage";
 import { parsePromptBlocks } from "@/server/llm/prompt-layout";
 import { stableHash } from "@/server/llm/seeded-random";
 
@@ -244,11 +245,6 @@ function identify(system: string): { role: OfflineRole; agentName: string } {
           ? "research"
           : "custom";
   return { role, agentName };
-}
-
-/** Roughly four characters per token, the usual rule of thumb for English text. */
-export function estimateTokens(characters: number): number {
-  return Math.ceil(characters / 4);
 }
 
 function usageFor(promptCharacters: number, outputCharacters: number): LanguageModelV3Usage {

@@ -11,6 +11,7 @@ import { insertModelCall, type ModelCallRecord } from "@/server/db/queries/model
 import { isAbortError } from "@/server/llm/abort";
 import { isRefusedByBudget } from "@/server/llm/budget-exceeded";
 import { costOfCall } from "@/server/llm/pricing";
+import { estimateTokens, promptCharacters } from "@/server/llm/usage";
 import { isCachedResponse } from "@/server/llm/response-cache";
 import { logger } from "@/server/observability/logger";
 
@@ -44,9 +45,6 @@ export async function settleUsageRecords(): Promise<void> {
 }
 
 const pendingInserts = new Set<Promise<unknown>>();
-
-/** A rough tokens-per-character ratio for text the provider never counted (English averages about 4). */
-const CHARACTERS_PER_TOKEN = 4;
 
 type Outcome = ModelCallRecord["outcome"];
 
@@ -208,8 +206,8 @@ export function buildRecord(
   const modelId = observed.modelId || asked.modelId;
   const reported = observed.usage;
   const estimated = reported === undefined && !observed.cached;
-  const inputTokens = reported?.inputTokens.total ?? (estimated ? Math.ceil(promptCharacters(prompt) / CHARACTERS_PER_TOKEN) : 0);
-  const outputTokens = reported?.outputTokens.total ?? (estimated ? Math.ceil(observed.outputCharacters / CHARACTERS_PER_TOKEN) : 0);
+  const inputTokens = reported?.inputTokens.total ?? (estimated ? estimateTokens(promptCharacters(prompt)) : 0);
+  const outputTokens = reported?.outputTokens.total ?? (estimated ? estimateTokens(observed.outputCharacters) : 0);
   const cachedInputTokens = reported?.inputTokens.cacheRead ?? 0;
   const reasoningTokens = reported?.outputTokens.reasoning ?? 0;
   const price = observed.cached ? { costUsd: 0, priceKnown: true } : costOfCall(modelId, { inputTokens, outputTokens, cachedInputTokens });
@@ -229,20 +227,4 @@ export function buildRecord(
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),
   };
-}
-
-/** The prompt's characters that count as input (files aside): what the 4-characters-a-token estimates start from. */
-export function promptCharacters(prompt: LanguageModelV3Prompt): number {
-  let characters = 0;
-  for (const message of prompt) {
-    if (typeof message.content === "string") {
-      characters += message.content.length;
-      continue;
-    }
-    for (const part of message.content) {
-      if (part.type === "text" || part.type === "reasoning") characters += part.text.length;
-      else if (part.type !== "file") characters += JSON.stringify(part).length;
-    }
-  }
-  return characters;
 }

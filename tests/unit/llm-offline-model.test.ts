@@ -5,14 +5,8 @@ import { analysisAgentDefinition, researchAgentDefinition, synthesisAgentDefinit
 import { buildDefaultPlan } from "@/server/agents/default-plan";
 import { planSchema, validatePlan } from "@/server/agents/plan";
 import type { Subtask } from "@/server/agents/types";
-import {
-  createOfflineModel,
-  estimateTokens,
-  OFFLINE_MODEL_ID,
-  offeredPlanOptions,
-  PLAN_SCHEMA_NAME,
-  splitIntoChunks,
-} from "@/server/llm/offline-model";
+import { createOfflineModel, OFFLINE_MODEL_ID, offeredPlanOptions, PLAN_SCHEMA_NAME, splitIntoChunks } from "@/server/llm/offline-model";
+import { estimateTokens } from "@/server/llm/usage";
 
 const instantModel = () => createOfflineModel({ tokenDelayMs: 0 });
 
