@@ -6,6 +6,7 @@ import type {
   LanguageModelV3StreamResult,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
+import { DelegatingLanguageModel } from "@/server/llm/delegating-model";
 import {
   findTaskBudget,
   reserveTaskBudget,
@@ -74,19 +75,12 @@ interface Reservation {
   costUsd: number;
 }
 
-class BudgetedLanguageModel implements LanguageModelV3 {
-  readonly specificationVersion = "v3";
-  readonly provider: string;
-  readonly modelId: string;
-  readonly supportedUrls: LanguageModelV3["supportedUrls"];
-
+class BudgetedLanguageModel extends DelegatingLanguageModel {
   constructor(
-    private readonly inner: LanguageModelV3,
+    inner: LanguageModelV3,
     private readonly budget: TaskBudget,
   ) {
-    this.provider = inner.provider;
-    this.modelId = inner.modelId;
-    this.supportedUrls = inner.supportedUrls;
+    super(inner);
   }
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {

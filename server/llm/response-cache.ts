@@ -7,6 +7,7 @@ import type {
   LanguageModelV3Usage,
   SharedV3ProviderMetadata,
 } from "@ai-sdk/provider";
+import { DelegatingLanguageModel } from "@/server/llm/delegating-model";
 import { LRUCache } from "lru-cache";
 import { createHash } from "node:crypto";
 import { deleteExpiredCacheEntries, findLiveCacheEntry, upsertCacheEntry } from "@/server/db/queries/model-cache";
@@ -105,21 +106,14 @@ const ZERO_USAGE: LanguageModelV3Usage = {
   outputTokens: { total: 0, text: 0, reasoning: 0 },
 };
 
-class CachedLanguageModel implements LanguageModelV3 {
-  readonly specificationVersion = "v3";
-  readonly provider: string;
-  readonly modelId: string;
-  readonly supportedUrls: LanguageModelV3["supportedUrls"];
-
+class CachedLanguageModel extends DelegatingLanguageModel {
   constructor(
-    private readonly inner: LanguageModelV3,
+    inner: LanguageModelV3,
     private readonly teamId: string,
     private readonly ttlMs: number,
     private readonly modelKey: string,
   ) {
-    this.provider = inner.provider;
-    this.modelId = inner.modelId;
-    this.supportedUrls = inner.supportedUrls;
+    super(inner);
   }
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {

@@ -7,6 +7,7 @@ import type {
   LanguageModelV3StreamResult,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
+import { DelegatingLanguageModel } from "@/server/llm/delegating-model";
 import { insertModelCall, type ModelCallRecord } from "@/server/db/queries/model-calls";
 import { isAbortError } from "@/server/llm/abort";
 import { isRefusedByBudget } from "@/server/llm/budget-exceeded";
@@ -56,19 +57,12 @@ interface Observed {
   outputCharacters: number;
 }
 
-class RecordedLanguageModel implements LanguageModelV3 {
-  readonly specificationVersion = "v3";
-  readonly provider: string;
-  readonly modelId: string;
-  readonly supportedUrls: LanguageModelV3["supportedUrls"];
-
+class RecordedLanguageModel extends DelegatingLanguageModel {
   constructor(
-    private readonly inner: LanguageModelV3,
+    inner: LanguageModelV3,
     private readonly context: UsageContext,
   ) {
-    this.provider = inner.provider;
-    this.modelId = inner.modelId;
-    this.supportedUrls = inner.supportedUrls;
+    super(inner);
   }
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
