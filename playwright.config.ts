@@ -4,7 +4,9 @@ import { defineConfig } from "@playwright/test";
  * End-to-end tests in Debian's Chromium against a real Chorus: built, started with its own
  * embedded Postgres in a fresh data dir, on the offline model.
  */
-export const E2E_PORT = 3107;
+/** CHORUS_E2E_PORT lets several checkouts run their browser tests side by side on one machine. */
+export const E2E_PORT = Number(process.env.CHORUS_E2E_PORT ?? 3107);
+export const E2E_DATA_DIR = `/tmp/chorus-e2e-data-${E2E_PORT}`;
 export const E2E_ADMIN = { email: "admin@e2e.test", password: "e2e-password-123" };
 
 export default defineConfig({
@@ -32,7 +34,7 @@ export default defineConfig({
     screenshot: "only-on-failure",
   },
   webServer: {
-    command: "rm -rf /tmp/chorus-e2e-data && node bin/start.mjs",
+    command: `rm -rf ${E2E_DATA_DIR} && node bin/start.mjs`,
     url: `http://127.0.0.1:${E2E_PORT}/api/health`,
     timeout: 600_000,
     reuseExistingServer: false,
@@ -42,7 +44,7 @@ export default defineConfig({
     env: {
       PORT: String(E2E_PORT),
       HOST: "127.0.0.1",
-      CHORUS_DATA_DIR: "/tmp/chorus-e2e-data",
+      CHORUS_DATA_DIR: E2E_DATA_DIR,
       CHORUS_ADMIN_EMAIL: E2E_ADMIN.email,
       CHORUS_ADMIN_PASSWORD: E2E_ADMIN.password,
       CHORUS_TEAM_NAME: "E2E Team",

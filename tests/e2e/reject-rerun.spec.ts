@@ -1,3 +1,4 @@
+import { E2E_DATA_DIR } from "../../playwright.config";
 import { expect, test, type Page } from "@playwright/test";
 import { createApiKeyWithCli, runCli, waitForTask } from "./support";
 
@@ -5,7 +6,7 @@ import { createApiKeyWithCli, runCli, waitForTask } from "./support";
  * Rejecting a plan and rerunning a finished task from a step, in the browser, as a team member
  * (role "user", not the admin); and a viewer, who may read tasks, is offered none of the controls.
  */
-const dataDir = "/tmp/chorus-e2e-data";
+const dataDir = E2E_DATA_DIR;
 const team = "e2e-team";
 const suffix = Date.now().toString(36);
 const member = { email: `member-${suffix}@e2e.test`, password: "member-password-123" };

@@ -1,7 +1,8 @@
+import { E2E_DATA_DIR } from "../../playwright.config";
 import { expect, test } from "@playwright/test";
 import { createApiKeyWithCli, runCli, waitForTask } from "./support";
 
-const dataDir = "/tmp/chorus-e2e-data";
+const dataDir = E2E_DATA_DIR;
 
 test.describe("REST API with team API keys", () => {
   let userKey: string;

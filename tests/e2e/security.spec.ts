@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type Page } from "@playwright/test";
-import { E2E_ADMIN } from "../../playwright.config";
+import { E2E_ADMIN, E2E_DATA_DIR } from "../../playwright.config";
 import { createApiKeyWithCli, runCli } from "./support";
 
 /**
@@ -9,7 +9,7 @@ import { createApiKeyWithCli, runCli } from "./support";
  * a shared task link lost at sign-in, a form on another port of the same host acting with the
  * signed-in cookie, and a cookie that kept working after sign-out.
  */
-const DATA_DIR = "/tmp/chorus-e2e-data";
+const DATA_DIR = E2E_DATA_DIR;
 let userKey: string;
 
 test.beforeAll(() => {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { E2E_ADMIN } from "../../playwright.config";
+import { E2E_ADMIN, E2E_DATA_DIR } from "../../playwright.config";
 import { runCli } from "./support";
 
 test.describe("a team member runs a task in the browser", () => {
@@ -15,18 +15,7 @@ test.describe("a team member runs a task in the browser", () => {
 
   test("after ten wrong passwords an account is refused for a while, even with the right one", async ({ page }) => {
     const who = { email: `guessed-${Date.now().toString(36)}@e2e.test`, password: "the-right-password-1" };
-    runCli("/tmp/chorus-e2e-data", [
-      "user",
-      "create",
-      "--email",
-      who.email,
-      "--password",
-      who.password,
-      "--team",
-      "e2e-team",
-      "--role",
-      "viewer",
-    ]);
+    runCli(E2E_DATA_DIR, ["user", "create", "--email", who.email, "--password", who.password, "--team", "e2e-team", "--role", "viewer"]);
     for (let attempt = 1; attempt <= 10; attempt++) {
       await page.goto("/signin"); // a fresh form: the message below is this attempt's answer
       await page.getByLabel("Email").fill(who.email);
