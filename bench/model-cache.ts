@@ -10,6 +10,10 @@
  *   then the answer stored in memory and in Postgres after the stream);
  * - memory hit: the same call again (answered from this process's LRU, no model call);
  * - store hit: the same call after the LRU was cleared (what another process sees: one lookup).
+ * - budgeted miss: the whole chain a task with a budget runs — recording, cache (a miss), and the
+ *   budget's reservation before the call and settlement after it (task budget only);
+ * - team-budgeted miss: the same with a monthly team budget as well (the team's row is locked
+ *   and reserved against in the same transaction as the task's).
  *
  *   bash bench/run.sh cache          env: BENCH_CALLS (default 1000)
  */
@@ -28,28 +32,59 @@ const { createOfflineModel } = await import("../server/llm/offline-model");
 const { withCache, forgetCachedResponsesInMemory, settleCacheWrites } = await import("../server/llm/response-cache");
 const { withUsageRecording, settleUsageRecords } = await import("../server/llm/usage-recording");
 const { cacheCounts } = await import("../server/llm/cache-counters");
+const { withBudget } = await import("../server/llm/budget");
 
 const pool = getPool();
 await pool.query(`INSERT INTO "Team" (id, slug, name) VALUES ('bench-team', 'bench', 'Bench')`);
+await pool.query(`INSERT INTO "Team" (id, slug, name) VALUES ('bench-team-1', 'bench-1', 'Bench 1')`);
+await pool.query(`INSERT INTO "Team" (id, slug, name, "monthlyBudgetUsd") VALUES ('bench-team-2', 'bench-2', 'Bench 2', 100000)`);
+// Budgets large enough never to refuse: the benchmark times the bookkeeping, not a refusal.
+for (const [taskId, teamId] of [
+  ["bench-task", "bench-team-1"],
+  ["bench-task-2", "bench-team-2"],
+]) {
+  await pool.query(
+    `INSERT INTO "Task" (id, "teamId", prompt, status, "budgetUsd", "maxTokens", "updatedAt") VALUES ($1, $2, 'bench', 'running', 100000, 1000000000, now())`,
+    [taskId, teamId],
+  );
+}
+const price = { inputPerMillion: 0.15, outputPerMillion: 0.6 };
 
 const offline = createOfflineModel({ tokenDelayMs: 0 });
 const context = { teamId: "bench-team", role: "agent" as const, agentKind: "research" };
-type Path = "direct" | "recorded" | "miss" | "memoryHit" | "storeHit";
+type Path = "direct" | "recorded" | "miss" | "memoryHit" | "storeHit" | "budgeted" | "teamBudgeted";
 const models = {
   direct: () => offline,
   recorded: () => withUsageRecording(offline, context),
   cached: () => withUsageRecording(withCache(offline, { teamId: "bench-team", enabled: true }), context),
+  budgeted: (teamId: string, taskId: string, monthlyBudgetUsd: number | null) =>
+    withUsageRecording(
+      withCache(withBudget(offline, { teamId, taskId, maxCostUsd: 100_000, maxTokens: 1_000_000_000, monthlyBudgetUsd, price }), {
+        teamId,
+        enabled: true,
+      }),
+      { ...context, teamId },
+    ),
 };
 
 async function drain(path: Path, prompt: string): Promise<number> {
-  const model = path === "direct" ? models.direct() : path === "recorded" ? models.recorded() : models.cached();
+  const model =
+    path === "direct"
+      ? models.direct()
+      : path === "recorded"
+        ? models.recorded()
+        : path === "budgeted"
+          ? models.budgeted("bench-team-1", "bench-task", null)
+          : path === "teamBudgeted"
+            ? models.budgeted("bench-team-2", "bench-task-2", 100_000)
+            : models.cached();
   const started = performance.now();
   const result = streamText({ model, prompt, maxRetries: 0 });
   for await (const part of result.fullStream) if (part.type === "error") throw part.error;
   return performance.now() - started;
 }
 
-const samples: Record<Path, number[]> = { direct: [], recorded: [], miss: [], memoryHit: [], storeHit: [] };
+const samples: Record<Path, number[]> = { direct: [], recorded: [], miss: [], memoryHit: [], storeHit: [], budgeted: [], teamBudgeted: [] };
 /**
  * One round: each path once on the same new prompt, in turn. Background writes (usage rows,
  * cache stores) are settled between the timed calls, untimed: they are off each call's path by
@@ -69,6 +104,9 @@ async function measureRound(index: number, keep: boolean) {
   await time("memoryHit");
   forgetCachedResponsesInMemory();
   await time("storeHit");
+  // Budgeted paths miss the cache too: each has a team of its own (the cache key has the team), to which each prompt is new.
+  await time("budgeted");
+  await time("teamBudgeted");
   if (keep) for (const [path, ms] of timings) samples[path].push(ms);
 }
 
@@ -84,6 +122,8 @@ const labels: Record<Path, string> = {
   miss: "+ recording + cache, miss (lookup, store)",
   memoryHit: "+ recording + cache, hit from memory",
   storeHit: "+ recording + cache, hit from Postgres",
+  budgeted: "+ recording + cache miss + task budget",
+  teamBudgeted: "+ recording + cache miss + task and team budgets",
 };
 const paths = Object.keys(labels) as Path[];
 printTable(
@@ -100,7 +140,8 @@ const direct = median(samples.direct);
 const overhead = (path: Path) => round(median(samples[path]) - direct, 3);
 console.log(
   `Over a direct call at p50: recording ${overhead("recorded")} ms, recording + cache miss ${overhead("miss")} ms, ` +
-    `memory hit ${overhead("memoryHit")} ms, Postgres hit ${overhead("storeHit")} ms.`,
+    `memory hit ${overhead("memoryHit")} ms, Postgres hit ${overhead("storeHit")} ms, ` +
+    `with a task budget ${overhead("budgeted")} ms, with task and team budgets ${overhead("teamBudgeted")} ms.`,
 );
 console.log(
   `Cache counters over the run: ${after.hits - before.hits} hits (${after.memoryHits - before.memoryHits} memory, ` +
@@ -116,6 +157,8 @@ printJson({
   missOverheadP50Ms: overhead("miss"),
   memoryHitP50Ms: round(median(samples.memoryHit), 3),
   storeHitP50Ms: round(median(samples.storeHit), 3),
+  budgetedOverheadP50Ms: overhead("budgeted"),
+  teamBudgetedOverheadP50Ms: overhead("teamBudgeted"),
   target: "≤ 1 ms model-service overhead per call",
 });
 await pool.end();

@@ -10,8 +10,7 @@ import { DelegatingLanguageModel } from "@/server/llm/delegating-model";
 import {
   findTaskBudget,
   reserveTaskBudget,
-  settleTaskBudget,
-  settleTeamMonth,
+  settleBudgets,
   type BudgetLimits,
   type TeamMonthBudget,
 } from "@/server/db/queries/task-budgets";
@@ -32,7 +31,7 @@ export { BudgetExceeded, isBudgetExceeded } from "@/server/llm/budget-exceeded";
  * even MIN_OUTPUT_TOKENS fails with BudgetExceeded, which steps never retry. After the call the
  * reservation is released and the real spend added (the provider's usage, else the estimate).
  *
- * The team's monthly budget, when it has one, is reserved against in the same transaction
+ * The team's monthly budget, when it has one, is reserved against in the same statement
  * (the team's row, then the task's): a call must fit both.
  *
  * Price: the most expensive model the call may reach (its fallbacks included). An unknown price
@@ -186,7 +185,6 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
       inputPricePerToken: inputPrice,
       outputPricePerToken: outputPrice,
       minOutputTokens: MIN_OUTPUT_TOKENS,
-      teamMonthly: monthlyBudgetUsd !== null,
     });
     if ("refusedBy" in granted) {
       if (granted.refusedBy === "team" && granted.team) throw new BudgetExceeded(teamMessage(granted.team, this.neededUsd(unpriced)));
@@ -207,7 +205,7 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
     const price = this.budget.price;
     const spentUsd = price ? (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000 : 0;
     try {
-      const settled = await settleTaskBudget({
+      const settled = await settleBudgets({
         teamId: this.budget.teamId,
         taskId: this.budget.taskId,
         reservedTokens: reservation.inputTokens + reservation.outputTokens,
@@ -215,20 +213,17 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
         spentTokens: inputTokens + outputTokens,
         spentUsd,
       });
-      if (settled?.warned) {
-        logger.warn("a task reached 80% of its budget", { teamId: this.budget.teamId, taskId: this.budget.taskId, ...settled.limits });
-        this.budget.onWarning?.({ scope: "task", ...settled.limits });
+      if (settled.task?.warned) {
+        logger.warn("a task reached 80% of its budget", { teamId: this.budget.teamId, taskId: this.budget.taskId, ...settled.task.limits });
+        this.budget.onWarning?.({ scope: "task", ...settled.task.limits });
       }
-      if ((this.budget.monthlyBudgetUsd ?? null) !== null) {
-        const month = await settleTeamMonth({ teamId: this.budget.teamId, reservedUsd: reservation.costUsd, spentUsd });
-        if (month?.warned) {
-          logger.warn("a team reached 80% of its monthly budget", {
-            teamId: this.budget.teamId,
-            taskId: this.budget.taskId,
-            ...month.month,
-          });
-          this.budget.onWarning?.({ scope: "team", ...month.month });
-        }
+      if (settled.team?.warned) {
+        logger.warn("a team reached 80% of its monthly budget", {
+          teamId: this.budget.teamId,
+          taskId: this.budget.taskId,
+          ...settled.team.month,
+        });
+        this.budget.onWarning?.({ scope: "team", ...settled.team.month });
       }
     } catch (error) {
       // The reservation stays held (the task can only under-spend); the call's own outcome stands.

@@ -252,6 +252,37 @@ describe("a team's monthly budget", () => {
     expect((await readBudgetSettings(callers.viewer)).spentThisMonthUsd).toBeCloseTo(spent, 6);
   });
 
+  it("is never overspent by parallel calls of several tasks, and every reservation is released after", async () => {
+    priceWireModel();
+    const { team, callers } = await createTeamWithMembers();
+    await updateBudgetSettings(callers.admin, { monthlyBudgetUsd: 0.3 });
+    const tasks = await Promise.all(
+      [1, 2, 3].map(async () => (await getDb().task.create({ data: { teamId: team.id, prompt: "month", status: "running" } })).id),
+    );
+    // 18 calls at once, reserving ≈ $0.07 each against $0.30 (and settling, team row first, while others reserve): no deadlock, no overshoot.
+    const outcomes = await Promise.allSettled(
+      tasks.flatMap((taskId) =>
+        Array.from({ length: 6 }, (_, index) =>
+          drain(
+            budgeted({ teamId: team.id, taskId }, { maxCostUsd: null, maxTokens: null, monthlyBudgetUsd: 0.3 }),
+            `${index} ${PROMPT}`,
+            20,
+          ),
+        ),
+      ),
+    );
+    expect(outcomes.some((outcome) => outcome.status === "fulfilled")).toBe(true);
+    for (const outcome of outcomes) if (outcome.status === "rejected") expect(outcome.reason).toBeInstanceOf(BudgetExceeded);
+    await settleUsageRecords();
+    const calls = await getDb().modelCall.findMany({ where: { teamId: team.id } });
+    const spent = calls.reduce((sum, call) => sum + Number(call.costUsd ?? 0), 0);
+    expect(spent).toBeLessThanOrEqual(0.3);
+    const row = await getDb().team.findUniqueOrThrow({ where: { id: team.id } });
+    expect(Number(row.monthReservedUsd)).toBe(0);
+    expect(Number(row.monthSpentUsd)).toBeCloseTo(spent, 6);
+    for (const taskId of tasks) expect((await getDb().task.findUniqueOrThrow({ where: { id: taskId } })).budgetReservedTokens).toBe(0);
+  });
+
   it("ends a task budget_exceeded when the team's month is spent before it starts", async () => {
     const { callers } = await createTeamWithMembers();
     await updateBudgetSettings(callers.admin, { monthlyBudgetUsd: 0.000001 });

@@ -1,5 +1,4 @@
-import type pg from "pg";
-import { getPool, query } from "@/server/db/client";
+import { query } from "@/server/db/client";
 
 /**
  * A task's hard budget as counters on its row (docs/model-usage.md#budgets): `budgetUsd` (the
@@ -39,97 +38,84 @@ export interface ReservationRequest {
   outputPricePerToken: number | null;
   /** The fewest output tokens worth making the call for. */
   minOutputTokens: number;
-  /** Whether the team has a monthly budget to reserve against as well (else one statement, no transaction). */
-  teamMonthly: boolean;
 }
 
 /**
+ * Commits the statement it is part of without waiting for the WAL flush
+ * (`synchronous_commit = off` for this transaction only: set_config's third argument). Budget
+ * counters are written twice per model call, on the call's path; the flush was most of their
+ * cost (≈ 0.3–1 ms each, measured in bench/model-cache.ts). Postgres documents the trade: a
+ * crash of Postgres itself may lose the last fraction of a second of such commits, never
+ * consistency — here, a reservation or settlement made just before the crash, so a task's
+ * counters could under-count one call. Row locks, and so the never-overshoot guarantee among
+ * concurrent calls, are unaffected.
+ */
+const RELAXED_COMMIT = `relax AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
+
+/**
  * Reserves the call's input and as many of its output tokens as both limits leave room for
- * (at most `outputTokens`). Returns the granted output tokens, or undefined when fewer than
- * `minOutputTokens` fit (nothing is reserved then).
+ * (at most `outputTokens`): the task's, and the team's monthly budget when it has one. Returns
+ * the granted output tokens, or which budget refused (nothing is reserved then) when fewer than
+ * `minOutputTokens` fit.
+ *
+ * One statement, one round trip: it locks the team's row (only when the team has a monthly
+ * budget; a new UTC month starts its counters again), then the task's — the room is computed
+ * from the team's row, so the team is locked first, as settlements do too — and updates both.
  */
 export async function reserveTaskBudget(
   request: ReservationRequest,
 ): Promise<{ outputTokens: number } | { refusedBy: "task" | "team"; team?: TeamMonthBudget }> {
-  if (!request.teamMonthly) return (await reserveOnTask(getPool(), request)) ?? { refusedBy: "task" };
-  const client = await getPool().connect();
-  try {
-    await client.query("BEGIN");
-    const team = await lockTeamMonth(client, request.teamId);
-    let outputTokens = request.outputTokens;
-    if (team) {
-      const inputUsd = request.inputTokens * (request.inputPricePerToken ?? 0);
-      const left = team.monthlyBudgetUsd - team.spentUsd - team.reservedUsd - inputUsd;
-      const price = request.outputPricePerToken ?? 0;
-      if (price > 0) outputTokens = Math.min(outputTokens, Math.floor(left / price));
-      else if (left < 0) outputTokens = 0;
-      if (outputTokens < request.minOutputTokens) {
-        await client.query("ROLLBACK");
-        return { refusedBy: "team", team };
-      }
-    }
-    const granted = await reserveOnTask(client, { ...request, outputTokens });
-    if (!granted) {
-      await client.query("ROLLBACK");
-      return { refusedBy: "task" };
-    }
-    if (team) {
-      const reservedUsd =
-        request.inputTokens * (request.inputPricePerToken ?? 0) + granted.outputTokens * (request.outputPricePerToken ?? 0);
-      await client.query(`UPDATE "Team" SET "monthReservedUsd" = "monthReservedUsd" + $2::numeric WHERE id = $1`, [
-        request.teamId,
-        reservedUsd,
-      ]);
-    }
-    await client.query("COMMIT");
-    return granted;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
-/** The current UTC month, as budgetMonth stores it. */
-function currentMonth(): string {
-  return new Date().toISOString().slice(0, 7);
-}
-
-/**
- * Locks the team's row when it has a monthly budget (a new month starts its counters again) and
- * returns the month's budget and counters; undefined (nothing locked) when it has none.
- */
-async function lockTeamMonth(client: pg.PoolClient, teamId: string): Promise<TeamMonthBudget | undefined> {
-  const { rows } = await client.query<TeamMonthBudget>(
-    `UPDATE "Team" SET
-       "monthSpentUsd" = CASE WHEN "budgetMonth" IS DISTINCT FROM $2 THEN 0 ELSE "monthSpentUsd" END,
-       "monthWarnedAt" = CASE WHEN "budgetMonth" IS DISTINCT FROM $2 THEN NULL ELSE "monthWarnedAt" END,
-       "budgetMonth" = $2
-     WHERE id = $1 AND "monthlyBudgetUsd" IS NOT NULL
-     RETURNING "monthlyBudgetUsd"::float8 AS "monthlyBudgetUsd", "monthSpentUsd"::float8 AS "spentUsd", "monthReservedUsd"::float8 AS "reservedUsd"`,
-    [teamId, currentMonth()],
-  );
-  return rows[0];
-}
-
-async function reserveOnTask(client: pg.PoolClient | pg.Pool, request: ReservationRequest): Promise<{ outputTokens: number } | undefined> {
-  // The CTE locks the row (FOR UPDATE): a concurrent reservation waits, then reads the counters this one left.
-  const { rows } = await client.query<{ granted: number }>(
-    `WITH cur AS (
-       SELECT id, LEAST(
-         $4::int,
-         CASE WHEN "maxTokens" IS NULL THEN NULL ELSE "maxTokens" - "budgetSpentTokens" - "budgetReservedTokens" - $3::int END,
-         CASE WHEN "budgetUsd" IS NULL OR $6::numeric IS NULL OR $6::numeric <= 0 THEN NULL
-              ELSE floor(("budgetUsd" - "budgetSpentUsd" - "budgetReservedUsd" - $3::int * COALESCE($5::numeric, 0)) / $6::numeric) END
-       )::int AS granted
-       FROM "Task" WHERE id = $1 AND "teamId" = $2 FOR UPDATE
+  const { rows } = await query<{
+    granted: number | null;
+    teamRoom: number | null;
+    monthlyBudgetUsd: number | null;
+    spentUsd: number | null;
+    reservedUsd: number | null;
+  }>(
+    `WITH ${RELAXED_COMMIT},
+     team AS (
+       SELECT id, "monthlyBudgetUsd" AS budget, "budgetMonth" IS DISTINCT FROM $8 AS "newMonth",
+         CASE WHEN "budgetMonth" IS DISTINCT FROM $8 THEN 0 ELSE "monthSpentUsd" END AS spent, "monthReservedUsd" AS reserved
+       FROM "Team" WHERE id = $2 AND "monthlyBudgetUsd" IS NOT NULL FOR UPDATE
+     ),
+     room AS (
+       SELECT COALESCE((SELECT LEAST($4::int, CASE
+           WHEN COALESCE($6::numeric, 0) > 0 THEN floor((budget - spent - reserved - $3::int * COALESCE($5::numeric, 0)) / $6::numeric)
+           WHEN budget - spent - reserved - $3::int * COALESCE($5::numeric, 0) < 0 THEN 0
+           ELSE $4::int END) FROM team), $4::int) AS team_room
+     ),
+     -- Locks the task's row (FOR UPDATE): a concurrent reservation waits, then reads the counters this one left.
+     cur AS (
+       SELECT t.id, room.team_room, LEAST(
+         room.team_room,
+         CASE WHEN t."maxTokens" IS NULL THEN NULL ELSE t."maxTokens" - t."budgetSpentTokens" - t."budgetReservedTokens" - $3::int END,
+         CASE WHEN t."budgetUsd" IS NULL OR $6::numeric IS NULL OR $6::numeric <= 0 THEN NULL
+              ELSE floor((t."budgetUsd" - t."budgetSpentUsd" - t."budgetReservedUsd" - $3::int * COALESCE($5::numeric, 0)) / $6::numeric) END
+       ) AS granted
+       FROM "Task" t CROSS JOIN room WHERE t.id = $1 AND t."teamId" = $2 FOR UPDATE OF t
+     ),
+     task_reserved AS (
+       UPDATE "Task" t SET
+         "budgetReservedTokens" = t."budgetReservedTokens" + $3::int + cur.granted::int,
+         "budgetReservedUsd" = t."budgetReservedUsd" + $3::int * COALESCE($5::numeric, 0) + cur.granted * COALESCE($6::numeric, 0)
+       FROM cur WHERE t.id = cur.id AND cur.granted >= $7::int
+       RETURNING cur.granted::int AS granted
+     ),
+     team_reserved AS (
+       UPDATE "Team" tm SET
+         "monthSpentUsd" = team.spent,
+         "monthWarnedAt" = CASE WHEN team."newMonth" THEN NULL ELSE tm."monthWarnedAt" END,
+         "budgetMonth" = $8,
+         "monthReservedUsd" = tm."monthReservedUsd"
+           + COALESCE((SELECT $3::int * COALESCE($5::numeric, 0) + granted * COALESCE($6::numeric, 0) FROM task_reserved), 0)
+       FROM team WHERE tm.id = team.id AND EXISTS (SELECT 1 FROM task_reserved)
+       RETURNING tm.id
      )
-     UPDATE "Task" t SET
-       "budgetReservedTokens" = t."budgetReservedTokens" + $3::int + cur.granted,
-       "budgetReservedUsd" = t."budgetReservedUsd" + $3::int * COALESCE($5::numeric, 0) + cur.granted * COALESCE($6::numeric, 0)
-     FROM cur WHERE t.id = cur.id AND cur.granted >= $7::int
-     RETURNING cur.granted`,
+     SELECT (SELECT granted FROM task_reserved) AS granted,
+       (SELECT LEAST(team_room, 2147483647)::int FROM room) AS "teamRoom",
+       (SELECT budget::float8 FROM team) AS "monthlyBudgetUsd", (SELECT spent::float8 FROM team) AS "spentUsd",
+       (SELECT reserved::float8 FROM team) AS "reservedUsd",
+       (SELECT count(*) FROM team_reserved) + (SELECT count(*) FROM relax) AS touched`,
     [
       request.taskId,
       request.teamId,
@@ -138,70 +124,109 @@ async function reserveOnTask(client: pg.PoolClient | pg.Pool, request: Reservati
       request.inputPricePerToken,
       request.outputPricePerToken,
       request.minOutputTokens,
+      currentMonth(),
     ],
   );
-  return rows[0] ? { outputTokens: rows[0].granted } : undefined;
+  const row = rows[0]!;
+  if (row.granted !== null) return { outputTokens: row.granted };
+  const team =
+    row.monthlyBudgetUsd === null
+      ? undefined
+      : { monthlyBudgetUsd: row.monthlyBudgetUsd, spentUsd: row.spentUsd ?? 0, reservedUsd: row.reservedUsd ?? 0 };
+  if (team && row.teamRoom !== null && row.teamRoom < request.minOutputTokens) return { refusedBy: "team", team };
+  return { refusedBy: "task" };
 }
 
-/**
- * Releases a reservation and adds what the call really spent. Returns whether this settlement
- * took the task past 80% of a limit for the first time (the one warning), and the counters after.
- */
-export async function settleTaskBudget(settlement: {
+/** The current UTC month, as budgetMonth stores it. */
+function currentMonth(): string {
+  return new Date().toISOString().slice(0, 7);
+}
+
+export interface Settlement {
   teamId: string;
   taskId: string;
   reservedTokens: number;
   reservedUsd: number;
   spentTokens: number;
   spentUsd: number;
-}): Promise<{ warned: boolean; limits: BudgetLimits } | undefined> {
-  const { rows } = await query<BudgetLimitsRow & { warned: boolean }>(
-    `WITH old AS (SELECT id, "budgetWarnedAt" FROM "Task" WHERE id = $1 AND "teamId" = $2 FOR UPDATE)
-     UPDATE "Task" t SET
-       "budgetReservedTokens" = GREATEST(0, t."budgetReservedTokens" - $3::int),
-       "budgetReservedUsd" = GREATEST(0, t."budgetReservedUsd" - $4::numeric),
-       "budgetSpentTokens" = t."budgetSpentTokens" + $5::int,
-       "budgetSpentUsd" = t."budgetSpentUsd" + $6::numeric,
-       "budgetWarnedAt" = CASE
-         WHEN t."budgetWarnedAt" IS NULL AND (
-           (t."maxTokens" IS NOT NULL AND t."budgetSpentTokens" + $5::int >= 0.8 * t."maxTokens") OR
-           (t."budgetUsd" IS NOT NULL AND t."budgetSpentUsd" + $6::numeric >= 0.8 * t."budgetUsd"))
-         THEN now() ELSE t."budgetWarnedAt" END
-     FROM old WHERE t.id = old.id
-     RETURNING ${LIMIT_COLUMNS}, old."budgetWarnedAt" IS NULL AND t."budgetWarnedAt" IS NOT NULL AS warned`,
-    [settlement.taskId, settlement.teamId, settlement.reservedTokens, settlement.reservedUsd, settlement.spentTokens, settlement.spentUsd],
-  );
-  const row = rows[0];
-  return row ? { warned: row.warned, limits: limitsOf(row) } : undefined;
+}
+
+export interface Settled {
+  /** The task's counters after; `warned` when this settlement first took it past 80% of a limit. */
+  task?: { warned: boolean; limits: BudgetLimits };
+  /** The team's month after, when it has a monthly budget; `warned` when this first took the month past 80%. */
+  team?: { warned: boolean; month: TeamMonthBudget };
 }
 
 /**
- * The team's side of a settlement, when it has a monthly budget: releases the reservation and adds
- * the spend to this month (a reservation from last month is only released). Returns whether this
- * took the month past 80% for the first time, and the month's counters.
+ * Releases a reservation and adds what the call really spent, to the task and to the team's
+ * month (a reservation from last month is only released), in one statement: the team's row is
+ * locked first, as reservations do, so the two never wait on each other in opposite orders.
  */
-export async function settleTeamMonth(settlement: {
-  teamId: string;
-  reservedUsd: number;
-  spentUsd: number;
-}): Promise<{ warned: boolean; month: TeamMonthBudget } | undefined> {
-  const { rows } = await query<TeamMonthBudget & { warned: boolean }>(
-    `WITH old AS (SELECT id, "monthWarnedAt", "budgetMonth" = $4 AS current FROM "Team" WHERE id = $1 AND "monthlyBudgetUsd" IS NOT NULL FOR UPDATE)
-     UPDATE "Team" team SET
-       "monthReservedUsd" = GREATEST(0, team."monthReservedUsd" - $2::numeric),
-       "monthSpentUsd" = team."monthSpentUsd" + CASE WHEN old.current THEN $3::numeric ELSE 0 END,
-       "monthWarnedAt" = CASE
-         WHEN old.current AND team."monthWarnedAt" IS NULL AND team."monthSpentUsd" + $3::numeric >= 0.8 * team."monthlyBudgetUsd" THEN now()
-         ELSE team."monthWarnedAt" END
-     FROM old WHERE team.id = old.id
-     RETURNING team."monthlyBudgetUsd"::float8 AS "monthlyBudgetUsd", team."monthSpentUsd"::float8 AS "spentUsd",
-       team."monthReservedUsd"::float8 AS "reservedUsd", old."monthWarnedAt" IS NULL AND team."monthWarnedAt" IS NOT NULL AS warned`,
-    [settlement.teamId, settlement.reservedUsd, settlement.spentUsd, currentMonth()],
+export async function settleBudgets(settlement: Settlement): Promise<Settled> {
+  const { rows } = await query<
+    BudgetLimitsRow & {
+      taskWarned: boolean | null;
+      monthlyBudgetUsd: number | null;
+      monthSpentUsd: number;
+      monthReservedUsd: number;
+      teamWarned: boolean | null;
+    }
+  >(
+    `WITH ${RELAXED_COMMIT},
+     old_team AS (
+       SELECT id, "monthWarnedAt", "budgetMonth" = $7 AS current FROM "Team"
+       WHERE id = $2 AND "monthlyBudgetUsd" IS NOT NULL FOR UPDATE
+     ),
+     -- The filter on old_team is evaluated once, before the scan: the team's row is locked before the task's.
+     old AS (SELECT id, "budgetWarnedAt" FROM "Task" WHERE id = $1 AND "teamId" = $2 AND (SELECT count(*) FROM old_team) >= 0 FOR UPDATE),
+     task_settled AS (
+       UPDATE "Task" t SET
+         "budgetReservedTokens" = GREATEST(0, t."budgetReservedTokens" - $3::int),
+         "budgetReservedUsd" = GREATEST(0, t."budgetReservedUsd" - $4::numeric),
+         "budgetSpentTokens" = t."budgetSpentTokens" + $5::int,
+         "budgetSpentUsd" = t."budgetSpentUsd" + $6::numeric,
+         "budgetWarnedAt" = CASE
+           WHEN t."budgetWarnedAt" IS NULL AND (
+             (t."maxTokens" IS NOT NULL AND t."budgetSpentTokens" + $5::int >= 0.8 * t."maxTokens") OR
+             (t."budgetUsd" IS NOT NULL AND t."budgetSpentUsd" + $6::numeric >= 0.8 * t."budgetUsd"))
+           THEN now() ELSE t."budgetWarnedAt" END
+       FROM old WHERE t.id = old.id
+       RETURNING ${LIMIT_COLUMNS}, old."budgetWarnedAt" IS NULL AND t."budgetWarnedAt" IS NOT NULL AS "taskWarned"
+     ),
+     team_settled AS (
+       UPDATE "Team" team SET
+         "monthReservedUsd" = GREATEST(0, team."monthReservedUsd" - $4::numeric),
+         "monthSpentUsd" = team."monthSpentUsd" + CASE WHEN old_team.current THEN $6::numeric ELSE 0 END,
+         "monthWarnedAt" = CASE
+           WHEN old_team.current AND team."monthWarnedAt" IS NULL AND team."monthSpentUsd" + $6::numeric >= 0.8 * team."monthlyBudgetUsd" THEN now()
+           ELSE team."monthWarnedAt" END
+       FROM old_team WHERE team.id = old_team.id
+       RETURNING team."monthlyBudgetUsd"::float8 AS "monthlyBudgetUsd", team."monthSpentUsd"::float8 AS "monthSpentUsd",
+         team."monthReservedUsd"::float8 AS "monthReservedUsd", old_team."monthWarnedAt" IS NULL AND team."monthWarnedAt" IS NOT NULL AS "teamWarned"
+     )
+     SELECT task_settled.*, team_settled.* FROM relax
+       LEFT JOIN task_settled ON true LEFT JOIN team_settled ON true`,
+    [
+      settlement.taskId,
+      settlement.teamId,
+      settlement.reservedTokens,
+      settlement.reservedUsd,
+      settlement.spentTokens,
+      settlement.spentUsd,
+      currentMonth(),
+    ],
   );
   const row = rows[0];
-  return row
-    ? { warned: row.warned, month: { monthlyBudgetUsd: row.monthlyBudgetUsd, spentUsd: row.spentUsd, reservedUsd: row.reservedUsd } }
-    : undefined;
+  const settled: Settled = {};
+  if (row?.taskWarned !== null && row?.taskWarned !== undefined) settled.task = { warned: row.taskWarned, limits: limitsOf(row) };
+  if (row?.teamWarned !== null && row?.teamWarned !== undefined && row.monthlyBudgetUsd !== null) {
+    settled.team = {
+      warned: row.teamWarned,
+      month: { monthlyBudgetUsd: row.monthlyBudgetUsd, spentUsd: row.monthSpentUsd, reservedUsd: row.monthReservedUsd },
+    };
+  }
+  return settled;
 }
 
 /** The team's monthly budget and what this month has spent (ModelCall rows when the counters are from another month). */
