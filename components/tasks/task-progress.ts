@@ -33,6 +33,8 @@ export interface AgentView {
   reused?: boolean;
   error?: string;
   usage?: { inputTokens: number; outputTokens: number; costUsd: number };
+  /** The response cache answered every model call of this attempt: it cost nothing. */
+  cached?: boolean;
   modelId?: string;
   startedAt?: string;
   completedAt?: string;
@@ -178,6 +180,7 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
           status: "completed",
           usage: payload.usage as AgentView["usage"],
           modelId: payload.modelId as string | undefined,
+          ...(payload.cached === true ? { cached: true } : {}),
           completedAt: event.createdAt,
         },
       };

@@ -18,6 +18,7 @@ import type { ModelPrice } from "@/server/llm/pricing";
 import { CHARACTERS_PER_TOKEN, estimateTokens, promptCharacters } from "@/server/llm/usage";
 import { logger } from "@/server/observability/logger";
 import { BudgetExceeded } from "@/server/llm/budget-exceeded";
+import { trackPendingWrite } from "@/server/llm/pending-writes";
 
 export { BudgetExceeded, isBudgetExceeded } from "@/server/llm/budget-exceeded";
 
@@ -75,6 +76,13 @@ interface Reservation {
 }
 
 class BudgetedLanguageModel extends DelegatingLanguageModel {
+  /**
+   * The last call's settlement, when it is still being written: it runs after the answer has
+   * reached the caller (pending-writes.ts), and this model's next call waits for it before
+   * reserving, so an agent's calls in turn never see a finished call's worst case still held.
+   */
+  private lastSettlement: Promise<void> | undefined;
+
   constructor(
     inner: LanguageModelV3,
     private readonly budget: TaskBudget,
@@ -88,11 +96,12 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
     try {
       result = await this.inner.doGenerate({ ...options, maxOutputTokens: reservation.outputTokens });
     } catch (error) {
-      await this.settle(reservation, undefined, 0);
+      void this.settleAfter(reservation, undefined, 0);
       throw error;
     }
-    await this.settle(reservation, result.usage, 0);
+    const settled = this.settleAfter(reservation, result.usage, 0);
     if (reservation.outputTokens < reservation.askedOutputTokens && result.finishReason.unified === "length") {
+      await settled;
       throw await this.exceeded(reservation, "cut off");
     }
     return result;
@@ -104,14 +113,14 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
     try {
       result = await this.inner.doStream({ ...options, maxOutputTokens: reservation.outputTokens });
     } catch (error) {
-      await this.settle(reservation, undefined, 0);
+      void this.settleAfter(reservation, undefined, 0);
       throw error;
     }
     const reader = result.stream.getReader();
     let outputCharacters = 0;
     let usage: LanguageModelV3Usage | undefined;
     let settled: Promise<void> | undefined;
-    const settle = () => (settled ??= this.settle(reservation, usage, outputCharacters));
+    const settle = () => (settled ??= this.settleAfter(reservation, usage, outputCharacters));
     const cutOff = async (controller: ReadableStreamDefaultController<LanguageModelV3StreamPart>) => {
       await reader.cancel().catch(() => undefined);
       await settle();
@@ -125,12 +134,12 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
         try {
           next = await reader.read();
         } catch (error) {
-          await settle();
+          void settle();
           controller.error(error);
           return;
         }
         if (next.done) {
-          await settle();
+          void settle();
           controller.close();
           return;
         }
@@ -153,13 +162,14 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
       },
       cancel: async (reason) => {
         await reader.cancel(reason);
-        await settle();
+        void settle();
       },
     });
     return { ...result, stream };
   }
 
   private async reserve(options: LanguageModelV3CallOptions): Promise<Reservation> {
+    await this.lastSettlement;
     const { price, maxCostUsd, maxTokens } = this.budget;
     const monthlyBudgetUsd = this.budget.monthlyBudgetUsd ?? null;
     const inputTokens = estimateTokens(promptCharacters(options.prompt));
@@ -196,6 +206,14 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
       askedOutputTokens,
       costUsd: inputTokens * (inputPrice ?? 0) + granted.outputTokens * (outputPrice ?? 0),
     };
+  }
+
+  /** Settles off the caller's path: tracked until written, and awaited by this model's next reservation. */
+  private settleAfter(reservation: Reservation, usage: LanguageModelV3Usage | undefined, outputCharacters: number): Promise<void> {
+    const settlement = this.settle(reservation, usage, outputCharacters);
+    this.lastSettlement = settlement;
+    trackPendingWrite(settlement);
+    return settlement;
   }
 
   /** Releases the reservation and adds the real spend: the provider's usage, else an estimate from what streamed. */

@@ -15,6 +15,7 @@ import { costOfCall } from "@/server/llm/pricing";
 import { estimateTokens, promptCharacters } from "@/server/llm/usage";
 import { isCachedResponse } from "@/server/llm/response-cache";
 import { logger } from "@/server/observability/logger";
+import { settlePendingWrites, trackPendingWrite } from "@/server/llm/pending-writes";
 
 /**
  * Usage and cost per model call (#20 §7): every call through a wrapped model becomes one
@@ -34,18 +35,21 @@ export interface UsageContext {
   role: "planner" | "agent" | "aggregator";
   agentKind?: string;
   userId?: string;
+  /** Hears each call's outcome as it ends, and whether the response cache answered it (an execution is marked cached when all its calls were). */
+  onCall?: (call: { outcome: Outcome; cached: boolean }) => void;
 }
 
 export function withUsageRecording(model: LanguageModelV3, context: UsageContext): LanguageModelV3 {
   return new RecordedLanguageModel(model, context);
 }
 
-/** Waits for the usage rows of calls that have ended (tests; before reading a task's totals; a graceful shutdown). */
+/**
+ * Waits for what calls that have ended still write — their usage rows and budget settlements
+ * (pending-writes.ts) — before a task's totals are read (steps, tests, a graceful shutdown).
+ */
 export async function settleUsageRecords(): Promise<void> {
-  await Promise.allSettled([...pendingInserts]);
+  await settlePendingWrites();
 }
-
-const pendingInserts = new Set<Promise<unknown>>();
 
 type Outcome = ModelCallRecord["outcome"];
 
@@ -163,6 +167,7 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
 
   private record(startedAt: Date, outcome: Outcome, observed: Observed, prompt: LanguageModelV3Prompt) {
     const durationMs = Date.now() - startedAt.getTime();
+    this.context.onCall?.({ outcome, cached: observed.cached });
     // After the current turn: the stream's end reaches its consumer before the row is built and sent.
     const insert = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => {
@@ -178,9 +183,8 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
       })
       .catch((error: unknown) =>
         logger.warn("a model call's usage could not be recorded", { teamId: this.context.teamId, taskId: this.context.taskId, error }),
-      )
-      .finally(() => pendingInserts.delete(insert));
-    pendingInserts.add(insert);
+      );
+    trackPendingWrite(insert);
   }
 }
 

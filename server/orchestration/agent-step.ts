@@ -15,6 +15,7 @@ import { publishAppended } from "@/server/events/run-events";
 import { loadTeamAgent } from "./team-agents";
 import { createToolCallRecorder } from "./tool-call-recorder";
 import { modelForTask } from "./task-models";
+import type { TaskModelSettings } from "@/server/db/queries/tasks";
 import type { ModelRoute } from "@/server/llm/fallback";
 import { settleUsageRecords } from "@/server/llm/usage-recording";
 import { BudgetExceeded, isBudgetExceeded } from "@/server/llm/budget";
@@ -54,7 +55,7 @@ export interface AgentStepResume {
 export async function runAgentStep(input: AgentStepInput, attempt: number, resume?: AgentStepResume): Promise<AgentStepRound> {
   const agent = await loadAgentWhileRunning(input);
   const helpers = input.allowFollowUps ? input.helpers.filter((candidate) => candidate.kind !== input.agent) : undefined;
-  let started: { id: string; toolsNeedingApproval: string[]; hasMcpServers: boolean } | undefined;
+  let started: { id: string; toolsNeedingApproval: string[]; hasMcpServers: boolean; modelSettings?: TaskModelSettings } | undefined;
   if (resume) {
     if (!(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
     await markExecutionResumed(resume.executionId);
@@ -78,19 +79,29 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
   let mcp: Awaited<ReturnType<typeof openMcpToolsFor>> | undefined;
   let streamed = resume?.pause.text ?? "";
   const fallbacks: ModelRoute[] = [];
+  const calls = { total: 0, cached: 0 };
   try {
     if (started.hasMcpServers) mcp = await openMcpToolsFor(input, cancellation.signal);
     // Resolved here, not in the agent: agents know no database; the model is the team's, recorded and cached (task-models.ts).
-    const model = await modelForTask(input.taskId, {
-      role: "agent",
-      agentKind: input.agent,
-      executionId: execution.id,
-      modelId: agent.modelId,
-      // Which of the team's models answered, and why any before it were skipped: kept on the execution.
-      onRoute: (route) => {
-        if (route.skipped.length > 0) fallbacks.push(route);
+    const model = await modelForTask(
+      input.taskId,
+      {
+        role: "agent",
+        agentKind: input.agent,
+        executionId: execution.id,
+        modelId: agent.modelId,
+        // Which of the team's models answered, and why any before it were skipped: kept on the execution.
+        onRoute: (route) => {
+          if (route.skipped.length > 0) fallbacks.push(route);
+        },
+        // Marks the execution cached (on its completion event) when the response cache answered every call.
+        onCall: (call) => {
+          calls.total += 1;
+          if (call.cached) calls.cached += 1;
+        },
       },
-    });
+      started.modelSettings,
+    );
     const result = await agent.execute(
       {
         stepId: input.stepId,
@@ -153,6 +164,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
             executionId: execution.id,
             usage: { ...result.usage, costUsd: result.costUsd },
             modelId: result.modelId,
+            ...(calls.total > 0 && calls.cached === calls.total ? { cached: true } : {}),
           },
         },
       ],

@@ -1,5 +1,6 @@
 import { insertRunningExecution, markExecutionCompleted } from "@/server/db/queries/executions";
 import type { NewRunEvent } from "@/server/db/queries/run-events";
+import type { TaskModelSettings } from "@/server/db/queries/tasks";
 import { publishAppended } from "@/server/events/run-events";
 
 /**
@@ -15,12 +16,19 @@ import { publishAppended } from "@/server/events/run-events";
  */
 export async function startExecution(
   row: Parameters<typeof insertRunningExecution>[0],
-): Promise<{ id: string; toolsNeedingApproval: string[]; hasMcpServers: boolean } | undefined> {
+): Promise<
+  { id: string; toolsNeedingApproval: string[]; hasMcpServers: boolean; modelSettings: TaskModelSettings | undefined } | undefined
+> {
   const started = await insertRunningExecution(row);
   if (started.id === null || started.firstSeq === null || started.appendedAt === null) return undefined;
   const payload = { stepId: row.stepKey, agent: row.agentKind, executionId: started.id, attempt: row.attempt };
   publishAppended(row.taskId, [{ type: "agent.started", payload }], { firstSeq: started.firstSeq, appendedAt: started.appendedAt });
-  return { id: started.id, toolsNeedingApproval: started.toolsNeedingApproval ?? [], hasMcpServers: started.hasMcpServers };
+  return {
+    id: started.id,
+    toolsNeedingApproval: started.toolsNeedingApproval ?? [],
+    hasMcpServers: started.hasMcpServers,
+    modelSettings: started.modelSettings ?? undefined,
+  };
 }
 
 /**

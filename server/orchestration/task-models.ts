@@ -1,6 +1,6 @@
 import type { LanguageModelV3 } from "@ai-sdk/provider";
 import type { LanguageModel } from "ai";
-import { findTaskModelSettings } from "@/server/db/queries/tasks";
+import { findTaskModelSettings, type TaskModelSettings } from "@/server/db/queries/tasks";
 import { getLanguageModel } from "@/server/llm/providers";
 import { resolveModelChain } from "@/server/llm/model-service";
 import type { ModelTarget } from "@/server/llm/model-link";
@@ -22,12 +22,15 @@ import { appendRunEvent } from "@/server/events/run-events";
  * the cache outside the task's budget (a hit costs nothing, so reserves nothing), the budget
  * outside the list (server/llm/budget.ts: each call reserves its worst case at the dearest model
  * it may reach). `onRoute` hears which link answered and which were skipped, and why.
+ * `settings` saves a query when the caller has read them already (an agent's step reads them
+ * with the statement that starts its execution).
  */
 export async function modelForTask(
   taskId: string,
   target: Omit<UsageContext, "teamId" | "taskId" | "userId"> & { modelId?: string; onRoute?: (route: ModelRoute) => void },
+  knownSettings?: TaskModelSettings,
 ): Promise<LanguageModel> {
-  const settings = await findTaskModelSettings(taskId);
+  const settings = knownSettings ?? (await findTaskModelSettings(taskId));
   if (!settings) return getLanguageModel(target.role, { modelId: target.modelId });
   const modelTarget: ModelTarget =
     target.role === "agent" ? { role: "agent", agentKind: target.agentKind ?? "agent", modelId: target.modelId } : { role: target.role };
@@ -83,5 +86,6 @@ function wrapForTask(
     role: target.role,
     agentKind: target.agentKind,
     userId: settings.createdById ?? undefined,
+    onCall: target.onCall,
   });
 }

@@ -48,6 +48,7 @@ export function presentTask(task: TaskViewRow) {
       reusedFromId: execution.reusedFromId,
       agentVersion: execution.agentVersion,
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
+      cached: execution.cached,
       startedAt: execution.startedAt,
       completedAt: execution.completedAt,
       toolCalls: execution.toolCalls,

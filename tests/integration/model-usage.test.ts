@@ -174,6 +174,13 @@ describe("a task's usage", () => {
     expect(repeatedCalls.length).toBeGreaterThan(0);
     expect(repeatedCalls.every((call) => call.cached && Number(call.costUsd) === 0)).toBe(true);
     expect((await getTask(callers.user, repeated)).result).toEqual((await getTask(callers.user, first)).result);
+    // Each execution says so, in the task view and on its completion event (what the task page shows live).
+    expect((await getTask(callers.user, first)).executions.map((execution) => execution.cached)).not.toContain(true);
+    const executions = (await getTask(callers.user, repeated)).executions;
+    expect(executions.length).toBeGreaterThan(0);
+    expect(executions.every((execution) => execution.cached)).toBe(true);
+    const completions = await getDb().runEvent.findMany({ where: { taskId: repeated, type: "agent.completed" } });
+    expect(completions.map((event) => (event.payload as { cached?: boolean }).cached)).toEqual(executions.map(() => true));
 
     await run({ cache: false });
     expect(requestsFor("REPEAT")).toBe(2 * perTask);

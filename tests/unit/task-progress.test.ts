@@ -39,6 +39,13 @@ describe("the live task view", () => {
     expect(state).toMatchObject({ completedSteps: 1, totalSteps: 2, lastSeq: 7 });
   });
 
+  it("marks a step the response cache answered, and only that one", () => {
+    const running = events.slice(0, 5).reduce(applyProgressEvent, initialProgress("queued"));
+    const completed = { ...events[5]!, payload: { ...events[5]!.payload, cached: true } };
+    expect(applyProgressEvent(running, completed).agents.research?.cached).toBe(true);
+    expect(applyProgressEvent(running, events[5]!).agents.research?.cached).toBeUndefined();
+  });
+
   it("shows a task that ran out of budget as such, with its message, and stops its running agents", () => {
     const running = events.slice(0, 5).reduce(applyProgressEvent, initialProgress("queued"));
     const message = "The task's budget of $0.50 is spent: $0.49 used, the next call needs up to $0.03";

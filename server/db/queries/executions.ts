@@ -1,6 +1,7 @@
 import { getDb, query } from "@/server/db/client";
 import { newRowId } from "@/server/db/row-id";
 import { APPENDED_COLUMNS, appendRunEventsSql, type AppendedEvents, type NewRunEvent } from "./run-events";
+import { taskModelSettingsSql, type TaskModelSettings } from "./tasks";
 
 /**
  * Agent executions, `AgentExecution`: one row per attempt of a plan step. The writes are on the
@@ -27,7 +28,14 @@ export async function insertRunningExecution(row: {
   attempt: number;
   input: Record<string, unknown>;
 }) {
-  const { rows } = await query<{ id: string | null; toolsNeedingApproval: string[] | null; hasMcpServers: boolean } & AppendedEvents>(
+  const { rows } = await query<
+    {
+      id: string | null;
+      toolsNeedingApproval: string[] | null;
+      hasMcpServers: boolean;
+      modelSettings: TaskModelSettings | null;
+    } & AppendedEvents
+  >(
     `WITH running AS (SELECT 1 FROM "Task" WHERE id = $2 AND status = 'running'),
      execution AS (
        INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt", "agentVersion", "agentVersionId")
@@ -43,6 +51,7 @@ export async function insertRunningExecution(row: {
      })}
      SELECT (SELECT id FROM execution) AS id, (SELECT "toolsNeedingApproval" FROM "Team" WHERE id = $3) AS "toolsNeedingApproval",
        EXISTS (SELECT 1 FROM "McpServer" WHERE "teamId" = $3 AND enabled AND ("allAgents" OR $5::text = ANY("allowedAgents"))) AS "hasMcpServers",
+       ${taskModelSettingsSql("$2")} AS "modelSettings",
        ${APPENDED_COLUMNS}`,
     [
       newRowId(),

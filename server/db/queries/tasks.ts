@@ -47,6 +47,7 @@ const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
       'modelId', e."modelId", 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
       'agentVersion', e."agentVersion", 'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
       'startedAt', ${utcIsoSql('e."startedAt"')}, 'completedAt', ${utcIsoSql('e."completedAt"')},
+      'cached', COALESCE((SELECT bool_and(m.cached) FROM "ModelCall" m WHERE m."taskId" = t.id AND m."executionId" = e.id), false),
       'toolCalls', (SELECT COALESCE(json_agg(json_build_object(
           'callId', c."callId", 'tool', c.tool, 'input', c.input, 'status', c.status, 'excerpt', c."outputExcerpt",
           'error', c.error, 'attempts', c.attempts, 'durationMs', c."durationMs", 'startedAt', ${utcIsoSql('c."startedAt"')})
@@ -90,6 +91,8 @@ export interface TaskExecutionRow {
   costUsd: number;
   startedAt: string | null;
   completedAt: string | null;
+  /** Every model call of the attempt was answered from the response cache (#20 §6): it cost nothing. */
+  cached: boolean;
   /** The tools the attempt called, in order. */
   toolCalls: Array<{
     callId: string;
@@ -466,22 +469,31 @@ export async function findTaskStatus(taskId: string): Promise<string | undefined
 
 /**
  * What choosing a task's models needs to know: whether its team and the task itself allow the
- * response cache, and who asked (usage is recorded per member). Undefined when the task is gone.
+ * response cache, who asked (usage is recorded per member), and its budgets.
  */
-export async function findTaskModelSettings(taskId: string) {
-  const { rows } = await query<{
-    teamId: string;
-    createdById: string | null;
-    useModelCache: boolean;
-    modelCacheEnabled: boolean;
-    maxCostUsd: number | null;
-    maxTokens: number | null;
-    monthlyBudgetUsd: number | null;
-  }>(
-    `SELECT t."teamId", t."createdById", t."useModelCache", team."modelCacheEnabled", t."budgetUsd"::float8 AS "maxCostUsd", t."maxTokens",
-       team."monthlyBudgetUsd"::float8 AS "monthlyBudgetUsd"
-     FROM "Task" t JOIN "Team" team ON team.id = t."teamId" WHERE t.id = $1`,
-    [taskId],
-  );
-  return rows[0];
+export interface TaskModelSettings {
+  teamId: string;
+  createdById: string | null;
+  useModelCache: boolean;
+  modelCacheEnabled: boolean;
+  maxCostUsd: number | null;
+  maxTokens: number | null;
+  monthlyBudgetUsd: number | null;
+}
+
+/**
+ * TaskModelSettings as one JSON value, for statements that already touch the task (starting an
+ * agent's execution reads them in the same round trip, executions.ts). `$task` is the task's id parameter.
+ */
+export function taskModelSettingsSql(taskParameter: string): string {
+  return `(SELECT jsonb_build_object('teamId', t."teamId", 'createdById', t."createdById", 'useModelCache', t."useModelCache",
+       'modelCacheEnabled', team."modelCacheEnabled", 'maxCostUsd', t."budgetUsd"::float8, 'maxTokens', t."maxTokens",
+       'monthlyBudgetUsd', team."monthlyBudgetUsd"::float8)
+     FROM "Task" t JOIN "Team" team ON team.id = t."teamId" WHERE t.id = ${taskParameter})`;
+}
+
+/** A task's TaskModelSettings; undefined when the task is gone. */
+export async function findTaskModelSettings(taskId: string): Promise<TaskModelSettings | undefined> {
+  const { rows } = await query<{ settings: TaskModelSettings | null }>(`SELECT ${taskModelSettingsSql("$1")} AS settings`, [taskId]);
+  return rows[0]?.settings ?? undefined;
 }
