@@ -33,6 +33,21 @@ export const OFFLINE_NOTICE_WITH_TOOLS =
 export const OFFLINE_NOTICE =
   "_Written by Chorus's offline model (`chorus-offline`) from the task text alone, not from live sources. Set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` or `OPENAI_BASE_URL` for real model output._";
 
+export const OFFLINE_NOTICE_FROM_STEPS =
+  "_Written by Chorus's offline model (`chorus-offline`) from the task text and the earlier steps' work, whose quoted passages come from your team's documents; nothing here is from live sources. Set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` or `OPENAI_BASE_URL` for real model output._";
+
+/**
+ * The notice a text ends with says what it was written from: the agent's own tool findings, the
+ * earlier steps' (when they quoted the team's documents, their notice says so), or the task alone.
+ */
+function noticeFor(input: OfflineWritingInput): string {
+  if (input.findings?.length) return OFFLINE_NOTICE_WITH_TOOLS;
+  const quotedDocuments = input.upstream.some(
+    (output) => output.text.includes(OFFLINE_NOTICE_WITH_TOOLS) || output.text.includes(OFFLINE_NOTICE_FROM_STEPS),
+  );
+  return quotedDocuments ? OFFLINE_NOTICE_FROM_STEPS : OFFLINE_NOTICE;
+}
+
 interface Material {
   subject: string;
   subjects: string[];
@@ -147,7 +162,7 @@ function writeResearch(input: OfflineWritingInput, { subject, word, random }: Ma
     bullets(random.shuffle(actors).slice(0, 3)),
     `## Open questions`,
     bullets(random.shuffle(questions).slice(0, 3)),
-    input.findings?.length ? OFFLINE_NOTICE_WITH_TOOLS : OFFLINE_NOTICE,
+    noticeFor(input),
   ].join("\n\n");
 }
 
@@ -251,7 +266,7 @@ function writeSynthesis(input: OfflineWritingInput, { subject, subjects, word, e
       `Share this ${documentType?.toLowerCase() ?? "summary"} with the people responsible for ${word(0)} and collect their corrections.`,
       `Revisit the conclusions once new data on ${word(1)} is available.`,
     ]),
-    OFFLINE_NOTICE,
+    noticeFor(input),
   ].join("\n\n");
 }
 
@@ -267,7 +282,7 @@ function writeAggregation(input: OfflineWritingInput, { subject, word }: Materia
     `## Summary`,
     `This document combines ${input.upstream.length} step${input.upstream.length === 1 ? "" : "s"} of work on ${subject}. The recurring themes are ${word(1)} and ${word(2)}.`,
     ...perStep,
-    OFFLINE_NOTICE,
+    noticeFor(input),
   ].join("\n\n");
 }
 

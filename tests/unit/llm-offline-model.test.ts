@@ -7,6 +7,7 @@ import { planSchema, validatePlan } from "@/server/agents/plan";
 import type { Subtask } from "@/server/agents/types";
 import { createOfflineModel, OFFLINE_MODEL_ID, offeredPlanOptions, PLAN_SCHEMA_NAME, splitIntoChunks } from "@/server/llm/offline-model";
 import { estimateTokens } from "@/server/llm/usage";
+import { OFFLINE_NOTICE, OFFLINE_NOTICE_FROM_STEPS, OFFLINE_NOTICE_WITH_TOOLS, writeOfflineText } from "@/server/llm/offline-writer";
 
 const instantModel = () => createOfflineModel({ tokenDelayMs: 0 });
 
@@ -162,5 +163,31 @@ describe("splitIntoChunks", () => {
     const chunks = splitIntoChunks(text, 2);
     expect(chunks.join("")).toBe(text);
     expect(chunks).toEqual(["  # Title\n\n", "- one ", "two three ", "four\n- ", "five"]);
+  });
+});
+
+describe("the offline model's notice", () => {
+  const base = { agentName: "Synthesis", task: "Compare harbour lighthouses.", instruction: "Write the brief." };
+  it("says a synthesis builds on the team's documents when an earlier step quoted them, and on the task alone otherwise", () => {
+    const fromResearch = `## Findings\n\n- Lamps changed in 1900.\n\n${OFFLINE_NOTICE_WITH_TOOLS}`;
+    const quoted = writeOfflineText({
+      ...base,
+      role: "synthesis",
+      upstream: [{ stepId: "research", agentKind: "research", text: fromResearch }],
+    });
+    expect(quoted.endsWith(OFFLINE_NOTICE_FROM_STEPS)).toBe(true);
+    const plain = writeOfflineText({
+      ...base,
+      role: "synthesis",
+      upstream: [{ stepId: "research", agentKind: "research", text: "- Lamps." }],
+    });
+    expect(plain.endsWith(OFFLINE_NOTICE)).toBe(true);
+    // And the aggregation after it, which sees only the synthesis's text, still says so.
+    const combined = writeOfflineText({
+      ...base,
+      role: "aggregator",
+      upstream: [{ stepId: "synthesis", agentKind: "synthesis", text: quoted }],
+    });
+    expect(combined.endsWith(OFFLINE_NOTICE_FROM_STEPS)).toBe(true);
   });
 });
