@@ -4,22 +4,9 @@ import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { useTRPC } from "@/components/providers";
+import { SavedNote } from "@/components/settings/saved-note";
 
 /** The tool settings forms: read-only for members who may not change them (the server checks again). */
-
-function SavedNote({ saved, error }: { saved: boolean; error: { message: string } | null }) {
-  if (error)
-    return (
-      <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-        {error.message}
-      </p>
-    );
-  return saved ? (
-    <p role="status" className="text-sm text-green-700">
-      Saved.
-    </p>
-  ) : null;
-}
 
 export function ToolApprovalsForm({
   available,

@@ -67,3 +67,36 @@ test("the usage page shows what the team's tasks spent", async ({ page }) => {
   // Earlier specs ran tasks on the offline model.
   await expect(page.getByTestId("usage-by-model")).toContainText("chorus-offline");
 });
+
+test("an admin sets a monthly budget and switches the response cache; a bad budget is refused by name", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings/spending");
+  await expect(page.getByRole("link", { name: "Spending" })).toHaveAttribute("aria-current", "page");
+  const budget = page.getByLabel(/Monthly budget/);
+  await budget.fill("-5");
+  await page.getByRole("button", { name: "Save budget" }).click();
+  await expect(page.getByRole("alert")).toContainText("monthlyBudgetUsd must be more than 0");
+
+  await budget.fill("25");
+  await page.getByRole("button", { name: "Save budget" }).click();
+  await expect(page.getByTestId("budget-spent")).toContainText("of $25.00");
+  await expect(page.getByRole("progressbar", { name: "Share of the monthly budget spent" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel(/Monthly budget/)).toHaveValue("25");
+
+  // Cleared again, so later specs' tasks are not bounded by it.
+  await page.getByLabel(/Monthly budget/).fill("");
+  await page.getByRole("button", { name: "Save budget" }).click();
+  await expect(page.getByTestId("budget-spent")).toContainText("no monthly budget");
+
+  const cache = page.getByLabel("Answer identical model calls from the cache");
+  await expect(cache).toBeChecked();
+  await cache.uncheck();
+  await page.getByRole("button", { name: "Save cache setting" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await page.reload();
+  await expect(page.getByLabel("Answer identical model calls from the cache")).not.toBeChecked();
+  await page.getByLabel("Answer identical model calls from the cache").check();
+  await page.getByRole("button", { name: "Save cache setting" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+});
