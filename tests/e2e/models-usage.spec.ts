@@ -72,10 +72,12 @@ test("an admin sets a monthly budget and switches the response cache; a bad budg
   await signIn(page);
   await page.goto("/settings/spending");
   await expect(page.getByRole("link", { name: "Spending" })).toHaveAttribute("aria-current", "page");
-  const budget = page.getByLabel(/Monthly budget/);
+  const budgetSection = page.getByRole("region", { name: "Monthly budget" });
+  const cacheSection = page.getByRole("region", { name: "Response cache" });
+  const budget = budgetSection.getByLabel(/Monthly budget/);
   await budget.fill("-5");
   await page.getByRole("button", { name: "Save budget" }).click();
-  await expect(page.getByRole("alert")).toContainText("monthlyBudgetUsd must be more than 0");
+  await expect(budgetSection.getByRole("alert")).toContainText("monthlyBudgetUsd must be more than 0");
 
   await budget.fill("25");
   await page.getByRole("button", { name: "Save budget" }).click();
@@ -93,10 +95,10 @@ test("an admin sets a monthly budget and switches the response cache; a bad budg
   await expect(cache).toBeChecked();
   await cache.uncheck();
   await page.getByRole("button", { name: "Save cache setting" }).click();
-  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await expect(cacheSection.getByRole("status")).toHaveText("Saved.");
   await page.reload();
   await expect(page.getByLabel("Answer identical model calls from the cache")).not.toBeChecked();
   await page.getByLabel("Answer identical model calls from the cache").check();
   await page.getByRole("button", { name: "Save cache setting" }).click();
-  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await expect(cacheSection.getByRole("status")).toHaveText("Saved.");
 });
