@@ -238,6 +238,29 @@ describe("POST /api/v1/chat/completions", () => {
     expect(await listed.text()).not.toContain(taskId);
   });
 
+  it("cancels the task when a non-streaming client gives up waiting", async () => {
+    const previousDelay = process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS;
+    process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "20";
+    try {
+      const abort = new AbortController();
+      const prompt = "Research the history of tide mills in great detail.";
+      const request = client(userKey)
+        .chat.completions.create({ model: "research", messages: [{ role: "user", content: prompt }] }, { signal: abort.signal })
+        .catch((caught: unknown) => caught);
+      let task: { id: string } | null = null;
+      while (!task) {
+        task = await getDb().task.findFirst({ where: { teamId: member.teamId, prompt, status: "running" }, select: { id: true } });
+        if (!task) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      abort.abort();
+      expect(await request).toBeInstanceOf(OpenAI.APIUserAbortError);
+      expect(await waitForTaskStatus(task.id, ["cancelled", "completed"])).toBe("cancelled");
+      while (!(await eventTypes(task.id)).includes("task.cancelled")) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = previousDelay;
+    }
+  });
+
   it("cancels the task when the client goes away mid-stream", async () => {
     const previousDelay = process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS;
     process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = "20";
