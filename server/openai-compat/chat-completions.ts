@@ -61,7 +61,7 @@ export async function createChatCompletion(caller: Caller, rawInput: unknown, si
   const input = parseInput(chatCompletionInput, rawInput);
   const model = await resolveChatModel(caller, input.model);
   const prompt = conversationPrompt(input.messages, model.coordinator ? MAX_PROMPT_LENGTH : MAX_SUBTASK_LENGTH);
-  // No plan approval: the caller is waiting on the answer (docs/openai-compatible.md#limits).
+  // No plan approval: the caller is waiting on the answer (docs/openai-compatible.md#decisions-and-limits).
   const task = model.coordinator
     ? await createTask(caller, { prompt, requireApproval: false })
     : await tryAgent(caller, model.kind, { prompt });

@@ -1,12 +1,14 @@
 import OpenAI from "openai";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "@/server/auth/api-keys";
 import { getDb } from "@/server/db/client";
 import { getTask } from "@/server/tasks/tasks";
 import { createAgentDefinition } from "@/server/teams/agent-definitions";
+import { createModelProvider, updateModelRouting } from "@/server/teams/model-providers";
 import type { Caller } from "@/server/auth/caller";
 import { THREE_AGENT_PROMPT, createTeamWithMembers, eventTypes, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
+import { startOpenAiWireServer } from "../support/openai-wire-server";
 
 /**
  * The OpenAI-compatible endpoint, driven by OpenAI's official client pointed at Chorus: models
@@ -21,6 +23,9 @@ let member: Caller;
 let userKey: string;
 let viewerKey: string;
 let outsiderKey: string;
+/** A key of a team whose only model refuses every call (a wrong key at the provider), so its tasks fail. */
+let failingKey: string;
+let refusingProvider: Awaited<ReturnType<typeof startOpenAiWireServer>>;
 
 const client = (apiKey: string) => new OpenAI({ baseURL: `${api.baseURL}/api/v1`, apiKey, maxRetries: 0 });
 
@@ -45,6 +50,21 @@ beforeAll(async () => {
   userKey = (await createApiKey({ teamId: team.id, role: "user", name: "openai client" })).key;
   viewerKey = (await createApiKey({ teamId: team.id, role: "viewer", name: "viewer" })).key;
   outsiderKey = (await createApiKey({ teamId: other.team.id, role: "admin", name: "outsider" })).key;
+
+  refusingProvider = await startOpenAiWireServer({ model: "refusing-model", apiKey: "sk-the-right-key" });
+  const failing = await createTeamWithMembers();
+  const provider = await createModelProvider(failing.callers.admin, {
+    name: "refusing",
+    kind: "openai-compatible",
+    baseUrl: refusingProvider.baseURL,
+    apiKey: "sk-a-wrong-key-0000",
+  });
+  await updateModelRouting(failing.callers.admin, { default: [{ providerId: provider.id, model: "refusing-model" }] });
+  failingKey = (await createApiKey({ teamId: failing.team.id, role: "user", name: "failing" })).key;
+});
+
+afterAll(async () => {
+  await refusingProvider?.close();
 });
 
 describe("GET /api/v1/models", () => {
@@ -236,6 +256,29 @@ describe("POST /api/v1/chat/completions", () => {
     expect(read.status).toBe(404);
     const listed = await fetch(`${api.baseURL}/api/v1/tasks`, { headers: { authorization: `Bearer ${outsiderKey}` } });
     expect(await listed.text()).not.toContain(taskId);
+  });
+
+  it("answers a task that failed with an error naming it, telling clients not to retry; streaming, as an error event", async () => {
+    const request = { model: "research", messages: [{ role: "user" as const, content: "Lighthouse keepers" }] };
+    const failed = await client(failingKey)
+      .chat.completions.create(request)
+      .catch((caught: unknown) => caught);
+    expect(failed).toBeInstanceOf(OpenAI.InternalServerError);
+    const error = failed as InstanceType<typeof OpenAI.APIError>;
+    expect(error.status).toBe(503);
+    expect(error.headers?.get("x-should-retry")).toBe("false");
+    expect(error.error).toMatchObject({ type: "server_error", code: "unavailable" });
+    const taskId = /The task (\w+) failed/.exec(error.message)![1]!;
+    expect((await getDb().task.findUniqueOrThrow({ where: { id: taskId } })).status).toBe("failed");
+
+    const stream = await client(failingKey).chat.completions.create({ ...request, stream: true });
+    const content: string[] = [];
+    const streamed = await (async () => {
+      for await (const chunk of stream) content.push(chunk.choices[0]?.delta.content ?? "");
+    })().catch((caught: unknown) => caught);
+    expect(streamed).toBeInstanceOf(OpenAI.APIError);
+    expect((streamed as InstanceType<typeof OpenAI.APIError>).message).toMatch(/The task \w+ failed/);
+    expect(content.join("")).toBe("");
   });
 
   it("cancels the task when a non-streaming client gives up waiting", async () => {
