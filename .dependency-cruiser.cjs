@@ -29,6 +29,8 @@ const layers = [
   ["server/runtime"], // process wiring: the database, the executor, the auth secret, the API's front door
   ["server/api"], // tRPC: context, procedures, routers, and its Node handler
   ["server/http"], // REST: the route table and router, and the HTTP mechanics tRPC shares (body caps, same-origin, JSON answers)
+  // Other protocols' front doors onto tasks: OpenAI's Chat Completions, Chorus as an MCP server.
+  ["server/openai-compat", "server/chorus-mcp"],
   ["server/tasks", "server/teams", "inngest/functions"], // services, and the durable functions that drive orchestration
   ["server/orchestration"],
   ["server/agents"],

@@ -54,6 +54,7 @@ export function matchRestRoute(method: string, pathname: string): RouteMatch | u
 
 /** Serves one request whose path a REST route (or its 404) owns. */
 export async function serveRest(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  let route: RestRoute | undefined;
   try {
     const match = matchRestRoute(request.method ?? "GET", url.pathname);
     if (!match) throw new AppError("not_found", `No API endpoint at ${request.method} ${url.pathname}`, "path");
@@ -67,9 +68,10 @@ export async function serveRest(request: IncomingMessage, response: ServerRespon
         Allow: match.allow,
       });
     }
+    route = match.route;
     await runRoute(request, response, url, match.route, match.params);
   } catch (error) {
-    await refuse(request, response, error);
+    await refuse(request, response, error, route?.errorBody);
   }
 }
 
@@ -99,9 +101,14 @@ function answer(request: IncomingMessage, response: ServerResponse, result: Rout
     sendJson(request, response, result.status ?? 200, result.json, { ...limitHeaders, ...result.headers });
     return;
   }
+  if ("webResponse" in result) {
+    answerWebResponse(request, response, result.webResponse, limitHeaders);
+    return;
+  }
   response.writeHead(200, {
     ...commonHeaders(),
     ...limitHeaders,
+    ...result.headers,
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache, no-transform",
     Connection: "keep-alive",
@@ -113,6 +120,21 @@ function answer(request: IncomingMessage, response: ServerResponse, result: Rout
     return;
   }
   void pipeEventStream(result.eventStream, response);
+}
+
+function answerWebResponse(request: IncomingMessage, response: ServerResponse, answer: Response, limitHeaders: Record<string, string>) {
+  response.writeHead(answer.status, {
+    "Cache-Control": "no-store",
+    ...commonHeaders(),
+    ...limitHeaders,
+    ...Object.fromEntries(answer.headers),
+  });
+  if (!answer.body || request.method === "HEAD") {
+    void answer.body?.cancel();
+    response.end();
+    return;
+  }
+  void pipeEventStream(answer.body, response);
 }
 
 async function pipeEventStream(stream: ReadableStream<Uint8Array>, response: ServerResponse) {
@@ -133,7 +155,7 @@ async function pipeEventStream(stream: ReadableStream<Uint8Array>, response: Ser
  * cannot make the server swallow an upload it already refused. A request that has fully arrived
  * keeps its connection open for the next.
  */
-async function refuse(request: IncomingMessage, response: ServerResponse, error: unknown) {
+async function refuse(request: IncomingMessage, response: ServerResponse, error: unknown, shape?: RestRoute["errorBody"]) {
   const { status, body } = errorStatusAndBody(error);
   const headers = error instanceof AppError && error.headers ? { ...error.headers } : {};
   if (bodyStillArriving(request)) {
@@ -144,7 +166,7 @@ async function refuse(request: IncomingMessage, response: ServerResponse, error:
     response.destroy();
     return;
   }
-  sendJson(request, response, status, body, headers);
+  sendJson(request, response, status, shape ? shape(status, body) : body, headers);
 }
 
 /** Whether the request has a body that has not fully arrived (a bodiless request counts as arrived, even before Node says so). */

@@ -3,6 +3,7 @@ import type { RateLimitTier } from "@/server/rate-limit";
 import { agentDefinitionFieldsSchema, customAgentDefinitionSchema } from "@/server/agents";
 import type { Caller } from "@/server/auth/caller";
 import type { Permission } from "@/server/auth/permissions";
+import type { ErrorBody } from "@/server/errors";
 import { taskEventStream } from "@/server/events/event-stream";
 import { checkHealth } from "@/server/db/health";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
@@ -42,6 +43,11 @@ import {
   updateMcpServer,
 } from "@/server/mcp/mcp-servers";
 import { getEnv } from "@/server/env";
+import { createChatCompletion } from "@/server/openai-compat/chat-completions";
+import { chatCompletionInput } from "@/server/openai-compat/chat-completion-input";
+import { listOpenAiModels } from "@/server/openai-compat/models";
+import { openAiErrorBody } from "@/server/openai-compat/openai-errors";
+import { answerMcpRequest, mcpMessageInput } from "@/server/chorus-mcp/mcp-endpoint";
 import {
   createKnowledgeDocument,
   deleteKnowledgeDocument,
@@ -85,7 +91,10 @@ export interface RouteInput {
 }
 
 export type RouteResult =
-  { status?: number; json: unknown; headers?: Record<string, string> } | { eventStream: ReadableStream<Uint8Array> };
+  | { status?: number; json: unknown; headers?: Record<string, string> }
+  | { eventStream: ReadableStream<Uint8Array>; headers?: Record<string, string> }
+  /** An answer a library built as a web-standard Response (the MCP SDK's transport): its status, headers and body as they are. */
+  | { webResponse: Response };
 
 export interface RestRoute {
   method: "GET" | "POST" | "PUT" | "DELETE";
@@ -106,6 +115,12 @@ export interface RestRoute {
   input?: z.ZodType;
   query?: z.ZodType;
   summary: string;
+  /**
+   * The error body this route answers with instead of Chorus's `{ error: { code, message, field } }`,
+   * for a protocol whose clients expect their own (the OpenAI-compatible routes); any refusal on
+   * the way — authentication, permission, rate limit, body — is shaped by it too.
+   */
+  errorBody?: (status: number, body: ErrorBody) => unknown;
   handle(input: RouteInput): Promise<RouteResult>;
 }
 
@@ -536,6 +551,41 @@ export const restRoutes: readonly RestRoute[] = [
     input: modelRoutingSchema,
     summary: "Replace the team's model routing (each chain: 1 to 5 provider + model, the first serves, the rest are fallbacks)",
     handle: async ({ caller, body }) => json(await updateModelRouting(caller, body)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/chat/completions",
+    permission: "execute",
+    rateLimit: "spend",
+    body: true,
+    input: chatCompletionInput,
+    errorBody: openAiErrorBody,
+    summary:
+      "OpenAI-compatible chat completion: the conversation becomes a task of model `chorus` (the coordinator) or of one agent kind; streams with `stream: true` (docs/openai-compatible.md)",
+    handle: async ({ caller, body, signal }) => {
+      const answer = await createChatCompletion(caller, body, signal);
+      return answer.kind === "json" ? json(answer.body, 200, answer.headers) : { eventStream: answer.stream, headers: answer.headers };
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/models",
+    permission: "read",
+    rateLimit: "read",
+    errorBody: openAiErrorBody,
+    summary: "OpenAI-compatible model list: `chorus` and the team's agent kinds",
+    handle: async ({ caller }) => json(await listOpenAiModels(caller)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/mcp",
+    permission: "read",
+    rateLimit: "write",
+    body: true,
+    input: mcpMessageInput,
+    summary:
+      "Chorus as an MCP server (Streamable HTTP, stateless): tools run_task, get_task and list_tasks, each checked against the key's role (docs/mcp-server.md)",
+    handle: async ({ caller, body, headers, signal }) => ({ webResponse: await answerMcpRequest(caller, { body, headers, signal }) }),
   },
   {
     method: "GET",

@@ -43,7 +43,14 @@ interface Case {
   path(fixture: Fixture): string;
   body?(fixture: Fixture): unknown;
   scope: Scope;
+  /** Request headers the route's protocol needs (MCP's Accept). */
+  headers?: Record<string, string>;
+  /** The route answers with an event stream that ends with the answer (MCP): read it whole. */
+  finiteStream?: true;
 }
+
+/** The MCP endpoint's clients accept JSON and event streams. */
+const MCP_HEADERS = { accept: "application/json, text/event-stream" };
 
 const restCases: Record<string, Case> = {
   "POST /api/v1/tasks": { path: () => "/api/v1/tasks", body: () => ({ prompt: "isolation probe" }), scope: "own-team" },
@@ -148,6 +155,21 @@ const restCases: Record<string, Case> = {
   "DELETE /api/v1/model-providers/:id": { path: (f) => `/api/v1/model-providers/${f.modelProviderId}`, scope: "not-found" },
   "POST /api/v1/model-providers/:id/test": { path: (f) => `/api/v1/model-providers/${f.modelProviderId}/test`, scope: "not-found" },
   "GET /api/v1/settings/models": { path: () => "/api/v1/settings/models", scope: "own-team" },
+  // Another team's key cannot use this team's agent as a model.
+  "POST /api/v1/chat/completions": {
+    path: () => "/api/v1/chat/completions",
+    body: (f) => ({ model: f.agentKind, messages: [{ role: "user", content: "isolation probe" }] }),
+    scope: "not-found",
+  },
+  "GET /api/v1/models": { path: () => "/api/v1/models", scope: "own-team" },
+  // Another team's key asks for this team's task by id and lists tasks: it sees none of them.
+  "POST /api/v1/mcp": {
+    path: () => "/api/v1/mcp",
+    body: (f) => ({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_task", arguments: { id: f.taskId } } }),
+    headers: MCP_HEADERS,
+    finiteStream: true,
+    scope: "own-team",
+  },
   "PUT /api/v1/settings/models": {
     path: () => "/api/v1/settings/models",
     body: () => ({ default: [{ providerId: "env", model: "probe-model" }] }),
@@ -330,12 +352,18 @@ async function teamState() {
   return { tasks, agents, agentVersions, settings, mcpServers, modelProviders, knowledge };
 }
 
-async function call(method: string, path: string, credentials: Credentials, body?: unknown) {
-  const headers: Record<string, string> = { ...(credentials.authorization ? { authorization: credentials.authorization } : {}) };
+async function call(method: string, path: string, credentials: Credentials, body?: unknown, entry?: Case) {
+  const headers: Record<string, string> = {
+    ...entry?.headers,
+    ...(credentials.authorization ? { authorization: credentials.authorization } : {}),
+  };
   if (credentials.cookie) Object.assign(headers, { cookie: credentials.cookie, origin: api.baseURL });
   if (body !== undefined || method !== "GET") headers["content-type"] = "application/json";
   const response = await fetch(`${api.baseURL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = response.headers.get("content-type")?.includes("event-stream") ? (await response.body?.cancel(), "") : await response.text();
+  const text =
+    response.headers.get("content-type")?.includes("event-stream") && !entry?.finiteStream
+      ? (await response.body?.cancel(), "")
+      : await response.text();
   expect(text).not.toContain(MCP_HEADER_VALUE);
   expect(text).not.toContain(MODEL_API_KEY);
   return { status: response.status, text };
@@ -362,20 +390,20 @@ describe("every REST route", () => {
       const body = entry.body?.(fixture);
       const before = await teamState();
       for (const who of ["anonymous", "revoked", "expired", "signedOut"] as const) {
-        const answer = await call(route.method, path, as[who], body);
+        const answer = await call(route.method, path, as[who], body, entry);
         expect(answer.status, `${name} as ${who}`).toBe(401);
         expect(JSON.parse(answer.text).error.code).toBe("unauthorized");
         if (who === "expired") expect(JSON.parse(answer.text).error.message).toMatch(/^API key expired at /);
       }
       for (const role of ["viewer", "user"] as const) {
         if (can(role, route.permission as "read")) continue;
-        const answer = await call(route.method, path, as[role], body);
+        const answer = await call(route.method, path, as[role], body, entry);
         expect(answer.status, `${name} as ${role}`).toBe(403);
         expect(JSON.parse(answer.text).error.code).toBe("forbidden");
       }
       expect(await teamState()).toEqual(before);
 
-      const outsider = await call(route.method, path, as.outsider, body);
+      const outsider = await call(route.method, path, as.outsider, body, entry);
       if (entry.scope === "not-found") {
         expect(outsider.status, `${name} from another team`).toBe(404);
         expect(JSON.parse(outsider.text).error.code).toBe("not_found");
