@@ -155,6 +155,8 @@ const envSchema = z.object({
     "must be an http:// or https:// URL",
   ),
   UPSTASH_REDIS_REST_TOKEN: optionalString,
+  // Set: the response cache's shared store is this Redis (redis://, rediss://) instead of Postgres (server/db/redis.ts).
+  REDIS_URL: optionalString.refine((value) => value === undefined || /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL"),
   // The fetch_url tool (server/web): its deadline for a page (every redirect and the body) and its body cap.
   CHORUS_WEB_FETCH_TIMEOUT_MS: integer(10_000, 500, 120_000),
   CHORUS_WEB_FETCH_MAX_BYTES: integer(2 * 1024 * 1024, 1024, 50 * 1024 * 1024),

@@ -11,6 +11,7 @@ import { DelegatingLanguageModel } from "@/server/llm/delegating-model";
 import { LRUCache } from "lru-cache";
 import { createHash } from "node:crypto";
 import { deleteExpiredCacheEntries, findLiveCacheEntry, upsertCacheEntry } from "@/server/db/queries/model-cache";
+import { findLiveRedisCacheEntry, putRedisCacheEntry } from "@/server/db/queries/model-cache-redis";
 import { getEnv } from "@/server/env";
 import { createAbortError } from "@/server/llm/abort";
 import { countCacheHit, countCacheMiss, countCacheStore } from "@/server/llm/cache-counters";
@@ -20,8 +21,8 @@ import { logger } from "@/server/observability/logger";
  * The response cache (#20 §6): a model call identical to an earlier one of the same team — same
  * provider and model, prompt, parameters (temperature, max tokens, response format…), tools and
  * provider options — is answered with the stored response instead of calling the model. An
- * in-memory LRU sits in front of the shared Postgres store (LlmCacheEntry), so every server
- * process shares what one stored. A streamed hit replays the stored stream parts as a stream,
+ * in-memory LRU sits in front of the shared store — Postgres (LlmCacheEntry) by default, Redis
+ * when REDIS_URL is set — so every server process shares what one stored. A streamed hit replays the stored stream parts as a stream,
  * reports zero usage and carries `providerMetadata.chorus.cached = true` on its finish part (a
  * generate hit on its result), which usage recording and callers read.
  *
@@ -193,7 +194,9 @@ class CachedLanguageModel extends DelegatingLanguageModel {
     }
     if (remembered) memory.delete(key);
     try {
-      const row = await findLiveCacheEntry(this.teamId, hash, new Date(now));
+      const row = getEnv().REDIS_URL
+        ? await findLiveRedisCacheEntry(this.teamId, hash, new Date(now))
+        : await findLiveCacheEntry(this.teamId, hash, new Date(now));
       if (row) {
         const response = row.response as unknown as StoredResponse;
         memory.set(key, { response, expiresAt: row.expiresAt.getTime(), size: JSON.stringify(row.response).length });
@@ -213,14 +216,9 @@ class CachedLanguageModel extends DelegatingLanguageModel {
     const expiresAt = Date.now() + this.ttlMs;
     memory.set(`${this.teamId}:${hash}`, { response: JSON.parse(json) as StoredResponse, expiresAt, size: json.length });
     countCacheStore();
-    const write = upsertCacheEntry({
-      teamId: this.teamId,
-      requestHash: hash,
-      modelKey: this.modelKey,
-      response,
-      expiresAt: new Date(expiresAt),
-    })
-      .then(() => cleanUpOccasionally())
+    const entry = { teamId: this.teamId, requestHash: hash, modelKey: this.modelKey, response, expiresAt: new Date(expiresAt) };
+    // Redis expires its keys itself; Postgres rows are swept now and then.
+    const write = (getEnv().REDIS_URL ? putRedisCacheEntry(entry) : upsertCacheEntry(entry).then(() => cleanUpOccasionally()))
       .catch((error: unknown) => logger.warn("a model response could not be stored in the cache", { teamId: this.teamId, error }))
       .finally(() => pendingWrites.delete(write));
     pendingWrites.add(write);
