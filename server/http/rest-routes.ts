@@ -53,6 +53,7 @@ import {
 import { getKnowledgeInput, knowledgeTextInput, listKnowledgeInput, searchKnowledgeInput } from "@/server/knowledge/knowledge-schemas";
 import { searchKnowledgeFor } from "@/server/knowledge/search";
 import { modelRoutingSchema } from "@/server/llm/model-routing";
+import { exportAuditEvents, exportAuditInput, listAuditEvents, listAuditInput } from "@/server/teams/audit-log";
 import { createModelProviderInput, updateModelProviderInput } from "@/server/teams/model-provider-schemas";
 import {
   createModelProvider,
@@ -85,7 +86,10 @@ export interface RouteInput {
 }
 
 export type RouteResult =
-  { status?: number; json: unknown; headers?: Record<string, string> } | { eventStream: ReadableStream<Uint8Array> };
+  | { status?: number; json: unknown; headers?: Record<string, string> }
+  | { eventStream: ReadableStream<Uint8Array> }
+  /** A file streamed as it is produced (an export), saved by a browser under `filename`. */
+  | { download: ReadableStream<Uint8Array>; contentType: string; filename: string };
 
 export interface RestRoute {
   method: "GET" | "POST" | "PUT" | "DELETE";
@@ -536,6 +540,28 @@ export const restRoutes: readonly RestRoute[] = [
     input: modelRoutingSchema,
     summary: "Replace the team's model routing (each chain: 1 to 5 provider + model, the first serves, the rest are fallbacks)",
     handle: async ({ caller, body }) => json(await updateModelRouting(caller, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/audit",
+    permission: "manage",
+    rateLimit: "read",
+    query: listAuditInput,
+    summary:
+      "The team's audit log, newest first (admins): filter by actor, action (or its prefix), targetType/targetId, from/to; page with cursor",
+    handle: async ({ caller, query }) => json(await listAuditEvents(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/audit/export",
+    permission: "manage",
+    rateLimit: "read",
+    query: exportAuditInput,
+    summary: "The team's audit log as a streamed file, format=csv or jsonl, with the same filters (admins)",
+    handle: async ({ caller, query }) => {
+      const file = await exportAuditEvents(caller, Object.fromEntries(query));
+      return { download: file.body, contentType: file.contentType, filename: file.filename };
+    },
   },
   {
     method: "GET",
