@@ -43,7 +43,7 @@ export interface AuditEntry {
 const MAX_TEXT = 200;
 const MAX_LIST = 50;
 const MAX_KEYS = 30;
-const secretName = /(password|secret|api[-_]?key|authorization|cookie|hash|bearer|credential|^token$|headers?$)/i;
+const secretName = /(password|secret|key$|authorization|cookie|hash|bearer|credential|^token$|headers?$)/i;
 const secretLooking = /\b(sk-[A-Za-z0-9_-]{8,}|chorus_[a-z0-9]{8}_[A-Za-z0-9_-]{16,}|Bearer\s+\S{8,})/;
 
 export async function recordAudit(by: AuditBy, entry: AuditEntry): Promise<void> {

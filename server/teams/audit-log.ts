@@ -26,8 +26,15 @@ const text = (name: string, max: number) =>
     .min(1, `${name} must not be empty`)
     .max(max, `${name} must be at most ${max} characters`);
 
+/** Instants Postgres's timestamp holds and anyone means: from 1970 to the end of 9999. */
+const LATEST = Date.parse("9999-12-31T00:00:00Z");
+const storable = (ms: number) => Number.isFinite(ms) && ms >= 0 && ms <= LATEST;
+
 const instant = (name: string) =>
-  text(name, 40).refine((value) => Number.isFinite(Date.parse(value)), `${name} must be a date (2026-12-07) or an ISO date-time`);
+  text(name, 40).refine(
+    (value) => storable(Date.parse(value)),
+    `${name} must be a date (2026-12-07) or an ISO date-time between 1970 and 9999`,
+  );
 
 export const auditFilterInput = z.object({
   actor: text("actor", 320).optional(),
@@ -158,7 +165,7 @@ function encodeCursor(row: { createdAt: Date; id: string }): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   const createdAt = new Date(Date.parse(at ?? ""));
-  if (!id || !/^[a-z0-9]{1,40}$/.test(id) || !Number.isFinite(createdAt.getTime()))
+  if (!id || !/^[a-z0-9]{1,40}$/.test(id) || !storable(createdAt.getTime()))
     throw new AppError("bad_request", "cursor is not one this API gave out: pass nextCursor as it came", "cursor");
   return { createdAt, id };
 }

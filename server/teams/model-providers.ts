@@ -115,7 +115,7 @@ export async function createModelProvider(caller: Caller, rawInput: unknown) {
     await recordAudit(caller, {
       action: "model_provider.created",
       target: { type: "model_provider", id: row.id },
-      details: { name: input.name, kind: input.kind, withKey: Boolean(input.apiKey) },
+      details: { name: input.name, kind: input.kind, keyStored: Boolean(input.apiKey) },
     });
     return presentModelProvider(row);
   } catch (error) {

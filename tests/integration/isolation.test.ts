@@ -148,6 +148,8 @@ const restCases: Record<string, Case> = {
   "DELETE /api/v1/model-providers/:id": { path: (f) => `/api/v1/model-providers/${f.modelProviderId}`, scope: "not-found" },
   "POST /api/v1/model-providers/:id/test": { path: (f) => `/api/v1/model-providers/${f.modelProviderId}/test`, scope: "not-found" },
   "GET /api/v1/settings/models": { path: () => "/api/v1/settings/models", scope: "own-team" },
+  "GET /api/v1/audit": { path: () => "/api/v1/audit", scope: "own-team" },
+  "GET /api/v1/audit/export": { path: () => "/api/v1/audit/export?format=jsonl", scope: "own-team" },
   "PUT /api/v1/settings/models": {
     path: () => "/api/v1/settings/models",
     body: () => ({ default: [{ providerId: "env", model: "probe-model" }] }),
@@ -221,6 +223,7 @@ const procedureCases: Record<string, ProcedureCase> = {
   "models.deleteProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
   "models.testProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
   "models.routing": { input: () => undefined, scope: "own-team" },
+  "audit.list": { input: () => ({}), scope: "own-team" },
   "models.updateRouting": { input: () => ({ default: [{ providerId: "env", model: "probe-model" }] }), scope: "own-team" },
 };
 

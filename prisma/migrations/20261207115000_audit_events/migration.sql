@@ -14,7 +14,7 @@ CREATE TABLE "AuditEvent" (
     "action" TEXT NOT NULL,
     "targetType" TEXT,
     "targetId" TEXT,
-    "details" JSONB NOT NULL DEFAULT '{}',
+    "details" JSONB NOT NULL,
     "ipAddress" TEXT,
     "userAgent" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
