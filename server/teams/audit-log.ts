@@ -62,7 +62,7 @@ export interface AuditEventView {
   action: string;
   actor: { type: string; id: string | null; name: string | null };
   target: { type: string; id: string | null } | null;
-  details: unknown;
+  details: Record<string, unknown>;
   ipAddress: string | null;
   userAgent: string | null;
 }
@@ -186,7 +186,7 @@ async function present(teamId: string, rows: AuditEventRow[]): Promise<AuditEven
       name: row.actorId ? ((row.actorType === "user" ? userName : keyName).get(row.actorId) ?? null) : null,
     },
     target: row.targetType ? { type: row.targetType, id: row.targetId } : null,
-    details: row.details,
+    details: (row.details ?? {}) as Record<string, unknown>,
     ipAddress: row.ipAddress,
     userAgent: row.userAgent,
   }));
