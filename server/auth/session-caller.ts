@@ -53,7 +53,8 @@ export async function requestCaller(headers: Headers): Promise<Caller> {
 
 /** The caller with the request's address and user agent, for the audit log (a copy: a verified key's caller is shared). */
 function withClient(caller: Caller, headers: Headers): Caller {
-  const address = clientAddress(headers, getEnv().AUTH_TRUST_HOST);
+  // The configuration is read only when a proxy's header needs it: this runs on every API request.
+  const address = clientAddress(headers, headers.has("x-forwarded-for") && getEnv().AUTH_TRUST_HOST);
   const userAgent = headers.get("user-agent") ?? undefined;
   return { ...caller, client: { address: address || undefined, userAgent } };
 }
