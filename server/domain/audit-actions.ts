@@ -9,7 +9,7 @@ export const auditActions = {
   "auth.sign_in": "A member signed in",
   "auth.sign_in_failed": "A sign-in to a known account failed (wrong password)",
   "auth.sign_out": "A member signed out",
-  "task.created": "A task was submitted (also a rerun's or a try-it task)",
+  "task.created": "A task was submitted (also an agent's try-it task)",
   "task.approved": "A plan awaiting approval was approved",
   "task.rejected": "A plan awaiting approval was rejected",
   "task.cancelled": "A task was cancelled",
