@@ -6,6 +6,8 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: { default: "Chorus", template: "%s · Chorus" },
   description: "Multi-agent orchestration: plan, run agents in parallel, watch every token.",
+  // Declared, so browsers do not ask for /favicon.ico (a 404, logged as a console error on every page).
+  icons: { icon: "/favicon.svg" },
 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {

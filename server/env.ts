@@ -204,6 +204,8 @@ const envSchema = z.object({
     }
     return parsed.data;
   }),
+  // The audit log (docs/audit-log.md): events older than this many days are deleted in the background.
+  CHORUS_AUDIT_RETENTION_DAYS: integer(365, 1, 100 * 365),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

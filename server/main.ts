@@ -29,6 +29,8 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   }
   const { listenForRemoteEvents } = await import("@/server/events/remote-events");
   const listener = shared ? listenForRemoteEvents(env.DATABASE_URL!) : undefined;
+  const { startAuditPruning } = await import("@/server/audit/audit-retention");
+  const stopAuditPruning = startAuditPruning();
 
   const app = next({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   const handle = app.getRequestHandler();
@@ -63,6 +65,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
       server.listen(env.PORT, env.HOST, () => resolve());
     });
   } catch (error) {
+    stopAuditPruning();
     await stopExecutor();
     await listener?.stop();
     throw error;
@@ -72,6 +75,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     logger.info("shutting down");
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    stopAuditPruning();
     await stopExecutor();
     await listener?.stop();
     await closeDb();

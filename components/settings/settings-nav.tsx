@@ -9,6 +9,7 @@ const pages = [
   { href: "/settings/tools", label: "Tools" },
   { href: "/settings/models", label: "Models" },
   { href: "/settings/spending", label: "Spending" },
+  { href: "/settings/audit", label: "Audit log" },
 ];
 
 /** The settings area's navigation; the current page is marked for screen readers and by sight. */

@@ -15,6 +15,7 @@ import { readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
 import { readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
 import { readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { summarizeTeamUsage } from "@/server/teams/usage-summary";
+import { listAuditEvents } from "@/server/teams/audit-log";
 import {
   createMcpServer,
   deleteMcpServer,
@@ -101,6 +102,9 @@ export const chorusServices = {
     testProvider: testModelProvider,
     routing: readModelRouting,
     updateRouting: updateModelRouting,
+  },
+  audit: {
+    list: listAuditEvents,
   },
   knowledge: {
     list: listKnowledgeDocuments,

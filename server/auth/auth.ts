@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { authAdapter } from "@/server/db/auth-adapter";
+import { recordAudit } from "@/server/audit/record-audit";
 import { getEnv } from "@/server/env";
 import type { Role } from "@/server/db/types";
 import { logger } from "@/server/observability/logger";
@@ -56,7 +57,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
       async authorize(raw, request) {
         const address = clientAddress(request.headers, getEnv().AUTH_TRUST_HOST);
-        const result = await authenticateWithPassword({ email: raw.email, password: raw.password, address });
+        const userAgent = request.headers.get("user-agent") ?? undefined;
+        const result = await authenticateWithPassword({ email: raw.email, password: raw.password, address, userAgent });
         if (result.outcome === "throttled") throw new TooManySignIns(result.retryAfterMs);
         return result.outcome === "signed-in" ? result.user : null;
       },
@@ -85,8 +87,14 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   },
   events: {
     async signOut(message) {
-      const sessionId = "token" in message ? message.token?.sid : undefined;
+      const token = "token" in message ? message.token : undefined;
+      const sessionId = token?.sid;
       if (typeof sessionId === "string") await deleteSession(sessionId);
+      if (typeof token?.sub === "string" && typeof token.teamId === "string")
+        await recordAudit(
+          { teamId: token.teamId, userId: token.sub },
+          { action: "auth.sign_out", target: { type: "user", id: token.sub } },
+        );
     },
   },
 }));

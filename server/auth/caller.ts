@@ -8,6 +8,8 @@ export interface Caller {
   role: Role;
   userId?: string;
   apiKeyId?: string;
+  /** Where the request came from (the audit log records it); unset outside a request. */
+  client?: { address?: string; userAgent?: string };
 }
 
 /** The one permission check. Throws `forbidden` naming what was missing. */

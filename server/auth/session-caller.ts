@@ -4,6 +4,7 @@ import { getEnv } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { authenticateApiKey, bearerToken } from "./api-keys";
 import type { Caller } from "./caller";
+import { clientAddress } from "./sign-in-throttle";
 
 /**
  * Resolves the caller of a request: an `Authorization: Bearer <api key>` header, else the
@@ -43,9 +44,17 @@ export async function requestCaller(headers: Headers): Promise<Caller> {
   if (authorization) {
     const key = bearerToken(authorization);
     if (!key) throw new AppError("unauthorized", "Authorization header must be `Bearer <api key>`", "authorization");
-    return authenticateApiKey(key);
+    return withClient(await authenticateApiKey(key), headers);
   }
   const caller = await sessionCaller(headers);
   if (!caller) throw new AppError("unauthorized", "Sign in or send an API key as `Authorization: Bearer <key>`");
-  return caller;
+  return withClient(caller, headers);
+}
+
+/** The caller with the request's address and user agent, for the audit log (a copy: a verified key's caller is shared). */
+function withClient(caller: Caller, headers: Headers): Caller {
+  // The configuration is read only when a proxy's header needs it: this runs on every API request.
+  const address = clientAddress(headers, headers.has("x-forwarded-for") && getEnv().AUTH_TRUST_HOST);
+  const userAgent = headers.get("user-agent") ?? undefined;
+  return { ...caller, client: { address: address || undefined, userAgent } };
 }

@@ -135,6 +135,7 @@ async function run(argv: string[]): Promise<void> {
   const { changePassword, createTeam, createUserInTeam, getTeamBySlug } = await import("@/server/teams/teams");
   const { createApiKey, revokeApiKey, VERIFIED_KEY_TTL_MS } = await import("@/server/auth/api-keys");
   const { findApiKey, listApiKeys } = await import("@/server/db/queries/api-keys");
+  const { recordAudit } = await import("@/server/audit/record-audit");
   const { teamRateLimits, updateTeamRateLimits, TEAM_LIMITS_TTL_MS } = await import("@/server/rate-limit");
   try {
     if (command === "team create") {
@@ -189,6 +190,14 @@ async function run(argv: string[]): Promise<void> {
       const keyRole = role(required(values, "role"));
       const expiresAt = lifetimeMs === undefined ? undefined : new Date(Date.now() + lifetimeMs);
       const { key, record } = await createApiKey({ teamId: team.id, role: keyRole, name: values.name ?? `${keyRole} key`, expiresAt });
+      await recordAudit(
+        { teamId: team.id, actor: "cli" },
+        {
+          action: "api_key.created",
+          target: { type: "api_key", id: record.id },
+          details: { name: record.name, role: keyRole, expiresAt: record.expiresAt ? new Date(record.expiresAt).toISOString() : null },
+        },
+      );
       console.log(`Created API key "${record.name}" (${maskedApiKey(record.prefix)}, role ${keyRole}) for team ${team.slug}.`);
       console.log(
         record.expiresAt
@@ -216,6 +225,10 @@ async function run(argv: string[]): Promise<void> {
         console.log(`${described} was already revoked${key.revokedAt ? ` (at ${utcSeconds(key.revokedAt)})` : ""}; nothing changed.`);
         return;
       }
+      await recordAudit(
+        { teamId: team.id, actor: "cli" },
+        { action: "api_key.revoked", target: { type: "api_key", id: key.id }, details: { name: key.name, role: key.role } },
+      );
       console.log(`Revoked ${described}.`);
       // This process cannot clear a running server's memory of verified keys; it lapses on its own.
       console.log(`A server that is running refuses it within ${VERIFIED_KEY_TTL_MS / 1000} s: it remembers verified keys that long.`);

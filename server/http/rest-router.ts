@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { requestCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
+import { logger } from "@/server/observability/logger";
 import { enforceRateLimit, rateLimitIdentityOf } from "@/server/rate-limit";
 import { errorStatusAndBody } from "./error-status";
 import { commonHeaders, sendJson } from "./json-response";
@@ -105,6 +106,22 @@ function answer(request: IncomingMessage, response: ServerResponse, result: Rout
     answerWebResponse(request, response, result.webResponse, limitHeaders);
     return;
   }
+  if ("download" in result) {
+    response.writeHead(200, {
+      ...commonHeaders(),
+      ...limitHeaders,
+      "Content-Type": result.contentType,
+      "Content-Disposition": `attachment; filename="${result.filename.replace(/[^\w.-]/g, "_")}"`,
+      "Cache-Control": "no-store",
+    });
+    if (request.method === "HEAD") {
+      void result.download.cancel();
+      response.end();
+      return;
+    }
+    void pipeDownload(result.download, response);
+    return;
+  }
   response.writeHead(200, {
     ...commonHeaders(),
     ...limitHeaders,
@@ -146,6 +163,29 @@ async function pipeEventStream(stream: ReadableStream<Uint8Array>, response: Ser
     // The client went away: the stream is cancelled above.
   } finally {
     response.end();
+  }
+}
+
+/**
+ * Writes a streamed file, waiting for the client to take each chunk before reading the next. A
+ * failure after the headers went out (the database went away mid-export) can only cut the file
+ * short: the connection is destroyed, so the client sees an incomplete download, not a complete one.
+ */
+async function pipeDownload(stream: ReadableStream<Uint8Array>, response: ServerResponse) {
+  const reader = stream.getReader();
+  response.once("close", () => void reader.cancel().catch(() => undefined));
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      if (!response.write(chunk.value))
+        await new Promise((resolve) => {
+          response.once("drain", resolve);
+          response.once("close", resolve);
+        });
+    }
+    response.end();
+  } catch (error) {
+    logger.warn("streamed download failed part-way; the connection is closed", { error });
+    response.destroy();
   }
 }
 

@@ -59,6 +59,7 @@ import {
 import { getKnowledgeInput, knowledgeTextInput, listKnowledgeInput, searchKnowledgeInput } from "@/server/knowledge/knowledge-schemas";
 import { searchKnowledgeFor } from "@/server/knowledge/search";
 import { modelRoutingSchema } from "@/server/llm/model-routing";
+import { exportAuditEvents, exportAuditInput, listAuditEvents, listAuditInput } from "@/server/teams/audit-log";
 import { createModelProviderInput, updateModelProviderInput } from "@/server/teams/model-provider-schemas";
 import {
   createModelProvider,
@@ -94,7 +95,9 @@ export type RouteResult =
   | { status?: number; json: unknown; headers?: Record<string, string> }
   | { eventStream: ReadableStream<Uint8Array>; headers?: Record<string, string> }
   /** An answer a library built as a web-standard Response (the MCP SDK's transport): its status, headers and body as they are. */
-  | { webResponse: Response };
+  | { webResponse: Response }
+  /** A file streamed as it is produced (an export), saved by a browser under `filename`. */
+  | { download: ReadableStream<Uint8Array>; contentType: string; filename: string };
 
 export interface RestRoute {
   method: "GET" | "POST" | "PUT" | "DELETE";
@@ -586,6 +589,28 @@ export const restRoutes: readonly RestRoute[] = [
     summary:
       "Chorus as an MCP server (Streamable HTTP, stateless): tools run_task, get_task and list_tasks, each checked against the key's role (docs/mcp-server.md)",
     handle: async ({ caller, body, headers, signal }) => ({ webResponse: await answerMcpRequest(caller, { body, headers, signal }) }),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/audit",
+    permission: "manage",
+    rateLimit: "read",
+    query: listAuditInput,
+    summary:
+      "The team's audit log, newest first (admins): filter by actor, action (or its prefix), targetType/targetId, from/to; page with cursor",
+    handle: async ({ caller, query }) => json(await listAuditEvents(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/audit/export",
+    permission: "manage",
+    rateLimit: "read",
+    query: exportAuditInput,
+    summary: "The team's audit log as a streamed file, format=csv or jsonl, with the same filters (admins)",
+    handle: async ({ caller, query }) => {
+      const file = await exportAuditEvents(caller, Object.fromEntries(query));
+      return { download: file.body, contentType: file.contentType, filename: file.filename };
+    },
   },
   {
     method: "GET",

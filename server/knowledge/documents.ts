@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import {
   deleteKnowledgeDocument as deleteDocumentRow,
@@ -36,7 +37,13 @@ export interface UploadedForm {
 export async function createKnowledgeDocument(caller: Caller, source: DocumentSource) {
   requirePermission(caller, "write");
   const content = await contentOf(source);
-  return insertKnowledgeDocument(caller.teamId, content, { createdById: caller.userId ?? null });
+  const document = await insertKnowledgeDocument(caller.teamId, content, { createdById: caller.userId ?? null });
+  await recordAudit(caller, {
+    action: "knowledge.created",
+    target: { type: "knowledge_document", id: document.id },
+    details: auditFacts(content),
+  });
+  return document;
 }
 
 export async function replaceKnowledgeDocument(caller: Caller, id: string, source: DocumentSource) {
@@ -45,6 +52,11 @@ export async function replaceKnowledgeDocument(caller: Caller, id: string, sourc
   const content = await contentOf(source);
   const replaced = await replaceDocumentRow(caller.teamId, documentId, content);
   if (!replaced) throw notFound(id);
+  await recordAudit(caller, {
+    action: "knowledge.replaced",
+    target: { type: "knowledge_document", id: documentId },
+    details: auditFacts(content),
+  });
   return replaced;
 }
 
@@ -66,7 +78,13 @@ export async function getKnowledgeDocument(caller: Caller, id: string, raw: unkn
 export async function deleteKnowledgeDocument(caller: Caller, id: string) {
   requirePermission(caller, "write");
   if (!(await deleteDocumentRow(caller.teamId, documentIdOf(id)))) throw notFound(id);
+  await recordAudit(caller, { action: "knowledge.deleted", target: { type: "knowledge_document", id } });
   return { deleted: id };
+}
+
+/** What the audit log keeps of a document: its title and size, never its text. */
+function auditFacts(content: KnowledgeDocumentContent) {
+  return { title: content.title, fileName: content.fileName, sizeBytes: content.sizeBytes };
 }
 
 /** Extracted, chunked and hashed content of a source, in the language it asks for or the default. */

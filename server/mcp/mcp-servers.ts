@@ -1,4 +1,5 @@
 import { requirePermission, type Caller } from "@/server/auth/caller";
+import { recordAudit } from "@/server/audit/record-audit";
 import {
   deleteTeamMcpServer,
   findTeamMcpServer,
@@ -136,6 +137,12 @@ export async function createMcpServer(caller: Caller, rawInput: unknown) {
       allowedAgents: input.allowedAgents === "all" ? [] : input.allowedAgents,
       toolSettings: (input.tools ?? {}) as InputJsonObject,
     });
+    // Its name and transport; not its URL or headers, which may carry credentials.
+    await recordAudit(caller, {
+      action: "mcp_server.created",
+      target: { type: "mcp_server", id: row.id },
+      details: { name: input.name, transport: input.transport, headerNames: Object.keys(headers) },
+    });
     return presentMcpServer(row);
   } catch (error) {
     // The unique (teamId, name) decides, not a look-up first: two creates at once would both find nothing.
@@ -177,6 +184,11 @@ export async function updateMcpServer(caller: Caller, id: string, rawInput: unkn
       ...(input.tools !== undefined ? { toolSettings: input.tools as InputJsonObject } : {}),
     });
     if (!row) throw notFound(id);
+    await recordAudit(caller, {
+      action: "mcp_server.updated",
+      target: { type: "mcp_server", id },
+      details: { name: row.name, changed: Object.keys(input).filter((field) => input[field as keyof typeof input] !== undefined) },
+    });
     return presentMcpServer(row);
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(input.name ?? current.name);
@@ -187,6 +199,7 @@ export async function updateMcpServer(caller: Caller, id: string, rawInput: unkn
 export async function deleteMcpServer(caller: Caller, id: string) {
   requirePermission(caller, "manage");
   if (!SERVER_ID.test(id) || !(await deleteTeamMcpServer(caller.teamId, id))) throw notFound(id);
+  await recordAudit(caller, { action: "mcp_server.deleted", target: { type: "mcp_server", id } });
   return { deleted: id };
 }
 
@@ -231,6 +244,11 @@ export async function refreshMcpServerTools(caller: Caller, id: string) {
       : { lastError: result.reason },
   );
   if (!row) throw notFound(id);
+  await recordAudit(caller, {
+    action: "mcp_server.refreshed",
+    target: { type: "mcp_server", id },
+    details: result.ok ? { ok: true, toolCount: result.tools.length } : { ok: false },
+  });
   if (!result.ok) throw new AppError("unavailable", `Could not list the tools of MCP server "${row.name}": ${result.reason}`);
   return presentMcpServer(row);
 }
@@ -239,6 +257,7 @@ export async function refreshMcpServerTools(caller: Caller, id: string) {
 export async function testMcpServerConnection(caller: Caller, id: string) {
   requirePermission(caller, "manage");
   const result = await probe(caller, id);
+  await recordAudit(caller, { action: "mcp_server.tested", target: { type: "mcp_server", id }, details: { ok: result.ok } });
   return result.ok
     ? { ok: true, server: result.server, toolCount: result.tools.length, durationMs: Math.round(result.ms) }
     : { ok: false, error: result.reason, durationMs: Math.round(result.ms) };

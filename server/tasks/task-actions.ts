@@ -1,4 +1,5 @@
 import { listCompletedExecutions } from "@/server/db/queries/executions";
+import { recordAudit } from "@/server/audit/record-audit";
 import { cancelAwaitingToolCalls } from "@/server/db/queries/tool-calls";
 import { insertRerunTask, markTaskApproved, markTaskCancelled, markTaskRejected } from "@/server/db/queries/tasks";
 import type { InputJsonObject, JsonObject } from "@/server/db/types";
@@ -67,6 +68,11 @@ export async function approveTask(caller: Caller, id: string, rawInput: unknown)
     wrongState("approve", now.status, "awaiting-approval");
   }
   await appendRunEvent(id, "task.approved", { steps: storedPlan.steps, edited: input.plan !== undefined });
+  await recordAudit(caller, {
+    action: "task.approved",
+    target: { type: "task", id: task.id },
+    details: { edited: input.plan !== undefined },
+  });
   await sendPlanDecided({ taskId: id, approved: true });
   return getTask(caller, id);
 }
@@ -85,6 +91,11 @@ export async function rejectTask(caller: Caller, id: string, rawInput: unknown):
   });
   if (!decided) wrongState("reject", (await loadTaskInTeam(caller, id)).status, "awaiting-approval");
   await appendRunEvent(id, "task.cancelled", { reason: "plan_rejected", error: message });
+  await recordAudit(caller, {
+    action: "task.rejected",
+    target: { type: "task", id: task.id },
+    details: { withReason: Boolean(input.reason) },
+  });
   await sendPlanDecided({ taskId: id, approved: false });
   return getTask(caller, id);
 }
@@ -99,6 +110,7 @@ export async function cancelTask(caller: Caller, id: string): Promise<TaskView> 
   // The event stops in-process agents at once (their model calls are aborted); other
   // processes' agents see the status within half a second.
   await appendRunEvent(id, "task.cancelled", { reason: "cancelled", ...actorOf(caller) });
+  await recordAudit(caller, { action: "task.cancelled", target: { type: "task", id: task.id }, details: { from: task.status } });
   try {
     await sendTaskCancelled({ taskId: id });
   } catch (error) {
@@ -174,6 +186,11 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
     reused: reusable.values(),
   });
   await appendRunEvent(task.id, "task.created", { rerunOf: original.id, fromStep: input.fromStep, reusedSteps: [...reusable.keys()] });
+  await recordAudit(caller, {
+    action: "task.rerun",
+    target: { type: "task", id: original.id },
+    details: { newTaskId: task.id, fromStep: input.fromStep, newInstruction: Boolean(input.input) },
+  });
   await scheduleTask(task);
   return getTask(caller, task.id);
 }

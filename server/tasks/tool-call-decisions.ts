@@ -1,4 +1,5 @@
 import { findAwaitingToolCall, recordToolDecision } from "@/server/db/queries/tool-calls";
+import { recordAudit } from "@/server/audit/record-audit";
 import { actorOf, requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
 import { publishAppended } from "@/server/events/run-events";
@@ -75,6 +76,11 @@ async function decide(
     throw new AppError("conflict", `Tool call "${call.callId}" was already decided`, "callId");
   }
   publishAppended(call.taskId, [{ type: "agent.tool_decided", payload }], { firstSeq: stored.firstSeq, appendedAt: stored.appendedAt });
+  await recordAudit(caller, {
+    action: decision.status === "approved" ? "task.tool_call_approved" : "task.tool_call_denied",
+    target: { type: "task", id: call.taskId },
+    details: { callId: call.callId, tool: call.tool, stepId: call.stepKey, edited: record.edited === true },
+  });
   await sendToolDecided({ taskId: call.taskId, executionId: call.executionId, callId: call.callId });
   return getTask(caller, taskId);
 }

@@ -1,4 +1,5 @@
 import { listCustomAgentRows } from "@/server/db/queries/agent-definitions";
+import { recordAudit } from "@/server/audit/record-audit";
 import { insertTask } from "@/server/db/queries/tasks";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
@@ -53,6 +54,7 @@ export async function tryAgent(caller: Caller, kind: unknown, rawInput: unknown)
     plan,
   });
   publishRunEvents(row.id, [{ seq: 1, type: "task.created", payload: createdPayload, createdAt: eventCreatedAt }]);
+  await recordAudit(caller, { action: "task.created", target: { type: "task", id: row.id }, details: { tryAgent: agentKind } });
   await scheduleTask({ id: row.id, teamId: caller.teamId });
   return presentNewTask(row);
 }

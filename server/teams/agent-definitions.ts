@@ -1,3 +1,4 @@
+import { recordAudit } from "@/server/audit/record-audit";
 import {
   deleteTeamAgentDefinition,
   findTeamAgentDefinition,
@@ -90,7 +91,9 @@ export async function createAgentDefinition(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const input = parseInput(customAgentDefinitionSchema, rawInput);
   try {
-    return await insertAgentDefinition(caller.teamId, { kind: input.kind, ...versionFields(input) }, caller.userId ?? null);
+    const created = await insertAgentDefinition(caller.teamId, { kind: input.kind, ...versionFields(input) }, caller.userId ?? null);
+    await recordAudit(caller, { action: "agent.created", target: { type: "agent", id: input.kind }, details: { name: input.name } });
+    return created;
   } catch (error) {
     // The unique (teamId, kind) decides, not a look-up first: two creates at once would both
     // find nothing, and the loser's unique violation would be a 500.
@@ -111,6 +114,12 @@ export async function updateAgentDefinition(caller: Caller, kind: unknown, rawIn
   const input = parseInput(agentDefinitionFieldsSchema, rawInput);
   const updated = await insertNextAgentVersion(caller.teamId, slug, versionFields(input), caller.userId ?? null);
   if (!updated) throw noTeamAgent(slug);
+  if (updated.changed)
+    await recordAudit(caller, {
+      action: "agent.updated",
+      target: { type: "agent", id: slug },
+      details: { name: input.name, version: updated.definition.version },
+    });
   return { ...updated.definition, changed: updated.changed };
 }
 
@@ -118,6 +127,7 @@ export async function deleteAgentDefinition(caller: Caller, kind: string) {
   requirePermission(caller, "manage");
   const slug = teamAgentKind(kind);
   if (!(await deleteTeamAgentDefinition(caller.teamId, slug))) throw noTeamAgent(slug);
+  await recordAudit(caller, { action: "agent.deleted", target: { type: "agent", id: slug } });
   return { deleted: slug };
 }
 

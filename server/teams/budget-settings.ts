@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { findTeamMonthBudget, updateTeamMonthlyBudget } from "@/server/db/queries/task-budgets";
 import { AppError } from "@/server/errors";
@@ -28,7 +29,14 @@ export async function readBudgetSettings(caller: Caller) {
 export async function updateBudgetSettings(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const input = parseInput(budgetSettingsInput, rawInput);
-  return present(await updateTeamMonthlyBudget(caller.teamId, input.monthlyBudgetUsd));
+  const budget = await updateTeamMonthlyBudget(caller.teamId, input.monthlyBudgetUsd);
+  if (budget)
+    await recordAudit(caller, {
+      action: "settings.budget_updated",
+      target: { type: "team", id: caller.teamId },
+      details: { monthlyBudgetUsd: input.monthlyBudgetUsd },
+    });
+  return present(budget);
 }
 
 function present(budget: { monthlyBudgetUsd: number | null; spentUsd: number; month: string } | undefined) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { findTeamModelCacheEnabled, updateTeamModelCacheEnabled } from "@/server/db/queries/teams";
 import { AppError } from "@/server/errors";
@@ -23,7 +24,14 @@ export async function readModelCacheSettings(caller: Caller) {
 export async function updateModelCacheSettings(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const input = parseInput(modelCacheSettingsInput, rawInput);
-  return present(await updateTeamModelCacheEnabled(caller.teamId, input.enabled));
+  const enabled = await updateTeamModelCacheEnabled(caller.teamId, input.enabled);
+  if (enabled !== undefined)
+    await recordAudit(caller, {
+      action: "settings.model_cache_updated",
+      target: { type: "team", id: caller.teamId },
+      details: { enabled },
+    });
+  return present(enabled);
 }
 
 function present(enabled: boolean | undefined) {

@@ -1,4 +1,5 @@
 import { BUILT_IN_AGENT_KINDS } from "@/server/agents";
+import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { listTeamAgentDefinitions } from "@/server/db/queries/agent-definitions";
 import {
@@ -111,6 +112,11 @@ export async function createModelProvider(caller: Caller, rawInput: unknown) {
       overallTimeoutMs: input.overallTimeoutMs ?? null,
     });
     forgetTeamModelSetup(caller.teamId);
+    await recordAudit(caller, {
+      action: "model_provider.created",
+      target: { type: "model_provider", id: row.id },
+      details: { name: input.name, kind: input.kind, keyStored: Boolean(input.apiKey) },
+    });
     return presentModelProvider(row);
   } catch (error) {
     // The unique (teamId, name) decides, not a look-up first: two creates at once would both find nothing.
@@ -146,6 +152,12 @@ export async function updateModelProvider(caller: Caller, id: string, rawInput: 
     });
     if (!row) throw notFound(id);
     forgetTeamModelSetup(caller.teamId);
+    // Which fields changed, never their values: one of them may be the key.
+    await recordAudit(caller, {
+      action: "model_provider.updated",
+      target: { type: "model_provider", id },
+      details: { name: row.name, changed: Object.keys(input).filter((field) => input[field as keyof typeof input] !== undefined) },
+    });
     return presentModelProvider(row);
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(input.name ?? current.name);
@@ -167,6 +179,7 @@ export async function deleteModelProvider(caller: Caller, id: string) {
   await updateTeamModelRouting(caller.teamId, withoutProvider(routing, id) as InputJsonObject);
   if (!(await deleteTeamModelProvider(caller.teamId, id))) throw notFound(id);
   forgetTeamModelSetup(caller.teamId);
+  await recordAudit(caller, { action: "model_provider.deleted", target: { type: "model_provider", id } });
   return { deleted: id };
 }
 
@@ -202,6 +215,7 @@ export async function testModelProvider(caller: Caller, id: string) {
   const result = await checkProviderKey({ kind: row.kind, baseUrl: row.baseUrl, apiKey });
   const durationMs = Math.round(performance.now() - started);
   if (!result.ok) logger.info("Model provider key check failed", { teamId: caller.teamId, provider: row.name, reason: result.error });
+  await recordAudit(caller, { action: "model_provider.tested", target: { type: "model_provider", id }, details: { ok: result.ok } });
   return result.ok ? { ok: true as const, models: result.models, durationMs } : { ok: false as const, error: result.error, durationMs };
 }
 
@@ -253,5 +267,12 @@ export async function updateModelRouting(caller: Caller, rawInput: unknown) {
   }
   await updateTeamModelRouting(caller.teamId, routing as InputJsonObject);
   forgetTeamModelSetup(caller.teamId);
+  await recordAudit(caller, {
+    action: "settings.model_routing_updated",
+    target: { type: "team", id: caller.teamId },
+    details: {
+      chains: chains.flatMap(([path, chain]) => (chain ? [`${path}: ${chain.map((link) => link.model).join(" > ")}`] : [])),
+    },
+  });
   return readModelRouting(caller);
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { BUILT_IN_TOOL_NAMES, BUILT_IN_TOOLS, isBuiltInToolName } from "@/server/agents";
 import { findTeamToolsNeedingApproval, updateTeamToolsNeedingApproval } from "@/server/db/queries/teams";
@@ -26,7 +27,9 @@ export async function readToolApprovalSettings(caller: Caller) {
 export async function updateToolApprovalSettings(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const input = parseInput(toolApprovalSettingsInput, rawInput);
-  return present(await updateTeamToolsNeedingApproval(caller.teamId, [...new Set(input.tools)]));
+  const tools = await updateTeamToolsNeedingApproval(caller.teamId, [...new Set(input.tools)]);
+  await recordAudit(caller, { action: "settings.tool_approvals_updated", target: { type: "team", id: caller.teamId }, details: { tools } });
+  return present(tools);
 }
 
 function present(tools: readonly string[]) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { findTeamFetchPolicy, updateTeamFetchPolicy } from "@/server/db/queries/fetch-policies";
 import { AppError } from "@/server/errors";
@@ -48,6 +49,11 @@ export async function updateFetchPolicy(caller: Caller, raw: unknown): Promise<F
     throw new AppError("bad_request", `A fetch policy holds at most ${MAX_POLICY_ENTRIES} entries (allow and deny together)`, "allow");
   }
   if (!(await updateTeamFetchPolicy(caller.teamId, policy))) throw new AppError("not_found", "Your team no longer exists");
+  await recordAudit(caller, {
+    action: "settings.fetch_policy_updated",
+    target: { type: "team", id: caller.teamId },
+    details: { allow: policy.allow, deny: policy.deny },
+  });
   return policy;
 }
 

@@ -170,6 +170,8 @@ const restCases: Record<string, Case> = {
     finiteStream: true,
     scope: "own-team",
   },
+  "GET /api/v1/audit": { path: () => "/api/v1/audit", scope: "own-team" },
+  "GET /api/v1/audit/export": { path: () => "/api/v1/audit/export?format=jsonl", scope: "own-team" },
   "PUT /api/v1/settings/models": {
     path: () => "/api/v1/settings/models",
     body: () => ({ default: [{ providerId: "env", model: "probe-model" }] }),
@@ -243,6 +245,7 @@ const procedureCases: Record<string, ProcedureCase> = {
   "models.deleteProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
   "models.testProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
   "models.routing": { input: () => undefined, scope: "own-team" },
+  "audit.list": { input: () => ({}), scope: "own-team" },
   "models.updateRouting": { input: () => ({ default: [{ providerId: "env", model: "probe-model" }] }), scope: "own-team" },
 };
 
