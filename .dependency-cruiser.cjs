@@ -30,6 +30,7 @@ const layers = [
   ["server/api"], // tRPC: context, procedures, routers, and its Node handler
   ["server/http"], // REST: the route table and router, and the HTTP mechanics tRPC shares (body caps, same-origin, JSON answers)
   ["server/tasks", "server/teams", "inngest/functions"], // services, and the durable functions that drive orchestration
+  ["server/webhooks"], // signed webhooks: endpoints, the outbox relay and one delivery attempt (the durable function is in inngest/functions)
   ["server/orchestration"],
   ["server/agents"],
   // What agents' tools reach, each a module of its own: the team knowledge base, the web (guarded fetch, search), MCP servers.

@@ -27,6 +27,9 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     const { startExecutor } = await import("@/server/runtime/executor");
     stopExecutor = await startExecutor({ pool: getPool(), concurrency: env.CHORUS_EXECUTOR_CONCURRENCY });
   }
+  // Webhook deliveries the database recorded go to the durable delivery function, in either mode (docs/webhooks.md).
+  const { startWebhookRelay } = await import("@/server/webhooks/delivery-relay");
+  const stopWebhookRelay = startWebhookRelay();
   const { listenForRemoteEvents } = await import("@/server/events/remote-events");
   const listener = shared ? listenForRemoteEvents(env.DATABASE_URL!) : undefined;
 
@@ -63,6 +66,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
       server.listen(env.PORT, env.HOST, () => resolve());
     });
   } catch (error) {
+    await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
     throw error;
@@ -72,6 +76,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     logger.info("shutting down");
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
     await closeDb();

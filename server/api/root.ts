@@ -6,6 +6,7 @@ import { knowledgeRouter } from "./routers/knowledge";
 import { taskRouter } from "./routers/task";
 import { modelsRouter } from "./routers/models";
 import { usageRouter } from "./routers/usage";
+import { webhooksRouter } from "./routers/webhooks";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   knowledge: knowledgeRouter,
   models: modelsRouter,
   usage: usageRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;
