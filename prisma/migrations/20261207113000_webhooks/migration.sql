@@ -111,7 +111,7 @@ BEGIN
     'taskId', NEW."id",
     'status', NEW."status"::text,
     'promptExcerpt', left(NEW."prompt", 200),
-    'resultExcerpt', CASE WHEN NEW."status" = 'completed' THEN left(NEW."output"->>'markdown', 500) END,
+    'resultExcerpt', CASE WHEN NEW."status"::text = 'completed' THEN left(NEW."output"->>'markdown', 500) END,
     'error', left(NEW."error", 500))));
   RETURN NULL;
 END;
@@ -120,8 +120,9 @@ $$;
 CREATE TRIGGER "Task_webhooks"
 AFTER UPDATE OF "status" ON "Task"
 FOR EACH ROW
+-- (Compared as text: this migration's timestamp sorts before the one that adds budget_exceeded to the enum.)
 WHEN (OLD."status" IS DISTINCT FROM NEW."status"
-      AND NEW."status" IN ('completed', 'failed', 'cancelled', 'awaiting_approval', 'budget_exceeded'))
+      AND NEW."status"::text IN ('completed', 'failed', 'cancelled', 'awaiting_approval', 'budget_exceeded'))
 EXECUTE FUNCTION chorus_task_status_webhooks();
 
 -- The team's monthly budget reached 80% (server/llm/budget.ts warns once a month; the task whose
