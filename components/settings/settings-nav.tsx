@@ -8,6 +8,7 @@ const pages = [
   { href: "/settings/agents", label: "Agents" },
   { href: "/settings/tools", label: "Tools" },
   { href: "/settings/models", label: "Models" },
+  { href: "/settings/webhooks", label: "Webhooks" },
 ];
 
 /** The settings area's navigation; the current page is marked for screen readers and by sight. */

@@ -1,21 +1,12 @@
 import { z } from "zod";
+import { webhookEventTypes } from "@/server/domain/webhook-events";
 
 /**
  * What an admin may send to register or change a webhook endpoint, as zod schemas (REST, tRPC and
  * the docs share them), and the events an endpoint can subscribe to.
  */
 
-/** The events Chorus sends (docs/webhooks.md). `webhook.test` is only ever sent by a test send. */
-export const webhookEventTypes = [
-  "task.completed",
-  "task.failed",
-  "task.cancelled",
-  "task.awaiting_approval",
-  "task.budget_exceeded",
-  "team.budget_warning",
-] as const;
-export type WebhookEventType = (typeof webhookEventTypes)[number];
-export const WEBHOOK_TEST_EVENT = "webhook.test";
+export { WEBHOOK_TEST_EVENT, webhookEventTypes, type WebhookEventType } from "@/server/domain/webhook-events";
 
 export const webhookUrl = z
   .string()
