@@ -15,6 +15,9 @@ import type { WebhookDeliveryView, WebhookEndpointView } from "@/server/webhooks
  * copy button, and never again; the server checks every action's permission too.
  */
 
+/** A time the same on the server's render and in the browser (no locale or zone of either): "2026-12-07 11:05:42 UTC". */
+const utc = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
+
 const inputClass =
   "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
 
@@ -197,7 +200,7 @@ function Deliveries({ endpointId, deliveries }: { endpointId: string; deliveries
                 <td className={`py-1 pr-3 ${STATUS_STYLE[delivery.status]}`}>
                   {delivery.status}
                   {delivery.status === "pending" && delivery.nextAttemptAt ? (
-                    <span className="block text-xs text-slate-500">next {new Date(delivery.nextAttemptAt).toLocaleString()}</span>
+                    <span className="block text-xs text-slate-500">next {utc(delivery.nextAttemptAt)}</span>
                   ) : null}
                 </td>
                 <td className="py-1 pr-3">
@@ -210,7 +213,7 @@ function Deliveries({ endpointId, deliveries }: { endpointId: string; deliveries
                   ) : null}
                 </td>
                 <td className="py-1 pr-3">{delivery.attempts}</td>
-                <td className="py-1 pr-3 text-xs text-slate-600">{new Date(delivery.createdAt).toLocaleString()}</td>
+                <td className="py-1 pr-3 text-xs text-slate-600">{utc(delivery.createdAt)}</td>
                 <td className="py-1">
                   {delivery.status !== "pending" ? (
                     <Button
@@ -306,18 +309,38 @@ function AddEndpointForm() {
 export function PrivateDestinationsSetting({ allowed }: { allowed: boolean }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const update = useMutation(trpc.webhooks.updateSettings.mutationOptions({ onSuccess: () => router.refresh() }));
+  // Shown as clicked at once; back to what is stored if the change is refused.
+  const [checked, setChecked] = useState(allowed);
+  const update = useMutation(
+    trpc.webhooks.updateSettings.mutationOptions({
+      onSuccess: (answer) => {
+        setChecked(answer.allowPrivateDestinations);
+        router.refresh();
+      },
+      onError: () => setChecked(allowed),
+    }),
+  );
   return (
     <div className="space-y-2">
-      <label className="flex items-center gap-2 text-sm text-slate-800">
-        <input
-          type="checkbox"
-          checked={allowed}
-          disabled={update.isPending}
-          onChange={(event) => update.mutate({ allowPrivateDestinations: event.target.checked })}
-        />
-        Allow private and loopback destinations
-      </label>
+      <div className="flex flex-wrap items-center gap-3">
+        <label className="flex items-center gap-2 text-sm text-slate-800">
+          <input
+            type="checkbox"
+            checked={checked}
+            disabled={update.isPending}
+            onChange={(event) => {
+              setChecked(event.target.checked);
+              update.mutate({ allowPrivateDestinations: event.target.checked });
+            }}
+          />
+          Allow private and loopback destinations
+        </label>
+        {update.isSuccess ? (
+          <span role="status" className="text-sm text-green-700">
+            Saved
+          </span>
+        ) : null}
+      </div>
       <ErrorNote error={update.error} />
     </div>
   );

@@ -78,7 +78,7 @@ import {
   updateWebhookEndpoint,
   updateWebhookSettings,
 } from "@/server/webhooks/webhook-endpoints";
-import { createWebhookInput, updateWebhookInput, webhookSettingsInput } from "@/server/webhooks/webhook-schemas";
+import { createWebhookInput, listDeliveriesQuery, updateWebhookInput, webhookSettingsInput } from "@/server/webhooks/webhook-schemas";
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
  * rate-limit tier it counts against, whether it takes a JSON body, and its handler. The router
@@ -619,6 +619,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/webhooks/:id/deliveries",
     permission: "manage",
     rateLimit: "read",
+    query: listDeliveriesQuery,
     summary:
       "The endpoint's latest deliveries, newest first (?limit=, at most 100): status, response code, duration, excerpt, attempts, next attempt",
     handle: async ({ caller, params, query }) => json(await listWebhookDeliveries(caller, params.id!, Object.fromEntries(query))),

@@ -47,7 +47,9 @@ const rowId = z.string().regex(/^[a-z0-9]{1,40}$/, "is not an id");
 
 export const webhookIdInput = z.strictObject({ id: rowId });
 export const updateWebhookProcedureInput = updateWebhookInput.extend({ id: rowId });
-export const listDeliveriesInput = z.strictObject({ id: rowId, limit: z.coerce.number().int().min(1).max(100).optional() });
+/** The query of a deliveries list: how many of the latest (default 50). */
+export const listDeliveriesQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).optional() });
+export const listDeliveriesInput = listDeliveriesQuery.extend({ id: rowId });
 export const redeliverInput = z.strictObject({ id: rowId, deliveryId: rowId });
 
 export const webhookSettingsInput = z.strictObject({
