@@ -32,7 +32,10 @@ test.afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve(
 test("an admin adds an endpoint, sees the secret once, test-sends and sees the delivery listed", async ({ page }) => {
   const consoleErrors: string[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
+    // Chromium asks every page for /favicon.ico, which the app does not serve (its icon is public/favicon.svg): not this page's error.
+    if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) {
+      consoleErrors.push(`${message.text()} (${message.location().url})`);
+    }
   });
   page.on("pageerror", (error) => consoleErrors.push(error.message));
 
@@ -51,6 +54,7 @@ test("an admin adds an endpoint, sees the secret once, test-sends and sees the d
   const allowPrivate = page.getByLabel("Allow private and loopback destinations");
   await allowPrivate.check();
   await expect(allowPrivate).toBeChecked();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
 
   const form = page.getByRole("form", { name: "Add an endpoint" });
   await form.getByLabel("URL").fill(receiverUrl);
