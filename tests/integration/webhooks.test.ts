@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
@@ -7,6 +8,8 @@ import { getDb, getPool } from "@/server/db/client";
 import { appendRunEvent } from "@/server/events/run-events";
 import { cancelTask } from "@/server/tasks/task-actions";
 import { createTask } from "@/server/tasks/tasks";
+import { keyIdOf } from "@/server/secrets/master-keys";
+import { rotateStoredSecrets } from "@/server/secrets/stored-secrets";
 import { startWebhookRelay } from "@/server/webhooks/delivery-relay";
 import { createTeamWithMembers, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
@@ -338,5 +341,28 @@ describe("the signing secret", () => {
     const raw = received.filter((request) => request.path === "/rotate").at(-1)!;
     expect(() => new Webhook(newSecret).verify(raw.body, raw.headers as Record<string, string>)).not.toThrow();
     expect(() => new Webhook(secret).verify(raw.body, raw.headers as Record<string, string>)).toThrow();
+  });
+
+  it("is re-encrypted by a master key rotation (chorus secrets rotate) and signs as before", async () => {
+    const { id, secret } = await createEndpoint("/master-key", ["task.completed"]);
+    const oldKey = process.env.CHORUS_MASTER_KEY!;
+    const newKey = randomBytes(32);
+    try {
+      process.env.CHORUS_MASTER_KEY = newKey.toString("base64");
+      process.env.CHORUS_MASTER_KEY_PREVIOUS = oldKey;
+      await rotateStoredSecrets();
+      delete process.env.CHORUS_MASTER_KEY_PREVIOUS;
+      const stored = await getDb().webhookEndpoint.findUniqueOrThrow({ where: { id } });
+      expect(stored.secretEncrypted.split(":")[1]).toBe(keyIdOf(newKey));
+      expect((await rest("POST", `/api/v1/webhooks/${id}/test`)).json).toMatchObject({ status: "succeeded" });
+      const raw = received.filter((request) => request.path === "/master-key").at(-1)!;
+      expect(() => new Webhook(secret).verify(raw.body, raw.headers as Record<string, string>)).not.toThrow();
+    } finally {
+      // Back under the file's key, for whatever is still being delivered.
+      process.env.CHORUS_MASTER_KEY = oldKey;
+      process.env.CHORUS_MASTER_KEY_PREVIOUS = newKey.toString("base64");
+      await rotateStoredSecrets();
+      delete process.env.CHORUS_MASTER_KEY_PREVIOUS;
+    }
   });
 });
