@@ -69,6 +69,8 @@ beforeAll(async () => {
     request.on("end", () => {
       const path = request.url ?? "/";
       received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+      if (path === "/redirect") return void response.writeHead(307, { location: "/redirected" }).end();
+      if (path === "/big") return void response.writeHead(200, { "content-type": "text/plain" }).end("é".repeat(3000));
       const queue = answers.get(path) ?? [200];
       const status = queue.length > 1 ? queue.shift()! : queue[0]!;
       response.writeHead(status, { "content-type": "text/plain" }).end(status >= 300 ? `no thanks (${status})` : "ok");
@@ -273,6 +275,20 @@ describe("deliveries", () => {
     const delivery = await finished(id, "task.awaiting_approval");
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 2, taskId: task.id });
     expect(verifiedOn("/restart", secret)).toHaveLength(2);
+  });
+
+  it("follows no redirect, and keeps only the first 1 KB of an answer", async () => {
+    const redirecting = await createEndpoint("/redirect", ["task.completed"]);
+    const redirected = await rest("POST", `/api/v1/webhooks/${redirecting.id}/test`);
+    expect(redirected.json).toMatchObject({ status: "failed", responseStatus: 307, error: "HTTP 307" });
+    expect(received.filter((request) => request.path === "/redirected")).toHaveLength(0);
+
+    const big = await createEndpoint("/big", ["task.completed"]);
+    const answer = await rest("POST", `/api/v1/webhooks/${big.id}/test`);
+    expect(answer.json).toMatchObject({ status: "succeeded", responseStatus: 200 });
+    const excerpt = String(answer.json.responseExcerpt);
+    expect(Buffer.byteLength(excerpt)).toBeLessThanOrEqual(1024);
+    expect(excerpt).toBe("é".repeat(512));
   });
 
   it("disables an endpoint that answers 410 Gone, and says so", async () => {
