@@ -89,7 +89,7 @@ async function assertDestinationAllowed(teamId: string, url: string) {
   if (!verdict.allowed) {
     throw new AppError(
       "bad_request",
-      `url: ${host} is a ${verdict.range} address, which webhooks may not reach` +
+      `url: ${host} is ${/^[aeiou]/.test(verdict.range) ? "an" : "a"} ${verdict.range} address, which webhooks may not reach` +
         (["link-local", "metadata", "unspecified", "multicast", "broadcast"].includes(verdict.range)
           ? ""
           : " (an admin can allow private destinations in the team's webhook settings)"),
