@@ -32,6 +32,7 @@ const layers = [
   // Other protocols' front doors onto tasks: OpenAI's Chat Completions, Chorus as an MCP server.
   ["server/openai-compat", "server/chorus-mcp"],
   ["server/tasks", "server/teams", "inngest/functions"], // services, and the durable functions that drive orchestration
+  ["server/webhooks"], // signed webhooks: endpoints, the outbox relay and one delivery attempt (the durable function is in inngest/functions)
   ["server/orchestration"],
   ["server/agents"],
   // What agents' tools reach, each a module of its own: the team knowledge base, the web (guarded fetch, search), MCP servers.

@@ -68,3 +68,8 @@ export function fromAgentInvocation(data: unknown): AgentStepInput {
   const { encrypted, ...routing } = agentInvocation.parse(data);
   return { ...routing, ...encrypted };
 }
+
+/** A webhook delivery (an outbox row, server/webhooks) is to be sent; the event's id is derived from it, so it starts one run. */
+export const webhookDeliveryRequested = eventType("chorus/webhook.delivery-requested", {
+  schema: z.object({ deliveryId: z.string(), teamId: z.string() }),
+});

@@ -206,6 +206,17 @@ const envSchema = z.object({
   }),
   // The audit log (docs/audit-log.md): events older than this many days are deleted in the background.
   CHORUS_AUDIT_RETENTION_DAYS: integer(365, 1, 100 * 365),
+  // Webhooks (docs/webhooks.md): the pause before each delivery attempt, in seconds, comma-separated;
+  // the first is attempt 1's. Default: Standard Webhooks' schedule (at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+  CHORUS_WEBHOOK_RETRY_DELAYS: optionalString.transform((value, ctx) => {
+    if (value === undefined) return [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
+    const delays = value.split(",").map((part) => Number(part.trim()));
+    if (delays.length < 1 || delays.length > 20 || delays.some((delay) => !Number.isInteger(delay) || delay < 0 || delay > 86_400)) {
+      ctx.addIssue({ code: "custom", message: "must be 1 to 20 whole numbers of seconds (0 to 86400), comma-separated, e.g. 0,5,300" });
+      return z.NEVER;
+    }
+    return delays;
+  }),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

@@ -27,6 +27,9 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     const { startExecutor } = await import("@/server/runtime/executor");
     stopExecutor = await startExecutor({ pool: getPool(), concurrency: env.CHORUS_EXECUTOR_CONCURRENCY });
   }
+  // Webhook deliveries the database recorded go to the durable delivery function, in either mode (docs/webhooks.md).
+  const { startWebhookRelay } = await import("@/server/webhooks/delivery-relay");
+  const stopWebhookRelay = startWebhookRelay();
   const { listenForRemoteEvents } = await import("@/server/events/remote-events");
   const listener = shared ? listenForRemoteEvents(env.DATABASE_URL!) : undefined;
   const { startAuditPruning } = await import("@/server/audit/audit-retention");
@@ -66,6 +69,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     });
   } catch (error) {
     stopAuditPruning();
+    await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
     throw error;
@@ -76,6 +80,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     stopAuditPruning();
+    await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
     await closeDb();

@@ -10,6 +10,7 @@ const pages = [
   { href: "/settings/models", label: "Models" },
   { href: "/settings/spending", label: "Spending" },
   { href: "/settings/audit", label: "Audit log" },
+  { href: "/settings/webhooks", label: "Webhooks" },
 ];
 
 /** The settings area's navigation; the current page is marked for screen readers and by sight. */

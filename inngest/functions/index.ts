@@ -1,5 +1,6 @@
 import { agentFunctions, customAgentFunction } from "./agent";
 import { coordinator } from "./coordinator";
+import { webhookDelivery } from "./webhook-delivery";
 
 /** Every function Chorus serves (embedded executor or `/api/inngest`). */
-export const functions = [coordinator, ...Object.values(agentFunctions), customAgentFunction];
+export const functions = [coordinator, ...Object.values(agentFunctions), customAgentFunction, webhookDelivery];

@@ -7,6 +7,7 @@ import { taskRouter } from "./routers/task";
 import { modelsRouter } from "./routers/models";
 import { usageRouter } from "./routers/usage";
 import { auditRouter } from "./routers/audit";
+import { webhooksRouter } from "./routers/webhooks";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   usage: usageRouter,
   audit: auditRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -43,6 +43,19 @@ import {
   updateModelProvider,
   updateModelRouting,
 } from "@/server/teams/model-providers";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  readWebhookSettings,
+  redeliverWebhook,
+  rotateWebhookSecret,
+  testWebhookEndpoint,
+  updateWebhookEndpoint,
+  updateWebhookSettings,
+} from "@/server/webhooks/webhook-endpoints";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -105,6 +118,19 @@ export const chorusServices = {
   },
   audit: {
     list: listAuditEvents,
+  },
+  webhooks: {
+    list: listWebhookEndpoints,
+    get: getWebhookEndpoint,
+    create: createWebhookEndpoint,
+    update: updateWebhookEndpoint,
+    delete: deleteWebhookEndpoint,
+    rotateSecret: rotateWebhookSecret,
+    test: testWebhookEndpoint,
+    deliveries: listWebhookDeliveries,
+    redeliver: redeliverWebhook,
+    settings: readWebhookSettings,
+    updateSettings: updateWebhookSettings,
   },
   knowledge: {
     list: listKnowledgeDocuments,

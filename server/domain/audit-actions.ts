@@ -26,6 +26,7 @@ export const auditActions = {
   "settings.model_cache_updated": "The response cache was switched on or off",
   "settings.budget_updated": "The monthly model budget changed",
   "settings.model_routing_updated": "The model routing changed",
+  "settings.webhook_destinations_updated": "Whether webhooks may reach private addresses changed",
   "model_provider.created": "A model provider was added",
   "model_provider.updated": "A model provider was changed",
   "model_provider.deleted": "A model provider was removed",

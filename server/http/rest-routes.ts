@@ -72,6 +72,20 @@ import {
   updateModelRouting,
 } from "@/server/teams/model-providers";
 
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  readWebhookSettings,
+  redeliverWebhook,
+  rotateWebhookSecret,
+  testWebhookEndpoint,
+  updateWebhookEndpoint,
+  updateWebhookSettings,
+} from "@/server/webhooks/webhook-endpoints";
+import { createWebhookInput, listDeliveriesQuery, updateWebhookInput, webhookSettingsInput } from "@/server/webhooks/webhook-schemas";
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
  * rate-limit tier it counts against, whether it takes a JSON body, and its handler. The router
@@ -611,6 +625,105 @@ export const restRoutes: readonly RestRoute[] = [
       const file = await exportAuditEvents(caller, Object.fromEntries(query));
       return { download: file.body, contentType: file.contentType, filename: file.filename };
     },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks",
+    permission: "manage",
+    rateLimit: "read",
+    summary: "The team's webhook endpoints (never their signing secrets)",
+    handle: async ({ caller }) => json(await listWebhookEndpoints(caller)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: createWebhookInput,
+    summary: "Register a webhook endpoint; the answer holds its signing secret (whsec_…), shown this once",
+    handle: async ({ caller, body }) => {
+      const created = await createWebhookEndpoint(caller, body);
+      return json(created, 201, { Location: `/api/v1/webhooks/${created.endpoint.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks/:id",
+    permission: "manage",
+    rateLimit: "read",
+    summary: "A webhook endpoint",
+    handle: async ({ caller, params }) => json(await getWebhookEndpoint(caller, params.id!)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/webhooks/:id",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: updateWebhookInput,
+    summary: "Change a webhook endpoint (URL, description, events, enabled): each field given replaces the stored one",
+    handle: async ({ caller, params, body }) => json(await updateWebhookEndpoint(caller, params.id!, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/webhooks/:id",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Remove a webhook endpoint and its deliveries",
+    handle: async ({ caller, params }) => json(await deleteWebhookEndpoint(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks/:id/rotate-secret",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Replace the endpoint's signing secret; the answer holds the new one, shown this once",
+    handle: async ({ caller, params }) => json(await rotateWebhookSecret(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks/:id/test",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Send a webhook.test event to the endpoint now and answer with the delivery (status, response code, duration, excerpt)",
+    handle: async ({ caller, params }) => json(await testWebhookEndpoint(caller, params.id!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/webhooks/:id/deliveries",
+    permission: "manage",
+    rateLimit: "read",
+    query: listDeliveriesQuery,
+    summary:
+      "The endpoint's latest deliveries, newest first (?limit=, at most 100): status, response code, duration, excerpt, attempts, next attempt",
+    handle: async ({ caller, params, query }) => json(await listWebhookDeliveries(caller, params.id!, Object.fromEntries(query))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/webhooks/:id/deliveries/:deliveryId/redeliver",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Send a finished delivery again (same webhook-id), with retries",
+    handle: async ({ caller, params }) => json(await redeliverWebhook(caller, params.id!, params.deliveryId!), 202),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/settings/webhooks",
+    permission: "manage",
+    rateLimit: "read",
+    summary: "Whether the team's webhooks may go to private and loopback addresses",
+    handle: async ({ caller }) => json(await readWebhookSettings(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/settings/webhooks",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: webhookSettingsInput,
+    summary: "Allow or refuse private and loopback webhook destinations (link-local and metadata addresses stay refused)",
+    handle: async ({ caller, body }) => json(await updateWebhookSettings(caller, body)),
   },
   {
     method: "GET",

@@ -109,7 +109,7 @@ export interface GuardedResponse {
   redirects: number;
 }
 
-interface Pinned {
+export interface Pinned {
   url: URL;
   /** The host name without IPv6 brackets. */
   host: string;
@@ -177,8 +177,8 @@ export async function guardedFetch(url: string, options: GuardedFetchOptions = {
   }
 }
 
-/** A URL (relative to `base` for a redirect) Chorus may ask for: http(s), no credentials. */
-function parseTarget(raw: string, base?: URL): URL {
+/** A URL (relative to `base` for a redirect) Chorus may ask for: http(s), no credentials. (Also guarded-post.ts's.) */
+export function parseTarget(raw: string, base?: URL): URL {
   let url: URL;
   try {
     url = new URL(raw, base);
@@ -210,8 +210,8 @@ function redact(url: URL): string {
   return copy.href;
 }
 
-/** Resolves the URL's host and checks every address; the answer is what the socket will connect to. */
-async function pin(url: URL, policy: CompiledFetchPolicy, resolver: Resolver, signal: AbortSignal): Promise<Pinned> {
+/** Resolves the URL's host and checks every address; the answer is what the socket will connect to. (Also guarded-post.ts's.) */
+export async function pin(url: URL, policy: CompiledFetchPolicy, resolver: Resolver, signal: AbortSignal): Promise<Pinned> {
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   let addresses: Array<{ address: string; family: 4 | 6 }>;
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) as 4 | 6 }];

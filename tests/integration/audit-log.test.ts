@@ -27,6 +27,13 @@ import {
 } from "@/server/teams/model-providers";
 import { updateToolApprovalSettings } from "@/server/teams/tool-approvals";
 import { updateFetchPolicy } from "@/server/web/fetch-policy";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  rotateWebhookSecret,
+  updateWebhookEndpoint,
+  updateWebhookSettings,
+} from "@/server/webhooks/webhook-endpoints";
 import { sessionCookie, useApiServer } from "../support/api-server";
 import { createTeamWithMembers, useEmbeddedExecutor, waitForTaskStatus } from "../support/fixtures";
 
@@ -268,6 +275,31 @@ describe("what is recorded", () => {
       targetId: document.id,
       details: { title: "Audit notes" },
     });
+  });
+
+  it("webhook endpoints and the private-destination setting, never the signing secret", async () => {
+    const { team, callers } = await createTeamWithMembers();
+    await updateWebhookSettings(callers.admin, { allowPrivateDestinations: false });
+    const { endpoint, secret } = await createWebhookEndpoint(callers.admin, {
+      url: "https://hooks.example.com/chorus",
+      events: ["task.completed"],
+    });
+    await updateWebhookEndpoint(callers.admin, endpoint.id, { enabled: false });
+    const rotated = await rotateWebhookSecret(callers.admin, endpoint.id);
+    await deleteWebhookEndpoint(callers.admin, endpoint.id);
+    expect(await actionsOf(team.id)).toEqual([
+      "settings.webhook_destinations_updated",
+      "webhook.created",
+      "webhook.updated",
+      "webhook.secret_rotated",
+      "webhook.deleted",
+    ]);
+    const rows = await rowsOf(team.id);
+    expect(rows[1]).toMatchObject({ targetType: "webhook", targetId: endpoint.id, details: { events: ["task.completed"] } });
+    expect(rows[2]!.details).toEqual({ fields: ["enabled"] });
+    const stored = JSON.stringify(rows);
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(rotated.secret);
   });
 
   it("holds no secret and no prompt: provider keys, MCP header values, API keys, passwords, task and document text", async () => {

@@ -136,7 +136,7 @@ describe("generated requests", () => {
         seen.add(answer.status);
         expectDocumentedRestError(answer.status, answer.contentType, answer.text, `${method} ${path}${query} as #${who}`);
       }),
-      { numRuns: RUNS.rest, seed: Number(process.env.FUZZ_SEED ?? 20261207) },
+      { numRuns: RUNS.rest, seed: Number(process.env.FUZZ_SEED ?? 20261208) },
     );
     // The requests reached every stage: accepted, refused as input, unauthenticated, forbidden,
     // not found, wrong method, too large.
@@ -176,7 +176,7 @@ describe("generated requests", () => {
         if (typeof body.error.code === "string") expect(ERROR_CODES, what).toContain(body.error.code);
         else expect(body.error.data?.httpStatus, what).toBe(answer.status);
       }),
-      { numRuns: RUNS.trpc, seed: Number(process.env.FUZZ_SEED ?? 20261207) },
+      { numRuns: RUNS.trpc, seed: Number(process.env.FUZZ_SEED ?? 20261208) },
     );
   }, 600_000);
 

@@ -15,6 +15,7 @@ import { insertModelCall } from "@/server/db/queries/model-calls";
 import { createMcpServer } from "@/server/mcp/mcp-servers";
 import { createKnowledgeDocument } from "@/server/knowledge/documents";
 import { createModelProvider } from "@/server/teams/model-providers";
+import { createWebhookEndpoint } from "@/server/webhooks/webhook-endpoints";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -34,6 +35,8 @@ interface Fixture {
   mcpServerId: string;
   knowledgeId: string;
   modelProviderId: string;
+  webhookId: string;
+  webhookDeliveryId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -172,6 +175,28 @@ const restCases: Record<string, Case> = {
   },
   "GET /api/v1/audit": { path: () => "/api/v1/audit", scope: "own-team" },
   "GET /api/v1/audit/export": { path: () => "/api/v1/audit/export?format=jsonl", scope: "own-team" },
+  "GET /api/v1/webhooks": { path: () => "/api/v1/webhooks", scope: "own-team" },
+  "POST /api/v1/webhooks": {
+    path: () => "/api/v1/webhooks",
+    body: () => ({ url: "https://probe-hook.example/hook", events: ["task.completed"] }),
+    scope: "own-team",
+  },
+  "GET /api/v1/webhooks/:id": { path: (f) => `/api/v1/webhooks/${f.webhookId}`, scope: "not-found" },
+  "PUT /api/v1/webhooks/:id": { path: (f) => `/api/v1/webhooks/${f.webhookId}`, body: () => ({ enabled: false }), scope: "not-found" },
+  "DELETE /api/v1/webhooks/:id": { path: (f) => `/api/v1/webhooks/${f.webhookId}`, scope: "not-found" },
+  "POST /api/v1/webhooks/:id/rotate-secret": { path: (f) => `/api/v1/webhooks/${f.webhookId}/rotate-secret`, scope: "not-found" },
+  "POST /api/v1/webhooks/:id/test": { path: (f) => `/api/v1/webhooks/${f.webhookId}/test`, scope: "not-found" },
+  "GET /api/v1/webhooks/:id/deliveries": { path: (f) => `/api/v1/webhooks/${f.webhookId}/deliveries`, scope: "not-found" },
+  "POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver": {
+    path: (f) => `/api/v1/webhooks/${f.webhookId}/deliveries/${f.webhookDeliveryId}/redeliver`,
+    scope: "not-found",
+  },
+  "GET /api/v1/settings/webhooks": { path: () => "/api/v1/settings/webhooks", scope: "own-team" },
+  "PUT /api/v1/settings/webhooks": {
+    path: () => "/api/v1/settings/webhooks",
+    body: () => ({ allowPrivateDestinations: false }),
+    scope: "own-team",
+  },
   "PUT /api/v1/settings/models": {
     path: () => "/api/v1/settings/models",
     body: () => ({ default: [{ providerId: "env", model: "probe-model" }] }),
@@ -247,12 +272,25 @@ const procedureCases: Record<string, ProcedureCase> = {
   "models.routing": { input: () => undefined, scope: "own-team" },
   "audit.list": { input: () => ({}), scope: "own-team" },
   "models.updateRouting": { input: () => ({ default: [{ providerId: "env", model: "probe-model" }] }), scope: "own-team" },
+  "webhooks.list": { input: () => undefined, scope: "own-team" },
+  "webhooks.get": { input: (f) => ({ id: f.webhookId }), scope: "not-found" },
+  "webhooks.create": { input: () => ({ url: "https://trpc-probe-hook.example/hook", events: ["task.failed"] }), scope: "own-team" },
+  "webhooks.update": { input: (f) => ({ id: f.webhookId, enabled: false }), scope: "not-found" },
+  "webhooks.delete": { input: (f) => ({ id: f.webhookId }), scope: "not-found" },
+  "webhooks.rotateSecret": { input: (f) => ({ id: f.webhookId }), scope: "not-found" },
+  "webhooks.test": { input: (f) => ({ id: f.webhookId }), scope: "not-found" },
+  "webhooks.deliveries": { input: (f) => ({ id: f.webhookId }), scope: "not-found" },
+  "webhooks.redeliver": { input: (f) => ({ id: f.webhookId, deliveryId: f.webhookDeliveryId }), scope: "not-found" },
+  "webhooks.settings": { input: () => undefined, scope: "own-team" },
+  "webhooks.updateSettings": { input: () => ({ allowPrivateDestinations: false }), scope: "own-team" },
 };
 
 /** The fixture MCP server's header value: no answer to anyone may carry it. */
 const MCP_HEADER_VALUE = "isolation-mcp-header-value-0123456789";
 /** The fixture model provider's API key: no answer to anyone may carry it. */
 const MODEL_API_KEY = "sk-isolation-model-key-0123456789";
+/** The fixture webhook endpoint's signing secret (without its whsec_ prefix): shown once at creation, then in no answer to anyone. */
+let webhookSecret = "";
 
 const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: "query" | "mutation"; meta?: ProcedureMeta } }>;
 const procedurePermission = (path: string) => procedures[path]!._def.meta?.permission;
@@ -311,7 +349,27 @@ beforeAll(async () => {
   // The other team knows about lighthouses too: its searches must find its own document, never this team's.
   await createKnowledgeDocument(other.callers.user, { json: { title: "Theirs", text: "Lighthouse keepers elsewhere." } });
   const modelProvider = await createModelProvider(callers.admin, { name: "team-only-provider", kind: "openai", apiKey: MODEL_API_KEY });
+  const webhook = await createWebhookEndpoint(callers.admin, {
+    url: "https://team-only-hook.example/hook",
+    description: "team-only-webhook",
+    events: ["task.completed"],
+  });
+  webhookSecret = webhook.secret.slice("whsec_".length);
+  const webhookDelivery = await getDb().webhookDelivery.create({
+    data: {
+      teamId: team.id,
+      endpointId: webhook.endpoint.id,
+      messageId: "msg_team_only",
+      eventType: "task.completed",
+      taskId: task.id,
+      payload: { type: "task.completed", timestamp: new Date().toISOString(), data: { taskId: task.id } },
+      status: "failed",
+      dispatchedAt: new Date(),
+    },
+  });
   fixture = {
+    webhookId: webhook.endpoint.id,
+    webhookDeliveryId: webhookDelivery.id,
     taskId: task.id,
     agentKind: agent.kind,
     knowledgeId: knowledge.id,
@@ -352,7 +410,10 @@ async function teamState() {
     select: { id: true, title: true, sha256: true, updatedAt: true, chunkCount: true },
     orderBy: { id: "asc" },
   });
-  return { tasks, agents, agentVersions, settings, mcpServers, modelProviders, knowledge };
+  const webhooks = await db.webhookEndpoint.findMany({ where: { teamId }, orderBy: { id: "asc" } });
+  const webhookDeliveries = await db.webhookDelivery.findMany({ where: { teamId }, orderBy: { id: "asc" } });
+  const webhookPrivate = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { webhookPrivateDestinations: true } });
+  return { tasks, agents, agentVersions, settings, mcpServers, modelProviders, knowledge, webhooks, webhookDeliveries, webhookPrivate };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown, entry?: Case) {
@@ -369,6 +430,7 @@ async function call(method: string, path: string, credentials: Credentials, body
       : await response.text();
   expect(text).not.toContain(MCP_HEADER_VALUE);
   expect(text).not.toContain(MODEL_API_KEY);
+  expect(text).not.toContain(webhookSecret);
   return { status: response.status, text };
 }
 
@@ -419,6 +481,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("team-only-mcp");
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
+        expect(outsider.text).not.toContain("team-only-hook");
         if (name.includes("model-cache")) expect(JSON.parse(outsider.text).enabled).toBe(true);
         expect(outsider.text).not.toContain("1234.5");
       }
@@ -455,6 +518,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.text).not.toContain("team-only-mcp");
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
+        expect(outsider.text).not.toContain("team-only-hook");
       }
       expect(await teamState()).toEqual(before);
     });

@@ -9,6 +9,7 @@ import { query } from "@/server/db/client";
 export const SECRET_COLUMNS = [
   { table: "McpServer", column: "headersEncrypted" },
   { table: "ModelProvider", column: "apiKeyEncrypted" },
+  { table: "WebhookEndpoint", column: "secretEncrypted" },
 ] as const;
 
 export type SecretColumn = (typeof SECRET_COLUMNS)[number];
