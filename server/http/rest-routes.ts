@@ -8,6 +8,18 @@ import { checkHealth } from "@/server/db/health";
 import { buildOpenApiDocument, deletedView } from "./openapi-document";
 import { taskPageView, taskView } from "@/server/tasks/task-view-schemas";
 import { agentDetailView, agentListView, agentVersionListView, agentView } from "@/server/teams/agent-definition-views";
+// The answers' shapes, for the OpenAPI document.
+import { budgetSettingsView } from "@/server/teams/budget-settings";
+import { fetchPolicyView } from "@/server/web/fetch-policy";
+import { modelCacheSettingsView } from "@/server/teams/model-cache-settings";
+import { toolApprovalSettingsView } from "@/server/teams/tool-approvals";
+import {
+  knowledgeDocumentPageView,
+  knowledgeDocumentSummaryView,
+  knowledgeDocumentView,
+  knowledgeFileFields,
+  knowledgeSearchView,
+} from "@/server/knowledge/knowledge-schemas";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import {
   approveTaskInput,
@@ -19,12 +31,7 @@ import {
   rerunTaskInput,
 } from "@/server/tasks/task-schemas";
 import { approveToolCall, denyToolCall } from "@/server/tasks/tool-call-decisions";
-import {
-  readToolApprovalSettings,
-  toolApprovalSettingsInput,
-  toolApprovalSettingsView,
-  updateToolApprovalSettings,
-} from "@/server/teams/tool-approvals";
+import { readToolApprovalSettings, toolApprovalSettingsInput, updateToolApprovalSettings } from "@/server/teams/tool-approvals";
 import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
 import { tryAgent, tryAgentInput } from "@/server/tasks/try-agent";
 import {
@@ -35,14 +42,9 @@ import {
   listAgentVersions,
   updateAgentDefinition,
 } from "@/server/teams/agent-definitions";
-import { fetchPolicyInput, fetchPolicyView, readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
-import {
-  modelCacheSettingsInput,
-  modelCacheSettingsView,
-  readModelCacheSettings,
-  updateModelCacheSettings,
-} from "@/server/teams/model-cache-settings";
-import { budgetSettingsInput, budgetSettingsView, readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
+import { fetchPolicyInput, readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
+import { modelCacheSettingsInput, readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
+import { budgetSettingsInput, readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { summarizeTeamUsage, usageSummaryInput } from "@/server/teams/usage-summary";
 import { createMcpServerInput, updateMcpServerInput } from "@/server/mcp/mcp-server-schemas";
 import {
@@ -63,17 +65,7 @@ import {
   replaceKnowledgeDocument,
   type DocumentSource,
 } from "@/server/knowledge/documents";
-import {
-  getKnowledgeInput,
-  knowledgeDocumentPageView,
-  knowledgeDocumentSummaryView,
-  knowledgeDocumentView,
-  knowledgeFileFields,
-  knowledgeSearchView,
-  knowledgeTextInput,
-  listKnowledgeInput,
-  searchKnowledgeInput,
-} from "@/server/knowledge/knowledge-schemas";
+import { getKnowledgeInput, knowledgeTextInput, listKnowledgeInput, searchKnowledgeInput } from "@/server/knowledge/knowledge-schemas";
 import { searchKnowledgeFor } from "@/server/knowledge/search";
 import { modelRoutingSchema } from "@/server/llm/model-routing";
 import { createModelProviderInput, updateModelProviderInput } from "@/server/teams/model-provider-schemas";
