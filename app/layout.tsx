@@ -6,6 +6,8 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: { default: "Chorus", template: "%s · Chorus" },
   description: "Multi-agent orchestration: plan, run agents in parallel, watch every token.",
+  // Named, so browsers do not ask for a /favicon.ico there is none of (a 404 in every page's console).
+  icons: { icon: "/favicon.svg" },
 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {

@@ -9,9 +9,13 @@ import { E2E_ADMIN } from "../../playwright.config";
 test("a member opens the API reference and sees the task routes, with no console error", async ({ page, baseURL }) => {
   const consoleErrors: string[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
+    if (message.type() === "error") consoleErrors.push(`${message.text()} (${message.location().url})`);
   });
   page.on("pageerror", (error) => consoleErrors.push(error.message));
+  const failed: string[] = [];
+  page.on("response", (answer) => {
+    if (answer.status() >= 400) failed.push(`${answer.status()} ${answer.url()}`);
+  });
   const elsewhere: string[] = [];
   page.on("request", (request) => {
     if (!request.url().startsWith(baseURL!) && !request.url().startsWith("data:")) elsewhere.push(request.url());
@@ -48,6 +52,7 @@ test("a member opens the API reference and sees the task routes, with no console
   await expect(page.locator(".opblock-post.is-open").getByText("Submit a task")).toBeVisible();
   await expect(page.locator(".opblock-post.is-open").getByText("prompt").first()).toBeVisible();
 
+  expect(failed).toEqual([]);
   expect(consoleErrors).toEqual([]);
   expect(elsewhere).toEqual([]);
 });
