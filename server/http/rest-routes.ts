@@ -7,7 +7,13 @@ import { taskEventStream } from "@/server/events/event-stream";
 import { checkHealth } from "@/server/db/health";
 import { buildOpenApiDocument, deletedView } from "./openapi-document";
 import { taskPageView, taskView } from "@/server/tasks/task-view-schemas";
-import { agentDetailView, agentListView, agentVersionListView, agentView } from "@/server/teams/agent-definition-views";
+import {
+  agentDetailView,
+  agentListView,
+  agentVersionListView,
+  teamAgentDefinitionView,
+  updatedTeamAgentView,
+} from "@/server/teams/agent-definition-views";
 // The answers' shapes, for the OpenAPI document.
 import { budgetSettingsView } from "@/server/teams/budget-settings";
 import { fetchPolicyView } from "@/server/web/fetch-policy";
@@ -331,7 +337,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: customAgentDefinitionSchema,
-    output: agentView,
+    output: teamAgentDefinitionView,
     summary: "Define a team agent",
     successStatus: 201,
     handle: async ({ caller, body }) => json(await createAgentDefinition(caller, body), 201),
@@ -352,7 +358,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: agentDefinitionFieldsSchema,
-    output: agentView,
+    output: updatedTeamAgentView,
     summary: "Edit a team agent: writes a new version (none when nothing changed)",
     handle: async ({ caller, params, body }) => json(await updateAgentDefinition(caller, params.kind, body)),
   },

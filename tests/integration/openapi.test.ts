@@ -1,7 +1,10 @@
 import { validate, compileErrors } from "@readme/openapi-parser";
 import { z } from "zod";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "@/server/auth/api-keys";
+import { matchRestRoute } from "@/server/http/rest-router";
 import { restRoutes } from "@/server/http/rest-routes";
+import { createTeamWithMembers } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
 
 /**
@@ -134,4 +137,81 @@ describe("every route in the table is in the document", () => {
       if (route.body || route.upload) expect(codes).toContain("413");
     });
   }
+});
+
+describe("the documented answers are what the routes answer", () => {
+  /** The requests to make, in order (what one creates, a later one reads, edits and deletes). */
+  const requests: Array<{ method: string; path: (made: Record<string, string>) => string; body?: unknown; keep?: string }> = [
+    { method: "GET", path: () => "/api/v1/settings/budget" },
+    { method: "PUT", path: () => "/api/v1/settings/budget", body: { monthlyBudgetUsd: 25 } },
+    { method: "GET", path: () => "/api/v1/settings/model-cache" },
+    { method: "PUT", path: () => "/api/v1/settings/model-cache", body: { enabled: false } },
+    { method: "GET", path: () => "/api/v1/settings/tool-approvals" },
+    { method: "PUT", path: () => "/api/v1/settings/tool-approvals", body: { tools: ["web_search"] } },
+    { method: "GET", path: () => "/api/v1/settings/fetch-policy" },
+    { method: "PUT", path: () => "/api/v1/settings/fetch-policy", body: { allow: ["wiki.internal.example"], deny: [] } },
+    {
+      method: "POST",
+      path: () => "/api/v1/knowledge",
+      body: { title: "Lighthouses", text: "Lighthouse keepers tended the lamps through the night." },
+      keep: "knowledgeId",
+    },
+    { method: "GET", path: () => "/api/v1/knowledge" },
+    { method: "GET", path: (made) => `/api/v1/knowledge/${made.knowledgeId}?chunks=true` },
+    { method: "PUT", path: (made) => `/api/v1/knowledge/${made.knowledgeId}`, body: { title: "Lighthouses", text: "Keepers and lamps." } },
+    { method: "GET", path: () => "/api/v1/knowledge/search?q=keepers" },
+    { method: "DELETE", path: (made) => `/api/v1/knowledge/${made.knowledgeId}` },
+    {
+      method: "POST",
+      path: () => "/api/v1/agents",
+      body: {
+        kind: "openapi-probe",
+        name: "Probe",
+        description: "Checks shapes.",
+        instructions: "Answer briefly.",
+        capabilities: ["probe"],
+      },
+    },
+    { method: "GET", path: () => "/api/v1/agents" },
+    { method: "GET", path: () => "/api/v1/agents/openapi-probe" },
+    { method: "GET", path: () => "/api/v1/agents/research" },
+    {
+      method: "PUT",
+      path: () => "/api/v1/agents/openapi-probe",
+      body: { name: "Probe", description: "Checks shapes again.", instructions: "Answer briefly.", capabilities: ["probe"] },
+    },
+    { method: "GET", path: () => "/api/v1/agents/openapi-probe/versions" },
+    { method: "DELETE", path: () => "/api/v1/agents/openapi-probe" },
+    { method: "GET", path: () => "/api/v1/tasks" },
+  ];
+
+  it("for knowledge, agents, settings and lists: each answer parses with its route's output schema, with no field left out of it", async () => {
+    const { team } = await createTeamWithMembers();
+    const key = (await createApiKey({ teamId: team.id, role: "admin", name: "openapi shapes" })).key;
+    const made: Record<string, string> = {};
+    for (const request of requests) {
+      const path = request.path(made);
+      const match = matchRestRoute(request.method, new URL(path, api.baseURL).pathname);
+      const route = match && "route" in match ? match.route : undefined;
+      expect(route?.output, `${request.method} ${path} has an output schema`).toBeDefined();
+      const answer = await fetch(`${api.baseURL}${path}`, {
+        method: request.method,
+        headers: { authorization: `Bearer ${key}`, ...(request.body ? { "content-type": "application/json" } : {}) },
+        body: request.body ? JSON.stringify(request.body) : undefined,
+      });
+      const body = (await answer.json()) as Record<string, unknown>;
+      expect(answer.status, `${request.method} ${path}: ${JSON.stringify(body)}`).toBe(route!.successStatus ?? 200);
+      const parsed = route!.output!.safeParse(body);
+      expect(parsed.error?.issues, `${request.method} ${path}`).toBeUndefined();
+      const schema = route!.output!;
+      if (schema instanceof z.ZodObject && schema.def.catchall === undefined) {
+        expect(Object.keys(body).sort(), `${request.method} ${path} has no undocumented field`).toEqual(
+          Object.keys(schema.shape)
+            .filter((name) => name in body || !schema.shape[name]!.safeParse(undefined).success)
+            .sort(),
+        );
+      }
+      if (request.keep) made[request.keep] = String(body.id);
+    }
+  });
 });
