@@ -19,6 +19,7 @@ import { budgetSettingsView } from "@/server/teams/budget-settings";
 import { fetchPolicyView } from "@/server/web/fetch-policy";
 import { modelCacheSettingsView } from "@/server/teams/model-cache-settings";
 import { toolApprovalSettingsView } from "@/server/teams/tool-approvals";
+import { usageSummaryView } from "@/server/teams/usage-summary";
 import {
   knowledgeDocumentPageView,
   knowledgeDocumentSummaryView,
@@ -298,6 +299,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: usageSummaryInput,
+    output: usageSummaryView,
     summary: "What the team's model calls spent over a period (default the last 30 days), per day, model, agent or member",
     handle: async ({ caller, query }) => json(await summarizeTeamUsage(caller, Object.fromEntries(query))),
   },

@@ -183,9 +183,10 @@ describe("the documented answers are what the routes answer", () => {
     { method: "GET", path: () => "/api/v1/agents/openapi-probe/versions" },
     { method: "DELETE", path: () => "/api/v1/agents/openapi-probe" },
     { method: "GET", path: () => "/api/v1/tasks" },
+    { method: "GET", path: () => "/api/v1/usage?groupBy=model" },
   ];
 
-  it("for knowledge, agents, settings and lists: each answer parses with its route's output schema, with no field left out of it", async () => {
+  it("for knowledge, agents, settings, usage and lists: each answer parses with its route's output schema, with no field left out of it", async () => {
     const { team } = await createTeamWithMembers();
     const key = (await createApiKey({ teamId: team.id, role: "admin", name: "openapi shapes" })).key;
     const made: Record<string, string> = {};
