@@ -136,12 +136,20 @@ function successOf(route: DocumentedRoute): ZodOpenApiResponsesObject {
   };
 }
 
+/** The object a query or form schema reads (through a transform, its input side); undefined when it is no object. */
+export function objectSchemaOf(schema: z.ZodType | undefined): z.ZodObject | undefined {
+  if (schema instanceof z.ZodObject) return schema;
+  if (schema instanceof z.ZodPipe) return objectSchemaOf(schema.in as z.ZodType);
+  return undefined;
+}
+
 function operationOf(route: DocumentedRoute, params: string[]): ZodOpenApiOperationObject {
   const responses: ZodOpenApiResponsesObject = successOf(route);
   for (const status of errorStatusesOf(route)) responses[`${status}`] = { $ref: `#/components/responses/Error${status}` };
   const requestParams: ZodOpenApiOperationObject["requestParams"] = {};
   if (params.length > 0) requestParams.path = z.object(Object.fromEntries(params.map((name) => [name, z.string()])));
-  if (route.query instanceof z.ZodObject) requestParams.query = route.query;
+  const query = objectSchemaOf(route.query);
+  if (query) requestParams.query = query;
   const operation: ZodOpenApiOperationObject = {
     operationId: operationIdOf(route),
     summary: route.summary,
@@ -156,7 +164,7 @@ function operationOf(route: DocumentedRoute, params: string[]): ZodOpenApiOperat
       : {}),
   };
   if (route.upload) {
-    const fields = route.upload.fields instanceof z.ZodObject ? route.upload.fields : z.object({});
+    const fields = objectSchemaOf(route.upload.fields) ?? z.object({});
     operation.requestBody = {
       required: true,
       content: {
