@@ -143,6 +143,11 @@ export function objectSchemaOf(schema: z.ZodType | undefined): z.ZodObject | und
   return undefined;
 }
 
+function accessOf(route: DocumentedRoute): string {
+  const tier = route.rateLimit ? `; counts against the \`${route.rateLimit}\` rate-limit tier` : "";
+  return `Needs a role that grants \`${route.permission}\`${tier}.`;
+}
+
 function operationOf(route: DocumentedRoute, params: string[]): ZodOpenApiOperationObject {
   const responses: ZodOpenApiResponsesObject = successOf(route);
   for (const status of errorStatusesOf(route)) responses[`${status}`] = { $ref: `#/components/responses/Error${status}` };
@@ -156,12 +161,7 @@ function operationOf(route: DocumentedRoute, params: string[]): ZodOpenApiOperat
     tags: [tagOf(route)],
     requestParams,
     responses,
-    ...(route.permission === "public" ? { security: [] } : {}),
-    ...(route.permission !== "public"
-      ? {
-          description: `Needs a role that grants \`${route.permission}\`${route.rateLimit ? `; counts against the \`${route.rateLimit}\` rate-limit tier` : ""}.`,
-        }
-      : {}),
+    ...(route.permission === "public" ? { security: [] } : { description: accessOf(route) }),
   };
   if (route.upload) {
     const fields = objectSchemaOf(route.upload.fields) ?? z.object({});
