@@ -49,6 +49,11 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         </div>
       </header>
       <main className="mx-auto max-w-6xl px-4 py-6">{children}</main>
+      <footer className="mx-auto max-w-6xl px-4 pb-6 text-sm text-slate-500">
+        <Link href="/api-reference" className="hover:text-slate-700">
+          API reference
+        </Link>
+      </footer>
     </Providers>
   );
 }

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import type { RateLimitTier } from "@/server/rate-limit";
 import { agentDefinitionFieldsSchema, customAgentDefinitionSchema } from "@/server/agents";
 import type { Caller } from "@/server/auth/caller";
@@ -6,6 +6,28 @@ import type { Permission } from "@/server/auth/permissions";
 import type { ErrorBody } from "@/server/errors";
 import { taskEventStream } from "@/server/events/event-stream";
 import { checkHealth } from "@/server/db/health";
+import { buildOpenApiDocument, deletedView } from "./openapi-document";
+import { taskPageView, taskView } from "@/server/tasks/task-view-schemas";
+import {
+  agentDetailView,
+  agentListView,
+  agentVersionListView,
+  teamAgentDefinitionView,
+  updatedTeamAgentView,
+} from "@/server/teams/agent-definition-views";
+// The answers' shapes, for the OpenAPI document.
+import { budgetSettingsView } from "@/server/teams/budget-settings";
+import { fetchPolicyView } from "@/server/web/fetch-policy";
+import { modelCacheSettingsView } from "@/server/teams/model-cache-settings";
+import { toolApprovalSettingsView } from "@/server/teams/tool-approvals";
+import { usageSummaryView } from "@/server/teams/usage-summary";
+import {
+  knowledgeDocumentPageView,
+  knowledgeDocumentSummaryView,
+  knowledgeDocumentView,
+  knowledgeFileFields,
+  knowledgeSearchView,
+} from "@/server/knowledge/knowledge-schemas";
 import { approveTask, cancelTask, rejectTask, rerunTask } from "@/server/tasks/task-actions";
 import {
   approveTaskInput,
@@ -127,10 +149,20 @@ export interface RestRoute {
    * same origin) or JSON, read within `maxFileBytes` plus the form's envelope (upload-body.ts);
    * the handler's body is a DocumentSource.
    */
-  upload?: { maxFileBytes: () => number };
+  upload?: {
+    maxFileBytes: () => number;
+    /** The form's fields besides `file`, for the OpenAPI document. */
+    fields?: z.ZodType;
+  };
   /** The schema the handler's service validates the body (or the query) with: for docs and generated tests. */
   input?: z.ZodType;
   query?: z.ZodType;
+  /** The success answer's shape, for the OpenAPI document (openapi-document.ts); without one it says "a JSON object". */
+  output?: z.ZodType;
+  /** The success status when it is not 200 (a 201 for what creates something), for the OpenAPI document. */
+  successStatus?: 201;
+  /** Answers `text/event-stream` (Server-Sent Events), for the OpenAPI document. */
+  eventStream?: true;
   summary: string;
   /**
    * The error body this route answers with instead of Chorus's `{ error: { code, message, field } }`,
@@ -141,9 +173,22 @@ export interface RestRoute {
   handle(input: RouteInput): Promise<RouteResult>;
 }
 
+/** Where a task's event stream resumes (a Last-Event-ID header wins; anything not a sequence number starts from the beginning). */
+const eventStreamQuery = z.object({
+  after: z
+    .string()
+    .regex(/^\d+$/)
+    .optional()
+    .meta({ description: "The sequence number of the last event already seen: the stream starts after it" }),
+});
+
+/** Built once per process, on first request: the table does not change while it runs. */
+let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+const openApiDocument = () => (document ??= buildOpenApiDocument(restRoutes, { version: "1" }));
+
 const json = (value: unknown, status = 200, headers?: Record<string, string>): RouteResult => ({ status, json: value, headers });
 const created = (task: { id: string }): RouteResult => json(task, 201, { Location: `/api/v1/tasks/${task.id}` });
-const knowledgeUpload = { maxFileBytes: () => getEnv().CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES };
+const knowledgeUpload = { maxFileBytes: () => getEnv().CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES, fields: knowledgeFileFields };
 
 export const restRoutes: readonly RestRoute[] = [
   {
@@ -153,7 +198,9 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "spend",
     body: true,
     input: createTaskInput,
+    output: taskView,
     summary: "Submit a task",
+    successStatus: 201,
     handle: async ({ caller, body }) => created(await createTask(caller, body)),
   },
   {
@@ -162,6 +209,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: listTasksInput,
+    output: taskPageView,
     summary: "The team's tasks, newest first",
     handle: async ({ caller, query }) => json(await listTasks(caller, Object.fromEntries(query))),
   },
@@ -170,6 +218,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/tasks/:id",
     permission: "read",
     rateLimit: "read",
+    output: taskView,
     summary: "A task: status, plan, executions, usage and result",
     handle: async ({ caller, params }) => json(await getTask(caller, params.id)),
   },
@@ -180,6 +229,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: approveTaskInput,
+    output: taskView,
     summary: "Approve a plan awaiting approval, optionally edited",
     handle: async ({ caller, params, body }) => json(await approveTask(caller, params.id!, body)),
   },
@@ -190,6 +240,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: rejectTaskInput,
+    output: taskView,
     summary: "Reject a plan awaiting approval",
     handle: async ({ caller, params, body }) => json(await rejectTask(caller, params.id!, body)),
   },
@@ -198,6 +249,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/tasks/:id/cancel",
     permission: "execute",
     rateLimit: "write",
+    output: taskView,
     summary: "Cancel a queued, running or waiting task",
     handle: async ({ caller, params }) => json(await cancelTask(caller, params.id!)),
   },
@@ -208,7 +260,9 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "spend",
     body: true,
     input: rerunTaskInput,
+    output: taskView,
     summary: "Rerun a finished task from one of its steps",
+    successStatus: 201,
     handle: async ({ caller, params, body }) => created(await rerunTask(caller, params.id!, body)),
   },
   {
@@ -236,6 +290,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/settings/model-cache",
     permission: "read",
     rateLimit: "read",
+    output: modelCacheSettingsView,
     summary: "Whether identical model calls of the team are answered from the response cache, and for how long",
     handle: async ({ caller }) => json(await readModelCacheSettings(caller)),
   },
@@ -246,6 +301,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: modelCacheSettingsInput,
+    output: modelCacheSettingsView,
     summary: "Switch the team's response cache on or off",
     handle: async ({ caller, body }) => json(await updateModelCacheSettings(caller, body)),
   },
@@ -254,6 +310,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/settings/budget",
     permission: "read",
     rateLimit: "read",
+    output: budgetSettingsView,
     summary: "The team's monthly model budget (null: none) and what its model calls spent this month",
     handle: async ({ caller }) => json(await readBudgetSettings(caller)),
   },
@@ -264,6 +321,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: budgetSettingsInput,
+    output: budgetSettingsView,
     summary: "Set the team's monthly model budget in USD, or null for none",
     handle: async ({ caller, body }) => json(await updateBudgetSettings(caller, body)),
   },
@@ -273,6 +331,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: usageSummaryInput,
+    output: usageSummaryView,
     summary: "What the team's model calls spent over a period (default the last 30 days), per day, model, agent or member",
     handle: async ({ caller, query }) => json(await summarizeTeamUsage(caller, Object.fromEntries(query))),
   },
@@ -281,6 +340,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/settings/tool-approvals",
     permission: "read",
     rateLimit: "read",
+    output: toolApprovalSettingsView,
     summary: "Which built-in tools wait for a member's approval before each call",
     handle: async ({ caller }) => json(await readToolApprovalSettings(caller)),
   },
@@ -291,6 +351,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: toolApprovalSettingsInput,
+    output: toolApprovalSettingsView,
     summary: "Choose which built-in tools wait for a member's approval",
     handle: async ({ caller, body }) => json(await updateToolApprovalSettings(caller, body)),
   },
@@ -299,6 +360,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/agents",
     permission: "read",
     rateLimit: "read",
+    output: agentListView,
     summary: "Built-in and team-defined agents",
     handle: async ({ caller }) => json(await listAgentDefinitions(caller)),
   },
@@ -309,7 +371,9 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: customAgentDefinitionSchema,
+    output: teamAgentDefinitionView,
     summary: "Define a team agent",
+    successStatus: 201,
     handle: async ({ caller, body }) => json(await createAgentDefinition(caller, body), 201),
   },
   {
@@ -317,6 +381,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/agents/:kind",
     permission: "read",
     rateLimit: "read",
+    output: agentDetailView,
     summary: "An agent; a team agent with its current version",
     handle: async ({ caller, params }) => json(await getAgentDefinition(caller, params.kind)),
   },
@@ -327,6 +392,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: agentDefinitionFieldsSchema,
+    output: updatedTeamAgentView,
     summary: "Edit a team agent: writes a new version (none when nothing changed)",
     handle: async ({ caller, params, body }) => json(await updateAgentDefinition(caller, params.kind, body)),
   },
@@ -335,6 +401,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/agents/:kind/versions",
     permission: "read",
     rateLimit: "read",
+    output: agentVersionListView,
     summary: "A team agent's versions, newest first",
     handle: async ({ caller, params }) => json(await listAgentVersions(caller, params.kind)),
   },
@@ -345,7 +412,9 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "spend",
     body: true,
     input: tryAgentInput,
+    output: taskView,
     summary: "Try an agent: a task that runs it alone on a prompt",
+    successStatus: 201,
     handle: async ({ caller, params, body }) => created(await tryAgent(caller, params.kind, body)),
   },
   {
@@ -353,6 +422,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/agents/:kind",
     permission: "manage",
     rateLimit: "write",
+    output: deletedView,
     summary: "Remove a team agent",
     handle: async ({ caller, params }) => json(await deleteAgentDefinition(caller, params.kind!)),
   },
@@ -363,8 +433,10 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     upload: knowledgeUpload,
     input: knowledgeTextInput,
+    output: knowledgeDocumentSummaryView,
     summary:
       "Add a document to the team's knowledge base: multipart (`file`, optional `title`, `language`) or JSON {title, text, language?}",
+    successStatus: 201,
     handle: async ({ caller, body }) => {
       const document = await createKnowledgeDocument(caller, body as DocumentSource);
       return json(document, 201, { Location: `/api/v1/knowledge/${document.id}` });
@@ -376,6 +448,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: listKnowledgeInput,
+    output: knowledgeDocumentPageView,
     summary: "The team's knowledge-base documents, newest first (limit, offset)",
     handle: async ({ caller, query }) => json(await listKnowledgeDocuments(caller, Object.fromEntries(query))),
   },
@@ -385,6 +458,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: searchKnowledgeInput,
+    output: knowledgeSearchView,
     summary: "Search the team's knowledge base: ranked passages with snippets (q, limit)",
     handle: async ({ caller, query }) => json(await searchKnowledgeFor(caller, Object.fromEntries(query))),
   },
@@ -394,6 +468,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: getKnowledgeInput,
+    output: knowledgeDocumentView,
     summary: "A knowledge-base document: metadata and text (and its chunks with ?chunks=true)",
     handle: async ({ caller, params, query }) => json(await getKnowledgeDocument(caller, params.id!, Object.fromEntries(query))),
   },
@@ -404,6 +479,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     upload: knowledgeUpload,
     input: knowledgeTextInput,
+    output: knowledgeDocumentSummaryView,
     summary: "Replace a document's content (same id; its chunks are swapped atomically): multipart or JSON, as for adding",
     handle: async ({ caller, params, body }) => json(await replaceKnowledgeDocument(caller, params.id!, body as DocumentSource)),
   },
@@ -412,6 +488,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/knowledge/:id",
     permission: "write",
     rateLimit: "write",
+    output: deletedView,
     summary: "Delete a document and its chunks",
     handle: async ({ caller, params }) => json(await deleteKnowledgeDocument(caller, params.id!)),
   },
@@ -420,6 +497,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/settings/fetch-policy",
     permission: "read",
     rateLimit: "read",
+    output: fetchPolicyView,
     summary: "The team's fetch policy: hosts and networks the fetch_url tool may (allow) or must never (deny) reach",
     handle: async ({ caller }) => json(await readFetchPolicy(caller)),
   },
@@ -430,6 +508,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     body: true,
     input: fetchPolicyInput,
+    output: fetchPolicyView,
     summary: "Replace the team's fetch policy (host names, *.wildcards, IP addresses and CIDRs; at most 200 entries)",
     handle: async ({ caller, body }) => json(await updateFetchPolicy(caller, body)),
   },
@@ -449,6 +528,7 @@ export const restRoutes: readonly RestRoute[] = [
     body: true,
     input: createMcpServerInput,
     summary: "Register an MCP server (Streamable HTTP, or stdio where the instance allows it)",
+    successStatus: 201,
     handle: async ({ caller, body }) => {
       const server = await createMcpServer(caller, body);
       return json(server, 201, { Location: `/api/v1/mcp-servers/${server.id}` });
@@ -477,6 +557,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/mcp-servers/:id",
     permission: "manage",
     rateLimit: "write",
+    output: deletedView,
     summary: "Remove an MCP server",
     handle: async ({ caller, params }) => json(await deleteMcpServer(caller, params.id!)),
   },
@@ -512,6 +593,7 @@ export const restRoutes: readonly RestRoute[] = [
     body: true,
     input: createModelProviderInput,
     summary: "Add a model provider (OpenAI, Anthropic or OpenAI-compatible) with its API key, stored encrypted",
+    successStatus: 201,
     handle: async ({ caller, body }) => {
       const provider = await createModelProvider(caller, body);
       return json(provider, 201, { Location: `/api/v1/model-providers/${provider.id}` });
@@ -540,6 +622,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/model-providers/:id",
     permission: "manage",
     rateLimit: "write",
+    output: deletedView,
     summary: "Remove a model provider and every route to it",
     handle: async ({ caller, params }) => json(await deleteModelProvider(caller, params.id!)),
   },
@@ -731,12 +814,21 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     summary: "Server-Sent Events of a task's progress (resume with Last-Event-ID or ?after=)",
+    eventStream: true,
+    query: eventStreamQuery,
     handle: async ({ caller, params, headers, query, signal }) => {
       const taskId = await assertTaskInTeam(caller, params.id);
       const resumeFrom = headers.get("last-event-id") ?? query.get("after") ?? "0";
       const afterSeq = Number.isInteger(Number(resumeFrom)) && Number(resumeFrom) >= 0 ? Number(resumeFrom) : 0;
       return { eventStream: taskEventStream(taskId, afterSeq, signal) };
     },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/openapi.json",
+    permission: "public",
+    summary: "This document: the REST API as OpenAPI 3.1, generated from the route table and its zod schemas",
+    handle: async () => json(openApiDocument(), 200, { "Cache-Control": "public, max-age=300" }),
   },
   {
     method: "GET",

@@ -1,8 +1,10 @@
 import type { TaskSummaryRow, TaskViewRow } from "@/server/db/queries/tasks";
+import type { TaskSummaryView, TaskView } from "./task-view-schemas";
 
 /**
  * How the API and the dashboard show a task: the rows server/db/queries/tasks.ts reads, shaped
  * into the views every surface returns (REST, tRPC, server components). No rules, no queries.
+ * Their shapes are the schemas in task-view-schemas.ts, which the OpenAPI document publishes.
  */
 
 function durationMs(task: { startedAt: string | null; completedAt: string | null }): number | null {
@@ -10,7 +12,7 @@ function durationMs(task: { startedAt: string | null; completedAt: string | null
   return (task.completedAt ? Date.parse(task.completedAt) : Date.now()) - Date.parse(task.startedAt);
 }
 
-export function presentTaskSummary(task: TaskSummaryRow) {
+export function presentTaskSummary(task: TaskSummaryRow): TaskSummaryView {
   return {
     id: task.id,
     status: task.status,
@@ -26,7 +28,7 @@ export function presentTaskSummary(task: TaskSummaryRow) {
   };
 }
 
-export function presentTask(task: TaskViewRow) {
+export function presentTask(task: TaskViewRow): TaskView {
   return {
     ...presentTaskSummary(task),
     parentTaskId: task.parentTaskId,
@@ -71,5 +73,4 @@ export function presentNewTask(task: TaskSummaryRow) {
   });
 }
 
-export type TaskView = ReturnType<typeof presentTask>;
-export type TaskSummaryView = ReturnType<typeof presentTaskSummary>;
+export type { TaskSummaryView, TaskView };

@@ -21,6 +21,15 @@ export const budgetSettingsInput = z.object({
     .nullable(),
 });
 
+/** What the settings answer with (and the OpenAPI document publishes). */
+export const budgetSettingsView = z
+  .object({
+    monthlyBudgetUsd: z.number().nullable().meta({ description: "null: no budget" }),
+    month: z.string().meta({ description: "The calendar month (UTC) the spend is for, YYYY-MM" }),
+    spentThisMonthUsd: z.number(),
+  })
+  .meta({ id: "BudgetSettings" });
+
 export async function readBudgetSettings(caller: Caller) {
   requirePermission(caller, "read");
   return present(await findTeamMonthBudget(caller.teamId));
@@ -39,7 +48,9 @@ export async function updateBudgetSettings(caller: Caller, rawInput: unknown) {
   return present(budget);
 }
 
-function present(budget: { monthlyBudgetUsd: number | null; spentUsd: number; month: string } | undefined) {
+function present(
+  budget: { monthlyBudgetUsd: number | null; spentUsd: number; month: string } | undefined,
+): z.output<typeof budgetSettingsView> {
   if (!budget) throw new AppError("not_found", "Team not found");
   return { monthlyBudgetUsd: budget.monthlyBudgetUsd, month: budget.month, spentThisMonthUsd: Math.round(budget.spentUsd * 1e6) / 1e6 };
 }

@@ -16,6 +16,11 @@ export const modelCacheSettingsInput = z.object({
   enabled: z.boolean({ error: "enabled must be a boolean" }),
 });
 
+/** What the settings answer with (and the OpenAPI document publishes). */
+export const modelCacheSettingsView = z
+  .object({ enabled: z.boolean(), ttlSeconds: z.number().int().meta({ description: "How long a cached answer is served" }) })
+  .meta({ id: "ModelCacheSettings" });
+
 export async function readModelCacheSettings(caller: Caller) {
   requirePermission(caller, "read");
   return present(await findTeamModelCacheEnabled(caller.teamId));
@@ -34,7 +39,7 @@ export async function updateModelCacheSettings(caller: Caller, rawInput: unknown
   return present(enabled);
 }
 
-function present(enabled: boolean | undefined) {
+function present(enabled: boolean | undefined): z.output<typeof modelCacheSettingsView> {
   if (enabled === undefined) throw new AppError("not_found", "Team not found");
   return { enabled, ttlSeconds: getEnv().CHORUS_MODEL_CACHE_TTL_SECONDS };
 }

@@ -19,6 +19,14 @@ export const toolApprovalSettingsInput = z.object({
     .max(BUILT_IN_TOOL_NAMES.length),
 });
 
+/** What the settings answer with (and the OpenAPI document publishes). */
+export const toolApprovalSettingsView = z
+  .object({
+    tools: z.array(z.string()).meta({ description: "The built-in tools that wait for a member's approval" }),
+    available: z.array(z.object({ name: z.string(), label: z.string(), description: z.string() })),
+  })
+  .meta({ id: "ToolApprovalSettings" });
+
 export async function readToolApprovalSettings(caller: Caller) {
   requirePermission(caller, "read");
   return present(await findTeamToolsNeedingApproval(caller.teamId));
@@ -32,7 +40,7 @@ export async function updateToolApprovalSettings(caller: Caller, rawInput: unkno
   return present(tools);
 }
 
-function present(tools: readonly string[]) {
+function present(tools: readonly string[]): z.output<typeof toolApprovalSettingsView> {
   return {
     tools: tools.filter(isBuiltInToolName),
     available: BUILT_IN_TOOL_NAMES.map((name) => ({

@@ -31,7 +31,30 @@ export const usageSummaryInput = z.object({
     .default("day"),
 });
 
-export async function summarizeTeamUsage(caller: Caller, rawInput: unknown) {
+const usageCounts = {
+  calls: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cachedInputTokens: z.number().int(),
+  reasoningTokens: z.number().int(),
+  costUsd: z.number(),
+  unknownPriceCalls: z.number().int().meta({ description: "Calls to a model with no known price (counted at 0)" }),
+  cacheHits: z.number().int(),
+  estimatedCalls: z.number().int().meta({ description: "Calls whose tokens were estimated (the provider reported none)" }),
+};
+
+/** What the summary answers with (and the OpenAPI document publishes). */
+export const usageSummaryView = z
+  .object({
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    groupBy: z.enum(["day", "model", "agent", "member"]),
+    totals: z.object(usageCounts),
+    groups: z.array(z.object({ key: z.string().nullable().meta({ description: "The day, model, agent or member" }), ...usageCounts })),
+  })
+  .meta({ id: "UsageSummary" });
+
+export async function summarizeTeamUsage(caller: Caller, rawInput: unknown): Promise<z.output<typeof usageSummaryView>> {
   requirePermission(caller, "read");
   const input = parseInput(usageSummaryInput, rawInput);
   const to = input.to ? new Date(input.to) : new Date();

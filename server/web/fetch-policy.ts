@@ -22,6 +22,11 @@ const entryList = z
 
 export const fetchPolicyInput = z.strictObject({ allow: entryList, deny: entryList });
 
+/** What the policy routes answer with (and the OpenAPI document publishes). */
+export const fetchPolicyView = z
+  .object({ allow: z.array(z.string()), deny: z.array(z.string()) })
+  .meta({ id: "FetchPolicy", description: "Entries in canonical form: host names, *.wildcards, IP addresses, CIDRs" });
+
 /** The stored shape, read tolerantly: anything unexpected reads as no entries. */
 const storedPolicy = z.object({ allow: z.array(z.string()).catch([]), deny: z.array(z.string()).catch([]) });
 
