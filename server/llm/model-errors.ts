@@ -2,9 +2,11 @@ import {
   APICallError,
   InvalidArgumentError,
   InvalidPromptError,
+  JSONParseError,
   LoadAPIKeyError,
   NoSuchModelError,
   RetryError,
+  TypeValidationError,
   UnsupportedFunctionalityError,
 } from "ai";
 import { randomBytes } from "node:crypto";
@@ -32,6 +34,8 @@ export function classifyModelError(error: unknown): ModelFailure | undefined {
   if (error instanceof ModelCallFailed) return error.failure;
   // A provider that stopped answering may well answer the next attempt (or the next link).
   if (error instanceof ModelDeadlineExceeded) return { retriable: true };
+  // A garbled stream (a proxy's page, a broken connection's tail) is no answer; the next attempt may get one.
+  if (error instanceof ModelStreamMalformed || isStreamParseError(error)) return { retriable: true };
   if (RetryError.isInstance(error)) return classifyModelError(error.lastError);
   if (APICallError.isInstance(error)) {
     if (!error.isRetryable) return { retriable: false };
@@ -63,7 +67,9 @@ export function describeModelError(error: unknown): string {
   const classified = classifyModelError(failure);
   const message = failure instanceof Error ? failure.message : String(failure);
   if (!classified) return message;
-  if (failure instanceof ModelDeadlineExceeded) return `${failure.message}; retried`;
+  if (failure instanceof ModelDeadlineExceeded || failure instanceof ModelStreamMalformed) return `${failure.message}; retried`;
+  // The SDK's message quotes what it could not parse: the provider's text, never shown.
+  if (isStreamParseError(failure)) return `${new ModelStreamMalformed("unparsable").message}; retried`;
   if (!APICallError.isInstance(failure))
     return `The model call could not be made as configured: ${failure instanceof Error ? failure.name : "error"}`;
   const host = URL.canParse(failure.url) ? new URL(failure.url).host : "the configured endpoint";
@@ -96,6 +102,28 @@ function deadlineMessage(deadline: ModelDeadline, limitMs: number): string {
   if (deadline === "connect") return `The model server did not start answering within ${seconds}`;
   if (deadline === "stall") return `The model stopped responding (no output for ${seconds})`;
   return `The model did not finish within ${seconds}`;
+}
+
+/**
+ * A stream that is not the provider's streaming format: an event that is not JSON or not of the
+ * shape the provider's format has ("unparsable"), or a 200 event stream with nothing readable in
+ * it — a proxy's HTML error page ("empty"). Its message is safe to show: it quotes nothing the
+ * server sent. Made by server/llm/stream-integrity.ts.
+ */
+export class ModelStreamMalformed extends Error {
+  constructor(readonly kind: "unparsable" | "empty") {
+    super(
+      kind === "empty"
+        ? "The model server sent a malformed stream (no events in the provider's format, such as a proxy's error page)"
+        : "The model server sent a malformed stream (an event not in the provider's format)",
+    );
+    this.name = "ModelStreamMalformed";
+  }
+}
+
+/** The AI SDK's errors for a stream event it could not parse (JSON) or validate (shape). */
+export function isStreamParseError(error: unknown): boolean {
+  return JSONParseError.isInstance(error) || TypeValidationError.isInstance(error);
 }
 
 /**

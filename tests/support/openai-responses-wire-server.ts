@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildDefaultPlan } from "@/server/agents/default-plan";
+import { PROXY_ERROR_PAGE } from "./openai-wire-server";
 
 /**
  * A local server speaking OpenAI's Responses API (POST /v1/responses), as OpenAI, vLLM and recent
@@ -97,9 +98,6 @@ export function responsesSystemText(request: ResponsesRequest): string {
     .map((item) => ("content" in item && typeof item.content === "string" ? item.content : ""))
     .join("\n");
 }
-
-export const PROXY_ERROR_PAGE =
-  "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n</body>\n</html>\n";
 
 export async function startOpenAiResponsesWireServer(options: ResponsesWireServerOptions = {}) {
   const model = options.model ?? "responses-test-model";
