@@ -5,7 +5,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/server/db/client";
 import { BreakerRegistry } from "@/server/llm/breaker";
 import { withFallback, type ModelRoute } from "@/server/llm/fallback";
-import { classifyModelError, describeModelError, ModelStreamMalformed, reportModelError } from "@/server/llm/model-errors";
+import {
+  classifyModelError,
+  describeModelError,
+  ModelStreamFailed,
+  ModelStreamMalformed,
+  reportModelError,
+} from "@/server/llm/model-errors";
 import type { ModelLink } from "@/server/llm/model-link";
 import { createOfflineModel, OFFLINE_MODEL_ID } from "@/server/llm/offline-model";
 import { runTextStream } from "@/server/llm/run-text-stream";
@@ -26,7 +32,12 @@ import { startOpenAiWireServer, useOpenAiWireServer } from "../support/openai-wi
  * partial output and the retry completes.
  */
 const pieces = ["# Partial finding\n\n", "- never sent.\n"];
-type Malformed = { malformedAfterPieces: number; malformed?: "not-json" | "wrong-shape" } | { htmlEventStream: true };
+type Malformed =
+  | { malformedAfterPieces: number; malformed?: "not-json" | "wrong-shape" }
+  | { htmlEventStream: true }
+  | { errorAfterPieces: number }
+  | { failedAfterPieces: number }
+  | { dropAfterPieces: number };
 /** Which malformed reply each server gives next. */
 let reply: Malformed = { malformedAfterPieces: 1 };
 
@@ -34,9 +45,16 @@ let chat: Awaited<ReturnType<typeof startOpenAiWireServer>>;
 let responses: Awaited<ReturnType<typeof startOpenAiResponsesWireServer>>;
 let anthropic: Awaited<ReturnType<typeof startAnthropicWireServer>>;
 beforeAll(async () => {
-  chat = await startOpenAiWireServer({ pieces, respond: (request) => (request.stream ? reply : undefined) });
+  // Each server is given only the replies its format has (response.failed is the Responses API's own).
+  chat = await startOpenAiWireServer({
+    pieces,
+    respond: (request) => (request.stream && !("failedAfterPieces" in reply) ? reply : undefined),
+  });
   responses = await startOpenAiResponsesWireServer({ pieces, respond: (request) => (request.stream ? reply : undefined) });
-  anthropic = await startAnthropicWireServer({ pieces, respond: () => reply });
+  anthropic = await startAnthropicWireServer({
+    pieces,
+    respond: () => ("failedAfterPieces" in reply || "dropAfterPieces" in reply ? undefined : reply),
+  });
 });
 afterAll(async () => {
   await Promise.all([chat?.close(), responses?.close(), anthropic?.close()]);
@@ -139,6 +157,54 @@ describe("a malformed stream", () => {
       expect(result?.text).toBe("");
     } finally {
       await empty.close();
+    }
+  });
+});
+
+describe("an error the provider reports mid-stream", () => {
+  const reported: Array<[string, () => LanguageModelV3, Malformed, RegExp]> = [
+    [
+      "Chat Completions",
+      formats[0]![1],
+      { errorAfterPieces: 1 },
+      /^The model server reported an error mid-stream \(server_error\); retried$/,
+    ],
+    ["Responses", formats[1]![1], { errorAfterPieces: 1 }, /^The model server reported an error mid-stream \(server_error\); retried$/],
+    [
+      "Responses (response.failed)",
+      formats[1]![1],
+      { failedAfterPieces: 1 },
+      /^The model server reported an error mid-stream \(server_error\); retried$/,
+    ],
+    [
+      "Anthropic Messages",
+      formats[2]![1],
+      { errorAfterPieces: 1 },
+      /^The model server reported an error mid-stream \(overloaded_error\); retried$/,
+    ],
+  ];
+  for (const [format, model, given, expected] of reported) {
+    it(`over ${format}: fails with the error's code, never "[object Object]" nor the provider's text, and keeps what streamed`, async () => {
+      reply = given;
+      const { team } = await createTeamWithMembers();
+      const { error, streamed, breakers, links } = await call([{ key: "reported", model: model() }], team.id);
+      expect(error).toBeInstanceOf(ModelStreamFailed);
+      expect(describeModelError(error)).toMatch(expected);
+      const message = reportModelError(error)!.message;
+      for (const leak of ["[object Object]", "The server had an error", "failed to finish", "Overloaded"])
+        expect(message).not.toContain(leak);
+      expect(streamed).toEqual([pieces[0]]);
+      expect(breakers.state(links[0]!.key).consecutiveFailures).toBe(1);
+    });
+  }
+
+  it("says a dropped connection broke off the answer, not that the request was refused", async () => {
+    reply = { dropAfterPieces: 1 };
+    const { team } = await createTeamWithMembers();
+    for (const model of [formats[0]![1], formats[1]![1]]) {
+      const { error, streamed } = await call([{ key: "dropped", model: model() }], team.id);
+      expect(describeModelError(error)).toMatch(/^The model server at 127\.0\.0\.1:\d+ broke off its answer mid-stream; retried$/);
+      expect(streamed).toEqual([pieces[0]]);
     }
   });
 });

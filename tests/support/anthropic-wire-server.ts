@@ -48,7 +48,9 @@ type Reply =
   /** The first `pieces` text pieces, then a `data:` line that is not JSON ("not-json", the default) or an event of the wrong shape ("wrong-shape"), and the end. */
   | { malformedAfterPieces: number; malformed?: "not-json" | "wrong-shape" }
   /** 200 with `content-type: text/event-stream` whose body is an HTML page: a proxy's error page. */
-  | { htmlEventStream: true };
+  | { htmlEventStream: true }
+  /** The first `pieces` text pieces, then Anthropic's `error` event (as when it is overloaded mid-answer). */
+  | { errorAfterPieces: number };
 
 export interface AnthropicWireServerOptions {
   /** The model id the server reports. */
@@ -129,13 +131,23 @@ export async function startAnthropicWireServer(options: AnthropicWireServerOptio
     );
   };
 
-  const streamMalformed = (res: ServerResponse, index: number, special: Extract<Reply, { malformedAfterPieces: number }>) => {
+  const streamBroken = (
+    res: ServerResponse,
+    index: number,
+    special: Extract<Reply, { malformedAfterPieces: number }> | Extract<Reply, { errorAfterPieces: number }>,
+  ) => {
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     const message = { id: `msg_${index}`, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null };
     event(res, { type: "message_start", message: { ...message, usage: { input_tokens: streamUsage.input, output_tokens: 1 } } });
     event(res, { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
-    for (const piece of pieces.slice(0, special.malformedAfterPieces))
+    const good = "errorAfterPieces" in special ? special.errorAfterPieces : special.malformedAfterPieces;
+    for (const piece of pieces.slice(0, good))
       event(res, { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } });
+    if ("errorAfterPieces" in special) {
+      event(res, { type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
+      res.end();
+      return;
+    }
     if (special.malformed === "wrong-shape") event(res, { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: 42 } });
     else res.write("event: content_block_delta\ndata: {this is not json\n\n");
     res.end();
@@ -213,7 +225,7 @@ export async function startAnthropicWireServer(options: AnthropicWireServerOptio
         res.end(PROXY_ERROR_PAGE);
         return;
       }
-      if (special && "malformedAfterPieces" in special) return streamMalformed(res, index, special);
+      if (special && ("malformedAfterPieces" in special || "errorAfterPieces" in special)) return streamBroken(res, index, special);
       streamAnswer(res, index, special);
     });
   });
