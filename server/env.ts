@@ -129,6 +129,8 @@ const envSchema = z.object({
     (value) => value === undefined || /^https?:\/\//.test(value),
     "must be an http:// or https:// URL",
   ),
+  // Which OpenAI wire API the instance's OpenAI (or OPENAI_BASE_URL) provider is called through (docs/models.md).
+  OPENAI_API: z.enum(["chat_completions", "responses"]).default("chat_completions"),
   ANTHROPIC_API_KEY: optionalString,
   // Another endpoint for Anthropic's Messages API (a gateway or proxy), e.g. https://gateway.example.com/v1.
   ANTHROPIC_BASE_URL: optionalString.refine(

@@ -13,12 +13,14 @@ import { useTRPC } from "@/components/providers";
  */
 
 type Kind = "openai" | "anthropic" | "openai-compatible";
+type Api = "chat_completions" | "responses";
 interface ProviderView {
   id: string;
   name: string;
   kind: Kind;
   baseUrl: string | null;
   keyLast4: string | null;
+  api: Api;
 }
 interface Link {
   providerId: string;
@@ -27,6 +29,24 @@ interface Link {
 type Routing = { default?: Link[]; planner?: Link[]; aggregator?: Link[]; agents?: Record<string, Link[]> };
 
 const KIND_LABEL: Record<Kind, string> = { openai: "OpenAI", anthropic: "Anthropic", "openai-compatible": "OpenAI-compatible" };
+// docs/models.md: Chat Completions is what every compatible server speaks; Responses is OpenAI's newer API.
+const API_LABEL: Record<Api, string> = { chat_completions: "Chat Completions", responses: "Responses API" };
+
+/** Which OpenAI wire API calls go through: shown for OpenAI and OpenAI-compatible providers only (Anthropic has one API). */
+function ApiSelect({ value, onChange, disabled, label }: { value: Api; onChange: (api: Api) => void; disabled?: boolean; label: string }) {
+  return (
+    <label className="block text-sm font-medium text-slate-800">
+      {label}
+      <select className={inputClass} value={value} disabled={disabled} onChange={(event) => onChange(event.target.value as Api)}>
+        {(Object.keys(API_LABEL) as Api[]).map((api) => (
+          <option key={api} value={api}>
+            {API_LABEL[api]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 const inputClass =
   "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
 
@@ -58,6 +78,7 @@ function ProviderItem({ provider, canManage }: { provider: ProviderView; canMana
   const [confirming, setConfirming] = useState(false);
   const test = useMutation(trpc.models.testProvider.mutationOptions());
   const remove = useMutation(trpc.models.deleteProvider.mutationOptions({ onSuccess: () => router.refresh() }));
+  const changeApi = useMutation(trpc.models.updateProvider.mutationOptions({ onSuccess: () => router.refresh() }));
   return (
     <li className="space-y-2 rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
       <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
@@ -67,7 +88,18 @@ function ProviderItem({ provider, canManage }: { provider: ProviderView; canMana
         <span className="text-sm text-slate-600" aria-label={provider.keyLast4 ? `key ending in ${provider.keyLast4}` : "no key"}>
           {provider.keyLast4 ? `••••${provider.keyLast4}` : "no key"}
         </span>
+        {provider.kind !== "anthropic" ? <span className="text-sm text-slate-600">{API_LABEL[provider.api]}</span> : null}
       </div>
+      {canManage && provider.kind !== "anthropic" ? (
+        <div className="max-w-xs">
+          <ApiSelect
+            label={`API for ${provider.name}`}
+            value={(!changeApi.isError && changeApi.variables?.api) || provider.api}
+            disabled={changeApi.isPending}
+            onChange={(api) => changeApi.mutate({ id: provider.id, api })}
+          />
+        </div>
+      ) : null}
       {canManage ? (
         <div className="flex flex-wrap items-center gap-2">
           <Button type="button" variant="secondary" disabled={test.isPending} onClick={() => test.mutate({ id: provider.id })}>
@@ -102,7 +134,7 @@ function ProviderItem({ provider, canManage }: { provider: ProviderView; canMana
             : `Key check failed: ${test.data.error}`}
         </p>
       ) : null}
-      <ErrorNote error={test.error ?? remove.error} />
+      <ErrorNote error={test.error ?? remove.error ?? changeApi.error} />
     </li>
   );
 }
@@ -114,6 +146,7 @@ function AddProviderForm() {
   const [kind, setKind] = useState<Kind>("openai");
   const [baseUrl, setBaseUrl] = useState("");
   const [apiKey, setApiKey] = useState("");
+  const [api, setApi] = useState<Api>("chat_completions");
   const add = useMutation(
     trpc.models.createProvider.mutationOptions({
       onSuccess: () => {
@@ -135,6 +168,7 @@ function AddProviderForm() {
           kind,
           ...(baseUrl.trim() ? { baseUrl: baseUrl.trim() } : {}),
           ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}),
+          ...(kind !== "anthropic" ? { api } : {}),
         });
       }}
     >
@@ -177,6 +211,7 @@ function AddProviderForm() {
             onChange={(event) => setApiKey(event.target.value)}
           />
         </label>
+        {kind !== "anthropic" ? <ApiSelect label="API" value={api} onChange={setApi} /> : null}
       </div>
       <div className="flex items-center gap-3">
         <Button type="submit" disabled={add.isPending}>

@@ -10,6 +10,7 @@ import { BreakerRegistry, CircuitOpen, processBreakerRegistry } from "@/server/l
 import { hasDeadlines, withDeadlines } from "@/server/llm/deadlines";
 import { classifyModelError, describeModelError, ModelCallFailed } from "@/server/llm/model-errors";
 import type { ModelLink } from "@/server/llm/model-link";
+import { withStreamIntegrity } from "@/server/llm/stream-integrity";
 
 /**
  * A team's ordered model list as one model: each call goes to the first link whose breaker is
@@ -39,7 +40,11 @@ export interface FallbackOptions {
 export function withFallback(links: ModelLink[], options: FallbackOptions = {}): LanguageModelV3 {
   const first = links[0];
   if (!first) throw new Error("withFallback needs at least one model link");
-  const guarded = links.map((link) => ({ ...link, model: hasDeadlines(link.model) ? link.model : withDeadlines(link.model, link.limits) }));
+  // Each link's stream is checked for malformed events (stream-integrity.ts) inside the breaker, so they count against it.
+  const guarded = links.map((link) => ({
+    ...link,
+    model: withStreamIntegrity(hasDeadlines(link.model) ? link.model : withDeadlines(link.model, link.limits)),
+  }));
   const breakers = () => options.breakers ?? processBreakerRegistry();
 
   /** Tries each link in turn with `attempt`, which resolves once the link has committed to answering. */
@@ -147,7 +152,8 @@ async function openLinkStream(
       throw next.value.error;
     }
     buffered.push(next.value);
-    if (!PREAMBLE.has(next.value.type)) break;
+    // Chat Completions opens with an empty delta (the role chunk's `content: ""`): not output yet.
+    if (!PREAMBLE.has(next.value.type) && !(next.value.type === "text-delta" && next.value.delta === "")) break;
   }
 
   let settle!: { resolve: () => void; reject: (error: unknown) => void };

@@ -2,9 +2,11 @@ import {
   APICallError,
   InvalidArgumentError,
   InvalidPromptError,
+  JSONParseError,
   LoadAPIKeyError,
   NoSuchModelError,
   RetryError,
+  TypeValidationError,
   UnsupportedFunctionalityError,
 } from "ai";
 import { randomBytes } from "node:crypto";
@@ -32,6 +34,9 @@ export function classifyModelError(error: unknown): ModelFailure | undefined {
   if (error instanceof ModelCallFailed) return error.failure;
   // A provider that stopped answering may well answer the next attempt (or the next link).
   if (error instanceof ModelDeadlineExceeded) return { retriable: true };
+  // A garbled stream (a proxy's page, a broken connection's tail) is no answer; the next attempt may get one.
+  if (error instanceof ModelStreamMalformed || isStreamParseError(error)) return { retriable: true };
+  if (error instanceof ModelStreamFailed) return { retriable: error.retriable };
   if (RetryError.isInstance(error)) return classifyModelError(error.lastError);
   if (APICallError.isInstance(error)) {
     if (!error.isRetryable) return { retriable: false };
@@ -63,7 +68,10 @@ export function describeModelError(error: unknown): string {
   const classified = classifyModelError(failure);
   const message = failure instanceof Error ? failure.message : String(failure);
   if (!classified) return message;
-  if (failure instanceof ModelDeadlineExceeded) return `${failure.message}; retried`;
+  if (failure instanceof ModelDeadlineExceeded || failure instanceof ModelStreamMalformed) return `${failure.message}; retried`;
+  // The SDK's message quotes what it could not parse: the provider's text, never shown.
+  if (isStreamParseError(failure)) return `${new ModelStreamMalformed("unparsable").message}; retried`;
+  if (failure instanceof ModelStreamFailed) return `${failure.message}; ${failure.retriable ? "retried" : "not retried"}`;
   if (!APICallError.isInstance(failure))
     return `The model call could not be made as configured: ${failure instanceof Error ? failure.name : "error"}`;
   const host = URL.canParse(failure.url) ? new URL(failure.url).host : "the configured endpoint";
@@ -72,6 +80,9 @@ export function describeModelError(error: unknown): string {
     const code = systemErrorCode(failure);
     return `The model server at ${host} could not be reached${code ? ` (${code})` : ""}; ${retried}`;
   }
+  // A 2xx here is a stream that broke off after it began (the connection dropped): not a refusal.
+  if (failure.statusCode >= 200 && failure.statusCode < 300)
+    return `The model server at ${host} broke off its answer mid-stream; ${retried}`;
   return `The model server at ${host} answered HTTP ${failure.statusCode} (${statusMeaning(failure.statusCode)}); ${retried}`;
 }
 
@@ -96,6 +107,52 @@ function deadlineMessage(deadline: ModelDeadline, limitMs: number): string {
   if (deadline === "connect") return `The model server did not start answering within ${seconds}`;
   if (deadline === "stall") return `The model stopped responding (no output for ${seconds})`;
   return `The model did not finish within ${seconds}`;
+}
+
+/**
+ * A stream that is not the provider's streaming format: an event that is not JSON or not of the
+ * shape the provider's format has ("unparsable"), or a 200 event stream with nothing readable in
+ * it — a proxy's HTML error page ("empty"). Its message is safe to show: it quotes nothing the
+ * server sent. Made by server/llm/stream-integrity.ts.
+ */
+export class ModelStreamMalformed extends Error {
+  constructor(readonly kind: "unparsable" | "empty") {
+    super(
+      kind === "empty"
+        ? "The model server sent a malformed stream (no events in the provider's format, such as a proxy's error page)"
+        : "The model server sent a malformed stream (an event not in the provider's format)",
+    );
+    this.name = "ModelStreamMalformed";
+  }
+}
+
+/**
+ * An error the provider reported inside a stream that had begun (OpenAI's `error` and
+ * `response.failed` events, Anthropic's `error` event). The AI SDK passes these on as plain
+ * objects, not Errors, which showed as "[object Object]". The message names only the error's
+ * code when it is an identifier (`server_error`, `overloaded_error`): the provider's text stays
+ * in `reported`, for the server log. Retried unless the provider says the request itself was wrong.
+ */
+export class ModelStreamFailed extends Error {
+  readonly retriable: boolean;
+
+  constructor(readonly reported: unknown) {
+    const record = (typeof reported === "object" && reported !== null ? reported : {}) as Record<string, unknown>;
+    const nested = (typeof record.error === "object" && record.error !== null ? record.error : {}) as Record<string, unknown>;
+    const code = [record.code, record.type, nested.type, nested.code].find(
+      (candidate): candidate is string =>
+        typeof candidate === "string" && /^[a-z][a-z0-9_.]{0,60}$/.test(candidate) && candidate !== "error",
+    );
+    super(`The model server reported an error mid-stream${code ? ` (${code})` : ""}`);
+    this.name = "ModelStreamFailed";
+    this.retriable =
+      typeof record.isRetryable === "boolean" ? record.isRetryable : ![record.type, nested.type].includes("invalid_request_error");
+  }
+}
+
+/** The AI SDK's errors for a stream event it could not parse (JSON) or validate (shape). */
+export function isStreamParseError(error: unknown): boolean {
+  return JSONParseError.isInstance(error) || TypeValidationError.isInstance(error);
 }
 
 /**
@@ -126,6 +183,7 @@ export function reportModelError(error: unknown, context: Record<string, unknown
     ...context,
     ...(APICallError.isInstance(last) ? { url: last.url, status: last.statusCode, responseBody: last.responseBody } : {}),
     ...(last instanceof ModelDeadlineExceeded ? { deadline: last.deadline, limitMs: last.limitMs } : {}),
+    ...(last instanceof ModelStreamFailed ? { reported: last.reported } : {}),
     error: last,
   });
   return new ModelCallFailed(`${describeModelError(error)} (reference ${reference})`, failure);

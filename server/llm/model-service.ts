@@ -10,7 +10,7 @@ import { logger, registerSecret } from "@/server/observability/logger";
 import { decryptSecret, keyIdOfCiphertext } from "@/server/secrets/envelope";
 import type { ModelLink, ModelTarget } from "./model-link";
 import { chainFor, ENV_PROVIDER_ID, readStoredRouting, type ModelLinkSpec, type ModelRouting } from "./model-routing";
-import { createLanguageModel, resolveModelConfig, type ModelConfig } from "./providers";
+import { createLanguageModel, openAiModel, resolveModelConfig, type ModelConfig } from "./providers";
 
 /**
  * The model layer's door: which models serve a team's planner, aggregator or agent, in order
@@ -82,10 +82,10 @@ function memoisedModels(build: (modelId: string) => LanguageModelV3): ProviderCl
   };
 }
 
-/** The configuration a cached client stands for: a change to the row (key, URL) or a new master key makes another. */
+/** The configuration a cached client stands for: a change to the row (key, URL, API) or a new master key makes another. */
 function clientKeyOf(provider: ModelProviderWithSecretsRow): string {
   const keyId = provider.apiKeyEncrypted ? (keyIdOfCiphertext(provider.apiKeyEncrypted) ?? "?") : "none";
-  return `${provider.id}:${provider.updatedAt.getTime()}:${keyId}`;
+  return `${provider.id}:${provider.updatedAt.getTime()}:${keyId}:${provider.api}`;
 }
 
 function teamClient(provider: ModelProviderWithSecretsRow): ProviderClient {
@@ -101,13 +101,13 @@ function teamClient(provider: ModelProviderWithSecretsRow): ProviderClient {
     const anthropic = createAnthropic({ apiKey: apiKey ?? "not-set", baseURL });
     client = memoisedModels((modelId) => anthropic(modelId) as LanguageModelV3);
   } else {
-    // Chat Completions for OpenAI too, as server/llm/providers.ts explains.
+    // Chat Completions unless the provider asks for the Responses API, as server/llm/providers.ts explains.
     const openai = createOpenAI({
       apiKey: apiKey ?? "not-needed",
       baseURL,
       name: provider.kind === "openai_compatible" ? "openai-compatible" : "openai",
     });
-    client = memoisedModels((modelId) => openai.chat(modelId) as LanguageModelV3);
+    client = memoisedModels((modelId) => openAiModel(openai, provider.api, modelId));
   }
   clients.set(cacheKey, client);
   return client;
@@ -141,7 +141,7 @@ function envLink(modelId: string | undefined): ModelLink {
   const config: ModelConfig = resolveModelConfig(process.env, { modelId });
   const keys = `${process.env.OPENAI_API_KEY ?? ""}\0${process.env.ANTHROPIC_API_KEY ?? ""}`;
   const digest = keys === "\0" ? "" : createHash("sha256").update(keys).digest("hex").slice(0, 12);
-  const cacheKey = `env:${config.provider}:${config.baseURL ?? ""}:${config.offlineTokenDelayMs ?? ""}:${digest}`;
+  const cacheKey = `env:${config.provider}:${config.baseURL ?? ""}:${config.api ?? ""}:${config.offlineTokenDelayMs ?? ""}:${digest}`;
   let client = clients.get(cacheKey);
   if (!client) {
     clientBuilds.count += 1;

@@ -1,6 +1,7 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
-import { createOpenAI } from "@ai-sdk/openai";
-import type { LanguageModel } from "ai";
+import { createOpenAI, type OpenAIProvider } from "@ai-sdk/openai";
+import type { LanguageModelV3 } from "@ai-sdk/provider";
+import { wrapLanguageModel, type LanguageModel } from "ai";
 import { createOfflineModel, OFFLINE_MODEL_ID } from "@/server/llm/offline-model";
 import { registerSecret } from "@/server/observability/logger";
 
@@ -8,17 +9,22 @@ import { registerSecret } from "@/server/observability/logger";
  * The one place that decides which model Chorus talks to. Precedence:
  * OPENAI_BASE_URL (any OpenAI-compatible server: Ollama, vLLM, LiteLLM…) → OPENAI_API_KEY →
  * ANTHROPIC_API_KEY (at ANTHROPIC_BASE_URL when set) → the offline model. CHORUS_MODEL overrides
- * the provider's default model.
+ * the provider's default model; OPENAI_API=responses calls OpenAI (or the compatible server) through
+ * the Responses API instead of Chat Completions.
  * API keys are read only when a client is built and never appear in a ModelConfig.
  */
 
 export type ModelRole = "planner" | "agent" | "aggregator";
 export type ModelProviderName = "offline" | "openai" | "openai-compatible" | "anthropic";
+/** The wire API an OpenAI or OpenAI-compatible provider is called through. */
+export type OpenAiApi = "chat_completions" | "responses";
 
 export interface ModelConfig {
   provider: ModelProviderName;
   modelId: string;
   baseURL?: string;
+  /** OpenAI and OpenAI-compatible only; absent: Chat Completions. */
+  api?: OpenAiApi;
   /** Offline model only: pause per streamed chunk. */
   offlineTokenDelayMs?: number;
 }
@@ -27,6 +33,7 @@ export interface ModelConfig {
 export interface ModelEnv {
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;
+  OPENAI_API?: string;
   ANTHROPIC_API_KEY?: string;
   ANTHROPIC_BASE_URL?: string;
   CHORUS_MODEL?: string;
@@ -46,7 +53,8 @@ export function resolveModelConfig(env: ModelEnv = process.env, options: { model
   const hasAnthropicKey = present(env.ANTHROPIC_API_KEY) !== undefined;
   const requestedModel = present(options.modelId) ?? present(env.CHORUS_MODEL);
 
-  if (baseURL) return { provider: "openai-compatible", modelId: requestedModel ?? DEFAULT_OPENAI_MODEL, baseURL };
+  const api: { api?: OpenAiApi } = present(env.OPENAI_API) === "responses" ? { api: "responses" } : {};
+  if (baseURL) return { provider: "openai-compatible", modelId: requestedModel ?? DEFAULT_OPENAI_MODEL, baseURL, ...api };
   // With both keys configured, a model id that names the other vendor's model goes there,
   // so a custom agent set to "claude-…" works on an OpenAI-first install.
   const wantsAnthropic = requestedModel !== undefined && /^claude/i.test(requestedModel);
@@ -55,6 +63,7 @@ export function resolveModelConfig(env: ModelEnv = process.env, options: { model
     return {
       provider: "openai",
       modelId: wantsAnthropic ? (present(env.CHORUS_MODEL) ?? DEFAULT_OPENAI_MODEL) : (requestedModel ?? DEFAULT_OPENAI_MODEL),
+      ...api,
     };
   }
   if (hasAnthropicKey) {
@@ -76,20 +85,42 @@ export function createLanguageModel(config: ModelConfig, env: ModelEnv = process
   switch (config.provider) {
     case "offline":
       return createOfflineModel({ tokenDelayMs: config.offlineTokenDelayMs ?? DEFAULT_OFFLINE_TOKEN_DELAY_MS });
-    // Chat Completions for OpenAI too: it is what compatible servers speak, so both paths
-    // behave the same, and unlike the Responses API it does not store conversations by default.
     case "openai-compatible":
-      return createOpenAI({ baseURL: config.baseURL, apiKey: present(env.OPENAI_API_KEY) ?? "not-needed", name: "openai-compatible" }).chat(
+      return openAiModel(
+        createOpenAI({ baseURL: config.baseURL, apiKey: present(env.OPENAI_API_KEY) ?? "not-needed", name: "openai-compatible" }),
+        config.api,
         config.modelId,
       );
     case "openai":
-      return createOpenAI({ apiKey: present(env.OPENAI_API_KEY) }).chat(config.modelId);
+      return openAiModel(createOpenAI({ apiKey: present(env.OPENAI_API_KEY) }), config.api, config.modelId);
     case "anthropic":
       // The base URL is passed even when unset: the client would otherwise read ANTHROPIC_BASE_URL from process.env, not `env`.
       return createAnthropic({ apiKey: present(env.ANTHROPIC_API_KEY), baseURL: config.baseURL ?? DEFAULT_ANTHROPIC_BASE_URL })(
         config.modelId,
       );
   }
+}
+
+/**
+ * An OpenAI provider's model through the chosen wire API. Chat Completions by default: it is what
+ * every compatible server speaks, so both paths behave the same. The Responses API is what OpenAI
+ * recommends for its newer and reasoning models (vLLM and recent Ollama serve it too). Its calls
+ * are sent with `store: false`: the provider keeps no copy of a team's prompts, and a follow-up
+ * after a tool call carries the earlier items in full instead of references to stored ones, which
+ * servers that store nothing (vLLM, Ollama) could not resolve.
+ */
+export function openAiModel(openai: OpenAIProvider, api: OpenAiApi | undefined, modelId: string): LanguageModelV3 {
+  if (api !== "responses") return openai.chat(modelId);
+  return wrapLanguageModel({
+    model: openai.responses(modelId),
+    middleware: {
+      specificationVersion: "v3",
+      transformParams: async ({ params }) => ({
+        ...params,
+        providerOptions: { ...params.providerOptions, openai: { store: false, ...params.providerOptions?.openai } },
+      }),
+    },
+  });
 }
 
 /**

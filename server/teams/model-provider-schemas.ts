@@ -3,7 +3,7 @@ import { z } from "zod";
 /**
  * What an admin may send to add or change a team's model provider, as zod schemas (REST, tRPC and
  * the dashboard share them). The rule between fields — an OpenAI-compatible provider needs a base
- * URL — is checked by the service on the provider as it would be after the change.
+ * URL, and only OpenAI-style providers choose an `api` — is checked by the service on the provider as it would be after the change.
  */
 export const MODEL_PROVIDER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
@@ -31,6 +31,8 @@ const fields = {
   connectTimeoutMs: timeoutMs,
   stallTimeoutMs: timeoutMs,
   overallTimeoutMs: timeoutMs,
+  // OpenAI and OpenAI-compatible only (the service refuses it for anthropic): docs/models.md.
+  api: z.enum(["chat_completions", "responses"]),
 };
 
 export const createModelProviderInput = z.strictObject({
@@ -41,6 +43,7 @@ export const createModelProviderInput = z.strictObject({
   connectTimeoutMs: fields.connectTimeoutMs.optional(),
   stallTimeoutMs: fields.stallTimeoutMs.optional(),
   overallTimeoutMs: fields.overallTimeoutMs.optional(),
+  api: fields.api.optional(),
 });
 
 /** Each field given replaces the stored one; null clears `baseUrl`, `apiKey` and the optional limits. */
@@ -52,6 +55,7 @@ export const updateModelProviderInput = z.strictObject({
   connectTimeoutMs: fields.connectTimeoutMs.nullable().optional(),
   stallTimeoutMs: fields.stallTimeoutMs.optional(),
   overallTimeoutMs: fields.overallTimeoutMs.nullable().optional(),
+  api: fields.api.optional(),
 });
 
 export const modelProviderIdInput = z.object({ id: z.string() });

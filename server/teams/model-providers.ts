@@ -47,6 +47,7 @@ export function presentModelProvider(row: ModelProviderRow) {
     connectTimeoutMs: row.connectTimeoutMs,
     stallTimeoutMs: row.stallTimeoutMs,
     overallTimeoutMs: row.overallTimeoutMs,
+    api: row.api,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -80,6 +81,12 @@ function assertBaseUrlWhereNeeded(kind: keyof typeof KIND_IN, baseUrl: string | 
     );
 }
 
+/** Anthropic has one API: asking for another is a mistake worth saying, not a setting to ignore. */
+function assertApiFitsKind(kind: keyof typeof KIND_IN, api: string | undefined) {
+  if (kind === "anthropic" && api !== undefined && api !== "chat_completions")
+    throw new AppError("bad_request", "api: only OpenAI and OpenAI-compatible providers can use the Responses API", "api");
+}
+
 const keyFields = (id: string, apiKey: string) => ({
   apiKeyEncrypted: encryptSecret(apiKey, { context: apiKeyContext(id) }),
   keyLast4: apiKey.slice(-4),
@@ -99,6 +106,7 @@ export async function createModelProvider(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const input = parseInput(createModelProviderInput, rawInput);
   assertBaseUrlWhereNeeded(input.kind, input.baseUrl);
+  assertApiFitsKind(input.kind, input.api);
   const id = newRowId();
   try {
     const row = await insertModelProvider(caller.teamId, {
@@ -110,6 +118,7 @@ export async function createModelProvider(caller: Caller, rawInput: unknown) {
       connectTimeoutMs: input.connectTimeoutMs ?? null,
       ...(input.stallTimeoutMs !== undefined ? { stallTimeoutMs: input.stallTimeoutMs } : {}),
       overallTimeoutMs: input.overallTimeoutMs ?? null,
+      ...(input.api !== undefined ? { api: input.api } : {}),
     });
     forgetTeamModelSetup(caller.teamId);
     await recordAudit(caller, {
@@ -132,6 +141,9 @@ export async function updateModelProvider(caller: Caller, id: string, rawInput: 
   const kind = input.kind ?? KIND_OUT[current.kind];
   const baseUrl = input.baseUrl === undefined ? current.baseUrl : input.baseUrl;
   assertBaseUrlWhereNeeded(kind, baseUrl);
+  // Turning a provider into anthropic drops a Responses choice it can no longer use.
+  const api = input.api ?? (kind === "anthropic" ? "chat_completions" : current.api);
+  assertApiFitsKind(kind, input.api);
   // A stored key was given for one address: sending it to another would hand it to whoever runs it.
   if (
     input.apiKey === undefined &&
@@ -149,6 +161,7 @@ export async function updateModelProvider(caller: Caller, id: string, rawInput: 
       ...(input.connectTimeoutMs !== undefined ? { connectTimeoutMs: input.connectTimeoutMs } : {}),
       ...(input.stallTimeoutMs !== undefined ? { stallTimeoutMs: input.stallTimeoutMs } : {}),
       ...(input.overallTimeoutMs !== undefined ? { overallTimeoutMs: input.overallTimeoutMs } : {}),
+      api,
     });
     if (!row) throw notFound(id);
     forgetTeamModelSetup(caller.teamId);

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import { buildDefaultPlan } from "@/server/agents/default-plan";
+import { PROXY_ERROR_PAGE } from "./openai-wire-server";
 
 /**
  * A local server speaking Anthropic's Messages API (POST /v1/messages): the planner's structured
@@ -43,7 +44,13 @@ interface Usage {
 type Reply =
   | { status: number; type: string; message: string }
   /** A tool call, optionally after some text (Claude often says what it is about to do). */
-  | { toolUse: { name: string; input: Record<string, unknown> }; text?: string };
+  | { toolUse: { name: string; input: Record<string, unknown> }; text?: string }
+  /** The first `pieces` text pieces, then a `data:` line that is not JSON ("not-json", the default) or an event of the wrong shape ("wrong-shape"), and the end. */
+  | { malformedAfterPieces: number; malformed?: "not-json" | "wrong-shape" }
+  /** 200 with `content-type: text/event-stream` whose body is an HTML page: a proxy's error page. */
+  | { htmlEventStream: true }
+  /** The first `pieces` text pieces, then Anthropic's `error` event (as when it is overloaded mid-answer). */
+  | { errorAfterPieces: number };
 
 export interface AnthropicWireServerOptions {
   /** The model id the server reports. */
@@ -124,6 +131,28 @@ export async function startAnthropicWireServer(options: AnthropicWireServerOptio
     );
   };
 
+  const streamBroken = (
+    res: ServerResponse,
+    index: number,
+    special: Extract<Reply, { malformedAfterPieces: number }> | Extract<Reply, { errorAfterPieces: number }>,
+  ) => {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const message = { id: `msg_${index}`, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null };
+    event(res, { type: "message_start", message: { ...message, usage: { input_tokens: streamUsage.input, output_tokens: 1 } } });
+    event(res, { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+    const good = "errorAfterPieces" in special ? special.errorAfterPieces : special.malformedAfterPieces;
+    for (const piece of pieces.slice(0, good))
+      event(res, { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } });
+    if ("errorAfterPieces" in special) {
+      event(res, { type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
+      res.end();
+      return;
+    }
+    if (special.malformed === "wrong-shape") event(res, { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: 42 } });
+    else res.write("event: content_block_delta\ndata: {this is not json\n\n");
+    res.end();
+  };
+
   const streamAnswer = (res: ServerResponse, index: number, special: Extract<Reply, { toolUse: unknown }> | undefined) => {
     const usage = special ? toolUseUsage : streamUsage;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -191,6 +220,12 @@ export async function startAnthropicWireServer(options: AnthropicWireServerOptio
         return;
       }
       if (!body.stream) return answerPlan(res, body, index);
+      if (special && "htmlEventStream" in special) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end(PROXY_ERROR_PAGE);
+        return;
+      }
+      if (special && ("malformedAfterPieces" in special || "errorAfterPieces" in special)) return streamBroken(res, index, special);
       streamAnswer(res, index, special);
     });
   });

@@ -7,7 +7,8 @@ import { buildDefaultPlan } from "@/server/agents/default-plan";
  * A local server speaking OpenAI's Chat Completions wire format (what OpenAI, Ollama, vLLM and
  * LiteLLM serve): JSON for the planner's structured output, SSE chunks for streamed agent
  * text, streamed tool calls, HTTP errors, and a stream that never ends, stalls after its first
- * pieces, or a request never answered (to prove a cancel or a deadline closes the connection). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
+ * pieces, or a request never answered (to prove a cancel or a deadline closes the connection), and
+ * malformed streams (a line that is not JSON, a chunk of the wrong shape, a proxy's HTML page). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
  * It also lists models (`GET /v1/models`, as the `openai` client's `models.list()` asks) and, given
  * `apiKey`, refuses any other bearer token with OpenAI's 401 — echoing the token, as real
  * providers do, so tests can prove Chorus never repeats it.
@@ -39,7 +40,11 @@ type Reply =
   /** The first `pieces` pieces of the answer, then the connection dropped (a provider that dies mid-answer). */
   | { dropAfterPieces: number }
   /** The first `pieces` pieces of the answer, then a server error in the stream (as OpenAI reports one mid-stream) and the end. */
-  | { errorAfterPieces: number };
+  | { errorAfterPieces: number }
+  /** The first `pieces` pieces, then a `data:` line that is not JSON ("not-json", the default) or a chunk of the wrong shape ("wrong-shape"), and the end. */
+  | { malformedAfterPieces: number; malformed?: "not-json" | "wrong-shape" }
+  /** 200 with `content-type: text/event-stream` whose body is an HTML page: a proxy's error page. */
+  | { htmlEventStream: true };
 
 export interface WireServerOptions {
   /** The model id the server reports. */
@@ -55,6 +60,10 @@ export interface WireServerOptions {
   /** A special reply for a request (an error, a tool call, an endless stream), or undefined for the normal one. */
   respond?: (request: ChatRequest, index: number) => Reply | undefined;
 }
+
+/** What a reverse proxy answers when the model server behind it is down, sent as if it were a stream. */
+export const PROXY_ERROR_PAGE =
+  "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n</body>\n</html>\n";
 
 export async function startOpenAiWireServer(options: WireServerOptions = {}) {
   const model = options.model ?? "wire-test-model";
@@ -156,6 +165,11 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
         );
         return;
       }
+      if (special && "htmlEventStream" in special) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end(PROXY_ERROR_PAGE);
+        return;
+      }
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       if (special && "streamForever" in special) {
         let closed!: () => void;
@@ -197,6 +211,13 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
       if (special && "errorAfterPieces" in special) {
         for (const piece of pieces.slice(0, special.errorAfterPieces)) sse(res, chunk({ content: piece }));
         sse(res, { error: { message: "The server had an error while processing your request.", type: "server_error", code: null } });
+        res.end();
+        return;
+      }
+      if (special && "malformedAfterPieces" in special) {
+        for (const piece of pieces.slice(0, special.malformedAfterPieces)) sse(res, chunk({ content: piece }));
+        if (special.malformed === "wrong-shape") sse(res, { id: "chatcmpl-test", object: "chat.completion.chunk", choices: "none" });
+        else sse(res, "{this is not json");
         res.end();
         return;
       }

@@ -39,6 +39,21 @@ describe("resolveModelConfig", () => {
     expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, CHORUS_MODEL: "gpt-4.1" }).modelId).toBe("gpt-4.1");
   });
 
+  it("calls OpenAI or the compatible server through the Responses API when OPENAI_API=responses, Chat Completions otherwise", () => {
+    expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_API: "responses" })).toEqual({
+      provider: "openai",
+      modelId: DEFAULT_OPENAI_MODEL,
+      api: "responses",
+    });
+    expect(resolveModelConfig({ OPENAI_BASE_URL: "http://localhost:8000/v1", OPENAI_API: "responses" }).api).toBe("responses");
+    expect(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_API: "chat_completions" }).api).toBeUndefined();
+    expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY, OPENAI_API: "responses" }).api).toBeUndefined();
+    const responses = createLanguageModel(resolveModelConfig({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_API: "responses" }), {
+      OPENAI_API_KEY: OPENAI_KEY,
+    });
+    expect(typeof responses === "string" ? responses : responses.provider).toBe("openai.responses");
+  });
+
   it("uses Anthropic with claude-haiku-4-5 by default when only ANTHROPIC_API_KEY is set", () => {
     expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY })).toEqual({ provider: "anthropic", modelId: DEFAULT_ANTHROPIC_MODEL });
     expect(resolveModelConfig({ ANTHROPIC_API_KEY: ANTHROPIC_KEY, CHORUS_MODEL: "claude-sonnet-4-5" }).modelId).toBe("claude-sonnet-4-5");
