@@ -6,6 +6,10 @@ import { knowledgeRouter } from "./routers/knowledge";
 import { taskRouter } from "./routers/task";
 import { modelsRouter } from "./routers/models";
 import { usageRouter } from "./routers/usage";
+import { membersRouter } from "./routers/members";
+import { invitationsRouter } from "./routers/invitations";
+import { apiKeysRouter } from "./routers/api-keys";
+import { teamsRouter } from "./routers/teams";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -15,6 +19,10 @@ export const appRouter = createTRPCRouter({
   knowledge: knowledgeRouter,
   models: modelsRouter,
   usage: usageRouter,
+  members: membersRouter,
+  invitations: invitationsRouter,
+  apiKeys: apiKeysRouter,
+  teams: teamsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { requirePermission, type Caller } from "@/server/auth/caller";
+import { roles } from "@/server/auth/permissions";
+import { changeTeamMembership, listTeamMembers, type MembershipChange } from "@/server/db/queries/memberships";
+import type { Role } from "@/server/db/types";
+import { AppError } from "@/server/errors";
+import { parseInput } from "@/server/validation";
+
+/**
+ * A team's members: everyone in the team may see who is in it (name, email, role, joined); only
+ * admins change roles or remove people. The team always keeps an admin — enforced where the
+ * change is written (changeTeamMembership locks the team), not by a check before it. A change
+ * takes effect on the member's next request: sessions re-read the role every time.
+ */
+export const roleSchema = z.enum(roles as [Role, ...Role[]]);
+export const memberRoleInput = z.object({ role: roleSchema }).strict();
+export const memberIdInput = z.object({ userId: z.string().min(1).max(100) }).strict();
+
+export async function listMembers(caller: Caller) {
+  requirePermission(caller, "read");
+  return listTeamMembers(caller.teamId);
+}
+
+export async function changeMemberRole(caller: Caller, userId: string, raw: unknown) {
+  requirePermission(caller, "manage");
+  const { role } = parseInput(memberRoleInput, raw);
+  refuseUnlessChanged(await changeTeamMembership(caller.teamId, userId, role), "demoted");
+  const member = (await listTeamMembers(caller.teamId)).find((candidate) => candidate.userId === userId);
+  if (!member) throw notMember();
+  return member;
+}
+
+export async function removeMember(caller: Caller, userId: string): Promise<{ removed: true }> {
+  requirePermission(caller, "manage");
+  refuseUnlessChanged(await changeTeamMembership(caller.teamId, userId, null), "removed");
+  return { removed: true };
+}
+
+function refuseUnlessChanged(change: MembershipChange, verb: "demoted" | "removed") {
+  if (change === "not-member") throw notMember();
+  if (change === "last-admin")
+    throw new AppError("conflict", `The team's last admin cannot be ${verb}: make another member an admin first`, "userId");
+}
+
+const notMember = () => new AppError("not_found", "No such member in this team", "userId");
