@@ -37,7 +37,8 @@ export async function switchSessionTeam(caller: Caller, headers: Headers, raw: u
   const team = await findTeamBySlugOrId(teamIdOrSlug);
   const role = team && caller.userId ? await findMemberRole(team.id, caller.userId) : undefined;
   if (!team || (!role && team.id !== caller.teamId)) throw new AppError("not_found", "You are not a member of that team", "teamId");
-  if (!caller.userId) throw new AppError("bad_request", "An API key belongs to one team: only a signed-in session switches teams", "teamId");
+  if (!caller.userId)
+    throw new AppError("bad_request", "An API key belongs to one team: only a signed-in session switches teams", "teamId");
   const secret = getEnv().AUTH_SECRET;
   const cookies = headers.get("cookie") ?? "";
   const secureCookie = cookies.includes(`${SECURE_SESSION_COOKIE}=`);
@@ -48,10 +49,13 @@ export async function switchSessionTeam(caller: Caller, headers: Headers, raw: u
   const maxAge = Math.max(1, expiresAt - Math.floor(Date.now() / 1000));
   const { exp: _exp, iat: _iat, jti: _jti, ...claims } = token;
   const value = await encode({ salt: cookieName, secret, maxAge, token: { ...claims, teamId: team.id, role } });
-  const attributes = [`Path=/`, `HttpOnly`, `SameSite=Lax`, `Expires=${new Date(expiresAt * 1000).toUTCString()}`];
+  const expires = new Date(expiresAt * 1000);
+  const attributes = [`Path=/`, `HttpOnly`, `SameSite=Lax`, `Expires=${expires.toUTCString()}`];
   if (secureCookie) attributes.push("Secure");
   return {
     team: { id: team.id, slug: team.slug, name: team.name, role: role! },
+    /** The cookie as a server action sets it (`cookies().set`), and as a `Set-Cookie` header. */
+    cookie: { name: cookieName, value, expires, secure: secureCookie },
     setCookie: `${cookieName}=${value}; ${attributes.join("; ")}`,
   };
 }

@@ -53,7 +53,8 @@ const hashToken = (token: string) => createHash("sha256").update(token).digest("
 export async function createInvitation(caller: Caller, raw: unknown, now = new Date()) {
   requirePermission(caller, "manage");
   const input = parseInput(createInvitationInput, raw);
-  if (!roleWithin(input.role, caller.role)) throw new AppError("forbidden", `You cannot invite with a role above yours (${caller.role})`, "role");
+  if (!roleWithin(input.role, caller.role))
+    throw new AppError("forbidden", `You cannot invite with a role above yours (${caller.role})`, "role");
   const token = randomBytes(24).toString("base64url");
   const invitation = await insertInvitation({
     teamId: caller.teamId,
@@ -92,7 +93,19 @@ export async function describeInvitation(token: string, now = new Date()) {
       : invitation.expiresAt <= now
         ? "expired"
         : "pending";
-  return { state, id: invitation.id, teamId: invitation.teamId, teamName: invitation.team.name, role: invitation.role, email: invitation.email };
+  return {
+    state,
+    id: invitation.id,
+    teamId: invitation.teamId,
+    teamName: invitation.team.name,
+    role: invitation.role,
+    email: invitation.email,
+  };
+}
+
+/** The email of the person signed in, as the invite page greets them; undefined when their account is gone. */
+export async function inviteeEmail(userId: string): Promise<string | undefined> {
+  return (await findUserContact(userId))?.email;
 }
 
 /** Why a link no longer works, as the person who opened it should read it. */

@@ -5,7 +5,13 @@ import { verifyPassword } from "@/server/auth/password";
 import { roleWithin } from "@/server/auth/permissions";
 import { getDb } from "@/server/db/client";
 import { liveSessionRole } from "@/server/db/queries/sessions";
-import { acceptInvitationByToken, createInvitation, describeInvitation, listInvitations, revokeInvitation } from "@/server/teams/invitations";
+import {
+  acceptInvitationByToken,
+  createInvitation,
+  describeInvitation,
+  listInvitations,
+  revokeInvitation,
+} from "@/server/teams/invitations";
 import { changeMemberRole, listMembers, removeMember } from "@/server/teams/members";
 import { createTeamApiKey, listTeamApiKeys, revokeTeamApiKey } from "@/server/teams/team-api-keys";
 import { createTeamWithMembers } from "../support/fixtures";
@@ -153,7 +159,10 @@ describe("invitations", () => {
     const bound = await createInvitation(callers.admin, { role: "viewer", email: "only.this@test.dev" });
     await expect(acceptInvitationByToken({ token: bound.token }, other.callers.user.userId)).rejects.toMatchObject({ code: "forbidden" });
     expect(await describeInvitation("x".repeat(32))).toEqual({ state: "unknown" });
-    await expect(acceptInvitationByToken({ token: "not-a-token" }, undefined)).rejects.toMatchObject({ code: "bad_request", field: "token" });
+    await expect(acceptInvitationByToken({ token: "not-a-token" }, undefined)).rejects.toMatchObject({
+      code: "bad_request",
+      field: "token",
+    });
   });
 
   it("two people opening one link at the same moment: one joins, the other is told it was used", async () => {
