@@ -75,7 +75,8 @@ export async function listInvitations(caller: Caller, now = new Date()) {
 
 export async function revokeInvitation(caller: Caller, invitationId: string): Promise<{ revoked: true }> {
   requirePermission(caller, "manage");
-  if (!(await markInvitationRevoked(caller.teamId, invitationId, new Date())))
+  const { id } = parseInput(invitationIdInput, { id: invitationId });
+  if (!(await markInvitationRevoked(caller.teamId, id, new Date())))
     throw new AppError("not_found", "No pending invitation with this id in this team", "id");
   return { revoked: true };
 }

@@ -23,16 +23,18 @@ export async function listMembers(caller: Caller) {
 
 export async function changeMemberRole(caller: Caller, userId: string, raw: unknown) {
   requirePermission(caller, "manage");
+  const { userId: memberId } = parseInput(memberIdInput, { userId });
   const { role } = parseInput(memberRoleInput, raw);
-  refuseUnlessChanged(await changeTeamMembership(caller.teamId, userId, role), "demoted");
-  const member = (await listTeamMembers(caller.teamId)).find((candidate) => candidate.userId === userId);
+  refuseUnlessChanged(await changeTeamMembership(caller.teamId, memberId, role), "demoted");
+  const member = (await listTeamMembers(caller.teamId)).find((candidate) => candidate.userId === memberId);
   if (!member) throw notMember();
   return member;
 }
 
 export async function removeMember(caller: Caller, userId: string): Promise<{ removed: true }> {
   requirePermission(caller, "manage");
-  refuseUnlessChanged(await changeTeamMembership(caller.teamId, userId, null), "removed");
+  const { userId: memberId } = parseInput(memberIdInput, { userId });
+  refuseUnlessChanged(await changeTeamMembership(caller.teamId, memberId, null), "removed");
   return { removed: true };
 }
 

@@ -53,8 +53,9 @@ export async function createTeamApiKey(caller: Caller, raw: unknown) {
 /** Revokes one of the team's keys; revoking a revoked key again answers it unchanged. */
 export async function revokeTeamApiKey(caller: Caller, apiKeyId: string) {
   requirePermission(caller, "manage");
-  await revokeApiKey(caller.teamId, apiKeyId);
-  const key = await findApiKey(caller.teamId, apiKeyId);
+  const { id } = parseInput(apiKeyIdInput, { id: apiKeyId });
+  await revokeApiKey(caller.teamId, id);
+  const key = await findApiKey(caller.teamId, id);
   if (!key) throw new AppError("not_found", "No API key with this id in this team", "id");
   return key;
 }
