@@ -1,12 +1,11 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 /**
  * The header's team switcher, for a member of several teams: choosing one asks the server to
- * re-issue the session for it (PUT /api/v1/session/team, which checks the membership) and goes
- * to the task list, so every page then shows that team's data. A member of one team sees its name.
+ * re-issue the session for it (PUT /api/v1/session/team, which checks the membership) and loads
+ * the task list afresh, so every page then shows that team's data. A member of one team sees its name.
  */
 export function TeamSwitcher({
   teams,
@@ -15,7 +14,6 @@ export function TeamSwitcher({
   teams: Array<{ id: string; name: string; role: string }>;
   currentTeamId: string;
 }) {
-  const router = useRouter();
   const [error, setError] = useState<string>();
   const [pending, setPending] = useState(false);
   const current = teams.find((team) => team.id === currentTeamId);
@@ -33,9 +31,9 @@ export function TeamSwitcher({
             void switchTo(event.target.value).then((failure) => {
               setPending(false);
               if (failure) return setError(failure);
-              // The cookie names the new team now: leave pages of the old one, and drop cached renders.
-              router.push("/tasks");
-              router.refresh();
+              // The cookie names the new team now. A full load, not a client navigation: the
+              // browser's query cache still holds the old team's lists.
+              window.location.replace(new URL("/tasks", window.location.origin).href);
             });
           }}
           className="rounded-md border border-slate-300 px-2 py-1 text-slate-700"
