@@ -51,7 +51,11 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     error: (error) => {
       const type = (error as { type?: string }).type ?? error.name;
       if (type === "UnknownAction") logger.info("auth: unknown action requested", { message: error.message });
-      else if (type !== "CredentialsSignin") logger.error("auth error", { type, message: error.message });
+      else if (type !== "CredentialsSignin") {
+        // A provider sign-in's failure is wrapped (CallbackRouteError): its cause says what went wrong.
+        const cause = (error.cause as { err?: Error } | undefined)?.err?.message;
+        logger.error("auth error", { type, message: error.message, ...(cause ? { cause } : {}) });
+      }
     },
   },
   providers: [
