@@ -31,6 +31,9 @@ export function externalProviders(): Provider[] {
       clientSecret: env.CHORUS_OIDC_CLIENT_SECRET,
       authorization: { params: { scope: "openid email profile" } },
       checks: ["pkce", "state", "nonce"],
+      // The profile (email, email_verified) from the userinfo endpoint: conformant providers put
+      // scope claims there, and not necessarily in the ID token.
+      idToken: false,
       allowDangerousEmailAccountLinking: true,
     });
   }
