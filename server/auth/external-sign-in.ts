@@ -69,7 +69,9 @@ async function githubProfileWithVerifiedEmail({ tokens }: { tokens: { access_tok
 /** The email a provider vouches for: OIDC's `email` with `email_verified: true` (GitHub's profile is made to say the same). */
 export function verifiedEmailOf(profile: Record<string, unknown> | undefined): string | undefined {
   const email = profile?.email;
-  if (typeof email !== "string" || profile?.email_verified !== true) return undefined;
+  // Some providers (Amazon Cognito among them) send the flag as the string "true".
+  const verified = profile?.email_verified === true || profile?.email_verified === "true";
+  if (typeof email !== "string" || !verified) return undefined;
   return email.trim().toLowerCase();
 }
 
