@@ -616,7 +616,8 @@ export const restRoutes: readonly RestRoute[] = [
     input: acceptInvitationInput,
     summary: "Accept an invitation: signed in (session cookie), join its team; else create an account (name, email, password) in it",
     handle: async ({ headers, body }) => {
-      if (headers.get("authorization")) throw new AppError("bad_request", "An API key cannot accept an invitation: a person does", "authorization");
+      if (headers.get("authorization"))
+        throw new AppError("bad_request", "An API key cannot accept an invitation: a person does", "authorization");
       // The session cookie is the only credential here, so the router's cross-site check runs for it.
       const session = await sessionCaller(headers);
       if (session) assertSameOriginMutation("POST", Object.fromEntries(headers));

@@ -78,28 +78,30 @@ export async function acceptInvitation(input: {
   now: Date;
   user: { id: string } | { email: string; name?: string; passwordHash: string };
 }): Promise<{ outcome: "joined"; userId: string; teamId: string; role: Role } | { outcome: "gone" | "already-member" }> {
-  return getDb().$transaction(async (tx) => {
-    const invitation = await tx.invitation.findUnique({ where: { id: input.invitationId }, select: { teamId: true, role: true } });
-    if (!invitation) return { outcome: "gone" as const };
-    const who = input.user;
-    const user =
-      "id" in who
-        ? { id: who.id }
-        : await tx.user.create({ data: { email: who.email, name: who.name, passwordHash: who.passwordHash }, select: { id: true } });
-    const existing = await tx.membership.findUnique({ where: { teamId_userId: { teamId: invitation.teamId, userId: user.id } } });
-    if (existing) return { outcome: "already-member" as const };
-    const { count } = await tx.invitation.updateMany({
-      where: { id: input.invitationId, acceptedAt: null, revokedAt: null, expiresAt: { gt: input.now } },
-      data: { acceptedAt: input.now, acceptedById: user.id },
+  return getDb()
+    .$transaction(async (tx) => {
+      const invitation = await tx.invitation.findUnique({ where: { id: input.invitationId }, select: { teamId: true, role: true } });
+      if (!invitation) return { outcome: "gone" as const };
+      const who = input.user;
+      const user =
+        "id" in who
+          ? { id: who.id }
+          : await tx.user.create({ data: { email: who.email, name: who.name, passwordHash: who.passwordHash }, select: { id: true } });
+      const existing = await tx.membership.findUnique({ where: { teamId_userId: { teamId: invitation.teamId, userId: user.id } } });
+      if (existing) return { outcome: "already-member" as const };
+      const { count } = await tx.invitation.updateMany({
+        where: { id: input.invitationId, acceptedAt: null, revokedAt: null, expiresAt: { gt: input.now } },
+        data: { acceptedAt: input.now, acceptedById: user.id },
+      });
+      if (count === 0) throw new InvitationGone();
+      await tx.membership.create({ data: { teamId: invitation.teamId, userId: user.id, role: invitation.role } });
+      return { outcome: "joined" as const, userId: user.id, teamId: invitation.teamId, role: invitation.role };
+    })
+    .catch((error: unknown) => {
+      // Thrown inside, so a user created for this accept is rolled back with it.
+      if (error instanceof InvitationGone) return { outcome: "gone" as const };
+      throw error;
     });
-    if (count === 0) throw new InvitationGone();
-    await tx.membership.create({ data: { teamId: invitation.teamId, userId: user.id, role: invitation.role } });
-    return { outcome: "joined" as const, userId: user.id, teamId: invitation.teamId, role: invitation.role };
-  }).catch((error: unknown) => {
-    // Thrown inside, so a user created for this accept is rolled back with it.
-    if (error instanceof InvitationGone) return { outcome: "gone" as const };
-    throw error;
-  });
 }
 
 class InvitationGone extends Error {}

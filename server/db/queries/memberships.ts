@@ -44,7 +44,13 @@ export async function listTeamMembers(teamId: string) {
     select: { role: true, createdAt: true, user: { select: { id: true, name: true, email: true } } },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
-  return memberships.map(({ user, role, createdAt }) => ({ userId: user.id, name: user.name, email: user.email, role, joinedAt: createdAt }));
+  return memberships.map(({ user, role, createdAt }) => ({
+    userId: user.id,
+    name: user.name,
+    email: user.email,
+    role,
+    joinedAt: createdAt,
+  }));
 }
 
 /** What changing a membership came to: done, no such member in the team, or refused because the team would have no admin left. */
