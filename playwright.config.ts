@@ -8,6 +8,17 @@ import { defineConfig } from "@playwright/test";
 export const E2E_PORT = Number(process.env.CHORUS_E2E_PORT ?? 3107);
 export const E2E_DATA_DIR = `/tmp/chorus-e2e-data-${E2E_PORT}`;
 export const E2E_ADMIN = { email: "admin@e2e.test", password: "e2e-password-123" };
+/**
+ * A local OpenID Connect provider (the `oidc-provider` package) that tests/e2e/members.spec.ts
+ * starts on this port: Chorus is configured for it from the start and discovers it only when
+ * someone signs in with it, so no other spec needs it running.
+ */
+export const E2E_OIDC = {
+  port: E2E_PORT + 1000,
+  clientId: "chorus-e2e",
+  clientSecret: "chorus-e2e-oidc-client-secret",
+  name: "Local OIDC",
+};
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -50,6 +61,10 @@ export default defineConfig({
       CHORUS_TEAM_NAME: "E2E Team",
       CHORUS_OFFLINE_TOKEN_DELAY_MS: "15",
       LOG_LEVEL: "warn",
+      CHORUS_OIDC_ISSUER: `http://127.0.0.1:${E2E_OIDC.port}`,
+      CHORUS_OIDC_CLIENT_ID: E2E_OIDC.clientId,
+      CHORUS_OIDC_CLIENT_SECRET: E2E_OIDC.clientSecret,
+      CHORUS_OIDC_NAME: E2E_OIDC.name,
     },
   },
 });

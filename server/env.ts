@@ -112,6 +112,18 @@ const envSchema = z.object({
   AUTH_URL: optionalString.refine((value) => value === undefined || /^https?:\/\/[^/]+/.test(value), "must be an http:// or https:// URL"),
   // How long a sign-in lasts (from sign-in, however active); sign-out ends it at once.
   CHORUS_SESSION_MAX_AGE_SECONDS: integer(7 * 24 * 60 * 60, 300, 90 * 24 * 60 * 60),
+  // Sign-in with any OpenID Connect provider (docs/members.md#sign-in-with-oidc-or-github): its issuer
+  // URL, the client registered there for <public URL>/api/auth/callback/oidc, and the button's label.
+  CHORUS_OIDC_ISSUER: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\/[^/]+/.test(value),
+    "must be an http:// or https:// URL",
+  ),
+  CHORUS_OIDC_CLIENT_ID: optionalString,
+  CHORUS_OIDC_CLIENT_SECRET: optionalString,
+  CHORUS_OIDC_NAME: optionalString.transform((value) => value ?? "Single sign-on"),
+  // Sign-in with GitHub: an OAuth app whose callback is <public URL>/api/auth/callback/github.
+  AUTH_GITHUB_ID: optionalString,
+  AUTH_GITHUB_SECRET: optionalString,
   INNGEST_MODE: z.enum(["embedded", "server"]).default("embedded"),
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,

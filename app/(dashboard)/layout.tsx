@@ -2,12 +2,13 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { auth, signOut } from "@/server/auth/auth";
 import { dashboardCaller } from "@/server/auth/dashboard-caller";
-import { callerTeamName } from "@/server/teams/teams";
+import { listCallerTeams } from "@/server/auth/session-team";
+import { TeamSwitcher } from "@/components/team/team-switcher";
 import { Providers } from "@/components/providers";
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const caller = await dashboardCaller();
-  const [session, teamName] = await Promise.all([auth(), callerTeamName(caller)]);
+  const [session, teams] = await Promise.all([auth(), listCallerTeams(caller)]);
 
   async function signOutAction() {
     "use server";
@@ -18,12 +19,14 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     <Providers>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3">
-          <Link href="/tasks" className="flex items-center gap-2 font-semibold">
-            {/* eslint-disable-next-line @next/next/no-img-element -- a small SVG logo: next/image has nothing to optimise */}
-            <img src="/favicon.svg" alt="" width={24} height={24} />
-            Chorus
-            <span className="text-sm font-normal text-slate-500">/ {teamName}</span>
-          </Link>
+          <div className="flex items-center gap-2">
+            <Link href="/tasks" className="flex items-center gap-2 font-semibold">
+              {/* eslint-disable-next-line @next/next/no-img-element -- a small SVG logo: next/image has nothing to optimise */}
+              <img src="/favicon.svg" alt="" width={24} height={24} />
+              Chorus
+            </Link>
+            <TeamSwitcher teams={teams} currentTeamId={caller.teamId} />
+          </div>
           <nav className="flex flex-wrap items-center gap-x-4 gap-y-2 text-sm">
             <Link href="/tasks" className="text-slate-700 hover:text-slate-900">
               Tasks

@@ -8,6 +8,8 @@ const pages = [
   { href: "/settings/agents", label: "Agents" },
   { href: "/settings/tools", label: "Tools" },
   { href: "/settings/models", label: "Models" },
+  { href: "/settings/members", label: "Members" },
+  { href: "/settings/api-keys", label: "API keys" },
   { href: "/settings/spending", label: "Spending" },
   { href: "/settings/audit", label: "Audit log" },
   { href: "/settings/webhooks", label: "Webhooks" },

@@ -27,3 +27,9 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
+
+/** A stored instant as the same text on the server and in the browser (no locale, no time zone drift): `2026-12-07 11:04 UTC`. */
+export function formatUtcTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}

@@ -8,6 +8,10 @@ import { modelsRouter } from "./routers/models";
 import { usageRouter } from "./routers/usage";
 import { auditRouter } from "./routers/audit";
 import { webhooksRouter } from "./routers/webhooks";
+import { membersRouter } from "./routers/members";
+import { invitationsRouter } from "./routers/invitations";
+import { apiKeysRouter } from "./routers/api-keys";
+import { teamsRouter } from "./routers/teams";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -19,6 +23,10 @@ export const appRouter = createTRPCRouter({
   usage: usageRouter,
   audit: auditRouter,
   webhooks: webhooksRouter,
+  members: membersRouter,
+  invitations: invitationsRouter,
+  apiKeys: apiKeysRouter,
+  teams: teamsRouter,
 });
 
 export type AppRouter = typeof appRouter;

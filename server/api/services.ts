@@ -57,6 +57,11 @@ import {
   updateWebhookSettings,
 } from "@/server/webhooks/webhook-endpoints";
 
+import { changeMemberRole, listMembers, removeMember } from "@/server/teams/members";
+import { createInvitation, listInvitations, revokeInvitation } from "@/server/teams/invitations";
+import { createTeamApiKey, listTeamApiKeys, revokeTeamApiKey } from "@/server/teams/team-api-keys";
+import { listCallerTeams } from "@/server/auth/session-team";
+
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
  * its handlers `db`. In Chorus that is the services, not the queries: each use-case takes the
@@ -139,6 +144,24 @@ export const chorusServices = {
     create: createKnowledgeDocument,
     replace: replaceKnowledgeDocument,
     delete: deleteKnowledgeDocument,
+  },
+  members: {
+    list: listMembers,
+    updateRole: changeMemberRole,
+    remove: removeMember,
+  },
+  invitations: {
+    list: listInvitations,
+    create: createInvitation,
+    revoke: revokeInvitation,
+  },
+  apiKeys: {
+    list: listTeamApiKeys,
+    create: createTeamApiKey,
+    revoke: revokeTeamApiKey,
+  },
+  teams: {
+    list: listCallerTeams,
   },
 };
 

@@ -9,6 +9,7 @@ import { logger } from "@/server/observability/logger";
 import { deleteSession, insertSession } from "@/server/db/queries/sessions";
 import { authenticateWithPassword } from "./password-sign-in";
 import { clientAddress, formatWait } from "./sign-in-throttle";
+import { allowExternalSignIn, externalProviders, NOT_INVITED_ERROR, teamForExternalSignIn, verifiedEmailOf } from "./external-sign-in";
 
 /** Too many failed sign-ins for this account or address: the form says when to try again. */
 export class TooManySignIns extends CredentialsSignin {
@@ -19,7 +20,8 @@ export class TooManySignIns extends CredentialsSignin {
 }
 
 /**
- * next-auth v5. Email + password through the Credentials provider, which works only with JWT
+ * next-auth v5. Email + password through the Credentials provider — and, when configured, an
+ * OpenID Connect provider and GitHub (external-sign-in.ts: no open sign-up) — which works only with JWT
  * sessions; the token carries the user's team and role, and names a `Session` row that server
  * code checks on every request together with the membership (sessionCaller): signing out
  * deletes the row, so the cookie stops working at once even if it was copied, and a removed
@@ -39,7 +41,8 @@ declare module "next-auth" {
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   adapter: authAdapter(),
   session: { strategy: "jwt", maxAge: getEnv().CHORUS_SESSION_MAX_AGE_SECONDS },
-  pages: { signIn: "/signin" },
+  // Errors (a refused provider sign-in among them) come back to the sign-in page, which explains them.
+  pages: { signIn: "/signin", error: "/signin" },
   // AUTH_TRUST_HOST=false makes Auth.js refuse hosts other than AUTH_URL's (server/env.ts parses it;
   // Auth.js's own reading of the variable would take the string "false" as true).
   trustHost: getEnv().AUTH_TRUST_HOST,
@@ -49,7 +52,11 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     error: (error) => {
       const type = (error as { type?: string }).type ?? error.name;
       if (type === "UnknownAction") logger.info("auth: unknown action requested", { message: error.message });
-      else if (type !== "CredentialsSignin") logger.error("auth error", { type, message: error.message });
+      else if (type !== "CredentialsSignin") {
+        // A provider sign-in's failure is wrapped (CallbackRouteError): its cause says what went wrong.
+        const cause = (error.cause as { err?: Error } | undefined)?.err?.message;
+        logger.error("auth error", { type, message: error.message, ...(cause ? { cause } : {}) });
+      }
     },
   },
   providers: [
@@ -63,9 +70,28 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         return result.outcome === "signed-in" ? result.user : null;
       },
     }),
+    ...externalProviders(),
   ],
   callbacks: {
-    async jwt({ token, user }) {
+    async signIn({ account, profile }) {
+      if (!account || account.type === "credentials") return true;
+      // A provider's sign-in: only a verified email with an account or a pending invitation (external-sign-in.ts).
+      if (await allowExternalSignIn(verifiedEmailOf(profile))) return true;
+      logger.info("auth: provider sign-in refused (no account or invitation for the email)", { provider: account.provider });
+      return `/signin?error=${NOT_INVITED_ERROR}`;
+    },
+    async jwt({ token, user, account, profile }) {
+      if (user?.id && account && account.type !== "credentials") {
+        const email = verifiedEmailOf(profile);
+        const team = email ? await teamForExternalSignIn(user.id, email) : undefined;
+        user.teamId = team?.teamId;
+        user.role = team?.role;
+        if (team)
+          await recordAudit(
+            { teamId: team.teamId, userId: user.id },
+            { action: "auth.sign_in", target: { type: "user", id: user.id }, details: { method: account.provider } },
+          );
+      }
       if (user?.id) {
         // Signing in: a new session row, which this token names from now on.
         const sessionId = randomBytes(24).toString("base64url");

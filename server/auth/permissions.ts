@@ -15,3 +15,8 @@ export function can(role: Role, permission: Permission): boolean {
 }
 
 export const roles = Object.keys(rolePermissions) as Role[];
+
+/** Whether `role` grants nothing `cap` does not: what a caller may hand out (an API key, an invitation). */
+export function roleWithin(role: Role, cap: Role): boolean {
+  return rolePermissions[role].every((permission) => can(cap, permission));
+}

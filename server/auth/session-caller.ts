@@ -15,9 +15,9 @@ import { clientAddress } from "./sign-in-throttle";
  * check serves the API (answered by the custom server, outside Next) and the dashboard's server
  * components (which pass `headers()`).
  */
-const SESSION_COOKIE = "authjs.session-token";
+export const SESSION_COOKIE = "authjs.session-token";
 /** Auth.js names the cookie with this prefix when the sign-in came over HTTPS. */
-const SECURE_SESSION_COOKIE = `__Secure-${SESSION_COOKIE}`;
+export const SECURE_SESSION_COOKIE = `__Secure-${SESSION_COOKIE}`;
 
 export async function sessionCaller(headers: Headers): Promise<Caller | null> {
   const cookies = headers.get("cookie");

@@ -2,6 +2,7 @@
 
 import { AuthError } from "next-auth";
 import { signIn } from "@/server/auth/auth";
+import { externalSignInChoices } from "@/server/auth/external-sign-in";
 import { safeNextPath } from "@/server/auth/next-path";
 
 export interface SignInState {
@@ -27,4 +28,11 @@ export async function signInWithPassword(_previous: SignInState, form: FormData)
     }
     throw error; // the redirect after a successful sign-in is thrown too
   }
+}
+
+/** Starts a sign-in at a configured identity provider (the sign-in page's provider buttons); it redirects there. */
+export async function signInWithProvider(form: FormData): Promise<void> {
+  const provider = String(form.get("provider") ?? "");
+  if (!externalSignInChoices().some((choice) => choice.id === provider)) return;
+  await signIn(provider, { redirectTo: safeNextPath(form.get("next")) });
 }

@@ -108,6 +108,22 @@ import {
   updateWebhookSettings,
 } from "@/server/webhooks/webhook-endpoints";
 import { createWebhookInput, listDeliveriesQuery, updateWebhookInput, webhookSettingsInput } from "@/server/webhooks/webhook-schemas";
+import { changeMemberRole, listMembers, memberRoleInput, removeMember } from "@/server/teams/members";
+import {
+  acceptInvitationByToken,
+  acceptInvitationInput,
+  createInvitation,
+  createInvitationInput,
+  listInvitations,
+  revokeInvitation,
+} from "@/server/teams/invitations";
+import { createApiKeyInput, createTeamApiKey, listTeamApiKeys, revokeTeamApiKey } from "@/server/teams/team-api-keys";
+import { listCallerTeams, switchSessionTeam, switchTeamInput } from "@/server/auth/session-team";
+import { sessionCaller } from "@/server/auth/session-caller";
+import { AppError } from "@/server/errors";
+import { publicOrigin } from "./public-origin";
+import { assertSameOriginMutation } from "./same-origin";
+
 /**
  * Every REST endpoint, as data: method, path, the permission the caller's role must grant, the
  * rate-limit tier it counts against, whether it takes a JSON body, and its handler. The router
@@ -807,6 +823,124 @@ export const restRoutes: readonly RestRoute[] = [
     input: webhookSettingsInput,
     summary: "Allow or refuse private and loopback webhook destinations (link-local and metadata addresses stay refused)",
     handle: async ({ caller, body }) => json(await updateWebhookSettings(caller, body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/members",
+    permission: "read",
+    rateLimit: "read",
+    summary: "The team's members: name, email, role and when they joined (every member may see them)",
+    handle: async ({ caller }) => json(await listMembers(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/members/:userId",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: memberRoleInput,
+    summary: "Change a member's role (never the team's last admin's); it applies from their next request",
+    handle: async ({ caller, params, body }) => json(await changeMemberRole(caller, params.userId!, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/members/:userId",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Remove a member from the team (never the last admin); their next request is refused",
+    handle: async ({ caller, params }) => json(await removeMember(caller, params.userId!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/invitations",
+    permission: "manage",
+    rateLimit: "read",
+    summary: "The team's pending invitations (not accepted, revoked or expired)",
+    handle: async ({ caller }) => json(await listInvitations(caller)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/invitations",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: createInvitationInput,
+    summary: "Invite someone with a role (optionally only an email): the link is in the answer, this once",
+    handle: async ({ caller, body, headers }) => {
+      const invitation = await createInvitation(caller, body);
+      return json({ ...invitation, url: `${publicOrigin(headers) ?? ""}${invitation.path}` }, 201);
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/invitations/:id",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Revoke a pending invitation: its link stops working",
+    handle: async ({ caller, params }) => json(await revokeInvitation(caller, params.id!)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/invitations/accept",
+    permission: "public",
+    body: true,
+    input: acceptInvitationInput,
+    summary: "Accept an invitation: signed in (session cookie), join its team; else create an account (name, email, password) in it",
+    handle: async ({ headers, body }) => {
+      if (headers.get("authorization"))
+        throw new AppError("bad_request", "An API key cannot accept an invitation: a person does", "authorization");
+      // The session cookie is the only credential here, so the router's cross-site check runs for it.
+      const session = await sessionCaller(headers);
+      if (session) assertSameOriginMutation("POST", Object.fromEntries(headers));
+      return json(await acceptInvitationByToken(body, session?.userId), 201);
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/api-keys",
+    permission: "manage",
+    rateLimit: "read",
+    summary: "The team's API keys: name, prefix, role, creator, last use, expiry and revocation (never the secret)",
+    handle: async ({ caller }) => json(await listTeamApiKeys(caller)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/api-keys",
+    permission: "manage",
+    rateLimit: "write",
+    body: true,
+    input: createApiKeyInput,
+    summary: "Create an API key (a role no higher than yours, optional lifetime such as 90d): the secret is in the answer, this once",
+    handle: async ({ caller, body }) => json(await createTeamApiKey(caller, body), 201),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/api-keys/:id",
+    permission: "manage",
+    rateLimit: "write",
+    summary: "Revoke an API key: refused from the next request on",
+    handle: async ({ caller, params }) => json(await revokeTeamApiKey(caller, params.id!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/teams",
+    permission: "read",
+    rateLimit: "read",
+    summary: "The teams the caller can work in (a session: the user's teams; an API key: its own), the current one marked",
+    handle: async ({ caller }) => json(await listCallerTeams(caller)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/session/team",
+    permission: "read",
+    rateLimit: "write",
+    body: true,
+    input: switchTeamInput,
+    summary: "Switch the signed-in session to another of the user's teams (re-issues the session cookie)",
+    handle: async ({ caller, headers, body }) => {
+      const { team, setCookie } = await switchSessionTeam(caller, headers, body);
+      return json(team, 200, { "Set-Cookie": setCookie });
+    },
   },
   {
     method: "GET",

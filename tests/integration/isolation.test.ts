@@ -16,6 +16,7 @@ import { createMcpServer } from "@/server/mcp/mcp-servers";
 import { createKnowledgeDocument } from "@/server/knowledge/documents";
 import { createModelProvider } from "@/server/teams/model-providers";
 import { createWebhookEndpoint } from "@/server/webhooks/webhook-endpoints";
+import { createInvitation } from "@/server/teams/invitations";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -37,6 +38,9 @@ interface Fixture {
   modelProviderId: string;
   webhookId: string;
   webhookDeliveryId: string;
+  memberId: string;
+  invitationId: string;
+  apiKeyId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -202,6 +206,18 @@ const restCases: Record<string, Case> = {
     body: () => ({ default: [{ providerId: "env", model: "probe-model" }] }),
     scope: "own-team",
   },
+  "GET /api/v1/members": { path: () => "/api/v1/members", scope: "own-team" },
+  "PUT /api/v1/members/:userId": { path: (f) => `/api/v1/members/${f.memberId}`, body: () => ({ role: "user" }), scope: "not-found" },
+  "DELETE /api/v1/members/:userId": { path: (f) => `/api/v1/members/${f.memberId}`, scope: "not-found" },
+  "GET /api/v1/invitations": { path: () => "/api/v1/invitations", scope: "own-team" },
+  "POST /api/v1/invitations": { path: () => "/api/v1/invitations", body: () => ({ role: "viewer" }), scope: "own-team" },
+  "DELETE /api/v1/invitations/:id": { path: (f) => `/api/v1/invitations/${f.invitationId}`, scope: "not-found" },
+  "GET /api/v1/api-keys": { path: () => "/api/v1/api-keys", scope: "own-team" },
+  "POST /api/v1/api-keys": { path: () => "/api/v1/api-keys", body: () => ({ name: "probe-key", role: "viewer" }), scope: "own-team" },
+  "DELETE /api/v1/api-keys/:id": { path: (f) => `/api/v1/api-keys/${f.apiKeyId}`, scope: "not-found" },
+  "GET /api/v1/teams": { path: () => "/api/v1/teams", scope: "own-team" },
+  // Switching into this team: another team's caller is no member of it.
+  "PUT /api/v1/session/team": { path: () => "/api/v1/session/team", body: () => ({ teamId }), scope: "not-found" },
 };
 
 interface ProcedureCase {
@@ -283,6 +299,16 @@ const procedureCases: Record<string, ProcedureCase> = {
   "webhooks.redeliver": { input: (f) => ({ id: f.webhookId, deliveryId: f.webhookDeliveryId }), scope: "not-found" },
   "webhooks.settings": { input: () => undefined, scope: "own-team" },
   "webhooks.updateSettings": { input: () => ({ allowPrivateDestinations: false }), scope: "own-team" },
+  "members.list": { input: () => undefined, scope: "own-team" },
+  "members.updateRole": { input: (f) => ({ userId: f.memberId, role: "user" }), scope: "not-found" },
+  "members.remove": { input: (f) => ({ userId: f.memberId }), scope: "not-found" },
+  "invitations.list": { input: () => undefined, scope: "own-team" },
+  "invitations.create": { input: () => ({ role: "viewer" }), scope: "own-team" },
+  "invitations.revoke": { input: (f) => ({ id: f.invitationId }), scope: "not-found" },
+  "apiKeys.list": { input: () => undefined, scope: "own-team" },
+  "apiKeys.create": { input: () => ({ name: "trpc-probe-key", role: "viewer" }), scope: "own-team" },
+  "apiKeys.revoke": { input: (f) => ({ id: f.apiKeyId }), scope: "not-found" },
+  "teams.list": { input: () => undefined, scope: "own-team" },
 };
 
 /** The fixture MCP server's header value: no answer to anyone may carry it. */
@@ -367,9 +393,17 @@ beforeAll(async () => {
       dispatchedAt: new Date(),
     },
   });
+  // A member, a pending invitation and a key of the team that refused calls must leave as they are.
+  const member = await getDb().user.create({ data: { email: `isolation-member-${team.id}@test.dev` } });
+  await getDb().membership.create({ data: { teamId: team.id, userId: member.id, role: "viewer" } });
+  const invitation = await createInvitation(callers.admin, { role: "user" });
+  const probeKey = await createApiKey({ teamId: team.id, role: "viewer", name: "probe" });
   fixture = {
     webhookId: webhook.endpoint.id,
     webhookDeliveryId: webhookDelivery.id,
+    memberId: member.id,
+    invitationId: invitation.id,
+    apiKeyId: probeKey.record.id,
     taskId: task.id,
     agentKind: agent.kind,
     knowledgeId: knowledge.id,
@@ -413,7 +447,24 @@ async function teamState() {
   const webhooks = await db.webhookEndpoint.findMany({ where: { teamId }, orderBy: { id: "asc" } });
   const webhookDeliveries = await db.webhookDelivery.findMany({ where: { teamId }, orderBy: { id: "asc" } });
   const webhookPrivate = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { webhookPrivateDestinations: true } });
-  return { tasks, agents, agentVersions, settings, mcpServers, modelProviders, knowledge, webhooks, webhookDeliveries, webhookPrivate };
+  const members = await db.membership.findMany({ where: { teamId }, select: { userId: true, role: true }, orderBy: { userId: "asc" } });
+  const invitations = await db.invitation.findMany({ where: { teamId }, select: { id: true, revokedAt: true, acceptedAt: true } });
+  const apiKeys = await db.apiKey.findMany({ where: { teamId }, select: { id: true, revokedAt: true }, orderBy: { id: "asc" } });
+  return {
+    tasks,
+    agents,
+    agentVersions,
+    settings,
+    mcpServers,
+    modelProviders,
+    knowledge,
+    webhooks,
+    webhookDeliveries,
+    webhookPrivate,
+    members,
+    invitations,
+    apiKeys,
+  };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown, entry?: Case) {

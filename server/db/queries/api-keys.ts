@@ -60,3 +60,13 @@ export async function markApiKeyRevoked(teamId: string, apiKeyId: string, at: Da
   );
   return (rowCount ?? 0) > 0;
 }
+
+/** A team's keys for the dashboard's list, newest first: without hashes, with who created each (name or email). */
+export async function listApiKeysWithCreators(teamId: string) {
+  return getDb().apiKey.findMany({
+    where: { teamId },
+    omit: { hash: true },
+    include: { createdBy: { select: { name: true, email: true } } },
+    orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+  });
+}

@@ -60,3 +60,8 @@ export async function findTeamMonthlyBudgetUsd(teamId: string): Promise<number |
   const budget = Number(rows[0]?.budget ?? Number.NaN);
   return Number.isFinite(budget) && budget > 0 ? budget : null;
 }
+
+/** The team with this id, or else with this slug; null when there is none. */
+export async function findTeamBySlugOrId(idOrSlug: string) {
+  return getDb().team.findFirst({ where: { OR: [{ id: idOrSlug }, { slug: idOrSlug }] }, select: { id: true, slug: true, name: true } });
+}

@@ -31,3 +31,9 @@ export async function setPasswordHashByEmail(email: string, passwordHash: string
   const user = await getDb().user.findUniqueOrThrow({ where: { email }, select: { id: true } });
   return user.id;
 }
+
+/** A user's email and name; undefined when there is no such user. */
+export async function findUserContact(userId: string) {
+  const user = await getDb().user.findUnique({ where: { id: userId }, select: { email: true, name: true } });
+  return user ?? undefined;
+}

@@ -12,7 +12,12 @@ function atPublicOrigin(handler: (request: NextRequest) => Promise<Response>) {
   return (request: NextRequest) => {
     const origin = publicOrigin(request.headers);
     if (!origin || origin === request.nextUrl.origin) return handler(request);
-    return handler(new NextRequest(request.nextUrl.href.replace(request.nextUrl.origin, origin), request));
+    const href = request.nextUrl.href.replace(request.nextUrl.origin, origin);
+    const atOrigin = new NextRequest(href, request);
+    // NextRequest turns a 127.0.0.1 or [::1] host into "localhost" in its `url`, and Auth.js builds an
+    // OAuth provider's redirect_uri from `url`: it must be the one the browser was sent to at sign-in.
+    Object.defineProperty(atOrigin, "url", { value: href });
+    return handler(atOrigin);
   };
 }
 
