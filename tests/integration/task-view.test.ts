@@ -22,6 +22,12 @@ async function viewThroughPrisma(id: string) {
       reruns: { select: { id: true }, orderBy: { createdAt: "asc" } },
     },
   });
+  const calls = await getDb().modelCall.findMany({ where: { taskId: id }, select: { executionId: true, cached: true } });
+  /** Every model call of the attempt answered from the response cache (and at least one). */
+  const cached = (executionId: string) => {
+    const own = calls.filter((call) => call.executionId === executionId);
+    return own.length > 0 && own.every((call) => call.cached);
+  };
   return {
     ...summaryThroughPrisma(task),
     parentTaskId: task.parentTaskId,
@@ -43,6 +49,7 @@ async function viewThroughPrisma(id: string) {
       reusedFromId: execution.reusedFromId,
       agentVersion: execution.agentVersion,
       usage: { inputTokens: execution.inputTokens, outputTokens: execution.outputTokens, costUsd: Number(execution.costUsd) },
+      cached: cached(execution.id),
       startedAt: execution.startedAt?.toISOString() ?? null,
       completedAt: execution.completedAt?.toISOString() ?? null,
       toolCalls: execution.toolCalls.map((call) => ({
