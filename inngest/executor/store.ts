@@ -713,11 +713,15 @@ export class RunStore {
   /**
    * Ends the leases of workers found dead, unless one still holds its presence lock: their runs
    * become claimable now and their concurrency slots free. Returns how many runs that freed.
+   *
+   * A freed run keeps its place in the queue: claims take the smallest `runAfter` first, so it
+   * gets the run's creation time, not now — else a half-done step would wait behind every run of
+   * its group queued while it ran (seconds to tens of seconds with the team's slots full).
    */
   async expireLeasesOf(owners: string[]): Promise<number> {
     if (owners.length === 0) return 0;
     const { rowCount } = await this.pool.query(
-      `UPDATE "WorkflowRun" r SET "leaseExpiresAt" = ${NOW}, "runAfter" = ${NOW}, "updatedAt" = ${NOW}
+      `UPDATE "WorkflowRun" r SET "leaseExpiresAt" = ${NOW}, "runAfter" = LEAST(r."createdAt", ${NOW}), "updatedAt" = ${NOW}
        WHERE r."leaseOwner" = ANY($1::text[]) AND r."status" = 'running' AND r."leaseExpiresAt" > ${NOW}
          AND NOT ${PRESENCE_HELD('r."leaseOwner"')}`,
       [owners],

@@ -17,7 +17,9 @@ const LEASE_MS = 30_000;
 const marks = (runKey: string) => marksIn("takeover_marks", runKey);
 
 beforeAll(async () => {
-  await getPool().query(`CREATE TABLE takeover_marks ("runKey" text NOT NULL, "step" text NOT NULL)`);
+  await getPool().query(
+    `CREATE TABLE takeover_marks ("runKey" text NOT NULL, "step" text NOT NULL, "seq" bigint GENERATED ALWAYS AS IDENTITY)`,
+  );
 });
 afterAll(async () => {
   await getPool().query(`DROP TABLE IF EXISTS takeover_marks`);
@@ -109,6 +111,51 @@ describe("taking over a dead local worker's runs", () => {
       expect(Date.now() - restartedAt).toBeLessThan(3_000); // instead of the lease's 30 s
       expect(await marks("killed-run")).toEqual({ one: 1, two: 2, three: 1 });
       expect(await marks("queued-run")).toEqual({ one: 1, two: 1, three: 1 });
+    } finally {
+      await executor.stop();
+    }
+  });
+
+  it("keeps a taken-over run's place: it resumes before runs of its group queued after it started", async () => {
+    const child = startWorkerProcess("first-in-line", "initech");
+    const { executor } = survivor();
+    try {
+      await until(async () => (await marks("first-in-line")).two === 1, 30_000, "the worker to reach step two");
+      // Two more runs of the team wait behind the worker's slot, queued (as the worker's executor
+      // would store them) before it dies.
+      for (const runId of ["second-in-line", "third-in-line"]) {
+        await getPool().query(
+          `INSERT INTO "WorkflowRun" ("id", "functionId", "event", "concurrency", "status", "runAfter", "createdAt", "updatedAt")
+           VALUES ($1, 'takeover-pipeline', $2::jsonb, $3::jsonb, 'running', timezone('UTC', now()), timezone('UTC', now()), timezone('UTC', now()))`,
+          [
+            runId,
+            JSON.stringify({ name: "test/pipeline", id: runId, data: { teamId: "initech" } }),
+            JSON.stringify([{ key: "fn:takeover-pipeline:initech", limit: 1 }]),
+          ],
+        );
+      }
+    } finally {
+      await killProcessGroup(child);
+    }
+    executor.start();
+    try {
+      await until(async () => (await runFor("third-in-line"))?.status === "completed", 15_000, "all three runs to complete");
+      const { rows } = await getPool().query<{ runKey: string; step: string }>(
+        `SELECT "runKey", "step" FROM takeover_marks WHERE "runKey" LIKE '%-in-line' ORDER BY "seq"`,
+      );
+      // The interrupted run finishes before the queued ones start (one slot: strictly in turn).
+      expect(rows.map((row) => `${row.runKey}:${row.step}`)).toEqual([
+        "first-in-line:one",
+        "first-in-line:two",
+        "first-in-line:two",
+        "first-in-line:three",
+        "second-in-line:one",
+        "second-in-line:two",
+        "second-in-line:three",
+        "third-in-line:one",
+        "third-in-line:two",
+        "third-in-line:three",
+      ]);
     } finally {
       await executor.stop();
     }
