@@ -67,6 +67,29 @@ export function withBudget(model: LanguageModelV3, budget: TaskBudget): Language
   return new BudgetedLanguageModel(model, budget);
 }
 
+/** Where call options carry a reservation made ahead of the call (prepareBudgetedCall). */
+const PREPARED = Symbol("chorus.budget.prepared");
+type PreparedOptions = LanguageModelV3CallOptions & { [PREPARED]?: Promise<Reservation> };
+
+/**
+ * Starts the reservation for a call `model` may be about to make, when it is a budgeted model:
+ * the response cache does this while it reads its shared store, so a miss waits for one round
+ * trip instead of two. Call the model with `options` to use the reservation; `abandon()` (on a
+ * cache hit) releases it, off the caller's path. A refused reservation surfaces only if the call
+ * is made. Undefined when `model` has no budget.
+ */
+export function prepareBudgetedCall(
+  model: LanguageModelV3,
+  options: LanguageModelV3CallOptions,
+): { options: LanguageModelV3CallOptions; abandon(): void } | undefined {
+  if (!(model instanceof BudgetedLanguageModel)) return undefined;
+  const reservation = model.reserveAhead(options);
+  return {
+    options: { ...options, [PREPARED]: reservation } as PreparedOptions,
+    abandon: () => void reservation.then((held) => model.release(held)).catch(() => undefined),
+  };
+}
+
 interface Reservation {
   inputTokens: number;
   outputTokens: number;
@@ -90,8 +113,20 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
     super(inner);
   }
 
+  /** A reservation made ahead of the call, not yet awaited (its refusal is awaited, and thrown, only by the call). */
+  reserveAhead(options: LanguageModelV3CallOptions): Promise<Reservation> {
+    const reservation = this.reserve(options);
+    reservation.catch(() => undefined);
+    return reservation;
+  }
+
+  /** Gives back a reservation no call used (the cache answered): nothing was spent. */
+  release(reservation: Reservation): void {
+    void this.settleAfter(reservation, undefined, 0, { spentNothing: true });
+  }
+
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
-    const reservation = await this.reserve(options);
+    const reservation = await ((options as PreparedOptions)[PREPARED] ?? this.reserve(options));
     let result: LanguageModelV3GenerateResult;
     try {
       result = await this.inner.doGenerate({ ...options, maxOutputTokens: reservation.outputTokens });
@@ -108,7 +143,7 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
   }
 
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
-    const reservation = await this.reserve(options);
+    const reservation = await ((options as PreparedOptions)[PREPARED] ?? this.reserve(options));
     let result: LanguageModelV3StreamResult;
     try {
       result = await this.inner.doStream({ ...options, maxOutputTokens: reservation.outputTokens });
@@ -209,17 +244,27 @@ class BudgetedLanguageModel extends DelegatingLanguageModel {
   }
 
   /** Settles off the caller's path: tracked until written, and awaited by this model's next reservation. */
-  private settleAfter(reservation: Reservation, usage: LanguageModelV3Usage | undefined, outputCharacters: number): Promise<void> {
-    const settlement = this.settle(reservation, usage, outputCharacters);
+  private settleAfter(
+    reservation: Reservation,
+    usage: LanguageModelV3Usage | undefined,
+    outputCharacters: number,
+    how: { spentNothing?: boolean } = {},
+  ): Promise<void> {
+    const settlement = this.settle(reservation, usage, outputCharacters, how);
     this.lastSettlement = settlement;
     trackPendingWrite(settlement);
     return settlement;
   }
 
   /** Releases the reservation and adds the real spend: the provider's usage, else an estimate from what streamed. */
-  private async settle(reservation: Reservation, usage: LanguageModelV3Usage | undefined, outputCharacters: number) {
-    const inputTokens = usage?.inputTokens.total ?? reservation.inputTokens;
-    const outputTokens = usage?.outputTokens.total ?? estimateTokens(outputCharacters);
+  private async settle(
+    reservation: Reservation,
+    usage: LanguageModelV3Usage | undefined,
+    outputCharacters: number,
+    how: { spentNothing?: boolean } = {},
+  ) {
+    const inputTokens = how.spentNothing ? 0 : (usage?.inputTokens.total ?? reservation.inputTokens);
+    const outputTokens = how.spentNothing ? 0 : (usage?.outputTokens.total ?? estimateTokens(outputCharacters));
     const price = this.budget.price;
     const spentUsd = price ? (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000 : 0;
     try {

@@ -16,6 +16,7 @@ import { getEnv } from "@/server/env";
 import { createAbortError } from "@/server/llm/abort";
 import { countCacheHit, countCacheMiss, countCacheStore } from "@/server/llm/cache-counters";
 import { logger } from "@/server/observability/logger";
+import { prepareBudgetedCall } from "@/server/llm/budget";
 
 /**
  * The response cache (#20 §6): a model call identical to an earlier one of the same team — same
@@ -119,9 +120,9 @@ class CachedLanguageModel extends DelegatingLanguageModel {
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
     const hash = requestHash(this.modelKey, this.teamId, "generate", options);
-    const stored = await this.lookUp(hash);
-    if (stored?.kind === "generate") return replayGenerate(stored);
-    const result = await this.inner.doGenerate(options);
+    const found = await this.lookUp(hash, options);
+    if (found.stored?.kind === "generate") return replayGenerate(found.stored);
+    const result = await this.inner.doGenerate(found.options ?? options);
     if (
       STORABLE_FINISH.has(result.finishReason.unified) &&
       !result.content.some((part) => part.type === "file" || part.type === "tool-approval-request")
@@ -142,9 +143,9 @@ class CachedLanguageModel extends DelegatingLanguageModel {
 
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
     const hash = requestHash(this.modelKey, this.teamId, "stream", options);
-    const stored = await this.lookUp(hash);
-    if (stored?.kind === "stream") return { stream: replayStream(stored.parts, options.abortSignal) };
-    const result = await this.inner.doStream(options);
+    const found = await this.lookUp(hash, options);
+    if (found.stored?.kind === "stream") return { stream: replayStream(found.stored.parts, options.abortSignal) };
+    const result = await this.inner.doStream(found.options ?? options);
     const parts: StoredPart[] = [];
     let storable = true;
     let finished = false;
@@ -184,22 +185,28 @@ class CachedLanguageModel extends DelegatingLanguageModel {
     return { ...result, stream };
   }
 
-  private async lookUp(hash: string): Promise<StoredResponse | undefined> {
+  /** This process's copy, when it holds one that has not expired. */
+  private fromMemory(hash: string): StoredResponse | undefined {
     const key = `${this.teamId}:${hash}`;
-    const now = Date.now();
     const remembered = memory.get(key);
-    if (remembered && remembered.expiresAt > now) {
+    if (remembered && remembered.expiresAt > Date.now()) {
       countCacheHit("memory");
       return remembered.response;
     }
     if (remembered) memory.delete(key);
+    return undefined;
+  }
+
+  /** The shared store's entry (Postgres, or Redis with REDIS_URL), kept in memory once found; a miss is counted. */
+  private async fromStore(hash: string): Promise<StoredResponse | undefined> {
+    const now = Date.now();
     try {
       const row = getEnv().REDIS_URL
         ? await findLiveRedisCacheEntry(this.teamId, hash, new Date(now))
         : await findLiveCacheEntry(this.teamId, hash, new Date(now));
       if (row) {
         const response = row.response as unknown as StoredResponse;
-        memory.set(key, { response, expiresAt: row.expiresAt.getTime(), size: JSON.stringify(row.response).length });
+        memory.set(`${this.teamId}:${hash}`, { response, expiresAt: row.expiresAt.getTime(), size: JSON.stringify(row.response).length });
         countCacheHit("store");
         return response;
       }
@@ -209,6 +216,27 @@ class CachedLanguageModel extends DelegatingLanguageModel {
     }
     countCacheMiss();
     return undefined;
+  }
+
+  /**
+   * The stored response for `hash`, and the options to call the model with on a miss. While the
+   * shared store is read, a budgeted model (budget.ts) already reserves for the call, so a miss
+   * pays one round trip, not two; a hit abandons that reservation, off the caller's path. A hit
+   * from memory reserves nothing.
+   */
+  private async lookUp(
+    hash: string,
+    options: LanguageModelV3CallOptions,
+  ): Promise<{ stored: StoredResponse; options?: undefined } | { stored?: undefined; options: LanguageModelV3CallOptions }> {
+    const remembered = this.fromMemory(hash);
+    if (remembered) return { stored: remembered };
+    const prepared = prepareBudgetedCall(this.inner, options);
+    const stored = await this.fromStore(hash);
+    if (stored) {
+      prepared?.abandon();
+      return { stored };
+    }
+    return { options: prepared?.options ?? options };
   }
 
   private store(hash: string, response: StoredResponse) {

@@ -7,6 +7,7 @@ import { getDb } from "@/server/db/client";
 import { readRunEvents } from "@/server/db/queries/run-events";
 import { BudgetExceeded, withBudget, type TaskBudget } from "@/server/llm/budget";
 import { priceForModel } from "@/server/llm/pricing";
+import { forgetCachedResponsesInMemory, settleCacheWrites, withCache } from "@/server/llm/response-cache";
 import { settleUsageRecords, withUsageRecording } from "@/server/llm/usage-recording";
 import { createTask, getTask } from "@/server/tasks/tasks";
 import { rerunTask } from "@/server/tasks/task-actions";
@@ -213,6 +214,41 @@ describe("a task that runs out of budget", () => {
     const task = await createTask(callers.user, { prompt: THREE_AGENT_PROMPT });
     expect(await waitForTaskStatus(task.id, ["completed", "failed", "budget_exceeded"])).toBe("completed");
     expect((await spendOf(task.id)).task.budgetSpentTokens).toBe(0);
+  });
+});
+
+describe("budgets behind the response cache", () => {
+  it("reserve while the shared store is read; a hit gives the reservation back and spends nothing, even with the budget spent", async () => {
+    priceWireModel();
+    const ids = await taskWithBudget({ maxTokens: 400 });
+    const cached = () =>
+      withUsageRecording(
+        withCache(withBudget(wireModel(), { ...ids, maxCostUsd: null, maxTokens: 400, price: priceForModel("wire-test-model") }), {
+          teamId: ids.teamId,
+          enabled: true,
+        }),
+        { ...ids, role: "agent" },
+      );
+    const first = await drain(cached(), `CACHED-BUDGET ${PROMPT}`, 20);
+    await settleCacheWrites();
+    await settleUsageRecords();
+    const afterMiss = (await spendOf(ids.taskId)).task;
+    expect(afterMiss.budgetSpentTokens).toBeGreaterThan(0);
+
+    forgetCachedResponsesInMemory(); // the next call reads the shared store, reserving meanwhile
+    expect(await drain(cached(), `CACHED-BUDGET ${PROMPT}`, 20)).toBe(first);
+    await settleUsageRecords();
+    const afterHit = (await spendOf(ids.taskId)).task;
+    expect(afterHit.budgetSpentTokens).toBe(afterMiss.budgetSpentTokens);
+    expect(afterHit.budgetReservedTokens).toBe(0);
+
+    // Spend the rest: a new call is refused, and a hit is still answered (it costs nothing).
+    await getDb().task.update({ where: { id: ids.taskId }, data: { budgetSpentTokens: 400 } });
+    await expect(drain(cached(), `NEW ${PROMPT}`, 20)).rejects.toBeInstanceOf(BudgetExceeded);
+    forgetCachedResponsesInMemory();
+    expect(await drain(cached(), `CACHED-BUDGET ${PROMPT}`, 20)).toBe(first);
+    await settleUsageRecords();
+    expect((await spendOf(ids.taskId)).task).toMatchObject({ budgetSpentTokens: 400, budgetReservedTokens: 0 });
   });
 });
 
