@@ -49,7 +49,8 @@ const listDate = (name: string) =>
  */
 export const listTasksInput = z.object({
   limit: z.coerce.number({ error: "limit must be a whole number from 1 to 100" }).int().min(1).max(100).default(50),
-  cursor: z.string().max(100, "cursor must be the nextCursor of an earlier page").optional(),
+  // null: the first page (what an infinite query's first page passes).
+  cursor: z.string().max(100, "cursor must be the nextCursor of an earlier page").nullish(),
   q: z
     .string({ error: "q must be a string" })
     .trim()

@@ -100,7 +100,7 @@ export async function listTasks(caller: Caller, rawInput: unknown = {}) {
   const rows = await listTaskPage(caller.teamId, listFilterOf(input), { limit: input.limit + 1, cursor: input.cursor ?? null });
   // An empty page after a cursor may be the end of the list, or a cursor that names no task of
   // the team (mistyped, or another team's): the latter must not pass for the end.
-  if (rows.length === 0 && input.cursor !== undefined && !(await taskExistsInTeam(caller.teamId, input.cursor))) {
+  if (rows.length === 0 && input.cursor != null && !(await taskExistsInTeam(caller.teamId, input.cursor))) {
     throw new AppError("bad_request", "cursor must be the nextCursor of an earlier page (the id of one of the team's tasks)", "cursor");
   }
   const page = rows.slice(0, input.limit);

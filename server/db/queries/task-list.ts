@@ -125,6 +125,13 @@ export const TEAM_STREAM_EVENT_TYPES = [
   "task.budget_exceeded",
 ] as const;
 
+/**
+ * The types as SQL constants, not a parameter: the partial index RunEvent_xid_id_idx serves a
+ * statement only when its condition provably implies the index's, which a parameter never does
+ * once Postgres reuses a generic plan for the prepared statement.
+ */
+const STATUS_TYPES_SQL = TEAM_STREAM_EVENT_TYPES.map((type) => `'${type}'`).join(", ");
+
 /** A status event as the team stream sends it; `xid`/`id` are its place in the stream (decimal strings: 64-bit). */
 export interface TeamStatusEventRow {
   xid: string;
@@ -156,13 +163,13 @@ export async function readTeamStatusEvents(options: {
      FROM snapshot
      LEFT JOIN LATERAL (
        SELECT * FROM "RunEvent" e
-       WHERE e.type = ANY($5::text[]) AND (e.xid, e.id) > ($2::text::xid8, $3::bigint) AND e.xid < snapshot.xmin
+       WHERE e.type IN (${STATUS_TYPES_SQL}) AND (e.xid, e.id) > ($2::text::xid8, $3::bigint) AND e.xid < snapshot.xmin
          AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM "Task" w WHERE w.id = e."taskId" AND w."teamId" = $1))
        ORDER BY e.xid, e.id LIMIT $4
      ) e ON true
      LEFT JOIN "Task" t ON t.id = e."taskId"
      ORDER BY e.xid, e.id`,
-    [options.teamId, options.afterXid, options.afterId, options.limit, TEAM_STREAM_EVENT_TYPES],
+    [options.teamId, options.afterXid, options.afterId, options.limit],
   );
   const horizon = rows[0]!.horizon;
   return { events: rows.filter((row) => row.id !== null) as TeamStatusEventRow[], horizon };
