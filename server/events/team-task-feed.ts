@@ -74,12 +74,15 @@ interface Feed {
   position?: Promise<TeamStreamPosition>;
   reading?: Promise<void>;
   again: boolean;
+  /** How long to wait before reading again while committed events are held back (0: none are). */
+  heldDelayMs: number;
   timers: NodeJS.Timeout[];
   wakeScheduled?: NodeJS.Timeout;
   unsubscribe: Array<() => void>;
 }
 
-const feed = () => processWide<Feed>("chorus.team-task-feed", () => ({ listeners: new Map(), again: false, timers: [], unsubscribe: [] }));
+const feed = () =>
+  processWide<Feed>("chorus.team-task-feed", () => ({ listeners: new Map(), again: false, heldDelayMs: 0, timers: [], unsubscribe: [] }));
 
 /** Where a stream with nothing to replay starts: the present (events of transactions still running come later). */
 async function presentPosition(): Promise<TeamStreamPosition> {
@@ -88,7 +91,7 @@ async function presentPosition(): Promise<TeamStreamPosition> {
 }
 
 /** Reads every team's status events after the feed's place and hands them to their teams' streams. */
-function wake(options: { soon?: boolean } = {}) {
+function wake(options: { soon?: boolean; delayMs?: number } = {}) {
   const state = feed();
   if (!state.position) return;
   if (options.soon) {
@@ -96,7 +99,7 @@ function wake(options: { soon?: boolean } = {}) {
     state.wakeScheduled ??= setTimeout(() => {
       state.wakeScheduled = undefined;
       wake();
-    }, 25);
+    }, options.delayMs ?? 25);
     return;
   }
   if (state.reading) {
@@ -109,7 +112,11 @@ function wake(options: { soon?: boolean } = {}) {
         state.again = false;
         for (;;) {
           const after = await state.position!;
-          const { events } = await readTeamStatusEvents({ teamId: null, afterXid: after.xid, afterId: after.id, limit: PAGE });
+          const { events, held } = await readTeamStatusEvents({ teamId: null, afterXid: after.xid, afterId: after.id, limit: PAGE });
+          // Committed events wait behind an older transaction still running (usually milliseconds): look again shortly.
+          // Backing off (25 ms, doubling up to a second) while a long transaction keeps them waiting.
+          state.heldDelayMs = held ? Math.min((state.heldDelayMs || 12.5) * 2, 1000) : 0;
+          if (held) wake({ soon: true, delayMs: state.heldDelayMs });
           for (const row of events) {
             const event = eventOf(row);
             state.position = Promise.resolve(event.position);
@@ -138,9 +145,8 @@ function startFeed(state: Feed) {
     }),
     onAnyRemoteAppend(() => wake({ soon: true })),
   );
-  // Events of a transaction that committed while an older one still ran are held back by the
-  // xmin rule until it ends; and an announcement can be lost. One re-read per process per second
-  // catches both (not per stream).
+  // An announcement can be lost, and events held back by the xmin rule are looked at again only
+  // while some are visible: one re-read per process per second catches what remains (not per stream).
   state.timers.push(setInterval(() => wake(), 1000).unref());
   state.timers.push(
     setInterval(() => {

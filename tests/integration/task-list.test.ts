@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApiKey } from "@/server/auth/api-keys";
 import { getDb, getPool } from "@/server/db/client";
+import { readTeamStatusEvents } from "@/server/db/queries/task-list";
 import { appendRunEvent } from "@/server/events/run-events";
 import { cancelTask } from "@/server/tasks/task-actions";
 import { createTask, listTasks } from "@/server/tasks/tasks";
@@ -318,6 +319,39 @@ describe("the team stream", () => {
     expect(later.map((event) => JSON.parse(event.data!).taskId)).toEqual([waiting.id, waiting.id, waiting.id]);
     expect(JSON.parse(later[1]!.data!).type).toBe("task.planned");
     await resumed.close();
+  });
+
+  it("never sends an event past one whose transaction is still open, so a resume point skips nothing", async () => {
+    const { team, callers } = await createTeamWithMembers();
+    const stored = (prompt: string) =>
+      getDb().task.create({ data: { teamId: team.id, createdById: callers.user.userId!, prompt, status: "failed" } });
+    const [slow, quick] = [await stored("slow transaction"), await stored("quick transaction")];
+    const key = `Bearer ${(await createApiKey({ teamId: team.id, role: "viewer", name: "watcher" })).key}`;
+    const stream = readEvents(await fetch(`${api.baseURL}/api/v1/events`, { headers: { authorization: key } }));
+    const ready = await stream.next();
+    const start = ready.id!.split("-");
+    const readNow = () =>
+      readTeamStatusEvents({ teamId: team.id, afterXid: start[0]!, afterId: start[1]!, limit: 10 }).then(({ events }) =>
+        events.map((event) => event.taskId),
+      );
+
+    // The slow transaction appends first (the older transaction id and event id) and stays open...
+    const open = await getPool().connect();
+    try {
+      await open.query("BEGIN");
+      await open.query(`INSERT INTO "RunEvent" ("taskId", seq, type, payload) VALUES ($1, 100, 'task.failed', '{}')`, [slow.id]);
+      // ...while a quick one appends and commits.
+      await appendRunEvent(quick.id, "task.failed", { error: "quick" });
+      // The quick event is held back: sending it would hand out a resume point past the slow one.
+      expect(await readNow()).toEqual([]);
+      await open.query("COMMIT");
+    } finally {
+      open.release();
+    }
+    expect(await readNow()).toEqual([slow.id, quick.id]);
+    const [first, second] = [await stream.next(), await stream.next()];
+    expect([JSON.parse(first.data!).taskId, JSON.parse(second.data!).taskId]).toEqual([slow.id, quick.id]);
+    await stream.close();
   });
 
   it("sends an event appended by any path, and answers 400 naming `after` for a bad resume point", async () => {

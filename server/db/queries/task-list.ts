@@ -147,7 +147,8 @@ export interface TeamStatusEventRow {
  * Status events after (afterXid, afterId), in stream order, of one team or (teamId null) of
  * every team, at most `limit` — only those of transactions older than this statement's
  * snapshot's xmin, which have all finished: an event committed later sorts after them all.
- * `horizon` is that xmin, where a stream with nothing yet to send may start.
+ * `horizon` is that xmin, where a stream with nothing yet to send may start; `held` says that
+ * committed status events (of any team) wait behind a transaction still running, to read again soon.
  * The partial index RunEvent_xid_id_idx serves the order; the team comes from the Task row.
  */
 export async function readTeamStatusEvents(options: {
@@ -155,10 +156,12 @@ export async function readTeamStatusEvents(options: {
   afterXid: string;
   afterId: string;
   limit: number;
-}): Promise<{ events: TeamStatusEventRow[]; horizon: string }> {
-  const { rows } = await query<TeamStatusEventRow & { horizon: string }>(
+}): Promise<{ events: TeamStatusEventRow[]; horizon: string; held: boolean }> {
+  const { rows } = await query<TeamStatusEventRow & { horizon: string; held: boolean }>(
     `WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-     SELECT snapshot.xmin::text AS horizon, e.xid::text AS xid, e.id::text AS id, t."teamId", e."taskId", e.type,
+     SELECT snapshot.xmin::text AS horizon,
+       EXISTS (SELECT 1 FROM "RunEvent" h WHERE h.type IN (${STATUS_TYPES_SQL}) AND h.xid >= snapshot.xmin) AS held,
+       e.xid::text AS xid, e.id::text AS id, t."teamId", e."taskId", e.type,
        t.status::text AS status, ${utcIsoSql('e."createdAt"')} AS "createdAt"
      FROM snapshot
      LEFT JOIN LATERAL (
@@ -171,6 +174,6 @@ export async function readTeamStatusEvents(options: {
      ORDER BY e.xid, e.id`,
     [options.teamId, options.afterXid, options.afterId, options.limit],
   );
-  const horizon = rows[0]!.horizon;
-  return { events: rows.filter((row) => row.id !== null) as TeamStatusEventRow[], horizon };
+  const { horizon, held } = rows[0]!;
+  return { events: rows.filter((row) => row.id !== null) as TeamStatusEventRow[], horizon, held };
 }
