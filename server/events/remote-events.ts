@@ -17,10 +17,26 @@ export function onRemoteAppend(taskId: string, listener: () => void): () => void
   return () => emitter().off(taskId, listener);
 }
 
+/** The emitter's name for "another process appended to some task" (no task id looks like it). */
+const ANY_TASK = "*";
+
+/** Calls `listener` when another process appends to any task's log (the team stream); returns the unsubscribe. */
+export function onAnyRemoteAppend(listener: (taskId: string) => void): () => void {
+  emitter().on(ANY_TASK, listener);
+  return () => emitter().off(ANY_TASK, listener);
+}
+
 /** Nudges this process's streams on each announcement until the returned stop is called; reconnects after a lost connection. */
 export function listenForRemoteEvents(
   url: string,
   options: { retryMs?: number } = {},
 ): { ready: Promise<void>; stop: () => Promise<void> } {
-  return listenForRunEventAnnouncements(url, (taskId) => emitter().emit(taskId), options);
+  return listenForRunEventAnnouncements(
+    url,
+    (taskId) => {
+      emitter().emit(taskId);
+      emitter().emit(ANY_TASK, taskId);
+    },
+    options,
+  );
 }

@@ -42,9 +42,19 @@ export function publishAppended(
   return stored;
 }
 
+/** The bus's name for "any task's log grew" (no task id looks like it): the team stream listens to it. */
+const ANY_TASK = "*";
+
 /** Tells this process's listeners about events just stored. */
 export function publishRunEvents(taskId: string, events: readonly RunEvent[]) {
   for (const event of events) bus().emit(taskId, event);
+  if (events.length > 0) bus().emit(ANY_TASK, taskId, events);
+}
+
+/** Calls `listener` with the events appended to any task in this process; returns the unsubscribe. */
+export function onAnyTaskRunEvents(listener: (taskId: string, events: readonly RunEvent[]) => void): () => void {
+  bus().on(ANY_TASK, listener);
+  return () => bus().off(ANY_TASK, listener);
 }
 
 export async function appendRunEvent(taskId: string, type: RunEventType, payload: Record<string, unknown> = {}): Promise<RunEvent> {

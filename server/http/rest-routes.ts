@@ -35,12 +35,13 @@ import {
   createTaskInput,
   denyToolCallInput,
   listTasksInput,
+  teamEventsQuery,
   rejectTaskInput,
   rerunTaskInput,
 } from "@/server/tasks/task-schemas";
 import { approveToolCall, denyToolCall } from "@/server/tasks/tool-call-decisions";
 import { readToolApprovalSettings, toolApprovalSettingsInput, updateToolApprovalSettings } from "@/server/teams/tool-approvals";
-import { assertTaskInTeam, createTask, getTask, listTasks } from "@/server/tasks/tasks";
+import { assertTaskInTeam, createTask, getTask, listTasks, openTeamTaskStream } from "@/server/tasks/tasks";
 import { tryAgent, tryAgentInput } from "@/server/tasks/try-agent";
 import {
   createAgentDefinition,
@@ -202,6 +203,16 @@ const eventStreamQuery = z.object({
 let document: ReturnType<typeof buildOpenApiDocument> | undefined;
 const openApiDocument = () => (document ??= buildOpenApiDocument(restRoutes, { version: "1" }));
 
+/** A query string as an object, a repeated parameter as the list of its values. */
+function queryWithLists(query: URLSearchParams): Record<string, string | string[]> {
+  const values: Record<string, string | string[]> = {};
+  for (const key of new Set(query.keys())) {
+    const all = query.getAll(key);
+    values[key] = all.length > 1 ? all : all[0]!;
+  }
+  return values;
+}
+
 const json = (value: unknown, status = 200, headers?: Record<string, string>): RouteResult => ({ status, json: value, headers });
 const created = (task: { id: string }): RouteResult => json(task, 201, { Location: `/api/v1/tasks/${task.id}` });
 const knowledgeUpload = { maxFileBytes: () => getEnv().CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES, fields: knowledgeFileFields };
@@ -227,7 +238,8 @@ export const restRoutes: readonly RestRoute[] = [
     query: listTasksInput,
     output: taskPageView,
     summary: "The team's tasks, newest first",
-    handle: async ({ caller, query }) => json(await listTasks(caller, Object.fromEntries(query))),
+    // Repeated parameters (status=queued&status=running) as lists.
+    handle: async ({ caller, query }) => json(await listTasks(caller, queryWithLists(query))),
   },
   {
     method: "GET",
@@ -955,6 +967,20 @@ export const restRoutes: readonly RestRoute[] = [
       const resumeFrom = headers.get("last-event-id") ?? query.get("after") ?? "0";
       const afterSeq = Number.isInteger(Number(resumeFrom)) && Number(resumeFrom) >= 0 ? Number(resumeFrom) : 0;
       return { eventStream: taskEventStream(taskId, afterSeq, signal) };
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/events",
+    permission: "read",
+    rateLimit: "read",
+    summary:
+      "Server-Sent Events of the team's task status changes (task.created, task.planned, task.completed, …); resume with Last-Event-ID or ?after=",
+    eventStream: true,
+    query: teamEventsQuery,
+    handle: async ({ caller, headers, query, signal }) => {
+      const after = headers.get("last-event-id") ?? query.get("after") ?? undefined;
+      return { eventStream: openTeamTaskStream(caller, { after }, signal) };
     },
   },
   {

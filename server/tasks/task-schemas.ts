@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { activeTaskStatuses, finishedTaskStatuses } from "@/server/domain/task-vocabulary";
 
 /** Task input, shared by tRPC, REST and the dashboard form. */
 export const MAX_PROMPT_LENGTH = 20_000;
@@ -33,9 +34,55 @@ export type CreateTaskInput = z.input<typeof createTaskInput>;
 
 export const taskId = z.string().regex(/^[a-z0-9]{20,40}$/i, "is not a task id");
 
+const taskStatus = z.enum([...activeTaskStatuses, ...finishedTaskStatuses], {
+  error: `status must be one or more of ${[...activeTaskStatuses, ...finishedTaskStatuses].join(", ")}`,
+});
+/** A date (the whole day, UTC) or a date-time with a zone. */
+const listDate = (name: string) =>
+  z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    error: `${name} must be a date (YYYY-MM-DD, UTC) or an ISO date-time with a zone`,
+  });
+
+/**
+ * The task list's query, the same for REST (a query string: repeated or comma-separated
+ * `status`) and tRPC (arrays too); docs/dashboard.md and docs/api.md.
+ */
 export const listTasksInput = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().optional(),
+  limit: z.coerce.number({ error: "limit must be a whole number from 1 to 100" }).int().min(1).max(100).default(50),
+  // null: the first page (what an infinite query's first page passes).
+  cursor: z.string().max(100, "cursor must be the nextCursor of an earlier page").nullish(),
+  q: z
+    .string({ error: "q must be a string" })
+    .trim()
+    .max(500, "q must be at most 500 characters")
+    .optional()
+    .meta({ description: 'Words to find in prompts and results (stemmed, English): "a phrase", -without, or' }),
+  status: z
+    .union([taskStatus, z.array(taskStatus).max(7, "status may list at most 7 statuses")])
+    .optional()
+    .meta({ description: "Only tasks in these statuses (repeat the parameter, or separate with commas)" }),
+  agent: z
+    .string({ error: "agent must be an agent kind" })
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "agent must be an agent kind (lowercase letters, digits, - and _)")
+    .optional()
+    .meta({ description: "Only tasks that ran this agent kind" }),
+  submitter: z
+    .string({ error: "submitter must be user:<id> or api_key:<id>" })
+    .regex(/^(user|api_key):[A-Za-z0-9_-]{1,64}$/, "submitter must be user:<id> or api_key:<id>")
+    .optional()
+    .meta({ description: "Only tasks submitted by this member (user:<id>) or API key (api_key:<id>)" }),
+  createdFrom: listDate("createdFrom").optional().meta({ description: "Created at or after (a date means its start, UTC)" }),
+  createdTo: listDate("createdTo").optional().meta({ description: "Created at or before (a date means up to its end, UTC)" }),
+});
+export type ListTasksInput = z.input<typeof listTasksInput>;
+
+/** Where the team stream resumes (GET /api/v1/events): the `id:` of the last event seen; a Last-Event-ID header wins. */
+export const teamEventsQuery = z.object({
+  after: z
+    .string({ error: "after must be the id of an event of this stream (<number>-<number>)" })
+    .regex(/^\d{1,20}-\d{1,20}$/, "after must be the id of an event of this stream (<number>-<number>)")
+    .optional()
+    .meta({ description: "The id of the last event already seen: the stream starts after it (without it: from now)" }),
 });
 
 export const approveTaskInput = z.object({

@@ -78,12 +78,28 @@ export const taskView = taskSummaryView
   })
   .meta({ id: "Task" });
 
+/** A task as the list shows it: the summary, who submitted it, and the task it reruns. */
+export const taskListItemView = taskSummaryView
+  .extend({
+    parentTaskId: z.string().nullable().meta({ description: "The task this one reruns" }),
+    submitter: z
+      .object({
+        type: z.enum(["user", "api_key"]),
+        id: z.string(),
+        name: z.string().nullable().meta({ description: "The member's name or email, or the API key's name; null once deleted" }),
+      })
+      .nullable()
+      .meta({ description: "Who submitted the task: a member or an API key" }),
+  })
+  .meta({ id: "TaskListItem" });
+
 export const taskPageView = z
   .object({
-    tasks: z.array(taskSummaryView),
+    tasks: z.array(taskListItemView),
     nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last" }),
   })
   .meta({ id: "TaskPage" });
 
 export type TaskSummaryView = z.output<typeof taskSummaryView>;
 export type TaskView = z.output<typeof taskView>;
+export type TaskListItemView = z.output<typeof taskListItemView>;

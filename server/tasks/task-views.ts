@@ -1,5 +1,6 @@
 import type { TaskSummaryRow, TaskViewRow } from "@/server/db/queries/tasks";
-import type { TaskSummaryView, TaskView } from "./task-view-schemas";
+import type { TaskListRow } from "@/server/db/queries/task-list";
+import type { TaskListItemView, TaskSummaryView, TaskView } from "./task-view-schemas";
 
 /**
  * How the API and the dashboard show a task: the rows server/db/queries/tasks.ts reads, shaped
@@ -25,6 +26,14 @@ export function presentTaskSummary(task: TaskSummaryRow): TaskSummaryView {
     startedAt: task.startedAt,
     completedAt: task.completedAt,
     durationMs: durationMs(task),
+  };
+}
+
+export function presentTaskListItem(task: TaskListRow): TaskListItemView {
+  return {
+    ...presentTaskSummary(task),
+    parentTaskId: task.parentTaskId,
+    submitter: task.submitterType && task.submitterId ? { type: task.submitterType, id: task.submitterId, name: task.submitterName } : null,
   };
 }
 
@@ -73,4 +82,4 @@ export function presentNewTask(task: TaskSummaryRow) {
   });
 }
 
-export type { TaskSummaryView, TaskView };
+export type { TaskListItemView, TaskSummaryView, TaskView };

@@ -1,12 +1,15 @@
-import { findTaskInTeam, findTaskView, insertTask, listTaskSummaries, markTaskFailed, taskExistsInTeam } from "@/server/db/queries/tasks";
+import type { z } from "zod";
+import { findTaskInTeam, findTaskView, insertTask, markTaskFailed, taskExistsInTeam } from "@/server/db/queries/tasks";
+import { listTaskFilterChoices, listTaskPage, type TaskListFilter } from "@/server/db/queries/task-list";
 import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
 import { appendRunEvent, publishRunEvents } from "@/server/events/run-events";
 import { sendTaskCreated } from "@/inngest/client";
 import { logger } from "@/server/observability/logger";
-import { createTaskInput, listTasksInput, taskId as taskIdSchema } from "./task-schemas";
-import { presentNewTask, presentTask, presentTaskSummary, type TaskView } from "./task-views";
+import { createTaskInput, listTasksInput, taskId as taskIdSchema, teamEventsQuery } from "./task-schemas";
+import { parseTeamStreamPosition, teamTaskEventStream } from "@/server/events/team-task-feed";
+import { presentNewTask, presentTask, presentTaskListItem, type TaskView } from "./task-views";
 import { parseInput } from "@/server/validation";
 import { cutText } from "@/server/text/cut-text";
 
@@ -92,14 +95,66 @@ export async function loadTaskInTeam(caller: Caller, id: unknown) {
 
 export async function listTasks(caller: Caller, rawInput: unknown = {}) {
   requirePermission(caller, "read");
-  const input = parseInput(listTasksInput, rawInput);
+  const input = parseInput(listTasksInput, withStatusesSplit(rawInput));
   // Newest first; a cursor continues after that task, which must be one of the team's.
-  const rows = await listTaskSummaries(caller.teamId, { limit: input.limit + 1, cursor: input.cursor ?? null });
+  const rows = await listTaskPage(caller.teamId, listFilterOf(input), { limit: input.limit + 1, cursor: input.cursor ?? null });
   // An empty page after a cursor may be the end of the list, or a cursor that names no task of
   // the team (mistyped, or another team's): the latter must not pass for the end.
-  if (rows.length === 0 && input.cursor !== undefined && !(await taskExistsInTeam(caller.teamId, input.cursor))) {
+  if (rows.length === 0 && input.cursor != null && !(await taskExistsInTeam(caller.teamId, input.cursor))) {
     throw new AppError("bad_request", "cursor must be the nextCursor of an earlier page (the id of one of the team's tasks)", "cursor");
   }
   const page = rows.slice(0, input.limit);
-  return { tasks: page.map(presentTaskSummary), nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null };
+  return { tasks: page.map(presentTaskListItem), nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** What the list's filters offer the caller: the agent kinds the team's tasks ran, its members and API keys. */
+export async function listTaskFilterOptions(caller: Caller) {
+  requirePermission(caller, "read");
+  return listTaskFilterChoices(caller.teamId);
+}
+
+/**
+ * The team's status stream (GET /api/v1/events) for the caller, resuming after `after` (a
+ * Last-Event-ID or ?after=); without one it starts from now.
+ */
+export function openTeamTaskStream(caller: Caller, rawInput: unknown, signal: AbortSignal) {
+  requirePermission(caller, "read");
+  const input = parseInput(teamEventsQuery, rawInput);
+  const after = input.after === undefined ? null : parseTeamStreamPosition(input.after);
+  if (after === undefined) throw new AppError("bad_request", "after must be the id of an event of this stream", "after");
+  return teamTaskEventStream(caller.teamId, after, signal);
+}
+
+/** A query string's `status=queued,running` as the list of statuses it means (tRPC passes arrays). */
+function withStatusesSplit(raw: unknown): unknown {
+  if (typeof raw !== "object" || raw === null || !("status" in raw)) return raw;
+  const status = (raw as { status: unknown }).status;
+  const split = (value: unknown) => (typeof value === "string" ? value.split(",").map((part) => part.trim()) : [value]);
+  if (typeof status === "string" && !status.includes(",")) return raw;
+  return Array.isArray(status) || typeof status === "string" ? { ...raw, status: [status].flat().flatMap(split) } : raw;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The validated query as the data layer's filter: dates as instants (a `createdTo` date includes its whole day). */
+function listFilterOf(input: z.output<typeof listTasksInput>): TaskListFilter {
+  const [type, ...id] = input.submitter?.split(":") ?? [];
+  const instant = (value: string, endOfDay: boolean) => {
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+    const at = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+    return new Date(dateOnly && endOfDay ? at + DAY_MS : endOfDay ? at + 1 : at).toISOString();
+  };
+  const createdFrom = input.createdFrom ? instant(input.createdFrom, false) : undefined;
+  const createdBefore = input.createdTo ? instant(input.createdTo, true) : undefined;
+  if (createdFrom && createdBefore && createdFrom >= createdBefore) {
+    throw new AppError("bad_request", "createdTo must not be before createdFrom", "createdTo");
+  }
+  return {
+    search: input.q || undefined,
+    statuses: input.status === undefined ? undefined : [input.status].flat(),
+    agentKind: input.agent,
+    submitter: type ? { type: type as "user" | "api_key", id: id.join(":") } : undefined,
+    createdFrom,
+    createdBefore,
+  };
 }

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { dashboardCaller } from "@/server/auth/dashboard-caller";
 import { can } from "@/server/auth/permissions";
-import { listTasks } from "@/server/tasks/tasks";
+import { listTaskFilterOptions, listTasks } from "@/server/tasks/tasks";
 import { NewTaskForm } from "@/components/tasks/new-task-form";
 import { TaskList } from "@/components/tasks/task-list";
 
@@ -10,7 +10,7 @@ export const dynamic = "force-dynamic";
 
 export default async function TasksPage() {
   const caller = await dashboardCaller();
-  const initial = await listTasks(caller, { limit: 50 });
+  const [initial, choices] = await Promise.all([listTasks(caller, { limit: 50 }), listTaskFilterOptions(caller)]);
   return (
     <div className="space-y-8">
       {can(caller.role, "execute") ? (
@@ -29,7 +29,7 @@ export default async function TasksPage() {
         <h2 id="tasks-heading" className="mb-3 text-lg font-semibold">
           Team tasks
         </h2>
-        <TaskList initial={initial} />
+        <TaskList initial={initial} choices={choices} canExecute={can(caller.role, "execute")} />
       </section>
     </div>
   );

@@ -179,21 +179,6 @@ export async function taskExistsInTeam(teamId: string, id: string): Promise<bool
   return rows.length > 0;
 }
 
-/**
- * The team's tasks, newest first, at most `limit`; after `cursor` (a task id) when given — an
- * id that is not one of the team's tasks gives an empty page.
- */
-export async function listTaskSummaries(teamId: string, page: { limit: number; cursor: string | null }): Promise<TaskSummaryRow[]> {
-  const { rows } = await query<TaskSummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS} FROM "Task" t
-     WHERE t."teamId" = $1
-       AND ($3::text IS NULL OR (t."createdAt", t.id) < (SELECT c."createdAt", c.id FROM "Task" c WHERE c.id = $3 AND c."teamId" = $1))
-     ORDER BY t."createdAt" DESC, t.id DESC LIMIT $2`,
-    [teamId, page.limit, page.cursor],
-  );
-  return rows;
-}
-
 /** The task row itself, for actions that check its state before changing it. */
 export async function findTaskInTeam(teamId: string, id: string) {
   return getDb().task.findFirst({ where: { id, teamId } });
