@@ -61,7 +61,7 @@ export function NewTaskForm() {
           (⌘+Enter) submits.
         </span>
         <span className={tooLong ? "font-medium text-red-700" : ""}>
-          {prompt.length.toLocaleString()} / {MAX_PROMPT.toLocaleString()}
+          {prompt.length.toLocaleString("en-US")} / {MAX_PROMPT.toLocaleString("en-US")}
         </span>
       </div>
       <label className="flex items-center gap-2 text-sm text-slate-700">

@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
+import { formatUtcTime } from "@/components/ui/format";
 import { ConfirmAction } from "@/components/ui/confirm-action";
 import { isSubmitShortcut, submitFormOnShortcut } from "@/components/ui/submit-shortcut";
 import { useTRPC } from "@/components/providers";
@@ -35,7 +36,7 @@ export function ApprovalPanel({ taskId, steps, dueAt }: { taskId: string; steps:
         This plan needs your approval
       </h2>
       <p className="mt-1 text-sm text-amber-900">
-        No agent runs until someone approves.{dueAt ? ` The request expires ${new Date(dueAt).toLocaleString()}.` : ""}
+        No agent runs until someone approves.{dueAt ? ` The request expires ${formatUtcTime(dueAt)}.` : ""}
       </p>
       {editing ? (
         <div className="mt-3 space-y-3">

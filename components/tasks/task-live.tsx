@@ -106,7 +106,7 @@ export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canE
               </span>
               {usage ? (
                 <span>
-                  {(usage.inputTokens + usage.outputTokens).toLocaleString()} tokens · {formatCost(usage.costUsd)} ·{" "}
+                  {(usage.inputTokens + usage.outputTokens).toLocaleString("en-US")} tokens · {formatCost(usage.costUsd)} ·{" "}
                   {formatDuration(progress.durationMs ?? task.durationMs)}
                 </span>
               ) : null}
@@ -237,7 +237,7 @@ function AgentCard({
           <summary className="cursor-pointer text-xs text-slate-600">
             {agent.reused ? "Output, reused from the earlier attempt" : "Output"}
             {agent.cached ? " · answered from the response cache ($0)" : ""}
-            {agent.usage && !agent.cached ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString()} tokens` : ""}
+            {agent.usage && !agent.cached ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString("en-US")} tokens` : ""}
             {agent.attempt > 1 ? ` · attempt ${agent.attempt}` : ""}
           </summary>
           <div className="mt-2 max-h-80 overflow-y-auto rounded bg-slate-50 p-3 text-sm">
