@@ -3,6 +3,7 @@ import { headers } from "next/headers";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { themeScript } from "@/components/theme/theme-script";
+import { ThemeSync } from "@/components/theme/theme-toggle";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -31,6 +32,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         >
           Skip to content
         </a>
+        <ThemeSync />
         {children}
       </body>
     </html>

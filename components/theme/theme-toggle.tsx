@@ -5,8 +5,8 @@ import { THEME_STORAGE_KEY } from "./theme-script";
 
 /**
  * Light, dark or the system's theme, kept in localStorage. The class on <html> is set before
- * the first paint by the root layout's script; this control changes it afterwards and follows
- * the system while "System" is chosen.
+ * the first paint by the root layout's script; ThemeSync keeps it right after React has taken
+ * over the page, and ThemeToggle lets a person choose.
  */
 type ThemeChoice = "system" | "light" | "dark";
 
@@ -35,19 +35,29 @@ function applyChoice(choice: ThemeChoice) {
   document.documentElement.classList.toggle("dark", dark);
 }
 
+/**
+ * Re-applies the saved theme once React has rendered (a page that had to be rendered again in
+ * the browser gets a fresh <html> without the head script's class) and follows the system's
+ * setting while no theme is chosen. Renders nothing; the root layout holds it.
+ */
+export function ThemeSync() {
+  useEffect(() => {
+    applyChoice(readChoice());
+    const media = window.matchMedia("(prefers-color-scheme: dark)");
+    const follow = () => applyChoice(readChoice());
+    media.addEventListener("change", follow);
+    window.addEventListener("storage", follow);
+    return () => {
+      media.removeEventListener("change", follow);
+      window.removeEventListener("storage", follow);
+    };
+  }, []);
+  return null;
+}
+
 export function ThemeToggle() {
   // The server cannot know the stored choice: it renders "system", and the browser's value follows hydration.
   const choice = useSyncExternalStore(subscribe, readChoice, () => "system" as const);
-
-  useEffect(() => {
-    // No apply here: the head script already did, and hydration first renders "system" for every choice.
-    if (choice !== "system") return;
-    const media = window.matchMedia("(prefers-color-scheme: dark)");
-    const follow = () => applyChoice("system");
-    media.addEventListener("change", follow);
-    return () => media.removeEventListener("change", follow);
-  }, [choice]);
-
   return (
     <label className="flex items-center gap-1 text-slate-700">
       <span>Theme</span>
