@@ -10,7 +10,8 @@ import { createApiKeyWithCli, waitForTask } from "./support";
  * the plan and Approve drawn from stored data while the event stream is blocked; themes (the
  * system's by default, a saved choice that survives a reload), the skip link, the 404 page; and
  * an axe sweep of every dashboard page in light and dark mode with no serious or critical
- * violation. It saves the README's screenshots on the way. Any console error fails a test.
+ * violation. With UPDATE_SCREENSHOTS=1 it saves the README's screenshots on the way. Any
+ * console error fails a test.
  */
 
 /** Pages this spec opens on purpose to get a 404: the browser logs their status as an error. */
@@ -227,6 +228,9 @@ test("the theme follows the system until one is chosen, and the choice survives 
   await expect(html).toHaveClass(/\bdark\b/);
 });
 
+/** `UPDATE_SCREENSHOTS=1` saves the README's screenshots; other runs leave the committed ones alone. */
+const saveScreenshots = process.env.UPDATE_SCREENSHOTS === "1";
+
 /** Serious and critical accessibility violations on the page as it is now. */
 async function seriousViolations(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).analyze();
@@ -271,7 +275,7 @@ test("every dashboard page has no serious or critical accessibility violation, i
       await entry.ready(page);
       await expect(page.locator("html")).toHaveClass(colorScheme === "dark" ? /\bdark\b/ : /^(?!.*\bdark\b)/);
       found.push(...(await seriousViolations(page)).map((violation) => `${entry.path} (${colorScheme}) ${violation}`));
-      if (entry.screenshot) await page.screenshot({ path: `docs/screenshots/${entry.screenshot}-${colorScheme}.png` });
+      if (entry.screenshot && saveScreenshots) await page.screenshot({ path: `docs/screenshots/${entry.screenshot}-${colorScheme}.png` });
     }
 
     // Signed out: the sign-in page.
@@ -284,7 +288,7 @@ test("every dashboard page has no serious or critical accessibility violation, i
     await signedOut.goto(`${baseURL}/signin`);
     await expect(signedOut.getByRole("button", { name: "Sign in" })).toBeVisible();
     found.push(...(await seriousViolations(signedOut)).map((violation) => `/signin (${colorScheme}) ${violation}`));
-    await signedOut.screenshot({ path: `docs/screenshots/signin-${colorScheme}.png` });
+    if (saveScreenshots) await signedOut.screenshot({ path: `docs/screenshots/signin-${colorScheme}.png` });
     await signedOutContext.close();
     expect(signedOutErrors).toEqual([]);
   }
