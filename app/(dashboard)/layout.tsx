@@ -5,6 +5,7 @@ import { dashboardCaller } from "@/server/auth/dashboard-caller";
 import { listCallerTeams } from "@/server/auth/session-team";
 import { TeamSwitcher } from "@/components/team/team-switcher";
 import { Providers } from "@/components/providers";
+import { ThemeToggle } from "@/components/theme/theme-toggle";
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const caller = await dashboardCaller();
@@ -43,6 +44,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
             <span className="text-slate-500" data-testid="current-user">
               {session?.user?.email} · {caller.role}
             </span>
+            <ThemeToggle />
             <form action={signOutAction}>
               <button type="submit" className="rounded-md border border-slate-300 px-3 py-1 text-slate-700 hover:bg-slate-50">
                 Sign out
@@ -51,7 +53,9 @@ export default async function DashboardLayout({ children }: { children: ReactNod
           </nav>
         </div>
       </header>
-      <main className="mx-auto max-w-6xl px-4 py-6">{children}</main>
+      <main id="main" tabIndex={-1} className="mx-auto max-w-6xl px-4 py-6 focus:outline-none">
+        {children}
+      </main>
       <footer className="mx-auto max-w-6xl px-4 pb-6 text-sm text-slate-500">
         <Link href="/api-reference" className="hover:text-slate-700">
           API reference

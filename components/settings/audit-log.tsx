@@ -116,7 +116,13 @@ export function AuditLog() {
           No events {Object.keys(filters).length > 0 ? "match these filters" : "yet"}.
         </p>
       ) : (
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+        // Focusable, so keyboard users can scroll a table wider than the screen.
+        <div
+          tabIndex={0}
+          role="region"
+          aria-label="Audit events"
+          className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+        >
           <table className="w-full text-left text-sm" data-testid="audit-log">
             <thead className="bg-slate-50 text-xs uppercase text-slate-500">
               <tr>

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { useTRPC } from "@/components/providers";
+import { submitFormOnShortcut } from "@/components/ui/submit-shortcut";
 
 const MAX_PROMPT = 20_000;
 const examples = [
@@ -48,15 +49,19 @@ export function NewTaskForm() {
         rows={4}
         value={prompt}
         onChange={(event) => setPrompt(event.target.value)}
+        onKeyDown={submitFormOnShortcut}
         placeholder={examples[0]}
         aria-describedby="prompt-help"
         aria-invalid={tooLong}
         className="block w-full rounded-md border border-slate-300 px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500"
       />
       <div id="prompt-help" className="flex flex-wrap items-center justify-between gap-2 text-xs text-slate-500">
-        <span>A coordinator plans the work, hands steps to research, analysis and synthesis agents, and combines their results.</span>
+        <span>
+          A coordinator plans the work, hands steps to research, analysis and synthesis agents, and combines their results. Ctrl+Enter
+          (⌘+Enter) submits.
+        </span>
         <span className={tooLong ? "font-medium text-red-700" : ""}>
-          {prompt.length.toLocaleString()} / {MAX_PROMPT.toLocaleString()}
+          {prompt.length.toLocaleString("en-US")} / {MAX_PROMPT.toLocaleString("en-US")}
         </span>
       </div>
       <label className="flex items-center gap-2 text-sm text-slate-700">

@@ -2,28 +2,46 @@
 
 import { Markdown } from "@/components/ui/markdown";
 import { StatusBadge } from "@/components/ui/status-badge";
-import { formatCost, formatDuration } from "@/components/ui/format";
+import { formatCost, formatDuration, formatUtcTime } from "@/components/ui/format";
 import type { TaskView } from "@/server/tasks/task-views";
 import Link from "next/link";
 import { finishedTaskStatuses } from "@/server/domain/task-vocabulary";
-import { withReusedSteps, type AgentView, type PlanStepView } from "./task-progress";
+import {
+  agentsFromExecutions,
+  stepsARerunReuses,
+  storedPlanSteps,
+  withReusedSteps,
+  type AgentView,
+  type PlanStepView,
+} from "./task-progress";
 import { useTaskProgress } from "./use-task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 import { ToolCallList } from "./tool-call-list";
+import { TaskResult } from "./task-result";
 
 const terminal = new Set<string>(finishedTaskStatuses);
 
-/** The task page: the plan, each agent's live output, then the result — all from the task's SSE stream. */
-export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boolean }) {
+/**
+ * The task page: the result first once there is one, then the plan and each agent's live
+ * output. Everything is drawn from the task as stored first (plan, status, executions, result)
+ * and then from its SSE stream, so a page whose stream is slow or blocked still shows the plan
+ * and the controls it needs.
+ */
+export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canExecute: boolean; submitter: string | null }) {
   const { progress, connection } = useTaskProgress(task.id, task.status);
 
-  const status = progress.lastSeq > 0 ? progress.status : task.status;
+  const streamed = progress.lastSeq > 0;
+  const status = streamed ? progress.status : task.status;
   const result = progress.result ?? (task.result as unknown as typeof progress.result);
   const usage = progress.usage ?? (terminal.has(task.status) ? task.usage : undefined);
-  const steps = progress.plan;
+  const steps = progress.plan.length > 0 ? progress.plan : storedPlanSteps(task.plan);
   const finished = terminal.has(status);
-  const agents = withReusedSteps(progress.agents, task.executions);
+  const agents = withReusedSteps(streamed ? progress.agents : agentsFromExecutions(task.executions), task.executions);
   const anythingRan = Object.values(agents).some((agent) => agent.status !== "waiting" && !agent.reused);
+  const totalSteps = progress.totalSteps || steps.length;
+  const completedSteps = streamed ? progress.completedSteps : Object.values(agents).filter((agent) => agent.status === "completed").length;
+  const finishedAt = progress.finishedAt ?? task.completedAt;
+  const storedPlan = task.plan as { source?: string; notes?: string[] } | null;
 
   return (
     <div className="space-y-6">
@@ -45,6 +63,22 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
         <p className="mt-2 whitespace-pre-wrap text-slate-800" data-testid="task-prompt">
           {task.prompt}
         </p>
+        <dl className="mt-3 grid grid-cols-1 gap-x-6 gap-y-1 text-xs text-slate-600 sm:grid-cols-3" data-testid="task-facts">
+          <div className="flex gap-1">
+            <dt className="font-medium">Submitted by</dt>
+            <dd data-testid="task-submitter">{submitter ?? "unknown"}</dd>
+          </div>
+          <div className="flex gap-1">
+            <dt className="font-medium">Started</dt>
+            <dd>{task.startedAt ? <time dateTime={task.startedAt}>{formatUtcTime(task.startedAt)}</time> : "not yet"}</dd>
+          </div>
+          <div className="flex gap-1">
+            <dt className="font-medium">Finished</dt>
+            <dd data-testid="task-finished">
+              {finished && finishedAt ? <time dateTime={finishedAt}>{formatUtcTime(finishedAt)}</time> : "not yet"}
+            </dd>
+          </div>
+        </dl>
         {task.parentTaskId ? (
           <p className="mt-1 text-xs text-slate-500">
             Rerun of{" "}
@@ -64,15 +98,15 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
             ))}
           </p>
         ) : null}
-        {progress.totalSteps > 0 ? (
+        {totalSteps > 0 ? (
           <div className="mt-4">
             <div className="mb-1 flex justify-between text-xs text-slate-500">
               <span>
-                {progress.completedSteps} of {progress.totalSteps} steps done
+                {completedSteps} of {totalSteps} steps done
               </span>
               {usage ? (
                 <span>
-                  {(usage.inputTokens + usage.outputTokens).toLocaleString()} tokens · {formatCost(usage.costUsd)} ·{" "}
+                  {(usage.inputTokens + usage.outputTokens).toLocaleString("en-US")} tokens · {formatCost(usage.costUsd)} ·{" "}
                   {formatDuration(progress.durationMs ?? task.durationMs)}
                 </span>
               ) : null}
@@ -81,14 +115,11 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
               className="h-2 overflow-hidden rounded bg-slate-100"
               role="progressbar"
               aria-valuemin={0}
-              aria-valuemax={progress.totalSteps}
-              aria-valuenow={progress.completedSteps}
+              aria-valuemax={totalSteps}
+              aria-valuenow={completedSteps}
               aria-label="Steps completed"
             >
-              <div
-                className="h-full bg-indigo-600 transition-all"
-                style={{ width: `${(progress.completedSteps / progress.totalSteps) * 100}%` }}
-              />
+              <div className="h-full bg-indigo-600 transition-all" style={{ width: `${(completedSteps / totalSteps) * 100}%` }} />
             </div>
           </div>
         ) : null}
@@ -109,6 +140,8 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
         ) : null}
       </section>
 
+      {result ? <TaskResult taskId={task.id} markdown={result.markdown} /> : null}
+
       {status === "awaiting_approval" && steps.length > 0 && canExecute ? (
         <ApprovalPanel taskId={task.id} steps={steps} dueAt={task.approvalDueAt} />
       ) : null}
@@ -118,7 +151,10 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
           <h2 id="plan-heading" className="mb-2 text-base font-semibold">
             Plan
           </h2>
-          <PlanNotice source={progress.planSource} notes={progress.planNotes} />
+          <PlanNotice
+            source={progress.planSource ?? storedPlan?.source}
+            notes={progress.planNotes.length > 0 ? progress.planNotes : (storedPlan?.notes ?? [])}
+          />
           <ol className="grid gap-3 md:grid-cols-2" data-testid="plan">
             {steps.map((step, index) => (
               <AgentCard
@@ -129,7 +165,9 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
                 taskFinished={finished}
                 taskId={task.id}
                 canExecute={canExecute}
-                rerun={finished && canExecute ? task.id : undefined}
+                rerun={
+                  finished && canExecute ? { taskId: task.id, reused: stepsARerunReuses(steps, Object.values(agents), step.id) } : undefined
+                }
               />
             ))}
           </ol>
@@ -138,19 +176,6 @@ export function TaskLive({ task, canExecute }: { task: TaskView; canExecute: boo
         <p className="text-sm text-slate-500" aria-live="polite">
           The coordinator is planning…
         </p>
-      ) : null}
-
-      {result ? (
-        <section
-          aria-labelledby="result-heading"
-          className="rounded-xl border border-green-200 bg-white p-5 shadow-sm"
-          data-testid="result"
-        >
-          <h2 id="result-heading" className="mb-2 text-base font-semibold">
-            Result
-          </h2>
-          <Markdown source={result.markdown} />
-        </section>
       ) : null}
     </div>
   );
@@ -188,7 +213,7 @@ function AgentCard({
   taskFinished: boolean;
   taskId: string;
   canExecute: boolean;
-  rerun?: string;
+  rerun?: { taskId: string; reused: string[] };
 }) {
   const status = agent?.status ?? "waiting";
   // A step still waiting when its task has finished never ran.
@@ -212,7 +237,7 @@ function AgentCard({
           <summary className="cursor-pointer text-xs text-slate-600">
             {agent.reused ? "Output, reused from the earlier attempt" : "Output"}
             {agent.cached ? " · answered from the response cache ($0)" : ""}
-            {agent.usage && !agent.cached ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString()} tokens` : ""}
+            {agent.usage && !agent.cached ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString("en-US")} tokens` : ""}
             {agent.attempt > 1 ? ` · attempt ${agent.attempt}` : ""}
           </summary>
           <div className="mt-2 max-h-80 overflow-y-auto rounded bg-slate-50 p-3 text-sm">
@@ -225,7 +250,7 @@ function AgentCard({
           {agent.error}
         </p>
       ) : null}
-      {rerun ? <RerunFromStep taskId={rerun} step={step} /> : null}
+      {rerun ? <RerunFromStep taskId={rerun.taskId} step={step} reused={rerun.reused} /> : null}
     </li>
   );
 }

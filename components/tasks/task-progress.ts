@@ -56,6 +56,8 @@ export interface TaskProgress {
   result?: { markdown: string; sources: Array<{ title: string; url?: string }> };
   usage?: { inputTokens: number; outputTokens: number; costUsd: number };
   durationMs?: number | null;
+  /** When the task reached its final state, from that event. */
+  finishedAt?: string;
   error?: string;
 }
 
@@ -204,15 +206,18 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.usage = payload.usage as TaskProgress["usage"];
       next.durationMs = payload.durationMs as number | null;
       next.completedSteps = next.totalSteps;
+      next.finishedAt = event.createdAt;
       return next;
     case "task.failed":
       next.status = "failed";
       next.error = String(payload.error ?? "The task failed");
+      next.finishedAt = event.createdAt;
       return next;
     case "task.cancelled":
     case "task.budget_exceeded":
       next.status = event.type === "task.cancelled" ? "cancelled" : "budget_exceeded";
       next.awaitingApproval = false;
+      next.finishedAt = event.createdAt;
       next.error = typeof payload.error === "string" ? payload.error : undefined;
       next.agents = Object.fromEntries(
         Object.entries(state.agents).map(([id, view]) => [
@@ -253,4 +258,98 @@ export function withReusedSteps(
     };
   }
   return merged;
+}
+
+/** The stored plan's steps (the task view's `plan`), so the page draws the plan before, or without, its stream. */
+export function storedPlanSteps(plan: unknown): PlanStepView[] {
+  const steps = (plan as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((step: Partial<PlanStepView> | null) =>
+    step && typeof step.id === "string" && typeof step.agent === "string"
+      ? [
+          {
+            id: step.id,
+            agent: step.agent,
+            subtask: String(step.subtask ?? ""),
+            dependsOn: Array.isArray(step.dependsOn) ? step.dependsOn.map(String) : [],
+            reason: String(step.reason ?? ""),
+          },
+        ]
+      : [],
+  );
+}
+
+type StoredExecution = {
+  stepId: string;
+  agent: string;
+  status: string;
+  attempt: number;
+  output: unknown;
+  error: string | null;
+  reusedFromId: string | null;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  cached: boolean;
+  modelId: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+};
+
+const storedStatus: Record<string, AgentView["status"]> = {
+  queued: "waiting",
+  running: "running",
+  awaiting_tool_approval: "awaiting_approval",
+  completed: "completed",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+/**
+ * The agents as the task's stored executions describe them (the latest attempt of each step):
+ * what the page shows until its stream has delivered an event, so a page whose stream is
+ * blocked or slow still shows every step's state and output.
+ */
+export function agentsFromExecutions(executions: readonly StoredExecution[]): Record<string, AgentView> {
+  const agents: Record<string, AgentView> = {};
+  for (const execution of executions) {
+    const known = agents[execution.stepId];
+    if (known && known.attempt > execution.attempt) continue;
+    const text = (execution.output as { text?: unknown } | null)?.text;
+    agents[execution.stepId] = {
+      stepId: execution.stepId,
+      agent: execution.agent,
+      status: storedStatus[execution.status] ?? "waiting",
+      text: typeof text === "string" ? text : "",
+      attempt: execution.attempt,
+      ...(execution.error ? { error: execution.error } : {}),
+      ...(execution.status === "completed" ? { usage: execution.usage } : {}),
+      ...(execution.cached ? { cached: true } : {}),
+      ...(execution.modelId ? { modelId: execution.modelId } : {}),
+      ...(execution.startedAt ? { startedAt: execution.startedAt } : {}),
+      ...(execution.completedAt ? { completedAt: execution.completedAt } : {}),
+    };
+  }
+  return agents;
+}
+
+/**
+ * The steps a rerun from `fromStep` would reuse: those outside `fromStep` and everything
+ * downstream of it that completed in this attempt. Empty for a plan that never ran (a rejected
+ * one), so the page never promises to reuse what does not exist.
+ */
+export function stepsARerunReuses(
+  steps: readonly PlanStepView[],
+  executions: ReadonlyArray<{ stepId: string; status: string }>,
+  fromStep: string,
+): string[] {
+  const rerun = new Set([fromStep]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const step of steps)
+      if (!rerun.has(step.id) && step.dependsOn.some((dependency) => rerun.has(dependency))) {
+        rerun.add(step.id);
+        grew = true;
+      }
+  }
+  const completed = new Set(executions.filter((execution) => execution.status === "completed").map((execution) => execution.stepId));
+  return steps.filter((step) => !rerun.has(step.id) && completed.has(step.id)).map((step) => step.id);
 }

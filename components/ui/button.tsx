@@ -1,15 +1,16 @@
-import type { ButtonHTMLAttributes } from "react";
+import type { ComponentPropsWithRef } from "react";
 
 const variants = {
   primary: "bg-indigo-700 text-white hover:bg-indigo-800 disabled:bg-indigo-400",
   secondary: "border border-slate-300 bg-white text-slate-800 hover:bg-slate-50 disabled:text-slate-400",
+  danger: "bg-red-700 text-white hover:bg-red-800 disabled:bg-red-400",
 } as const;
 
 export function Button({
   variant = "primary",
   className = "",
   ...props
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: keyof typeof variants }) {
+}: ComponentPropsWithRef<"button"> & { variant?: keyof typeof variants }) {
   return (
     <button
       {...props}

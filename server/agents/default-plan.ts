@@ -77,7 +77,8 @@ function researchStep(subject: string): PlanStep {
 function researchPerSubject(subjects: string[]): PlanStep[] {
   const used = new Set<string>();
   return subjects.map((subject, index) => {
-    let id = `research-${slugify(subject, 30) || index + 1}`;
+    // An aside in parentheses describes the subject; it does not name it.
+    let id = `research-${slugify(subject.replace(/\s*\([^()]*\)/g, ""), 30) || index + 1}`;
     if (used.has(id)) id = `${id.slice(0, 37)}-${index + 1}`;
     used.add(id);
     return {

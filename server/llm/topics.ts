@@ -75,7 +75,10 @@ export function extractSubjects(text: string): string[] {
   const between = /\b(?:differences?|choose|choosing|decide|deciding|trade-?offs?)\s+between\s+(.+)/i.exec(sentence);
   const versus = /(.+?)\s+(?:vs\.?|versus)\s+(.+)/i.exec(sentence);
   if (compare?.[1] ?? between?.[1]) {
-    candidates.push(...splitSubjectList(cutAtClauseEnd((compare?.[1] ?? between?.[1]) as string)));
+    const list = cutAtClauseEnd((compare?.[1] ?? between?.[1]) as string);
+    // "three CRM products (HubSpot, Pipedrive, Salesforce)": the parentheses name the subjects.
+    const enumerated = parentheticalList(list);
+    candidates.push(...(enumerated ?? splitSubjectList(list)));
   } else if (versus?.[1] && versus[2]) {
     const left = lastWords(versus[1].replace(LEADING_FILLER, ""), 4);
     candidates.push(left, ...splitSubjectList(cutAtClauseEnd(versus[2])));
@@ -145,19 +148,75 @@ function cutAtClauseEnd(text: string): string {
 }
 
 function splitSubjectList(text: string): string[] {
+  // Separators inside parentheses belong to a subject ("PostgreSQL (with Citus) and MySQL"), so
+  // every search runs on a copy whose parenthesised text is masked, with the same offsets.
+  const masked = maskParenthesised(text);
   // The list ends where its qualifier starts: "X and Y | for analytics workloads".
-  const end = /\s(?:for|in|on|across|when|regarding|as|from|by|at|over|under|within)\s/i.exec(text);
-  const list = end ? text.slice(0, end.index) : text;
+  const end = /\s(?:for|in|on|across|when|regarding|as|from|by|at|over|under|within)\s/i.exec(masked);
+  const length = end ? end.index : text.length;
   // "X, Y and Z" / "X with Y" / "X against Y" / "X to Y".
-  return list.split(/\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|vs\.?|versus|with|against|to)\s+/i);
+  const separator = /\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|vs\.?|versus|with|against|to)\s+/gi;
+  const items: string[] = [];
+  let start = 0;
+  for (const match of masked.slice(0, length).matchAll(separator)) {
+    items.push(text.slice(start, match.index));
+    start = match.index + match[0].length;
+  }
+  items.push(text.slice(start, length));
+  return items;
+}
+
+/** The 2–4 items of the first parenthesised list in `text` ("products (A, B and C)"), if it has one. */
+function parentheticalList(text: string): string[] | undefined {
+  const inside = /\(([^()]+)\)/.exec(text)?.[1];
+  if (!inside) return undefined;
+  const items = splitSubjectList(inside.replace(/^\s*(?:e\.g\.|i\.e\.|such as|like|namely)\s*,?\s*/i, ""))
+    .map((item) => item.trim())
+    .filter(Boolean);
+  return items.length >= 2 && items.length <= 4 ? items : undefined;
+}
+
+/** `text` with every character inside balanced parentheses replaced, keeping offsets. */
+function maskParenthesised(text: string): string {
+  let depth = 0;
+  let masked = "";
+  for (const char of text) {
+    if (char === "(") depth += 1;
+    masked += depth > 0 ? (char.length === 1 ? "_" : "__") : char;
+    if (char === ")" && depth > 0) depth -= 1;
+  }
+  return masked;
+}
+
+/**
+ * `text` with its parentheses balanced: an unclosed "(" is cut off together with what follows
+ * it (a phrase cut short mid-aside), and a stray ")" is dropped.
+ */
+export function balanceParentheses(text: string): string {
+  let depth = 0;
+  let result = "";
+  let openAt = -1;
+  for (const char of text) {
+    if (char === ")") {
+      if (depth === 0) continue;
+      depth -= 1;
+    } else if (char === "(") {
+      if (depth === 0) openAt = result.length;
+      depth += 1;
+    }
+    result += char;
+  }
+  return (depth > 0 ? result.slice(0, openAt) : result).replace(/[\s,;:]+$/, "").trim();
 }
 
 function cleanPhrase(text: string): string {
-  return text
-    .replace(LEADING_FILLER, "")
-    .replace(/^["'“‘(]+|["'”’),]+$/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
+  return balanceParentheses(
+    text
+      .replace(LEADING_FILLER, "")
+      .replace(/^["'“‘]+|["'”’,]+$/g, "")
+      .replace(/\s+/g, " ")
+      .trim(),
+  );
 }
 
 /** The first words of a phrase, and never more than 120 characters (a prompt can be one huge "word"). */
@@ -167,7 +226,7 @@ function firstWords(text: string, count: number): string {
     .slice(0, count)
     .join(" ")
     .replace(/[,;:]+$/, "");
-  return cutTextWithEllipsis(words, 120);
+  return balanceParentheses(cutTextWithEllipsis(words, 120));
 }
 
 function lastWords(text: string, count: number): string {

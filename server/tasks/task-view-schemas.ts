@@ -29,7 +29,10 @@ export const taskSummaryView = z
     createdAt: timestamp,
     startedAt: timestamp.nullable(),
     completedAt: timestamp.nullable(),
-    durationMs: z.number().nullable().meta({ description: "From start to completion (or to now while it runs)" }),
+    durationMs: z
+      .number()
+      .nullable()
+      .meta({ description: "From start to completion (or to now while it runs; null while its plan awaits approval)" }),
   })
   .meta({ id: "TaskSummary" });
 

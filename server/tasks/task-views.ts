@@ -8,8 +8,9 @@ import type { TaskListItemView, TaskSummaryView, TaskView } from "./task-view-sc
  * Their shapes are the schemas in task-view-schemas.ts, which the OpenAPI document publishes.
  */
 
-function durationMs(task: { startedAt: string | null; completedAt: string | null }): number | null {
-  if (!task.startedAt) return null;
+function durationMs(task: { status: string; startedAt: string | null; completedAt: string | null }): number | null {
+  // A plan waiting for a person is not work in progress: no clock that grows while nobody decides.
+  if (!task.startedAt || task.status === "awaiting_approval") return null;
   return (task.completedAt ? Date.parse(task.completedAt) : Date.now()) - Date.parse(task.startedAt);
 }
 

@@ -41,6 +41,7 @@ test("cancelling a running task stops it and keeps what the agent had written", 
   // Wait until an agent is streaming, then cancel.
   await expect(page.locator('li[data-step-status="running"]')).toHaveCount(1, { timeout: 30_000 });
   await page.getByRole("button", { name: "Cancel task" }).click();
+  await page.getByRole("button", { name: "Yes, cancel task" }).click();
   await expect(page.getByTestId("task-status")).toHaveText(/cancelled/, { timeout: 5_000 });
   await expect(page.getByText("Partial outputs are kept below.")).toBeVisible();
   await expect(page.getByRole("button", { name: "Cancel task" })).toHaveCount(0);

@@ -56,6 +56,7 @@ test("a member rejects a plan with a reason: the task ends cancelled and no agen
   const reason = "Needs a budget step first";
   await panel.getByLabel("Reason (optional)").fill(reason);
   await panel.getByRole("button", { name: "Reject plan" }).click();
+  await panel.getByRole("button", { name: "Yes, reject plan" }).click();
 
   await expect(page.getByTestId("task-status")).toHaveText(/cancelled/, { timeout: 10_000 });
   await expect(page.getByText(`Plan rejected: ${reason}`)).toBeVisible();
@@ -97,7 +98,7 @@ test("a member reruns a completed task from its analysis step with a new instruc
   const instruction = "Analyse the research on seed libraries with a focus on volunteer time and seed quality.";
   const analysisCard = page.getByTestId("step-analysis");
   await analysisCard.getByRole("button", { name: "Rerun from this step…" }).click();
-  const field = analysisCard.getByLabel("Instruction for analysis (earlier steps are reused)");
+  const field = analysisCard.getByLabel("Instruction for analysis");
   await expect(field).not.toHaveValue("");
   await field.fill(instruction);
   await analysisCard.getByRole("button", { name: "Rerun", exact: true }).click();

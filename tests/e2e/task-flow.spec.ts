@@ -49,7 +49,7 @@ test.describe("a team member runs a task in the browser", () => {
     // A page that does not exist is rendered per request too, so its scripts carry the nonce.
     const missing = await page.goto("/no-such-page");
     expect(missing!.status()).toBe(404);
-    await expect(page.getByText("This page could not be found.")).toBeVisible();
+    await expect(page.getByRole("heading", { name: "This page is not here" })).toBeVisible();
     await page.goto("/signin");
     await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
     expect(violations, "the pages themselves run within their policy").toEqual([]);

@@ -24,7 +24,7 @@ export default async function SpendingSettingsPage() {
           Every model call of the team&apos;s tasks reserves its worst case against what is left this month (UTC) before it runs; a task
           whose next call does not fit ends <em>budget exceeded</em>, keeping what it finished. The team is warned at 80%. Tasks can carry
           their own limits too (cost or tokens, on the new-task form). What was spent, per day, model, agent and member:{" "}
-          <Link href="/usage" className="text-indigo-700 hover:underline">
+          <Link href="/usage" className="text-indigo-700 underline">
             Usage
           </Link>
           .
