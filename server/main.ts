@@ -12,7 +12,7 @@ import cluster from "node:cluster";
 import { createServer } from "node:http";
 import next from "next";
 import { ConfigError, getEnv, type Env } from "@/server/env";
-import { logger } from "@/server/observability/logger";
+import { logger, switchToPrettyLogs } from "@/server/observability/logger";
 import { loadOrCreateAuthSecret } from "@/server/runtime/auth-secret";
 import { prepareDatabase } from "@/server/runtime/database";
 
@@ -46,13 +46,15 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   const { CLIENT_ADDRESS_HEADER } = await import("@/server/auth/sign-in-throttle");
   const { applyContentSecurityPolicy } = await import("@/server/http/content-security");
   const { recordRequestPath } = await import("@/server/auth/request-path");
+  const { withRequestId } = await import("@/server/http/request-id");
   const server = createServer((request, response) => {
     // The peer's address, for the sign-in limits; whatever a client sent under this name is dropped.
     request.headers[CLIENT_ADDRESS_HEADER] = request.socket.remoteAddress ?? "";
     if (answerBeforeNext(request, response)) return;
     recordRequestPath(request);
     if (!dev) applyContentSecurityPolicy(request, response);
-    void handle(request, response);
+    // The page's log lines carry the id the front door gave the request.
+    void withRequestId(request, response, () => handle(request, response));
   });
   answerParserErrors(server);
   server.keepAliveTimeout = 65_000;
@@ -156,6 +158,7 @@ function superviseWorkers(count: number, onAllListening: () => void): () => Prom
 async function main() {
   if (cluster.isWorker) return runWorker();
   const dev = process.argv.includes("--dev");
+  if (dev) await switchToPrettyLogs();
   let env = getEnv();
   process.env.AUTH_SECRET = env.AUTH_SECRET ?? (await loadOrCreateAuthSecret(env.CHORUS_DATA_DIR));
   process.env.AUTH_TRUST_HOST = String(env.AUTH_TRUST_HOST);
