@@ -22,6 +22,9 @@ import { prepareDatabase } from "@/server/runtime/database";
  */
 async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Promise<void>> {
   const { getPool, closeDb } = await import("@/server/db/client");
+  // The pool, the active tasks and the executor's queue, read at each scrape of /api/metrics.
+  const { observeDatabase } = await import("@/server/db/observe-database");
+  observeDatabase();
   let stopExecutor = async () => {};
   if (env.INNGEST_MODE === "embedded") {
     const { startExecutor } = await import("@/server/runtime/executor");
@@ -102,6 +105,9 @@ function announceReady(env: Env, database: { embedded: boolean }, workers: numbe
 
 /** A worker forked by the primary: the database is ready and DATABASE_URL and AUTH_SECRET are set. */
 async function runWorker() {
+  // Answers the primary's requests for this worker's metrics, and asks it for the cluster's.
+  const { joinClusterMetrics } = await import("@/server/observability/cluster-metrics");
+  joinClusterMetrics();
   const drain = await serve(getEnv(), false, true);
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) =>
@@ -192,6 +198,9 @@ async function main() {
     if (workers > 1) {
       // The primary only supervises: the workers open their own connections.
       await closeDb();
+      // One scrape, whichever worker it reaches, answers for every worker (docs/operations.md).
+      const { joinClusterMetrics } = await import("@/server/observability/cluster-metrics");
+      joinClusterMetrics();
       drain = superviseWorkers(workers, () => announceReady(env, database, workers));
     } else {
       drain = await serve(env, dev, shared);
