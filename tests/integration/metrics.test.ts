@@ -17,6 +17,7 @@ useEmbeddedExecutor(8);
 
 afterEach(() => {
   delete process.env.CHORUS_METRICS_TOKEN;
+  delete process.env.CHORUS_RATE_LIMIT_READ;
 });
 
 async function scrape(headers: Record<string, string> = {}) {
@@ -143,6 +144,24 @@ describe("the metrics endpoint", () => {
     expect(sumOf(settled, "chorus_tasks_finished_total", { status: "cancelled" })).toBe(
       sumOf(before, "chorus_tasks_finished_total", { status: "cancelled" }) + 1,
     );
+  });
+
+  it("counts rate-limit rejections by tier", async () => {
+    const { team } = await createTeamWithMembers();
+    const { key } = await createApiKey({ teamId: team.id, role: "viewer", name: "metrics test" });
+    process.env.CHORUS_RATE_LIMIT_READ = "2/1m";
+    const before = (await scrape()).samples;
+    const statuses: number[] = [];
+    for (let index = 0; index < 3; index++) {
+      statuses.push((await fetch(`${api.baseURL}/api/v1/tasks`, { headers: { Authorization: `Bearer ${key}` } })).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    const after = (await scrape()).samples;
+    expect(
+      sumOf(after, "chorus_rate_limit_rejections_total", { tier: "read" }) -
+        sumOf(before, "chorus_rate_limit_rejections_total", { tier: "read" }),
+    ).toBe(1);
+    expect(sumOf(after, "http_requests_total", { route: "/api/v1/tasks", method: "GET", status: "429" })).toBeGreaterThanOrEqual(1);
   });
 
   it("asks for the bearer token when CHORUS_METRICS_TOKEN is set", async () => {
