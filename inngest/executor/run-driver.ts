@@ -34,7 +34,8 @@ import {
 import type { ClaimedRun, NewRun, PendingStep, PersistResult, RunStore, WaitSpec } from "./store";
 import { parseDuration, retryAfterDelayMs, retryDelayMs, sleepTarget } from "./timing";
 
-export interface ExecutorStats {
+/** What the executor counts since start-up. */
+export interface ExecutorCounters {
   runsClaimed: number;
   runsCompleted: number;
   runsFailed: number;
@@ -43,6 +44,14 @@ export interface ExecutorStats {
   persistMs: number;
   retriesScheduled: number;
   leasesLost: number;
+}
+
+/** The counters, and what the executor holds now (for /api/metrics). */
+export interface ExecutorStats extends ExecutorCounters {
+  /** Runs this executor is driving now. */
+  runsInProgress: number;
+  /** How long the run held longest by this executor has been held (0 when none is). */
+  oldestLeaseHeldMs: number;
 }
 
 /** What a driver needs from the executor that owns it. */
@@ -59,7 +68,7 @@ export interface DriverHost {
   wake(delayMs?: number): void;
   /** Drives runs this worker took over in a statement of its own (woken parents). */
   adopt(runs: ClaimedRun[]): void;
-  count(stat: keyof ExecutorStats, amount?: number): void;
+  count(stat: keyof ExecutorCounters, amount?: number): void;
 }
 
 type SerializedError = Record<string, unknown> & { name: string; message: string };

@@ -8,7 +8,10 @@ export interface HealthReport {
   checks: Record<string, { status: "ok" | "error"; latencyMs?: number; message?: string }>;
 }
 
-async function timed(check: () => Promise<unknown>, timeoutMs: number) {
+/** A check's failure whose message is safe to show to anyone (it names no host or path). */
+export class PublicCheckFailure extends Error {}
+
+export async function timed(check: () => Promise<unknown>, timeoutMs: number) {
   const started = performance.now();
   try {
     await Promise.race([
@@ -21,7 +24,8 @@ async function timed(check: () => Promise<unknown>, timeoutMs: number) {
     // driver's message can name hosts and socket paths. The details go to the log.
     logger.warn("health check failed", { error });
     const timedOut = error instanceof Error && error.message.startsWith("timed out");
-    return { status: "error" as const, message: timedOut ? error.message : isDatabaseUnavailable(error) ? "unavailable" : "failed" };
+    const shown = error instanceof PublicCheckFailure || timedOut ? error.message : isDatabaseUnavailable(error) ? "unavailable" : "failed";
+    return { status: "error" as const, message: shown };
   }
 }
 

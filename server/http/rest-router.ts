@@ -1,8 +1,10 @@
+import { AsyncResource } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { requestCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
+import { countHttpRequest, countOpenStream } from "@/server/observability/metrics";
 import { enforceRateLimit, rateLimitIdentityOf } from "@/server/rate-limit";
 import { errorStatusAndBody } from "./error-status";
 import { commonHeaders, sendJson } from "./json-response";
@@ -56,6 +58,7 @@ export function matchRestRoute(method: string, pathname: string): RouteMatch | u
 /** Serves one request whose path a REST route (or its 404) owns. */
 export async function serveRest(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
   let route: RestRoute | undefined;
+  observeAnswer(request, response, () => route?.path);
   try {
     const match = matchRestRoute(request.method ?? "GET", url.pathname);
     if (!match) throw new AppError("not_found", `No API endpoint at ${request.method} ${url.pathname}`, "path");
@@ -74,6 +77,26 @@ export async function serveRest(request: IncomingMessage, response: ServerRespon
   } catch (error) {
     await refuse(request, response, error, route?.errorBody);
   }
+}
+
+/**
+ * When the answer has gone out (or the client left): counts it under the route's pattern — a
+ * path no route owns counts as `unmatched`, so scanners cannot grow the label set — and writes
+ * the access line at debug level.
+ */
+export function observeAnswer(request: IncomingMessage, response: ServerResponse, routeOf: () => string | undefined) {
+  const started = performance.now();
+  // Bound to the request's context, so the access line carries its request id.
+  response.once(
+    "close",
+    AsyncResource.bind(() => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = routeOf() ?? "unmatched";
+      const status = response.headersSent ? response.statusCode : 0;
+      countHttpRequest(route, request.method ?? "GET", status, seconds);
+      logger.debug("request answered", { method: request.method, route, status, ms: Math.round(seconds * 10_000) / 10 });
+    }),
+  );
 }
 
 async function runRoute(request: IncomingMessage, response: ServerResponse, url: URL, route: RestRoute, params: Record<string, string>) {
@@ -122,6 +145,7 @@ function answer(request: IncomingMessage, response: ServerResponse, result: Rout
     void pipeDownload(result.download, response);
     return;
   }
+  response.once("close", countOpenStream());
   response.writeHead(200, {
     ...commonHeaders(),
     ...limitHeaders,

@@ -6,6 +6,8 @@ import type { Permission } from "@/server/auth/permissions";
 import type { ErrorBody } from "@/server/errors";
 import { taskEventStream } from "@/server/events/event-stream";
 import { checkHealth } from "@/server/db/health";
+import { metricsResponse } from "./metrics-endpoint";
+import { checkReadiness } from "./readiness";
 import { buildOpenApiDocument, deletedView } from "./openapi-document";
 import { taskPageView, taskView } from "@/server/tasks/task-view-schemas";
 import {
@@ -999,5 +1001,32 @@ export const restRoutes: readonly RestRoute[] = [
       const health = await checkHealth();
       return json(health, health.status === "ok" ? 200 : 503, { "Cache-Control": "no-store" });
     },
+  },
+  {
+    method: "GET",
+    path: "/api/health/live",
+    permission: "public",
+    summary: "Liveness: 200 while the process answers; checks nothing else (no database), for a liveness probe",
+    handle: async () => json({ status: "ok", time: new Date().toISOString() }, 200, { "Cache-Control": "no-store" }),
+  },
+  {
+    method: "GET",
+    path: "/api/health/ready",
+    permission: "public",
+    summary:
+      "Readiness: 200 when the database, the executor (or the Inngest server), Redis when configured and free disk under the data directory all pass; else 503 naming the failing checks",
+    handle: async () => {
+      const ready = await checkReadiness();
+      return json(ready, ready.status === "ok" ? 200 : 503, { "Cache-Control": "no-store" });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/metrics",
+    // Guarded by its own rule (metrics-endpoint.ts): a bearer token for scrapers, not a member's key.
+    permission: "public",
+    summary:
+      "Prometheus metrics (text format): requests, tasks, agents, model tokens and cost, cache, breakers, rate limits, executor, database pool, streams. Bearer CHORUS_METRICS_TOKEN, or this machine only when unset",
+    handle: async ({ headers }) => ({ webResponse: await metricsResponse(headers) }),
   },
 ];

@@ -3,6 +3,7 @@ import { readModelBreaker, writeModelBreaker, type SharedBreakerState } from "@/
 import { getEnv } from "@/server/env";
 import { isAbortError } from "@/server/llm/abort";
 import { logger } from "@/server/observability/logger";
+import { setBreakerState } from "@/server/observability/metrics";
 
 /**
  * A circuit breaker per model link (provider configuration + model), so a provider that keeps
@@ -137,6 +138,10 @@ export class BreakerRegistry {
     breaker.on("success", (result: unknown) => {
       if (!(result instanceof Error)) entry.failures = 0;
     });
+    // The gauge follows every transition, including those taken in from other processes.
+    breaker.on("open", () => setBreakerState(key, "open"));
+    breaker.on("halfOpen", () => setBreakerState(key, "half-open"));
+    breaker.on("close", () => setBreakerState(key, "closed"));
     breaker.on("open", () => {
       const fromShared = entry.openingFromShared;
       entry.openedAt = fromShared ?? Date.now();

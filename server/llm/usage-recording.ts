@@ -15,6 +15,7 @@ import { costOfCall } from "@/server/llm/pricing";
 import { estimateTokens, promptCharacters } from "@/server/llm/usage";
 import { isCachedResponse } from "@/server/llm/response-cache";
 import { logger } from "@/server/observability/logger";
+import { countModelCall } from "@/server/observability/metrics";
 import { settlePendingWrites, trackPendingWrite } from "@/server/llm/pending-writes";
 
 /**
@@ -179,6 +180,7 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
           observed,
           prompt,
         );
+        countModelCall(row);
         return insertModelCall({ ...row, durationMs });
       })
       .catch((error: unknown) =>

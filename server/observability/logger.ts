@@ -1,9 +1,14 @@
 /**
- * One logger: JSON lines on stdout/stderr. Keys that look like secrets are redacted so a
- * careless `logger.info("x", { apiKey })` can never leak a credential, and so is any text that
- * holds a known secret (registerSecret: the provider keys in use) or looks like a provider key
- * or a bearer token — a provider may echo the key it was sent inside an error message.
+ * One logger: JSON lines on stdout/stderr, written by pino (`time`, `level`, `message`, the
+ * request's `requestId` while an HTTP request is being answered, then the fields). Keys that
+ * look like secrets are redacted so a careless `logger.info("x", { apiKey })` can never leak a
+ * credential, and so is any text that holds a known secret (registerSecret: the provider keys in
+ * use) or looks like a provider key or a bearer token — a provider may echo the key it was sent
+ * inside an error message. `npm run dev` switches to pino-pretty (switchToPrettyLogs).
  */
+import pino from "pino";
+import { currentRequestId } from "./request-context";
+
 type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 const secretKey = /(password|secret|token|api[-_]?key|authorization|cookie|hash)/i;
@@ -40,15 +45,65 @@ function redact(value: unknown, depth = 0): unknown {
   );
 }
 
+/** Read at each call, so a test (or an operator's `LOG_LEVEL` in a child process) takes effect at once. */
 function threshold(): number {
   const level = (process.env.LOG_LEVEL ?? "info") as Level | "silent";
   return order[level] ?? order.info;
 }
 
+/** The request id, on every line written while a request is answered. */
+const mixin = () => {
+  const requestId = currentRequestId();
+  return requestId === undefined ? {} : { requestId };
+};
+
+const baseOptions: pino.LoggerOptions = {
+  // Filtering is by `threshold()` above; pino writes whatever it is handed.
+  level: "debug",
+  base: null,
+  messageKey: "message",
+  mixin,
+};
+
+/**
+ * Streams that look `process.stdout.write` up at each line rather than binding it once: tests
+ * capture output by replacing it, as they did before pino.
+ */
+const toStdout = { write: (line: string) => process.stdout.write(line) };
+const toStderr = { write: (line: string) => process.stderr.write(line) };
+
+function jsonLogger(stream: { write(line: string): unknown }) {
+  return pino(
+    {
+      ...baseOptions,
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream,
+  );
+}
+
+/** Warnings and errors go to stderr, the rest to stdout, as before pino. */
+let writers = { out: jsonLogger(toStdout), err: jsonLogger(toStderr) };
+
+/**
+ * Human-readable, coloured lines instead of JSON, for `npm run dev` only: pino-pretty is a
+ * development dependency, loaded here on demand and never in production.
+ */
+export async function switchToPrettyLogs(): Promise<void> {
+  const { default: pretty } = await import("pino-pretty");
+  const prettyLogger = (destination: 1 | 2) =>
+    pino(
+      { ...baseOptions, timestamp: pino.stdTimeFunctions.isoTime },
+      pretty({ destination, sync: true, messageKey: "message", translateTime: "HH:MM:ss.l" }),
+    );
+  writers = { out: prettyLogger(1), err: prettyLogger(2) };
+}
+
 function write(level: Level, message: string, fields?: Record<string, unknown>) {
   if (order[level] < threshold()) return;
-  const line = JSON.stringify({ time: new Date().toISOString(), level, message: scrub(message), ...(redact(fields ?? {}) as object) });
-  (level === "error" || level === "warn" ? process.stderr : process.stdout).write(line + "\n");
+  const writer = level === "error" || level === "warn" ? writers.err : writers.out;
+  writer[level](redact(fields ?? {}) as object, scrub(message));
 }
 
 export const logger = {

@@ -1,5 +1,6 @@
 import type { Caller } from "@/server/auth/caller";
 import { getEnv } from "@/server/env";
+import { countRateLimitRejection } from "@/server/observability/metrics";
 import { processWide } from "@/server/process-wide";
 import type { RateLimitBackend } from "./backend";
 import { createPostgresBackend } from "./postgres-backend";
@@ -62,6 +63,9 @@ export async function checkRateLimit(request: RateLimitRequest): Promise<RateLim
 /** Counts the request; throws the 429 (`rate_limited`, with its headers) when refused, else returns the headers to answer with. */
 export async function enforceRateLimit(request: RateLimitRequest): Promise<Record<string, string>> {
   const result = await checkRateLimit(request);
-  if (!result.allowed) throw rateLimitedError(result);
+  if (!result.allowed) {
+    countRateLimitRejection(request.tier);
+    throw rateLimitedError(result);
+  }
   return rateLimitHeaders(result);
 }

@@ -5,7 +5,8 @@ import { serveTrpc } from "@/server/api/serve-trpc";
 import { refuseMalformedPath } from "@/server/http/malformed-path";
 import { nodeHeaders } from "@/server/http/node-headers";
 import { cameOverTls } from "@/server/http/public-origin";
-import { refuseRequest, serveRest } from "@/server/http/rest-router";
+import { withRequestId } from "@/server/http/request-id";
+import { observeAnswer, refuseRequest, serveRest } from "@/server/http/rest-router";
 
 /**
  * The first look at every request the server receives, before Next.js: it answers the whole API
@@ -21,6 +22,10 @@ const NEXT_OWNED_API = /^\/api\/(auth\/[^?]+|inngest)$/;
 const HSTS = "max-age=31536000; includeSubDomains";
 
 export function answerBeforeNext(request: IncomingMessage, response: ServerResponse): boolean {
+  return withRequestId(request, response, () => answerApi(request, response));
+}
+
+function answerApi(request: IncomingMessage, response: ServerResponse): boolean {
   if (cameOverTls(nodeHeaders(request.headers), "encrypted" in request.socket && request.socket.encrypted === true)) {
     response.setHeader("Strict-Transport-Security", HSTS);
   }
@@ -44,6 +49,8 @@ export function answerBeforeNext(request: IncomingMessage, response: ServerRespo
   const url = new URL(target, "http://chorus.internal");
   if (NEXT_OWNED_API.test(url.pathname)) return false;
   if (url.pathname.startsWith("/api/trpc/")) {
+    // One label for all of tRPC: procedure names come from the client, and would not be bounded.
+    observeAnswer(request, response, () => "/api/trpc");
     void serveTrpc(request, response, url);
     return true;
   }

@@ -18,6 +18,8 @@ export function useApiServer() {
   beforeAll(async () => {
     await loadApiHeaders();
     server = createServer((request, response) => {
+      // The peer's address, as `npm start` records it (server/main.ts).
+      request.headers["x-chorus-client-address"] = request.socket.remoteAddress ?? "";
       if (answerBeforeNext(request, response)) return;
       response.writeHead(599).end("next");
     });

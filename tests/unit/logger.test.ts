@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { logger, registerSecret } from "@/server/observability/logger";
+import { runInRequestContext } from "@/server/observability/request-context";
 
 /** What the logger writes must never carry a credential, however a caller passes it. */
 function logged(write: () => void): Record<string, unknown> {
@@ -73,5 +74,44 @@ describe("the logger", () => {
     expect(logged(() => logger.info("listening", { url: "http://localhost:3000/api" }))).toMatchObject({
       url: "http://localhost:3000/api",
     });
+  });
+
+  it("writes one JSON line with time, level and message, warnings and errors on stderr", () => {
+    const lines: { stream: string; text: string }[] = [];
+    for (const stream of ["stdout", "stderr"] as const)
+      vi.spyOn(process[stream], "write").mockImplementation((chunk) => (lines.push({ stream, text: String(chunk) }), true));
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = "info";
+    try {
+      logger.debug("below the level");
+      logger.info("told", { count: 2 });
+      logger.error("broke");
+    } finally {
+      vi.restoreAllMocks();
+      process.env.LOG_LEVEL = level;
+    }
+    expect(lines.map((line) => line.stream)).toEqual(["stdout", "stderr"]);
+    const told = JSON.parse(lines[0]!.text) as Record<string, unknown>;
+    expect(told).toEqual({ time: expect.any(String), level: "info", message: "told", count: 2 });
+    expect(new Date(told.time as string).toISOString()).toBe(told.time);
+    expect(JSON.parse(lines[1]!.text)).toMatchObject({ level: "error", message: "broke" });
+  });
+
+  it("names the request on lines written while it is answered, and only then", async () => {
+    const inside = logged(() => runInRequestContext("req-123", () => logger.info("inside")));
+    expect(inside).toMatchObject({ requestId: "req-123", message: "inside" });
+    // Through awaits too.
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (lines.push(String(chunk)), true));
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = "debug";
+    await runInRequestContext("req-456", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      logger.info("later");
+    });
+    vi.restoreAllMocks();
+    process.env.LOG_LEVEL = level;
+    expect(JSON.parse(lines[0]!)).toMatchObject({ requestId: "req-456", message: "later" });
+    expect(logged(() => logger.info("outside"))).not.toHaveProperty("requestId");
   });
 });

@@ -1,5 +1,6 @@
 import { getDb, query } from "@/server/db/client";
 import { newRowId } from "@/server/db/row-id";
+import { countAgentExecution } from "@/server/observability/metrics";
 import { APPENDED_COLUMNS, appendRunEventsSql, type AppendedEvents, type NewRunEvent } from "./run-events";
 import { taskModelSettingsSql, type TaskModelSettings } from "./tasks";
 
@@ -81,11 +82,17 @@ export async function markExecutionCompleted(
   events: readonly NewRunEvent[],
   totalSteps: number,
 ) {
-  const { rows } = await query<{ completed: number; firstSeq: number | null; appendedAt: string }>(
+  const { rows } = await query<{
+    completed: number;
+    firstSeq: number | null;
+    appendedAt: string;
+    agentKind: string | null;
+    durationSeconds: number | null;
+  }>(
     `WITH done AS (
        UPDATE "AgentExecution"
        SET status = 'completed', output = $2::jsonb, "modelId" = $3, "inputTokens" = $4, "outputTokens" = $5, "costUsd" = $6, "completedAt" = $8::timestamp
-       WHERE id = $1 RETURNING id
+       WHERE id = $1 RETURNING id, "agentKind", extract(epoch FROM $8::timestamp - "startedAt")::float8 AS "durationSeconds"
      ), progress AS (
        SELECT (SELECT count(*) FROM "AgentExecution" WHERE "taskId" = $7 AND status = 'completed' AND id <> $1)
             + (SELECT count(*) FROM done) AS completed
@@ -95,7 +102,8 @@ export async function markExecutionCompleted(
        payloads:
          "array_append($10::jsonb[], (SELECT jsonb_build_object('completedSteps', completed, 'totalSteps', $11::int) FROM progress))",
      })}
-     SELECT (SELECT completed FROM progress)::int AS completed, ${APPENDED_COLUMNS}`,
+     SELECT (SELECT completed FROM progress)::int AS completed, ${APPENDED_COLUMNS},
+       (SELECT "agentKind" FROM done) AS "agentKind", (SELECT "durationSeconds" FROM done) AS "durationSeconds"`,
     [
       id,
       JSON.stringify(result.output),
@@ -110,15 +118,19 @@ export async function markExecutionCompleted(
       totalSteps,
     ],
   );
-  return rows[0]!;
+  const { agentKind, durationSeconds, ...completed } = rows[0]!;
+  if (agentKind !== null) countAgentExecution(agentKind, "completed", durationSeconds ?? undefined);
+  return completed;
 }
 
 /** Ends an attempt that did not complete; `output` (a cancelled attempt's partial text) is kept if given. */
 export async function markExecutionEnded(id: string, status: "failed" | "cancelled", error: string, output?: Record<string, unknown>) {
-  await query(
-    `UPDATE "AgentExecution" SET status = $2::"ExecutionStatus", error = $3, output = COALESCE($4::jsonb, output), "completedAt" = $5::timestamp WHERE id = $1`,
+  const { rows } = await query<{ agentKind: string; durationSeconds: number | null }>(
+    `UPDATE "AgentExecution" SET status = $2::"ExecutionStatus", error = $3, output = COALESCE($4::jsonb, output), "completedAt" = $5::timestamp
+     WHERE id = $1 RETURNING "agentKind", extract(epoch FROM $5::timestamp - "startedAt")::float8 AS "durationSeconds"`,
     [id, status, error, output === undefined ? null : JSON.stringify(output), new Date().toISOString()],
   );
+  for (const row of rows) countAgentExecution(row.agentKind, status, row.durationSeconds ?? undefined);
 }
 
 /** A team's task's completed executions, latest attempt first (what a rerun may reuse). */

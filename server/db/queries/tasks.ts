@@ -2,6 +2,7 @@ import { getDb, query } from "@/server/db/client";
 import type { AgentExecution, Prisma } from "@/server/db/generated/client";
 import type { ExecutionStatus, TaskStatus } from "@/server/db/generated/enums";
 import { newRowId } from "@/server/db/row-id";
+import { countTaskFinished } from "@/server/observability/metrics";
 import { utcIsoSql } from "@/server/db/stored-time";
 import { customAgentRowsSql, type CustomAgentRow } from "./agent-definitions";
 import { APPENDED_COLUMNS, type AppendedEvents } from "./run-events";
@@ -222,6 +223,7 @@ export async function markTaskRejected(task: {
     where: { id: task.id, teamId: task.teamId, status: "awaiting_approval" },
     data: { status: "cancelled", error: task.error, completedAt: new Date(), approval: task.approval },
   });
+  if (decided.count > 0) countTaskFinished("cancelled");
   return decided.count > 0;
 }
 
@@ -236,6 +238,8 @@ export async function markTaskCancelled(task: {
     where: { id: task.id, teamId: task.teamId, status: { in: [...task.from] } },
     data: { status: "cancelled", error: task.error, completedAt: new Date() },
   });
+  // How long it ran is not read back here (one statement, no row returned): counted without a duration.
+  if (cancelled.count > 0) countTaskFinished("cancelled");
   return cancelled.count > 0;
 }
 
@@ -418,16 +422,16 @@ export async function markTaskFinished(
   event: { type: "task.completed" | "task.failed" | "task.cancelled" | "task.budget_exceeded"; payload: Record<string, unknown> },
   from: readonly TaskStatus[],
 ): Promise<AppendedEvents> {
-  const { rows } = await query<AppendedEvents>(
+  const { rows } = await query<AppendedEvents & { durationSeconds: number | null }>(
     `WITH finished AS (
        UPDATE "Task" SET status = $2::"TaskStatus", error = $3, "completedAt" = $4::timestamp, "updatedAt" = $5::timestamp,
          output = COALESCE($6::jsonb, output), "inputTokens" = COALESCE($7, "inputTokens"), "outputTokens" = COALESCE($8, "outputTokens"),
          "costUsd" = COALESCE($9::numeric, "costUsd"), "lastSeq" = "lastSeq" + 1
-       WHERE id = $1 AND status = ANY($10::"TaskStatus"[]) RETURNING "lastSeq"
+       WHERE id = $1 AND status = ANY($10::"TaskStatus"[]) RETURNING "lastSeq", "createdAt"
      ), appended AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", $11, $12::jsonb FROM finished RETURNING "taskId", seq, "createdAt"
      )
-     SELECT ${APPENDED_COLUMNS}`,
+     SELECT ${APPENDED_COLUMNS}, (SELECT extract(epoch FROM $4::timestamp - "createdAt")::float8 FROM finished) AS "durationSeconds"`,
     [
       taskId,
       data.status,
@@ -443,7 +447,9 @@ export async function markTaskFinished(
       JSON.stringify(event.payload),
     ],
   );
-  return rows[0]!;
+  const { durationSeconds, ...appended } = rows[0]!;
+  if (appended.firstSeq !== null) countTaskFinished(data.status, durationSeconds ?? undefined);
+  return appended;
 }
 
 /** The task's status (polled by agents so a cancel in another process stops them); undefined when it does not exist. */
