@@ -237,7 +237,9 @@ function AgentCard({
           <summary className="cursor-pointer text-xs text-slate-600">
             {agent.reused ? "Output, reused from the earlier attempt" : "Output"}
             {agent.cached ? " · answered from the response cache ($0)" : ""}
-            {agent.usage && !agent.cached ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString("en-US")} tokens` : ""}
+            {agent.usage && !agent.cached
+              ? ` · ${(agent.usage.inputTokens + agent.usage.outputTokens).toLocaleString("en-US")} tokens`
+              : ""}
             {agent.attempt > 1 ? ` · attempt ${agent.attempt}` : ""}
           </summary>
           <div className="mt-2 max-h-80 overflow-y-auto rounded bg-slate-50 p-3 text-sm">
