@@ -7,6 +7,7 @@ import { Button } from "@/components/ui/button";
 import { formatUtcTime } from "@/components/ui/format";
 import { useTRPC } from "@/components/providers";
 import { ShownOnce } from "./shown-once";
+import { ErrorNote, settingsInputClass } from "@/components/ui/error-note";
 
 /**
  * Settings → Members: who is in the team (everyone sees it), role changes and removal, and
@@ -35,16 +36,7 @@ export interface InvitationView {
   createdBy: string | null;
 }
 
-const inputClass =
-  "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
-
-function ErrorNote({ error }: { error: { message: string } | null }) {
-  return error ? (
-    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-      {error.message}
-    </p>
-  ) : null;
-}
+const inputClass = settingsInputClass;
 
 export function MemberList({ members, currentUserId, canManage }: { members: MemberView[]; currentUserId: string; canManage: boolean }) {
   return (

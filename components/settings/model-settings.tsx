@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { useTRPC } from "@/components/providers";
+import { ErrorNote, settingsInputClass } from "@/components/ui/error-note";
 
 /**
  * Settings → Models: the team's providers (add, test, delete) and its routing (an ordered list of
@@ -47,16 +48,7 @@ function ApiSelect({ value, onChange, disabled, label }: { value: Api; onChange:
     </label>
   );
 }
-const inputClass =
-  "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
-
-function ErrorNote({ error }: { error: { message: string } | null }) {
-  return error ? (
-    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-      {error.message}
-    </p>
-  ) : null;
-}
+const inputClass = settingsInputClass;
 
 export function ModelProviders({ providers, canManage }: { providers: ProviderView[]; canManage: boolean }) {
   return (

@@ -7,6 +7,7 @@ import { Button } from "@/components/ui/button";
 import { useTRPC } from "@/components/providers";
 import { webhookEventDescriptions, webhookEventTypes, type WebhookEventType } from "@/server/domain/webhook-events";
 import type { WebhookDeliveryView, WebhookEndpointView } from "@/server/webhooks/webhook-endpoints";
+import { ErrorNote, settingsInputClass } from "@/components/ui/error-note";
 
 /**
  * Settings → Webhooks, for admins: the team's endpoints (add with the events to send, test-send,
@@ -18,16 +19,7 @@ import type { WebhookDeliveryView, WebhookEndpointView } from "@/server/webhooks
 /** A time the same on the server's render and in the browser (no locale or zone of either): "2026-12-07 11:05:42 UTC". */
 const utc = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
 
-const inputClass =
-  "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
-
-function ErrorNote({ error }: { error: { message: string } | null }) {
-  return error ? (
-    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-      {error.message}
-    </p>
-  ) : null;
-}
+const inputClass = settingsInputClass;
 
 /** A just-made secret, once: the admin copies it into the receiver now or rotates later. */
 function SecretOnce({ secret, onDone }: { secret: string; onDone: () => void }) {

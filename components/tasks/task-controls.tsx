@@ -9,14 +9,7 @@ import { ConfirmAction } from "@/components/ui/confirm-action";
 import { isSubmitShortcut, submitFormOnShortcut } from "@/components/ui/submit-shortcut";
 import { useTRPC } from "@/components/providers";
 import type { PlanStepView } from "./task-progress";
-
-function ErrorNote({ error }: { error: { message: string } | null }) {
-  return error ? (
-    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-      {error.message}
-    </p>
-  ) : null;
-}
+import { ErrorNote } from "@/components/ui/error-note";
 
 /** Approve (as proposed or edited) or reject a plan that waits for a person. */
 export function ApprovalPanel({ taskId, steps, dueAt }: { taskId: string; steps: PlanStepView[]; dueAt: string | null }) {
