@@ -28,6 +28,8 @@ export function MonthlyBudgetForm({
   const share = monthlyBudgetUsd ? Math.min(1, spentThisMonthUsd / monthlyBudgetUsd) : 0;
   return (
     <form
+      // The server's answer names what is wrong ("monthlyBudgetUsd must be more than 0"); the browser's own bubble would not.
+      noValidate
       className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
       onSubmit={(event) => {
         event.preventDefault();

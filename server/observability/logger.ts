@@ -103,7 +103,9 @@ export async function switchToPrettyLogs(): Promise<void> {
 function write(level: Level, message: string, fields?: Record<string, unknown>) {
   if (order[level] < threshold()) return;
   const writer = level === "error" || level === "warn" ? writers.err : writers.out;
-  writer[level](redact(fields ?? {}) as object, scrub(message));
+  // The message goes first among the fields (pino would put its message key last): lines read
+  // `time, level, message, fields…` as they always have, for people and for log searches alike.
+  writer[level]({ message: scrub(message), ...(redact(fields ?? {}) as object) });
 }
 
 export const logger = {
