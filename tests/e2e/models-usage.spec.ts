@@ -74,7 +74,7 @@ test("an admin sets a monthly budget and switches the response cache; a bad budg
   await expect(page.getByRole("link", { name: "Spending" })).toHaveAttribute("aria-current", "page");
   const budgetSection = page.getByRole("region", { name: "Monthly budget" });
   const cacheSection = page.getByRole("region", { name: "Response cache" });
-  const budget = budgetSection.getByLabel(/Monthly budget/);
+  const budget = budgetSection.getByRole("spinbutton", { name: /Monthly budget/ });
   await budget.fill("-5");
   await page.getByRole("button", { name: "Save budget" }).click();
   await expect(budgetSection.getByRole("alert")).toContainText("monthlyBudgetUsd must be more than 0");
@@ -84,10 +84,10 @@ test("an admin sets a monthly budget and switches the response cache; a bad budg
   await expect(page.getByTestId("budget-spent")).toContainText("of $25.00");
   await expect(page.getByRole("progressbar", { name: "Share of the monthly budget spent" })).toBeVisible();
   await page.reload();
-  await expect(page.getByLabel(/Monthly budget/)).toHaveValue("25");
+  await expect(page.getByRole("spinbutton", { name: /Monthly budget/ })).toHaveValue("25");
 
   // Cleared again, so later specs' tasks are not bounded by it.
-  await page.getByLabel(/Monthly budget/).fill("");
+  await page.getByRole("spinbutton", { name: /Monthly budget/ }).fill("");
   await page.getByRole("button", { name: "Save budget" }).click();
   await expect(page.getByTestId("budget-spent")).toContainText("no monthly budget");
 
