@@ -4,19 +4,12 @@ import Link from "next/link";
 import { useActionState } from "react";
 import { joinAsSignedInUser, joinWithNewAccount, type InviteState } from "@/server/teams/invite-actions";
 import { Button } from "@/components/ui/button";
+import { ErrorNote } from "@/components/ui/error-note";
 
 /** The invite page's two ways in: join as the person signed in, or create an account (name, email, password) and join. */
 
 const inputClass =
   "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
-
-function ErrorNote({ error }: { error?: string }) {
-  return error ? (
-    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-      {error}
-    </p>
-  ) : null;
-}
 
 export function JoinAsSignedInForm({ token, teamName, email }: { token: string; teamName: string; email: string }) {
   const [state, action, pending] = useActionState<InviteState, FormData>(joinAsSignedInUser, {});
@@ -26,7 +19,7 @@ export function JoinAsSignedInForm({ token, teamName, email }: { token: string; 
       <p className="text-sm text-slate-600">
         You are signed in as <strong>{email}</strong>. Joining keeps your other teams; you can switch between them in the header.
       </p>
-      <ErrorNote error={state.error} />
+      <ErrorNote error={state.error ? { message: state.error } : null} />
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Joining…" : `Join ${teamName}`}
       </Button>
@@ -74,7 +67,7 @@ export function CreateAccountForm({ token, teamName, email }: { token: string; t
           className={inputClass}
         />
       </div>
-      <ErrorNote error={state.error} />
+      <ErrorNote error={state.error ? { message: state.error } : null} />
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Creating your account…" : `Create account and join ${teamName}`}
       </Button>

@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
+import { ConfirmAction } from "@/components/ui/confirm-action";
 import { useTRPC } from "@/components/providers";
 import { ErrorNote, settingsInputClass } from "@/components/ui/error-note";
 
@@ -67,7 +68,6 @@ export function ModelProviders({ providers, canManage }: { providers: ProviderVi
 function ProviderItem({ provider, canManage }: { provider: ProviderView; canManage: boolean }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const [confirming, setConfirming] = useState(false);
   const test = useMutation(trpc.models.testProvider.mutationOptions());
   const remove = useMutation(trpc.models.deleteProvider.mutationOptions({ onSuccess: () => router.refresh() }));
   const changeApi = useMutation(trpc.models.updateProvider.mutationOptions({ onSuccess: () => router.refresh() }));
@@ -97,26 +97,15 @@ function ProviderItem({ provider, canManage }: { provider: ProviderView; canMana
           <Button type="button" variant="secondary" disabled={test.isPending} onClick={() => test.mutate({ id: provider.id })}>
             {test.isPending ? "Testing…" : "Test key"}
           </Button>
-          {confirming ? (
-            <span role="group" aria-label={`Delete ${provider.name}?`} className="flex flex-wrap items-center gap-2">
-              <span className="text-sm text-red-900">Delete “{provider.name}” and every route to it?</span>
-              <Button
-                type="button"
-                className="bg-red-700 hover:bg-red-800"
-                disabled={remove.isPending}
-                onClick={() => remove.mutate({ id: provider.id })}
-              >
-                {remove.isPending ? "Deleting…" : "Yes, delete it"}
-              </Button>
-              <Button type="button" variant="secondary" autoFocus onClick={() => setConfirming(false)}>
-                Keep it
-              </Button>
-            </span>
-          ) : (
-            <Button type="button" variant="secondary" onClick={() => setConfirming(true)}>
-              Delete…
-            </Button>
-          )}
+          <ConfirmAction
+            trigger="Delete…"
+            question={`Delete “${provider.name}”?`}
+            consequence="Every route to it is removed; an agent left with no route uses the team's default model."
+            confirmLabel={remove.isPending ? "Deleting…" : "Yes, delete it"}
+            keepLabel="Keep it"
+            disabled={remove.isPending}
+            onConfirm={() => remove.mutate({ id: provider.id })}
+          />
         </div>
       ) : null}
       {test.data ? (

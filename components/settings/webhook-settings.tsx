@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
+import { ConfirmAction } from "@/components/ui/confirm-action";
 import { useTRPC } from "@/components/providers";
 import { webhookEventDescriptions, webhookEventTypes, type WebhookEventType } from "@/server/domain/webhook-events";
 import type { WebhookDeliveryView, WebhookEndpointView } from "@/server/webhooks/webhook-endpoints";
@@ -70,7 +71,6 @@ export function WebhookEndpoints({ endpoints }: { endpoints: EndpointWithDeliver
 function EndpointItem({ endpoint }: { endpoint: EndpointWithDeliveries }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const [confirming, setConfirming] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
   const refresh = { onSuccess: () => router.refresh() };
   const test = useMutation(trpc.webhooks.test.mutationOptions(refresh));
@@ -106,26 +106,15 @@ function EndpointItem({ endpoint }: { endpoint: EndpointWithDeliveries }) {
         <Button type="button" variant="secondary" disabled={rotate.isPending} onClick={() => rotate.mutate({ id: endpoint.id })}>
           Rotate secret
         </Button>
-        {confirming ? (
-          <span role="group" aria-label={`Delete ${label}?`} className="flex flex-wrap items-center gap-2">
-            <span className="text-sm text-red-900">Delete this endpoint and its deliveries?</span>
-            <Button
-              type="button"
-              className="bg-red-700 hover:bg-red-800"
-              disabled={remove.isPending}
-              onClick={() => remove.mutate({ id: endpoint.id })}
-            >
-              {remove.isPending ? "Deleting…" : "Yes, delete it"}
-            </Button>
-            <Button type="button" variant="secondary" autoFocus onClick={() => setConfirming(false)}>
-              Keep it
-            </Button>
-          </span>
-        ) : (
-          <Button type="button" variant="secondary" onClick={() => setConfirming(true)}>
-            Delete…
-          </Button>
-        )}
+        <ConfirmAction
+          trigger="Delete…"
+          question={`Delete ${label}?`}
+          consequence="Its delivery history goes with it; receivers get nothing more from this endpoint."
+          confirmLabel={remove.isPending ? "Deleting…" : "Yes, delete it"}
+          keepLabel="Keep it"
+          disabled={remove.isPending}
+          onConfirm={() => remove.mutate({ id: endpoint.id })}
+        />
       </div>
       {test.data ? (
         <p role="status" className={`text-sm ${test.data.status === "succeeded" ? "text-green-700" : "text-red-800"}`}>

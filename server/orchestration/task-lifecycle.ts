@@ -76,7 +76,7 @@ export async function startAndPlanTask(taskId: string): Promise<PlanOutcome> {
     plan = rerunPlan;
     stored = { ...(task.plan as JsonObject) };
   } else {
-    const model = await modelForTask(taskId, { role: "planner" });
+    const model = await modelForTask(taskId, { role: "planner" }, task.modelSettings);
     const planned = await untilCancelled(taskId, (abortSignal) => createPlan({ prompt: task.prompt, agents, abortSignal, model }));
     plan = planned.plan;
     stored = { steps: planned.plan.steps, source: planned.source, notes: planned.notes };

@@ -23,7 +23,7 @@ import { appendRunEvent } from "@/server/events/run-events";
  * outside the list (server/llm/budget.ts: each call reserves its worst case at the dearest model
  * it may reach). `onRoute` hears which link answered and which were skipped, and why.
  * `settings` saves a query when the caller has read them already (an agent's step reads them
- * with the statement that starts its execution).
+ * with the statement that starts its execution, the planner with the one that starts the task).
  */
 export async function modelForTask(
   taskId: string,

@@ -1,5 +1,8 @@
 import { execFileSync, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { APIRequestContext } from "@playwright/test";
+import pg from "pg";
 
 /** Creates an API key with the real CLI against a data dir (adopting a running server's Postgres). */
 export function createApiKeyWithCli(dataDir: string, team: string, role: "admin" | "user" | "viewer"): string {
@@ -10,6 +13,22 @@ export function createApiKeyWithCli(dataDir: string, team: string, role: "admin"
   const key = output.trim().split("\n").at(-1) ?? "";
   if (!key.startsWith("chorus_")) throw new Error(`CLI did not print a key:\n${output}`);
   return key;
+}
+
+/**
+ * Runs one SQL statement on a running server's embedded Postgres (port from postmaster.pid, password
+ * from postgres.json), for the few states a browser cannot reach quickly, such as an expired link.
+ */
+export async function sqlInDataDir(dataDir: string, sql: string, params: unknown[] = []) {
+  const port = Number(readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[3]);
+  const { password } = JSON.parse(readFileSync(path.join(dataDir, "postgres.json"), "utf8")) as { password: string };
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "chorus" });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
 }
 
 export function runCli(dataDir: string, args: string[]) {

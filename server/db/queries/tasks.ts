@@ -303,6 +303,7 @@ const START_TASK = `WITH started AS (
 SELECT t."teamId", t.prompt, t.status::text AS status, t."requireApproval", t.plan,
   EXISTS (SELECT 1 FROM started) AS started,
   ${customAgentRowsSql('t."teamId"')} AS "customAgents",
+  ${taskModelSettingsSql("$1")} AS "modelSettings",
   (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'stepKey', e."stepKey", 'output', e.output, 'modelId', e."modelId")), '[]'::json)
    FROM "AgentExecution" e WHERE e."taskId" = t.id AND e."reusedFromId" IS NOT NULL AND e.status = 'completed') AS reused
 FROM "Task" t WHERE t.id = $1`;
@@ -315,6 +316,8 @@ export interface StartedTaskRow {
   plan: Json;
   started: boolean;
   customAgents: CustomAgentRow[];
+  /** Read with the start, so the planner's model needs no query of its own. */
+  modelSettings: TaskModelSettings;
   reused: Array<{ id: string; stepKey: string; output: Json; modelId: string | null }>;
 }
 
