@@ -10,17 +10,44 @@
  */
 import cluster from "node:cluster";
 import { createServer } from "node:http";
-import next from "next";
+import type next from "next";
 import { ConfigError, getEnv, type Env } from "@/server/env";
 import { logger, switchToPrettyLogs } from "@/server/observability/logger";
 import { loadOrCreateAuthSecret } from "@/server/runtime/auth-secret";
 import { prepareDatabase } from "@/server/runtime/database";
 
 /**
+ * What serving needs and the database does not: loading the executor's and the front door's
+ * modules and preparing Next. Started before the database is ready, it runs while Postgres
+ * starts and migrates (a child process and I/O waits), which took a second or more of start-up.
+ */
+function warmUp(env: Env, dev: boolean): Promise<ReturnType<typeof next>> {
+  // Next itself is imported here, not at the top, so that loading it no longer delays Postgres's start.
+  const app = import("next").then(({ default: createNext }) => createNext({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT }));
+  const ready = Promise.all([
+    app.then((created) => created.prepare()),
+    import("@/server/db/client"),
+    import("@/server/db/observe-database"),
+    env.INNGEST_MODE === "embedded" ? import("@/server/runtime/executor") : undefined,
+    import("@/server/webhooks/delivery-relay"),
+    import("@/server/events/remote-events"),
+    import("@/server/audit/audit-retention"),
+    import("@/server/runtime/front-door"),
+    import("@/server/http/json-response"),
+    import("@/server/http/content-security"),
+    import("@/server/http/request-id"),
+  ]).then(() => app);
+  // Awaited by serve(); a failure here (or a start that stops first) must not be an unhandled rejection.
+  ready.catch(() => {});
+  return ready;
+}
+
+/**
  * The HTTP server and the executor of one process, and — when other processes may append to the
  * run-event log (`shared`) — the listener for their announcements; returns its drain.
  */
-async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Promise<void>> {
+async function serve(env: Env, dev: boolean, shared: boolean, warm?: Promise<ReturnType<typeof next>>): Promise<() => Promise<void>> {
+  const prepared = warm ?? warmUp(env, dev);
   const { getPool, closeDb } = await import("@/server/db/client");
   // The pool, the active tasks and the executor's queue, read at each scrape of /api/metrics.
   const { observeDatabase } = await import("@/server/db/observe-database");
@@ -38,9 +65,8 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   const { startAuditPruning } = await import("@/server/audit/audit-retention");
   const stopAuditPruning = startAuditPruning();
 
-  const app = next({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT });
+  const app = await prepared;
   const handle = app.getRequestHandler();
-  await app.prepare();
   // The API (REST, tRPC, event streams) is answered by Chorus's own front door, outside Next:
   // one path for every API request, with the same caps and checks; pages go to Next.
   const { answerBeforeNext, answerParserErrors } = await import("@/server/runtime/front-door");
@@ -173,7 +199,11 @@ async function main() {
   let drain = async () => {};
   const beforeDatabaseStops = () => (shuttingDown ??= drain());
 
-  const database = await prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
+  // Postgres starts first (a child process); one process that serves loads and prepares what it
+  // serves with meanwhile.
+  const databaseReady = prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
+  const warm = dev || env.CHORUS_WORKERS === 1 ? warmUp(env, dev) : undefined;
+  const database = await databaseReady;
   try {
     env = getEnv();
     const workers = dev ? 1 : env.CHORUS_WORKERS;
@@ -203,7 +233,7 @@ async function main() {
       joinClusterMetrics();
       drain = superviseWorkers(workers, () => announceReady(env, database, workers));
     } else {
-      drain = await serve(env, dev, shared);
+      drain = await serve(env, dev, shared, warm);
       announceReady(env, database, 1);
     }
   } catch (error) {
