@@ -15,11 +15,11 @@
  *   bash bench/run.sh reads
  *   env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_KEEP (keep the data dir and logs)
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
-import { BENCH_ROOT, REPO_ROOT } from "./lib/paths";
+import { startBareNext } from "./lib/bare-next";
 import { machine, printJson, printTable, round, sleep } from "./lib/report";
 import { ApiClient, ChorusServer, createApiKey, freePort, liftRateLimits, makeDataDir } from "./lib/server";
 
@@ -28,9 +28,6 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CONNECTIONS = [8, 64];
 const TASKS = 25;
 const TARGET = { throughput: 0.8, p99: 1.25 };
-
-const NEXT_BIN = path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next");
-const BARE_DIR = path.join(BENCH_ROOT, "bare-next");
 
 interface Measured {
   rps: number;
@@ -44,34 +41,6 @@ async function drive(url: string, connections: number, headers: Record<string, s
   await run(WARMUP_SECONDS);
   const result = await run(SECONDS);
   return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
-}
-
-/** The baseline app: built once (kept until its route changes), started with `next start`. */
-async function startBareNext(port: number): Promise<ChildProcess> {
-  const built = path.join(BARE_DIR, ".next", "BUILD_ID");
-  if (!existsSync(built)) {
-    const build = spawnSync(process.execPath, [NEXT_BIN, "build", BARE_DIR], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    });
-    if (build.status !== 0) throw new Error(`next build bench/bare-next failed:\n${build.stdout}\n${build.stderr}`);
-  }
-  const child = spawn(process.execPath, [NEXT_BIN, "start", BARE_DIR, "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
-    stdio: "ignore",
-  });
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/api/static`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return child;
-    await sleep(100);
-  }
-  child.kill("SIGKILL");
-  throw new Error("the bare Next.js app did not start");
 }
 
 async function main() {
