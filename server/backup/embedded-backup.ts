@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, lstat, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import pg from "pg";
 import { startEmbeddedPostgres } from "@/server/db/embedded";
+import { countTasksAt, openOnlineBackupSession } from "@/server/db/online-backup";
 import { AppError } from "@/server/errors";
 import { ArchiveWriter, extractArchive, NotABackupError } from "./backup-archive";
 
@@ -105,20 +105,11 @@ export async function backupEmbeddedDatabase(options: { dataDir: string; url: st
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, "pg");
   const partial = `${file}.partial-${randomBytes(4).toString("hex")}`;
-  const client = new pg.Client({ connectionString: options.url, application_name: "chorus backup" });
-  client.on("error", () => undefined); // a lost connection rejects the statement in flight
-  await client.connect();
+  const session = await openOnlineBackupSession(options.url);
   const archive = new ArchiveWriter(partial);
   try {
-    const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
-    // A temporary slot (dropped with this session) keeps every WAL segment from now on, however
-    // many checkpoints happen while the files are copied.
-    await client.query("SELECT pg_create_physical_replication_slot($1, true, true)", [`chorus_backup_${randomBytes(4).toString("hex")}`]);
-    const started = await client.query<{ lsn: string; segment: string }>(
-      "SELECT lsn::text AS lsn, pg_walfile_name(lsn) AS segment FROM pg_backup_start($1, true) AS lsn",
-      [`chorus backup ${new Date().toISOString()}`],
-    );
-    const { lsn: startLsn, segment: firstSegment } = started.rows[0]!;
+    const version = session.serverVersion;
+    const { lsn: startLsn, segment: firstSegment } = await session.start(`chorus backup ${new Date().toISOString()}`);
     // The manifest goes first (its size must be known); the stop position is in backup_label.
     await archive.start();
     const manifest: Manifest = { format: FORMAT, createdAt: new Date().toISOString(), postgresVersion: version, startLsn, stopLsn: "" };
@@ -135,12 +126,9 @@ export async function backupEmbeddedDatabase(options: { dataDir: string; url: st
       if (entry.directory) await archive.addDirectory(name, entry.mode);
       else if (await archive.addFile(name, path.join(clusterDir, entry.name))) files++;
     }
-    const stopped = await client.query<{ lsn: string; segment: string; labelfile: string; spcmapfile: string }>(
-      "SELECT lsn::text AS lsn, pg_walfile_name(lsn) AS segment, labelfile, spcmapfile FROM pg_backup_stop(false)",
-    );
-    const stop = stopped.rows[0]!;
-    await archive.addBuffer("pg/backup_label", Buffer.from(stop.labelfile));
-    if (stop.spcmapfile) await archive.addBuffer("pg/tablespace_map", Buffer.from(stop.spcmapfile));
+    const stop = await session.stop();
+    await archive.addBuffer("pg/backup_label", Buffer.from(stop.labelFile));
+    if (stop.tablespaceMap) await archive.addBuffer("pg/tablespace_map", Buffer.from(stop.tablespaceMap));
     // The WAL from the start to the stop, which the restored cluster replays to be consistent.
     await archive.addDirectory("pg/pg_wal/archive_status", 0o700);
     const walDir = path.join(clusterDir, "pg_wal");
@@ -159,7 +147,7 @@ export async function backupEmbeddedDatabase(options: { dataDir: string; url: st
     await rm(partial, { force: true });
     throw error;
   } finally {
-    await client.end().catch(() => undefined);
+    await session.close();
   }
 }
 
@@ -227,16 +215,7 @@ export async function restoreEmbeddedDatabase(options: { file: string; dataDir: 
   }
   const postgres = await startEmbeddedPostgres({ dataDir, ownsCluster: true });
   try {
-    const client = new pg.Client({ connectionString: postgres.url });
-    await client.connect();
-    try {
-      const counted = await client
-        .query<{ tasks: number }>(`SELECT count(*)::int AS tasks FROM "Task"`)
-        .catch(() => ({ rows: [{ tasks: 0 }] }));
-      return { dataDir, files, createdAt: manifest!.createdAt, tasks: counted.rows[0]!.tasks };
-    } finally {
-      await client.end();
-    }
+    return { dataDir, files, createdAt: manifest!.createdAt, tasks: await countTasksAt(postgres.url) };
   } finally {
     await postgres.stop();
   }

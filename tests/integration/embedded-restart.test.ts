@@ -133,7 +133,7 @@ describe("the embedded Postgres under a running Chorus", () => {
       return;
     }
     await db.query("CREATE TABLE filler (value text)");
-    const clusterDir = path.join(dataDir, "pg");
+    const clusterDir = path.join(dataDir!, "pg");
     // Take the rest of the space, then write until Postgres fails (a PANIC on the WAL ends the postmaster).
     const ballast = path.join(clusterDir, "ballast");
     spawnSync("dd", ["if=/dev/zero", `of=${ballast}`, "bs=1M", "count=200"], { stdio: "ignore" });
@@ -151,6 +151,6 @@ describe("the embedded Postgres under a running Chorus", () => {
     const result = await eventually("SELECT 1 AS value");
     expect(result.rows).toEqual([{ value: 1 }]);
     // Postgres's own PANIC line was surfaced at error level, not left at debug.
-    expect(errorLines.some((line) => line.level === "error" && line.message.toString().includes("No space left on device"))).toBe(true);
+    expect(errorLines.some((line) => line.level === "error" && String(line.message).includes("No space left on device"))).toBe(true);
   });
 });
