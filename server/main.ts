@@ -35,8 +35,9 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
   const stopWebhookRelay = startWebhookRelay();
   const { listenForRemoteEvents } = await import("@/server/events/remote-events");
   const listener = shared ? listenForRemoteEvents(env.DATABASE_URL!) : undefined;
-  const { startAuditPruning } = await import("@/server/audit/audit-retention");
-  const stopAuditPruning = startAuditPruning();
+  // Old run events, workflow state, webhook deliveries and audit events (docs/operations.md#retention).
+  const { startRetention } = await import("@/server/retention/prune-old-rows");
+  const stopRetention = startRetention();
 
   const app = next({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT });
   const handle = app.getRequestHandler();
@@ -73,7 +74,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
       server.listen(env.PORT, env.HOST, () => resolve());
     });
   } catch (error) {
-    stopAuditPruning();
+    stopRetention();
     await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
@@ -84,7 +85,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     logger.info("shutting down");
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
-    stopAuditPruning();
+    stopRetention();
     await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
