@@ -100,6 +100,11 @@ describe("the embedded Postgres under a running Chorus", () => {
     const db = await startCluster();
     await db.query("CREATE TABLE kept (value int)");
     await db.query("INSERT INTO kept VALUES (42)");
+    // Chorus's own pool and Prisma client, connected before the kill.
+    const previousUrl = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = postgres!.url;
+    const { getDb, closeDb } = await import("@/server/db/client");
+    expect(await getDb().$queryRawUnsafe("SELECT value FROM kept")).toEqual([{ value: 42 }]);
     const killed = (await postmasterPid())!;
     process.kill(killed, "SIGKILL");
     // Killed and started again: another postmaster runs the cluster.
@@ -118,6 +123,18 @@ describe("the embedded Postgres under a running Chorus", () => {
     const exit = exitReport();
     expect(exit).toMatchObject({ level: "error", signal: "SIGKILL", pid: killed });
     expect(Array.isArray(exit!.lastOutput)).toBe(true);
+    // Prisma's connections to the dead process are dropped, and it answers again.
+    const answer = await until(
+      () =>
+        getDb()
+          .$queryRawUnsafe("SELECT value FROM kept")
+          .catch(() => undefined),
+      60_000,
+      "Prisma",
+    );
+    expect(answer).toEqual([{ value: 42 }]);
+    await closeDb();
+    process.env.DATABASE_URL = previousUrl;
   });
 
   it("recovers by itself once space is freed after the disk filled up", async () => {
@@ -144,12 +161,25 @@ describe("the embedded Postgres under a running Chorus", () => {
       await db.query("SELECT pg_switch_wal()").catch(() => undefined);
     }
     expect(exitReport()).toMatchObject({ level: "error" });
+    // Down while the disk stays full: Chorus's database check fails (readiness answers 503).
+    const previousUrl = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = postgres!.url;
+    const { checkHealth } = await import("@/server/db/health");
+    const { closeDb } = await import("@/server/db/client");
+    try {
+      expect((await checkHealth()).checks.database).toMatchObject({ status: "error" });
 
-    await writeFile(ballast, ""); // free the space
-    await rm(ballast);
+      await writeFile(ballast, ""); // free the space
+      await rm(ballast);
 
-    const result = await eventually("SELECT 1 AS value");
-    expect(result.rows).toEqual([{ value: 1 }]);
+      const result = await eventually("SELECT 1 AS value");
+      expect(result.rows).toEqual([{ value: 1 }]);
+      // The same process's pool answers again: no restart of Chorus.
+      await until(async () => (await checkHealth()).status === "ok", 60_000, "the database check to pass");
+    } finally {
+      await closeDb();
+      process.env.DATABASE_URL = previousUrl;
+    }
     // Postgres's own PANIC line was surfaced at error level, not left at debug.
     expect(errorLines.some((line) => line.level === "error" && String(line.message).includes("No space left on device"))).toBe(true);
   });
