@@ -17,9 +17,11 @@ import { ArchiveWriter, extractArchive, NotABackupError } from "./backup-archive
  * marks the start, the cluster's files are copied as they are (writes go on), `pg_backup_stop`
  * returns the backup label, and the WAL written meanwhile is copied last. A restored cluster
  * replays that WAL when it first starts and is then exactly the database as of the stop —
- * consistent, with every committed task up to that moment. The data dir's own files (the
- * cluster's password, the auth secret, the master key) go in too: the restored data dir is a
- * whole Chorus, so a backup is as secret as the data dir (mode 0600).
+ * consistent, with every committed task up to that moment. Of the data dir's own files only the
+ * cluster's connection settings (postgres.json: its port and password) go in; the master key,
+ * the auth secret and the first admin's password stay out, as docs/secrets.md asks ("back the key
+ * up, apart from the database backups"): a stolen backup must not carry the key to its secrets.
+ * The backup names what it left out, and restore says what to copy back.
  */
 
 const MANIFEST = "chorus-backup.json";
@@ -47,6 +49,8 @@ const SKIPPED_FILES = new Set([
   "pg_internal.init",
 ]);
 const WAL_SEGMENT = /^[0-9A-F]{24}$/;
+/** The data dir's files a backup carries: what the restored cluster needs to be reached. */
+const CARRIED_DATA_DIR_FILES = new Set(["postgres.json"]);
 
 interface Manifest {
   format: number;
@@ -54,6 +58,8 @@ interface Manifest {
   postgresVersion: string;
   startLsn: string;
   stopLsn: string;
+  /** Files of the data dir the backup left out (the master key, the auth secret). */
+  leftOut: string[];
 }
 
 export interface BackupReport {
@@ -62,6 +68,7 @@ export interface BackupReport {
   bytes: number;
   postgresVersion: string;
   stopLsn: string;
+  leftOut: string[];
 }
 
 function skipped(name: string): boolean {
@@ -112,14 +119,22 @@ export async function backupEmbeddedDatabase(options: { dataDir: string; url: st
     const { lsn: startLsn, segment: firstSegment } = await session.start(`chorus backup ${new Date().toISOString()}`);
     // The manifest goes first (its size must be known); the stop position is in backup_label.
     await archive.start();
-    const manifest: Manifest = { format: FORMAT, createdAt: new Date().toISOString(), postgresVersion: version, startLsn, stopLsn: "" };
+    const dataDirFiles: string[] = [];
+    for (const name of (await readdir(dataDir)).sort())
+      if (name !== "pg" && (await lstat(path.join(dataDir, name))).isFile()) dataDirFiles.push(name);
+    const leftOut = dataDirFiles.filter((name) => !CARRIED_DATA_DIR_FILES.has(name));
+    const manifest: Manifest = {
+      format: FORMAT,
+      createdAt: new Date().toISOString(),
+      postgresVersion: version,
+      startLsn,
+      stopLsn: "",
+      leftOut,
+    };
     await archive.addBuffer(MANIFEST, Buffer.from(JSON.stringify(manifest)));
     let files = 0;
-    for (const name of (await readdir(dataDir)).sort()) {
-      if (name === "pg") continue;
-      const stats = await lstat(path.join(dataDir, name));
-      if (stats.isFile() && (await archive.addFile(name, path.join(dataDir, name)))) files++;
-    }
+    for (const name of dataDirFiles.filter((file) => CARRIED_DATA_DIR_FILES.has(file)))
+      if (await archive.addFile(name, path.join(dataDir, name))) files++;
     await archive.addDirectory("pg", 0o700);
     for await (const entry of clusterEntries(clusterDir)) {
       const name = path.join("pg", entry.name);
@@ -141,7 +156,7 @@ export async function backupEmbeddedDatabase(options: { dataDir: string; url: st
     if (existsSync(file))
       throw new AppError("conflict", `${options.file} appeared while the backup was written; the backup was not kept`, "file");
     await rename(partial, file);
-    return { file, files, bytes, postgresVersion: version, stopLsn: stop.lsn };
+    return { file, files, bytes, postgresVersion: version, stopLsn: stop.lsn, leftOut };
   } catch (error) {
     archive.abort();
     await rm(partial, { force: true });
@@ -167,6 +182,8 @@ export interface RestoreReport {
   files: number;
   createdAt: string;
   tasks: number;
+  /** Files of the original data dir the backup did not carry (copy them over by hand). */
+  leftOut: string[];
 }
 
 /**
@@ -215,7 +232,7 @@ export async function restoreEmbeddedDatabase(options: { file: string; dataDir: 
   }
   const postgres = await startEmbeddedPostgres({ dataDir, ownsCluster: true });
   try {
-    return { dataDir, files, createdAt: manifest!.createdAt, tasks: await countTasksAt(postgres.url) };
+    return { dataDir, files, createdAt: manifest!.createdAt, tasks: await countTasksAt(postgres.url), leftOut: manifest!.leftOut ?? [] };
   } finally {
     await postgres.stop();
   }

@@ -117,6 +117,11 @@ async function runBackupCommand(command: "backup" | "restore", args: string[]): 
       `Restored the backup of ${restored.createdAt} into ${restored.dataDir} (${restored.files} files, ${restored.tasks} tasks); ` +
         `start Chorus on it with CHORUS_DATA_DIR=${restored.dataDir}.`,
     );
+    if (restored.leftOut.includes("master.key"))
+      console.log(
+        `The backup does not hold the master key (keep it apart, docs/secrets.md): copy the original data dir's master.key into ${restored.dataDir}, ` +
+          "or set CHORUS_MASTER_KEY, or the secrets stored in the database cannot be read.",
+      );
     return;
   }
   if (values["data-dir"] !== undefined) throw new UsageError("--data-dir is an option of restore only (backup reads CHORUS_DATA_DIR)");
@@ -130,8 +135,13 @@ async function runBackupCommand(command: "backup" | "restore", args: string[]): 
     const report = await backupEmbeddedDatabase({ dataDir: env.CHORUS_DATA_DIR, url: database.url, file: positionals[0]! });
     console.log(
       `Backed up the embedded database (Postgres ${report.postgresVersion}, ${report.files} files, ${(report.bytes / 1024 / 1024).toFixed(1)} MB before compression) ` +
-        `into ${report.file}. It holds the data dir's keys too: keep it as safe as the data dir.`,
+        `into ${report.file}.`,
     );
+    if (report.leftOut.length > 0)
+      console.log(
+        `Left out of it: ${report.leftOut.join(", ")} (secrets kept apart from database backups, docs/secrets.md). ` +
+          "Back up master.key separately: without it the secrets stored in the database cannot be read.",
+      );
   } finally {
     await database.stop();
   }

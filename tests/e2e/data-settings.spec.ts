@@ -8,7 +8,7 @@ import { createApiKeyWithCli, runCli, waitForTask } from "./support";
 
 /**
  * Settings → Data in the browser: after a task, an admin sees the team's size by table (the
- * numbers the API gives), the retention in effect, with no serious accessibility violation; and
+ * numbers the API gives), the retention in effect, with no serious accessibility violation in light or dark mode; and
  * `chorus backup` copies the running server's database. Any console error fails the test.
  */
 test("an admin sees the team's storage by table and the retention; the running server can be backed up", async ({
@@ -34,7 +34,9 @@ test("an admin sees the team's storage by table and the retention; the running s
   const scratch = await mkdtemp(path.join(tmpdir(), "chorus-e2e-backup-"));
   try {
     const file = path.join(scratch, "running.chorus-backup");
-    expect(runCli(E2E_DATA_DIR, ["backup", file])).toMatch(/Backed up the embedded database/);
+    const output = runCli(E2E_DATA_DIR, ["backup", file]);
+    expect(output).toMatch(/Backed up the embedded database/);
+    expect(output).toMatch(/Left out of it: .*master\.key/);
     expect((await stat(file)).size).toBeGreaterThan(1024 * 1024);
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -62,8 +64,14 @@ test("an admin sees the team's storage by table and the retention; the running s
   await expect(page.getByTestId("storage-retention")).toContainText(`${api.retention.runEventDays} days`);
   await expect(page.getByTestId("storage-last-prune")).toBeVisible();
 
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  expect(serious.map((violation) => `${violation.id}: ${violation.help}`)).toEqual([]);
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.reload();
+    await expect(page.locator("html")).toHaveClass(colorScheme === "dark" ? /\bdark\b/ : /^(?!.*\bdark\b)/);
+    await expect(page.getByTestId("storage-tables")).toBeVisible();
+    const results = await new AxeBuilder({ page }).analyze();
+    const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+    expect(serious.map((violation) => `${colorScheme}: ${violation.id}: ${violation.help}`)).toEqual([]);
+  }
   expect(consoleErrors).toEqual([]);
 });

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -85,12 +86,15 @@ async function snapshot(url: string): Promise<Snapshot> {
   }
 }
 
+let lastRestoreOutput = "";
+
 /** Restores `file` into a new directory under the scratch dir and starts Postgres on it for `inspect`. */
 async function restoreAndInspect<T>(file: string, name: string, inspect: (url: string) => Promise<T>): Promise<T> {
   const target = path.join(scratch, name);
   const restored = await chorus("restore", file, "--data-dir", target);
   expect(restored, restored.stderr).toMatchObject({ code: 0 });
   expect(restored.stdout).toMatch(/Restored the backup of .* into /);
+  lastRestoreOutput = restored.stdout;
   const postgres = await startEmbeddedPostgres({ dataDir: target, ownsCluster: true });
   try {
     return await inspect(postgres.url);
@@ -152,13 +156,22 @@ describe("chorus backup and chorus restore", () => {
     const task = await createTask(callers.user, { prompt: "Research lichens." });
     await waitForTaskStatus(task.id, ["completed"]);
     const before = await snapshot(source.url);
+    // Secrets of the data dir stay out of backups (docs/secrets.md): the key apart from the data.
+    await writeFile(path.join(dataDir, "master.key"), "not-a-real-key", { mode: 0o600 });
+    await writeFile(path.join(dataDir, "auth-secret"), "not-a-real-secret", { mode: 0o600 });
     const file = path.join(scratch, "idle.chorus-backup");
-    expect(await chorus("backup", file)).toMatchObject({ code: 0 });
+    const backup = await chorus("backup", file);
+    expect(backup).toMatchObject({ code: 0 });
+    expect(backup.stdout).toContain("Left out of it: auth-secret, master.key");
     // Writes after the backup are not in it.
     const later = await createTask(callers.user, { prompt: "Research mosses." });
     await waitForTaskStatus(later.id, ["completed"]);
 
     const restored = await restoreAndInspect(file, "idle", snapshot);
+    expect(existsSync(path.join(scratch, "idle", "postgres.json"))).toBe(true);
+    expect(existsSync(path.join(scratch, "idle", "master.key"))).toBe(false);
+    expect(existsSync(path.join(scratch, "idle", "auth-secret"))).toBe(false);
+    expect(lastRestoreOutput).toContain("does not hold the master key");
     expect(restored.counts).toEqual(before.counts);
     expect(restored.results).toBe(before.results);
     expect(before.counts.Task).toBeGreaterThanOrEqual(4);
