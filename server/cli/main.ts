@@ -13,6 +13,7 @@
  *   chorus secrets rotate
  *   chorus backup <file>
  *   chorus restore <file> --data-dir <dir>
+ *   chorus prune
  */
 import { parseArgs } from "node:util";
 import { ConfigError, getEnv } from "@/server/env";
@@ -51,6 +52,9 @@ const usage = `Usage:
        for a DATABASE_URL of your own use pg_dump; docs/operations.md#backup-and-restore)
   chorus restore <file> --data-dir <dir>
       (restores a backup into a new or empty directory; run Chorus with CHORUS_DATA_DIR=<dir>)
+  chorus prune
+      (deletes old run events, workflow state, webhook deliveries and audit events now, as the
+       server does hourly, with the CHORUS_*_RETENTION_DAYS of this environment; docs/operations.md#retention)
 
 Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data).`;
 
@@ -147,6 +151,24 @@ async function runBackupCommand(command: "backup" | "restore", args: string[]): 
   }
 }
 
+/** `chorus prune`: one prune of old rows now (server/retention), reporting what went. */
+async function runPruneCommand(args: string[]): Promise<void> {
+  if (args.length > 0) throw new UsageError("prune takes no arguments: chorus prune");
+  const database = await prepareDatabase(getEnv(), { ownsCluster: false });
+  const { closeDb } = await import("@/server/db/client");
+  try {
+    const { pruneOldRows } = await import("@/server/retention/prune-old-rows");
+    const pruned = await pruneOldRows();
+    console.log(
+      `Pruned ${pruned.runEvents} run events, ${pruned.workflowRuns} finished workflow runs, ` +
+        `${pruned.webhookDeliveries} webhook deliveries and ${pruned.auditEvents} audit events.`,
+    );
+  } finally {
+    await closeDb();
+    await database.stop();
+  }
+}
+
 async function run(argv: string[]): Promise<void> {
   const [resource, action, ...rest] = argv;
   if (!resource || resource === "help" || resource === "--help" || resource === "-h") {
@@ -154,6 +176,7 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (resource === "backup" || resource === "restore") return runBackupCommand(resource, argv.slice(1));
+  if (resource === "prune") return runPruneCommand(argv.slice(1));
   const command = `${resource} ${action ?? ""}`.trim();
   const { values, positionals } = parseArgs({
     args: rest,

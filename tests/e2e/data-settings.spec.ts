@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,8 +9,9 @@ import { createApiKeyWithCli, runCli, waitForTask } from "./support";
 
 /**
  * Settings → Data in the browser: after a task, an admin sees the team's size by table (the
- * numbers the API gives), the retention in effect, with no serious accessibility violation in light or dark mode; and
- * `chorus backup` copies the running server's database. Any console error fails the test.
+ * numbers the API gives) and the retention in effect, with no serious accessibility violation in
+ * light or dark mode; `chorus backup` copies the running server's database; and after
+ * `chorus prune` a task's page still shows its result and steps. Any console error fails the test.
  */
 test("an admin sees the team's storage by table and the retention; the running server can be backed up", async ({
   page,
@@ -42,6 +44,19 @@ test("an admin sees the team's storage by table and the retention; the running s
     await rm(scratch, { recursive: true, force: true });
   }
 
+  // Prune now, keeping nothing of finished tasks: the task's run events and executor state go.
+  const pruned = execFileSync("node", ["bin/chorus.mjs", "prune"], {
+    env: {
+      ...process.env,
+      CHORUS_DATA_DIR: E2E_DATA_DIR,
+      DATABASE_URL: "",
+      CHORUS_RUN_EVENT_RETENTION_DAYS: "0",
+      CHORUS_WORKFLOW_STATE_RETENTION_DAYS: "0",
+    },
+    encoding: "utf8",
+  });
+  expect(pruned).toMatch(/Pruned [1-9]\d* run events, [1-9]\d* finished workflow runs/);
+
   await page.goto("/signin");
   await page.getByLabel("Email").fill(E2E_ADMIN.email);
   await page.getByLabel("Password").fill(E2E_ADMIN.password);
@@ -58,11 +73,19 @@ test("an admin sees the team's storage by table and the retention; the running s
   const taskRow = page.getByTestId("storage-row-Task");
   await expect(taskRow.getByRole("rowheader")).toHaveText("Tasks");
   await expect(taskRow.getByRole("cell").first()).toHaveText(tasks.rows.toLocaleString("en-US"));
-  await expect(page.getByTestId("storage-row-RunEvent").getByRole("cell").first()).not.toHaveText("0");
+  // The executions stay after the prune (the run events went).
+  await expect(page.getByTestId("storage-row-AgentExecution").getByRole("cell").first()).not.toHaveText("0");
   await expect(page.getByTestId("storage-team-bytes")).toHaveText(/^\d+(\.\d)? (B|KB|MB|GB)$/);
   await expect(page.getByTestId("storage-database-bytes")).toHaveText(/^\d+(\.\d)? (MB|GB)$/);
   await expect(page.getByTestId("storage-retention")).toContainText(`${api.retention.runEventDays} days`);
-  await expect(page.getByTestId("storage-last-prune")).toBeVisible();
+  await expect(page.getByTestId("storage-last-prune")).toContainText("Old rows were last pruned");
+
+  // The task whose run events were pruned still shows its result and its steps (from what is kept).
+  await page.goto(`/tasks/${task.id}`);
+  await expect(page.getByTestId("task-status")).toHaveText(/completed/);
+  await expect(page.getByTestId("result")).toContainText(/community garden/i);
+  for (const agent of ["research", "analysis", "synthesis"]) await expect(page.getByText(agent, { exact: false }).first()).toBeVisible();
+  await page.goto("/settings/data");
 
   for (const colorScheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme });

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { getDb, getPool } from "@/server/db/client";
 import { renderMetrics } from "@/server/observability/metrics";
@@ -149,5 +150,21 @@ describe("retention", () => {
     expect(await runsOf(done.id)).toBe(0);
     expect(await eventsOf(awaiting.id)).toBe(awaitingEvents);
     expect((await getTask(callers.viewer, done.id)).result).toBeTruthy();
+  });
+
+  it("runs now from the CLI, with the retention of its environment", async () => {
+    const { callers } = await createTeamWithMembers();
+    const done = await createTask(callers.user, { prompt: "Summarise ferns." });
+    await waitForTaskStatus(done.id, ["completed"]);
+    const events = await eventsOf(done.id);
+    await getPool().query(`UPDATE "Task" SET "completedAt" = $2::timestamp WHERE "id" = $1`, [done.id, longAgo()]);
+    await getPool().query(`UPDATE "RunEvent" SET "createdAt" = $2::timestamp WHERE "taskId" = $1`, [done.id, longAgo()]);
+    const cli = spawnSync("node", ["bin/chorus.mjs", "prune"], {
+      env: { ...process.env, LOG_LEVEL: "warn", CHORUS_RUN_EVENT_RETENTION_DAYS: "35" },
+      encoding: "utf8",
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(`Pruned ${events} run events`);
+    expect(await eventsOf(done.id)).toBe(0);
   });
 });
