@@ -41,6 +41,8 @@ const layers = [
   ["server/rate-limit"], // request limits per caller and tier (used by the API layers; uses auth's Caller, db)
   ["inngest/client.ts"], // the Inngest client: events, and durable state encrypted under keys from server/secrets
   ["server/events", "server/auth", "server/secrets"], // platform: run-event log, callers, the event bus, secrets encrypted at rest
+  // Keeping the database: backup and restore of the embedded cluster, retention (pruning old rows).
+  ["server/backup", "server/retention"],
   ["server/audit"], // the audit log's recorder: low enough that auth and every service can record what they did
   ["server/validation.ts"], // parseInput: zod → AppError naming the field
   ["server/errors.ts"], // AppError (maps an unavailable database to 503)

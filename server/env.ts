@@ -225,6 +225,12 @@ const envSchema = z.object({
   }),
   // The audit log (docs/audit-log.md): events older than this many days are deleted in the background.
   CHORUS_AUDIT_RETENTION_DAYS: integer(365, 1, 100 * 365),
+  // Retention (docs/operations.md#retention): after this many days, finished tasks' run events, the
+  // executor's state of finished runs and finished webhook deliveries are deleted in the background.
+  // Task results, executions and the task rows are kept. 0 = as soon as they are finished.
+  CHORUS_RUN_EVENT_RETENTION_DAYS: integer(30, 0, 100 * 365),
+  CHORUS_WORKFLOW_STATE_RETENTION_DAYS: integer(7, 0, 100 * 365),
+  CHORUS_WEBHOOK_DELIVERY_RETENTION_DAYS: integer(30, 0, 100 * 365),
   // Webhooks (docs/webhooks.md): the pause before each delivery attempt, in seconds, comma-separated;
   // the first is attempt 1's. Default: Standard Webhooks' schedule (at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
   CHORUS_WEBHOOK_RETRY_DELAYS: optionalString.transform((value, ctx) => {

@@ -62,8 +62,9 @@ async function serve(env: Env, dev: boolean, shared: boolean, warm?: Promise<Ret
   const stopWebhookRelay = startWebhookRelay();
   const { listenForRemoteEvents } = await import("@/server/events/remote-events");
   const listener = shared ? listenForRemoteEvents(env.DATABASE_URL!) : undefined;
-  const { startAuditPruning } = await import("@/server/audit/audit-retention");
-  const stopAuditPruning = startAuditPruning();
+  // Old run events, workflow state, webhook deliveries and audit events (docs/operations.md#retention).
+  const { startRetention } = await import("@/server/retention/prune-old-rows");
+  const stopRetention = startRetention();
 
   const app = await prepared;
   const handle = app.getRequestHandler();
@@ -99,7 +100,7 @@ async function serve(env: Env, dev: boolean, shared: boolean, warm?: Promise<Ret
       server.listen(env.PORT, env.HOST, () => resolve());
     });
   } catch (error) {
-    stopAuditPruning();
+    stopRetention();
     await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
@@ -110,7 +111,7 @@ async function serve(env: Env, dev: boolean, shared: boolean, warm?: Promise<Ret
     logger.info("shutting down");
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
-    stopAuditPruning();
+    stopRetention();
     await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();

@@ -13,6 +13,7 @@ const pages = [
   { href: "/settings/spending", label: "Spending" },
   { href: "/settings/audit", label: "Audit log" },
   { href: "/settings/webhooks", label: "Webhooks" },
+  { href: "/settings/data", label: "Data" },
 ];
 
 /** The settings area's navigation; the current page is marked for screen readers and by sight. */

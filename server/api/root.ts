@@ -12,6 +12,7 @@ import { membersRouter } from "./routers/members";
 import { invitationsRouter } from "./routers/invitations";
 import { apiKeysRouter } from "./routers/api-keys";
 import { teamsRouter } from "./routers/teams";
+import { storageRouter } from "./routers/storage";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -27,6 +28,7 @@ export const appRouter = createTRPCRouter({
   invitations: invitationsRouter,
   apiKeys: apiKeysRouter,
   teams: teamsRouter,
+  storage: storageRouter,
 });
 
 export type AppRouter = typeof appRouter;

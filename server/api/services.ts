@@ -61,6 +61,7 @@ import { changeMemberRole, listMembers, removeMember } from "@/server/teams/memb
 import { createInvitation, listInvitations, revokeInvitation } from "@/server/teams/invitations";
 import { createTeamApiKey, listTeamApiKeys, revokeTeamApiKey } from "@/server/teams/team-api-keys";
 import { listCallerTeams } from "@/server/auth/session-team";
+import { readTeamStorage } from "@/server/teams/team-storage";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -92,6 +93,9 @@ export const chorusServices = {
   },
   usage: {
     summary: summarizeTeamUsage,
+  },
+  storage: {
+    summary: readTeamStorage,
   },
   agents: {
     list: listAgentDefinitions,

@@ -11,6 +11,9 @@
  *   chorus key list --team SLUG
  *   chorus key revoke <key id> --team SLUG
  *   chorus secrets rotate
+ *   chorus backup <file>
+ *   chorus restore <file> --data-dir <dir>
+ *   chorus prune
  */
 import { parseArgs } from "node:util";
 import { ConfigError, getEnv } from "@/server/env";
@@ -44,6 +47,14 @@ const usage = `Usage:
   chorus secrets rotate
       (re-encrypts every stored secret under CHORUS_MASTER_KEY, reading old ones with
        CHORUS_MASTER_KEY_PREVIOUS; safe while Chorus runs and to run again; docs/secrets.md)
+  chorus backup <file>
+      (a consistent copy of the embedded database and data dir, taken while Chorus runs;
+       for a DATABASE_URL of your own use pg_dump; docs/operations.md#backup-and-restore)
+  chorus restore <file> --data-dir <dir>
+      (restores a backup into a new or empty directory; run Chorus with CHORUS_DATA_DIR=<dir>)
+  chorus prune
+      (deletes old run events, workflow state, webhook deliveries and audit events now, as the
+       server does hourly, with the CHORUS_*_RETENTION_DAYS of this environment; docs/operations.md#retention)
 
 Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data).`;
 
@@ -94,12 +105,78 @@ function rateLimitChanges(values: Record<string, string | boolean | undefined>):
   return { set, reset: values.reset === true };
 }
 
+/** `chorus backup <file>` and `chorus restore <file> --data-dir <dir>` (server/backup/embedded-backup.ts). */
+async function runBackupCommand(command: "backup" | "restore", args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { "data-dir": { type: "string" } } });
+  if (positionals.length !== 1)
+    throw new UsageError(
+      command === "backup"
+        ? "backup needs one file: chorus backup <file>"
+        : "restore needs one file: chorus restore <file> --data-dir <dir>",
+    );
+  const { backupEmbeddedDatabase, restoreEmbeddedDatabase } = await import("@/server/backup/embedded-backup");
+  if (command === "restore") {
+    const restored = await restoreEmbeddedDatabase({ file: positionals[0]!, dataDir: required(values, "data-dir") });
+    console.log(
+      `Restored the backup of ${restored.createdAt} into ${restored.dataDir} (${restored.files} files, ${restored.tasks} tasks); ` +
+        `start Chorus on it with CHORUS_DATA_DIR=${restored.dataDir}.`,
+    );
+    if (restored.leftOut.includes("master.key"))
+      console.log(
+        `The backup does not hold the master key (keep it apart, docs/secrets.md): copy the original data dir's master.key into ${restored.dataDir}, ` +
+          "or set CHORUS_MASTER_KEY, or the secrets stored in the database cannot be read.",
+      );
+    return;
+  }
+  if (values["data-dir"] !== undefined) throw new UsageError("--data-dir is an option of restore only (backup reads CHORUS_DATA_DIR)");
+  const env = getEnv();
+  if (env.DATABASE_URL)
+    throw new UsageError(
+      "chorus backup copies the embedded database; with DATABASE_URL set, back up that Postgres with pg_dump of its major version (docs/operations.md#backup-and-restore)",
+    );
+  const database = await prepareDatabase(env, { ownsCluster: false });
+  try {
+    const report = await backupEmbeddedDatabase({ dataDir: env.CHORUS_DATA_DIR, url: database.url, file: positionals[0]! });
+    console.log(
+      `Backed up the embedded database (Postgres ${report.postgresVersion}, ${report.files} files, ${(report.bytes / 1024 / 1024).toFixed(1)} MB before compression) ` +
+        `into ${report.file}.`,
+    );
+    if (report.leftOut.length > 0)
+      console.log(
+        `Left out of it: ${report.leftOut.join(", ")} (secrets kept apart from database backups, docs/secrets.md). ` +
+          "Back up master.key separately: without it the secrets stored in the database cannot be read.",
+      );
+  } finally {
+    await database.stop();
+  }
+}
+
+/** `chorus prune`: one prune of old rows now (server/retention), reporting what went. */
+async function runPruneCommand(args: string[]): Promise<void> {
+  if (args.length > 0) throw new UsageError("prune takes no arguments: chorus prune");
+  const database = await prepareDatabase(getEnv(), { ownsCluster: false });
+  const { closeDb } = await import("@/server/db/client");
+  try {
+    const { pruneOldRows } = await import("@/server/retention/prune-old-rows");
+    const pruned = await pruneOldRows();
+    console.log(
+      `Pruned ${pruned.runEvents} run events, ${pruned.workflowRuns} finished workflow runs, ` +
+        `${pruned.webhookDeliveries} webhook deliveries and ${pruned.auditEvents} audit events.`,
+    );
+  } finally {
+    await closeDb();
+    await database.stop();
+  }
+}
+
 async function run(argv: string[]): Promise<void> {
   const [resource, action, ...rest] = argv;
   if (!resource || resource === "help" || resource === "--help" || resource === "-h") {
     console.log(usage);
     return;
   }
+  if (resource === "backup" || resource === "restore") return runBackupCommand(resource, argv.slice(1));
+  if (resource === "prune") return runPruneCommand(argv.slice(1));
   const command = `${resource} ${action ?? ""}`.trim();
   const { values, positionals } = parseArgs({
     args: rest,

