@@ -31,7 +31,7 @@ function warmUp(env: Env, dev: boolean): Promise<ReturnType<typeof next>> {
     env.INNGEST_MODE === "embedded" ? import("@/server/runtime/executor") : undefined,
     import("@/server/webhooks/delivery-relay"),
     import("@/server/events/remote-events"),
-    import("@/server/audit/audit-retention"),
+    import("@/server/retention/prune-old-rows"),
     import("@/server/runtime/front-door"),
     import("@/server/http/json-response"),
     import("@/server/http/content-security"),
