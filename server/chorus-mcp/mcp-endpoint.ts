@@ -1,5 +1,3 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { z } from "zod";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError, type ErrorCode } from "@/server/errors";
@@ -45,6 +43,11 @@ export async function answerMcpRequest(
     throw new AppError("bad_request", "An MCP client must accept both application/json and text/event-stream", "accept");
   }
   const message = parseInput(mcpMessageInput, request.body);
+  // The SDK's server side loads on the first MCP request (it costs start-up time every process would pay).
+  const [{ McpServer }, { WebStandardStreamableHTTPServerTransport }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/mcp.js"),
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+  ]);
   const server = new McpServer(MCP_SERVER_INFO, {
     instructions:
       "Chorus runs multi-agent tasks for this team: run_task hands it a request and returns the result (or the task id to read later with get_task); list_tasks shows recent ones.",

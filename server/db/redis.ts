@@ -1,5 +1,5 @@
 import "server-only";
-import { createClient, type RedisClientType } from "@redis/client";
+import type { RedisClientType } from "@redis/client";
 import { getEnv } from "@/server/env";
 import { logger } from "@/server/observability/logger";
 
@@ -18,19 +18,22 @@ export function getRedis(): Promise<RedisClientType> | undefined {
   if (!url) return undefined;
   const store = globalThis as GlobalWithRedis;
   if (store[key]?.url === url) return store[key].client;
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000) },
-  }) as RedisClientType;
-  let reported = false;
-  client.on("error", (error: unknown) => {
-    // Reconnects report every failure: say so once per outage, not once per retry.
-    if (!reported) logger.warn("Redis is unreachable; the response cache treats it as a miss until it is back", { error });
-    reported = true;
+  // The client library loads with the first use: without REDIS_URL no process pays for it at start-up.
+  const connected = import("@redis/client").then(({ createClient }) => {
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000) },
+    }) as RedisClientType;
+    let reported = false;
+    client.on("error", (error: unknown) => {
+      // Reconnects report every failure: say so once per outage, not once per retry.
+      if (!reported) logger.warn("Redis is unreachable; the response cache treats it as a miss until it is back", { error });
+      reported = true;
+    });
+    client.on("ready", () => (reported = false));
+    return client.connect().then(() => client);
   });
-  client.on("ready", () => (reported = false));
-  const connected = client.connect().then(() => client);
   connected.catch(() => undefined);
   store[key] = { url, client: connected };
   return connected;

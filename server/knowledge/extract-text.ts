@@ -50,7 +50,7 @@ export async function extractText(bytes: Uint8Array): Promise<ExtractedText> {
   if (decoded.includes("\u0000")) throw unsupported("binary (it contains NUL bytes)");
   const text = normalise(decoded);
   if (looksLikeHtml(text)) {
-    const page = readableHtml(text);
+    const page = await readableHtml(text);
     return nonEmpty({ contentType: "text/html", title: page.title, text: normalise(page.text) });
   }
   const heading = /^#{1,6}[ \t]+(.+)$/m.exec(text.slice(0, 2000));

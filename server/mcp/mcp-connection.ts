@@ -1,6 +1,4 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { McpServerWithSecretsRow } from "@/server/db/queries/mcp-servers";
 import { SECRET_COLUMNS, secretContext } from "@/server/db/queries/stored-secrets";
@@ -36,13 +34,16 @@ export interface McpConnection {
   secrets: string[];
 }
 
-function transportFor(server: McpServerWithSecretsRow, headers: Record<string, string>): Transport {
+/** The SDK's client side loads on the first connection: most processes never open one, and it costs start-up time. */
+async function transportFor(server: McpServerWithSecretsRow, headers: Record<string, string>): Promise<Transport> {
   if (server.transport === "stdio") {
     if (!getEnv().CHORUS_MCP_ALLOW_STDIO)
       throw new AppError("bad_request", "stdio MCP servers are disabled on this instance (CHORUS_MCP_ALLOW_STDIO)", "transport");
     // The child gets the SDK's short list of safe variables (PATH, HOME, …), never Chorus's own secrets.
+    const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
     return new StdioClientTransport({ command: server.command ?? "", args: server.args, stderr: "ignore" });
   }
+  const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
   return new StreamableHTTPClientTransport(new URL(server.url ?? ""), {
     requestInit: { headers },
     // A dropped stream is a failed call the agent hears about, not a reconnect loop inside a step.
@@ -54,9 +55,10 @@ function transportFor(server: McpServerWithSecretsRow, headers: Record<string, s
 export async function connectMcpServer(server: McpServerWithSecretsRow, options: { signal?: AbortSignal } = {}): Promise<McpConnection> {
   const headers = decryptHeaders(server);
   const secrets = Object.values(headers);
+  const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
   const client = new Client({ name: "chorus", version: "0.1.0" });
   try {
-    await client.connect(transportFor(server, headers), { signal: options.signal, timeout: getEnv().CHORUS_MCP_CONNECT_TIMEOUT_MS });
+    await client.connect(await transportFor(server, headers), { signal: options.signal, timeout: getEnv().CHORUS_MCP_CONNECT_TIMEOUT_MS });
   } catch (error) {
     await client.close().catch(() => undefined);
     throw error;

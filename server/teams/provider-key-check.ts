@@ -1,10 +1,8 @@
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
-
 /**
  * Checks a provider key the way the provider itself would judge it: lists its models with the
  * provider's official client (`GET /v1/models`). The answer names what went wrong by status —
- * never with the provider's own text, which may echo the key or the request.
+ * never with the provider's own text, which may echo the key or the request. The clients load on
+ * first use (they cost start-up time, and most processes never check a key).
  */
 export type KeyCheck = { ok: true; models: string[] } | { ok: false; error: string; status?: number };
 
@@ -23,10 +21,12 @@ export async function checkProviderKey(target: KeyCheckTarget): Promise<KeyCheck
     if (target.kind === "anthropic") {
       // The Anthropic SDK adds /v1 itself; Chorus stores base URLs as the AI SDK takes them (with /v1).
       const baseURL = target.baseUrl?.replace(/\/v1\/?$/, "") ?? undefined;
+      const { default: Anthropic } = await import("@anthropic-ai/sdk");
       const client = new Anthropic({ apiKey: target.apiKey ?? "not-set", baseURL, maxRetries: 0, timeout: CHECK_TIMEOUT_MS });
       const page = await client.models.list({ limit: MODELS_SHOWN });
       ids.push(...page.data.map((model) => model.id));
     } else {
+      const { default: OpenAI } = await import("openai");
       const client = new OpenAI({
         apiKey: target.apiKey ?? "not-needed",
         baseURL: target.baseUrl ?? undefined,

@@ -1,5 +1,3 @@
-import { extractText, getDocumentProxy } from "unpdf";
-
 /**
  * The text of a PDF, page by page, through unpdf (Mozilla's pdf.js packaged for servers; 1.7 is
  * the last line that runs on Node 20). A file that is not a readable PDF rejects with
@@ -14,6 +12,7 @@ export class UnreadablePdfError extends Error {
 }
 
 export async function pdfText(bytes: Uint8Array): Promise<{ title: string; text: string; pages: number }> {
+  const { extractText, getDocumentProxy } = await import("unpdf"); // pdf.js is large: loaded on the first PDF
   try {
     // pdf.js takes ownership of (and detaches) the buffer it is given: hand it a copy.
     const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });

@@ -1,12 +1,10 @@
-import { Readability } from "@mozilla/readability";
-import { parseHTML } from "linkedom";
-
 /**
  * HTML to the text a model (or a search index) should read: the page's main content as found by
  * Mozilla's Readability (Firefox's reader view), rendered as plain text that keeps the document's
  * shape — headings as `#` lines, list items as `- `, paragraphs apart — and drops scripts, styles,
  * navigation and markup. Pages Readability finds no article in fall back to the whole body.
- * Used by the fetch_url tool and the knowledge base's HTML uploads alike.
+ * Used by the fetch_url tool and the knowledge base's HTML uploads alike. linkedom and Readability
+ * are loaded on first use: most processes never read a page, and loading them cost start-up time.
  */
 
 export interface ReadableText {
@@ -45,7 +43,8 @@ const BLOCKS = new Set([
   "BODY",
 ]);
 
-export function readableHtml(source: string, options: { url?: string } = {}): ReadableText {
+export async function readableHtml(source: string, options: { url?: string } = {}): Promise<ReadableText> {
+  const [{ parseHTML }, { Readability }] = await Promise.all([import("linkedom"), import("@mozilla/readability")]);
   // linkedom builds a broken tree from a fragment; give it a whole document.
   const html = /<html[\s>]/i.test(source) ? source : `<!doctype html><html><head></head><body>${source}</body></html>`;
   const { document } = parseHTML(html);

@@ -52,7 +52,7 @@ export async function fetchReadablePage(url: string, options: FetchPageOptions =
   const html = response.contentType === "text/html" || response.contentType === "application/xhtml+xml";
   const source = decode(response.body, response.charset ?? (html ? metaCharset(response.body) : undefined));
   if (html) {
-    const { title, text } = readableHtml(source, { url: response.finalUrl });
+    const { title, text } = await readableHtml(source, { url: response.finalUrl });
     return { ...page, title, text, truncated: response.truncated };
   }
   return { ...page, title: titleOf(response.finalUrl), text: source, truncated: response.truncated };
