@@ -103,15 +103,18 @@ const PROMQL_WORDS = new Set([
 
 /**
  * The metric names a PromQL expression selects: identifiers that are neither a function (followed
- * by `(`), a keyword, nor inside a label matcher `{…}`, a grouping `by (…)` or a string. Enough
- * for the expressions we write; a test below proves it on known ones.
+ * by `(`), a keyword, a number or duration, nor inside a label matcher `{…}`, a grouping `by (…)`
+ * or a string. Enough for the expressions we write; tests/unit/deploy-grafana.test.ts proves it on
+ * known ones.
  */
 export function metricNamesIn(expr: string): string[] {
   const stripped = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, " ")
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
-    .replace(/\[[^\]]*\]/g, " ");
+    .replace(/\[[^\]]*\]/g, " ")
+    // Numbers and durations (`0.99`, `offset 5m`), which would otherwise leave a unit behind.
+    .replace(/(?<![a-zA-Z0-9_:])\d[\d.]*(e[+-]?\d+)?[a-z]*/g, " ");
   const names = new Set<string>();
   for (const match of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
     const after = stripped.slice(match.index + match[0].length).trimStart();
