@@ -69,6 +69,15 @@ describe("the Dockerfile", () => {
     expect(problemsOf(dockerfileText)).toEqual([]);
   });
 
+  it("marks the build newer than everything copied, so bin/start.mjs does not try to rebuild without development dependencies", () => {
+    const instructions = DockerfileParser.parse(dockerfileText).getInstructions();
+    const lastCopy = instructions.findLastIndex((instruction) => instruction.getKeyword() === "COPY");
+    const touch = instructions.findIndex(
+      (instruction) => instruction.getKeyword() === "RUN" && instruction.getArgumentsContent() === "touch .next/BUILD_ID",
+    );
+    expect(touch).toBeGreaterThan(lastCopy);
+  });
+
   it("is rejected when it breaks a rule", () => {
     const mutations: [string, string, RegExp][] = [
       ["FROM node:20-bookworm-slim\n", "FROM node:latest\n", /not pinned/],
