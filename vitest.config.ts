@@ -20,6 +20,7 @@ export default defineConfig({
     fileParallelism: false,
     // next-auth's ESM imports `next/server` without an extension, which Node's resolver refuses
     // (next has no exports map); run through Vite, it resolves, so tests can call its route handlers.
-    server: { deps: { inline: ["next-auth"] } },
+    // @actions/workflow-parser imports its JSON schema without `with { type: "json" }`, which Node 20 refuses; Vite's import works.
+    server: { deps: { inline: ["next-auth", "@actions/workflow-parser"] } },
   },
 });

@@ -14,6 +14,7 @@
  *   chorus backup <file>
  *   chorus restore <file> --data-dir <dir>
  *   chorus prune
+ *   chorus migrate
  */
 import { parseArgs } from "node:util";
 import { ConfigError, getEnv } from "@/server/env";
@@ -55,6 +56,9 @@ const usage = `Usage:
   chorus prune
       (deletes old run events, workflow state, webhook deliveries and audit events now, as the
        server does hourly, with the CHORUS_*_RETENTION_DAYS of this environment; docs/operations.md#retention)
+  chorus migrate
+      (applies pending database migrations and exits: a deployment's migration job runs it before
+       new servers start; they apply pending ones too, so it is optional; docs/deployment.md)
 
 Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data).`;
 
@@ -197,9 +201,17 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   if (
-    !["team create", "team limits", "user create", "user password", "key create", "key list", "key revoke", "secrets rotate"].includes(
-      command,
-    )
+    ![
+      "team create",
+      "team limits",
+      "user create",
+      "user password",
+      "key create",
+      "key list",
+      "key revoke",
+      "secrets rotate",
+      "migrate",
+    ].includes(command)
   )
     throw new UsageError(`Unknown command "${command}"`);
   const limits = command === "team limits" ? rateLimitChanges(values) : undefined;
@@ -215,7 +227,16 @@ async function run(argv: string[]): Promise<void> {
   const { recordAudit } = await import("@/server/audit/record-audit");
   const { teamRateLimits, updateTeamRateLimits, TEAM_LIMITS_TTL_MS } = await import("@/server/rate-limit");
   try {
-    if (command === "team create") {
+    if (command === "migrate") {
+      // prepareDatabase applied them (under Prisma's advisory lock, so concurrent starts wait): report what it did.
+      const { applied, alreadyApplied } = database.migrations;
+      for (const name of applied) console.log(`Applied ${name}`);
+      console.log(
+        applied.length === 0
+          ? `The database is up to date (${alreadyApplied.length} migrations applied before).`
+          : `Applied ${applied.length} migration${applied.length === 1 ? "" : "s"}; ${alreadyApplied.length} were applied before.`,
+      );
+    } else if (command === "team create") {
       const slug = positionals[0];
       if (!slug) throw new UsageError("team create needs a slug: chorus team create <slug>");
       const team = await createTeam({ slug, name: values.name });

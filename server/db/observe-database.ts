@@ -1,11 +1,11 @@
 /**
  * Plugs the database's readings into the metrics (server/observability/metrics.ts): the pool's
- * connections, the tasks active now and the executor's queue in Postgres. Called once per
+ * connections, the tasks active now, the executor's queue in Postgres and the teams' budget use. Called once per
  * process that serves, before any scrape; calling it again changes nothing.
  */
 import { provideMetricsSource } from "@/server/observability/metrics";
 import { getPool } from "./client";
-import { countActiveTasksByStatus, readExecutorQueue } from "./queries/operations-metrics";
+import { countActiveTasksByStatus, readExecutorQueue, readTeamBudgetMaxUsedRatio } from "./queries/operations-metrics";
 
 export function observeDatabase(): void {
   provideMetricsSource("databasePool", () => {
@@ -14,4 +14,5 @@ export function observeDatabase(): void {
   });
   provideMetricsSource("activeTasks", countActiveTasksByStatus);
   provideMetricsSource("executorQueue", readExecutorQueue);
+  provideMetricsSource("teamBudgetMaxUsedRatio", readTeamBudgetMaxUsedRatio);
 }

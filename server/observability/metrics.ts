@@ -32,6 +32,8 @@ export interface MetricsSources {
   databasePool: () => { total: number; idle: number; waiting: number };
   /** Tasks not yet finished, by status (the whole instance, from the database). */
   activeTasks: () => Promise<Record<string, number>>;
+  /** The largest share of its monthly budget any team has spent this month (0 when no team has a budget). */
+  teamBudgetMaxUsedRatio: () => Promise<number>;
 }
 
 const sources: Partial<MetricsSources> = {};
@@ -262,6 +264,22 @@ metric(
         const counts = await read(sources.activeTasks);
         this.reset();
         for (const [status, count] of Object.entries(counts ?? {})) this.set({ status }, count);
+      },
+    }),
+);
+
+// One number for the whole instance, never a team's id: the alert says "a team is near its
+// budget"; which one is in the dashboard's usage page (docs/model-usage.md#budgets).
+metric(
+  "chorus_team_budget_max_used_ratio",
+  () =>
+    new client.Gauge({
+      name: "chorus_team_budget_max_used_ratio",
+      help: "The largest share of its monthly model budget any team has spent this month (1 = all of it)",
+      aggregator: "max",
+      async collect() {
+        const ratio = await read(sources.teamBudgetMaxUsedRatio);
+        if (ratio !== undefined) this.set(ratio);
       },
     }),
 );

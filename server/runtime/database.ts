@@ -1,6 +1,6 @@
 import type { Env } from "@/server/env";
 import { startEmbeddedPostgres } from "@/server/db/embedded";
-import { migrate } from "@/server/db/migrate";
+import { migrate, type MigrationResult } from "@/server/db/migrate";
 
 /**
  * Connects Chorus to its database: the one in DATABASE_URL, or else the embedded Postgres in
@@ -10,7 +10,7 @@ import { migrate } from "@/server/db/migrate";
 export async function prepareDatabase(
   env: Env,
   options: { ownsCluster: boolean; beforeStop?: () => Promise<void> },
-): Promise<{ url: string; embedded: boolean; startedHere: boolean; stop: () => Promise<void> }> {
+): Promise<{ url: string; embedded: boolean; startedHere: boolean; stop: () => Promise<void>; migrations: MigrationResult }> {
   let url = env.DATABASE_URL;
   let stop = async () => {};
   let startedHere = false;
@@ -20,12 +20,13 @@ export async function prepareDatabase(
     startedHere = postgres.started;
     stop = postgres.started || options.ownsCluster ? () => postgres.stop() : stop;
   }
+  let migrations: MigrationResult;
   try {
-    await migrate(url);
+    migrations = await migrate(url);
   } catch (error) {
     await stop();
     throw error;
   }
   process.env.DATABASE_URL = url;
-  return { url, embedded: !env.DATABASE_URL, startedHere, stop };
+  return { url, embedded: !env.DATABASE_URL, startedHere, stop, migrations };
 }
