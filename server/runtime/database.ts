@@ -9,7 +9,7 @@ import { migrate, type MigrationResult } from "@/server/db/migrate";
  */
 export async function prepareDatabase(
   env: Env,
-  options: { ownsCluster: boolean; beforeStop?: () => Promise<void> },
+  options: { ownsCluster: boolean; beforeStop?: () => Promise<void>; onLaunched?: () => void },
 ): Promise<{ url: string; embedded: boolean; startedHere: boolean; stop: () => Promise<void>; migrations: MigrationResult }> {
   let url = env.DATABASE_URL;
   let stop = async () => {};
@@ -20,6 +20,8 @@ export async function prepareDatabase(
     startedHere = postgres.started;
     stop = postgres.started || options.ownsCluster ? () => postgres.stop() : stop;
   }
+  // An external database is already on its way: what waits for Postgres to be launched can start.
+  if (env.DATABASE_URL) options.onLaunched?.();
   let migrations: MigrationResult;
   try {
     migrations = await migrate(url);
