@@ -14,10 +14,10 @@ import { onRunEvent } from "./run-events";
  * then hands the same events — and, to SSE streams, the same bytes, serialized once — to every
  * watcher. Heartbeats and the safety re-read come from one timer each for the whole process.
  *
- * A new watcher replays the log after its own position, with live events queued meanwhile, then
- * joins: everything the hub hands over after it registered is either in its replay or in its
- * queue (the log is written in seq order per task, one writer at a time), so nothing is missed
- * and, filtering by seq, nothing is repeated.
+ * A new watcher replays the log after its own position (watchers joining at the same place share
+ * that read), with live events queued meanwhile, then joins: everything the hub hands over after
+ * it registered is either in its replay or in its queue (the log is written in seq order per
+ * task, one writer at a time), so nothing is missed and, filtering by seq, nothing is repeated.
  */
 
 /** Events handed over together, encoded once for every SSE watcher that takes them. */
@@ -97,6 +97,13 @@ interface Hub {
   /** Asked to read while a read was under way: it may have started before the new events committed. */
   again: boolean;
   unsubscribe: Array<() => void>;
+  /** Replay reads under way, by the seq they read after, with `dispatches` when each began (see replayPage). */
+  replays: Map<number, { page: Promise<EventBatch>; dispatches: number }>;
+  /** How many times the hub has handed events over. */
+  dispatches: number;
+  /** Resolved once `position` is known. */
+  ready: Promise<void>;
+  markReady: () => void;
 }
 
 interface HubRegistry {
@@ -177,6 +184,7 @@ function dispatch(hub: Hub, events: readonly RunEvent[]) {
   const fresh = hub.position === undefined ? [] : events.filter((event) => event.seq > hub.position!);
   if (fresh.length === 0) return;
   hub.position = fresh[fresh.length - 1]!.seq;
+  hub.dispatches += 1;
   const batch = eventBatch(fresh);
   for (const member of [...hub.members]) {
     if (member.queued) member.queued.push(batch);
@@ -210,7 +218,14 @@ function read(hub: Hub) {
     try {
       if (hub.position === undefined) {
         state.hubReads += 1;
-        hub.position = await readLastRunEventSeq(hub.taskId);
+        try {
+          hub.position = await readLastRunEventSeq(hub.taskId);
+        } catch (error) {
+          // Its watchers cannot know where live events start: they end, and their clients reconnect.
+          for (const member of [...hub.members]) leave(hub, member, "failed");
+          throw error;
+        }
+        hub.markReady();
         const early = hub.early.splice(0).sort((a, b) => a.seq - b.seq);
         for (const event of early) heard(hub, event);
       }
@@ -231,9 +246,44 @@ function read(hub: Hub) {
   })();
 }
 
+/**
+ * A page of the log after `afterSeq` for watchers replaying it: watchers that join at the same
+ * place at the same time (a burst of page loads, a dashboard on a wall of screens) share one
+ * query and one serialization.
+ */
+function replayPage(hub: Hub, afterSeq: number): Promise<EventBatch> {
+  // Only a read begun since the hub last handed anything over: an event handed over before this
+  // watcher registered but committed after an older read's snapshot would be in neither.
+  const pending = hub.replays.get(afterSeq);
+  if (pending && pending.dispatches === hub.dispatches) return pending.page;
+  const state = registry();
+  state.replayReads += 1;
+  const page = readRunEvents(hub.taskId, afterSeq).then(eventBatch);
+  const entry = { page, dispatches: hub.dispatches };
+  hub.replays.set(afterSeq, entry);
+  const forget = () => {
+    if (hub.replays.get(afterSeq) === entry) hub.replays.delete(afterSeq);
+  };
+  page.then(forget, forget);
+  return page;
+}
+
 function openHub(taskId: string): Hub {
   const state = registry();
-  const hub: Hub = { taskId, members: new Set(), position: undefined, early: [], reading: undefined, again: false, unsubscribe: [] };
+  const hub: Hub = {
+    taskId,
+    members: new Set(),
+    position: undefined,
+    early: [],
+    reading: undefined,
+    again: false,
+    unsubscribe: [],
+    replays: new Map(),
+    dispatches: 0,
+    ready: undefined as unknown as Promise<void>,
+    markReady: () => undefined,
+  };
+  hub.ready = new Promise<void>((resolve) => (hub.markReady = resolve));
   state.hubs.set(taskId, hub);
   hub.unsubscribe.push(
     onRunEvent(taskId, (event) => heard(hub, event)),
@@ -268,21 +318,40 @@ export function watchTaskEvents(taskId: string, afterSeq: number, watcher: TaskE
   hub.members.add(member);
   void (async () => {
     try {
-      // The replay: this watcher's own reads, once, from where it resumes.
       for (;;) {
-        state.replayReads += 1;
-        const events = await readRunEvents(taskId, member.seq);
+        // The replay: the log from where this watcher is, up to what the read sees.
+        for (;;) {
+          const batch = await replayPage(hub, member.seq);
+          if (member.closed) return;
+          if (batch.events.length > 0) {
+            handOver(hub, member, batch);
+            if (member.closed) return;
+          }
+          if (batch.events.length < 1000) break;
+        }
+        await hub.ready;
         if (member.closed) return;
-        if (events.length > 0) {
-          const batch = eventBatch(events);
+        // Then what the hub handed over meanwhile, as far as it continues the replay without a gap.
+        const queued = member.queued ?? [];
+        member.queued = [];
+        let gap = false;
+        for (const batch of queued) {
+          const next = batch.events.find((event) => event.seq > member.seq);
+          if (!next) continue;
+          if (next.seq !== member.seq + 1) {
+            gap = true;
+            break;
+          }
           handOver(hub, member, batch);
           if (member.closed) return;
         }
-        if (events.length < 1000) break;
+        // Live once it has everything the hub has handed over (an event committed after the
+        // replay's read but before the hub started is in neither: read again from here).
+        if (!gap && member.seq >= hub.position!) {
+          member.queued = undefined;
+          return;
+        }
       }
-      const queued = member.queued ?? [];
-      member.queued = undefined;
-      for (const batch of queued) handOver(hub, member, batch);
     } catch {
       leave(hub, member, "failed");
     }

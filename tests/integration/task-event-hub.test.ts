@@ -90,9 +90,12 @@ describe("a task's event hub", () => {
   it("reads the log once per announcement, whatever the number of watchers, and not at all for its own process's events", async () => {
     const task = await newTask();
     await appendRunEvent(task.id, "task.created");
+    const replays = taskEventHubStats().replayReads;
     const watchers = Array.from({ length: 50 }, () => follow(task.id, 0));
     expect(await until(() => watchers.every((watcher) => watcher.seqs.length === 1))).toBe(true);
     expect(taskEventHubStats()).toMatchObject({ hubs: 1, watchers: 50 });
+    // Joining together at the same place, they shared one replay read.
+    expect(taskEventHubStats().replayReads - replays).toBe(1);
 
     const before = taskEventHubStats().hubReads;
     await appendFromOtherProcess(task.id, ["task.planned", "agent.started", "agent.delta"]);
