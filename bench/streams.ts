@@ -12,9 +12,9 @@
  *                   server process (as the embedded executor's steps do) and fanned out by the
  *                   task's hub. Measured twice: generating with no watcher (the appends' own cost)
  *                   and with all watchers; the difference is what streaming costs.
- * Reported per server: delivered % (events received with a stamp inside the window ÷ events made
- * in it × watchers), p50/p99 latency from the event's making (before its INSERT, for Chorus) to its
- * arrival at the client, server CPU (% of one core; Postgres separately), and RSS growth.
+ * Reported per server: delivered % (events received with a commit time inside the window ÷ events
+ * committed in it × watchers), p50/p99 latency from the event's commit (its createdAt in the log;
+ * for the baselines, when it was made) to its arrival at the client, server CPU (% of one core; Postgres separately), and RSS growth.
  * Then on Chorus: IDLE_STREAMS idle streams held open (RSS per stream, CPU while idle), and a real
  * task's duration (offline model, approval to completion) with WATCHERS×TASKS watchers on it vs
  * none — target ≤ 1.2×.
@@ -69,6 +69,8 @@ function treeRssMiB(rootPid: number): number {
   return kib / 1024;
 }
 
+const CREATED_AT = '"createdAt":"';
+
 /** SSE clients, one socket each, counting the events stamped inside a window and their latency. */
 class Watchers {
   private requests: http.ClientRequest[] = [];
@@ -102,10 +104,9 @@ class Watchers {
           const text = rest + chunk;
           const end = text.lastIndexOf("\n\n");
           rest = end < 0 ? text : text.slice(end + 2);
-          for (let at = text.indexOf('"t":'); at >= 0 && at < end; at = text.indexOf('"t":', at + 4)) {
-            let t = 0;
-            for (let digit = at + 4; text.charCodeAt(digit) >= 48 && text.charCodeAt(digit) <= 57; digit++)
-              t = t * 10 + text.charCodeAt(digit) - 48;
+          // The event's commit time (the log's createdAt; for the baselines, when it was made).
+          for (let at = text.indexOf(CREATED_AT); at >= 0 && at < end; at = text.indexOf(CREATED_AT, at + CREATED_AT.length)) {
+            const t = Date.parse(text.slice(at + CREATED_AT.length, at + CREATED_AT.length + 24));
             if (t >= this.window.from && t <= this.window.to) {
               this.received += 1;
               this.latencies.push(now - t);

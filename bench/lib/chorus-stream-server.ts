@@ -5,8 +5,8 @@
  * cluster). Run with tsx; PORT serves the API, CONTROL_PORT the bench's controls:
  *   POST /setup?tasks=N        a team, an admin API key and N running tasks → { key, taskIds }
  *   POST /generate?rate=R      every task appends an agent.delta R times a second (as a running step
- *                              does: the coalescer writes one per 50 ms), stamped with its time
- *   GET  /generated?from&to    how many events were appended with a stamp in [from, to]
+ *                              does: the coalescer writes one per 50 ms)
+ *   GET  /generated?from&to    how many events were committed with a createdAt in [from, to]
  *   GET  /positions            each task's last seq (where a watcher that wants only new events starts)
  *   POST /stop                 stops generating
  *   POST /task                 a real task (offline model) that waits for approval → { id }
@@ -61,15 +61,24 @@ async function setup(tasks: number) {
   return { key, taskIds };
 }
 
+/**
+ * One append at a time per task, as a step's delta coalescer writes: a tick that finds the last
+ * append still under way is skipped, so a slow database lowers the rate instead of queueing
+ * appends without end. Counts each event by its commit time (createdAt), as the clients do.
+ */
 function generate(rate: number) {
   const everyMs = 1000 / rate;
-  timers = taskIds.map((taskId) =>
-    setInterval(() => {
-      const t = Date.now();
-      stamps.push(t);
-      void appendRunEvent(taskId, "agent.delta", { stepId: "research", text: "token token token ", t }).catch(() => undefined);
-    }, everyMs),
-  );
+  timers = taskIds.map((taskId) => {
+    let busy = false;
+    return setInterval(() => {
+      if (busy) return;
+      busy = true;
+      appendRunEvent(taskId, "agent.delta", { stepId: "research", text: "token token token ", t: Date.now() })
+        .then((event) => stamps.push(Date.parse(event.createdAt)))
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, everyMs);
+  });
 }
 
 async function waitForStatus(id: string, statuses: string[]) {
