@@ -145,6 +145,9 @@ interface Row {
   cpu: number;
   postgresCpu: number | null;
   rssGrowth: number;
+  eventsMade: number;
+  /** Server CPU per event delivered to one stream, µs. */
+  cpuPerDeliveryUs: number | null;
 }
 
 /** Drives one server: warm-up, then a window; returns what it measured. */
@@ -183,8 +186,10 @@ async function measure(options: {
     cpu: round((100 * cpu) / (SECONDS * 1000), 1)!,
     postgresCpu: options.postgresPid ? round((100 * pgCpu) / (SECONDS * 1000), 1) : null,
     rssGrowth: round(rss, 1)!,
+    eventsMade: made,
+    cpuPerDeliveryUs: watchers && watchers.received > 0 ? round((cpu * 1000) / watchers.received, 1) : null,
   };
-  printJson({ benchmark: "streams", ...row, eventsMade: made, tasks: TASKS, rate: RATE, seconds: SECONDS });
+  printJson({ benchmark: "streams", ...row, tasks: TASKS, rate: RATE, seconds: SECONDS });
   return row;
 }
 
@@ -416,18 +421,29 @@ async function main() {
   const next = await bareNextBaseline();
   if (next) rows.push(next);
   const { idleRow, durationRow } = await chorus(rows);
-  const raw = rows[0]!;
   printTable(
     `${TASKS} tasks × ${WATCHERS} watchers, ${RATE} events/s each (${TASKS * RATE} events/s made, ${TASKS * WATCHERS * RATE} delivered/s), ${SECONDS} s window`,
-    ["server", "streams", "delivered %", "p50 ms", "p99 ms", "server CPU %", "× raw CPU", "Postgres CPU %", "RSS growth MiB"],
+    [
+      "server",
+      "streams",
+      "events/s",
+      "delivered %",
+      "p50 ms",
+      "p99 ms",
+      "server CPU %",
+      "CPU µs/delivery",
+      "Postgres CPU %",
+      "RSS growth MiB",
+    ],
     rows.map((row) => [
       row.server,
       row.watchers,
+      round(row.eventsMade / SECONDS, 0),
       row.delivered,
       row.p50 === null ? null : round(row.p50, 0),
       row.p99 === null ? null : round(row.p99, 0),
       row.cpu,
-      round(row.cpu / raw.cpu, 1),
+      row.cpuPerDeliveryUs,
       row.postgresCpu,
       row.rssGrowth,
     ]),
