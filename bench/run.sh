@@ -2,7 +2,7 @@
 # Runs Chorus's benchmarks and prints their tables (docs/benchmarks.md explains them).
 #
 #   bash bench/run.sh                 # all five, ~10-15 min on 2 cores
-#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover (engine = overhead + throughput)
+#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams (engine = overhead + throughput)
 #
 # Installs the baselines (bench/package.json) on first use. Each benchmark's output is also
 # saved under bench/results/, and every JSON result line is appended to bench/results/results.jsonl.
@@ -37,8 +37,9 @@ declare -A FILES=(
   [modelfault]=model-fault-run.ts
   [startup]=start-up.ts
   [takeover]=takeover.ts
+  [streams]=streams.ts
 )
-ORDER=(overhead throughput e2e fault ratelimit reads mcp tools knowledge cache models modelfault startup takeover)
+ORDER=(overhead throughput e2e fault ratelimit reads mcp tools knowledge cache models modelfault startup takeover streams)
 
 selected=()
 if [[ $# -eq 0 || "$*" == "all" ]]; then
@@ -48,13 +49,15 @@ else
     case "$arg" in
       engine) selected+=(overhead throughput) ;;
       all) selected+=("${ORDER[@]}") ;;
-      overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover) selected+=("$arg") ;;
-      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | all)" >&2; exit 2 ;;
+      overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams) selected+=("$arg") ;;
+      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams | all)" >&2; exit 2 ;;
     esac
   done
 fi
 
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
+# The streams benchmark holds 10,000 connections open on each side: as many descriptors as allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 mkdir -p "$BENCH_DIR/results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 failed=()

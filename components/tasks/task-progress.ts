@@ -40,6 +40,10 @@ export interface AgentView {
   completedAt?: string;
   /** The tools this attempt called, in order. */
   toolCalls?: ToolCallView[];
+  /** How often the step started again (a retry, or a resume after a crash): its earlier partial output was dropped each time. */
+  restarts?: number;
+  /** Why it last started again. */
+  restartReason?: "retried" | "resumed";
 }
 
 export interface TaskProgress {
@@ -85,6 +89,7 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
     case "task.planned":
     case "task.approved":
     case "task.replanned": {
+      // A plan replaces the one before it (a re-planned task announces task.planned again): shown once.
       const steps = (payload.steps as PlanStepView[] | undefined) ?? [];
       next.awaitingApproval = event.type === "task.planned" && payload.awaitingApproval === true;
       next.status = next.awaitingApproval ? "awaiting_approval" : "running";
@@ -97,6 +102,28 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.agents = {};
       for (const step of steps)
         next.agents[step.id] = state.agents[step.id] ?? { stepId: step.id, agent: step.agent, status: "waiting", text: "", attempt: 1 };
+      return next;
+    }
+    case "agent.restarted": {
+      // The step runs again from its beginning: what it streamed before is replaced, not continued.
+      const previous = agent(state, stepId, String(payload.agent));
+      next.agents = {
+        ...state.agents,
+        [stepId]: {
+          ...previous,
+          status: "running",
+          text: "",
+          error: undefined,
+          toolCalls: [],
+          usage: undefined,
+          completedAt: undefined,
+          attempt: Number(payload.attempt ?? previous.attempt),
+          restarts: (previous.restarts ?? 0) + 1,
+          restartReason: payload.reason === "resumed" ? "resumed" : "retried",
+          startedAt: event.createdAt,
+        },
+      };
+      next.status = "running";
       return next;
     }
     case "agent.started": {

@@ -7,7 +7,7 @@ import { applyProgressEvent, initialProgress, type ProgressEvent, type TaskProgr
 export type StreamConnection = "connecting" | "live" | "reconnecting" | "closed";
 
 /**
- * A task's live progress from its SSE stream (/api/tasks/:id/events), folded by
+ * A task's live progress from its SSE stream (/api/v1/tasks/:id/events), folded by
  * applyProgressEvent: what the task page and the agent "try it" box both show. The stream
  * closes itself once the task reaches a final event.
  */
@@ -17,7 +17,7 @@ export function useTaskProgress(taskId: string, initialStatus: string): { progre
 
   useEffect(() => {
     // EventSource resumes with Last-Event-ID on its own after a dropped connection.
-    const source = new EventSource(`/api/tasks/${taskId}/events`);
+    const source = new EventSource(`/api/v1/tasks/${taskId}/events`);
     const onEvent = (message: MessageEvent<string>) => dispatch(JSON.parse(message.data) as ProgressEvent);
     runEventTypes.forEach((type) => source.addEventListener(type, onEvent as EventListener));
     source.onopen = () => setConnection("live");

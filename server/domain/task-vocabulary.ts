@@ -16,6 +16,7 @@ export const runEventTypes = [
   "task.approved",
   "task.replanned",
   "agent.started",
+  "agent.restarted",
   "agent.delta",
   "agent.tool_call",
   "agent.tool_result",

@@ -23,6 +23,8 @@ export interface DocumentedRoute {
   output?: z.ZodType;
   successStatus?: 201;
   eventStream?: true;
+  /** Kept for existing clients at an older path: documented as deprecated, with an operation id of its own. */
+  deprecated?: true;
   summary: string;
 }
 
@@ -109,7 +111,11 @@ function operationIdOf(route: DocumentedRoute): string {
     .filter(Boolean)
     .map((segment) => (segment.startsWith(":") ? `by-${segment.slice(1)}` : segment))
     .flatMap((segment) => segment.split("-"));
-  return [route.method.toLowerCase(), ...words.map((word) => word[0]!.toUpperCase() + word.slice(1))].join("");
+  return [
+    route.method.toLowerCase(),
+    ...words.map((word) => word[0]!.toUpperCase() + word.slice(1)),
+    route.deprecated ? "Deprecated" : "",
+  ].join("");
 }
 
 /** The first segment after the API's prefix (`tasks`, `agents`, `settings`…), to group the reference. */
@@ -158,6 +164,7 @@ function operationOf(route: DocumentedRoute, params: string[]): ZodOpenApiOperat
   const operation: ZodOpenApiOperationObject = {
     operationId: operationIdOf(route),
     summary: route.summary,
+    ...(route.deprecated ? { deprecated: true } : {}),
     tags: [tagOf(route)],
     requestParams,
     responses,

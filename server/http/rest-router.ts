@@ -178,16 +178,48 @@ function answerWebResponse(request: IncomingMessage, response: ServerResponse, a
   void pipeEventStream(answer.body, response);
 }
 
+/**
+ * Writes an event stream as the client takes it: while the socket is full it reads no more, so
+ * unsent events wait in the stream's own queue, where the stream can see a client that stopped
+ * reading and drop it (event-stream.ts) instead of Node buffering them without limit.
+ */
 async function pipeEventStream(stream: ReadableStream<Uint8Array>, response: ServerResponse) {
   const reader = stream.getReader();
   response.once("close", () => void reader.cancel().catch(() => undefined));
+  // The stream ending itself (a client dropped for falling behind) also stops a wait for the socket to drain.
+  const streamEnded = reader.closed.then(
+    () => undefined,
+    () => undefined,
+  );
   try {
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) response.write(chunk.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      if (!response.write(chunk.value) && !response.destroyed) await Promise.race([writable(response), streamEnded]);
+    }
   } catch {
-    // The client went away: the stream is cancelled above.
+    // The client went away (the stream is cancelled above), or fell too far behind: end what it has.
   } finally {
     response.end();
+    // A client that never reads again would hold the socket's unsent bytes for ever: let it go after a grace period.
+    if (!response.writableFinished) {
+      const release = setTimeout(() => response.destroy(), STALLED_CLIENT_GRACE_MS).unref();
+      response.once("close", () => clearTimeout(release));
+    }
   }
+}
+
+const STALLED_CLIENT_GRACE_MS = 30_000;
+
+/** Resolves when the response can take more (drained) or never will (closed). */
+function writable(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off("drain", done);
+      response.off("close", done);
+      resolve();
+    };
+    response.on("drain", done);
+    response.on("close", done);
+  });
 }
 
 /**

@@ -183,6 +183,8 @@ export interface RestRoute {
   successStatus?: 201;
   /** Answers `text/event-stream` (Server-Sent Events), for the OpenAPI document. */
   eventStream?: true;
+  /** An older path kept for existing clients (documented as deprecated). */
+  deprecated?: true;
   summary: string;
   /**
    * The error body this route answers with instead of Chorus's `{ error: { code, message, field } }`,
@@ -201,6 +203,14 @@ const eventStreamQuery = z.object({
     .optional()
     .meta({ description: "The sequence number of the last event already seen: the stream starts after it" }),
 });
+
+/** A task's event stream, at its versioned path and its first one: resumes after Last-Event-ID, else ?after=, else from the start. */
+async function serveTaskEvents({ caller, params, headers, query, signal }: RouteInput): Promise<RouteResult> {
+  const taskId = await assertTaskInTeam(caller, params.id);
+  const resumeFrom = headers.get("last-event-id") ?? query.get("after") ?? "0";
+  const afterSeq = Number.isInteger(Number(resumeFrom)) && Number(resumeFrom) >= 0 ? Number(resumeFrom) : 0;
+  return { eventStream: taskEventStream(taskId, afterSeq, signal) };
+}
 
 /** Built once per process, on first request: the table does not change while it runs. */
 let document: ReturnType<typeof buildOpenApiDocument> | undefined;
@@ -970,18 +980,25 @@ export const restRoutes: readonly RestRoute[] = [
   },
   {
     method: "GET",
+    path: "/api/v1/tasks/:id/events",
+    permission: "read",
+    rateLimit: "read",
+    summary:
+      "Server-Sent Events of a task's progress (resume with Last-Event-ID or ?after=; agent.restarted means: drop that step's partial output)",
+    eventStream: true,
+    query: eventStreamQuery,
+    handle: serveTaskEvents,
+  },
+  {
+    method: "GET",
     path: "/api/tasks/:id/events",
     permission: "read",
     rateLimit: "read",
-    summary: "Server-Sent Events of a task's progress (resume with Last-Event-ID or ?after=)",
+    summary: "The same stream as GET /api/v1/tasks/{id}/events, at its first, unversioned path (kept for existing clients)",
     eventStream: true,
+    deprecated: true,
     query: eventStreamQuery,
-    handle: async ({ caller, params, headers, query, signal }) => {
-      const taskId = await assertTaskInTeam(caller, params.id);
-      const resumeFrom = headers.get("last-event-id") ?? query.get("after") ?? "0";
-      const afterSeq = Number.isInteger(Number(resumeFrom)) && Number(resumeFrom) >= 0 ? Number(resumeFrom) : 0;
-      return { eventStream: taskEventStream(taskId, afterSeq, signal) };
-    },
+    handle: serveTaskEvents,
   },
   {
     method: "GET",

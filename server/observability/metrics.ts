@@ -96,6 +96,20 @@ export function countOpenStream(): () => void {
   };
 }
 
+const slowStreamsDropped = metric(
+  "chorus_sse_slow_streams_dropped_total",
+  () =>
+    new client.Counter({
+      name: "chorus_sse_slow_streams_dropped_total",
+      help: "Event streams ended because the client fell too far behind (it resumes with Last-Event-ID)",
+    }),
+);
+
+/** One event stream ended for a client that stopped reading. */
+export function countSlowStreamDropped(): void {
+  slowStreamsDropped.inc();
+}
+
 const tasksFinished = metric(
   "chorus_tasks_finished_total",
   () => new client.Counter({ name: "chorus_tasks_finished_total", help: "Tasks that reached a final status", labelNames: ["status"] }),

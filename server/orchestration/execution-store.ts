@@ -10,7 +10,8 @@ import { publishAppended } from "@/server/events/run-events";
  */
 
 /**
- * Starts an attempt while the task is running and announces `agent.started`. Returns the
+ * Starts an attempt while the task is running and announces `agent.started` (after
+ * `agent.restarted` when the step starts again). Returns the
  * execution id and the team's tools that need approval, or undefined (and writes nothing) when
  * the task is not running.
  */
@@ -22,7 +23,10 @@ export async function startExecution(
   const started = await insertRunningExecution(row);
   if (started.id === null || started.firstSeq === null || started.appendedAt === null) return undefined;
   const payload = { stepId: row.stepKey, agent: row.agentKind, executionId: started.id, attempt: row.attempt };
-  publishAppended(row.taskId, [{ type: "agent.started", payload }], { firstSeq: started.firstSeq, appendedAt: started.appendedAt });
+  const events: NewRunEvent[] = [{ type: "agent.started", payload }];
+  if (started.restarted)
+    events.unshift({ type: "agent.restarted", payload: { ...payload, reason: started.resumed ? "resumed" : "retried" } });
+  publishAppended(row.taskId, events, { firstSeq: started.firstSeq, appendedAt: started.appendedAt });
   return {
     id: started.id,
     toolsNeedingApproval: started.toolsNeedingApproval ?? [],

@@ -37,6 +37,8 @@ export function progressLine(event: Pick<RunEvent, "type" | "payload">): string 
       const added = Array.isArray(payload.added) ? payload.added.map((step) => text(step, 40)) : [];
       return `Follow-up step${added.length === 1 ? "" : "s"} added: ${added.join(", ")}.\n`;
     }
+    case "agent.restarted":
+      return `↻ ${text(payload.agent, 40)} starts again${attemptNote(payload)}; its earlier partial output is discarded.\n`;
     case "agent.started":
       return `▶ ${text(payload.agent, 40)} started${attemptNote(payload)}.\n`;
     case "agent.tool_call":

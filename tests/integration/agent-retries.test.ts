@@ -56,8 +56,14 @@ describe("agent step retries", () => {
     ]);
     expect(analysis[0]!.error).toMatch(/answered HTTP 503 \(an error on the provider.s side\); retried/);
     expect(done.executions.find((execution) => execution.agent === "research")!.modelId).toBe("wire-test-model");
-    const failures = (await readRunEvents(task.id)).filter((event) => event.type === "agent.failed");
+    const events = await readRunEvents(task.id);
+    const failures = events.filter((event) => event.type === "agent.failed");
     expect(failures).toHaveLength(1);
+    // The retry is announced before it starts, so clients replace the first attempt's partial output.
+    const restarted = events.findIndex((event) => event.type === "agent.restarted");
+    expect(events[restarted]!.payload).toMatchObject({ agent: "analysis", attempt: 2, reason: "retried" });
+    expect(events[restarted + 1]).toMatchObject({ type: "agent.started", payload: { agent: "analysis", attempt: 2 } });
+    expect(events.filter((event) => event.type === "agent.restarted")).toHaveLength(1);
   });
 
   it("fails the task with the error once every attempt has failed", async () => {

@@ -116,6 +116,7 @@ const restCases: Record<string, Case> = {
     scope: "own-team",
   },
   "GET /api/tasks/:id/events": { path: (f) => `/api/tasks/${f.taskId}/events`, scope: "not-found" },
+  "GET /api/v1/tasks/:id/events": { path: (f) => `/api/v1/tasks/${f.taskId}/events`, scope: "not-found" },
   // The team stream: another team's caller gets its own stream (tests/integration/task-list.test.ts checks it carries none of this team's events).
   "GET /api/v1/events": { path: () => "/api/v1/events", scope: "own-team" },
   "GET /api/v1/settings/fetch-policy": { path: () => "/api/v1/settings/fetch-policy", scope: "own-team" },

@@ -6,6 +6,7 @@ import { remoteTaskOf } from "@/server/db/run-event-announcements";
 import { listenForRemoteEvents, onRemoteAppend } from "@/server/events/remote-events";
 import { APPENDED_COLUMNS, appendRunEventsSql } from "@/server/db/queries/run-events";
 import { appendRunEvent } from "@/server/events/run-events";
+import { setTaskEventHubTiming } from "@/server/events/task-event-hub";
 
 /**
  * Events appended by another Chorus process (another worker or replica) reach the streams open
@@ -72,8 +73,9 @@ describe("run events from other processes", () => {
   it("reach an open stream at once, not at its next poll", async () => {
     const task = await newTask();
     await appendRunEvent(task.id, "task.created");
-    // Polling once a minute: only the announcement can deliver within the test.
-    const stream = collect(taskEventStream(task.id, 0, new AbortController().signal, { pollMs: 60_000, heartbeatMs: 60_000 }));
+    // The hub re-reads the log once a minute: only the announcement can deliver within the test.
+    const previous = setTaskEventHubTiming({ rereadMs: 60_000, heartbeatMs: 60_000 });
+    const stream = collect(taskEventStream(task.id, 0, new AbortController().signal));
     expect(await until(() => stream.events.includes("task.created"), 2000)).toBe(true);
 
     await appendFromOtherProcess(task.id, "task.planned", { steps: [] });
@@ -81,6 +83,7 @@ describe("run events from other processes", () => {
     await appendFromOtherProcess(task.id, "agent.delta", { stepId: "research", text: "hello" });
     await appendFromOtherProcess(task.id, "task.completed", { result: "done" });
     await stream.done; // ends after the terminal event
+    setTaskEventHubTiming(previous);
     expect(stream.events).toEqual(["task.created", "task.planned", "agent.delta", "task.completed"]);
   });
 

@@ -62,6 +62,48 @@ describe("the task page from stored data", () => {
   });
 });
 
+describe("a step that starts again", () => {
+  const at = "2026-12-07T10:00:00.000Z";
+  const fold = (events: Array<[string, Record<string, unknown>]>) =>
+    events.reduce(
+      (state, [type, payload], index) => applyProgressEvent(state, { seq: index + 1, type, payload, createdAt: at }),
+      initialProgress("queued"),
+    );
+  const planned = (subtask: string): [string, Record<string, unknown>] => [
+    "task.planned",
+    { steps: steps.map((step) => ({ ...step, subtask })), source: "model" },
+  ];
+
+  it("replaces the partial output it had streamed, on a retry or a resume after a crash", () => {
+    const view = fold([
+      planned("find"),
+      ["agent.started", { stepId: "research", agent: "research", attempt: 1 }],
+      ["agent.delta", { stepId: "research", text: "Rainwater tanks are" }],
+      ["agent.tool_call", { stepId: "research", callId: "c1", tool: "search" }],
+      ["agent.restarted", { stepId: "research", agent: "research", attempt: 1, reason: "resumed" }],
+      ["agent.delta", { stepId: "research", text: "Tanks " }],
+      ["agent.restarted", { stepId: "research", agent: "research", attempt: 2, reason: "retried" }],
+      ["agent.started", { stepId: "research", agent: "research", attempt: 2 }],
+      ["agent.delta", { stepId: "research", text: "Tanks store rain." }],
+    ]);
+    expect(view.agents.research).toMatchObject({
+      text: "Tanks store rain.",
+      attempt: 2,
+      restarts: 2,
+      restartReason: "retried",
+      toolCalls: [],
+    });
+    expect(view.agents.research!.status).toBe("running");
+  });
+
+  it("shows a plan once: a second task.planned replaces the first", () => {
+    const view = fold([planned("find"), planned("find again")]);
+    expect(view.plan).toHaveLength(3);
+    expect(view.plan.map((step) => step.subtask)).toEqual(["find again", "find again", "find again"]);
+    expect(view.totalSteps).toBe(3);
+  });
+});
+
 describe("what a rerun reuses", () => {
   it("reuses the completed steps upstream of the one it reruns from", () => {
     const executions = steps.map((step) => execution(step.id, "completed"));

@@ -14,8 +14,16 @@ import { taskModelSettingsSql, type TaskModelSettings } from "./tasks";
  */
 
 /**
+ * Whether the attempt starting is a restart: a retry (attempt > 1), or an attempt resumed after a
+ * crash or a takeover (its row was there already: xmax is set only on a row ON CONFLICT updated).
+ */
+const RESTARTED = `COALESCE((SELECT $6::int > 1 OR resumed FROM execution), false)`;
+const STARTED_PAYLOAD = `(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int) FROM execution)`;
+
+/**
  * Starts an attempt while the task is running: the AgentExecution row (a crash-resumed step
- * re-enters with the same attempt and reuses its row) and `agent.started`, in one statement.
+ * re-enters with the same attempt and reuses its row) and `agent.started` — after `agent.restarted`
+ * when the step starts again (RESTARTED), so clients drop the partial output they have — in one statement.
  * `id` is null (and nothing is written) when the task is not running. Also returns the team's
  * tools that need approval, which the step needs next, saving it a round trip.
  */
@@ -32,6 +40,8 @@ export async function insertRunningExecution(row: {
   const { rows } = await query<
     {
       id: string | null;
+      restarted: boolean;
+      resumed: boolean | null;
       toolsNeedingApproval: string[] | null;
       hasMcpServers: boolean;
       modelSettings: TaskModelSettings | null;
@@ -42,15 +52,18 @@ export async function insertRunningExecution(row: {
        INSERT INTO "AgentExecution" (id, "taskId", "teamId", "stepKey", "agentKind", attempt, status, input, "startedAt", "createdAt", "agentVersion", "agentVersionId")
        SELECT $1, $2, $3, $4::text, $5::text, $6::int, 'running', $7::jsonb, $8::timestamp, $8::timestamp, $9::int, $10::text FROM running
        ON CONFLICT ("taskId", "stepKey", attempt) DO UPDATE SET status = 'running', "startedAt" = EXCLUDED."startedAt", error = NULL
-       RETURNING id
+       RETURNING id, (xmax <> 0) AS resumed
      ), ${appendRunEventsSql({
        taskId: "$2",
-       types: "ARRAY['agent.started']::text[]",
-       payloads:
-         "ARRAY[(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int) FROM execution)]",
+       types: `CASE WHEN ${RESTARTED} THEN ARRAY['agent.restarted', 'agent.started']::text[] ELSE ARRAY['agent.started']::text[] END`,
+       payloads: `CASE WHEN ${RESTARTED}
+         THEN ARRAY[(SELECT jsonb_build_object('stepId', $4::text, 'agent', $5::text, 'executionId', id, 'attempt', $6::int,
+                      'reason', CASE WHEN resumed THEN 'resumed' ELSE 'retried' END) FROM execution), ${STARTED_PAYLOAD}]
+         ELSE ARRAY[${STARTED_PAYLOAD}] END`,
        guard: "EXISTS (SELECT 1 FROM execution)",
      })}
-     SELECT (SELECT id FROM execution) AS id, (SELECT "toolsNeedingApproval" FROM "Team" WHERE id = $3) AS "toolsNeedingApproval",
+     SELECT (SELECT id FROM execution) AS id, ${RESTARTED} AS restarted, (SELECT resumed FROM execution) AS resumed,
+       (SELECT "toolsNeedingApproval" FROM "Team" WHERE id = $3) AS "toolsNeedingApproval",
        EXISTS (SELECT 1 FROM "McpServer" WHERE "teamId" = $3 AND enabled AND ("allAgents" OR $5::text = ANY("allowedAgents"))) AS "hasMcpServers",
        ${taskModelSettingsSql("$2")} AS "modelSettings",
        ${APPENDED_COLUMNS}`,

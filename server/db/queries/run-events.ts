@@ -91,3 +91,9 @@ export async function readRunEvents(taskId: string, afterSeq = 0, limit = 1000):
   );
   return rows;
 }
+
+/** Where a task's log ends now (0 when empty or when the task does not exist): a stream hub's starting place. */
+export async function readLastRunEventSeq(taskId: string): Promise<number> {
+  const { rows } = await query<{ lastSeq: number }>(`SELECT "lastSeq" FROM "Task" WHERE id = $1`, [taskId]);
+  return rows[0]?.lastSeq ?? 0;
+}
