@@ -30,6 +30,8 @@ export function useTaskProgress(taskId: string, initialStatus: string): { progre
       setConnection("closed");
     };
     terminalEventTypes.forEach((type) => source.addEventListener(type, finish));
+    // The server's word that the task is over (sent after its terminal event, or alone when that was seen or pruned).
+    source.addEventListener("end", finish);
     return () => source.close();
   }, [taskId]);
 

@@ -2,6 +2,9 @@ import type { RunEvent } from "@/server/db/queries/run-events";
 import { countSlowStreamDropped } from "@/server/observability/metrics";
 import { HEARTBEAT_BYTES, watchTaskEvents } from "./task-event-hub";
 
+/** The stream's last message once the task has finished: `event: end`, no id (it is not a run event). */
+const STREAM_END_BYTES = new TextEncoder().encode(`event: end\ndata: {}\n\n`);
+
 /**
  * A task's progress as Server-Sent Events: first everything after `afterSeq` from the log,
  * then live events as they are appended, in order and without repeats (`id:` is the seq, so
@@ -59,7 +62,12 @@ export function taskEventStream(taskId: string, afterSeq: number, signal: AbortS
             else for (let index = fromIndex; index < batch.events.length; index += 1) write(batch.eventBytes(index));
           },
           heartbeat: () => write(HEARTBEAT_BYTES),
-          end,
+          end: (reason) => {
+            // The task is over: say so, so that an EventSource closes instead of reconnecting (it
+            // also hears the terminal event, but not when it resumed after it or retention pruned it).
+            if (reason === "finished") write(STREAM_END_BYTES);
+            end();
+          },
         });
         if (signal.aborted) stop();
         else signal.addEventListener("abort", () => stop?.(), { once: true });

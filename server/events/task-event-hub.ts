@@ -88,6 +88,8 @@ interface Member {
 
 interface Hub {
   taskId: string;
+  /** The task had finished when the hub read where its log ends. */
+  finishedAtOpen: boolean;
   members: Set<Member>;
   /** The last seq handed to the watchers; undefined until the hub has read where the log ends. */
   position: number | undefined;
@@ -219,7 +221,9 @@ function read(hub: Hub) {
       if (hub.position === undefined) {
         state.hubReads += 1;
         try {
-          hub.position = await readLastRunEventSeq(hub.taskId);
+          const log = await readLastRunEventSeq(hub.taskId);
+          hub.position = log.lastSeq;
+          hub.finishedAtOpen = log.finished;
         } catch (error) {
           // Its watchers cannot know where live events start: they end, and their clients reconnect.
           for (const member of [...hub.members]) leave(hub, member, "failed");
@@ -280,6 +284,7 @@ function openHub(taskId: string): Hub {
     unsubscribe: [],
     replays: new Map(),
     dispatches: 0,
+    finishedAtOpen: false,
     ready: undefined as unknown as Promise<void>,
     markReady: () => undefined,
   };
@@ -347,6 +352,13 @@ export function watchTaskEvents(taskId: string, afterSeq: number, watcher: TaskE
         }
         // Live once it has everything the hub has handed over (an event committed after the
         // replay's read but before the hub started is in neither: read again from here).
+        // A task that had finished when the hub opened gets no more events: its watchers end once
+        // they have replayed the log (whose terminal event usually ended them already; not when
+        // they resumed after it, or when retention pruned the log).
+        if (!gap && hub.finishedAtOpen) {
+          leave(hub, member, "finished");
+          return;
+        }
         if (!gap && member.seq >= hub.position!) {
           member.queued = undefined;
           return;

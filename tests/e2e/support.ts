@@ -65,6 +65,7 @@ export async function readEventLog(baseURL: string, key: string, id: string) {
   const text = await response.text();
   return text
     .split("\n\n")
+    .filter((block) => block.split("\n").some((line) => line.startsWith("id: "))) // run events; not the closing `end`
     .map((block) => block.split("\n").find((line) => line.startsWith("data: ")))
     .filter((line): line is string => Boolean(line))
     .map((line) => JSON.parse(line.slice(6)) as { seq: number; type: string; payload: Record<string, unknown> });

@@ -76,7 +76,7 @@ async function submitAndWatch(key: string, prompt: string) {
     buffer = blocks.pop()!;
     for (const block of blocks) {
       const type = /^event: (.+)$/m.exec(block)?.[1];
-      if (!type) continue;
+      if (!type || !/^id: /m.test(block)) continue; // run events only, not the closing `end`
       types.push(type);
       if (type === "agent.delta") deltaTimes.push(Date.now() - started);
     }

@@ -82,9 +82,9 @@ describe("run events from other processes", () => {
     expect(await until(() => stream.events.includes("task.planned"), 2000)).toBe(true);
     await appendFromOtherProcess(task.id, "agent.delta", { stepId: "research", text: "hello" });
     await appendFromOtherProcess(task.id, "task.completed", { result: "done" });
-    await stream.done; // ends after the terminal event
+    await stream.done; // ends after the terminal event, with the server's `end`
     setTaskEventHubTiming(previous);
-    expect(stream.events).toEqual(["task.created", "task.planned", "agent.delta", "task.completed"]);
+    expect(stream.events).toEqual(["task.created", "task.planned", "agent.delta", "task.completed", "end"]);
   });
 
   it("skips this process's own announcements (its streams heard those directly)", async () => {

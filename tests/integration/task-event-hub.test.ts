@@ -187,4 +187,19 @@ describe("a task's event hub", () => {
     expect((await readRunEvents(task.id)).length).toBe(3);
     expect(taskEventHubStats().hubs).toBe(0);
   });
+
+  it("ends a finished task's stream resumed after its last event, or whose log retention pruned, instead of waiting forever", async () => {
+    const task = await newTask();
+    await appendRunEvents(task.id, [{ type: "task.created" }, { type: "task.completed" }]);
+    await getDb().task.update({ where: { id: task.id }, data: { status: "completed" } });
+    const resumedAfterEnd = follow(task.id, 2);
+    await resumedAfterEnd.done;
+    expect(resumedAfterEnd.seqs).toEqual([]);
+
+    await getDb().runEvent.deleteMany({ where: { taskId: task.id } });
+    const pruned = follow(task.id, 0);
+    await pruned.done;
+    expect(pruned.seqs).toEqual([]);
+    expect(taskEventHubStats().hubs).toBe(0);
+  });
 });

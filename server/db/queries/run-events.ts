@@ -1,6 +1,6 @@
 import { query } from "@/server/db/client";
 import { utcIsoSql } from "@/server/db/stored-time";
-import type { RunEventType } from "@/server/domain/task-vocabulary";
+import { finishedTaskStatuses, type RunEventType } from "@/server/domain/task-vocabulary";
 
 /**
  * The per-task progress log, `RunEvent`. Every event gets the task's next sequence number in
@@ -92,8 +92,14 @@ export async function readRunEvents(taskId: string, afterSeq = 0, limit = 1000):
   return rows;
 }
 
-/** Where a task's log ends now (0 when empty or when the task does not exist): a stream hub's starting place. */
-export async function readLastRunEventSeq(taskId: string): Promise<number> {
-  const { rows } = await query<{ lastSeq: number }>(`SELECT "lastSeq" FROM "Task" WHERE id = $1`, [taskId]);
-  return rows[0]?.lastSeq ?? 0;
+/**
+ * Where a task's log ends now (0 when empty or when the task does not exist), a stream hub's
+ * starting place, and whether the task had finished then (its log may have been pruned since).
+ */
+export async function readLastRunEventSeq(taskId: string): Promise<{ lastSeq: number; finished: boolean }> {
+  const { rows } = await query<{ lastSeq: number; finished: boolean }>(
+    `SELECT "lastSeq", status::text = ANY($2) AS finished FROM "Task" WHERE id = $1`,
+    [taskId, [...finishedTaskStatuses]],
+  );
+  return rows[0] ?? { lastSeq: 0, finished: false };
 }
