@@ -13,6 +13,7 @@ import { createServer } from "node:http";
 import next from "next";
 import { ConfigError, getEnv, type Env } from "@/server/env";
 import { logger, switchToPrettyLogs } from "@/server/observability/logger";
+import { switchMetrics } from "@/server/observability/metrics-switch";
 import { loadOrCreateAuthSecret } from "@/server/runtime/auth-secret";
 import { prepareDatabase } from "@/server/runtime/database";
 
@@ -21,6 +22,9 @@ import { prepareDatabase } from "@/server/runtime/database";
  * run-event log (`shared`) — the listener for their announcements; returns its drain.
  */
 async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Promise<void>> {
+  // The metrics switch and tracing, before anything that counts or is traced is loaded.
+  const { startObservability } = await import("@/server/runtime/observability");
+  const stopObservability = await startObservability(env);
   const { getPool, closeDb } = await import("@/server/db/client");
   // The pool, the active tasks and the executor's queue, read at each scrape of /api/metrics.
   const { observeDatabase } = await import("@/server/db/observe-database");
@@ -77,6 +81,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
+    await stopObservability();
     throw error;
   }
 
@@ -89,6 +94,7 @@ async function serve(env: Env, dev: boolean, shared: boolean): Promise<() => Pro
     await stopExecutor();
     await listener?.stop();
     await closeDb();
+    await stopObservability();
   };
 }
 
@@ -105,6 +111,7 @@ function announceReady(env: Env, database: { embedded: boolean }, workers: numbe
 
 /** A worker forked by the primary: the database is ready and DATABASE_URL and AUTH_SECRET are set. */
 async function runWorker() {
+  switchMetrics(getEnv().CHORUS_METRICS);
   // Answers the primary's requests for this worker's metrics, and asks it for the cluster's.
   const { joinClusterMetrics } = await import("@/server/observability/cluster-metrics");
   joinClusterMetrics();
@@ -166,6 +173,8 @@ async function main() {
   const dev = process.argv.includes("--dev");
   if (dev) await switchToPrettyLogs();
   let env = getEnv();
+  // Before anything loads the metrics: off, not even Node's default process metrics start.
+  switchMetrics(env.CHORUS_METRICS);
   process.env.AUTH_SECRET = env.AUTH_SECRET ?? (await loadOrCreateAuthSecret(env.CHORUS_DATA_DIR));
   process.env.AUTH_TRUST_HOST = String(env.AUTH_TRUST_HOST);
 
