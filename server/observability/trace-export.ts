@@ -112,7 +112,8 @@ export async function registerTracerProvider(
   provider.register();
 
   // Constructed disabled: enabled, each would also hook every later `require` of the process.
-  const pg = new PgInstrumentation({ enabled: false, requireParentSpan: true, enhancedDatabaseReporting: false });
+  // A span per query; not per pool checkout (`pg.connect`), which doubles the spans and says little.
+  const pg = new PgInstrumentation({ enabled: false, requireParentSpan: true, ignoreConnectSpans: true, enhancedDatabaseReporting: false });
   const undici = new UndiciInstrumentation({ enabled: false, requireParentforSpans: true });
   const instrumentations: Instrumentation[] = [pg, undici];
   for (const instrumentation of instrumentations) instrumentation.setTracerProvider(provider);

@@ -203,6 +203,33 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     for (const read of reads) expect(read.name).toBe("GET /api/v1/tasks/:id");
   });
 
+  it("writes the span of a task a member cancels", async () => {
+    const created = await fetch(`${api.baseURL}/api/v1/tasks`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ prompt: THREE_AGENT_PROMPT, requireApproval: true }),
+    });
+    const task = (await created.json()) as { id: string; traceId: string };
+    await waitForTaskStatus(task.id, ["awaiting_approval"]);
+    expect((await fetch(`${api.baseURL}/api/v1/tasks/${task.id}/cancel`, { method: "POST", headers: auth })).status).toBe(200);
+    const spans = await spansOfTrace(task.traceId);
+    const taskSpan = spans.find((span) => span.name === "chorus.task");
+    expect(taskSpan).toMatchObject({ spanId: taskSpanId(task.id), attributes: { "chorus.task.status": "cancelled" } });
+    // The cancel is a request of its own, in a trace of its own (the span ends as its response closes).
+    await until(
+      async () => {
+        await flushTraces();
+        return collector.spans.some(
+          (span) => span.name === "POST /api/v1/tasks/:id/cancel" && span.attributes["url.path"] === `/api/v1/tasks/${task.id}/cancel`,
+        );
+      },
+      10_000,
+      "the cancel request's span",
+    );
+    // The plan was made before the wait: its step span is in the task's trace, under the task.
+    expect(spans.find((span) => span.name === "plan")?.parentSpanId).toBe(taskSpan!.spanId);
+  });
+
   it("leaves health probes and metric scrapes untraced", async () => {
     await flushTraces();
     const before = collector.spans.length;

@@ -3,7 +3,7 @@ import type { AgentExecution, Prisma } from "@/server/db/generated/client";
 import type { ExecutionStatus, TaskStatus } from "@/server/db/generated/enums";
 import { newRowId } from "@/server/db/row-id";
 import { countTaskFinished } from "@/server/observability/metrics";
-import { recordTaskSpan } from "@/server/observability/tracing";
+import { recordTaskSpan, tracingEnabled } from "@/server/observability/tracing";
 import { utcIsoSql } from "@/server/db/stored-time";
 import { customAgentRowsSql, type CustomAgentRow } from "./agent-definitions";
 import { APPENDED_COLUMNS, type AppendedEvents } from "./run-events";
@@ -231,6 +231,7 @@ export async function markTaskRejected(task: {
     data: { status: "cancelled", error: task.error, completedAt: new Date(), approval: task.approval },
   });
   if (decided.count > 0) countTaskFinished("cancelled");
+  if (decided.count > 0) await recordCancelledTaskSpan(task.teamId, task.id);
   return decided.count > 0;
 }
 
@@ -247,7 +248,27 @@ export async function markTaskCancelled(task: {
   });
   // How long it ran is not read back here (one statement, no row returned): counted without a duration.
   if (cancelled.count > 0) countTaskFinished("cancelled");
+  if (cancelled.count > 0) await recordCancelledTaskSpan(task.teamId, task.id);
   return cancelled.count > 0;
+}
+
+/** A member's cancel (or rejection) ended the task: its span, when it has a trace (one read, only with tracing on). */
+async function recordCancelledTaskSpan(teamId: string, id: string) {
+  if (!tracingEnabled()) return;
+  const row = await getDb().task.findFirst({
+    where: { id, teamId },
+    select: { traceId: true, traceParentSpanId: true, createdAt: true, completedAt: true },
+  });
+  if (!row?.traceId) return;
+  recordTaskSpan({
+    taskId: id,
+    teamId,
+    status: "cancelled",
+    traceId: row.traceId,
+    parentSpanId: row.traceParentSpanId,
+    createdAt: row.createdAt,
+    endedAt: row.completedAt ?? new Date(),
+  });
 }
 
 /**
