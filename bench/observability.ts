@@ -16,7 +16,8 @@
  *
  *   bash bench/run.sh observability
  *   env: BENCH_CLIENTS (16), BENCH_WARMUP_SECONDS (15), BENCH_SECONDS (20 per round),
- *        BENCH_ROUNDS (3), BENCH_POLL_MS (25), BENCH_KEEP (keep the data dirs and logs)
+ *        BENCH_ROUNDS (3), BENCH_POLL_MS (25), BENCH_KEEP (keep the data dirs and logs),
+ *        BENCH_SAMPLED (e.g. 0.1: a fourth server, tracing with that share of traces kept)
  */
 import { rmSync } from "node:fs";
 import path from "node:path";
@@ -109,6 +110,15 @@ async function main() {
       rounds: [],
     },
   ];
+  // BENCH_SAMPLED=0.1: also (d), tracing with that share of traces kept, as a busy deployment would run it.
+  if (process.env.BENCH_SAMPLED) {
+    setups.push({
+      name: "d",
+      label: `(d) metrics on + tracing on, ${Number(process.env.BENCH_SAMPLED) * 100}% of traces kept`,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, CHORUS_TRACE_SAMPLE_RATIO: process.env.BENCH_SAMPLED },
+      rounds: [],
+    });
+  }
   try {
     // One at a time: the first start builds Next.js if the build is stale, and the others reuse it.
     for (const setup of setups) {
@@ -136,7 +146,7 @@ async function main() {
         const cpu0 = serverCpuMs(setup);
         const result = await closedLoop(setup.api!, SECONDS);
         // The last batch of spans leaves within the exporter's 2 s delay.
-        if (setup.name === "c") await sleep(2500);
+        if (setup.env.OTEL_EXPORTER_OTLP_ENDPOINT) await sleep(2500);
         const cpu = serverCpuMs(setup) - cpu0;
         const tasks = Math.max(1, result.completed);
         setup.rounds.push({
@@ -171,7 +181,7 @@ async function main() {
         round(ratio, 3),
         setup === baseline ? "–" : ratio >= TARGET_RATIO ? "met" : "NOT met",
         round(cpu(setup), 1),
-        setup.name === "c" ? round(spans / Math.max(1, completed), 1) : 0,
+        setup.env.OTEL_EXPORTER_OTLP_ENDPOINT ? round(spans / Math.max(1, completed), 1) : 0,
       ]),
     );
     printJson({
