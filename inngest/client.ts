@@ -61,7 +61,7 @@ type GlobalWithClient = typeof globalThis & { [clientKey]?: ReturnType<typeof cr
 const store = globalThis as GlobalWithClient;
 export const inngest = (store[clientKey] ??= createClient());
 
-export async function sendTaskCreated(data: { taskId: string; teamId: string }) {
+export async function sendTaskCreated(data: { taskId: string; teamId: string; traceId?: string }) {
   await inngest.send(taskCreated.create(data));
 }
 

@@ -3,7 +3,8 @@ import { z } from "zod";
 
 /** Every event Chorus sends, typed once. Functions trigger on these; `send*` helpers create them. */
 export const taskCreated = eventType("chorus/task.created", {
-  schema: z.object({ taskId: z.string(), teamId: z.string() }),
+  // traceId: the task's trace (tracing on at its creation), which its steps' spans join.
+  schema: z.object({ taskId: z.string(), teamId: z.string(), traceId: z.string().optional() }),
 });
 
 /** A member approved or rejected a plan that was waiting (the decision itself is stored on the task). */
@@ -43,6 +44,8 @@ export const agentStepInput = z.object({
   helpers: z.array(z.object({ kind: z.string(), name: z.string(), description: z.string() })).default([]),
   /** The team agent's version the task recorded when it was planned (absent for built-ins): the step runs exactly it. */
   agentVersion: z.object({ id: z.string(), version: z.number().int() }).optional(),
+  /** The task's trace (docs/operations.md#tracing): the step's span joins it. */
+  traceId: z.string().optional(),
 });
 export type AgentStepInput = z.infer<typeof agentStepInput>;
 

@@ -54,6 +54,26 @@ const integer = (fallback: number, min: number, max: number, named: Record<strin
       return parsed;
     });
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A share from 0 to 1 (e.g. 0.1 for one in ten); unset stays unset. */
+const ratio = () =>
+  optionalString.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+      ctx.addIssue({ code: "custom", message: "must be a number from 0 to 1 (the share of traces kept, e.g. 0.1)" });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
 const postgresUrl = optionalString.refine(
   (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
   "must be a postgres:// or postgresql:// URL",
@@ -129,6 +149,37 @@ const envSchema = z.object({
   // CHORUS_DATA_DIR below which /api/health/ready answers 503.
   CHORUS_METRICS_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, "must be at least 16 characters"),
   CHORUS_READY_MIN_FREE_DISK_MB: integer(100, 0, 100_000_000),
+  // "off": metrics are not collected (no counting on any request or step) and /api/metrics answers 404 saying so.
+  CHORUS_METRICS: z
+    .enum(["on", "off", ""])
+    .optional()
+    .transform((value) => value !== "off"),
+  // Tracing (docs/operations.md#tracing): set, spans are exported over OTLP/HTTP (JSON) to <endpoint>/v1/traces.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\/[^/]+/.test(value),
+    "must be an http:// or https:// URL (an OTLP/HTTP collector, e.g. http://localhost:4318)",
+  ),
+  OTEL_SERVICE_NAME: optionalString.transform((value) => value ?? "chorus"),
+  // Headers sent with every export, `key=value,key2=value2` (the OpenTelemetry convention), e.g. an API key.
+  OTEL_EXPORTER_OTLP_HEADERS: optionalString.transform((value, ctx): Record<string, string> => {
+    if (value === undefined) return {};
+    const headers: Record<string, string> = {};
+    for (const pair of value.split(",")) {
+      const at = pair.indexOf("=");
+      const name = at > 0 ? pair.slice(0, at).trim() : "";
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+        ctx.addIssue({ code: "custom", message: "must be key=value pairs separated by commas, e.g. x-api-key=abc,x-team=ops" });
+        return z.NEVER;
+      }
+      const raw = pair.slice(at + 1).trim();
+      // Values may be percent-encoded (the convention's rule); one that is not valid encoding is taken as written.
+      headers[name] = safeDecode(raw);
+    }
+    return headers;
+  }),
+  // The share of traces kept, 0 to 1 (the OpenTelemetry name; CHORUS_TRACE_SAMPLE_RATIO wins when both are set).
+  OTEL_TRACES_SAMPLER_ARG: ratio(),
+  CHORUS_TRACE_SAMPLE_RATIO: ratio(),
   INNGEST_MODE: z.enum(["embedded", "server"]).default("embedded"),
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,

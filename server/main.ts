@@ -13,6 +13,7 @@ import { createServer } from "node:http";
 import type next from "next";
 import { ConfigError, getEnv, type Env } from "@/server/env";
 import { logger, switchToPrettyLogs } from "@/server/observability/logger";
+import { switchMetrics } from "@/server/observability/metrics-switch";
 import { loadOrCreateAuthSecret } from "@/server/runtime/auth-secret";
 import { prepareDatabase } from "@/server/runtime/database";
 
@@ -48,6 +49,9 @@ function warmUp(env: Env, dev: boolean): Promise<ReturnType<typeof next>> {
  */
 async function serve(env: Env, dev: boolean, shared: boolean, warm?: Promise<ReturnType<typeof next>>): Promise<() => Promise<void>> {
   const prepared = warm ?? warmUp(env, dev);
+  // Tracing, before anything is traced (the metrics switch was set as the process started).
+  const { startObservability } = await import("@/server/runtime/observability");
+  const stopObservability = await startObservability(env);
   const { getPool, closeDb } = await import("@/server/db/client");
   // The pool, the active tasks and the executor's queue, read at each scrape of /api/metrics.
   const { observeDatabase } = await import("@/server/db/observe-database");
@@ -104,6 +108,7 @@ async function serve(env: Env, dev: boolean, shared: boolean, warm?: Promise<Ret
     await stopWebhookRelay();
     await stopExecutor();
     await listener?.stop();
+    await stopObservability();
     throw error;
   }
 
@@ -116,6 +121,7 @@ async function serve(env: Env, dev: boolean, shared: boolean, warm?: Promise<Ret
     await stopExecutor();
     await listener?.stop();
     await closeDb();
+    await stopObservability();
   };
 }
 
@@ -132,6 +138,7 @@ function announceReady(env: Env, database: { embedded: boolean }, workers: numbe
 
 /** A worker forked by the primary: the database is ready and DATABASE_URL and AUTH_SECRET are set. */
 async function runWorker() {
+  switchMetrics(getEnv().CHORUS_METRICS);
   // Answers the primary's requests for this worker's metrics, and asks it for the cluster's.
   const { joinClusterMetrics } = await import("@/server/observability/cluster-metrics");
   joinClusterMetrics();
@@ -193,6 +200,8 @@ async function main() {
   const dev = process.argv.includes("--dev");
   if (dev) await switchToPrettyLogs();
   let env = getEnv();
+  // Before anything loads the metrics: off, not even Node's default process metrics start.
+  switchMetrics(env.CHORUS_METRICS);
   process.env.AUTH_SECRET = env.AUTH_SECRET ?? (await loadOrCreateAuthSecret(env.CHORUS_DATA_DIR));
   process.env.AUTH_TRUST_HOST = String(env.AUTH_TRUST_HOST);
 

@@ -5,6 +5,7 @@ import { getEnv } from "@/server/env";
 import { BUILT_IN_AGENT_KINDS, UnknownAgentError } from "@/server/agents";
 import { TaskCancelledError } from "@/server/orchestration/cancellation";
 import { isBudgetExceeded } from "@/server/llm/budget";
+import { traceTaskStep } from "@/server/observability/tracing";
 import { runAgentStep, type AgentStepResult, type AgentStepRound } from "@/server/orchestration/agent-step";
 import { expireToolApprovals, readToolDecisions } from "@/server/orchestration/tool-approvals";
 import { asStepError } from "./step-errors";
@@ -34,12 +35,24 @@ function createAgentFunction(id: string, name: string) {
     },
     async ({ event, step, attempt }) => {
       const input = fromAgentInvocation(event.data);
-      let round = (await step.run(`run ${input.agent}`, () => guarded(() => runAgentStep(input, attempt + 1)))) as AgentStepRound;
+      // The attempt's span joins the task's trace (docs/operations.md#tracing).
+      const spanAttributes = {
+        "chorus.team.id": input.teamId,
+        "chorus.step.id": input.stepId,
+        "chorus.agent.kind": input.agent,
+        "chorus.attempt": attempt + 1,
+      };
+      const traced = <T>(work: () => Promise<T>) => traceTaskStep(input, `agent ${input.agent}`, spanAttributes, work);
+      let round = (await step.run(`run ${input.agent}`, () =>
+        traced(() => guarded(() => runAgentStep(input, attempt + 1))),
+      )) as AgentStepRound;
       for (let stretch = 1; round.state === "awaiting_approval"; stretch += 1) {
         const parked = round;
         const decisions = await awaitDecisions(step, input, parked, stretch);
         round = (await step.run(`run ${input.agent} (after approvals ${stretch})`, () =>
-          guarded(() => runAgentStep(input, attempt + 1, { executionId: parked.executionId, pause: parked.pause, decisions })),
+          traced(() =>
+            guarded(() => runAgentStep(input, attempt + 1, { executionId: parked.executionId, pause: parked.pause, decisions })),
+          ),
         )) as AgentStepRound;
       }
       return round.result as AgentStepResult;

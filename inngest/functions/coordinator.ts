@@ -19,6 +19,7 @@ import { endTaskOverBudget } from "@/server/orchestration/task-over-budget";
 import { TaskCancelledError } from "@/server/orchestration/cancellation";
 import { isInternalError, publicErrorMessage, PublicStepError } from "@/server/orchestration/public-errors";
 import { isBudgetExceeded } from "@/server/llm/budget";
+import { traceTaskStep } from "@/server/observability/tracing";
 import { agentFunctionFor } from "./agent";
 import { asStepError } from "./step-errors";
 
@@ -41,8 +42,13 @@ export const coordinator = inngest.createFunction(
   },
   async ({ event, step }) => {
     const { taskId } = event.data;
+    // The task's trace (tracing on at its creation): each step's span joins it.
+    const task = { taskId, traceId: event.data.traceId };
+    const stepAttributes = { "chorus.team.id": event.data.teamId };
     try {
-      const planned = await step.run("plan", () => modelStep(taskId, startAndPlanTask(taskId)));
+      const planned = await step.run("plan", () =>
+        traceTaskStep(task, "plan", stepAttributes, () => modelStep(taskId, startAndPlanTask(taskId))),
+      );
       if (planned.state === "stopped") return planned;
       let plan = planned.plan;
 
@@ -71,11 +77,17 @@ export const coordinator = inngest.createFunction(
         plan = decision.plan;
       }
 
-      const finished = await runPlan(step, { ...planned, plan });
-      return await step.run("aggregate", () => modelStep(taskId, completeTask({ ...planned, plan: finished.plan }, finished.outputs)));
+      const finished = await runPlan(step, { ...planned, plan }, task.traceId);
+      return await step.run("aggregate", () =>
+        traceTaskStep(task, "aggregate", stepAttributes, () =>
+          modelStep(taskId, completeTask({ ...planned, plan: finished.plan }, finished.outputs)),
+        ),
+      );
     } catch (error) {
       // In the step, so an internal error is logged (and given its reference) once, not on every replay.
-      return step.run("fail task", () => failTask(taskId, publicErrorMessage(error, { taskId })));
+      return step.run("fail task", () =>
+        traceTaskStep(task, "fail task", stepAttributes, () => failTask(taskId, publicErrorMessage(error, { taskId }))),
+      );
     }
   },
 );
@@ -107,7 +119,11 @@ function modelStep<T>(taskId: string, work: Promise<T>): Promise<T> {
  * the memoised invocations in that same order, so the function takes the same path again. An
  * agent may ask for another agent's help; the plan then grows (bounded) and is stored.
  */
-async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; outputs: Record<string, AgentStepResult> }> {
+async function runPlan(
+  step: Step,
+  task: PlannedTask,
+  traceId: string | undefined,
+): Promise<{ plan: Plan; outputs: Record<string, AgentStepResult> }> {
   const outputs: Record<string, AgentStepResult> = { ...task.reused };
   const limit = getEnv().CHORUS_TASK_MAX_PARALLEL;
   let followUpBudget = getEnv().CHORUS_MAX_FOLLOW_UPS;
@@ -116,7 +132,7 @@ async function runPlan(step: Step, task: PlannedTask): Promise<{ plan: Plan; out
   while (Object.keys(outputs).length < plan.steps.length) {
     for (const planStep of readySteps(plan, Object.keys(outputs), running.keys())) {
       if (running.size >= limit) break;
-      const invoked = invokeAgent(step, task, plan, planStep, outputs, followUpBudget > 0);
+      const invoked = invokeAgent(step, task, plan, planStep, outputs, followUpBudget > 0, traceId);
       running.set(
         planStep.id,
         invoked.then((result): [string, AgentStepResult] => [planStep.id, result]),
@@ -148,6 +164,7 @@ function invokeAgent(
   planStep: PlanStep,
   outputs: Record<string, AgentStepResult>,
   canAsk: boolean,
+  traceId: string | undefined,
 ) {
   return step.invoke(`run ${planStep.id}`, {
     function: agentFunctionFor(planStep.agent),
@@ -169,6 +186,7 @@ function invokeAgent(
       allowFollowUps: canAsk && !planStep.requestedBy,
       helpers: canAsk && !planStep.requestedBy ? task.agents : [],
       agentVersion: task.agentVersions?.[planStep.agent],
+      ...(traceId ? { traceId } : {}),
     }),
   }) as Promise<AgentStepResult>;
 }

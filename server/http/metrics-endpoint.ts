@@ -4,7 +4,8 @@
  * (a loopback peer, through no proxy — a request a reverse proxy forwarded carries
  * `X-Forwarded-For` or `Forwarded`, and could have come from anywhere). Anything else is a 401,
  * as JSON like every refusal. Metrics name no team and hold no secret, but they do describe the
- * instance's load and its models, so they are not public.
+ * instance's load and its models, so they are not public. With CHORUS_METRICS=off it answers a
+ * JSON 404 saying metrics are off (after the same check, so it reveals nothing more).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { CLIENT_ADDRESS_HEADER } from "@/server/auth/sign-in-throttle";
@@ -12,6 +13,7 @@ import { observeDatabase } from "@/server/db/observe-database";
 import { getEnv } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { scrapeMetrics } from "@/server/observability/cluster-metrics";
+import { metricsOff } from "@/server/observability/metrics-switch";
 import { bearerToken } from "@/server/auth/api-keys";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
@@ -35,9 +37,12 @@ export function assertMayScrape(headers: Headers): void {
   );
 }
 
-/** The scrape's answer: Prometheus text (the whole cluster's, with CHORUS_WORKERS > 1). */
+/** The scrape's answer: Prometheus text (the whole cluster's, with CHORUS_WORKERS > 1); a 404 saying so when metrics are off. */
 export async function metricsResponse(headers: Headers): Promise<Response> {
   assertMayScrape(headers);
+  if (!getEnv().CHORUS_METRICS || metricsOff()) {
+    throw new AppError("not_found", "Metrics are off on this server (CHORUS_METRICS=off): nothing is collected", "path");
+  }
   observeDatabase();
   const { text, contentType } = await scrapeMetrics();
   return new Response(text, { status: 200, headers: { "Content-Type": contentType, "Cache-Control": "no-store" } });

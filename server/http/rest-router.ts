@@ -5,6 +5,7 @@ import { requestCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { countHttpRequest, countOpenStream } from "@/server/observability/metrics";
+import { nameRequestRoute } from "@/server/observability/tracing";
 import { enforceRateLimit, rateLimitIdentityOf } from "@/server/rate-limit";
 import { errorStatusAndBody } from "./error-status";
 import { commonHeaders, sendJson } from "./json-response";
@@ -82,9 +83,10 @@ export async function serveRest(request: IncomingMessage, response: ServerRespon
 /**
  * When the answer has gone out (or the client left): counts it under the route's pattern — a
  * path no route owns counts as `unmatched`, so scanners cannot grow the label set — and writes
- * the access line at debug level.
+ * the access line at debug level. The request's trace span takes the same pattern as its name.
  */
 export function observeAnswer(request: IncomingMessage, response: ServerResponse, routeOf: () => string | undefined) {
+  nameRequestRoute(response, routeOf);
   const started = performance.now();
   // Bound to the request's context, so the access line carries its request id.
   response.once(

@@ -16,6 +16,8 @@ import { estimateTokens, promptCharacters } from "@/server/llm/usage";
 import { isCachedResponse } from "@/server/llm/response-cache";
 import { logger } from "@/server/observability/logger";
 import { countModelCall } from "@/server/observability/metrics";
+import { endModelCallSpan, startModelCallSpan } from "@/server/observability/tracing";
+import type { Span } from "@opentelemetry/api";
 import { settlePendingWrites, trackPendingWrite } from "@/server/llm/pending-writes";
 
 /**
@@ -72,13 +74,17 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
     const startedAt = new Date();
+    const span = startModelCallSpan(this.inner.provider, this.inner.modelId);
     let result: LanguageModelV3GenerateResult;
     try {
       result = await this.inner.doGenerate(options);
     } catch (error) {
       // Refused by the task's budget before it reached any provider: nothing was spent.
-      if (isRefusedByBudget(error)) throw error;
-      this.record(startedAt, outcomeOf(error, options), { cached: false, outputCharacters: 0 }, options.prompt);
+      if (isRefusedByBudget(error)) {
+        span?.end();
+        throw error;
+      }
+      this.record(startedAt, outcomeOf(error, options), { cached: false, outputCharacters: 0 }, options.prompt, span);
       throw error;
     }
     this.record(
@@ -91,18 +97,23 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
         outputCharacters: 0,
       },
       options.prompt,
+      span,
     );
     return result;
   }
 
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
     const startedAt = new Date();
+    const span = startModelCallSpan(this.inner.provider, this.inner.modelId);
     let result: LanguageModelV3StreamResult;
     try {
       result = await this.inner.doStream(options);
     } catch (error) {
-      if (isRefusedByBudget(error)) throw error;
-      this.record(startedAt, outcomeOf(error, options), { cached: false, outputCharacters: 0 }, options.prompt);
+      if (isRefusedByBudget(error)) {
+        span?.end();
+        throw error;
+      }
+      this.record(startedAt, outcomeOf(error, options), { cached: false, outputCharacters: 0 }, options.prompt, span);
       throw error;
     }
     const observed: Observed = { cached: false, outputCharacters: 0 };
@@ -115,7 +126,7 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
       ended = true;
       signal?.removeEventListener("abort", onAbort);
       // What was seen up to the end: a finish part the provider still sends after an error must not change it.
-      this.record(startedAt, outcome, { ...observed }, options.prompt);
+      this.record(startedAt, outcome, { ...observed }, options.prompt, span);
     };
     // A consumer that stops reading on an abort or an error part (as streamText's callers do)
     // never pulls the stream's end: the abort, and the error part itself, end the record.
@@ -166,8 +177,9 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
     return { ...result, stream };
   }
 
-  private record(startedAt: Date, outcome: Outcome, observed: Observed, prompt: LanguageModelV3Prompt) {
+  private record(startedAt: Date, outcome: Outcome, observed: Observed, prompt: LanguageModelV3Prompt, span?: Span) {
     const durationMs = Date.now() - startedAt.getTime();
+    const endedAt = new Date();
     this.context.onCall?.({ outcome, cached: observed.cached });
     // After the current turn: the stream's end reaches its consumer before the row is built and sent.
     const insert = new Promise<void>((resolve) => setImmediate(resolve))
@@ -181,6 +193,7 @@ class RecordedLanguageModel extends DelegatingLanguageModel {
           prompt,
         );
         countModelCall(row);
+        endModelCallSpan(span, row, endedAt);
         return insertModelCall({ ...row, durationMs });
       })
       .catch((error: unknown) =>

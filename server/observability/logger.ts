@@ -1,6 +1,7 @@
 /**
  * One logger: JSON lines on stdout/stderr, written by pino (`time`, `level`, `message`, the
- * request's `requestId` while an HTTP request is being answered, then the fields). Keys that
+ * request's `requestId` while an HTTP request is being answered, the `traceId` while a traced
+ * span is active (docs/operations.md#tracing), then the fields). Keys that
  * look like secrets are redacted so a careless `logger.info("x", { apiKey })` can never leak a
  * credential, and so is any text that holds a known secret (registerSecret: the provider keys in
  * use) or looks like a provider key or a bearer token — a provider may echo the key it was sent
@@ -8,6 +9,7 @@
  */
 import pino from "pino";
 import { currentRequestId } from "./request-context";
+import { currentTraceId } from "./tracing";
 
 type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -51,10 +53,12 @@ function threshold(): number {
   return order[level] ?? order.info;
 }
 
-/** The request id, on every line written while a request is answered. */
+/** The request id, on every line written while a request is answered; the trace id while a sampled span is active. */
 const mixin = () => {
   const requestId = currentRequestId();
-  return requestId === undefined ? {} : { requestId };
+  const traceId = currentTraceId();
+  if (traceId === undefined) return requestId === undefined ? {} : { requestId };
+  return requestId === undefined ? { traceId } : { requestId, traceId };
 };
 
 const baseOptions: pino.LoggerOptions = {

@@ -3,9 +3,11 @@
  * counts, and the scrape-time readings the layers above plug in (`provideMetricsSource`) — the
  * executor, the database pool, the tasks active now — since this foundation module may import
  * none of them. Every metric and label is listed in docs/operations.md; labels take bounded
- * values only (a route table's pattern, never a raw URL).
+ * values only (a route table's pattern, never a raw URL). With CHORUS_METRICS=off
+ * (metrics-switch.ts) every count below returns at once.
  */
 import client from "prom-client";
+import { metricsOff } from "./metrics-switch";
 
 /** Reuses a metric already registered: Next's bundle and the Node entry may each load this module in one process. */
 function metric<T>(name: string, create: () => T): T {
@@ -52,8 +54,8 @@ async function read<T>(source: (() => T | Promise<T>) | undefined): Promise<T | 
   }
 }
 
-// Node's own process metrics (CPU, memory, event-loop lag, GC, handles), once per process.
-if (!client.register.getSingleMetric("process_cpu_seconds_total")) client.collectDefaultMetrics();
+// Node's own process metrics (CPU, memory, event-loop lag, GC, handles), once per process, unless metrics are off.
+if (!metricsOff() && !client.register.getSingleMetric("process_cpu_seconds_total")) client.collectDefaultMetrics();
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LONG_SECONDS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
@@ -75,6 +77,7 @@ const httpDuration = metric(
 
 /** One answered request, labelled by the route's pattern (`/api/v1/tasks/:id`), never the raw path. */
 export function countHttpRequest(route: string, method: string, status: number, seconds: number): void {
+  if (metricsOff()) return;
   const labels = { route, method, status: String(status) };
   httpRequests.inc(labels);
   httpDuration.observe(labels, seconds);
@@ -87,6 +90,7 @@ const openStreams = metric(
 
 /** Counts an event stream as open until the returned function is called (once). */
 export function countOpenStream(): () => void {
+  if (metricsOff()) return () => {};
   openStreams.inc();
   let closed = false;
   return () => {
@@ -127,6 +131,7 @@ const taskDuration = metric(
 
 /** A task reached its final status (`completed`, `failed`, `cancelled`, `budget_exceeded`). */
 export function countTaskFinished(status: string, seconds?: number): void {
+  if (metricsOff()) return;
   tasksFinished.inc({ status });
   if (seconds !== undefined && Number.isFinite(seconds) && seconds >= 0) taskDuration.observe({ status }, seconds);
 }
@@ -153,6 +158,7 @@ const executionDuration = metric(
 
 /** An agent step attempt ended (`completed`, `failed`, `cancelled`). */
 export function countAgentExecution(agentKind: string, status: string, seconds?: number): void {
+  if (metricsOff()) return;
   const labels = { agent_kind: agentKind, status };
   executionsFinished.inc(labels);
   if (seconds !== undefined && Number.isFinite(seconds) && seconds >= 0) executionDuration.observe(labels, seconds);
@@ -193,6 +199,7 @@ export function countModelCall(call: {
   /** null: the model's price is unknown. */
   costUsd: number | null;
 }): void {
+  if (metricsOff()) return;
   const model = { provider: call.provider, model: call.modelId };
   modelCalls.inc({ ...model, outcome: call.outcome });
   const tokens: [string, number][] = [
@@ -216,6 +223,7 @@ const cacheRequests = metric(
 );
 
 export function countModelCacheLookup(result: "hit" | "miss", from?: "memory" | "store"): void {
+  if (metricsOff()) return;
   cacheRequests.inc({ result, from: from ?? "" });
 }
 
@@ -231,6 +239,7 @@ const breakerState = metric(
 );
 
 export function setBreakerState(modelKey: string, state: "closed" | "half-open" | "open"): void {
+  if (metricsOff()) return;
   breakerState.set({ model_key: modelKey }, state === "open" ? 2 : state === "half-open" ? 1 : 0);
 }
 
@@ -245,6 +254,7 @@ const rateLimitRejections = metric(
 );
 
 export function countRateLimitRejection(tier: string): void {
+  if (metricsOff()) return;
   rateLimitRejections.inc({ tier });
 }
 

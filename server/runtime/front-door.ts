@@ -7,6 +7,7 @@ import { nodeHeaders } from "@/server/http/node-headers";
 import { cameOverTls } from "@/server/http/public-origin";
 import { withRequestId } from "@/server/http/request-id";
 import { observeAnswer, refuseRequest, serveRest } from "@/server/http/rest-router";
+import { traceIncomingRequest } from "@/server/observability/tracing";
 
 /**
  * The first look at every request the server receives, before Next.js: it answers the whole API
@@ -48,13 +49,16 @@ function answerApi(request: IncomingMessage, response: ServerResponse): boolean 
   if (!target.startsWith("/api/") && target !== "/api" && !target.startsWith("/api?")) return false;
   const url = new URL(target, "http://chorus.internal");
   if (NEXT_OWNED_API.test(url.pathname)) return false;
-  if (url.pathname.startsWith("/api/trpc/")) {
-    // One label for all of tRPC: procedure names come from the client, and would not be bounded.
-    observeAnswer(request, response, () => "/api/trpc");
-    void serveTrpc(request, response, url);
-    return true;
-  }
-  void serveRest(request, response, url);
+  // A span per API request (when tracing is on), named by the route that answers it.
+  traceIncomingRequest(request, response, () => {
+    if (url.pathname.startsWith("/api/trpc/")) {
+      // One label for all of tRPC: procedure names come from the client, and would not be bounded.
+      observeAnswer(request, response, () => "/api/trpc");
+      void serveTrpc(request, response, url);
+      return;
+    }
+    void serveRest(request, response, url);
+  });
   return true;
 }
 

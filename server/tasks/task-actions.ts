@@ -15,6 +15,7 @@ import { activeTaskStatuses, isTaskActive } from "@/server/domain/task-vocabular
 import { approveTaskInput, rejectTaskInput, rerunTaskInput } from "./task-schemas";
 import { getTask, loadTaskInTeam, scheduleTask } from "./tasks";
 import type { TaskView } from "./task-views";
+import { taskTraceOrigin, type TaskTraceOrigin } from "@/server/observability/tracing";
 
 /**
  * What a member does to a task after submitting it: approve or reject its plan, cancel it,
@@ -184,6 +185,8 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
       ...(agentVersions ? { agentVersions } : {}),
     },
     reused: reusable.values(),
+    // The request's trace, when tracing is on (as a new task's).
+    ...traceColumnsOf(taskTraceOrigin()),
   });
   await appendRunEvent(task.id, "task.created", { rerunOf: original.id, fromStep: input.fromStep, reusedSteps: [...reusable.keys()] });
   await recordAudit(caller, {
@@ -193,4 +196,8 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
   });
   await scheduleTask(task);
   return getTask(caller, task.id);
+}
+
+function traceColumnsOf(origin: TaskTraceOrigin | undefined) {
+  return origin ? { traceId: origin.traceId, traceParentSpanId: origin.parentSpanId } : {};
 }

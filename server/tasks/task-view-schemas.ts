@@ -78,6 +78,9 @@ export const taskView = taskSummaryView
     plan: z.unknown().meta({ description: "The plan: steps, the agent of each and why, their dependencies" }),
     result: z.unknown().meta({ description: "The final result once the task completed" }),
     executions: z.array(executionView),
+    traceId: z.string().nullable().meta({
+      description: "The OpenTelemetry trace of the task (32 hex digits) when tracing was on as it was created; null otherwise",
+    }),
   })
   .meta({ id: "Task" });
 

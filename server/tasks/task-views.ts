@@ -65,12 +65,14 @@ export function presentTask(task: TaskViewRow): TaskView {
       completedAt: execution.completedAt,
       toolCalls: execution.toolCalls,
     })),
+    traceId: task.traceId,
   };
 }
 
 /** A task just created: no plan, executions or reruns yet. */
-export function presentNewTask(task: TaskSummaryRow) {
+export function presentNewTask(task: TaskSummaryRow & { traceId?: string | null }) {
   return presentTask({
+    traceId: null,
     ...task,
     parentTaskId: null,
     rerunFromStep: null,

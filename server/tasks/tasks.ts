@@ -7,6 +7,7 @@ import { AppError } from "@/server/errors";
 import { appendRunEvent, publishRunEvents } from "@/server/events/run-events";
 import { sendTaskCreated } from "@/inngest/client";
 import { logger } from "@/server/observability/logger";
+import { taskTraceOrigin } from "@/server/observability/tracing";
 import { createTaskInput, listTasksInput, taskId as taskIdSchema, teamEventsQuery } from "./task-schemas";
 import { parseTeamStreamPosition, teamTaskEventStream } from "@/server/events/team-task-feed";
 import { presentNewTask, presentTask, presentTaskListItem, type TaskView } from "./task-views";
@@ -35,6 +36,8 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
     maxTokens: input.maxTokens ?? null,
     createdAt: new Date().toISOString(),
     createdEventPayload: createdPayload,
+    // The request's trace, when tracing is on: the task's steps and its own span join it.
+    trace: taskTraceOrigin(),
   });
   publishRunEvents(row.id, [{ seq: 1, type: "task.created", payload: createdPayload, createdAt: eventCreatedAt }]);
   // The audit row beside starting the coordinator, not before it: one round trip less on the task's hot path.
@@ -44,15 +47,15 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
       target: { type: "task", id: row.id },
       details: { template: input.template ?? null, requireApproval: input.requireApproval },
     }),
-    scheduleTask({ id: row.id, teamId: caller.teamId }),
+    scheduleTask({ id: row.id, teamId: caller.teamId, traceId: row.traceId }),
   ]);
   return presentNewTask(row);
 }
 
 /** Starts the coordinator for a stored task; if that fails the task is marked failed (never left queued forever). */
-export async function scheduleTask(task: { id: string; teamId: string }) {
+export async function scheduleTask(task: { id: string; teamId: string; traceId?: string | null }) {
   try {
-    await sendTaskCreated({ taskId: task.id, teamId: task.teamId });
+    await sendTaskCreated({ taskId: task.id, teamId: task.teamId, ...(task.traceId ? { traceId: task.traceId } : {}) });
   } catch (error) {
     logger.error("could not schedule task", { taskId: task.id, error });
     const message = "Chorus could not schedule this task; try again.";

@@ -11,6 +11,7 @@ import { cutText } from "@/server/text/cut-text";
 import { z } from "zod";
 import { scheduleTask } from "./tasks";
 import { presentNewTask, type TaskView } from "./task-views";
+import { taskTraceOrigin } from "@/server/observability/tracing";
 
 /**
  * "Try it": runs one agent alone on a prompt, as a real task — stored, streamed, costed and
@@ -52,9 +53,10 @@ export async function tryAgent(caller: Caller, kind: unknown, rawInput: unknown)
     createdAt: new Date().toISOString(),
     createdEventPayload: createdPayload,
     plan,
+    trace: taskTraceOrigin(),
   });
   publishRunEvents(row.id, [{ seq: 1, type: "task.created", payload: createdPayload, createdAt: eventCreatedAt }]);
   await recordAudit(caller, { action: "task.created", target: { type: "task", id: row.id }, details: { tryAgent: agentKind } });
-  await scheduleTask({ id: row.id, teamId: caller.teamId });
+  await scheduleTask({ id: row.id, teamId: caller.teamId, traceId: row.traceId });
   return presentNewTask(row);
 }

@@ -64,6 +64,7 @@ async function viewThroughPrisma(id: string) {
         startedAt: call.startedAt.toISOString(),
       })),
     })),
+    traceId: task.traceId,
   };
 }
 

@@ -3,6 +3,7 @@ import type { AgentExecution, Prisma } from "@/server/db/generated/client";
 import type { ExecutionStatus, TaskStatus } from "@/server/db/generated/enums";
 import { newRowId } from "@/server/db/row-id";
 import { countTaskFinished } from "@/server/observability/metrics";
+import { recordTaskSpan, tracingEnabled } from "@/server/observability/tracing";
 import { utcIsoSql } from "@/server/db/stored-time";
 import { customAgentRowsSql, type CustomAgentRow } from "./agent-definitions";
 import { APPENDED_COLUMNS, type AppendedEvents } from "./run-events";
@@ -41,7 +42,7 @@ const SUMMARY_COLUMNS = `t.id, t.status::text AS status, t.prompt, t.template, t
 
 /** The task, its executions and its reruns, in one statement rather than three Prisma queries. */
 const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
-  t."parentTaskId", t."rerunFromStep", t.approval, ${utcIsoSql('t."approvalDueAt"')} AS "approvalDueAt", t.plan,
+  t."parentTaskId", t."rerunFromStep", t.approval, ${utcIsoSql('t."approvalDueAt"')} AS "approvalDueAt", t.plan, t."traceId",
   CASE WHEN t.status = 'completed' THEN t.output END AS output,
   (SELECT COALESCE(json_agg(json_build_object(
       'id', e.id, 'stepId', e."stepKey", 'agent', e."agentKind", 'status', e.status, 'attempt', e.attempt,
@@ -118,6 +119,8 @@ export interface TaskViewRow extends TaskSummaryRow {
   output: Json;
   executions: TaskExecutionRow[];
   reruns: string[];
+  /** The task's trace (docs/operations.md#tracing); null when tracing was off at its creation. */
+  traceId: string | null;
 }
 
 // ── A member's requests: every query filters by the caller's team ──────────────────────────
@@ -139,17 +142,19 @@ export async function insertTask(task: {
   createdEventPayload: Record<string, unknown>;
   /** A plan fixed in advance (a "try it" task runs one agent): the coordinator runs it without planning. */
   plan?: Prisma.InputJsonObject;
-}): Promise<TaskSummaryRow & { eventCreatedAt: string }> {
-  const { rows } = await query<TaskSummaryRow & { eventCreatedAt: string }>(
+  /** The trace the task joins and the span creating it (tracing on and sampled); absent: none. */
+  trace?: { traceId: string; parentSpanId: string };
+}): Promise<TaskSummaryRow & { traceId: string | null; eventCreatedAt: string }> {
+  const { rows } = await query<TaskSummaryRow & { traceId: string | null; eventCreatedAt: string }>(
     `WITH t AS (
        INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt", plan,
-         "useModelCache", "budgetUsd", "maxTokens")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb, $11, $12::numeric, $13::int)
+         "useModelCache", "budgetUsd", "maxTokens", "traceId", "traceParentSpanId")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb, $11, $12::numeric, $13::int, $14, $15)
        RETURNING *
      ), event AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
      )
-     SELECT ${SUMMARY_COLUMNS}, ${utcIsoSql('event."createdAt"')} AS "eventCreatedAt" FROM t, event`,
+     SELECT ${SUMMARY_COLUMNS}, t."traceId", ${utcIsoSql('event."createdAt"')} AS "eventCreatedAt" FROM t, event`,
     [
       newRowId(),
       task.teamId,
@@ -164,6 +169,8 @@ export async function insertTask(task: {
       task.useModelCache ?? true,
       task.maxCostUsd ?? null,
       task.maxTokens ?? null,
+      task.trace?.traceId ?? null,
+      task.trace?.parentSpanId ?? null,
     ],
   );
   return rows[0]!;
@@ -224,6 +231,7 @@ export async function markTaskRejected(task: {
     data: { status: "cancelled", error: task.error, completedAt: new Date(), approval: task.approval },
   });
   if (decided.count > 0) countTaskFinished("cancelled");
+  if (decided.count > 0) await recordCancelledTaskSpan(task.teamId, task.id);
   return decided.count > 0;
 }
 
@@ -240,7 +248,27 @@ export async function markTaskCancelled(task: {
   });
   // How long it ran is not read back here (one statement, no row returned): counted without a duration.
   if (cancelled.count > 0) countTaskFinished("cancelled");
+  if (cancelled.count > 0) await recordCancelledTaskSpan(task.teamId, task.id);
   return cancelled.count > 0;
+}
+
+/** A member's cancel (or rejection) ended the task: its span, when it has a trace (one read, only with tracing on). */
+async function recordCancelledTaskSpan(teamId: string, id: string) {
+  if (!tracingEnabled()) return;
+  const row = await getDb().task.findFirst({
+    where: { id, teamId },
+    select: { traceId: true, traceParentSpanId: true, createdAt: true, completedAt: true },
+  });
+  if (!row?.traceId) return;
+  recordTaskSpan({
+    taskId: id,
+    teamId,
+    status: "cancelled",
+    traceId: row.traceId,
+    parentSpanId: row.traceParentSpanId,
+    createdAt: row.createdAt,
+    endedAt: row.completedAt ?? new Date(),
+  });
 }
 
 /**
@@ -262,6 +290,9 @@ export async function insertRerunTask(rerun: {
   maxTokens: number | null;
   plan: Prisma.InputJsonObject;
   reused: Iterable<AgentExecution>;
+  /** The trace the rerun joins (docs/operations.md#tracing); absent: none. */
+  traceId?: string;
+  traceParentSpanId?: string;
 }) {
   const { reused, ...task } = rerun;
   return getDb().$transaction(async (tx) => {
@@ -425,21 +456,24 @@ export async function markTaskFinished(
   event: { type: "task.completed" | "task.failed" | "task.cancelled" | "task.budget_exceeded"; payload: Record<string, unknown> },
   from: readonly TaskStatus[],
 ): Promise<AppendedEvents> {
-  const { rows } = await query<AppendedEvents & { durationSeconds: number | null }>(
+  const completedAt = data.completedAt ?? new Date();
+  const { rows } = await query<AppendedEvents & { durationSeconds: number | null; trace: FinishedTaskTrace | null }>(
     `WITH finished AS (
        UPDATE "Task" SET status = $2::"TaskStatus", error = $3, "completedAt" = $4::timestamp, "updatedAt" = $5::timestamp,
          output = COALESCE($6::jsonb, output), "inputTokens" = COALESCE($7, "inputTokens"), "outputTokens" = COALESCE($8, "outputTokens"),
          "costUsd" = COALESCE($9::numeric, "costUsd"), "lastSeq" = "lastSeq" + 1
-       WHERE id = $1 AND status = ANY($10::"TaskStatus"[]) RETURNING "lastSeq", "createdAt"
+       WHERE id = $1 AND status = ANY($10::"TaskStatus"[]) RETURNING "lastSeq", "createdAt", "teamId", "traceId", "traceParentSpanId"
      ), appended AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT $1, "lastSeq", $11, $12::jsonb FROM finished RETURNING "taskId", seq, "createdAt"
      )
-     SELECT ${APPENDED_COLUMNS}, (SELECT extract(epoch FROM $4::timestamp - "createdAt")::float8 FROM finished) AS "durationSeconds"`,
+     SELECT ${APPENDED_COLUMNS}, (SELECT extract(epoch FROM $4::timestamp - "createdAt")::float8 FROM finished) AS "durationSeconds",
+       (SELECT json_build_object('teamId', "teamId", 'traceId', "traceId", 'parentSpanId', "traceParentSpanId", 'createdAt', ${utcIsoSql('"createdAt"')})
+          FROM finished WHERE "traceId" IS NOT NULL) AS trace`,
     [
       taskId,
       data.status,
       data.error,
-      (data.completedAt ?? new Date()).toISOString(),
+      completedAt.toISOString(),
       new Date().toISOString(),
       data.output === undefined ? null : JSON.stringify(data.output),
       data.inputTokens ?? null,
@@ -450,9 +484,19 @@ export async function markTaskFinished(
       JSON.stringify(event.payload),
     ],
   );
-  const { durationSeconds, ...appended } = rows[0]!;
+  const { durationSeconds, trace, ...appended } = rows[0]!;
   if (appended.firstSeq !== null) countTaskFinished(data.status, durationSeconds ?? undefined);
+  // The task's span, from its creation to now, in the trace its steps joined.
+  if (trace) recordTaskSpan({ taskId, status: data.status, ...trace, createdAt: new Date(trace.createdAt), endedAt: completedAt });
   return appended;
+}
+
+/** What a finished task's span needs (recordTaskSpan): read in the statement that finishes it. */
+interface FinishedTaskTrace {
+  teamId: string;
+  traceId: string;
+  parentSpanId: string | null;
+  createdAt: string;
 }
 
 /** The task's status (polled by agents so a cancel in another process stops them); undefined when it does not exist. */

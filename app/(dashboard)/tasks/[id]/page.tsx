@@ -8,6 +8,7 @@ import { getTask } from "@/server/tasks/tasks";
 import { describeTaskSubmitter } from "@/server/tasks/task-submitter";
 import { cutTextWithEllipsis } from "@/server/text/cut-text";
 import { TaskLive } from "@/components/tasks/task-live";
+import { TaskTraceId } from "@/components/tasks/task-trace-id";
 import { can } from "@/server/auth/permissions";
 
 export const dynamic = "force-dynamic";
@@ -36,6 +37,7 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
       <Link href="/tasks" className="text-sm text-indigo-700 hover:underline">
         ← All tasks
       </Link>
+      {task.traceId && <TaskTraceId traceId={task.traceId} />}
       <TaskLive task={task} canExecute={can(caller.role, "execute")} submitter={submitter} />
     </div>
   );
