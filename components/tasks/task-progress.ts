@@ -80,6 +80,11 @@ function agent(state: TaskProgress, stepId: string, fallbackAgent = "agent"): Ag
   return state.agents[stepId] ?? { stepId, agent: fallbackAgent, status: "waiting", text: "", attempt: 1 };
 }
 
+/** A step (re)starting an attempt: running, with nothing streamed yet. */
+function runningAgain(previous: AgentView, attempt: number, startedAt: string | undefined): AgentView {
+  return { ...previous, status: "running", text: "", error: undefined, toolCalls: [], attempt, startedAt };
+}
+
 export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): TaskProgress {
   if (event.seq <= state.lastSeq) return state;
   const next: TaskProgress = { ...state, lastSeq: event.seq };
@@ -110,17 +115,11 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
       next.agents = {
         ...state.agents,
         [stepId]: {
-          ...previous,
-          status: "running",
-          text: "",
-          error: undefined,
-          toolCalls: [],
+          ...runningAgain(previous, Number(payload.attempt ?? previous.attempt), event.createdAt),
           usage: undefined,
           completedAt: undefined,
-          attempt: Number(payload.attempt ?? previous.attempt),
           restarts: (previous.restarts ?? 0) + 1,
           restartReason: payload.reason === "resumed" ? "resumed" : "retried",
-          startedAt: event.createdAt,
         },
       };
       next.status = "running";
@@ -128,18 +127,7 @@ export function applyProgressEvent(state: TaskProgress, event: ProgressEvent): T
     }
     case "agent.started": {
       const previous = agent(state, stepId, String(payload.agent));
-      next.agents = {
-        ...state.agents,
-        [stepId]: {
-          ...previous,
-          status: "running",
-          text: "",
-          error: undefined,
-          toolCalls: [],
-          attempt: Number(payload.attempt ?? 1),
-          startedAt: event.createdAt,
-        },
-      };
+      next.agents = { ...state.agents, [stepId]: runningAgain(previous, Number(payload.attempt ?? 1), event.createdAt) };
       next.status = "running";
       return next;
     }

@@ -187,8 +187,8 @@ const modelCalls = metric(
     }),
 );
 
-/** One model call as its usage row records it. */
-export function countModelCall(call: {
+/** One model call as its usage row records it (the metrics and the trace's model-call span read it alike). */
+export interface RecordedModelCall {
   provider: string;
   modelId: string;
   outcome: string;
@@ -198,7 +198,10 @@ export function countModelCall(call: {
   reasoningTokens: number;
   /** null: the model's price is unknown. */
   costUsd: number | null;
-}): void {
+}
+
+/** One model call as its usage row records it. */
+export function countModelCall(call: RecordedModelCall): void {
   if (metricsOff()) return;
   const model = { provider: call.provider, model: call.modelId };
   modelCalls.inc({ ...model, outcome: call.outcome });

@@ -26,6 +26,7 @@ import {
   type Span,
   type SpanContext,
 } from "@opentelemetry/api";
+import type { RecordedModelCall } from "./metrics";
 import type { TracingConfig } from "./trace-export";
 
 export type { TracingConfig };
@@ -241,17 +242,7 @@ export function startModelCallSpan(provider: string, modelId: string): Span | un
 /** Ends a model call's span with what its usage row records (OpenTelemetry's gen_ai.* names where there are some). */
 export function endModelCallSpan(
   span: Span | undefined,
-  call: {
-    modelId: string;
-    outcome: string;
-    inputTokens: number;
-    outputTokens: number;
-    cachedInputTokens: number;
-    reasoningTokens: number;
-    costUsd: number | null;
-    cached: boolean;
-    estimated: boolean;
-  },
+  call: Omit<RecordedModelCall, "provider"> & { cached: boolean; estimated: boolean },
   endedAt: Date,
 ): void {
   if (!span) return;

@@ -88,6 +88,7 @@ test("the task page follows a task across the server's restart: nothing missed o
   // Every message the page's EventSource hears, and every (re)connection, as the page's own code gets them.
   await page.addInitScript(() => {
     const log: Array<{ type: string; id: string }> = [];
+    const seen = new WeakSet<Event>();
     let opens = 0;
     window.chorusStreamLog = () => ({ log, opens });
     const prototype = EventSource.prototype as unknown as {
@@ -96,8 +97,13 @@ test("the task page follows a task across the server's restart: nothing missed o
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with each EventSource as `this`
     const add = prototype.addEventListener;
     prototype.addEventListener = function (this: EventSource, type: string, listener: EventListener, options?: unknown) {
+      // Once per event, though the page may listen to one type twice (the terminal ones close the stream too).
       if (type !== "open" && type !== "error")
-        add.call(this, type, (event: Event) => log.push({ type, id: (event as MessageEvent).lastEventId }));
+        add.call(this, type, (event: Event) => {
+          if (seen.has(event)) return;
+          seen.add(event);
+          log.push({ type, id: (event as MessageEvent).lastEventId });
+        });
       add.call(this, type, listener, options);
     };
     const onopen = Object.getOwnPropertyDescriptor(EventSource.prototype, "onopen")!;

@@ -1,5 +1,6 @@
 import { getDb, query } from "@/server/db/client";
 import type { JsonObject } from "@/server/db/types";
+import { finishedTaskStatuses } from "@/server/domain/task-vocabulary";
 
 /**
  * Deleting old rows in small batches (server/retention). Server-wide maintenance, so these
@@ -9,7 +10,7 @@ import type { JsonObject } from "@/server/db/types";
  */
 
 /** Task statuses after which nothing more happens to a task: its events are history. */
-export const FINISHED_TASK_STATUSES = ["completed", "failed", "cancelled", "budget_exceeded"] as const;
+export const FINISHED_TASK_STATUSES = finishedTaskStatuses;
 /** Executor run statuses of a run that will never execute again. */
 export const FINISHED_RUN_STATUSES = ["completed", "failed", "cancelled"] as const;
 /** Webhook delivery statuses after which no attempt follows. */
@@ -32,32 +33,38 @@ export async function deleteOldRunEvents(cutoff: Date, batchSize: number): Promi
 }
 
 /**
- * Deletes up to `batchSize` of the executor's finished runs completed before `cutoff`, with their
- * memoised step outputs and waits (ON DELETE CASCADE). Runs still running or waiting stay.
+ * Deletes up to `batchSize` rows of `table` whose `status` is one of `finished` and whose
+ * `timeColumn` is before `cutoff` (status a text column). Table and column names are this module's constants, never input.
  */
-export async function deleteOldWorkflowRuns(cutoff: Date, batchSize: number): Promise<number> {
+async function deleteFinishedBefore(
+  table: string,
+  timeColumn: string,
+  finished: readonly string[],
+  cutoff: Date,
+  batchSize: number,
+): Promise<number> {
   const { rowCount } = await query(
-    `DELETE FROM "WorkflowRun" WHERE "id" IN (
-       SELECT "id" FROM "WorkflowRun"
-       WHERE "status" = ANY($3::text[]) AND "completedAt" < $1::timestamp
+    `DELETE FROM "${table}" WHERE "id" IN (
+       SELECT "id" FROM "${table}"
+       WHERE "status" = ANY($3::text[]) AND "${timeColumn}" < $1::timestamp
        LIMIT $2 FOR UPDATE SKIP LOCKED
      )`,
-    [cutoff.toISOString(), batchSize, FINISHED_RUN_STATUSES],
+    [cutoff.toISOString(), batchSize, finished],
   );
   return rowCount ?? 0;
 }
 
+/**
+ * Deletes up to `batchSize` of the executor's finished runs completed before `cutoff`, with their
+ * memoised step outputs and waits (ON DELETE CASCADE). Runs still running or waiting stay.
+ */
+export function deleteOldWorkflowRuns(cutoff: Date, batchSize: number): Promise<number> {
+  return deleteFinishedBefore("WorkflowRun", "completedAt", FINISHED_RUN_STATUSES, cutoff, batchSize);
+}
+
 /** Deletes up to `batchSize` finished webhook deliveries created before `cutoff`, with their attempts. */
-export async function deleteOldWebhookDeliveries(cutoff: Date, batchSize: number): Promise<number> {
-  const { rowCount } = await query(
-    `DELETE FROM "WebhookDelivery" WHERE "id" IN (
-       SELECT "id" FROM "WebhookDelivery"
-       WHERE "status" = ANY($3::text[]) AND "createdAt" < $1::timestamp
-       LIMIT $2 FOR UPDATE SKIP LOCKED
-     )`,
-    [cutoff.toISOString(), batchSize, FINISHED_DELIVERY_STATUSES],
-  );
-  return rowCount ?? 0;
+export function deleteOldWebhookDeliveries(cutoff: Date, batchSize: number): Promise<number> {
+  return deleteFinishedBefore("WebhookDelivery", "createdAt", FINISHED_DELIVERY_STATUSES, cutoff, batchSize);
 }
 
 export async function recordRetentionRun(startedAt: Date, pruned: Record<string, number>): Promise<void> {
