@@ -8,26 +8,17 @@
  *   bash bench/run.sh takeover
  *   env: BENCH_KILLS (6), BENCH_TASKS (12 per kill), BENCH_TOKEN_DELAY_MS (15), BENCH_SLOTS (4), BENCH_KEEP
  */
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { machine, median, printJson, printTable, quantile, round, sleep } from "./lib/report";
-import { ApiClient, ChorusServer, createApiKey, freePort, liftRateLimits, makeDataDir } from "./lib/server";
+import { ApiClient, ChorusServer, connectToServerDatabase, createApiKey, freePort, liftRateLimits, makeDataDir } from "./lib/server";
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 6);
 const TASKS = Number(process.env.BENCH_TASKS ?? 12);
 const TOKEN_DELAY_MS = Number(process.env.BENCH_TOKEN_DELAY_MS ?? 15);
 const SLOTS = Number(process.env.BENCH_SLOTS ?? 4);
 const TARGET_S = 2;
-
-/** The server's own embedded Postgres, over TCP (port from postmaster.pid, password from postgres.json). */
-async function connect(dataDir: string): Promise<pg.Client> {
-  const port = Number(readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[3]);
-  const { password } = JSON.parse(readFileSync(path.join(dataDir, "postgres.json"), "utf8")) as { password: string };
-  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "chorus" });
-  await client.connect();
-  return client;
-}
 
 /** Agent runs leased right now, by the worker pid in their lease owner (`host:pid:…`). */
 async function leasedAgentRuns(db: pg.Client): Promise<Map<number, string[]>> {
@@ -61,7 +52,7 @@ async function main() {
     await server.start();
     const key = createApiKey(dataDir, "user");
     liftRateLimits(dataDir);
-    db = await connect(dataDir);
+    db = await connectToServerDatabase(dataDir);
     const client = new ApiClient(server.baseUrl, key, 4);
 
     for (let kill = 0; kill < KILLS; kill++) {

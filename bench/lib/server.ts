@@ -10,6 +10,7 @@ import http from "node:http";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { BENCH_ROOT, REPO_ROOT } from "./paths";
 import { sleep } from "./report";
 
@@ -259,6 +260,15 @@ export function liftRateLimits(dataDir: string) {
     { cwd: REPO_ROOT, env, encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`chorus team limits failed (${result.status}): ${result.stderr || result.stdout}`);
+}
+
+/** The server's own embedded Postgres, over TCP (port from postmaster.pid, password from postgres.json). */
+export async function connectToServerDatabase(dataDir: string): Promise<pg.Client> {
+  const port = Number(readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[3]);
+  const { password } = JSON.parse(readFileSync(path.join(dataDir, "postgres.json"), "utf8")) as { password: string };
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "chorus" });
+  await client.connect();
+  return client;
 }
 
 /** A small JSON client on keep-alive connections (node:http: far cheaper per request than fetch). */
