@@ -12,6 +12,7 @@ import { membersRouter } from "./routers/members";
 import { invitationsRouter } from "./routers/invitations";
 import { apiKeysRouter } from "./routers/api-keys";
 import { teamsRouter } from "./routers/teams";
+import { overviewRouter } from "./routers/overview";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -27,6 +28,7 @@ export const appRouter = createTRPCRouter({
   invitations: invitationsRouter,
   apiKeys: apiKeysRouter,
   teams: teamsRouter,
+  overview: overviewRouter,
 });
 
 export type AppRouter = typeof appRouter;
