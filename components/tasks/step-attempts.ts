@@ -118,6 +118,12 @@ export function withLiveAttempts(
       toolCalls: agent.toolCalls ?? known?.toolCalls ?? [],
     });
   }
+  for (const [key, attempt] of byKey) {
+    // Read with the page while it ran, and since retried: it failed when the retry started.
+    const retry = agents[attempt.stepId];
+    if (stillGoing.has(attempt.status) && retry?.startedAt && retry.attempt > attempt.attempt && !retry.reused)
+      byKey.set(key, { ...attempt, status: "failed", completedAt: attempt.completedAt ?? retry.startedAt });
+  }
   for (const [key, attempt] of byKey)
     if (stillGoing.has(attempt.status) && taskFinishedAt)
       byKey.set(key, { ...attempt, status: "cancelled", completedAt: attempt.completedAt ?? taskFinishedAt });
