@@ -109,8 +109,9 @@ export function withLiveAttempts(
       agent: agent.agent,
       attempt: agent.attempt,
       status: agent.status,
-      startedAt: agent.startedAt,
-      completedAt: agent.completedAt ?? (stillGoing.has(agent.status) ? null : (taskFinishedAt ?? known?.completedAt ?? agent.startedAt)),
+      // The stored row's times are the attempt's own; the events' are when they were logged, a moment later.
+      startedAt: known?.startedAt ?? agent.startedAt,
+      completedAt: known?.completedAt ?? agent.completedAt ?? (stillGoing.has(agent.status) ? null : (taskFinishedAt ?? agent.startedAt)),
       ...(agent.error ? { error: agent.error } : {}),
       ...(agent.modelId ? { modelId: agent.modelId } : {}),
       ...(agent.usage ? { usage: agent.usage } : {}),

@@ -6,6 +6,7 @@ import type { StepAttempt } from "./step-attempts";
 import type { PlanStepView } from "./task-progress";
 import { formatSpan } from "./timeline-scale";
 import { ToolCallList } from "./tool-call-list";
+import { usePageClock } from "./use-page-clock";
 
 /**
  * A step's details, under its card on the task page: what it was given (its subtask and the
@@ -18,7 +19,6 @@ export function StepDetails({
   taskId,
   step,
   attempts,
-  nowMs,
   open,
   onToggle,
 }: {
@@ -26,7 +26,6 @@ export function StepDetails({
   step: PlanStepView;
   /** This step's attempts, oldest first. */
   attempts: readonly StepAttempt[];
-  nowMs: number | null;
   open: boolean;
   onToggle: (open: boolean) => void;
 }) {
@@ -91,7 +90,6 @@ export function StepDetails({
                 key={attempt.key}
                 taskId={taskId}
                 attempt={attempt}
-                nowMs={nowMs}
                 showToolCalls={attempt !== latest && attempt.toolCalls.length > 0}
               />
             ))}
@@ -102,17 +100,8 @@ export function StepDetails({
   );
 }
 
-function AttemptRow({
-  taskId,
-  attempt,
-  nowMs,
-  showToolCalls,
-}: {
-  taskId: string;
-  attempt: StepAttempt;
-  nowMs: number | null;
-  showToolCalls: boolean;
-}) {
+function AttemptRow({ taskId, attempt, showToolCalls }: { taskId: string; attempt: StepAttempt; showToolCalls: boolean }) {
+  const nowMs = usePageClock(attempt.startedAt !== null && attempt.completedAt === null);
   const start = attempt.startedAt ? Date.parse(attempt.startedAt) : null;
   const end = attempt.completedAt ? Date.parse(attempt.completedAt) : nowMs;
   const duration = start !== null && end !== null ? Math.max(0, end - start) : null;

@@ -22,7 +22,6 @@ import { PlanGraph, stepBadge } from "./plan-graph";
 import { TaskTimeline } from "./task-timeline";
 import { StepDetails } from "./step-details";
 import { attemptsFromExecutions, rememberAttempts, withLiveAttempts, type StepAttempt } from "./step-attempts";
-import { usePageClock } from "./use-page-clock";
 import { useMemo, useState } from "react";
 
 const terminal = new Set<string>(finishedTaskStatuses);
@@ -55,7 +54,6 @@ export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canE
   const [seenAttempts, setSeenAttempts] = useState<readonly StepAttempt[]>(storedAttempts);
   const attempts = rememberAttempts(seenAttempts, currentAttempts);
   if (attempts !== seenAttempts) setSeenAttempts(attempts);
-  const nowMs = usePageClock(!finished && attempts.some((attempt) => attempt.completedAt === null));
   const [openSteps, setOpenSteps] = useState<ReadonlySet<string>>(new Set());
   const toggleStep = (stepId: string, open: boolean) =>
     setOpenSteps((current) => {
@@ -183,7 +181,7 @@ export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canE
               <h2 id="timeline-heading" className="mb-2 text-base font-semibold">
                 Timeline
               </h2>
-              <TaskTimeline attempts={attempts} nowMs={nowMs} />
+              <TaskTimeline attempts={attempts} />
             </section>
           ) : null}
           <h2 className="mb-2 mt-4 text-base font-semibold">Steps</h2>
@@ -198,7 +196,6 @@ export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canE
                 taskId={task.id}
                 canExecute={canExecute}
                 attempts={attempts.filter((attempt) => attempt.stepId === step.id)}
-                nowMs={nowMs}
                 detailsOpen={openSteps.has(step.id)}
                 onToggleDetails={(open) => toggleStep(step.id, open)}
                 rerun={
@@ -242,7 +239,6 @@ function AgentCard({
   taskId,
   canExecute,
   attempts,
-  nowMs,
   detailsOpen,
   onToggleDetails,
   rerun,
@@ -254,7 +250,6 @@ function AgentCard({
   taskId: string;
   canExecute: boolean;
   attempts: readonly StepAttempt[];
-  nowMs: number | null;
   detailsOpen: boolean;
   onToggleDetails: (open: boolean) => void;
   rerun?: { taskId: string; reused: string[] };
@@ -301,7 +296,7 @@ function AgentCard({
           {agent.error}
         </p>
       ) : null}
-      <StepDetails taskId={taskId} step={step} attempts={attempts} nowMs={nowMs} open={detailsOpen} onToggle={onToggleDetails} />
+      <StepDetails taskId={taskId} step={step} attempts={attempts} open={detailsOpen} onToggle={onToggleDetails} />
       {rerun ? <RerunFromStep taskId={rerun.taskId} step={step} reused={rerun.reused} /> : null}
     </li>
   );

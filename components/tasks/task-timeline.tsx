@@ -2,6 +2,7 @@
 
 import type { StepAttempt } from "./step-attempts";
 import { formatSpan, timelineScale } from "./timeline-scale";
+import { usePageClock } from "./use-page-clock";
 
 /**
  * The task's timeline (a waterfall): one bar per attempt of each step, from its start to its end
@@ -18,7 +19,8 @@ const fills: Record<string, string> = {
   cancelled: "bg-slate-400",
 };
 
-export function TaskTimeline({ attempts, nowMs }: { attempts: readonly StepAttempt[]; nowMs: number | null }) {
+export function TaskTimeline({ attempts }: { attempts: readonly StepAttempt[] }) {
+  const nowMs = usePageClock(attempts.some((attempt) => attempt.startedAt !== null && attempt.completedAt === null));
   const started = attempts.filter((attempt): attempt is StepAttempt & { startedAt: string } => attempt.startedAt !== null);
   // Before the page has a clock (its first render, on the server too), a running bar ends at the latest known instant.
   const latestKnown = Math.max(

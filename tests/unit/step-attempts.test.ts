@@ -67,6 +67,18 @@ describe("a task's step attempts", () => {
       "2026-12-07T10:00:09.000Z",
     );
     expect(cancelled[1]).toMatchObject({ status: "cancelled", completedAt: "2026-12-07T10:00:09.000Z" });
+    // A stored attempt keeps its own times: the events' are when they were logged, a moment later.
+    const completed = attemptsFromExecutions([execution({})]);
+    const replayed = live({
+      status: "completed",
+      startedAt: "2026-12-07T10:00:00.004Z",
+      completedAt: "2026-12-07T10:00:02.009Z",
+      usage: { inputTokens: 10, outputTokens: 5, costUsd: 0 },
+    });
+    expect(withLiveAttempts(completed, { research: replayed }, "2026-12-07T10:00:03.000Z")[0]).toMatchObject({
+      startedAt: "2026-12-07T10:00:00.000Z",
+      completedAt: "2026-12-07T10:00:02.000Z",
+    });
     // An attempt the page read while it ran, since retried, ended when its retry started.
     const readRunning = attemptsFromExecutions([execution({ status: "running", completedAt: null })]);
     expect(withLiveAttempts(readRunning, { research: live({ attempt: 2, startedAt: "2026-12-07T10:00:05.000Z" }) }, null)[0]).toMatchObject(
