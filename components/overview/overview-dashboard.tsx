@@ -10,7 +10,8 @@ import { agentDurationSummary, cacheHitRateSummary, formatHitRate, tasksPerDaySu
 /**
  * The Overview page's content (app/(dashboard)/overview): the window's totals, then four charts —
  * tasks per day by status, p50/p95 step duration per agent kind, tokens and cost per day, and the
- * response cache's hit rate — each with its numbers in a visually hidden table. Given the numbers,
+ * response cache's hit rate — each with its numbers in a visually hidden table (in a hidden box:
+ * a table ignores `sr-only`'s 1px width and would widen a phone's page). Given the numbers,
  * so it renders the same in a test; a team with nothing yet gets a way to start instead.
  */
 
@@ -61,33 +62,35 @@ export function OverviewDashboard({ overview, dayChoices }: { overview: TeamOver
         <div className="grid gap-6 lg:grid-cols-2">
           <ChartCard title="Tasks per day, by status" summary={tasksPerDaySummary(overview)} testId="chart-tasks-per-day">
             <TasksPerDayChart overview={overview} summary={tasksPerDaySummary(overview)} />
-            <table className="sr-only" data-testid="table-tasks-per-day">
-              <caption>Tasks per day, by status</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  {statuses.map((status) => (
-                    <th key={status} scope="col">
-                      {status.replaceAll("_", " ")}
-                    </th>
-                  ))}
-                  <th scope="col">Total</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.tasksPerDay.map((day) => (
-                  <tr key={day.day} data-day={day.day}>
-                    <th scope="row">{day.day}</th>
+            <div className="sr-only">
+              <table data-testid="table-tasks-per-day">
+                <caption>Tasks per day, by status</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Day</th>
                     {statuses.map((status) => (
-                      <td key={status} data-status={status}>
-                        {day[status]}
-                      </td>
+                      <th key={status} scope="col">
+                        {status.replaceAll("_", " ")}
+                      </th>
                     ))}
-                    <td data-status="total">{day.total}</td>
+                    <th scope="col">Total</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {overview.tasksPerDay.map((day) => (
+                    <tr key={day.day} data-day={day.day}>
+                      <th scope="row">{day.day}</th>
+                      {statuses.map((status) => (
+                        <td key={status} data-status={status}>
+                          {day[status]}
+                        </td>
+                      ))}
+                      <td data-status="total">{day.total}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </ChartCard>
 
           <ChartCard title="Step duration per agent kind (p50, p95)" summary={agentDurationSummary(overview)} testId="chart-agent-duration">
@@ -96,27 +99,29 @@ export function OverviewDashboard({ overview, dayChoices }: { overview: TeamOver
             ) : (
               <AgentDurationChart overview={overview} summary={agentDurationSummary(overview)} />
             )}
-            <table className="sr-only" data-testid="table-agent-duration">
-              <caption>Step duration per agent kind</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Agent</th>
-                  <th scope="col">Completed steps</th>
-                  <th scope="col">p50</th>
-                  <th scope="col">p95</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.durationByAgent.map((row) => (
-                  <tr key={row.agent} data-agent={row.agent}>
-                    <th scope="row">{row.agent}</th>
-                    <td data-column="executions">{row.executions}</td>
-                    <td data-column="p50">{formatSpan(row.p50Ms)}</td>
-                    <td data-column="p95">{formatSpan(row.p95Ms)}</td>
+            <div className="sr-only">
+              <table data-testid="table-agent-duration">
+                <caption>Step duration per agent kind</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Agent</th>
+                    <th scope="col">Completed steps</th>
+                    <th scope="col">p50</th>
+                    <th scope="col">p95</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {overview.durationByAgent.map((row) => (
+                    <tr key={row.agent} data-agent={row.agent}>
+                      <th scope="row">{row.agent}</th>
+                      <td data-column="executions">{row.executions}</td>
+                      <td data-column="p50">{formatSpan(row.p50Ms)}</td>
+                      <td data-column="p95">{formatSpan(row.p95Ms)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </ChartCard>
 
           <ChartCard title="Tokens and cost per day" summary={usagePerDaySummary(overview)} testId="chart-usage-per-day">
@@ -124,52 +129,56 @@ export function OverviewDashboard({ overview, dayChoices }: { overview: TeamOver
               summary={usagePerDaySummary(overview)}
               days={overview.usagePerDay.map((day) => ({ day: day.day, tokens: day.inputTokens + day.outputTokens, costUsd: day.costUsd }))}
             />
-            <table className="sr-only" data-testid="table-usage-per-day">
-              <caption>Tokens and cost per day</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col">Model calls</th>
-                  <th scope="col">Tokens</th>
-                  <th scope="col">Cost</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.usagePerDay.map((day) => (
-                  <tr key={day.day} data-day={day.day}>
-                    <th scope="row">{day.day}</th>
-                    <td data-column="calls">{day.calls}</td>
-                    <td data-column="tokens">{day.inputTokens + day.outputTokens}</td>
-                    <td data-column="cost">{formatCost(day.costUsd)}</td>
+            <div className="sr-only">
+              <table data-testid="table-usage-per-day">
+                <caption>Tokens and cost per day</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Day</th>
+                    <th scope="col">Model calls</th>
+                    <th scope="col">Tokens</th>
+                    <th scope="col">Cost</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {overview.usagePerDay.map((day) => (
+                    <tr key={day.day} data-day={day.day}>
+                      <th scope="row">{day.day}</th>
+                      <td data-column="calls">{day.calls}</td>
+                      <td data-column="tokens">{day.inputTokens + day.outputTokens}</td>
+                      <td data-column="cost">{formatCost(day.costUsd)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </ChartCard>
 
           <ChartCard title="Response cache hit rate per day" summary={cacheHitRateSummary(overview)} testId="chart-cache-hit-rate">
             <CacheHitRateChart overview={overview} summary={cacheHitRateSummary(overview)} />
-            <table className="sr-only" data-testid="table-cache-hit-rate">
-              <caption>Response cache hit rate per day</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col">Cache hits</th>
-                  <th scope="col">Model calls</th>
-                  <th scope="col">Hit rate</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.usagePerDay.map((day) => (
-                  <tr key={day.day} data-day={day.day}>
-                    <th scope="row">{day.day}</th>
-                    <td data-column="hits">{day.cacheHits}</td>
-                    <td data-column="calls">{day.calls}</td>
-                    <td data-column="rate">{formatHitRate(day.cacheHitRate)}</td>
+            <div className="sr-only">
+              <table data-testid="table-cache-hit-rate">
+                <caption>Response cache hit rate per day</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Day</th>
+                    <th scope="col">Cache hits</th>
+                    <th scope="col">Model calls</th>
+                    <th scope="col">Hit rate</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {overview.usagePerDay.map((day) => (
+                    <tr key={day.day} data-day={day.day}>
+                      <th scope="row">{day.day}</th>
+                      <td data-column="hits">{day.cacheHits}</td>
+                      <td data-column="calls">{day.calls}</td>
+                      <td data-column="rate">{formatHitRate(day.cacheHitRate)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </ChartCard>
         </div>
       )}

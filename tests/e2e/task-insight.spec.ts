@@ -140,8 +140,15 @@ test("the Overview charts the team's tasks, durations, usage and cache hits with
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
   await expect(page.getByTestId("total-tasks")).toHaveText(String(overview.totals.tasks));
   await expect(page.getByTestId("total-tokens")).toHaveText(overview.totals.tokens.toLocaleString("en"));
-  for (const chart of ["chart-tasks-per-day", "chart-agent-duration", "chart-usage-per-day", "chart-cache-hit-rate"]) {
-    await expect(page.getByTestId(chart).locator("svg.recharts-surface").first()).toBeVisible();
+  // Each chart drew its marks: bars, or the cache hit rate's points.
+  const marks = {
+    "chart-tasks-per-day": ".recharts-bar-rectangle",
+    "chart-agent-duration": ".recharts-bar-rectangle",
+    "chart-usage-per-day": ".recharts-bar-rectangle",
+    "chart-cache-hit-rate": ".recharts-line-dot",
+  };
+  for (const [chart, mark] of Object.entries(marks)) {
+    await expect(page.getByTestId(chart).locator(mark).first()).toBeVisible();
     await expect(page.getByTestId(chart).locator("div[role=img]")).toHaveAttribute("aria-label", /\S/);
   }
   const todayTasks = overview.tasksPerDay.find((day: { day: string }) => day.day === today);
@@ -174,7 +181,8 @@ test("the task page and the Overview read well in dark mode on a phone, with no 
   for (const path of [`/tasks/${taskId}`, "/overview"]) {
     await page.goto(path);
     await expect(page.locator("html")).toHaveClass(/\bdark\b/);
-    if (path === "/overview") await expect(page.getByTestId("chart-tasks-per-day").locator("svg.recharts-surface")).toBeVisible();
+    if (path === "/overview")
+      await expect(page.getByTestId("chart-tasks-per-day").locator(".recharts-bar-rectangle").first()).toBeVisible();
     else await expect(page.getByTestId("timeline")).toBeVisible();
     // Nothing wider than the phone but the graph, which scrolls in its own box.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -194,7 +202,7 @@ test("screenshots of the main pages, light and dark (saved with UPDATE_SCREENSHO
     {
       path: "/overview",
       name: "overview",
-      ready: () => expect(page.getByTestId("chart-tasks-per-day").locator("svg.recharts-surface")).toBeVisible(),
+      ready: () => expect(page.getByTestId("chart-tasks-per-day").locator(".recharts-bar-rectangle").first()).toBeVisible(),
     },
     { path: "/settings/members", name: "settings-members", ready: () => expect(page.getByRole("heading").first()).toBeVisible() },
   ];
