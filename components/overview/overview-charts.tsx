@@ -61,7 +61,7 @@ export function AgentDurationChart({ overview, summary }: { overview: TeamOvervi
         <BarChart data={overview.durationByAgent} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke={grid} vertical={false} />
           <XAxis dataKey="agent" tick={axis} />
-          <YAxis tickFormatter={(value: number) => formatSpan(value)} tick={axis} width={56} />
+          <YAxis tickFormatter={(value: number) => `${Number((value / 1000).toFixed(1))} s`} tick={axis} width={48} />
           <Tooltip formatter={(value) => formatSpan(Number(value))} {...tooltipStyle} cursor={{ fill: "var(--color-slate-100)" }} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           <Bar dataKey="p50Ms" name="p50" fill="var(--color-indigo-500)" isAnimationActive={false} />

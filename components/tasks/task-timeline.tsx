@@ -34,7 +34,8 @@ export function TaskTimeline({ attempts }: { attempts: readonly StepAttempt[] })
   return (
     <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="timeline">
       <div className="grid grid-cols-[minmax(6rem,9rem)_1fr] gap-x-3 text-xs">
-        <span className="sr-only">Step</span>
+        {/* The labels' column: an empty cell, so the ticks sit over the bars. */}
+        <span aria-hidden="true" />
         <div aria-hidden="true" className="relative mb-1 h-4 text-slate-500">
           {scale.ticks.map((tick) => (
             <span
