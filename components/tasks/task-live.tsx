@@ -256,11 +256,12 @@ function AgentCard({
 }) {
   const status = agent?.status ?? "waiting";
   const badge = stepBadge(agent, taskFinished);
+  // min-w-0: a grid item is as wide as its widest unbreakable line by default, and a tool call's one-line argument widened a phone's page.
   return (
     <li
       id={`step-${step.id}`}
       tabIndex={-1}
-      className="scroll-mt-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+      className="min-w-0 scroll-mt-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
       data-testid={`step-${step.id}`}
       data-step-status={status}
     >
