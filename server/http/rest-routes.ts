@@ -373,7 +373,8 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "read",
     query: teamOverviewInput,
     output: teamOverviewView,
-    summary: "The team's overview for the last N UTC days: tasks per day by status, p50/p95 duration per agent kind, tokens, cost and cache hits per day",
+    summary:
+      "The team's overview for the last N UTC days: tasks per day by status, p50/p95 duration per agent kind, tokens, cost and cache hits per day",
     handle: async ({ caller, query }) => json(await readTeamOverview(caller, Object.fromEntries(query))),
   },
   {
