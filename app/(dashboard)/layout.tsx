@@ -29,6 +29,9 @@ export default async function DashboardLayout({ children }: { children: ReactNod
             <TeamSwitcher teams={teams} currentTeamId={caller.teamId} />
           </div>
           <nav className="flex flex-wrap items-center gap-x-4 gap-y-2 text-sm">
+            <Link href="/overview" className="text-slate-700 hover:text-slate-900">
+              Overview
+            </Link>
             <Link href="/tasks" className="text-slate-700 hover:text-slate-900">
               Tasks
             </Link>

@@ -18,12 +18,17 @@ import { useTaskProgress } from "./use-task-progress";
 import { ApprovalPanel, CancelButton, RerunFromStep } from "./task-controls";
 import { ToolCallList } from "./tool-call-list";
 import { TaskResult } from "./task-result";
+import { PlanGraph, stepBadge } from "./plan-graph";
+import { TaskTimeline } from "./task-timeline";
+import { StepDetails } from "./step-details";
+import { attemptsFromExecutions, rememberAttempts, withLiveAttempts, type StepAttempt } from "./step-attempts";
+import { useMemo, useState } from "react";
 
 const terminal = new Set<string>(finishedTaskStatuses);
 
 /**
- * The task page: the result first once there is one, then the plan and each agent's live
- * output. Everything is drawn from the task as stored first (plan, status, executions, result)
+ * The task page: the result first once there is one, then the plan as a graph, the timeline of
+ * every attempt, and each step's card (live output, then its details). Everything is drawn from the task as stored first (plan, status, executions, result)
  * and then from its SSE stream, so a page whose stream is slow or blocked still shows the plan
  * and the controls it needs.
  */
@@ -42,6 +47,21 @@ export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canE
   const completedSteps = streamed ? progress.completedSteps : Object.values(agents).filter((agent) => agent.status === "completed").length;
   const finishedAt = progress.finishedAt ?? task.completedAt;
   const storedPlan = task.plan as { source?: string; notes?: string[] } | null;
+
+  // Every attempt seen, stored and live: the stream only knows each step's latest one.
+  const storedAttempts = useMemo(() => attemptsFromExecutions(task.executions), [task.executions]);
+  const currentAttempts = withLiveAttempts(storedAttempts, agents, finished ? (finishedAt ?? null) : null);
+  const [seenAttempts, setSeenAttempts] = useState<readonly StepAttempt[]>(storedAttempts);
+  const attempts = rememberAttempts(seenAttempts, currentAttempts);
+  if (attempts !== seenAttempts) setSeenAttempts(attempts);
+  const [openSteps, setOpenSteps] = useState<ReadonlySet<string>>(new Set());
+  const toggleStep = (stepId: string, open: boolean) =>
+    setOpenSteps((current) => {
+      const next = new Set(current);
+      if (open) next.add(stepId);
+      else next.delete(stepId);
+      return next;
+    });
 
   return (
     <div className="space-y-6">
@@ -155,6 +175,16 @@ export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canE
             source={progress.planSource ?? storedPlan?.source}
             notes={progress.planNotes.length > 0 ? progress.planNotes : (storedPlan?.notes ?? [])}
           />
+          <PlanGraph steps={steps} agents={agents} taskFinished={finished} onOpenStep={(stepId) => toggleStep(stepId, true)} />
+          {attempts.some((attempt) => attempt.startedAt !== null) ? (
+            <section aria-labelledby="timeline-heading" className="mt-4">
+              <h2 id="timeline-heading" className="mb-2 text-base font-semibold">
+                Timeline
+              </h2>
+              <TaskTimeline attempts={attempts} />
+            </section>
+          ) : null}
+          <h2 className="mb-2 mt-4 text-base font-semibold">Steps</h2>
           <ol className="grid gap-3 md:grid-cols-2" data-testid="plan">
             {steps.map((step, index) => (
               <AgentCard
@@ -165,6 +195,9 @@ export function TaskLive({ task, canExecute, submitter }: { task: TaskView; canE
                 taskFinished={finished}
                 taskId={task.id}
                 canExecute={canExecute}
+                attempts={attempts.filter((attempt) => attempt.stepId === step.id)}
+                detailsOpen={openSteps.has(step.id)}
+                onToggleDetails={(open) => toggleStep(step.id, open)}
                 rerun={
                   finished && canExecute ? { taskId: task.id, reused: stepsARerunReuses(steps, Object.values(agents), step.id) } : undefined
                 }
@@ -205,6 +238,9 @@ function AgentCard({
   taskFinished,
   taskId,
   canExecute,
+  attempts,
+  detailsOpen,
+  onToggleDetails,
   rerun,
 }: {
   index: number;
@@ -213,13 +249,22 @@ function AgentCard({
   taskFinished: boolean;
   taskId: string;
   canExecute: boolean;
+  attempts: readonly StepAttempt[];
+  detailsOpen: boolean;
+  onToggleDetails: (open: boolean) => void;
   rerun?: { taskId: string; reused: string[] };
 }) {
   const status = agent?.status ?? "waiting";
-  // A step still waiting when its task has finished never ran.
-  const badge = status === "waiting" ? (taskFinished ? "not run" : "queued") : agent?.reused ? "reused" : status;
+  const badge = stepBadge(agent, taskFinished);
+  // min-w-0: a grid item is as wide as its widest unbreakable line by default, and a tool call's one-line argument widened a phone's page.
   return (
-    <li className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid={`step-${step.id}`} data-step-status={status}>
+    <li
+      id={`step-${step.id}`}
+      tabIndex={-1}
+      className="min-w-0 scroll-mt-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+      data-testid={`step-${step.id}`}
+      data-step-status={status}
+    >
       <div className="flex items-center justify-between gap-2">
         <h3 className="font-medium">
           {index}. <span className="capitalize">{step.agent}</span> <span className="text-xs text-slate-500">({step.id})</span>
@@ -252,6 +297,7 @@ function AgentCard({
           {agent.error}
         </p>
       ) : null}
+      <StepDetails taskId={taskId} step={step} attempts={attempts} open={detailsOpen} onToggle={onToggleDetails} />
       {rerun ? <RerunFromStep taskId={rerun.taskId} step={step} reused={rerun.reused} /> : null}
     </li>
   );

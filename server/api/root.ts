@@ -13,6 +13,7 @@ import { invitationsRouter } from "./routers/invitations";
 import { apiKeysRouter } from "./routers/api-keys";
 import { teamsRouter } from "./routers/teams";
 import { storageRouter } from "./routers/storage";
+import { overviewRouter } from "./routers/overview";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -29,6 +30,7 @@ export const appRouter = createTRPCRouter({
   apiKeys: apiKeysRouter,
   teams: teamsRouter,
   storage: storageRouter,
+  overview: overviewRouter,
 });
 
 export type AppRouter = typeof appRouter;

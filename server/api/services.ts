@@ -15,6 +15,7 @@ import { readFetchPolicy, updateFetchPolicy } from "@/server/web/fetch-policy";
 import { readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
 import { readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { summarizeTeamUsage } from "@/server/teams/usage-summary";
+import { readTeamOverview } from "@/server/teams/team-overview";
 import { listAuditEvents } from "@/server/teams/audit-log";
 import {
   createMcpServer,
@@ -96,6 +97,9 @@ export const chorusServices = {
   },
   storage: {
     summary: readTeamStorage,
+  },
+  overview: {
+    read: readTeamOverview,
   },
   agents: {
     list: listAgentDefinitions,

@@ -57,6 +57,7 @@ import { fetchPolicyInput, readFetchPolicy, updateFetchPolicy } from "@/server/w
 import { modelCacheSettingsInput, readModelCacheSettings, updateModelCacheSettings } from "@/server/teams/model-cache-settings";
 import { budgetSettingsInput, readBudgetSettings, updateBudgetSettings } from "@/server/teams/budget-settings";
 import { summarizeTeamUsage, usageSummaryInput } from "@/server/teams/usage-summary";
+import { readTeamOverview, teamOverviewInput, teamOverviewView } from "@/server/teams/team-overview";
 import { createMcpServerInput, updateMcpServerInput } from "@/server/mcp/mcp-server-schemas";
 import {
   createMcpServer,
@@ -375,6 +376,17 @@ export const restRoutes: readonly RestRoute[] = [
     output: usageSummaryView,
     summary: "What the team's model calls spent over a period (default the last 30 days), per day, model, agent or member",
     handle: async ({ caller, query }) => json(await summarizeTeamUsage(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/overview",
+    permission: "read",
+    rateLimit: "read",
+    query: teamOverviewInput,
+    output: teamOverviewView,
+    summary:
+      "The team's overview for the last N UTC days: tasks per day by status, p50/p95 duration per agent kind, tokens, cost and cache hits per day",
+    handle: async ({ caller, query }) => json(await readTeamOverview(caller, Object.fromEntries(query))),
   },
   {
     method: "GET",

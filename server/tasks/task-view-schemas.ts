@@ -56,6 +56,7 @@ const executionView = z
     status: z.enum(["queued", "running", "completed", "failed", "cancelled", "awaiting_tool_approval"]),
     attempt: z.number().int(),
     modelId: z.string().nullable(),
+    input: z.unknown().meta({ description: "What the attempt was given: its subtask, and the steps whose outputs fed it (dependsOn)" }),
     output: z.unknown().meta({ description: "The agent's output (text, or structured output for agents that produce it)" }),
     error: z.string().nullable(),
     reusedFromId: z.string().nullable().meta({ description: "On a rerun: the execution whose output this step reused" }),

@@ -55,6 +55,7 @@ export function presentTask(task: TaskViewRow): TaskView {
       status: execution.status,
       attempt: execution.attempt,
       modelId: execution.modelId,
+      input: execution.input,
       output: execution.output,
       error: execution.error,
       reusedFromId: execution.reusedFromId,

@@ -243,6 +243,7 @@ test("every dashboard page has no serious or critical accessibility violation, i
   const pages: Array<{ path: string; ready: (page: Page) => Promise<void>; screenshot?: string }> = [
     { path: "/tasks", ready: (p) => expect(p.getByLabel("What should the agents work on?")).toBeVisible(), screenshot: "tasks" },
     { path: `/tasks/${taskId}`, ready: (p) => expect(p.getByTestId("result")).toBeVisible(), screenshot: "task" },
+    { path: "/overview", ready: (p) => expect(p.getByRole("heading", { name: "Overview" })).toBeVisible(), screenshot: "overview" },
     { path: "/usage", ready: (p) => expect(p.getByRole("heading").first()).toBeVisible(), screenshot: "usage" },
     { path: "/knowledge", ready: (p) => expect(p.getByRole("heading").first()).toBeVisible() },
     { path: "/settings", ready: (p) => expect(p.getByRole("heading").first()).toBeVisible() },

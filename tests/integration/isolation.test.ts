@@ -109,6 +109,7 @@ const restCases: Record<string, Case> = {
   "GET /api/v1/settings/budget": { path: () => "/api/v1/settings/budget", scope: "own-team" },
   "PUT /api/v1/settings/budget": { path: () => "/api/v1/settings/budget", body: () => ({ monthlyBudgetUsd: null }), scope: "own-team" },
   "GET /api/v1/usage": { path: () => "/api/v1/usage?groupBy=model", scope: "own-team" },
+  "GET /api/v1/overview": { path: () => "/api/v1/overview?days=30", scope: "own-team" },
   "GET /api/v1/settings/tool-approvals": { path: () => "/api/v1/settings/tool-approvals", scope: "own-team" },
   "PUT /api/v1/settings/tool-approvals": {
     path: () => "/api/v1/settings/tool-approvals",
@@ -266,6 +267,7 @@ const procedureCases: Record<string, ProcedureCase> = {
   "settings.budget": { input: () => undefined, scope: "own-team" },
   "settings.updateBudget": { input: () => ({ monthlyBudgetUsd: null }), scope: "own-team" },
   "usage.summary": { input: () => ({ groupBy: "model" }), scope: "own-team" },
+  "overview.read": { input: () => ({ days: 30 }), scope: "own-team" },
   "settings.updateFetchPolicy": { input: () => ({ allow: ["trpc-probe.example"], deny: [] }), scope: "own-team" },
   "mcp.list": { input: () => undefined, scope: "own-team" },
   "mcp.get": { input: (f) => ({ id: f.mcpServerId }), scope: "not-found" },

@@ -44,6 +44,7 @@ async function viewThroughPrisma(id: string) {
       status: execution.status,
       attempt: execution.attempt,
       modelId: execution.modelId,
+      input: execution.input,
       output: execution.output,
       error: execution.error,
       reusedFromId: execution.reusedFromId,
@@ -121,6 +122,11 @@ describe("the task view", () => {
     expect(done).toEqual(await viewThroughPrisma(created.id));
 
     const analysis = done.executions.find((execution) => execution.agent === "analysis")!;
+    // Each attempt carries what it was given: its plan step's subtask and the steps that fed it (the step details show them).
+    const planStep = (done.plan as { steps: Array<{ id: string; subtask: string; dependsOn: string[] }> }).steps.find(
+      (step) => step.id === analysis.stepId,
+    )!;
+    expect(analysis.input).toEqual({ subtask: planStep.subtask, dependsOn: planStep.dependsOn });
     const rerun = await rerunTask(callers.user, created.id, { fromStep: analysis.stepId });
     await waitForTaskStatus(rerun.id, ["completed", "failed"]);
     expect(await getTask(callers.user, rerun.id)).toEqual(await viewThroughPrisma(rerun.id));

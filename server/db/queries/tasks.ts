@@ -46,7 +46,7 @@ const TASK_VIEW = `SELECT ${SUMMARY_COLUMNS},
   CASE WHEN t.status = 'completed' THEN t.output END AS output,
   (SELECT COALESCE(json_agg(json_build_object(
       'id', e.id, 'stepId', e."stepKey", 'agent', e."agentKind", 'status', e.status, 'attempt', e.attempt,
-      'modelId', e."modelId", 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
+      'modelId', e."modelId", 'input', e.input, 'output', e.output, 'error', e.error, 'reusedFromId', e."reusedFromId",
       'agentVersion', e."agentVersion", 'inputTokens', e."inputTokens", 'outputTokens', e."outputTokens", 'costUsd', e."costUsd",
       'startedAt', ${utcIsoSql('e."startedAt"')}, 'completedAt', ${utcIsoSql('e."completedAt"')},
       'cached', COALESCE((SELECT bool_and(m.cached) FROM "ModelCall" m WHERE m."taskId" = t.id AND m."executionId" = e.id), false),
@@ -83,6 +83,8 @@ export interface TaskExecutionRow {
   status: ExecutionStatus;
   attempt: number;
   modelId: string | null;
+  /** What the attempt was given: its subtask and the steps whose outputs fed it. */
+  input: Json;
   output: Json;
   error: string | null;
   reusedFromId: string | null;
