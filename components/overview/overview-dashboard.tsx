@@ -18,6 +18,12 @@ import { agentDurationSummary, cacheHitRateSummary, formatHitRate, tasksPerDaySu
 const statuses = ["completed", "failed", "cancelled", "budget_exceeded", "running", "queued", "awaiting_approval"] as const;
 
 export function OverviewDashboard({ overview, dayChoices }: { overview: TeamOverview; dayChoices: readonly number[] }) {
+  const summaries = {
+    tasksPerDay: tasksPerDaySummary(overview),
+    agentDuration: agentDurationSummary(overview),
+    usagePerDay: usagePerDaySummary(overview),
+    cacheHitRate: cacheHitRateSummary(overview),
+  };
   const empty = overview.totals.tasks === 0 && overview.totals.calls === 0 && overview.durationByAgent.length === 0;
   return (
     <div className="space-y-6">
@@ -60,128 +66,145 @@ export function OverviewDashboard({ overview, dayChoices }: { overview: TeamOver
         </p>
       ) : (
         <div className="grid gap-6 lg:grid-cols-2">
-          <ChartCard title="Tasks per day, by status" summary={tasksPerDaySummary(overview)} testId="chart-tasks-per-day">
-            <TasksPerDayChart overview={overview} summary={tasksPerDaySummary(overview)} />
-            <div className="sr-only">
-              <table data-testid="table-tasks-per-day">
-                <caption>Tasks per day, by status</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Day</th>
-                    {statuses.map((status) => (
-                      <th key={status} scope="col">
-                        {status.replaceAll("_", " ")}
-                      </th>
-                    ))}
-                    <th scope="col">Total</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {overview.tasksPerDay.map((day) => (
-                    <tr key={day.day} data-day={day.day}>
-                      <th scope="row">{day.day}</th>
-                      {statuses.map((status) => (
-                        <td key={status} data-status={status}>
-                          {day[status]}
-                        </td>
-                      ))}
-                      <td data-status="total">{day.total}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+          <ChartCard title="Tasks per day, by status" summary={summaries.tasksPerDay} testId="chart-tasks-per-day">
+            <TasksPerDayChart overview={overview} summary={summaries.tasksPerDay} />
+            <NumbersTable
+              testId="table-tasks-per-day"
+              caption="Tasks per day, by status"
+              rowLabel="Day"
+              rows={overview.tasksPerDay}
+              rowId={(day) => day.day}
+              rowAttribute="data-day"
+              cellAttribute="data-status"
+              columns={[
+                ...statuses.map((status) => ({
+                  key: status,
+                  label: status.replaceAll("_", " "),
+                  value: (day: TasksPerDay) => day[status],
+                })),
+                { key: "total", label: "Total", value: (day: TasksPerDay) => day.total },
+              ]}
+            />
           </ChartCard>
 
-          <ChartCard title="Step duration per agent kind (p50, p95)" summary={agentDurationSummary(overview)} testId="chart-agent-duration">
+          <ChartCard title="Step duration per agent kind (p50, p95)" summary={summaries.agentDuration} testId="chart-agent-duration">
             {overview.durationByAgent.length === 0 ? (
               <p className="py-8 text-center text-sm text-slate-500">No completed steps yet.</p>
             ) : (
-              <AgentDurationChart overview={overview} summary={agentDurationSummary(overview)} />
+              <AgentDurationChart overview={overview} summary={summaries.agentDuration} />
             )}
-            <div className="sr-only">
-              <table data-testid="table-agent-duration">
-                <caption>Step duration per agent kind</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Agent</th>
-                    <th scope="col">Completed steps</th>
-                    <th scope="col">p50</th>
-                    <th scope="col">p95</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {overview.durationByAgent.map((row) => (
-                    <tr key={row.agent} data-agent={row.agent}>
-                      <th scope="row">{row.agent}</th>
-                      <td data-column="executions">{row.executions}</td>
-                      <td data-column="p50">{formatSpan(row.p50Ms)}</td>
-                      <td data-column="p95">{formatSpan(row.p95Ms)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <NumbersTable
+              testId="table-agent-duration"
+              caption="Step duration per agent kind"
+              rowLabel="Agent"
+              rows={overview.durationByAgent}
+              rowId={(row) => row.agent}
+              rowAttribute="data-agent"
+              cellAttribute="data-column"
+              columns={[
+                { key: "executions", label: "Completed steps", value: (row) => row.executions },
+                { key: "p50", label: "p50", value: (row) => formatSpan(row.p50Ms) },
+                { key: "p95", label: "p95", value: (row) => formatSpan(row.p95Ms) },
+              ]}
+            />
           </ChartCard>
 
-          <ChartCard title="Tokens and cost per day" summary={usagePerDaySummary(overview)} testId="chart-usage-per-day">
+          <ChartCard title="Tokens and cost per day" summary={summaries.usagePerDay} testId="chart-usage-per-day">
             <DailyUsageChart
-              summary={usagePerDaySummary(overview)}
+              summary={summaries.usagePerDay}
               days={overview.usagePerDay.map((day) => ({ day: day.day, tokens: day.inputTokens + day.outputTokens, costUsd: day.costUsd }))}
             />
-            <div className="sr-only">
-              <table data-testid="table-usage-per-day">
-                <caption>Tokens and cost per day</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Day</th>
-                    <th scope="col">Model calls</th>
-                    <th scope="col">Tokens</th>
-                    <th scope="col">Cost</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {overview.usagePerDay.map((day) => (
-                    <tr key={day.day} data-day={day.day}>
-                      <th scope="row">{day.day}</th>
-                      <td data-column="calls">{day.calls}</td>
-                      <td data-column="tokens">{day.inputTokens + day.outputTokens}</td>
-                      <td data-column="cost">{formatCost(day.costUsd)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <NumbersTable
+              testId="table-usage-per-day"
+              caption="Tokens and cost per day"
+              rowLabel="Day"
+              rows={overview.usagePerDay}
+              rowId={(day) => day.day}
+              rowAttribute="data-day"
+              cellAttribute="data-column"
+              columns={[
+                { key: "calls", label: "Model calls", value: (day) => day.calls },
+                { key: "tokens", label: "Tokens", value: (day) => day.inputTokens + day.outputTokens },
+                { key: "cost", label: "Cost", value: (day) => formatCost(day.costUsd) },
+              ]}
+            />
           </ChartCard>
 
-          <ChartCard title="Response cache hit rate per day" summary={cacheHitRateSummary(overview)} testId="chart-cache-hit-rate">
-            <CacheHitRateChart overview={overview} summary={cacheHitRateSummary(overview)} />
-            <div className="sr-only">
-              <table data-testid="table-cache-hit-rate">
-                <caption>Response cache hit rate per day</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Day</th>
-                    <th scope="col">Cache hits</th>
-                    <th scope="col">Model calls</th>
-                    <th scope="col">Hit rate</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {overview.usagePerDay.map((day) => (
-                    <tr key={day.day} data-day={day.day}>
-                      <th scope="row">{day.day}</th>
-                      <td data-column="hits">{day.cacheHits}</td>
-                      <td data-column="calls">{day.calls}</td>
-                      <td data-column="rate">{formatHitRate(day.cacheHitRate)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+          <ChartCard title="Response cache hit rate per day" summary={summaries.cacheHitRate} testId="chart-cache-hit-rate">
+            <CacheHitRateChart overview={overview} summary={summaries.cacheHitRate} />
+            <NumbersTable
+              testId="table-cache-hit-rate"
+              caption="Response cache hit rate per day"
+              rowLabel="Day"
+              rows={overview.usagePerDay}
+              rowId={(day) => day.day}
+              rowAttribute="data-day"
+              cellAttribute="data-column"
+              columns={[
+                { key: "hits", label: "Cache hits", value: (day) => day.cacheHits },
+                { key: "calls", label: "Model calls", value: (day) => day.calls },
+                { key: "rate", label: "Hit rate", value: (day) => formatHitRate(day.cacheHitRate) },
+              ]}
+            />
           </ChartCard>
         </div>
       )}
+    </div>
+  );
+}
+
+type TasksPerDay = TeamOverview["tasksPerDay"][number];
+
+/**
+ * A chart's numbers as a table for screen readers, in a hidden box (see above). Rows carry their
+ * id in `rowAttribute` and cells their column key in `cellAttribute`, so tests read a cell by name.
+ */
+function NumbersTable<Row>({
+  testId,
+  caption,
+  rowLabel,
+  rows,
+  rowId,
+  rowAttribute,
+  cellAttribute,
+  columns,
+}: {
+  testId: string;
+  caption: string;
+  rowLabel: string;
+  rows: readonly Row[];
+  rowId: (row: Row) => string;
+  rowAttribute: "data-day" | "data-agent";
+  cellAttribute: "data-column" | "data-status";
+  columns: ReadonlyArray<{ key: string; label: string; value: (row: Row) => ReactNode }>;
+}) {
+  return (
+    <div className="sr-only">
+      <table data-testid={testId}>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{rowLabel}</th>
+            {columns.map((column) => (
+              <th key={column.key} scope="col">
+                {column.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowId(row)} {...{ [rowAttribute]: rowId(row) }}>
+              <th scope="row">{rowId(row)}</th>
+              {columns.map((column) => (
+                <td key={column.key} {...{ [cellAttribute]: column.key }}>
+                  {column.value(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }
