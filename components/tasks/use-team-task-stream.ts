@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
+import { teamStreamEventTypes } from "@/server/domain/task-vocabulary";
 
 /**
  * The team stream (GET /api/v1/events) for the task list: calls `onChange` with each status
@@ -16,16 +17,6 @@ export interface TeamTaskChange {
   at: string;
 }
 
-const CHANGE_TYPES = [
-  "task.created",
-  "task.planned",
-  "task.approved",
-  "task.completed",
-  "task.failed",
-  "task.cancelled",
-  "task.budget_exceeded",
-];
-
 export function useTeamTaskStream(handlers: { onChange(change: TeamTaskChange): void; onReset(): void }) {
   const [connected, setConnected] = useState(false);
   const latest = useRef(handlers);
@@ -39,7 +30,7 @@ export function useTeamTaskStream(handlers: { onChange(change: TeamTaskChange): 
     const reset = () => latest.current.onReset();
     // After a reconnect the stream replays what happened meanwhile; until it is open again the list re-reads slowly.
     const lost = () => setConnected(source.readyState === EventSource.OPEN);
-    for (const type of CHANGE_TYPES) source.addEventListener(type, change);
+    for (const type of teamStreamEventTypes) source.addEventListener(type, change);
     source.addEventListener("ready", ready);
     source.addEventListener("reset", reset);
     source.addEventListener("open", ready);

@@ -31,6 +31,17 @@ export const runEventTypes = [
   "task.budget_warning",
   "task.budget_exceeded",
 ] as const;
+
+/** The run-event types that change a task's status: what the team stream carries, and what the task list listens for. */
+export const teamStreamEventTypes = [
+  "task.created",
+  "task.planned",
+  "task.approved",
+  "task.completed",
+  "task.failed",
+  "task.cancelled",
+  "task.budget_exceeded",
+] as const;
 export type RunEventType = (typeof runEventTypes)[number];
 
 export const terminalEventTypes: readonly RunEventType[] = ["task.completed", "task.failed", "task.cancelled", "task.budget_exceeded"];

@@ -1,6 +1,7 @@
 import { query } from "@/server/db/client";
 import type { TaskStatus } from "@/server/db/generated/enums";
 import { utcIsoSql } from "@/server/db/stored-time";
+import { teamStreamEventTypes } from "@/server/domain/task-vocabulary";
 
 /**
  * The task list's reads (#21 §1, docs/dashboard.md): a page of the team's tasks, newest first,
@@ -115,15 +116,7 @@ export async function listTaskFilterChoices(teamId: string): Promise<{
 }
 
 /** The run-event types that change a task's status: what the team stream carries. */
-export const TEAM_STREAM_EVENT_TYPES = [
-  "task.created",
-  "task.planned",
-  "task.approved",
-  "task.completed",
-  "task.failed",
-  "task.cancelled",
-  "task.budget_exceeded",
-] as const;
+export const TEAM_STREAM_EVENT_TYPES = teamStreamEventTypes;
 
 /**
  * The types as SQL constants, not a parameter: the partial index RunEvent_xid_id_idx serves a
