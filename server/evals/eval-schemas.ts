@@ -178,3 +178,162 @@ export const scorerResult = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export type ScorerResult = z.infer<typeof scorerResult>;
+
+// ---- answers (views) ---------------------------------------------------------------------
+// What the API answers with; dates as ISO strings, money as numbers of US dollars.
+
+export const evalCaseView = z.object({
+  id: z.string(),
+  key: z.string(),
+  position: z.number().int(),
+  prompt: z.string(),
+  expected: evalExpectations,
+  sourceTaskId: z.string().nullable(),
+});
+export type EvalCaseView = z.infer<typeof evalCaseView>;
+
+export const experimentStatuses = ["queued", "running", "completed", "budget_exceeded", "failed", "cancelled"] as const;
+export type ExperimentStatus = (typeof experimentStatuses)[number];
+export const resultStatuses = ["pending", "running", "passed", "failed", "error", "skipped"] as const;
+export type ResultStatus = (typeof resultStatuses)[number];
+
+/** An experiment's numbers: live while it runs (from its results so far), final once it ends. */
+export const experimentAggregate = z.object({
+  total: z.number().int(),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  errored: z.number().int(),
+  skipped: z.number().int(),
+  pending: z.number().int(),
+  running: z.number().int(),
+  /** Passed over scored (passed + failed + errored); null until one is scored. */
+  passRate: z.number().nullable(),
+  /** Mean weighted score over scored cases (an errored case scores 0). */
+  meanScore: z.number().nullable(),
+  meanByScorer: z.partialRecord(z.enum(scorerNames), z.number()),
+  costUsd: z.number(),
+  meanCostUsd: z.number().nullable(),
+  tokens: z.number().int(),
+  p50DurationMs: z.number().nullable(),
+  p95DurationMs: z.number().nullable(),
+});
+export type ExperimentAggregate = z.infer<typeof experimentAggregate>;
+
+export const datasetSummaryView = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  latestVersion: z.number().int(),
+  caseCount: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastExperiment: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      status: z.enum(experimentStatuses),
+      passRate: z.number().nullable(),
+      createdAt: z.string(),
+    })
+    .nullable(),
+});
+export type DatasetSummaryView = z.infer<typeof datasetSummaryView>;
+
+/** A dataset at one version (the latest unless asked), with that version's cases. */
+export const datasetView = datasetSummaryView.extend({ version: z.number().int(), cases: z.array(evalCaseView) });
+export type DatasetView = z.infer<typeof datasetView>;
+
+export const datasetVersionView = z.object({
+  version: z.number().int(),
+  note: z.string(),
+  caseCount: z.number().int(),
+  createdAt: z.string(),
+  createdBy: z.string().nullable(),
+});
+export type DatasetVersionView = z.infer<typeof datasetVersionView>;
+
+export const evalResultView = z.object({
+  id: z.string(),
+  caseId: z.string(),
+  caseKey: z.string(),
+  prompt: z.string(),
+  status: z.enum(resultStatuses),
+  taskId: z.string().nullable(),
+  output: z.string().nullable(),
+  scores: z.array(scorerResult),
+  score: z.number().nullable(),
+  passed: z.boolean().nullable(),
+  costUsd: z.number(),
+  tokens: z.number().int(),
+  durationMs: z.number().int().nullable(),
+  error: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type EvalResultView = z.infer<typeof evalResultView>;
+
+export const experimentSummaryView = z.object({
+  id: z.string(),
+  name: z.string(),
+  datasetId: z.string(),
+  datasetName: z.string(),
+  datasetVersion: z.number().int(),
+  status: z.enum(experimentStatuses),
+  caseCount: z.number().int(),
+  passRate: z.number().nullable(),
+  meanScore: z.number().nullable(),
+  budgetUsd: z.number().nullable(),
+  spentUsd: z.number(),
+  baselineId: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type ExperimentSummaryView = z.infer<typeof experimentSummaryView>;
+
+export const experimentView = experimentSummaryView.extend({
+  config: evalRunConfig,
+  error: z.string().nullable(),
+  aggregate: experimentAggregate,
+  results: z.array(evalResultView),
+});
+export type ExperimentView = z.infer<typeof experimentView>;
+
+const comparedSide = z
+  .object({
+    resultId: z.string(),
+    status: z.enum(resultStatuses),
+    score: z.number().nullable(),
+    passed: z.boolean().nullable(),
+    output: z.string().nullable(),
+    costUsd: z.number(),
+    durationMs: z.number().int().nullable(),
+    taskId: z.string().nullable(),
+  })
+  .nullable();
+
+/** Two experiments side by side: `a` is the baseline, `b` the candidate; deltas are b − a. */
+export const comparisonView = z.object({
+  a: experimentSummaryView.extend({ aggregate: experimentAggregate }),
+  b: experimentSummaryView.extend({ aggregate: experimentAggregate }),
+  deltas: z.object({
+    passRate: z.number().nullable(),
+    meanScore: z.number().nullable(),
+    meanByScorer: z.partialRecord(z.enum(scorerNames), z.number()),
+    costUsd: z.number(),
+    p50DurationMs: z.number().nullable(),
+    p95DurationMs: z.number().nullable(),
+  }),
+  /** Matched by case key; regressions first (largest drop first), then improvements, unchanged, added, removed. */
+  cases: z.array(
+    z.object({
+      caseKey: z.string(),
+      prompt: z.string(),
+      a: comparedSide,
+      b: comparedSide,
+      delta: z.number().nullable(),
+      change: z.enum(["regressed", "improved", "unchanged", "added", "removed"]),
+    }),
+  ),
+});
+export type ComparisonView = z.infer<typeof comparisonView>;
