@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { formatCost } from "@/components/ui/format";
+import { NumbersTable } from "@/components/ui/numbers-table";
 import { DailyUsageChart } from "@/components/usage/daily-usage-chart";
 import { formatSpan } from "@/components/tasks/timeline-scale";
 import type { TeamOverview } from "@/server/teams/team-overview";
@@ -154,60 +155,6 @@ export function OverviewDashboard({ overview, dayChoices }: { overview: TeamOver
 }
 
 type TasksPerDay = TeamOverview["tasksPerDay"][number];
-
-/**
- * A chart's numbers as a table for screen readers, in a hidden box (see above). Rows carry their
- * id in `rowAttribute` and cells their column key in `cellAttribute`, so tests read a cell by name.
- */
-function NumbersTable<Row>({
-  testId,
-  caption,
-  rowLabel,
-  rows,
-  rowId,
-  rowAttribute,
-  cellAttribute,
-  columns,
-}: {
-  testId: string;
-  caption: string;
-  rowLabel: string;
-  rows: readonly Row[];
-  rowId: (row: Row) => string;
-  rowAttribute: "data-day" | "data-agent";
-  cellAttribute: "data-column" | "data-status";
-  columns: ReadonlyArray<{ key: string; label: string; value: (row: Row) => ReactNode }>;
-}) {
-  return (
-    <div className="sr-only">
-      <table data-testid={testId}>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{rowLabel}</th>
-            {columns.map((column) => (
-              <th key={column.key} scope="col">
-                {column.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={rowId(row)} {...{ [rowAttribute]: rowId(row) }}>
-              <th scope="row">{rowId(row)}</th>
-              {columns.map((column) => (
-                <td key={column.key} {...{ [cellAttribute]: column.key }}>
-                  {column.value(row)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 function Total({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (
