@@ -38,6 +38,9 @@ export default async function DashboardLayout({ children }: { children: ReactNod
             <Link href="/knowledge" className="text-slate-700 hover:text-slate-900">
               Knowledge
             </Link>
+            <Link href="/evals" className="text-slate-700 hover:text-slate-900">
+              Evals
+            </Link>
             <Link href="/usage" className="text-slate-700 hover:text-slate-900">
               Usage
             </Link>

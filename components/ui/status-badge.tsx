@@ -12,6 +12,11 @@ const styles: Record<string, string> = {
   approved: "bg-green-50 text-green-700",
   denied: "bg-slate-200 text-slate-600",
   "not run": "bg-slate-50 text-slate-500",
+  // An eval case's result (server/evals/eval-schemas.ts resultStatuses).
+  pending: "bg-slate-100 text-slate-700",
+  passed: "bg-green-100 text-green-800",
+  error: "bg-red-100 text-red-800",
+  skipped: "bg-slate-200 text-slate-600",
 };
 
 export function StatusBadge({ status }: { status: string }) {
