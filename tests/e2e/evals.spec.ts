@@ -1,0 +1,216 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test as base, type Page } from "@playwright/test";
+import { E2E_ADMIN, E2E_DATA_DIR } from "../../playwright.config";
+import { createApiKeyWithCli } from "./support";
+
+/**
+ * Evals in a real browser (#24 §6), on the offline model: a task run from the task form becomes
+ * a dataset's first case (its result the reference), a second case is added, an experiment runs
+ * from the run form and is watched to the end, a second one runs with a different configuration
+ * (tools off, the `contains` scorer weighted 0), and the two are compared — the changed case
+ * listed with its score change, its two outputs diffed. Axe checks of the new pages in light and
+ * dark mode, the compare page at phone width; with UPDATE_SCREENSHOTS=1 it saves the docs'
+ * screenshots. Any console error fails a test.
+ */
+
+const test = base.extend<{ consoleErrors: string[] }>({
+  consoleErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(`${message.text()} (${message.location().url})`);
+      });
+      page.on("pageerror", (error) => errors.push(`${error.message} (${page.url()})`));
+      await use(errors);
+      expect(errors, "no console errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+test.describe.configure({ mode: "serial" });
+
+const saveScreenshots = process.env.UPDATE_SCREENSHOTS === "1";
+const suffix = Date.now().toString(36);
+const DATASET = `e2e-evals-${suffix}`;
+/** A fact the offline model's answer won't hold: the first experiment fails it, the second weighs it 0. */
+const MISSING_FACT = `zz-not-in-any-answer-${suffix}`;
+
+let adminKey: string;
+let datasetId = "";
+let baselineId = "";
+let candidateId = "";
+
+test.beforeAll(() => {
+  adminKey = createApiKeyWithCli(E2E_DATA_DIR, "e2e-team", "admin");
+});
+
+async function signIn(page: Page) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(E2E_ADMIN.email);
+  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/tasks$/);
+}
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id}: ${violation.help} — ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+}
+
+/** Fills the run form and starts the experiment; answers its id once its page is open. */
+async function runExperiment(page: Page, name: string, configure: (form: ReturnType<Page["getByRole"]>) => Promise<void> = async () => {}) {
+  await page.goto("/evals");
+  await page
+    .getByTestId("evals-datasets")
+    .locator(`tr[data-dataset="${DATASET}"]`)
+    .getByRole("link", { name: /Run an experiment/ })
+    .click();
+  await expect(page).toHaveURL(new RegExp(`/evals/experiments/new\\?dataset=${datasetId}$`));
+  const form = page.getByRole("form", { name: `Run an experiment on ${DATASET}` });
+  await form.getByLabel("Name (optional)").fill(name);
+  await expect(form.getByLabel("Use the response cache")).not.toBeChecked();
+  await configure(form);
+  await form.getByRole("button", { name: "Run experiment" }).click();
+  await expect(page).toHaveURL(/\/evals\/experiments\/[a-z0-9]+$/);
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  // Live: the page re-reads the experiment until it ends, without a reload.
+  await expect(page.getByTestId("experiment-status")).toHaveText("completed", { timeout: 90_000 });
+  await expect(page.getByTestId("experiment-progress")).toContainText("2 of 2 cases done");
+  return page.url().split("/").pop()!;
+}
+
+test("a task becomes a dataset's case; two experiments run from the form and are watched to the end", async ({ page, request }) => {
+  await signIn(page);
+  await page.getByLabel("What should the agents work on?").fill(`Summarise why teams keep eval datasets of their tasks (${suffix}).`);
+  await page.getByRole("button", { name: "Run task" }).click();
+  await expect(page).toHaveURL(/\/tasks\/[a-z0-9]+$/);
+  await expect(page.getByTestId("task-status")).toHaveText(/completed/, { timeout: 90_000 });
+  const taskId = page.url().split("/").pop()!;
+
+  const headers = { Authorization: `Bearer ${adminKey}` };
+  const created = await request.post("/api/v1/evals/datasets", {
+    headers,
+    data: { name: DATASET, description: "Made by the evals browser test" },
+  });
+  expect(created.status()).toBe(201);
+  datasetId = (await created.json()).id as string;
+  const fromTask = await request.post(`/api/v1/evals/datasets/${datasetId}/cases/from-task`, {
+    headers,
+    data: { taskId, expected: { contains: [MISSING_FACT] } },
+  });
+  expect(fromTask.status()).toBe(201);
+  const second = await request.post(`/api/v1/evals/datasets/${datasetId}/cases`, {
+    headers,
+    // Only a reference: weighing `contains` 0 leaves its score alone, so the task's case is the one that changes.
+    data: {
+      key: "second",
+      prompt: `List three risks of shipping a model change untested (${suffix}).`,
+      expected: { reference: "Quality regressions, higher cost, slower answers." },
+    },
+  });
+  expect(second.status()).toBe(201);
+
+  await page.goto("/evals");
+  const row = page.getByTestId("evals-datasets").locator(`tr[data-dataset="${DATASET}"]`);
+  await expect(row).toContainText("2");
+  await expect(row).toContainText("none yet");
+
+  baselineId = await runExperiment(page, `baseline-${suffix}`);
+  const results = page.getByTestId("experiment-results");
+  await expect(results.locator("tbody tr[data-case]")).toHaveCount(2);
+  // A row opens onto the output and every scorer's explanation.
+  const fromTaskRow = results
+    .locator("tbody tr[data-case]")
+    .filter({ hasNot: page.locator('[data-case="second"]') })
+    .first();
+  await fromTaskRow.getByRole("button").click();
+  const details = page.getByTestId("result-details").first();
+  await expect(details.locator('[data-scorer="contains"]')).toContainText("contains");
+  await expect(page.getByTestId("aggregate-pass-rate")).not.toHaveText("—");
+  await expect(page.getByTestId("chart-score-distribution").locator(".recharts-bar-rectangle").first()).toBeVisible();
+  await expect(page.getByTestId("table-cost-score").locator("tbody tr")).toHaveCount(2);
+
+  candidateId = await runExperiment(page, `tools-off-${suffix}`, async (form) => {
+    await form.getByLabel(/Agents may use tools/).uncheck();
+    await form.getByLabel(/^contains/).fill("0");
+  });
+  await page.goto("/evals");
+  await expect(page.getByTestId("evals-datasets").locator(`tr[data-dataset="${DATASET}"]`)).toContainText("passed");
+});
+
+test("the two experiments compared: deltas marked ▲/▼, the changed case first, its outputs diffed", async ({ page }) => {
+  expect(candidateId, "the experiments ran first").toBeTruthy();
+  await signIn(page);
+  await page.goto(`/evals/experiments/${candidateId}`);
+  await page.getByLabel("Compare with…").selectOption(baselineId);
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page).toHaveURL(`/evals/compare?a=${baselineId}&b=${candidateId}`);
+
+  // Weighing the failed fact 0 lifts the task's case: an improvement, and the mean score goes up.
+  const mean = page.getByTestId("comparison-aggregates").locator('tr[data-measure="meanScore"] td').last();
+  await expect(mean).toHaveText(/^▲ \+/);
+  await expect(mean).toHaveAttribute("data-tone", "better");
+  const cases = page.getByTestId("compared-cases").locator("li[data-case]");
+  await expect(cases).toHaveCount(2);
+  const improved = page.getByTestId("compared-cases").locator('li[data-change="improved"]').first();
+  await expect(improved).toContainText("▲ +");
+  await improved.getByRole("button").click();
+  const diff = improved.getByTestId("case-diff");
+  await expect(diff).toContainText("Output, a → b:");
+  await expect(diff.locator("span, ins, del").first()).toBeVisible();
+
+  // Ticking two experiments on /evals leads to the same comparison.
+  await page.goto("/evals");
+  await page.getByLabel(`Compare baseline-${suffix}`).check();
+  await page.getByLabel(`Compare tools-off-${suffix}`).check();
+  await page.getByRole("button", { name: "Compare ticked" }).click();
+  await expect(page).toHaveURL(`/evals/compare?a=${baselineId}&b=${candidateId}`);
+});
+
+test("the evals pages have no serious accessibility violation, light or dark, and the compare page fits a phone", async ({ page }) => {
+  expect(candidateId, "the experiments ran first").toBeTruthy();
+  await signIn(page);
+  const paths = [
+    "/evals",
+    `/evals/experiments/new?dataset=${datasetId}`,
+    `/evals/experiments/${candidateId}`,
+    `/evals/compare?a=${baselineId}&b=${candidateId}`,
+  ];
+  const found: string[] = [];
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    for (const path of paths) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      if (colorScheme === "dark") await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+      found.push(...(await seriousViolations(page)).map((violation) => `${colorScheme} ${path} ${violation}`));
+    }
+  }
+  expect(found).toEqual([]);
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of [paths[2]!, paths[3]!]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits 390 px`).toBeLessThanOrEqual(390);
+  }
+});
+
+test("screenshots of an experiment and a comparison, light and dark (saved with UPDATE_SCREENSHOTS=1)", async ({ page }) => {
+  test.skip(!saveScreenshots, "only when refreshing the docs' screenshots");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await signIn(page);
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.goto(`/evals/experiments/${candidateId}`);
+    await expect(page.getByTestId("chart-score-distribution").locator(".recharts-bar-rectangle").first()).toBeVisible();
+    await page.screenshot({ path: `docs/screenshots/evals-experiment-${colorScheme}.png`, fullPage: true });
+    await page.goto(`/evals/compare?a=${baselineId}&b=${candidateId}`);
+    await page.getByTestId("compared-cases").locator("li[data-case]").first().getByRole("button").click();
+    await expect(page.getByTestId("case-diff")).toBeVisible();
+    await page.screenshot({ path: `docs/screenshots/evals-compare-${colorScheme}.png`, fullPage: true });
+  }
+});
