@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { Fragment, useState } from "react";
@@ -225,8 +225,14 @@ function ExperimentActions({
 }) {
   const trpc = useTRPC();
   const router = useRouter();
+  const queryClient = useQueryClient();
   const [compareWith, setCompareWith] = useState(others[0]?.id ?? "");
-  const cancel = useMutation(trpc.evalExperiments.cancel.mutationOptions({ onSuccess: () => router.refresh() }));
+  // Cancel answers the experiment as it now is: the page shows that at once instead of waiting for the next read.
+  const cancel = useMutation(
+    trpc.evalExperiments.cancel.mutationOptions({
+      onSuccess: (cancelled) => queryClient.setQueryData(trpc.evalExperiments.get.queryKey({ id: experiment.id }), cancelled),
+    }),
+  );
   const remove = useMutation(trpc.evalExperiments.delete.mutationOptions({ onSuccess: () => router.push("/evals") }));
   return (
     <div className="flex flex-wrap items-end gap-3">

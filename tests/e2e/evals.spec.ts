@@ -146,7 +146,7 @@ test("the two experiments compared: deltas marked ▲/▼, the changed case firs
   await signIn(page);
   await page.goto(`/evals/experiments/${candidateId}`);
   await page.getByLabel("Compare with…").selectOption(baselineId);
-  await page.getByRole("button", { name: "Compare" }).click();
+  await page.getByRole("button", { name: "Compare", exact: true }).click();
   await expect(page).toHaveURL(`/evals/compare?a=${baselineId}&b=${candidateId}`);
 
   // Weighing the failed fact 0 lifts the task's case: an improvement, and the mean score goes up.

@@ -27,7 +27,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
     );
   }
   const caller = await dashboardCaller();
-  const comparison = await compareExperiments(caller, a, b).catch((error) => {
+  const comparison = await compareExperiments(caller, { a, b }).catch((error) => {
     if (error instanceof AppError && (error.code === "not_found" || error.code === "bad_request")) notFound();
     throw error;
   });
