@@ -19,10 +19,12 @@ export function EvalsHome({
   datasets,
   experiments,
   canWrite,
+  canRun,
 }: {
   datasets: readonly DatasetSummaryView[];
   experiments: readonly ExperimentSummaryView[];
   canWrite: boolean;
+  canRun: boolean;
 }) {
   return (
     <div className="space-y-8">
@@ -33,13 +35,13 @@ export function EvalsHome({
           versions, tools — so you can tell whether a change made results better. See docs/evals.md.
         </p>
       </div>
-      <DatasetsSection datasets={datasets} canWrite={canWrite} />
+      <DatasetsSection datasets={datasets} canWrite={canWrite} canRun={canRun} />
       <ExperimentsSection experiments={experiments} hasDatasets={datasets.length > 0} />
     </div>
   );
 }
 
-function DatasetsSection({ datasets, canWrite }: { datasets: readonly DatasetSummaryView[]; canWrite: boolean }) {
+function DatasetsSection({ datasets, canWrite, canRun }: { datasets: readonly DatasetSummaryView[]; canWrite: boolean; canRun: boolean }) {
   return (
     <section aria-labelledby="datasets-heading" className="space-y-3">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -112,7 +114,7 @@ function DatasetsSection({ datasets, canWrite }: { datasets: readonly DatasetSum
                     )}
                   </td>
                   <td className="px-3 py-2">
-                    {canWrite ? (
+                    {canRun ? (
                       <Link href={`/evals/experiments/new?dataset=${dataset.id}`} className="whitespace-nowrap text-indigo-700 underline">
                         Run an experiment<span className="sr-only"> on {dataset.name}</span>
                       </Link>

@@ -12,5 +12,7 @@ export const dynamic = "force-dynamic";
 export default async function EvalsPage() {
   const caller = await dashboardCaller();
   const [datasets, experiments] = await Promise.all([listDatasets(caller), listExperiments(caller)]);
-  return <EvalsHome datasets={datasets} experiments={experiments} canWrite={can(caller.role, "write")} />;
+  return (
+    <EvalsHome datasets={datasets} experiments={experiments} canWrite={can(caller.role, "write")} canRun={can(caller.role, "execute")} />
+  );
 }
