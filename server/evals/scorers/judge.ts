@@ -29,6 +29,8 @@ import { termsOf } from "./text-terms";
 export const JUDGE_AGENT_KIND = "eval-judge";
 /** The output is cut to this before it is sent: the judge reads the answer, not a book. */
 const MAX_JUDGED_OUTPUT = 30_000;
+/** A model's reasoning is kept whole in `details.answer`; the explanation, shown in tables, is cut to this. */
+const MAX_EXPLANATION = 2_000;
 
 const judgementSchema = z.object({
   score: z.number().describe("How well the output meets the rubric, from 0 (not at all) to 1 (fully)"),
@@ -63,7 +65,7 @@ export const scoreJudge: Scorer = async (context) => {
     return {
       scorer: "judge",
       score: Math.min(1, Math.max(0, answer.score)),
-      explanation: answer.reasoning.trim() || `scored ${answer.score} with no reasoning given`,
+      explanation: cutText(answer.reasoning.trim(), MAX_EXPLANATION) || `scored ${answer.score} with no reasoning given`,
       details: {
         answer,
         modelId: result.response.modelId,
