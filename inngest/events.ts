@@ -76,3 +76,13 @@ export function fromAgentInvocation(data: unknown): AgentStepInput {
 export const webhookDeliveryRequested = eventType("chorus/webhook.delivery-requested", {
   schema: z.object({ deliveryId: z.string(), teamId: z.string() }),
 });
+
+/** An experiment (server/evals/experiments.ts) was stored with its pending results; the event's id is derived from it, so it starts one run. */
+export const evalExperimentStarted = eventType("chorus/eval.experiment-started", {
+  schema: z.object({ experimentId: z.string(), teamId: z.string() }),
+});
+
+/** A member cancelled an experiment (its status is stored first): its run stops (cancelOn). */
+export const evalExperimentCancelled = eventType("chorus/eval.experiment-cancelled", {
+  schema: z.object({ experimentId: z.string() }),
+});

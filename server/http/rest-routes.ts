@@ -126,6 +126,10 @@ import { createApiKeyInput, createTeamApiKey, listTeamApiKeys, revokeTeamApiKey 
 import { listCallerTeams, switchSessionTeam, switchTeamInput } from "@/server/auth/session-team";
 import { sessionCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
+import { cancelExperiment, deleteExperiment, getExperiment, listExperiments, startExperiment } from "@/server/evals/experiments";
+import { compareExperiments } from "@/server/evals/compare-experiments";
+import { comparisonView, experimentSummaryView, experimentView, startExperimentInput } from "@/server/evals/eval-schemas";
+import { compareExperimentsInput, listExperimentsInput } from "@/server/evals/experiment-inputs";
 import { publicOrigin } from "./public-origin";
 import { assertSameOriginMutation } from "./same-origin";
 
@@ -1042,6 +1046,70 @@ export const restRoutes: readonly RestRoute[] = [
       const health = await checkHealth();
       return json(health, health.status === "ok" ? 200 : 503, { "Cache-Control": "no-store" });
     },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/experiments",
+    permission: "read",
+    rateLimit: "read",
+    query: listExperimentsInput,
+    output: z.array(experimentSummaryView),
+    summary: "The team's eval experiments, newest first (datasetId= for one dataset's), with pass rate and mean score so far",
+    handle: async ({ caller, query }) => json(await listExperiments(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/experiments",
+    permission: "execute",
+    rateLimit: "spend",
+    body: true,
+    input: startExperimentInput,
+    output: experimentView,
+    successStatus: 201,
+    summary:
+      "Start an experiment: every case of a dataset version (the latest unless given) runs as a task under the configuration, within the budget",
+    handle: async ({ caller, body }) => {
+      const started = await startExperiment(caller, body);
+      return json(started, 201, { Location: `/api/v1/evals/experiments/${started.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/experiments/:id",
+    permission: "read",
+    rateLimit: "read",
+    output: experimentView,
+    summary: "An experiment with its configuration, every case's result and the aggregate (live while it runs)",
+    handle: async ({ caller, params }) => json(await getExperiment(caller, params.id)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/evals/experiments/:id",
+    permission: "delete",
+    rateLimit: "write",
+    output: deletedView,
+    summary: "Delete a finished experiment and its results (admins); a queued or running one must be cancelled first (409)",
+    handle: async ({ caller, params }) => json(await deleteExperiment(caller, params.id)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/experiments/:id/cancel",
+    permission: "execute",
+    rateLimit: "write",
+    output: experimentView,
+    summary: "Cancel a queued or running experiment: pending cases are skipped and running cases' tasks cancelled",
+    handle: async ({ caller, params }) => json(await cancelExperiment(caller, params.id)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/compare",
+    permission: "read",
+    rateLimit: "read",
+    query: compareExperimentsInput,
+    output: comparisonView,
+    summary:
+      "Compare two experiments (a = baseline, b = candidate): aggregate deltas (b − a) and per-case changes by case key, regressions first",
+    handle: async ({ caller, query }) => json(await compareExperiments(caller, Object.fromEntries(query))),
   },
   {
     method: "GET",

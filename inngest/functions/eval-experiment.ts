@@ -1,0 +1,32 @@
+import { inngest } from "@/inngest/client";
+import { evalExperimentCancelled, evalExperimentStarted } from "@/inngest/events";
+import { runExperimentRound } from "@/server/evals/experiment-rounds";
+
+/**
+ * An experiment's run (docs/evals.md#experiments): rounds, one durable step each, until a round
+ * ends the experiment. A round starts cases' tasks, waits in-process for some to finish, scores
+ * and writes them (server/evals/experiment-rounds.ts) — so the run's durable writes are one step
+ * per batch of finished cases, not one per case, and a restart resumes at the next round with
+ * every finished case kept. Cancelling the experiment cancels the run (cancelOn); experiments
+ * of one team run one at a time, each within its own concurrency.
+ */
+const MAX_ROUNDS = 100_000;
+
+export const evalExperiment = inngest.createFunction(
+  {
+    id: "eval-experiment",
+    name: "Eval experiment",
+    triggers: [evalExperimentStarted],
+    retries: 3,
+    concurrency: { key: "event.data.teamId", limit: 1 },
+    cancelOn: [{ event: evalExperimentCancelled, if: "event.data.experimentId == async.data.experimentId" }],
+  },
+  async ({ event, step }) => {
+    const ref = { experimentId: event.data.experimentId, teamId: event.data.teamId };
+    for (let round = 1; round <= MAX_ROUNDS; round += 1) {
+      const outcome = await step.run(`round ${round}`, () => runExperimentRound(ref));
+      if (outcome.state === "ended") return { status: outcome.status, rounds: round };
+    }
+    return { status: "running", rounds: MAX_ROUNDS };
+  },
+);

@@ -1,0 +1,292 @@
+import type { Caller } from "@/server/auth/caller";
+import { can } from "@/server/auth/permissions";
+import {
+  anyCaseSkippedFor,
+  findExperiment,
+  findExperimentRunnerRole,
+  finishExperiment,
+  listExperimentResults,
+  listRunningCases,
+  markExperimentRunning,
+  markExperimentStopped,
+  readStartingPoint,
+  reserveAndMarkRunning,
+  settleCases,
+  skipPendingCases,
+  storeExperimentSummary,
+  type ExperimentRow,
+  type RunningCaseRow,
+  type SettledCase,
+} from "@/server/db/queries/eval-experiments";
+import { newRowId } from "@/server/db/row-id";
+import { isTaskActive } from "@/server/domain/task-vocabulary";
+import { AppError } from "@/server/errors";
+import { logger } from "@/server/observability/logger";
+import { createTask } from "@/server/tasks/tasks";
+import { evalExpectations, evalRunConfig, type EvalExpectations, type EvalRunConfig } from "./eval-schemas";
+import { aggregateResults } from "./experiment-aggregate";
+import { presentResult } from "./experiment-views";
+import { scoreCase } from "./score-case";
+import { watchTeamTaskEnds, type TaskEndSignal } from "./task-end-signal";
+
+/**
+ * One round of an experiment's run (the durable function inngest/functions/eval-experiment.ts
+ * calls it as one `step.run` after another). A round loops in-process until it has settled a
+ * batch of cases or its time is up:
+ *
+ * (a) every running case whose task has finished — read with its task in one query — is scored
+ *     (scoreCase) and written, with the budget settled, in one statement;
+ * (b) pending cases are started up to the configured concurrency: each gets its task id made in
+ *     advance and written to its row (with its allowance reserved on the experiment) BEFORE the
+ *     task is created with that id, so a crash between the two re-creates the same task
+ *     (createTask is idempotent by id) rather than a second one;
+ * (c) it waits for a task of the team to finish (task-end-signal.ts), then goes round again.
+ *
+ * Everything a round does is driven by the rows, never by memory: a round repeated after a
+ * crash re-reads them, settles only cases still running and starts only cases still pending, so
+ * finished cases are never re-run. The round that finds nothing pending or running writes the
+ * summary and ends the experiment.
+ */
+
+/** A round returns (one durable step) after this long even if nothing finished, so a step never holds its lease for long. */
+export const ROUND_MAX_MS = 20_000;
+/** The safety re-check while waiting for a task end (a missed wake-up costs at most this). */
+const RECHECK_MS = 2_000;
+/** Below this, what remains of a budget cannot fund a case (about one small call of a cheap model). */
+export const MIN_CASE_ALLOWANCE_USD = 0.0001;
+export const BUDGET_SPENT = "experiment budget spent";
+
+export type RoundOutcome =
+  { state: "running"; settled: number; started: number; running: number; pending: number } | { state: "ended"; status: string };
+
+export interface RoundOptions {
+  maxMs?: number;
+}
+
+export async function runExperimentRound(ref: { experimentId: string; teamId: string }, options: RoundOptions = {}): Promise<RoundOutcome> {
+  const { experimentId, teamId } = ref;
+  const experiment = await findExperiment(teamId, experimentId);
+  if (!experiment) return { state: "ended", status: "deleted" };
+  if (!["queued", "running"].includes(experiment.status)) return { state: "ended", status: experiment.status };
+  const caller = await runnerOf(experiment);
+  if (!caller) {
+    const error = "The member or API key that started this experiment can no longer run tasks in this team";
+    await stopExperiment(teamId, experimentId, error);
+    return { state: "ended", status: "failed" };
+  }
+  if (!(await markExperimentRunning(teamId, experimentId))) return { state: "ended", status: "cancelled" };
+  const config = evalRunConfig.parse(experiment.config);
+  const signal = watchTeamTaskEnds(teamId);
+  try {
+    return await loop({ teamId, experimentId, caller, config }, signal, options.maxMs ?? ROUND_MAX_MS);
+  } finally {
+    signal.close();
+  }
+}
+
+interface Run {
+  teamId: string;
+  experimentId: string;
+  caller: Caller;
+  config: EvalRunConfig;
+}
+
+async function loop(run: Run, signal: TaskEndSignal, maxMs: number): Promise<RoundOutcome> {
+  const startedAt = Date.now();
+  let settled = 0;
+  let started = 0;
+  for (;;) {
+    settled += await settleFinishedCases(run);
+    const point = await readStartingPoint(run.teamId, run.experimentId, run.config.concurrency);
+    if (!point || point.status !== "running") return { state: "ended", status: point?.status ?? "deleted" };
+    let { pending, running } = point;
+    const slots = run.config.concurrency - running;
+    if (slots > 0 && pending > 0) {
+      const plan = planStarts(point, slots);
+      if (plan.starts.length > 0) {
+        const marked = await reserveAndMarkRunning(run.teamId, run.experimentId, plan.starts);
+        await createCaseTasks(
+          run,
+          plan.starts.filter((start) => marked.includes(start.resultId)),
+        );
+        started += marked.length;
+        pending -= marked.length;
+        running += marked.length;
+      } else if (running === 0) {
+        // Nothing runs that could hand a reservation back: the budget is spent.
+        pending -= await skipPendingCases(run.teamId, run.experimentId, BUDGET_SPENT);
+      }
+    }
+    if (pending === 0 && running === 0) return { state: "ended", status: await endExperiment(run) };
+    if (settled >= run.config.concurrency || Date.now() - startedAt >= maxMs)
+      return { state: "running", settled, started, running, pending };
+    await signal.wait(Math.min(RECHECK_MS, Math.max(0, maxMs - (Date.now() - startedAt))));
+  }
+}
+
+/** (a) Scores and writes every running case whose task has finished; re-creates a task a crash left uncreated. */
+async function settleFinishedCases(run: Run): Promise<number> {
+  const rows = await listRunningCases(run.teamId, run.experimentId);
+  const missing = rows.filter((row) => row.task === null);
+  if (missing.length > 0) await createCaseTasks(run, missing.map(startOfRunningCase));
+  const finished = rows.filter((row) => row.task !== null && !isTaskActive(row.task.status));
+  if (finished.length === 0) return 0;
+  const scored = await Promise.all(finished.map((row) => scoreFinishedCase(run, row)));
+  return settleCases(run.teamId, run.experimentId, scored);
+}
+
+async function scoreFinishedCase(run: Run, row: RunningCaseRow): Promise<SettledCase> {
+  const task = row.task!;
+  const completed = task.status === "completed";
+  const output = completed ? (task.output?.text ?? "") : "";
+  const outcome = {
+    status: task.status,
+    output,
+    sources: completed ? (task.output?.sources ?? []) : [],
+    costUsd: task.costUsd,
+    tokens: task.tokens,
+    durationMs: task.durationMs,
+  };
+  const result = await scoreCase({
+    teamId: run.teamId,
+    prompt: row.prompt,
+    expected: expectationsOf(row.expected),
+    outcome,
+    config: run.config,
+  });
+  return {
+    resultId: row.resultId,
+    status: completed ? (result.passed ? "passed" : "failed") : "error",
+    output: completed ? output : null,
+    scores: result.scores,
+    score: result.score,
+    passed: result.passed,
+    costUsd: task.costUsd,
+    tokens: task.tokens,
+    durationMs: task.durationMs,
+    error: completed ? null : (task.error ?? `The task ended ${task.status.replace("_", " ")}`),
+  };
+}
+
+interface PlannedStart {
+  resultId: string;
+  taskId: string;
+  allowanceUsd: number | null;
+  prompt: string;
+  expected: EvalExpectations;
+}
+
+/**
+ * (b) The next cases to start and each one's allowance. With a budget, a case may spend at most
+ * its own maxCostUsd, twice an even share of what remains for the cases not yet started, and what
+ * remains at all — so early cases cannot starve later ones and the total is never overshot. A
+ * case whose allowance would be under the floor is not started.
+ */
+export function planStarts(
+  point: {
+    budgetUsd: number | null;
+    spentUsd: number;
+    reservedUsd: number;
+    pending: number;
+    next: Array<{ resultId: string; prompt: string; expected: unknown }>;
+  },
+  slots: number,
+): { starts: PlannedStart[] } {
+  const starts: PlannedStart[] = [];
+  let remaining = point.budgetUsd === null ? Infinity : point.budgetUsd - point.spentUsd - point.reservedUsd;
+  for (const next of point.next.slice(0, slots)) {
+    const expected = expectationsOf(next.expected);
+    let allowanceUsd: number | null = expected.maxCostUsd ?? null;
+    if (point.budgetUsd !== null) {
+      const notStarted = point.pending - starts.length;
+      const share = (remaining / Math.max(1, notStarted)) * 2;
+      // Rounded down to the ten-billionth the columns hold, so the reservation never exceeds what remains.
+      allowanceUsd = Math.floor(Math.min(allowanceUsd ?? Infinity, share, remaining) * 1e10) / 1e10;
+      if (allowanceUsd < MIN_CASE_ALLOWANCE_USD) break;
+      remaining -= allowanceUsd;
+    }
+    starts.push({ resultId: next.resultId, taskId: newRowId(), allowanceUsd, prompt: next.prompt, expected });
+  }
+  return { starts };
+}
+
+function startOfRunningCase(row: RunningCaseRow): PlannedStart {
+  return {
+    resultId: row.resultId,
+    taskId: row.taskId,
+    allowanceUsd: row.allowanceUsd,
+    prompt: row.prompt,
+    expected: expectationsOf(row.expected),
+  };
+}
+
+/** Creates the cases' tasks with their pre-made ids, as whoever started the experiment, under its configuration. */
+async function createCaseTasks(run: Run, starts: PlannedStart[]): Promise<void> {
+  const runConfig = { models: run.config.models, agentVersions: run.config.agentVersions, tools: run.config.tools };
+  await Promise.all(
+    starts.map(async (start) => {
+      const input = {
+        prompt: start.prompt,
+        cache: run.config.cache,
+        ...(start.allowanceUsd === null ? {} : { maxCostUsd: start.allowanceUsd }),
+        ...(start.expected.maxTokens === undefined ? {} : { maxTokens: start.expected.maxTokens }),
+      };
+      try {
+        await createTask(run.caller, input, { id: start.taskId, runConfig });
+      } catch (error) {
+        // A task that cannot be created is that case's error, not the experiment's; the row is settled as such.
+        if (!(error instanceof AppError)) throw error;
+        logger.warn("an experiment's case could not start its task", { experimentId: run.experimentId, error: error.message });
+        await settleCases(run.teamId, run.experimentId, [
+          {
+            resultId: start.resultId,
+            status: "error",
+            output: null,
+            scores: [],
+            score: 0,
+            passed: false,
+            costUsd: 0,
+            tokens: 0,
+            durationMs: 0,
+            error: `The case's task could not be created: ${error.message}`,
+          },
+        ]);
+      }
+    }),
+  );
+}
+
+/** The end: the summary from every result, and completed — or budget_exceeded when cases were skipped for the budget. */
+async function endExperiment(run: Run): Promise<string> {
+  const results = (await listExperimentResults(run.teamId, run.experimentId)).map(presentResult);
+  const status = (await anyCaseSkippedFor(run.teamId, run.experimentId, BUDGET_SPENT)) ? "budget_exceeded" : "completed";
+  const ended = await finishExperiment(run.teamId, run.experimentId, { status, summary: aggregateResults(results) });
+  return ended ? status : "cancelled";
+}
+
+/** Fails the experiment (its runner lost access): nothing more starts; the summary holds what was scored. */
+async function stopExperiment(teamId: string, experimentId: string, error: string) {
+  const stopped = await markExperimentStopped(teamId, experimentId, { status: "failed", error, caseError: error });
+  if (stopped)
+    await storeExperimentSummary(
+      teamId,
+      experimentId,
+      aggregateResults((await listExperimentResults(teamId, experimentId)).map(presentResult)),
+    );
+}
+
+/** Whoever started the experiment, as a caller with the role they have now; undefined when they may no longer run tasks here. */
+async function runnerOf(experiment: ExperimentRow): Promise<Caller | undefined> {
+  const role = await findExperimentRunnerRole(experiment.teamId, { userId: experiment.createdById, apiKeyId: experiment.apiKeyId });
+  if (!role || !can(role, "execute")) return undefined;
+  return {
+    teamId: experiment.teamId,
+    role,
+    ...(experiment.apiKeyId ? { apiKeyId: experiment.apiKeyId } : { userId: experiment.createdById ?? undefined }),
+  };
+}
+
+function expectationsOf(value: unknown): EvalExpectations {
+  const parsed = evalExpectations.safeParse(value ?? {});
+  return parsed.success ? parsed.data : {};
+}
