@@ -18,16 +18,16 @@ import {
   type RunningCaseRow,
   type SettledCase,
 } from "@/server/db/queries/eval-experiments";
-import { newRowId } from "@/server/db/row-id";
 import { isTaskActive } from "@/server/domain/task-vocabulary";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { createTask } from "@/server/tasks/tasks";
-import { evalExpectations, evalRunConfig, type EvalExpectations, type EvalRunConfig } from "./eval-schemas";
+import { evalRunConfig, type EvalRunConfig } from "./eval-schemas";
 import { aggregateResults } from "./experiment-aggregate";
 import { presentResult } from "./experiment-views";
 import { scoreCase } from "./score-case";
 import { watchTeamTaskEnds, type TaskEndSignal } from "./task-end-signal";
+import { expectationsOf, planStarts, type PlannedStart } from "./experiment-budget";
 
 /**
  * One round of an experiment's run (the durable function inngest/functions/eval-experiment.ts
@@ -52,8 +52,6 @@ import { watchTeamTaskEnds, type TaskEndSignal } from "./task-end-signal";
 export const ROUND_MAX_MS = 20_000;
 /** The safety re-check while waiting for a task end (a missed wake-up costs at most this). */
 const RECHECK_MS = 2_000;
-/** Below this, what remains of a budget cannot fund a case (about one small call of a cheap model). */
-export const MIN_CASE_ALLOWANCE_USD = 0.0001;
 export const BUDGET_SPENT = "experiment budget spent";
 
 export type RoundOutcome =
@@ -78,7 +76,11 @@ export async function runExperimentRound(ref: { experimentId: string; teamId: st
   const config = evalRunConfig.parse(experiment.config);
   const signal = watchTeamTaskEnds(teamId);
   try {
-    return await loop({ teamId, experimentId, caller, config }, signal, options.maxMs ?? ROUND_MAX_MS);
+    return await loop(
+      { teamId, experimentId, caller, config, budgeted: experiment.budgetUsd !== null },
+      signal,
+      options.maxMs ?? ROUND_MAX_MS,
+    );
   } finally {
     signal.close();
   }
@@ -89,6 +91,8 @@ interface Run {
   experimentId: string;
   caller: Caller;
   config: EvalRunConfig;
+  /** The experiment has a budget (cases' allowances come out of it). */
+  budgeted: boolean;
 }
 
 async function loop(run: Run, signal: TaskEndSignal, maxMs: number): Promise<RoundOutcome> {
@@ -96,7 +100,9 @@ async function loop(run: Run, signal: TaskEndSignal, maxMs: number): Promise<Rou
   let settled = 0;
   let started = 0;
   for (;;) {
-    settled += await settleFinishedCases(run);
+    const round = await settleFinishedCases(run);
+    settled += round.settled;
+    if (round.budgetStarved) await skipPendingCases(run.teamId, run.experimentId, BUDGET_SPENT);
     const point = await readStartingPoint(run.teamId, run.experimentId, run.config.concurrency);
     if (!point || point.status !== "running") return { state: "ended", status: point?.status ?? "deleted" };
     let { pending, running } = point;
@@ -124,15 +130,22 @@ async function loop(run: Run, signal: TaskEndSignal, maxMs: number): Promise<Rou
   }
 }
 
-/** (a) Scores and writes every running case whose task has finished; re-creates a task a crash left uncreated. */
-async function settleFinishedCases(run: Run): Promise<number> {
+/**
+ * (a) Scores and writes every running case whose task has finished; re-creates a task a crash left
+ * uncreated. `budgetStarved`: a case's share of the experiment's budget could not fund even its
+ * first model call (its task ended budget_exceeded having spent nothing) — what remains cannot
+ * fund another case, so the experiment stops starting them.
+ */
+async function settleFinishedCases(run: Run): Promise<{ settled: number; budgetStarved: boolean }> {
   const rows = await listRunningCases(run.teamId, run.experimentId);
   const missing = rows.filter((row) => row.task === null);
   if (missing.length > 0) await createCaseTasks(run, missing.map(startOfRunningCase));
   const finished = rows.filter((row) => row.task !== null && !isTaskActive(row.task.status));
-  if (finished.length === 0) return 0;
+  if (finished.length === 0) return { settled: 0, budgetStarved: false };
   const scored = await Promise.all(finished.map((row) => scoreFinishedCase(run, row)));
-  return settleCases(run.teamId, run.experimentId, scored);
+  const budgetStarved =
+    run.budgeted && finished.some((row) => row.allowanceUsd !== null && row.task!.status === "budget_exceeded" && row.task!.costUsd === 0);
+  return { settled: await settleCases(run.teamId, run.experimentId, scored), budgetStarved };
 }
 
 async function scoreFinishedCase(run: Run, row: RunningCaseRow): Promise<SettledCase> {
@@ -166,48 +179,6 @@ async function scoreFinishedCase(run: Run, row: RunningCaseRow): Promise<Settled
     durationMs: task.durationMs,
     error: completed ? null : (task.error ?? `The task ended ${task.status.replace("_", " ")}`),
   };
-}
-
-interface PlannedStart {
-  resultId: string;
-  taskId: string;
-  allowanceUsd: number | null;
-  prompt: string;
-  expected: EvalExpectations;
-}
-
-/**
- * (b) The next cases to start and each one's allowance. With a budget, a case may spend at most
- * its own maxCostUsd, twice an even share of what remains for the cases not yet started, and what
- * remains at all — so early cases cannot starve later ones and the total is never overshot. A
- * case whose allowance would be under the floor is not started.
- */
-export function planStarts(
-  point: {
-    budgetUsd: number | null;
-    spentUsd: number;
-    reservedUsd: number;
-    pending: number;
-    next: Array<{ resultId: string; prompt: string; expected: unknown }>;
-  },
-  slots: number,
-): { starts: PlannedStart[] } {
-  const starts: PlannedStart[] = [];
-  let remaining = point.budgetUsd === null ? Infinity : point.budgetUsd - point.spentUsd - point.reservedUsd;
-  for (const next of point.next.slice(0, slots)) {
-    const expected = expectationsOf(next.expected);
-    let allowanceUsd: number | null = expected.maxCostUsd ?? null;
-    if (point.budgetUsd !== null) {
-      const notStarted = point.pending - starts.length;
-      const share = (remaining / Math.max(1, notStarted)) * 2;
-      // Rounded down to the ten-billionth the columns hold, so the reservation never exceeds what remains.
-      allowanceUsd = Math.floor(Math.min(allowanceUsd ?? Infinity, share, remaining) * 1e10) / 1e10;
-      if (allowanceUsd < MIN_CASE_ALLOWANCE_USD) break;
-      remaining -= allowanceUsd;
-    }
-    starts.push({ resultId: next.resultId, taskId: newRowId(), allowanceUsd, prompt: next.prompt, expected });
-  }
-  return { starts };
 }
 
 function startOfRunningCase(row: RunningCaseRow): PlannedStart {
@@ -284,9 +255,4 @@ async function runnerOf(experiment: ExperimentRow): Promise<Caller | undefined> 
     role,
     ...(experiment.apiKeyId ? { apiKeyId: experiment.apiKeyId } : { userId: experiment.createdById ?? undefined }),
   };
-}
-
-function expectationsOf(value: unknown): EvalExpectations {
-  const parsed = evalExpectations.safeParse(value ?? {});
-  return parsed.success ? parsed.data : {};
 }
