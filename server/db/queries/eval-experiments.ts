@@ -217,7 +217,7 @@ export async function listRunningCases(teamId: string, experimentId: string): Pr
          'status', t.status, 'output', t.output, 'error', t.error,
          'costUsd', (SELECT CASE WHEN count(*) = 0 THEN t."costUsd" ELSE COALESCE(sum(m."costUsd"), 0) END FROM "ModelCall" m WHERE m."taskId" = t.id)::float8,
          'tokens', COALESCE((SELECT sum(m."inputTokens" + m."outputTokens")::int FROM "ModelCall" m WHERE m."taskId" = t.id), t."inputTokens" + t."outputTokens"),
-         'durationMs', GREATEST(0, floor(extract(epoch FROM COALESCE(t."completedAt", now() AT TIME ZONE 'UTC') - COALESCE(t."startedAt", t."createdAt")) * 1000))::int
+         'durationMs', GREATEST(0, floor(extract(epoch FROM COALESCE(t."completedAt", now() AT TIME ZONE 'UTC') - t."createdAt") * 1000))::int
        ) END AS task
      FROM "EvalResult" r JOIN "EvalCase" c ON c.id = r."caseId" LEFT JOIN "Task" t ON t.id = r."taskId" AND t."teamId" = r."teamId"
      WHERE r."experimentId" = $1 AND r."teamId" = $2 AND r.status = 'running'
