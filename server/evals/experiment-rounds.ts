@@ -151,7 +151,7 @@ async function settleFinishedCases(run: Run): Promise<{ settled: number; budgetS
 async function scoreFinishedCase(run: Run, row: RunningCaseRow): Promise<SettledCase> {
   const task = row.task!;
   const completed = task.status === "completed";
-  const output = completed ? (task.output?.text ?? "") : "";
+  const output = completed ? (task.output?.markdown ?? "") : "";
   const outcome = {
     status: task.status,
     output,

@@ -198,7 +198,8 @@ export interface RunningCaseRow {
   expected: Prisma.JsonValue;
   task: {
     status: string;
-    output: { text?: string; sources?: { title: string; url?: string; documentId?: string }[] } | null;
+    /** A completed task's result: its markdown and the sources it cites. */
+    output: { markdown?: string; sources?: { title: string; url?: string; documentId?: string }[] } | null;
     error: string | null;
     costUsd: number;
     tokens: number;
