@@ -10,6 +10,7 @@ import {
   markExperimentRunning,
   markExperimentStopped,
   readStartingPoint,
+  requeueStarvedCases,
   reserveAndMarkRunning,
   settleCases,
   skipPendingCases,
@@ -100,9 +101,7 @@ async function loop(run: Run, signal: TaskEndSignal, maxMs: number): Promise<Rou
   let settled = 0;
   let started = 0;
   for (;;) {
-    const round = await settleFinishedCases(run);
-    settled += round.settled;
-    if (round.budgetStarved) await skipPendingCases(run.teamId, run.experimentId, BUDGET_SPENT);
+    settled += await settleFinishedCases(run);
     const point = await readStartingPoint(run.teamId, run.experimentId, run.config.concurrency);
     if (!point || point.status !== "running") return { state: "ended", status: point?.status ?? "deleted" };
     let { pending, running } = point;
@@ -132,20 +131,31 @@ async function loop(run: Run, signal: TaskEndSignal, maxMs: number): Promise<Rou
 
 /**
  * (a) Scores and writes every running case whose task has finished; re-creates a task a crash left
- * uncreated. `budgetStarved`: a case's share of the experiment's budget could not fund even its
- * first model call (its task ended budget_exceeded having spent nothing) — what remains cannot
- * fund another case, so the experiment stops starting them.
+ * uncreated. A case whose share of the experiment's budget could not fund even its first model
+ * call (its task ended budget_exceeded having spent nothing, under an allowance the budget — not
+ * the case — set) is no result: it goes back to pending, and the floor rises so later cases start
+ * with enough.
  */
-async function settleFinishedCases(run: Run): Promise<{ settled: number; budgetStarved: boolean }> {
+async function settleFinishedCases(run: Run): Promise<number> {
   const rows = await listRunningCases(run.teamId, run.experimentId);
   const missing = rows.filter((row) => row.task === null);
   if (missing.length > 0) await createCaseTasks(run, missing.map(startOfRunningCase));
   const finished = rows.filter((row) => row.task !== null && !isTaskActive(row.task.status));
-  if (finished.length === 0) return { settled: 0, budgetStarved: false };
-  const scored = await Promise.all(finished.map((row) => scoreFinishedCase(run, row)));
-  const budgetStarved =
-    run.budgeted && finished.some((row) => row.allowanceUsd !== null && row.task!.status === "budget_exceeded" && row.task!.costUsd === 0);
-  return { settled: await settleCases(run.teamId, run.experimentId, scored), budgetStarved };
+  const starved = finished.filter((row) => run.budgeted && isStarved(row));
+  await requeueStarvedCases(
+    run.teamId,
+    run.experimentId,
+    starved.map((row) => ({ resultId: row.resultId, allowanceUsd: row.allowanceUsd! })),
+  );
+  const ended = finished.filter((row) => !starved.includes(row));
+  if (ended.length === 0) return 0;
+  const scored = await Promise.all(ended.map((row) => scoreFinishedCase(run, row)));
+  return settleCases(run.teamId, run.experimentId, scored);
+}
+
+function isStarved(row: RunningCaseRow): boolean {
+  const own = expectationsOf(row.expected).maxCostUsd ?? Infinity;
+  return row.task!.status === "budget_exceeded" && row.task!.costUsd === 0 && row.allowanceUsd !== null && row.allowanceUsd < own;
 }
 
 async function scoreFinishedCase(run: Run, row: RunningCaseRow): Promise<SettledCase> {

@@ -131,6 +131,12 @@ describe("planStarts", () => {
     expect(starts.map((start) => start.allowanceUsd)).toEqual([0.25, 0.25]);
   });
 
+  it("gives a case at least the floor learned from a case that could not start, and starts none when less remains", () => {
+    const point = { budgetUsd: 1, spentUsd: 0, reservedUsd: 0, caseFloorUsd: 0.3, pending: 10, next: pending(10) };
+    expect(planStarts(point, 4).starts.map((start) => start.allowanceUsd)).toEqual([0.3, 0.3, 0.3]);
+    expect(planStarts({ ...point, reservedUsd: 0.8 }, 4).starts).toEqual([]);
+  });
+
   it("starts nothing once what remains is under the floor", () => {
     const point = { budgetUsd: 1, spentUsd: 1 - MIN_CASE_ALLOWANCE_USD / 2, reservedUsd: 0, pending: 3, next: pending(3) };
     expect(planStarts(point, 3).starts).toEqual([]);

@@ -288,11 +288,13 @@ export async function readStartingPoint(teamId: string, experimentId: string, li
     budgetUsd: number | null;
     spentUsd: number;
     reservedUsd: number;
+    caseFloorUsd: number;
     pending: number;
     running: number;
     next: Array<{ resultId: string; prompt: string; expected: Prisma.JsonValue }>;
   }>(
     `SELECT x.status::text AS status, x."budgetUsd"::float8 AS "budgetUsd", x."spentUsd"::float8 AS "spentUsd", x."reservedUsd"::float8 AS "reservedUsd",
+       x."caseFloorUsd"::float8 AS "caseFloorUsd",
        (SELECT count(*)::int FROM "EvalResult" r WHERE r."experimentId" = x.id AND r.status = 'pending') AS pending,
        (SELECT count(*)::int FROM "EvalResult" r WHERE r."experimentId" = x.id AND r.status = 'running') AS running,
        (SELECT COALESCE(json_agg(n ORDER BY n.position, n."resultId"), '[]'::json) FROM (
@@ -337,6 +339,29 @@ export async function reserveAndMarkRunning(
     ],
   );
   return rows.map((row) => row.id);
+}
+
+/**
+ * Puts running cases whose allowance could not fund their first model call back to pending (their
+ * tasks, which spent nothing, stay in the task list), releases their reservations and raises the
+ * experiment's case floor to twice the largest of those allowances, in one statement.
+ */
+export async function requeueStarvedCases(teamId: string, experimentId: string, starved: { resultId: string; allowanceUsd: number }[]) {
+  if (starved.length === 0) return 0;
+  const { rows } = await query<{ requeued: number }>(
+    `WITH requeued AS (
+       UPDATE "EvalResult" SET status = 'pending', "taskId" = NULL, "startedAt" = NULL
+       WHERE id = ANY($3::text[]) AND "experimentId" = $1 AND "teamId" = $2 AND status = 'running'
+       RETURNING COALESCE("allowanceUsd", 0) AS allowance
+     ), floor AS (
+       UPDATE "EvalExperiment" SET "reservedUsd" = GREATEST(0, "reservedUsd" - (SELECT sum(allowance) FROM requeued)),
+         "caseFloorUsd" = GREATEST("caseFloorUsd", (SELECT max(allowance) * 2 FROM requeued))
+       WHERE id = $1 AND "teamId" = $2 AND EXISTS (SELECT 1 FROM requeued)
+     )
+     SELECT count(*)::int AS requeued FROM requeued`,
+    [experimentId, teamId, starved.map((item) => item.resultId)],
+  );
+  return rows[0]!.requeued;
 }
 
 /** Marks every pending case skipped with `error` (the budget is spent, or the experiment failed). */
