@@ -105,7 +105,7 @@ describe("the judge through an OpenAI-compatible server", () => {
       scorer: "judge",
       score: 0.82,
       explanation: judgement.reasoning,
-      details: { answer: judgement, modelId: "judge-wire-model" },
+      details: { answer: judgement, modelId: "judge-wire-model", tokens: 150 },
     });
     expect(result.scores[0]!.details).not.toHaveProperty("offlineEstimate");
     const request = requestsTo("/chat/completions")[before]!.body as ChatRequest & {

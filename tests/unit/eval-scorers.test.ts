@@ -11,6 +11,7 @@ import { MAX_REGEX_INPUT, scoreRegex } from "@/server/evals/scorers/regex";
 import type { Scorer } from "@/server/evals/scorers/scorer";
 import { lexicalSimilarity, scoreSimilarity } from "@/server/evals/scorers/similarity";
 import { scoreTokens } from "@/server/evals/scorers/tokens";
+import { getEmbeddingModel } from "@/server/llm/providers";
 
 /**
  * The deterministic scorers on fixed inputs (issue #24): what each finds, how it explains it,
@@ -123,9 +124,11 @@ describe("json_schema", () => {
     expect((await run(scoreJsonSchema, { jsonSchema: draft2020 }, { output: "[1, 2]" }))!.score).toBe(0);
   });
 
-  it("finds JSON in text whose strings hold brackets", () => {
+  it("finds JSON in text whose strings hold brackets, and gives up on a huge output without JSON in bounded work", () => {
     expect(findJson('note: {"a": "}]{", "b": [1, {"c": 2}]} end')?.value).toEqual({ a: "}]{", b: [1, { c: 2 }] });
     expect(findJson("{ unclosed")).toBeUndefined();
+    expect(findJson(`${"{ [ ".repeat(2_000_000)}`)).toBeUndefined();
+    expect(findJson(`${"word ".repeat(100_000)} {"late": true}`)?.value).toEqual({ late: true });
   });
 });
 
@@ -206,10 +209,23 @@ describe("similarity without an embedding model", () => {
   });
 });
 
+describe("the embedding model", () => {
+  it("is configured only with CHORUS_EMBEDDING_MODEL and an OpenAI or OpenAI-compatible provider", () => {
+    expect(getEmbeddingModel({})).toBeUndefined();
+    expect(getEmbeddingModel({ CHORUS_EMBEDDING_MODEL: "text-embedding-3-small" })).toBeUndefined();
+    expect(getEmbeddingModel({ CHORUS_EMBEDDING_MODEL: "text-embedding-3-small", ANTHROPIC_API_KEY: "k" })).toBeUndefined();
+    expect(getEmbeddingModel({ CHORUS_EMBEDDING_MODEL: "text-embedding-3-small", OPENAI_API_KEY: "k" })?.modelId).toBe(
+      "text-embedding-3-small",
+    );
+    expect(getEmbeddingModel({ CHORUS_EMBEDDING_MODEL: "nomic", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" })?.modelId).toBe("nomic");
+  });
+});
+
 describe("the offline judge's estimate", () => {
   it("counts the rubric's criteria the output's words cover, the same way every time", () => {
     const rubric = "- Names the three primary colours.\n- Explains how mixing works. Mentions a colour wheel.";
-    const better = "The three primary colours are red, yellow and blue. Mixing works by combining two into a secondary colour, as a colour wheel shows.";
+    const better =
+      "The three primary colours are red, yellow and blue. Mixing works by combining two into a secondary colour, as a colour wheel shows.";
     const worse = "Colours are nice.";
     const first = estimateRubricCoverage(rubric, better);
     expect(estimateRubricCoverage(rubric, better)).toEqual(first);

@@ -13,8 +13,9 @@ import type { Scorer } from "./scorer";
  * (by its JSON text, the most recent MAX_COMPILED).
  */
 const MAX_COMPILED = 200;
-/** How many `{`/`[` openings are tried before giving up on finding JSON in prose. */
+/** How many `{`/`[` openings are tried, within the output's first MAX_JSON_SCAN characters, before giving up on finding JSON in prose: each try reads on to its closing bracket, so these bound the work on a huge output. */
 const MAX_JSON_OPENINGS = 50;
+const MAX_JSON_SCAN = 1_000_000;
 
 const draft07 = addFormats(new Ajv({ allErrors: true, strict: false }));
 const draft2020 = addFormats(new Ajv2020({ allErrors: true, strict: false }));
@@ -78,14 +79,15 @@ export function findJson(output: string): Found | undefined {
     const parsed = tryParse(fenced);
     if (parsed.ok) return { value: parsed.value, from: "a ```json block" };
   }
+  const scanned = output.slice(0, MAX_JSON_SCAN);
   let openings = 0;
-  for (let start = 0; start < output.length && openings < MAX_JSON_OPENINGS; start += 1) {
-    const char = output[start];
+  for (let start = 0; start < scanned.length && openings < MAX_JSON_OPENINGS; start += 1) {
+    const char = scanned[start];
     if (char !== "{" && char !== "[") continue;
     openings += 1;
-    const end = balancedEnd(output, start);
+    const end = balancedEnd(scanned, start);
     if (end === -1) continue;
-    const parsed = tryParse(output.slice(start, end + 1));
+    const parsed = tryParse(scanned.slice(start, end + 1));
     if (parsed.ok) return { value: parsed.value, from: "embedded in the text" };
   }
   return undefined;

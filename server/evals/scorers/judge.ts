@@ -4,6 +4,8 @@ import { withFallback } from "@/server/llm/fallback";
 import { resolveChainOrDefault } from "@/server/llm/model-service";
 import { reportModelError } from "@/server/llm/model-errors";
 import { JUDGEMENT_SCHEMA_NAME, OFFLINE_MODEL_ID, offeredJudgementOptions } from "@/server/llm/offline-model";
+import { estimateCostUsd } from "@/server/llm/pricing";
+import { toTokenUsage } from "@/server/llm/usage";
 import { withUsageRecording } from "@/server/llm/usage-recording";
 import { logger } from "@/server/observability/logger";
 import { cutText } from "@/server/text/cut-text";
@@ -14,7 +16,8 @@ import { termsOf } from "./text-terms";
  * A rubric scored by a model: the team's model service (the experiment's `judge` chain, else the
  * team's default chain, behind the usual fallback, deadlines and breakers; each call recorded as
  * a ModelCall of the team, agent kind "eval-judge") answers `{ score, reasoning }` as structured
- * output. The reasoning becomes the explanation; the raw answer is kept in `details`.
+ * output. The reasoning becomes the explanation; the raw answer is kept in `details`, with what
+ * the call cost (`costUsd`, `tokens`): it is not part of the task's usage.
  *
  * With the offline model, the judge offers it a deterministic lexical estimate (how many of the
  * rubric's criteria the output's words cover) to answer with, as the planner offers its default
@@ -26,6 +29,8 @@ import { termsOf } from "./text-terms";
 export const JUDGE_AGENT_KIND = "eval-judge";
 /** The output is cut to this before it is sent: the judge reads the answer, not a book. */
 const MAX_JUDGED_OUTPUT = 30_000;
+/** A model's reasoning is kept whole in `details.answer`; the explanation, shown in tables, is cut to this. */
+const MAX_EXPLANATION = 2_000;
 
 const judgementSchema = z.object({
   score: z.number().describe("How well the output meets the rubric, from 0 (not at all) to 1 (fully)"),
@@ -56,13 +61,17 @@ export const scoreJudge: Scorer = async (context) => {
     const answer = result.output;
     if (!Number.isFinite(answer.score)) throw new UnusableJudgement("the judge's score was not a number");
     const offline = result.response.modelId === OFFLINE_MODEL_ID;
+    const usage = toTokenUsage(result.usage);
     return {
       scorer: "judge",
       score: Math.min(1, Math.max(0, answer.score)),
-      explanation: answer.reasoning.trim() || `scored ${answer.score} with no reasoning given`,
+      explanation: cutText(answer.reasoning.trim(), MAX_EXPLANATION) || `scored ${answer.score} with no reasoning given`,
       details: {
         answer,
         modelId: result.response.modelId,
+        // What the judgement cost, for an experiment to add to its spend (the task's own usage does not include it).
+        costUsd: estimateCostUsd(result.response.modelId, usage),
+        tokens: usage.inputTokens + usage.outputTokens,
         ...(offline ? { offlineEstimate: true, covered: estimate.covered, missing: estimate.missing } : {}),
       },
     };
