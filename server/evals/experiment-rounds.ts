@@ -23,7 +23,7 @@ import { isTaskActive } from "@/server/domain/task-vocabulary";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { createTask } from "@/server/tasks/tasks";
-import { evalRunConfig, type EvalRunConfig } from "./eval-schemas";
+import { evalRunConfig, type EvalRunConfig, type ScorerResult } from "./eval-schemas";
 import { aggregateResults } from "./experiment-aggregate";
 import { presentResult } from "./experiment-views";
 import { scoreCase } from "./score-case";
@@ -184,7 +184,8 @@ async function scoreFinishedCase(run: Run, row: RunningCaseRow): Promise<Settled
     scores: result.scores,
     score: result.score,
     passed: result.passed,
-    costUsd: task.costUsd,
+    // The task's spend and the judge's: a judgement is a model call of the team's, not the task's.
+    costUsd: task.costUsd + scoringCostOf(result.scores),
     tokens: task.tokens,
     durationMs: task.durationMs,
     error: completed ? null : (task.error ?? `The task ended ${task.status.replace("_", " ")}`),
@@ -265,4 +266,9 @@ async function runnerOf(experiment: ExperimentRow): Promise<Caller | undefined> 
     role,
     ...(experiment.apiKeyId ? { apiKeyId: experiment.apiKeyId } : { userId: experiment.createdById ?? undefined }),
   };
+}
+
+/** What scoring a case cost: the judge (and any scorer that calls a model) reports its calls' cost in `details.costUsd`. */
+function scoringCostOf(scores: readonly ScorerResult[]): number {
+  return scores.reduce((sum, score) => sum + (typeof score.details?.costUsd === "number" ? score.details.costUsd : 0), 0);
 }
