@@ -231,6 +231,11 @@ function queryWithLists(query: URLSearchParams): Record<string, string | string[
   return values;
 }
 
+/** Evals' experiment answers, named in the OpenAPI document. */
+const experimentListDoc = z.array(experimentSummaryView).meta({ id: "EvalExperimentList" });
+const experimentDoc = experimentView.meta({ id: "EvalExperiment" });
+const comparisonDoc = comparisonView.meta({ id: "EvalComparison" });
+
 const json = (value: unknown, status = 200, headers?: Record<string, string>): RouteResult => ({ status, json: value, headers });
 const created = (task: { id: string }): RouteResult => json(task, 201, { Location: `/api/v1/tasks/${task.id}` });
 const knowledgeUpload = { maxFileBytes: () => getEnv().CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES, fields: knowledgeFileFields };
@@ -1053,7 +1058,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: listExperimentsInput,
-    output: z.array(experimentSummaryView),
+    output: experimentListDoc,
     summary: "The team's eval experiments, newest first (datasetId= for one dataset's), with pass rate and mean score so far",
     handle: async ({ caller, query }) => json(await listExperiments(caller, Object.fromEntries(query))),
   },
@@ -1064,7 +1069,7 @@ export const restRoutes: readonly RestRoute[] = [
     rateLimit: "spend",
     body: true,
     input: startExperimentInput,
-    output: experimentView,
+    output: experimentDoc,
     successStatus: 201,
     summary:
       "Start an experiment: every case of a dataset version (the latest unless given) runs as a task under the configuration, within the budget",
@@ -1078,7 +1083,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/evals/experiments/:id",
     permission: "read",
     rateLimit: "read",
-    output: experimentView,
+    output: experimentDoc,
     summary: "An experiment with its configuration, every case's result and the aggregate (live while it runs)",
     handle: async ({ caller, params }) => json(await getExperiment(caller, params.id)),
   },
@@ -1096,7 +1101,7 @@ export const restRoutes: readonly RestRoute[] = [
     path: "/api/v1/evals/experiments/:id/cancel",
     permission: "execute",
     rateLimit: "write",
-    output: experimentView,
+    output: experimentDoc,
     summary: "Cancel a queued or running experiment: pending cases are skipped and running cases' tasks cancelled",
     handle: async ({ caller, params }) => json(await cancelExperiment(caller, params.id)),
   },
@@ -1106,7 +1111,7 @@ export const restRoutes: readonly RestRoute[] = [
     permission: "read",
     rateLimit: "read",
     query: compareExperimentsInput,
-    output: comparisonView,
+    output: comparisonDoc,
     summary:
       "Compare two experiments (a = baseline, b = candidate): aggregate deltas (b − a) and per-case changes by case key, regressions first",
     handle: async ({ caller, query }) => json(await compareExperiments(caller, Object.fromEntries(query))),
