@@ -8,7 +8,8 @@ import type { ExperimentAggregate, ResultStatus, ScorerName, ScorerResult } from
 
 /** What the aggregate reads of one result. */
 export interface AggregatedResult {
-  status: ResultStatus | string;
+  // A result status (eval-schemas.ts `resultStatuses`), as stored.
+  status: string;
   score: number | null;
   scores: ScorerResult[] | null;
   costUsd: number;
