@@ -10,6 +10,8 @@ import { createTask, getTask } from "@/server/tasks/tasks";
 import { createAgentDefinition, updateAgentDefinition } from "@/server/teams/agent-definitions";
 import { createModelProvider, updateModelRouting } from "@/server/teams/model-providers";
 import { newRowId } from "@/server/db/row-id";
+import { failTask } from "@/server/orchestration/task-lifecycle";
+import { endTaskOverBudget } from "@/server/orchestration/task-over-budget";
 import { createTeamWithMembers, THREE_AGENT_PROMPT, waitForTaskStatus } from "../support/fixtures";
 import { startOpenAiWireServer } from "../support/openai-wire-server";
 
@@ -21,20 +23,22 @@ import { startOpenAiWireServer } from "../support/openai-wire-server";
  * same embedded executor as Chorus's own functions).
  */
 const finishedEvents: Array<{ taskId: string; teamId: string; status: string }> = [];
-const probe = inngest.createFunction({ id: "test-task-finished-probe", triggers: [taskFinished] }, async ({ event }) => {
-  finishedEvents.push(event.data);
+// Its side effect is a step, as a real consumer's would be: it runs once per run.
+const probe = inngest.createFunction({ id: "test-task-finished-probe", triggers: [taskFinished] }, async ({ event, step }) => {
+  await step.run("record", () => {
+    finishedEvents.push(event.data);
+  });
 });
 
-let stopExecutor: (() => Promise<void>) | undefined;
+let executor: ReturnType<typeof createEmbeddedExecutor> | undefined;
 let teamServer: Awaited<ReturnType<typeof startOpenAiWireServer>>;
 let experimentServer: Awaited<ReturnType<typeof startOpenAiWireServer>>;
 let refusingServer: Awaited<ReturnType<typeof startOpenAiWireServer>>;
 
 beforeAll(async () => {
   process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS ??= "0";
-  const executor = createEmbeddedExecutor({ pool: getPool(), client: inngest, functions: [...functions, probe], concurrency: 16, logger });
+  executor = createEmbeddedExecutor({ pool: getPool(), client: inngest, functions: [...functions, probe], concurrency: 16, logger });
   executor.start();
-  stopExecutor = () => executor.stop();
   [teamServer, experimentServer, refusingServer] = await Promise.all([
     startOpenAiWireServer({ model: "team-model" }),
     startOpenAiWireServer({ model: "experiment-model" }),
@@ -42,7 +46,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await stopExecutor?.();
+  await executor?.stop();
   await Promise.all([teamServer?.close(), experimentServer?.close(), refusingServer?.close()]);
 });
 
@@ -235,5 +239,16 @@ describe("chorus/task.finished", () => {
     expect(await waitForFinishedEvent(completed.id)).toEqual([{ taskId: completed.id, teamId: team.id, status: "completed" }]);
     expect(await waitForFinishedEvent(cancelled.id)).toEqual([{ taskId: cancelled.id, teamId: team.id, status: "cancelled" }]);
     expect(await waitForFinishedEvent(failed.id)).toEqual([{ taskId: failed.id, teamId: team.id, status: "failed" }]);
+
+    // A finishing step that runs again (a crash between its write and its send) sends the event
+    // again, with the task's real status; its id makes it start nothing twice.
+    expect(await endTaskOverBudget(completed.id, "late")).toEqual({ status: "unchanged" });
+    expect(await failTask(cancelled.id, "late")).toEqual({ status: "unchanged" });
+    await executor!.idle();
+    expect(finishedEvents.filter((event) => event.taskId === completed.id)).toHaveLength(1);
+    expect(finishedEvents.filter((event) => event.taskId === cancelled.id)).toHaveLength(1);
+    expect(await getDb().task.findUniqueOrThrow({ where: { id: completed.id }, select: { status: true } })).toEqual({
+      status: "completed",
+    });
   });
 });
