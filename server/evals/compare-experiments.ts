@@ -23,7 +23,11 @@ const EPSILON = 1e-9;
 export async function compareExperiments(caller: Caller, rawInput: unknown): Promise<ComparisonView> {
   requirePermission(caller, "read");
   const input = parseInput(compareExperimentsInput, rawInput);
-  const [a, b] = await Promise.all([loadSide(caller.teamId, input.a, "a"), loadSide(caller.teamId, input.b, "b")]);
+  // Both read at once; a missing one is named in order, a before b.
+  const [a, b] = (await Promise.all([loadSide(caller.teamId, input.a), loadSide(caller.teamId, input.b)])).map((side, index) => {
+    if (!side) throw new AppError("not_found", `Experiment ${index === 0 ? "a" : "b"} not found`, index === 0 ? "a" : "b");
+    return side;
+  }) as [Side, Side];
   return {
     a: a.summary,
     b: b.summary,
@@ -32,9 +36,11 @@ export async function compareExperiments(caller: Caller, rawInput: unknown): Pro
   };
 }
 
-async function loadSide(teamId: string, id: string, field: "a" | "b") {
+type Side = NonNullable<Awaited<ReturnType<typeof loadSide>>>;
+
+async function loadSide(teamId: string, id: string) {
   const [row, rows] = await Promise.all([findExperiment(teamId, id), listExperimentResults(teamId, id)]);
-  if (!row) throw new AppError("not_found", `Experiment ${field} not found`, field);
+  if (!row) return undefined;
   const results = rows.map(presentResult);
   const aggregate = aggregateResults(results);
   return { summary: { ...presentExperimentSummary(row, aggregate), aggregate }, results };
