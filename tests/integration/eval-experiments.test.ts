@@ -5,6 +5,8 @@ import { comparisonView, experimentSummaryView, experimentView, type ExperimentV
 import { aggregateResults } from "@/server/evals/experiment-aggregate";
 import { cancelExperiment, deleteExperiment, getExperiment, startExperiment } from "@/server/evals/experiments";
 import { compareExperiments } from "@/server/evals/compare-experiments";
+import { runExperimentRound } from "@/server/evals/experiment-rounds";
+import { insertExperimentWithResults } from "@/server/db/queries/eval-experiments";
 import { createTeamWithMembers } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
 import { durableRowsOf, seedDataset, tasksPerPrompt, waitForExperiment } from "../support/eval-fixtures";
@@ -254,6 +256,38 @@ describe("what start refuses", () => {
     });
     await expect(cancelExperiment(other.callers.admin, started.id)).rejects.toMatchObject({ code: "not_found" });
     await expect(deleteExperiment(other.callers.admin, started.id)).rejects.toMatchObject({ code: "not_found" });
+  });
+});
+
+describe("an experiment whose starter lost access", () => {
+  it("fails at its next round with an error saying so, its cases skipped and no task started", async () => {
+    const { team, callers } = await createTeamWithMembers();
+    const { datasetId, versionId } = await seedDataset(team.id, "orphaned", [{ key: "one", prompt: "A case nobody may run any more." }]);
+    // Stored as startExperiment stores it, without sending its event: the round below is the run's next one.
+    const cases = await getDb().evalCase.findMany({ where: { versionId }, select: { id: true, key: true } });
+    const experimentId = await insertExperimentWithResults({
+      teamId: team.id,
+      name: "orphaned",
+      datasetId,
+      datasetVersionId: versionId,
+      config: { tools: true, cache: false, passScore: 0.7, concurrency: 4 },
+      budgetUsd: null,
+      baselineId: null,
+      createdById: callers.user.userId!,
+      apiKeyId: null,
+      cases,
+    });
+    await getDb().membership.update({
+      where: { teamId_userId: { teamId: team.id, userId: callers.user.userId! } },
+      data: { role: "viewer" },
+    });
+
+    expect(await runExperimentRound({ experimentId, teamId: team.id })).toEqual({ state: "ended", status: "failed" });
+    const failed = await getExperiment(callers.admin, experimentId);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/can no longer run tasks in this team/);
+    expect(failed.results).toMatchObject([{ status: "skipped", taskId: null }]);
+    expect(await getDb().task.count({ where: { teamId: team.id } })).toBe(0);
   });
 });
 
