@@ -4,6 +4,7 @@ import {
   anyCaseSkippedFor,
   findExperiment,
   findExperimentRunnerRole,
+  findTasksOfStoppedCases,
   finishExperiment,
   listExperimentResults,
   listRunningCases,
@@ -23,6 +24,7 @@ import { isTaskActive } from "@/server/domain/task-vocabulary";
 import { AppError } from "@/server/errors";
 import { logger } from "@/server/observability/logger";
 import { createTask } from "@/server/tasks/tasks";
+import { cancelTask } from "@/server/tasks/task-actions";
 import { evalRunConfig, type EvalRunConfig, type ScorerResult } from "./eval-schemas";
 import { aggregateResults } from "./experiment-aggregate";
 import { presentResult } from "./experiment-views";
@@ -236,6 +238,13 @@ async function createCaseTasks(run: Run, starts: PlannedStart[]): Promise<void> 
       }
     }),
   );
+  // A cancel that landed while these tasks were being created found none of them to cancel: cancel them now.
+  const orphans = await findTasksOfStoppedCases(
+    run.teamId,
+    run.experimentId,
+    starts.map((start) => start.taskId),
+  );
+  for (const taskId of orphans) await cancelTask(run.caller, taskId).catch(() => undefined);
 }
 
 /** The end: the summary from every result, and completed — or budget_exceeded when cases were skipped for the budget. */

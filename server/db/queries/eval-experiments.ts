@@ -320,15 +320,22 @@ export async function reserveAndMarkRunning(
   if (starts.length === 0) return [];
   const total = starts.reduce((sum, start) => sum + (start.allowanceUsd ?? 0), 0);
   const { rows } = await query<{ id: string }>(
-    `WITH reserved AS (
-       UPDATE "EvalExperiment" SET "reservedUsd" = "reservedUsd" + $3::numeric
+    // The row lock makes a concurrent reservation wait and then see this one's; only the cases
+    // actually marked (still pending) are reserved for.
+    `WITH funded AS (
+       SELECT id FROM "EvalExperiment"
        WHERE id = $1 AND "teamId" = $2 AND status = 'running' AND ("budgetUsd" IS NULL OR "budgetUsd" - "spentUsd" - "reservedUsd" >= $3::numeric)
-       RETURNING id
+       FOR UPDATE
+     ), marked AS (
+       UPDATE "EvalResult" r SET status = 'running', "taskId" = v."taskId", "allowanceUsd" = v.allowance, "startedAt" = now() AT TIME ZONE 'UTC'
+       FROM unnest($4::text[], $5::text[], $6::numeric[]) AS v(id, "taskId", allowance), funded
+       WHERE r.id = v.id AND r."experimentId" = $1 AND r."teamId" = $2 AND r.status = 'pending'
+       RETURNING r.id, COALESCE(v.allowance, 0) AS allowance
+     ), reserved AS (
+       UPDATE "EvalExperiment" SET "reservedUsd" = "reservedUsd" + (SELECT sum(allowance) FROM marked)
+       WHERE id = $1 AND "teamId" = $2 AND EXISTS (SELECT 1 FROM marked)
      )
-     UPDATE "EvalResult" r SET status = 'running', "taskId" = v."taskId", "allowanceUsd" = v.allowance, "startedAt" = now() AT TIME ZONE 'UTC'
-     FROM unnest($4::text[], $5::text[], $6::numeric[]) AS v(id, "taskId", allowance), reserved
-     WHERE r.id = v.id AND r."experimentId" = $1 AND r."teamId" = $2 AND r.status = 'pending'
-     RETURNING r.id`,
+     SELECT id FROM marked`,
     [
       experimentId,
       teamId,
@@ -362,6 +369,17 @@ export async function requeueStarvedCases(teamId: string, experimentId: string, 
     [experimentId, teamId, starved.map((item) => item.resultId)],
   );
   return rows[0]!.requeued;
+}
+
+/** Of these task ids, those whose case is no longer running (the experiment was cancelled or failed meanwhile). */
+export async function findTasksOfStoppedCases(teamId: string, experimentId: string, taskIds: string[]): Promise<string[]> {
+  if (taskIds.length === 0) return [];
+  const { rows } = await query<{ taskId: string }>(
+    `SELECT t.id AS "taskId" FROM unnest($3::text[]) AS t(id)
+     WHERE NOT EXISTS (SELECT 1 FROM "EvalResult" r WHERE r."experimentId" = $1 AND r."teamId" = $2 AND r."taskId" = t.id AND r.status = 'running')`,
+    [experimentId, teamId, taskIds],
+  );
+  return rows.map((row) => row.taskId);
 }
 
 /** Marks every pending case skipped with `error` (the budget is spent, or the experiment failed). */
