@@ -6,7 +6,8 @@ import { aggregateResults } from "@/server/evals/experiment-aggregate";
 import { cancelExperiment, deleteExperiment, getExperiment, startExperiment } from "@/server/evals/experiments";
 import { compareExperiments } from "@/server/evals/compare-experiments";
 import { runExperimentRound } from "@/server/evals/experiment-rounds";
-import { insertExperimentWithResults } from "@/server/db/queries/eval-experiments";
+import { insertExperimentWithResults, markExperimentRunning, reserveAndMarkRunning } from "@/server/db/queries/eval-experiments";
+import { newRowId } from "@/server/db/row-id";
 import { createTeamWithMembers } from "../support/fixtures";
 import { useApiServer } from "../support/api-server";
 import { durableRowsOf, seedDataset, tasksPerPrompt, waitForExperiment } from "../support/eval-fixtures";
@@ -161,6 +162,37 @@ describe("a restart in the middle of an experiment", () => {
     } finally {
       process.env.CHORUS_OFFLINE_TOKEN_DELAY_MS = previousDelay;
     }
+  });
+});
+
+describe("a crash between marking a case running and creating its task", () => {
+  it("creates the task with the id written on the case, once, when the round runs again", async () => {
+    const { team, callers } = await createTeamWithMembers();
+    const { datasetId, versionId } = await seedDataset(team.id, "crash-window", [{ key: "one", prompt: "Name the tallest lighthouse." }]);
+    const cases = await getDb().evalCase.findMany({ where: { versionId }, select: { id: true, key: true } });
+    const experimentId = await insertExperimentWithResults({
+      teamId: team.id,
+      name: "crash-window",
+      datasetId,
+      datasetVersionId: versionId,
+      config: { tools: true, cache: false, passScore: 0.7, concurrency: 4 },
+      budgetUsd: null,
+      baselineId: null,
+      createdById: callers.user.userId!,
+      apiKeyId: null,
+      cases,
+    });
+    // What a round wrote before the process died: the case running with its task id, and no task yet.
+    await markExperimentRunning(team.id, experimentId);
+    const result = await getDb().evalResult.findFirstOrThrow({ where: { experimentId } });
+    const taskId = newRowId();
+    expect(await reserveAndMarkRunning(team.id, experimentId, [{ resultId: result.id, taskId, allowanceUsd: null }])).toEqual([result.id]);
+    expect(await getDb().task.count({ where: { id: taskId } })).toBe(0);
+
+    expect(await runExperimentRound({ experimentId, teamId: team.id })).toEqual({ state: "ended", status: "completed" });
+    const done = await getExperiment(callers.user, experimentId);
+    expect(done.results).toMatchObject([{ taskId, status: expect.stringMatching(/^(passed|failed)$/) }]);
+    expect(await getDb().task.count({ where: { teamId: team.id } })).toBe(1);
   });
 });
 
