@@ -1,5 +1,5 @@
 import { inngest } from "@/inngest/client";
-import { evalExperimentCancelled, evalExperimentStarted } from "@/inngest/events";
+import { evalExperimentCancelled, evalExperimentStarted, taskFinished } from "@/inngest/events";
 import { runExperimentRound } from "@/server/evals/experiment-rounds";
 
 /**
@@ -7,10 +7,15 @@ import { runExperimentRound } from "@/server/evals/experiment-rounds";
  * ends the experiment. A round starts cases' tasks, waits in-process for some to finish, scores
  * and writes them (server/evals/experiment-rounds.ts) — so the run's durable writes are one step
  * per batch of finished cases, not one per case, and a restart resumes at the next round with
- * every finished case kept. Cancelling the experiment cancels the run (cancelOn); experiments
- * of one team run one at a time, each within its own concurrency.
+ * every finished case kept. A round that ran out of time with its tasks still running parks the
+ * run on `chorus/task.finished` for the team (a wake-up hint: the next round re-reads the rows, so
+ * a missed event costs at most the timeout) rather than holding an executor slot while slow tasks
+ * run. Cancelling the experiment cancels the run (cancelOn); experiments of one team run one at a
+ * time, each within its own concurrency.
  */
 const MAX_ROUNDS = 100_000;
+/** How long a parked run waits for a task end before looking again anyway. */
+const PARK_TIMEOUT = "30s";
 
 export const evalExperiment = inngest.createFunction(
   {
@@ -26,6 +31,13 @@ export const evalExperiment = inngest.createFunction(
     for (let round = 1; round <= MAX_ROUNDS; round += 1) {
       const outcome = await step.run(`round ${round}`, () => runExperimentRound(ref));
       if (outcome.state === "ended") return { status: outcome.status, rounds: round };
+      if (outcome.idle) {
+        await step.waitForEvent(`wait ${round}`, {
+          event: taskFinished,
+          if: "async.data.teamId == event.data.teamId",
+          timeout: PARK_TIMEOUT,
+        });
+      }
     }
     return { status: "running", rounds: MAX_ROUNDS };
   },

@@ -43,7 +43,8 @@ import { expectationsOf, planStarts, type PlannedStart } from "./experiment-budg
  *     advance and written to its row (with its allowance reserved on the experiment) BEFORE the
  *     task is created with that id, so a crash between the two re-creates the same task
  *     (createTask is idempotent by id) rather than a second one;
- * (c) it waits for a task of the team to finish (task-end-signal.ts), then goes round again.
+ * (c) it waits for a task of the team to finish (task-end-signal.ts), then goes round again — until
+ *     a batch (`concurrency` cases) has been settled, or ROUND_MAX_MS has passed.
  *
  * Everything a round does is driven by the rows, never by memory: a round repeated after a
  * crash re-reads them, settles only cases still running and starts only cases still pending, so
@@ -51,14 +52,27 @@ import { expectationsOf, planStarts, type PlannedStart } from "./experiment-budg
  * summary and ends the experiment.
  */
 
-/** A round returns (one durable step) after this long even if nothing finished, so a step never holds its lease for long. */
-export const ROUND_MAX_MS = 20_000;
+/**
+ * A round returns (one durable step) after this long even if few cases finished: then the run parks
+ * on `chorus/task.finished` (inngest/functions/eval-experiment.ts), so an experiment of long tasks
+ * does not hold one of the executor's run slots for its whole length.
+ */
+export const ROUND_MAX_MS = 10_000;
 /** The safety re-check while waiting for a task end (a missed wake-up costs at most this). */
 const RECHECK_MS = 2_000;
 export const BUDGET_SPENT = "experiment budget spent";
 
 export type RoundOutcome =
-  { state: "running"; settled: number; started: number; running: number; pending: number } | { state: "ended"; status: string };
+  | {
+      state: "running";
+      settled: number;
+      started: number;
+      running: number;
+      pending: number;
+      /** The round ran out of time before a batch of cases finished: the run should park until a task ends. */
+      idle: boolean;
+    }
+  | { state: "ended"; status: string };
 
 export interface RoundOptions {
   maxMs?: number;
@@ -125,8 +139,8 @@ async function loop(run: Run, signal: TaskEndSignal, maxMs: number): Promise<Rou
       }
     }
     if (pending === 0 && running === 0) return { state: "ended", status: await endExperiment(run) };
-    if (settled >= run.config.concurrency || Date.now() - startedAt >= maxMs)
-      return { state: "running", settled, started, running, pending };
+    const batched = settled >= run.config.concurrency;
+    if (batched || Date.now() - startedAt >= maxMs) return { state: "running", settled, started, running, pending, idle: !batched };
     await signal.wait(Math.min(RECHECK_MS, Math.max(0, maxMs - (Date.now() - startedAt))));
   }
 }
