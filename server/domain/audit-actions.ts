@@ -49,6 +49,8 @@ export const auditActions = {
   "webhook.deleted": "A webhook endpoint was removed",
   "webhook.secret_rotated": "A webhook endpoint's signing secret was rotated",
   "webhook.test_sent": "A test delivery was sent to a webhook endpoint",
+  "eval_dataset.created": "An evals dataset was created",
+  "eval_dataset.deleted": "An evals dataset was deleted, with its versions and experiments",
 } as const;
 
 export type AuditAction = keyof typeof auditActions;
