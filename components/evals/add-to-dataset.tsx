@@ -27,7 +27,8 @@ export function AddToDataset({ taskId }: { taskId: string }) {
   const create = useMutation(trpc.evalDatasets.create.mutationOptions());
   const addFromTask = useMutation(trpc.evalDatasets.addFromTask.mutationOptions());
   const pending = create.isPending || addFromTask.isPending;
-  const chosen = datasetId ?? datasets.data?.[0]?.id ?? NEW_DATASET;
+  // Until the list arrives nothing is chosen (no "new dataset" name field flashing up).
+  const chosen = datasetId ?? (datasets.data ? (datasets.data[0]?.id ?? NEW_DATASET) : undefined);
 
   async function submit() {
     setAdded(null);
@@ -36,6 +37,7 @@ export function AddToDataset({ taskId }: { taskId: string }) {
       .map((line) => line.trim())
       .filter(Boolean);
     const expected = { ...(facts.length ? { contains: facts } : {}), ...(rubric.trim() ? { rubric: rubric.trim() } : {}) };
+    if (chosen === undefined) return;
     let target = chosen;
     if (target === NEW_DATASET) {
       // Chosen from now on, so a retry after a failed add does not create it twice.
@@ -75,7 +77,7 @@ export function AddToDataset({ taskId }: { taskId: string }) {
             </label>
             <select
               id={`${id}-dataset`}
-              value={chosen}
+              value={chosen ?? NEW_DATASET}
               onChange={(event) => setDatasetId(event.target.value)}
               disabled={datasets.isPending || pending}
               className={settingsInputClass}
@@ -141,7 +143,7 @@ export function AddToDataset({ taskId }: { taskId: string }) {
           </p>
         ) : null}
         <div className="flex flex-wrap gap-2">
-          <Button type="submit" disabled={pending}>
+          <Button type="submit" disabled={pending || chosen === undefined}>
             {pending ? "Adding…" : "Add case"}
           </Button>
           <Button type="button" variant="secondary" onClick={() => setOpen(false)} disabled={pending}>

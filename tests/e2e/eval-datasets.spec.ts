@@ -94,7 +94,7 @@ test("build a dataset by hand, by import and from a finished task, with its vers
   await page.goto(taskUrl);
   await page.getByRole("button", { name: "Add to dataset…" }).click();
   const dialog = page.getByRole("region", { name: "Add this task to an evals dataset" });
-  await dialog.getByLabel("Dataset").selectOption({ label: "Lighthouse questions (3 cases)" });
+  await dialog.getByLabel("Dataset", { exact: true }).selectOption({ label: "Lighthouse questions (3 cases)" });
   await dialog.getByLabel(/Must contain/).fill("Skerryvore");
   await dialog.getByRole("button", { name: "Add case" }).click();
   await expect(dialog.getByRole("status")).toContainText("of “Lighthouse questions” (version 4)");
