@@ -17,7 +17,7 @@ export default async function DatasetsPage() {
   return (
     <div className="space-y-6">
       <div>
-        <Link href="/evals" className="text-sm text-indigo-700 hover:underline">
+        <Link href="/evals" prefetch={false} className="text-sm text-indigo-700 hover:underline">
           ← Evals
         </Link>
         <h1 className="mt-1 text-lg font-semibold">Datasets</h1>
@@ -83,7 +83,11 @@ export default async function DatasetsPage() {
                     <td className="px-3 py-2 tabular-nums">v{dataset.latestVersion}</td>
                     <td className="px-3 py-2">
                       {dataset.lastExperiment ? (
-                        <Link href={`/evals/experiments/${dataset.lastExperiment.id}`} className="text-indigo-700 hover:underline">
+                        <Link
+                          href={`/evals/experiments/${dataset.lastExperiment.id}`}
+                          prefetch={false}
+                          className="text-indigo-700 hover:underline"
+                        >
                           {dataset.lastExperiment.name} · {dataset.lastExperiment.status}
                           {dataset.lastExperiment.passRate !== null
                             ? ` · ${Math.round(dataset.lastExperiment.passRate * 100)}% passed`

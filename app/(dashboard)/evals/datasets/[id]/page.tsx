@@ -62,8 +62,10 @@ export default async function DatasetPage({ params, searchParams }: Props) {
         </div>
         <div className="flex flex-wrap items-start gap-2">
           {can(caller.role, "execute") ? (
+            // Not prefetched: the run form is the experiments pages' (docs/evals.md), built apart from this one.
             <Link
               href={`/evals/experiments/new?dataset=${dataset.id}`}
+              prefetch={false}
               className="rounded-md bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2"
             >
               Run an experiment
