@@ -15,6 +15,9 @@ export interface ImportedCase {
   expected: EvalExpectations;
 }
 
+/** A case and the line of the file it was read from (the line a later refusal, a taken key, names). */
+export type ImportedLine = ImportedCase & { line: number };
+
 const CSV_COLUMNS = [
   "key",
   "prompt",
@@ -33,9 +36,9 @@ const NUMBER_COLUMNS = new Set(["maxCostUsd", "maxTokens", "maxDurationMs"]);
 const badLine = (line: number, message: string) => new AppError("bad_request", `line ${line}: ${message}`, "content");
 
 /** Validates one case as any other input is validated, naming the line in front of the field. */
-function caseOnLine(line: number, value: unknown): ImportedCase {
+function caseOnLine(line: number, value: unknown): ImportedLine {
   try {
-    return parseInput(evalCaseInput, value);
+    return { ...parseInput(evalCaseInput, value), line };
   } catch (error) {
     if (error instanceof ValidationError) throw badLine(line, error.message);
     throw error;
@@ -46,8 +49,8 @@ function tooMany(count: number): AppError {
   return new AppError("bad_request", `The file holds ${count} cases; a dataset holds at most ${MAX_CASES_PER_DATASET}`, "content");
 }
 
-export function parseJsonlCases(content: string): ImportedCase[] {
-  const cases: ImportedCase[] = [];
+export function parseJsonlCases(content: string): ImportedLine[] {
+  const cases: ImportedLine[] = [];
   const lines = content.split(/\r?\n/);
   for (const [index, text] of lines.entries()) {
     if (text.trim() === "") continue;
@@ -75,7 +78,7 @@ function cellValue(column: string, cell: string): unknown {
   return cell;
 }
 
-export function parseCsvCases(content: string): ImportedCase[] {
+export function parseCsvCases(content: string): ImportedLine[] {
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
     records = parseCsv(content, { bom: true, info: true, skip_empty_lines: true, relax_column_count: false }) as unknown as typeof records;
@@ -120,7 +123,7 @@ export function importInputOf(source: ImportSource): unknown {
 }
 
 /** Validates an import request and its file: the cases to write and whether they replace the version's. */
-export function parseImport(raw: unknown): { mode: "append" | "replace"; cases: ImportedCase[] } {
+export function parseImport(raw: unknown): { mode: "append" | "replace"; cases: ImportedLine[] } {
   const input = parseInput(importCasesInput, raw);
   const cases = input.format === "jsonl" ? parseJsonlCases(input.content) : parseCsvCases(input.content);
   if (cases.length === 0) throw new AppError("bad_request", "The file holds no cases", "content");

@@ -255,13 +255,13 @@ export async function importCases(caller: Caller, id: unknown, rawInput: unknown
   const { mode, cases } = parseImport(rawInput);
   const fields = cases.map((item) => caseFields(item));
   const note = mode === "replace" ? `replaced the cases with ${plural(cases.length)} from an import` : `imported ${plural(cases.length)}`;
-  // A clash is reported by the case's place in the file: its n-th case.
+  // A taken key is reported by the line of the file its case was read from.
   return editCases(
     caller,
     datasetId,
     { kind: mode === "replace" ? "replace" : "add", cases: fields },
     note,
-    (index) => `case ${index + 1} of the file`,
+    (index) => `line ${cases[index]!.line}`,
   );
 }
 

@@ -199,10 +199,12 @@ describe("imports", () => {
       field: "content",
       message: expect.stringMatching(/^line 1: unknown column "question"/),
     });
-    // A key the dataset has already: a conflict naming the case's place in the file.
+    // A key the dataset has already: a conflict naming the line of the file.
     await addCase(callers.user, id, { key: "dup", prompt: "Taken" });
-    const clash = await errorOf(importCases(callers.user, id, { format: "jsonl", content: '{"prompt":"a"}\n{"key":"dup","prompt":"b"}' }));
-    expect(clash).toMatchObject({ code: "conflict", field: "key", message: expect.stringMatching(/^case 2 of the file/) });
+    const clash = await errorOf(
+      importCases(callers.user, id, { format: "jsonl", content: '{"prompt":"a"}\n\n{"key":"dup","prompt":"b"}' }),
+    );
+    expect(clash).toMatchObject({ code: "conflict", field: "key", message: expect.stringMatching(/^line 3: the key "dup"/) });
     expect(await listVersions(callers.viewer, id)).toHaveLength(2);
     expect(await getDb().evalCase.count({ where: { teamId: callers.user.teamId } })).toBe(1);
   });

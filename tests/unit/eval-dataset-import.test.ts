@@ -19,8 +19,8 @@ const messageOf = (run: () => unknown) => {
 describe("JSONL", () => {
   it("reads one case per line, skipping blank lines", () => {
     expect(parseJsonlCases('{"prompt":"A"}\n\n{"key":"b","prompt":"B","expected":{"contains":["x"]}}\r\n')).toEqual([
-      { prompt: "A", expected: {} },
-      { key: "b", prompt: "B", expected: { contains: ["x"] } },
+      { prompt: "A", expected: {}, line: 1 },
+      { key: "b", prompt: "B", expected: { contains: ["x"] }, line: 3 },
     ]);
   });
 
@@ -37,8 +37,8 @@ describe("CSV", () => {
   it("splits list cells on | and reads numbers, with quoted commas and line breaks", () => {
     const csv = 'prompt,contains,maxCostUsd,key\n"Hello, world",a|b ,0.25,k1\n"Two\nlines",,,\n';
     expect(parseCsvCases(csv)).toEqual([
-      { key: "k1", prompt: "Hello, world", expected: { contains: ["a", "b"], maxCostUsd: 0.25 } },
-      { prompt: "Two\nlines", expected: {} },
+      { key: "k1", prompt: "Hello, world", expected: { contains: ["a", "b"], maxCostUsd: 0.25 }, line: 2 },
+      { prompt: "Two\nlines", expected: {}, line: 4 },
     ]);
   });
 
@@ -53,7 +53,7 @@ describe("CSV", () => {
 describe("an import request", () => {
   it("takes a form's format from its file name, and refuses an empty file", () => {
     const input = importInputOf({ form: { file: { name: "Cases.CSV", bytes: new TextEncoder().encode("prompt\nA\n") }, fields: {} } });
-    expect(parseImport(input)).toEqual({ mode: "append", cases: [{ prompt: "A", expected: {} }] });
+    expect(parseImport(input)).toEqual({ mode: "append", cases: [{ prompt: "A", expected: {}, line: 2 }] });
     expect(messageOf(() => parseImport({ format: "jsonl", content: "\n\n" }))).toBe("The file holds no cases");
     expect(messageOf(() => importInputOf({ form: { fields: {} } }))).toMatch(/`file`/);
   });
