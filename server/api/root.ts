@@ -15,6 +15,7 @@ import { teamsRouter } from "./routers/teams";
 import { storageRouter } from "./routers/storage";
 import { overviewRouter } from "./routers/overview";
 import { evalDatasetsRouter } from "./routers/eval-datasets";
+import { evalExperimentsRouter } from "./routers/eval-experiments";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -33,6 +34,7 @@ export const appRouter = createTRPCRouter({
   storage: storageRouter,
   overview: overviewRouter,
   evalDatasets: evalDatasetsRouter,
+  evalExperiments: evalExperimentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -76,6 +76,8 @@ import {
   updateCase,
   updateDataset,
 } from "@/server/evals/datasets";
+import { cancelExperiment, deleteExperiment, getExperiment, listExperiments, startExperiment } from "@/server/evals/experiments";
+import { compareExperiments } from "@/server/evals/compare-experiments";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -196,6 +198,14 @@ export const chorusServices = {
     deleteCase,
     import: importCases,
     addFromTask: addCaseFromTask,
+  },
+  evalExperiments: {
+    list: listExperiments,
+    get: getExperiment,
+    start: startExperiment,
+    cancel: cancelExperiment,
+    delete: deleteExperiment,
+    compare: compareExperiments,
   },
 };
 

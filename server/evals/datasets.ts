@@ -163,7 +163,7 @@ export async function createDataset(caller: Caller, rawInput: unknown): Promise<
   }
   if ("refused" in created) throw refusalError(created);
   await recordAudit(caller, {
-    action: "eval_dataset.created",
+    action: "eval.dataset_created",
     target: { type: "eval_dataset", id: created.id },
     details: { name: input.name, cases: cases.length },
   });
@@ -192,7 +192,7 @@ export async function deleteDataset(caller: Caller, id: unknown): Promise<{ dele
   const datasetId = datasetIdOf(id);
   const name = await deleteTeamDataset(caller.teamId, datasetId);
   if (name === undefined) throw noDataset();
-  await recordAudit(caller, { action: "eval_dataset.deleted", target: { type: "eval_dataset", id: datasetId }, details: { name } });
+  await recordAudit(caller, { action: "eval.dataset_deleted", target: { type: "eval_dataset", id: datasetId }, details: { name } });
   return { deleted: datasetId };
 }
 

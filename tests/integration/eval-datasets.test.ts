@@ -285,7 +285,7 @@ describe("roles and teams", () => {
       select: { action: true },
       orderBy: { createdAt: "asc" },
     });
-    expect(audit.map((event) => event.action)).toEqual(["eval_dataset.created", "eval_dataset.deleted"]);
+    expect(audit.map((event) => event.action)).toEqual(["eval.dataset_created", "eval.dataset_deleted"]);
   });
 });
 

@@ -44,6 +44,8 @@ interface Fixture {
   apiKeyId: string;
   evalDatasetId: string;
   evalCaseKey: string;
+  datasetId: string;
+  experimentId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -224,6 +226,17 @@ const restCases: Record<string, Case> = {
   "POST /api/v1/api-keys": { path: () => "/api/v1/api-keys", body: () => ({ name: "probe-key", role: "viewer" }), scope: "own-team" },
   "DELETE /api/v1/api-keys/:id": { path: (f) => `/api/v1/api-keys/${f.apiKeyId}`, scope: "not-found" },
   "GET /api/v1/teams": { path: () => "/api/v1/teams", scope: "own-team" },
+  "GET /api/v1/evals/experiments": { path: () => "/api/v1/evals/experiments", scope: "own-team" },
+  // Another team's caller starting an experiment over this team's dataset finds no such dataset.
+  "POST /api/v1/evals/experiments": {
+    path: () => "/api/v1/evals/experiments",
+    body: (f) => ({ datasetId: f.datasetId }),
+    scope: "not-found",
+  },
+  "GET /api/v1/evals/experiments/:id": { path: (f) => `/api/v1/evals/experiments/${f.experimentId}`, scope: "not-found" },
+  "DELETE /api/v1/evals/experiments/:id": { path: (f) => `/api/v1/evals/experiments/${f.experimentId}`, scope: "not-found" },
+  "POST /api/v1/evals/experiments/:id/cancel": { path: (f) => `/api/v1/evals/experiments/${f.experimentId}/cancel`, scope: "not-found" },
+  "GET /api/v1/evals/compare": { path: (f) => `/api/v1/evals/compare?a=${f.experimentId}&b=${f.experimentId}`, scope: "not-found" },
   // Switching into this team: another team's caller is no member of it.
   "PUT /api/v1/session/team": { path: () => "/api/v1/session/team", body: () => ({ teamId }), scope: "not-found" },
   "GET /api/v1/evals/datasets": { path: () => "/api/v1/evals/datasets", scope: "own-team" },
@@ -364,6 +377,12 @@ const procedureCases: Record<string, ProcedureCase> = {
   "evalDatasets.deleteCase": { input: (f) => ({ id: f.evalDatasetId, key: f.evalCaseKey }), scope: "not-found" },
   "evalDatasets.import": { input: (f) => ({ id: f.evalDatasetId, format: "jsonl", content: '{"prompt":"probe"}' }), scope: "not-found" },
   "evalDatasets.addFromTask": { input: (f) => ({ id: f.evalDatasetId, taskId: f.taskId }), scope: "not-found" },
+  "evalExperiments.list": { input: () => ({}), scope: "own-team" },
+  "evalExperiments.get": { input: (f) => ({ id: f.experimentId }), scope: "not-found" },
+  "evalExperiments.start": { input: (f) => ({ datasetId: f.datasetId }), scope: "not-found" },
+  "evalExperiments.cancel": { input: (f) => ({ id: f.experimentId }), scope: "not-found" },
+  "evalExperiments.delete": { input: (f) => ({ id: f.experimentId }), scope: "not-found" },
+  "evalExperiments.compare": { input: (f) => ({ a: f.experimentId, b: f.experimentId }), scope: "not-found" },
 };
 
 /** The fixture MCP server's header value: no answer to anyone may carry it. */
@@ -454,8 +473,12 @@ beforeAll(async () => {
   const invitation = await createInvitation(callers.admin, { role: "user" });
   const probeKey = await createApiKey({ teamId: team.id, role: "viewer", name: "probe" });
   // An evals dataset with one case: no refused call may add a version, and no other team may see it.
-  const evalDataset = await createDataset(callers.user, { name: "team-only-dataset", cases: [{ key: "team-only-case", prompt: "Ours." }] });
+  const evalDataset = await createDataset(callers.user, { name: "team-only-cases", cases: [{ key: "team-only-case", prompt: "Ours." }] });
+  // A dataset with a case and a finished experiment over it, stored as they are (no run): refused calls must leave both as they are.
+  const evals = await insertFinishedExperiment(team.id, callers.user.userId!);
   fixture = {
+    datasetId: evals.datasetId,
+    experimentId: evals.experimentId,
     webhookId: webhook.endpoint.id,
     webhookDeliveryId: webhookDelivery.id,
     memberId: member.id,
@@ -515,9 +538,11 @@ async function teamState() {
     orderBy: { id: "asc" },
   });
   const evalCases = await db.evalCase.count({ where: { teamId } });
+  const experiments = await db.evalExperiment.findMany({ where: { teamId }, select: { id: true, status: true }, orderBy: { id: "asc" } });
   return {
     evalDatasets,
     evalCases,
+    experiments,
     tasks,
     agents,
     agentVersions,
@@ -532,6 +557,42 @@ async function teamState() {
     invitations,
     apiKeys,
   };
+}
+
+/** A dataset (one version, one case) and a completed experiment of it, written directly: the fixture needs no run. */
+async function insertFinishedExperiment(forTeam: string, userId: string) {
+  const db = getDb();
+  const dataset = await db.evalDataset.create({ data: { teamId: forTeam, name: "team-only-dataset" } });
+  const version = await db.evalDatasetVersion.create({ data: { teamId: forTeam, datasetId: dataset.id, version: 1, caseCount: 1 } });
+  const evalCase = await db.evalCase.create({
+    data: { teamId: forTeam, versionId: version.id, key: "probe", position: 0, prompt: "Team only case", expected: {} },
+  });
+  const experiment = await db.evalExperiment.create({
+    data: {
+      teamId: forTeam,
+      name: "team-only-experiment",
+      datasetId: dataset.id,
+      datasetVersionId: version.id,
+      config: { tools: true, cache: false, passScore: 0.7, concurrency: 4 },
+      status: "completed",
+      caseCount: 1,
+      createdById: userId,
+      finishedAt: new Date(),
+    },
+  });
+  await db.evalResult.create({
+    data: {
+      teamId: forTeam,
+      experimentId: experiment.id,
+      caseId: evalCase.id,
+      caseKey: "probe",
+      status: "passed",
+      score: 1,
+      passed: true,
+      scores: [],
+    },
+  });
+  return { datasetId: dataset.id, experimentId: experiment.id };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown, entry?: Case) {
@@ -600,7 +661,8 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
         expect(outsider.text).not.toContain("team-only-hook");
-        expect(outsider.text).not.toContain("team-only-dataset");
+        expect(outsider.text).not.toContain("team-only-cases");
+        expect(outsider.text).not.toContain("team-only-experiment");
         if (name.includes("model-cache")) expect(JSON.parse(outsider.text).enabled).toBe(true);
         expect(outsider.text).not.toContain("1234.5");
       }
@@ -638,7 +700,8 @@ describe("every tRPC procedure", () => {
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
         expect(outsider.text).not.toContain("team-only-hook");
-        expect(outsider.text).not.toContain("team-only-dataset");
+        expect(outsider.text).not.toContain("team-only-cases");
+        expect(outsider.text).not.toContain("team-only-experiment");
       }
       expect(await teamState()).toEqual(before);
     });
