@@ -1,6 +1,6 @@
 import { inngest } from "@/inngest/client";
 import { evalExperimentCancelled, evalExperimentStarted, taskFinished } from "@/inngest/events";
-import { runExperimentRound } from "@/server/evals/experiment-rounds";
+import { failExperimentRun, runExperimentRound } from "@/server/evals/experiment-rounds";
 
 /**
  * An experiment's run (docs/evals.md#experiments): rounds, one durable step each, until a round
@@ -25,6 +25,11 @@ export const evalExperiment = inngest.createFunction(
     retries: 3,
     concurrency: { key: "event.data.teamId", limit: 1 },
     cancelOn: [{ event: evalExperimentCancelled, if: "event.data.experimentId == async.data.experimentId" }],
+    // A round that keeps failing (past its retries) fails the experiment with why, instead of leaving it "running".
+    onFailure: async ({ event, error }) => {
+      const original = event.data.event.data;
+      await failExperimentRun({ experimentId: original.experimentId, teamId: original.teamId }, error.message);
+    },
   },
   async ({ event, step }) => {
     const ref = { experimentId: event.data.experimentId, teamId: event.data.teamId };

@@ -11,6 +11,7 @@ import {
   markExperimentRunning,
   markExperimentStopped,
   readStartingPoint,
+  requeueRunningCases,
   requeueStarvedCases,
   reserveAndMarkRunning,
   settleCases,
@@ -220,6 +221,7 @@ function startOfRunningCase(row: RunningCaseRow): PlannedStart {
 
 /** Creates the cases' tasks with their pre-made ids, as whoever started the experiment, under its configuration. */
 async function createCaseTasks(run: Run, starts: PlannedStart[]): Promise<void> {
+  const unavailable: string[] = [];
   const runConfig = { models: run.config.models, agentVersions: run.config.agentVersions, tools: run.config.tools };
   await Promise.all(
     starts.map(async (start) => {
@@ -232,6 +234,14 @@ async function createCaseTasks(run: Run, starts: PlannedStart[]): Promise<void> 
       try {
         await createTask(run.caller, input, { id: start.taskId, runConfig });
       } catch (error) {
+        // Chorus itself could not take the task right now (the executor is stopping, the database
+        // or a rate limit said "later"): not the case's fault. The case goes back to pending (its
+        // unscheduled task stays in the list, failed) and the round fails, so the durable step is
+        // retried with backoff — rather than the case scored as an error, or retried in a loop.
+        if (error instanceof AppError && TRANSIENT_CODES.has(error.code)) {
+          unavailable.push(start.resultId);
+          return;
+        }
         // A task that cannot be created is that case's error, not the experiment's; the row is settled as such.
         if (!(error instanceof AppError)) throw error;
         logger.warn("an experiment's case could not start its task", { experimentId: run.experimentId, error: error.message });
@@ -259,7 +269,19 @@ async function createCaseTasks(run: Run, starts: PlannedStart[]): Promise<void> 
     starts.map((start) => start.taskId),
   );
   for (const taskId of orphans) await cancelTask(run.caller, taskId).catch(() => undefined);
+  if (unavailable.length > 0) {
+    await requeueRunningCases(
+      run.teamId,
+      run.experimentId,
+      unavailable.map((resultId) => ({ resultId })),
+      { raiseFloor: false },
+    );
+    throw new Error(`Chorus could not schedule ${unavailable.length} case task(s) right now; the round is retried`);
+  }
 }
+
+/** createTask's answers that mean "not now" rather than "not this case". */
+const TRANSIENT_CODES = new Set<string>(["unavailable", "rate_limited"]);
 
 /** The end: the summary from every result, and completed — or budget_exceeded when cases were skipped for the budget. */
 async function endExperiment(run: Run): Promise<string> {
@@ -269,7 +291,15 @@ async function endExperiment(run: Run): Promise<string> {
   return ended ? status : "cancelled";
 }
 
-/** Fails the experiment (its runner lost access): nothing more starts; the summary holds what was scored. */
+/**
+ * The run failed for good (a round kept failing past its retries — the function's onFailure): the
+ * experiment is failed with why, rather than left "running" with nothing driving it.
+ */
+export async function failExperimentRun(ref: { experimentId: string; teamId: string }, reason: string): Promise<void> {
+  await stopExperiment(ref.teamId, ref.experimentId, `The experiment's run failed: ${reason}`);
+}
+
+/** Fails the experiment (its runner lost access, or its run failed): nothing more starts; the summary holds what was scored. */
 async function stopExperiment(teamId: string, experimentId: string, error: string) {
   const stopped = await markExperimentStopped(teamId, experimentId, { status: "failed", error, caseError: error });
   if (stopped)

@@ -45,10 +45,17 @@ export async function waitForExperiment(
 }
 
 /** How many tasks of the team were created for each case prompt (a case's task made twice shows as 2). */
-export async function tasksPerPrompt(teamId: string): Promise<Record<string, number>> {
+/**
+ * How many tasks each prompt has. `ran`: only tasks that were scheduled — a round that met a
+ * stopping executor leaves the task it could not schedule (failed, "could not schedule") and
+ * starts the case again later with a new task.
+ */
+export async function tasksPerPrompt(teamId: string, { ran = false }: { ran?: boolean } = {}): Promise<Record<string, number>> {
   const { rows } = await getPool().query<{ prompt: string; count: number }>(
-    `SELECT prompt, count(*)::int AS count FROM "Task" WHERE "teamId" = $1 GROUP BY prompt`,
-    [teamId],
+    `SELECT prompt, count(*)::int AS count FROM "Task"
+     WHERE "teamId" = $1 AND NOT ($2 AND status = 'failed' AND error LIKE 'Chorus could not schedule%')
+     GROUP BY prompt`,
+    [teamId, ran],
   );
   return Object.fromEntries(rows.map((row) => [row.prompt, row.count]));
 }

@@ -354,6 +354,19 @@ export async function reserveAndMarkRunning(
  * experiment's case floor to twice the largest of those allowances, in one statement.
  */
 export async function requeueStarvedCases(teamId: string, experimentId: string, starved: { resultId: string; allowanceUsd: number }[]) {
+  return requeueRunningCases(teamId, experimentId, starved, { raiseFloor: true });
+}
+
+/**
+ * Puts running cases back to pending and releases their reservations; with `raiseFloor`, also
+ * raises the case floor to twice the largest released allowance (a starved case), in one statement.
+ */
+export async function requeueRunningCases(
+  teamId: string,
+  experimentId: string,
+  starved: { resultId: string }[],
+  { raiseFloor }: { raiseFloor: boolean },
+) {
   if (starved.length === 0) return 0;
   const { rows } = await query<{ requeued: number }>(
     `WITH requeued AS (
@@ -362,11 +375,11 @@ export async function requeueStarvedCases(teamId: string, experimentId: string, 
        RETURNING COALESCE("allowanceUsd", 0) AS allowance
      ), floor AS (
        UPDATE "EvalExperiment" SET "reservedUsd" = GREATEST(0, "reservedUsd" - (SELECT sum(allowance) FROM requeued)),
-         "caseFloorUsd" = GREATEST("caseFloorUsd", (SELECT max(allowance) * 2 FROM requeued))
+         "caseFloorUsd" = CASE WHEN $4 THEN GREATEST("caseFloorUsd", (SELECT max(allowance) * 2 FROM requeued)) ELSE "caseFloorUsd" END
        WHERE id = $1 AND "teamId" = $2 AND EXISTS (SELECT 1 FROM requeued)
      )
      SELECT count(*)::int AS requeued FROM requeued`,
-    [experimentId, teamId, starved.map((item) => item.resultId)],
+    [experimentId, teamId, starved.map((item) => item.resultId), raiseFloor],
   );
   return rows[0]!.requeued;
 }
