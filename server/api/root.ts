@@ -14,6 +14,8 @@ import { apiKeysRouter } from "./routers/api-keys";
 import { teamsRouter } from "./routers/teams";
 import { storageRouter } from "./routers/storage";
 import { overviewRouter } from "./routers/overview";
+import { evalDatasetsRouter } from "./routers/eval-datasets";
+import { evalExperimentsRouter } from "./routers/eval-experiments";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -31,6 +33,8 @@ export const appRouter = createTRPCRouter({
   teams: teamsRouter,
   storage: storageRouter,
   overview: overviewRouter,
+  evalDatasets: evalDatasetsRouter,
+  evalExperiments: evalExperimentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

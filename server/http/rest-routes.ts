@@ -126,6 +126,37 @@ import { createApiKeyInput, createTeamApiKey, listTeamApiKeys, revokeTeamApiKey 
 import { listCallerTeams, switchSessionTeam, switchTeamInput } from "@/server/auth/session-team";
 import { sessionCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
+import {
+  addCase,
+  addCaseFromTask,
+  createDataset,
+  deleteCase,
+  deleteDataset,
+  getDataset,
+  importCases,
+  listDatasets,
+  listVersions,
+  updateCase,
+  updateDataset,
+} from "@/server/evals/datasets";
+import { importInputOf, type ImportSource } from "@/server/evals/dataset-import";
+import {
+  caseFromTaskInput,
+  createDatasetInput,
+  datasetSummaryView,
+  datasetVersionView,
+  datasetView,
+  evalCaseInput,
+  importCasesInput,
+  updateDatasetInput,
+  comparisonView,
+  experimentSummaryView,
+  experimentView,
+  startExperimentInput,
+} from "@/server/evals/eval-schemas";
+import { cancelExperiment, deleteExperiment, getExperiment, listExperiments, startExperiment } from "@/server/evals/experiments";
+import { compareExperiments } from "@/server/evals/compare-experiments";
+import { compareExperimentsInput, listExperimentsInput } from "@/server/evals/experiment-inputs";
 import { publicOrigin } from "./public-origin";
 import { assertSameOriginMutation } from "./same-origin";
 
@@ -157,7 +188,7 @@ export type RouteResult =
   | { download: ReadableStream<Uint8Array>; contentType: string; filename: string };
 
 export interface RestRoute {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** `:name` segments are parameters. */
   path: string;
   /** What the caller's role must allow; `public` routes authenticate no one. */
@@ -227,8 +258,33 @@ function queryWithLists(query: URLSearchParams): Record<string, string | string[
   return values;
 }
 
+/** Evals' experiment answers, named in the OpenAPI document. */
+const experimentListDoc = z.array(experimentSummaryView).meta({ id: "EvalExperimentList" });
+const experimentDoc = experimentView.meta({ id: "EvalExperiment" });
+const comparisonDoc = comparisonView.meta({ id: "EvalComparison" });
+
 const json = (value: unknown, status = 200, headers?: Record<string, string>): RouteResult => ({ status, json: value, headers });
 const created = (task: { id: string }): RouteResult => json(task, 201, { Location: `/api/v1/tasks/${task.id}` });
+/** A dataset at the version an edit wrote: 201, Location the dataset at that version. */
+const datasetVersionCreated = (dataset: { id: string; version: number }): RouteResult =>
+  json(dataset, 201, { Location: `/api/v1/evals/datasets/${dataset.id}?version=${dataset.version}` });
+// The evals views as named components of the OpenAPI document.
+const evalDatasetListView = z.array(datasetSummaryView).meta({ id: "EvalDatasetList" });
+const evalDatasetView = datasetView.meta({ id: "EvalDataset" });
+const evalDatasetVersionListView = z.array(datasetVersionView).meta({ id: "EvalDatasetVersionList" });
+const datasetQuery = z.object({
+  name: z.string().optional().meta({ description: "A dataset's exact name: the list holds it alone (or nothing)" }),
+});
+const datasetVersionQuery = z.object({
+  version: z.string().regex(/^\d+$/).optional().meta({ description: "A version number; the latest when absent" }),
+});
+const datasetImportUpload = {
+  maxFileBytes: () => 10 * 1024 * 1024,
+  fields: z.object({
+    format: z.enum(["jsonl", "csv"]).optional().meta({ description: "jsonl or csv; taken from the file's extension when absent" }),
+    mode: z.enum(["append", "replace"]).optional(),
+  }),
+};
 const knowledgeUpload = { maxFileBytes: () => getEnv().CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES, fields: knowledgeFileFields };
 
 export const restRoutes: readonly RestRoute[] = [
@@ -1028,6 +1084,128 @@ export const restRoutes: readonly RestRoute[] = [
   },
   {
     method: "GET",
+    path: "/api/v1/evals/datasets",
+    permission: "read",
+    rateLimit: "read",
+    query: datasetQuery,
+    output: evalDatasetListView,
+    summary: "The team's evals datasets by name, each with its latest version, case count and newest experiment (?name= finds one)",
+    handle: async ({ caller, query }) => json(await listDatasets(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: createDatasetInput,
+    output: evalDatasetView,
+    summary: "Create an evals dataset (version 1), empty or with cases",
+    successStatus: 201,
+    handle: async ({ caller, body }) => {
+      const dataset = await createDataset(caller, body);
+      return json(dataset, 201, { Location: `/api/v1/evals/datasets/${dataset.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/datasets/:id",
+    permission: "read",
+    rateLimit: "read",
+    query: datasetVersionQuery,
+    output: evalDatasetView,
+    summary: "An evals dataset with the cases of its latest version (or of ?version=)",
+    handle: async ({ caller, params, query }) => json(await getDataset(caller, params.id, Object.fromEntries(query))),
+  },
+  {
+    method: "PATCH",
+    path: "/api/v1/evals/datasets/:id",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: updateDatasetInput,
+    output: evalDatasetView,
+    summary: "Rename an evals dataset or change its description (its cases, and so its version, stay)",
+    handle: async ({ caller, params, body }) => json(await updateDataset(caller, params.id, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/evals/datasets/:id",
+    permission: "delete",
+    rateLimit: "write",
+    output: deletedView,
+    summary: "Delete an evals dataset with all its versions and experiments",
+    handle: async ({ caller, params }) => json(await deleteDataset(caller, params.id)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/datasets/:id/versions",
+    permission: "read",
+    rateLimit: "read",
+    output: evalDatasetVersionListView,
+    summary: "An evals dataset's versions, newest first: what changed, how many cases, who and when",
+    handle: async ({ caller, params }) => json(await listVersions(caller, params.id)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets/:id/cases",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: evalCaseInput,
+    output: evalDatasetView,
+    summary: "Add a case (a new version); a key the dataset already has is a 409",
+    successStatus: 201,
+    handle: async ({ caller, params, body }) => datasetVersionCreated(await addCase(caller, params.id, body)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/evals/datasets/:id/cases/:key",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: evalCaseInput,
+    output: evalDatasetView,
+    summary: "Replace a case's prompt and expectations, keeping its key (a new version)",
+    handle: async ({ caller, params, body }) => json(await updateCase(caller, params.id, params.key, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/evals/datasets/:id/cases/:key",
+    permission: "write",
+    rateLimit: "write",
+    output: evalDatasetView,
+    summary: "Remove a case (a new version; earlier versions keep it)",
+    handle: async ({ caller, params }) => json(await deleteCase(caller, params.id, params.key)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets/:id/import",
+    permission: "write",
+    rateLimit: "write",
+    upload: datasetImportUpload,
+    input: importCasesInput,
+    output: evalDatasetView,
+    summary:
+      "Import cases from JSONL or CSV (a new version), appended or replacing: JSON {format, content, mode} or multipart (`file`, `format`, `mode`); the first bad line fails it all",
+    successStatus: 201,
+    handle: async ({ caller, params, body }) =>
+      datasetVersionCreated(await importCases(caller, params.id, importInputOf(body as ImportSource))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets/:id/cases/from-task",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: caseFromTaskInput,
+    output: evalDatasetView,
+    summary: "Add a finished task as a case: its prompt, and its result as the reference answer (a new version)",
+    successStatus: 201,
+    handle: async ({ caller, params, body }) => datasetVersionCreated(await addCaseFromTask(caller, params.id, body)),
+  },
+  {
+    method: "GET",
     path: "/api/v1/openapi.json",
     permission: "public",
     summary: "This document: the REST API as OpenAPI 3.1, generated from the route table and its zod schemas",
@@ -1042,6 +1220,70 @@ export const restRoutes: readonly RestRoute[] = [
       const health = await checkHealth();
       return json(health, health.status === "ok" ? 200 : 503, { "Cache-Control": "no-store" });
     },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/experiments",
+    permission: "read",
+    rateLimit: "read",
+    query: listExperimentsInput,
+    output: experimentListDoc,
+    summary: "The team's eval experiments, newest first (datasetId= for one dataset's), with pass rate and mean score so far",
+    handle: async ({ caller, query }) => json(await listExperiments(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/experiments",
+    permission: "execute",
+    rateLimit: "spend",
+    body: true,
+    input: startExperimentInput,
+    output: experimentDoc,
+    successStatus: 201,
+    summary:
+      "Start an experiment: every case of a dataset version (the latest unless given) runs as a task under the configuration, within the budget",
+    handle: async ({ caller, body }) => {
+      const started = await startExperiment(caller, body);
+      return json(started, 201, { Location: `/api/v1/evals/experiments/${started.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/experiments/:id",
+    permission: "read",
+    rateLimit: "read",
+    output: experimentDoc,
+    summary: "An experiment with its configuration, every case's result and the aggregate (live while it runs)",
+    handle: async ({ caller, params }) => json(await getExperiment(caller, params.id)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/evals/experiments/:id",
+    permission: "delete",
+    rateLimit: "write",
+    output: deletedView,
+    summary: "Delete a finished experiment and its results (admins); a queued or running one must be cancelled first (409)",
+    handle: async ({ caller, params }) => json(await deleteExperiment(caller, params.id)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/experiments/:id/cancel",
+    permission: "execute",
+    rateLimit: "write",
+    output: experimentDoc,
+    summary: "Cancel a queued or running experiment: pending cases are skipped and running cases' tasks cancelled",
+    handle: async ({ caller, params }) => json(await cancelExperiment(caller, params.id)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/compare",
+    permission: "read",
+    rateLimit: "read",
+    query: compareExperimentsInput,
+    output: comparisonDoc,
+    summary:
+      "Compare two experiments (a = baseline, b = candidate): aggregate deltas (b − a) and per-case changes by case key, regressions first",
+    handle: async ({ caller, query }) => json(await compareExperiments(caller, Object.fromEntries(query))),
   },
   {
     method: "GET",
