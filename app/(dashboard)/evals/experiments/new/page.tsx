@@ -86,7 +86,10 @@ export default async function NewExperimentPage({ searchParams }: { searchParams
           dataset: { id: dataset.id, name: dataset.name, latestVersion: dataset.latestVersion },
           providers: routing.providers,
           agentKinds: routing.agentKinds,
-          customAgents: agents.flatMap((agent) => (agent.builtIn ? [] : [{ kind: agent.kind, name: agent.name, version: agent.version }])),
+          // Built-ins have no versions; the team's agents carry their current one.
+          customAgents: agents.flatMap((agent) =>
+            "version" in agent && typeof agent.version === "number" ? [{ kind: agent.kind, name: agent.name, version: agent.version }] : [],
+          ),
           baselines,
         }}
       />
