@@ -1,7 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test as base, type Page } from "@playwright/test";
-import { E2E_ADMIN, E2E_DATA_DIR } from "../../playwright.config";
-import { createApiKeyWithCli } from "./support";
+import { E2E_ADMIN } from "../../playwright.config";
 
 /**
  * Evals in a real browser (#24 §6), on the offline model: a task run from the task form becomes
@@ -36,14 +35,9 @@ const DATASET = `e2e-evals-${suffix}`;
 /** A fact the offline model's answer won't hold: the first experiment fails it, the second weighs it 0. */
 const MISSING_FACT = `zz-not-in-any-answer-${suffix}`;
 
-let adminKey: string;
 let datasetId = "";
 let baselineId = "";
 let candidateId = "";
-
-test.beforeAll(() => {
-  adminKey = createApiKeyWithCli(E2E_DATA_DIR, "e2e-team", "admin");
-});
 
 async function signIn(page: Page) {
   await page.goto("/signin");
@@ -82,36 +76,31 @@ async function runExperiment(page: Page, name: string, configure: (form: ReturnT
   return page.url().split("/").pop()!;
 }
 
-test("a task becomes a dataset's case; two experiments run from the form and are watched to the end", async ({ page, request }) => {
+test("a task becomes a dataset's case; two experiments run from the form and are watched to the end", async ({ page }) => {
   await signIn(page);
   await page.getByLabel("What should the agents work on?").fill(`Summarise why teams keep eval datasets of their tasks (${suffix}).`);
   await page.getByRole("button", { name: "Run task" }).click();
   await expect(page).toHaveURL(/\/tasks\/[a-z0-9]+$/);
   await expect(page.getByTestId("task-status")).toHaveText(/completed/, { timeout: 90_000 });
-  const taskId = page.url().split("/").pop()!;
 
-  const headers = { Authorization: `Bearer ${adminKey}` };
-  const created = await request.post("/api/v1/evals/datasets", {
-    headers,
-    data: { name: DATASET, description: "Made by the evals browser test" },
-  });
-  expect(created.status()).toBe(201);
-  datasetId = (await created.json()).id as string;
-  const fromTask = await request.post(`/api/v1/evals/datasets/${datasetId}/cases/from-task`, {
-    headers,
-    data: { taskId, expected: { contains: [MISSING_FACT] } },
-  });
-  expect(fromTask.status()).toBe(201);
-  const second = await request.post(`/api/v1/evals/datasets/${datasetId}/cases`, {
-    headers,
-    // Only a reference: weighing `contains` 0 leaves its score alone, so the task's case is the one that changes.
-    data: {
-      key: "second",
-      prompt: `List three risks of shipping a model change untested (${suffix}).`,
-      expected: { reference: "Quality regressions, higher cost, slower answers." },
-    },
-  });
-  expect(second.status()).toBe(201);
+  // "Add to dataset" on the finished task's page, into a new dataset; a fact its answer doesn't hold is added as an expectation.
+  await page.getByRole("button", { name: "Add to dataset…" }).click();
+  const dialog = page.getByRole("region", { name: "Add this task to an evals dataset" });
+  await dialog.getByLabel("Dataset", { exact: true }).selectOption({ label: "A new dataset…" });
+  await dialog.getByLabel("New dataset's name").fill(DATASET);
+  await dialog.getByLabel(/Must contain/).fill(MISSING_FACT);
+  await dialog.getByRole("button", { name: "Add case" }).click();
+  await expect(dialog.getByRole("status")).toContainText(`of “${DATASET}” (version`);
+  const caseLink = await dialog.getByRole("status").getByRole("link").getAttribute("href");
+  datasetId = /\/evals\/datasets\/([a-z0-9]+)/.exec(caseLink ?? "")![1]!;
+
+  // A second case on the dataset's page, with only a reference: weighing `contains` 0 leaves its score alone.
+  await page.goto(`/evals/datasets/${datasetId}`);
+  const add = page.getByRole("form", { name: "New case" });
+  await add.getByLabel("Prompt").fill(`List three risks of shipping a model change untested (${suffix}).`);
+  await add.getByLabel("Reference answer").fill("Quality regressions, higher cost, slower answers.");
+  await add.getByRole("button", { name: "Add case" }).click();
+  await expect(page.getByTestId("dataset-version")).toContainText("2 cases");
 
   await page.goto("/evals");
   const row = page.getByTestId("evals-datasets").locator(`tr[data-dataset="${DATASET}"]`);
@@ -121,14 +110,13 @@ test("a task becomes a dataset's case; two experiments run from the form and are
   baselineId = await runExperiment(page, `baseline-${suffix}`);
   const results = page.getByTestId("experiment-results");
   await expect(results.locator("tbody tr[data-case]")).toHaveCount(2);
-  // A row opens onto the output and every scorer's explanation.
-  const fromTaskRow = results
-    .locator("tbody tr[data-case]")
-    .filter({ hasNot: page.locator('[data-case="second"]') })
-    .first();
-  await fromTaskRow.getByRole("button").click();
-  const details = page.getByTestId("result-details").first();
-  await expect(details.locator('[data-scorer="contains"]')).toContainText("contains");
+  // A row opens onto the output and every scorer's explanation: the task's case was scored on the fact and its reference.
+  for (const button of await results.locator("tbody tr[data-case] button[aria-expanded]").all()) await button.click();
+  await expect(page.getByTestId("result-details")).toHaveCount(2);
+  const fromTask = page.getByTestId("result-details").filter({ has: page.locator('[data-scorer="contains"]') });
+  await expect(fromTask).toHaveCount(1);
+  await expect(fromTask.locator('[data-scorer="contains"]')).toContainText(MISSING_FACT);
+  await expect(fromTask.locator('[data-scorer="similarity"]')).toBeVisible();
   await expect(page.getByTestId("aggregate-pass-rate")).not.toHaveText("—");
   await expect(page.getByTestId("chart-score-distribution").locator(".recharts-bar-rectangle").first()).toBeVisible();
   await expect(page.getByTestId("table-cost-score").locator("tbody tr")).toHaveCount(2);
