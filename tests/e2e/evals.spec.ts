@@ -83,7 +83,9 @@ test("a task becomes a dataset's case; two experiments run from the form and are
   await expect(page).toHaveURL(/\/tasks\/[a-z0-9]+$/);
   await expect(page.getByTestId("task-status")).toHaveText(/completed/, { timeout: 90_000 });
 
-  // "Add to dataset" on the finished task's page, into a new dataset; a fact its answer doesn't hold is added as an expectation.
+  // "Add to dataset" on the finished task's page (drawn for a task with a result: the page as loaded after it finished),
+  // into a new dataset; a fact its answer doesn't hold is added as an expectation.
+  await page.reload();
   await page.getByRole("button", { name: "Add to dataset…" }).click();
   const dialog = page.getByRole("region", { name: "Add this task to an evals dataset" });
   await dialog.getByLabel("Dataset", { exact: true }).selectOption({ label: "A new dataset…" });
