@@ -238,13 +238,14 @@ function ExperimentActions({
     <div className="flex flex-wrap items-end gap-3">
       {others.length > 0 ? (
         <form
-          className="flex flex-wrap items-end gap-2"
+          className="flex w-full min-w-0 flex-wrap items-end gap-2 sm:w-auto"
           onSubmit={(event) => {
             event.preventDefault();
             if (compareWith) router.push(`/evals/compare?a=${compareWith}&b=${experiment.id}`);
           }}
         >
-          <label className="text-sm font-medium text-slate-800">
+          {/* The label may shrink below its select's longest option: a phone's page must not widen for a long name. */}
+          <label className="w-full min-w-0 text-sm font-medium text-slate-800 sm:w-auto">
             Compare with…
             <select className={settingsInputClass} value={compareWith} onChange={(event) => setCompareWith(event.target.value)}>
               {others.map((other) => (

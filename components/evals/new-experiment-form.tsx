@@ -117,7 +117,7 @@ export function NewExperimentForm({ choices }: { choices: RunFormChoices }) {
               ))}
             </select>
           </label>
-          <label className="block text-sm font-medium text-slate-800">
+          <label className="block min-w-0 text-sm font-medium text-slate-800">
             Baseline to compare with (optional)
             <select className={settingsInputClass} value={form.baselineId} onChange={(event) => set("baselineId", event.target.value)}>
               <option value="">None</option>
