@@ -185,18 +185,28 @@ test("the evals pages have no serious accessibility violation, light or dark, an
   for (const path of [paths[2]!, paths[3]!]) {
     await page.goto(path);
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
-    // What sticks out past the phone's edge, unless a box that fits clips it (a table that scrolls, the hidden number tables).
+    // What sticks out past the phone's edge (elements and text), unless a box that fits clips it (a table that scrolls, the hidden number tables).
     const wide = await page.evaluate(() => {
       const limit = window.innerWidth + 1;
-      const clipped = (element: Element) => {
-        for (let box = element.parentElement; box && box !== document.body; box = box.parentElement)
+      const name = (element: Element | null) =>
+        element ? `${element.tagName.toLowerCase()}.${String(element.className).slice(0, 60)}` : "?";
+      const clipped = (element: Element | null) => {
+        for (let box = element; box && box !== document.body; box = box.parentElement)
           if (getComputedStyle(box).overflowX !== "visible" && box.getBoundingClientRect().right <= limit) return true;
         return false;
       };
-      return [...document.querySelectorAll("body *")]
-        .filter((element) => element.getBoundingClientRect().right > limit && !clipped(element))
-        .map((element) => `${element.tagName.toLowerCase()}.${String(element.className).slice(0, 80)}`)
-        .slice(0, 8);
+      const elements = [...document.querySelectorAll("body *")]
+        .filter((element) => element.getBoundingClientRect().right > limit && !clipped(element.parentElement))
+        .map(name);
+      const texts: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        if (range.getBoundingClientRect().right > limit && !clipped(node.parentElement))
+          texts.push(`text in ${name(node.parentElement)}: ${node.textContent?.slice(0, 40)}`);
+      }
+      return [...elements, ...texts].slice(0, 8);
     });
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     expect({ wide, scrollWidth }, `${path} fits 390 px`).toEqual({ wide: [], scrollWidth: 390 });
