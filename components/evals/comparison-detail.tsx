@@ -114,7 +114,7 @@ export function ComparisonDetail({ comparison }: { comparison: ComparisonView })
         <h2 id="aggregates-heading" className="text-sm font-semibold text-slate-800">
           Side by side
         </h2>
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+        <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full text-sm" data-testid="comparison-aggregates">
             <thead>
               <tr className="text-left text-xs text-slate-600">

@@ -72,7 +72,7 @@ function DatasetsSection({ datasets, canWrite, canRun }: { datasets: readonly Da
           </ul>
         </div>
       ) : (
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+        <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full text-sm" data-testid="evals-datasets">
             <thead>
               <tr className="text-left text-xs text-slate-600">
@@ -165,7 +165,7 @@ function ExperimentsSection({ experiments, hasDatasets }: { experiments: readonl
           {hasDatasets ? "Choose “Run an experiment” on a dataset above." : "Make a dataset first, then run an experiment on it."}
         </p>
       ) : (
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+        <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full text-sm" data-testid="evals-experiments">
             <thead>
               <tr className="text-left text-xs text-slate-600">

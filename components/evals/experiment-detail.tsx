@@ -137,7 +137,7 @@ export function ExperimentDetail({
           />
         </dl>
         {Object.keys(aggregate.meanByScorer).length > 0 ? (
-          <div className="overflow-x-auto">
+          <div className="relative overflow-x-auto">
             <table className="min-w-full text-sm" data-testid="mean-by-scorer">
               <caption className="text-left text-xs text-slate-600">Mean score per scorer (weight as configured)</caption>
               <thead>
@@ -306,7 +306,7 @@ function ResultsTable({ results }: { results: readonly EvalResultView[] }) {
       <h2 id="results-heading" className="text-sm font-semibold text-slate-800">
         Cases
       </h2>
-      <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+      <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
         <table className="min-w-full text-sm" data-testid="experiment-results">
           <thead>
             <tr className="text-left text-xs text-slate-600">
