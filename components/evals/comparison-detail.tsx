@@ -4,8 +4,8 @@ import { NumbersTable } from "@/components/ui/numbers-table";
 import { StatusBadge } from "@/components/ui/status-badge";
 import type { ComparisonView, ScorerName } from "@/server/evals/eval-schemas";
 import { ComparedCases } from "./compared-cases";
-import { CostScoreChart, ScoreHistogramChart, seriesColours } from "./eval-charts";
-import { costScorePoints, costScoreSummary, scoreDistributionSummary, scoreHistogram } from "./eval-chart-data";
+import { CostScoreChart, ScoreHistogramChart } from "./eval-charts";
+import { costScorePoints, costScoreSummary, scoreDistributionSummary, scoreHistogram, seriesColours } from "./eval-chart-data";
 import { deltaToneClass, formatDelta, formatPassRate, formatScore, type FormattedDelta } from "./eval-format";
 import { ChartCard } from "./eval-layout";
 

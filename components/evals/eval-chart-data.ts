@@ -11,6 +11,13 @@ import { formatScore } from "./eval-format";
 
 export const SCORE_BINS = 10;
 
+/**
+ * Baseline and candidate keep these colours on every chart (theme variables, so dark mode swaps
+ * them). Here rather than beside the charts: a server component importing a value from a client
+ * module gets a reference to it, not the string.
+ */
+export const seriesColours = { a: "var(--color-slate-500)", b: "var(--color-indigo-500)" } as const;
+
 export interface ScoreBin {
   /** "0.0–0.1" … "0.9–1.0"; the last bin includes 1.0. */
   label: string;

@@ -17,9 +17,6 @@ export interface ChartSeries {
   colour: string;
 }
 
-/** Baseline and candidate keep these colours on every chart of the compare page. */
-export const seriesColours = { a: "var(--color-slate-500)", b: "var(--color-indigo-500)" } as const;
-
 const axis = { fontSize: 11, fill: "var(--color-slate-600)" };
 const grid = "var(--color-slate-200)";
 const tooltipStyle = {

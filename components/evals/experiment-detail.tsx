@@ -12,8 +12,8 @@ import { formatCost, formatDuration, formatUtcTime } from "@/components/ui/forma
 import { NumbersTable } from "@/components/ui/numbers-table";
 import { StatusBadge } from "@/components/ui/status-badge";
 import type { EvalResultView, ExperimentStatus, ExperimentSummaryView, ExperimentView } from "@/server/evals/eval-schemas";
-import { CostScoreChart, ScoreHistogramChart, seriesColours } from "./eval-charts";
-import { costScorePoints, costScoreSummary, scoreDistributionSummary, scoreHistogram, scoresOf } from "./eval-chart-data";
+import { CostScoreChart, ScoreHistogramChart } from "./eval-charts";
+import { costScorePoints, costScoreSummary, scoreDistributionSummary, scoreHistogram, scoresOf, seriesColours } from "./eval-chart-data";
 import { formatPassRate, formatScore, promptExcerpt } from "./eval-format";
 import { ChartCard, Figure } from "./eval-layout";
 

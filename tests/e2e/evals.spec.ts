@@ -143,6 +143,13 @@ test("the two experiments compared: deltas marked ▲/▼, the changed case firs
   const mean = page.getByTestId("comparison-aggregates").locator('tr[data-measure="meanScore"] td').last();
   await expect(mean).toHaveText(/^▲ \+/);
   await expect(mean).toHaveAttribute("data-tone", "better");
+  // Both experiments drawn in their own (theme) colours.
+  for (const series of ["a", "b"])
+    await expect(page.getByTestId("chart-compare-scores").locator(`.recharts-legend-item-text`)).toContainText([`${series}: `]);
+  await expect(page.getByTestId("chart-compare-scores").locator(".recharts-bar-rectangle path").first()).toHaveAttribute(
+    "fill",
+    /var\(--color-/,
+  );
   const cases = page.getByTestId("compared-cases").locator("li[data-case]");
   await expect(cases).toHaveCount(2);
   const improved = page.getByTestId("compared-cases").locator('li[data-change="improved"]').first();
