@@ -31,6 +31,7 @@ const layers = [
   ["server/http"], // REST: the route table and router, and the HTTP mechanics tRPC shares (body caps, same-origin, JSON answers)
   // Other protocols' front doors onto tasks: OpenAI's Chat Completions, Chorus as an MCP server.
   ["server/openai-compat", "server/chorus-mcp"],
+  ["server/evals"], // evals (#24): datasets, scorers, experiments; they start tasks and read usage
   ["server/tasks", "server/teams", "inngest/functions"], // services, and the durable functions that drive orchestration
   ["server/webhooks"], // signed webhooks: endpoints, the outbox relay and one delivery attempt (the durable function is in inngest/functions)
   ["server/orchestration"],
@@ -142,6 +143,8 @@ module.exports = {
           "^server/main\\.ts$",
           // Closes the pool after a command.
           "^server/cli/main\\.ts$",
+          // `chorus eval run` in local mode: hands the pool to the executor, says whether to announce run events, closes it.
+          "^server/cli/local-chorus\\.ts$",
           // Starts the executor on the pool it is handed (pg's Pool type).
           "^server/runtime/executor\\.ts$",
           // A package of its own with its own SQL store (executor-stands-alone).
