@@ -16,8 +16,10 @@ import { aggregateLines, evalRunUsage, progressLine, resultsTable } from "@/serv
  * experiment did not complete.
  */
 
-/** A mistake in how the command was called or configured: exit 2 with the message. */
+/** A mistake in how the command was called: exit 2 with the message and the usage. */
 class EvalUsageError extends Error {}
+/** A bad configuration file, dataset name, key or server: exit 2 with the message alone (the usage would bury it). */
+class EvalSetupError extends EvalUsageError {}
 
 /** How often the experiment is read while it runs, and the longest the progress stays silent when nothing changes. */
 const POLL_MS = 1_000;
@@ -52,17 +54,17 @@ export async function readRunConfig(file: string): Promise<EvalRunConfig> {
   try {
     text = await readFile(userPath(file), "utf8");
   } catch (error) {
-    throw new EvalUsageError(`--config ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new EvalSetupError(`--config ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new EvalUsageError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new EvalSetupError(`${file}: not valid JSON (${(error as Error).message})`);
   }
   const parsed = evalRunConfig.safeParse(json);
   if (!parsed.success)
-    throw new EvalUsageError(
+    throw new EvalSetupError(
       parsed.error.issues
         .map((issue) => `${file}: ${issue.path.length > 0 ? issue.path.join(".") : "(the file)"}: ${issue.message}`)
         .join("\n"),
@@ -116,7 +118,11 @@ export async function runEvalCommand(args: string[]): Promise<number> {
       error instanceof EvalUsageError ||
       (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))
     ) {
-      console.error(`chorus eval run: ${error.message}\n\nUsage:\n${evalRunUsage}`);
+      console.error(
+        error instanceof EvalSetupError
+          ? `chorus eval run: ${error.message}`
+          : `chorus eval run: ${error.message}\n\nUsage:\n${evalRunUsage}`,
+      );
       return EXIT.usage;
     }
     // Every refusal before the experiment started is a usage error above: this one came while it ran.
@@ -186,7 +192,7 @@ async function runEval(args: string[]): Promise<number> {
     try {
       local = await startLocalChorus({ teamSlug: values.team, keyLifetimeMs: (timeoutMs ?? 24 * 3_600_000) + 3_600_000 });
     } catch (error) {
-      if (error instanceof Error && "code" in error && error.code === "not_found") throw new EvalUsageError(error.message);
+      if (error instanceof Error && "code" in error && error.code === "not_found") throw new EvalSetupError(error.message);
       throw error;
     }
     client = new EvalsApiClient(local.url, local.apiKey);
@@ -202,11 +208,11 @@ async function runEval(args: string[]): Promise<number> {
     let started: ExperimentView;
     try {
       const found = await client.findDataset(dataset);
-      if (!found) throw new EvalUsageError(`the team has no dataset named "${dataset}"`);
+      if (!found) throw new EvalSetupError(`the team has no dataset named "${dataset}"`);
       started = await client.startExperiment({ datasetId: found.id, name: values.name, config, budgetUsd, baselineId: values.baseline });
     } catch (error) {
       if (error instanceof EvalsApiError)
-        throw new EvalUsageError(
+        throw new EvalSetupError(
           error.field === "baselineId"
             ? `--baseline: ${error.message}`
             : `${error.status === 0 ? "" : `the server refused (${error.status} ${error.code}): `}${error.field ? `${error.field}: ` : ""}${error.message}`,
