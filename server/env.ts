@@ -212,6 +212,8 @@ const envSchema = z.object({
   ),
   CHORUS_MODEL: optionalString,
   CHORUS_OFFLINE_TOKEN_DELAY_MS: integer(15, 0, 10_000),
+  // The embedding model the evals similarity scorer uses through the OpenAI(-compatible) provider above (docs/evals.md#scorers); unset: a lexical measure.
+  CHORUS_EMBEDDING_MODEL: optionalString,
   // Deadlines on every model call (server/llm/deadlines.ts): until the response starts, with no
   // chunk, and in all. A provider configuration may set its own.
   CHORUS_MODEL_CONNECT_TIMEOUT_MS: integer(15_000, 100, 600_000),

@@ -172,6 +172,22 @@ export async function resolveModelChain(teamId: string, target: ModelTarget): Pr
   return resolved;
 }
 
+/**
+ * The models of an explicit chain (an experiment's judge, server/evals/scorers/judge.ts), else the
+ * team's default chain, else the instance's provider: for calls that serve no planner, aggregator
+ * or agent role. Never empty.
+ */
+export async function resolveChainOrDefault(teamId: string, chain: readonly ModelLinkSpec[] | undefined): Promise<ModelLink[]> {
+  const setup = await teamSetup(teamId);
+  const resolved: ModelLink[] = [];
+  for (const spec of chain ?? setup.routing.default ?? []) {
+    const link = linkOf(setup, spec, teamId);
+    if (link) resolved.push(link);
+  }
+  if (resolved.length === 0) resolved.push(envLink(undefined));
+  return resolved;
+}
+
 function linkOf(setup: TeamSetup, spec: ModelLinkSpec, teamId: string): ModelLink | undefined {
   if (spec.providerId === ENV_PROVIDER_ID) return envLink(spec.model);
   const provider = setup.providers.get(spec.providerId);

@@ -38,9 +38,28 @@ export function offeredPlanOptions(plan: JSONObject): SharedV3ProviderOptions {
   return { [OFFLINE_PROVIDER_ID]: { plan } };
 }
 
-function offeredPlan(options: LanguageModelV3CallOptions): JSONObject {
-  const plan = options.providerOptions?.[OFFLINE_PROVIDER_ID]?.plan;
-  return plan !== null && typeof plan === "object" && !Array.isArray(plan) ? plan : { steps: [] };
+/** The schema name the evals judge uses (server/evals/scorers/judge.ts); answered with the judgement it is offered. */
+export const JUDGEMENT_SCHEMA_NAME = "chorus_judgement";
+
+/**
+ * The same arrangement for the evals judge: it offers its deterministic lexical estimate, so an
+ * offline judgement is stable run to run and a real model's replaces it.
+ */
+export function offeredJudgementOptions(judgement: JSONObject): SharedV3ProviderOptions {
+  return { [OFFLINE_PROVIDER_ID]: { judgement } };
+}
+
+/** Structured requests the offline model answers with what it is offered: schema name → provider option, and the answer without one. */
+const OFFERED_ANSWERS: Record<string, { option: string; absent: JSONObject }> = {
+  [PLAN_SCHEMA_NAME]: { option: "plan", absent: { steps: [] } },
+  [JUDGEMENT_SCHEMA_NAME]: { option: "judgement", absent: { score: 0, reasoning: "No judgement was offered to the offline model." } },
+};
+
+function offeredAnswer(options: LanguageModelV3CallOptions, schemaName: string): JSONObject | undefined {
+  const expected = OFFERED_ANSWERS[schemaName];
+  if (!expected) return undefined;
+  const offered = options.providerOptions?.[OFFLINE_PROVIDER_ID]?.[expected.option];
+  return offered !== null && typeof offered === "object" && !Array.isArray(offered) ? offered : expected.absent;
 }
 
 export interface OfflineModelOptions {
@@ -137,10 +156,10 @@ function composeReply(options: LanguageModelV3CallOptions): Reply {
   if (toolCall) return { id, text: "", usage: usageFor(promptCharacters, toolCall.input.length), toolCall };
   let text: string;
   if (format?.type === "json") {
-    text =
-      format.name === PLAN_SCHEMA_NAME
-        ? JSON.stringify(offeredPlan(options), null, 2)
-        : JSON.stringify({ result: writeOfflineText({ role: "custom", agentName: "Assistant", task, instruction: "", upstream: [] }) });
+    const offered = format.name === undefined ? undefined : offeredAnswer(options, format.name);
+    text = offered
+      ? JSON.stringify(offered, null, 2)
+      : JSON.stringify({ result: writeOfflineText({ role: "custom", agentName: "Assistant", task, instruction: "", upstream: [] }) });
   } else {
     const identity = identify(system);
     text = writeOfflineText({

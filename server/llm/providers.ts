@@ -1,6 +1,6 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAI, type OpenAIProvider } from "@ai-sdk/openai";
-import type { LanguageModelV3 } from "@ai-sdk/provider";
+import type { EmbeddingModelV3, LanguageModelV3 } from "@ai-sdk/provider";
 import { wrapLanguageModel, type LanguageModel } from "ai";
 import { createOfflineModel, OFFLINE_MODEL_ID } from "@/server/llm/offline-model";
 import { registerSecret } from "@/server/observability/logger";
@@ -38,6 +38,7 @@ export interface ModelEnv {
   ANTHROPIC_BASE_URL?: string;
   CHORUS_MODEL?: string;
   CHORUS_OFFLINE_TOKEN_DELAY_MS?: string | number;
+  CHORUS_EMBEDDING_MODEL?: string;
   /** Other variables are allowed and ignored (this is usually the whole environment). */
   [name: string]: unknown;
 }
@@ -130,6 +131,22 @@ export function openAiModel(openai: OpenAIProvider, api: OpenAiApi | undefined, 
 export function getLanguageModel(_role: ModelRole, options: { modelId?: string; env?: ModelEnv } = {}): LanguageModel {
   const env = options.env ?? process.env;
   return createLanguageModel(resolveModelConfig(env, { modelId: options.modelId }), env);
+}
+
+/**
+ * The embedding model the evals similarity scorer uses (CHORUS_EMBEDDING_MODEL, e.g.
+ * text-embedding-3-small), through the instance's OpenAI or OpenAI-compatible provider
+ * (OPENAI_BASE_URL / OPENAI_API_KEY); undefined when none is configured, so callers fall back
+ * to a measure that needs no model.
+ */
+export function getEmbeddingModel(env: ModelEnv = process.env): EmbeddingModelV3 | undefined {
+  const modelId = present(env.CHORUS_EMBEDDING_MODEL);
+  const baseURL = present(env.OPENAI_BASE_URL);
+  const apiKey = present(env.OPENAI_API_KEY);
+  if (!modelId || (!baseURL && !apiKey)) return undefined;
+  registerSecret(apiKey);
+  const openai = createOpenAI({ apiKey: apiKey ?? "not-needed", ...(baseURL ? { baseURL, name: "openai-compatible" } : {}) });
+  return openai.embedding(modelId);
 }
 
 /** The model id a LanguageModel reports (string ids are gateway ids). */

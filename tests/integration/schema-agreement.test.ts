@@ -69,6 +69,7 @@ function expectedColumnType(field: Field, enums: Map<string, string[]>): string 
     String: "text",
     Int: "integer",
     BigInt: "bigint",
+    Float: "double precision",
     Boolean: "boolean",
     DateTime: "timestamp(3) without time zone",
     Json: /@db\.Json\b/.test(field.attributes) ? "json" : "jsonb",

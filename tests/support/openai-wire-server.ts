@@ -9,7 +9,7 @@ import { buildDefaultPlan } from "@/server/agents/default-plan";
  * text, streamed tool calls, HTTP errors, and a stream that never ends, stalls after its first
  * pieces, or a request never answered (to prove a cancel or a deadline closes the connection), and
  * malformed streams (a line that is not JSON, a chunk of the wrong shape, a proxy's HTML page). The real @ai-sdk/openai client runs against it via OPENAI_BASE_URL.
- * It also lists models (`GET /v1/models`, as the `openai` client's `models.list()` asks) and, given
+ * It also serves embeddings (`POST /v1/embeddings`, given `embed`), lists models (`GET /v1/models`, as the `openai` client's `models.list()` asks) and, given
  * `apiKey`, refuses any other bearer token with OpenAI's 401 — echoing the token, as real
  * providers do, so tests can prove Chorus never repeats it.
  */
@@ -59,6 +59,8 @@ export interface WireServerOptions {
   apiKey?: string;
   /** A special reply for a request (an error, a tool call, an endless stream), or undefined for the normal one. */
   respond?: (request: ChatRequest, index: number) => Reply | undefined;
+  /** Serves `POST /v1/embeddings` (OpenAI's embeddings wire format): the vector for each input text. */
+  embed?: (input: string) => number[];
 }
 
 /** What a reverse proxy answers when the model server behind it is down, sent as if it were a stream. */
@@ -125,6 +127,25 @@ export async function startOpenAiWireServer(options: WireServerOptions = {}) {
       }
       const body = JSON.parse(raw) as ChatRequest;
       requests.push({ url: req.url, headers: req.headers, body });
+      if (req.url?.endsWith("/embeddings") && options.embed) {
+        const special = options.respond?.(body, requests.length - 1);
+        if (special && "status" in special) {
+          res.writeHead(special.status, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { message: special.message, type: "invalid_request_error" } }));
+          return;
+        }
+        const inputs = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            object: "list",
+            data: inputs.map((input, index) => ({ object: "embedding", index, embedding: options.embed!(input) })),
+            model,
+            usage: { prompt_tokens: inputs.length * 8, total_tokens: inputs.length * 8 },
+          }),
+        );
+        return;
+      }
       const special = options.respond?.(body, requests.length - 1);
       if (special && "status" in special) {
         res.writeHead(special.status, { "content-type": "application/json", ...special.headers });

@@ -1,11 +1,20 @@
 import { generateText, Output, streamText } from "ai";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { buildAgentPrompt } from "@/server/agents/agent-prompt";
 import { analysisAgentDefinition, researchAgentDefinition, synthesisAgentDefinition } from "@/server/agents/built-in-agents";
 import { buildDefaultPlan } from "@/server/agents/default-plan";
 import { planSchema, validatePlan } from "@/server/agents/plan";
 import type { Subtask } from "@/server/agents/types";
-import { createOfflineModel, OFFLINE_MODEL_ID, offeredPlanOptions, PLAN_SCHEMA_NAME, splitIntoChunks } from "@/server/llm/offline-model";
+import {
+  createOfflineModel,
+  JUDGEMENT_SCHEMA_NAME,
+  OFFLINE_MODEL_ID,
+  offeredJudgementOptions,
+  offeredPlanOptions,
+  PLAN_SCHEMA_NAME,
+  splitIntoChunks,
+} from "@/server/llm/offline-model";
 import { estimateTokens } from "@/server/llm/usage";
 import { OFFLINE_NOTICE, OFFLINE_NOTICE_FROM_STEPS, OFFLINE_NOTICE_WITH_TOOLS, writeOfflineText } from "@/server/llm/offline-writer";
 
@@ -154,6 +163,35 @@ describe("offline model", () => {
       responseFormat: { type: "json", name: PLAN_SCHEMA_NAME },
     });
     expect(unoffered.content).toEqual([{ type: "text", text: JSON.stringify({ steps: [] }, null, 2) }]);
+  });
+
+  it(`answers a ${JUDGEMENT_SCHEMA_NAME} JSON request with the judgement offered, a plan request still with the plan, and neither with the other`, async () => {
+    const judgementSchema = z.object({ score: z.number(), reasoning: z.string() });
+    const offered = { score: 0.5, reasoning: "1 of 2 criteria covered" };
+    const plan = buildDefaultPlan("Summarise lighthouse history");
+    const options = { ...offeredJudgementOptions(offered), chorus: { judgement: offered, plan } };
+    const judged = await generateText({
+      model: instantModel(),
+      prompt: "<output>\nLighthouses\n</output>",
+      output: Output.object({ schema: judgementSchema, name: JUDGEMENT_SCHEMA_NAME }),
+      providerOptions: options,
+    });
+    expect(judged.output).toEqual(offered);
+    const planned = await generateText({
+      model: instantModel(),
+      prompt: "<task>\nSummarise lighthouse history\n</task>",
+      output: Output.object({ schema: planSchema, name: PLAN_SCHEMA_NAME }),
+      providerOptions: options,
+    });
+    expect(planned.output).toEqual(plan);
+
+    const unoffered = await instantModel().doGenerate({
+      prompt: [{ role: "user", content: [{ type: "text", text: "<output>\nAnything\n</output>" }] }],
+      responseFormat: { type: "json", name: JUDGEMENT_SCHEMA_NAME },
+      providerOptions: offeredPlanOptions(plan),
+    });
+    const text = unoffered.content[0]?.type === "text" ? unoffered.content[0].text : "";
+    expect(JSON.parse(text)).toMatchObject({ score: 0 });
   });
 });
 
