@@ -4,7 +4,7 @@ import { getEnv } from "@/server/env";
 import { durableStateEncryption } from "@/server/secrets/durable-state-encryption";
 import { logger } from "@/server/observability/logger";
 import { embeddedClientOptions } from "./executor";
-import { planDecided, taskCancelled, taskCreated, toolDecided } from "./events";
+import { planDecided, taskCancelled, taskCreated, taskFinished, taskFinishedEventId, toolDecided } from "./events";
 
 /**
  * The one Inngest client. Embedded mode (default) hands every event the SDK would POST to
@@ -61,16 +61,37 @@ type GlobalWithClient = typeof globalThis & { [clientKey]?: ReturnType<typeof cr
 const store = globalThis as GlobalWithClient;
 export const inngest = (store[clientKey] ??= createClient());
 
+/** The event id comes from the task, so sending it again (an idempotent createTask after a crash) starts no second coordinator. */
 export async function sendTaskCreated(data: { taskId: string; teamId: string; traceId?: string }) {
-  await inngest.send(taskCreated.create(data));
+  await inngest.send(taskCreated.create(data, { id: `task-created-${data.taskId}` }));
 }
 
 export async function sendPlanDecided(data: { taskId: string; approved: boolean }) {
   await inngest.send(planDecided.create(data));
 }
 
-export async function sendTaskCancelled(data: { taskId: string }) {
-  await inngest.send(taskCancelled.create(data));
+/** A member's cancel: stops the coordinator and its agents, and says the task finished (one send). */
+export async function sendTaskCancelled(data: { taskId: string; teamId: string }) {
+  await inngest.send([
+    taskCancelled.create({ taskId: data.taskId }),
+    taskFinished.create({ ...data, status: "cancelled" }, { id: taskFinishedEventId(data.taskId, "cancelled") }),
+  ]);
+}
+
+/**
+ * Says a task finished (`chorus/task.finished`). Never throws: the status is stored already, and
+ * the consumer re-reads it; a send that fails is logged (the consumer's wait then times out).
+ */
+export async function sendTaskFinished(data: {
+  taskId: string;
+  teamId: string;
+  status: "completed" | "failed" | "cancelled" | "budget_exceeded";
+}) {
+  try {
+    await inngest.send(taskFinished.create(data, { id: taskFinishedEventId(data.taskId, data.status) }));
+  } catch (error) {
+    logger.warn("the task.finished event could not be sent", { taskId: data.taskId, status: data.status, error });
+  }
 }
 
 export async function sendToolDecided(data: { taskId: string; executionId: string; callId: string }) {

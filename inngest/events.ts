@@ -76,3 +76,16 @@ export function fromAgentInvocation(data: unknown): AgentStepInput {
 export const webhookDeliveryRequested = eventType("chorus/webhook.delivery-requested", {
   schema: z.object({ deliveryId: z.string(), teamId: z.string() }),
 });
+
+/**
+ * A task reached a finished status (completed, failed, cancelled, budget_exceeded), whatever ended
+ * it. Sent once per task, with an id derived from the task and its status (`taskFinishedEventId`),
+ * so a step that re-runs and sends again starts no second run of a consumer (the executor, like
+ * Inngest, derives runs from event ids). Consumers (an experiment waiting on its cases) re-read
+ * the task from the database; the event only says when to.
+ */
+export const taskFinished = eventType("chorus/task.finished", {
+  schema: z.object({ taskId: z.string(), teamId: z.string(), status: z.enum(["completed", "failed", "cancelled", "budget_exceeded"]) }),
+});
+
+export const taskFinishedEventId = (taskId: string, status: string) => `task-finished-${taskId}-${status}`;

@@ -65,3 +65,53 @@ export function chainFor(routing: ModelRouting, target: ModelTarget): { links: M
   if (links.length === 0) return { links, modelIdOverride };
   return { links: [{ ...links[0]!, model: modelIdOverride }, ...links.slice(1)] };
 }
+
+/**
+ * The chain for a target of a task that carries its own routing (an experiment's, Task.runConfig):
+ * the task's list for the target wins, then the task's `default` (an explicit choice for every
+ * target, so a custom agent's own model id does not replace it), then the team's routing as
+ * `chainFor` reads it.
+ */
+export function chainForTask(
+  taskRouting: ModelRouting | undefined,
+  teamRouting: ModelRouting,
+  target: ModelTarget,
+): { links: ModelLinkSpec[]; modelIdOverride?: string } {
+  if (taskRouting) {
+    const own =
+      target.role === "planner"
+        ? taskRouting.planner
+        : target.role === "aggregator"
+          ? taskRouting.aggregator
+          : taskRouting.agents?.[target.agentKind];
+    if (own) return { links: own };
+    if (taskRouting.default) return { links: taskRouting.default };
+  }
+  return chainFor(teamRouting, target);
+}
+
+/**
+ * The first reference in a routing the team cannot serve: an agent kind it does not have, or a
+ * provider that is not its own (nor "env"). `path` names the offending field (e.g.
+ * `planner.0.providerId`), for an error that points at it.
+ */
+export function unknownRoutingReference(
+  routing: ModelRouting,
+  known: { providerIds: ReadonlySet<string>; agentKinds: readonly string[] },
+): { path: string; message: string } | undefined {
+  for (const kind of Object.keys(routing.agents ?? {})) {
+    if (!known.agentKinds.includes(kind)) return { path: `agents.${kind}`, message: "your team has no agent of this kind" };
+  }
+  const chains: Array<[string, ModelLinkSpec[] | undefined]> = [
+    ["default", routing.default],
+    ["planner", routing.planner],
+    ["aggregator", routing.aggregator],
+    ...Object.entries(routing.agents ?? {}).map(([kind, chain]): [string, ModelLinkSpec[]] => [`agents.${kind}`, chain]),
+  ];
+  for (const [path, chain] of chains) {
+    const index = chain?.findIndex((link) => link.providerId !== ENV_PROVIDER_ID && !known.providerIds.has(link.providerId)) ?? -1;
+    if (index >= 0)
+      return { path: `${path}.${index}.providerId`, message: `your team has no model provider "${chain![index]!.providerId}"` };
+  }
+  return undefined;
+}

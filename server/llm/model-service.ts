@@ -9,7 +9,7 @@ import { SECRET_COLUMNS, secretContext } from "@/server/db/queries/stored-secret
 import { logger, registerSecret } from "@/server/observability/logger";
 import { decryptSecret, keyIdOfCiphertext } from "@/server/secrets/envelope";
 import type { ModelLink, ModelTarget } from "./model-link";
-import { chainFor, ENV_PROVIDER_ID, readStoredRouting, type ModelLinkSpec, type ModelRouting } from "./model-routing";
+import { chainForTask, ENV_PROVIDER_ID, readStoredRouting, type ModelLinkSpec, type ModelRouting } from "./model-routing";
 import { createLanguageModel, openAiModel, resolveModelConfig, type ModelConfig } from "./providers";
 
 /**
@@ -159,10 +159,12 @@ function envLink(modelId: string | undefined): ModelLink {
  * The models that may serve `target` for the team, in order: the first is used, the next ones are
  * fallbacks. Never empty: with nothing configured, the instance's provider. A route to a provider
  * that no longer exists is skipped (deleting a provider also removes it from the routing).
+ * `taskRouting` is a task's own routing (an experiment's, Task.runConfig): its lists win over the
+ * team's (chainForTask); the providers it names are still the team's.
  */
-export async function resolveModelChain(teamId: string, target: ModelTarget): Promise<ModelLink[]> {
+export async function resolveModelChain(teamId: string, target: ModelTarget, taskRouting?: ModelRouting): Promise<ModelLink[]> {
   const setup = await teamSetup(teamId);
-  const { links, modelIdOverride } = chainFor(setup.routing, target);
+  const { links, modelIdOverride } = chainForTask(taskRouting, setup.routing, target);
   const resolved: ModelLink[] = [];
   for (const spec of links) {
     const link = linkOf(setup, spec, teamId);

@@ -15,7 +15,8 @@ import { publishAppended } from "@/server/events/run-events";
 import { loadTeamAgent } from "./team-agents";
 import { createToolCallRecorder } from "./tool-call-recorder";
 import { modelForTask } from "./task-models";
-import type { TaskModelSettings } from "@/server/db/queries/tasks";
+import { findTaskModelSettings, type TaskModelSettings } from "@/server/db/queries/tasks";
+import { taskOffersTools } from "./run-config";
 import type { ModelRoute } from "@/server/llm/fallback";
 import { settleUsageRecords } from "@/server/llm/usage-recording";
 import { BudgetExceeded, isBudgetExceeded } from "@/server/llm/budget";
@@ -59,7 +60,12 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
   if (resume) {
     if (!(await isTaskRunning(input.taskId))) throw new TaskCancelledError(input.taskId);
     await markExecutionResumed(resume.executionId);
-    started = { id: resume.executionId, toolsNeedingApproval: await findTeamToolsNeedingApproval(input.teamId), hasMcpServers: true };
+    // Read here (not by modelForTask later): whether the task offers tools decides what the run is given.
+    const [toolsNeedingApproval, modelSettings] = await Promise.all([
+      findTeamToolsNeedingApproval(input.teamId),
+      findTaskModelSettings(input.taskId),
+    ]);
+    started = { id: resume.executionId, toolsNeedingApproval, hasMcpServers: true, modelSettings };
   } else {
     started = await startExecution({
       taskId: input.taskId,
@@ -73,6 +79,8 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
   }
   if (started === undefined) throw new TaskCancelledError(input.taskId);
   const execution = { id: started.id };
+  // A task run with `tools: false` (an experiment's configuration) offers its agents none: no built-ins, no MCP.
+  const offersTools = taskOffersTools(started.modelSettings?.runConfig);
 
   const deltas = createDeltaCoalescer((text) => appendRunEvent(input.taskId, "agent.delta", { stepId: input.stepId, text }));
   const cancellation = watchForCancellation(input.taskId);
@@ -81,7 +89,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
   const fallbacks: ModelRoute[] = [];
   const calls = { total: 0, cached: 0 };
   try {
-    if (started.hasMcpServers) mcp = await openMcpToolsFor(input, cancellation.signal);
+    if (started.hasMcpServers && offersTools) mcp = await openMcpToolsFor(input, cancellation.signal);
     // Resolved here, not in the agent: agents know no database; the model is the team's, recorded and cached (task-models.ts).
     const model = await modelForTask(
       input.taskId,
@@ -121,6 +129,7 @@ export async function runAgentStep(input: AgentStepInput, attempt: number, resum
         },
         abortSignal: cancellation.signal,
         helpers,
+        ...(offersTools ? {} : { toolSpecs: [] }),
         toolsNeedingApproval: started.toolsNeedingApproval,
         extraToolSpecs: mcp?.specs,
         resume: resume ? { pause: resume.pause, decisions: resume.decisions } : undefined,

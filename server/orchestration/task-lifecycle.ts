@@ -18,6 +18,7 @@ import { currentAgentVersions, teamAgentsFrom, type RecordedAgentVersion } from 
 import { activeTaskStatuses, type ActiveTaskStatus } from "@/server/domain/task-vocabulary";
 import { settleUsageRecords } from "@/server/llm/usage-recording";
 import { modelForTask } from "./task-models";
+import { sendTaskFinished } from "@/inngest/client";
 
 /**
  * What the coordinator's steps do to a task. Each function is the body of one durable step:
@@ -201,7 +202,11 @@ export async function rejectedTask(taskId: string) {
   return finishTask(taskId, { status: "cancelled", error: message }, "task.cancelled", { reason: "plan_rejected", error: message });
 }
 
-/** Moves an active task to a final status once, and logs the event only if it did: one statement. */
+/**
+ * Moves an active task to a final status once, and logs the event only if it did: one statement.
+ * Whenever the task is finished afterwards — by this call or before it (a step re-run after a
+ * crash) — `chorus/task.finished` is sent; its id makes a repeat harmless.
+ */
 async function finishTask(
   taskId: string,
   data: {
@@ -218,6 +223,7 @@ async function finishTask(
   from: readonly ActiveTaskStatus[] = activeTaskStatuses,
 ) {
   const appended = await markTaskFinished(taskId, data, { type: eventType, payload }, from);
+  if (appended.finished) await sendTaskFinished({ taskId, ...appended.finished });
   if (appended.firstSeq === null || appended.appendedAt === null) return { status: "unchanged" as const };
   publishAppended(taskId, [{ type: eventType, payload }], { firstSeq: appended.firstSeq, appendedAt: appended.appendedAt });
   return { status: data.status };

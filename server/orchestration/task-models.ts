@@ -11,12 +11,14 @@ import { withUsageRecording, type UsageContext } from "@/server/llm/usage-record
 import { hasBudget, withBudget } from "@/server/llm/budget";
 import { priceForModel, type ModelPrice } from "@/server/llm/pricing";
 import { appendRunEvent } from "@/server/events/run-events";
+import { taskRoutingOf } from "./run-config";
 
 /**
  * The model a task's planner, agent or aggregator calls, wrapped so every call is recorded as a
  * ModelCall (what the task's usage sums) and answered from the response cache when the team and
  * the task both allow it (`Team.modelCacheEnabled`, the task's `cache` switch).
- * The model is the team's ordered list (its routing and provider keys, server/llm/model-service.ts),
+ * The model is the team's ordered list (its routing and provider keys, server/llm/model-service.ts,
+ * with the task's own routing first when it carries one: Task.runConfig),
  * tried in order behind per-link deadlines and circuit breakers (server/llm/fallback.ts). The
  * wrapping order: usage recording outside the cache (a cache hit is recorded too: cached, $0),
  * the cache outside the task's budget (a hit costs nothing, so reserves nothing), the budget
@@ -34,7 +36,8 @@ export async function modelForTask(
   if (!settings) return getLanguageModel(target.role, { modelId: target.modelId });
   const modelTarget: ModelTarget =
     target.role === "agent" ? { role: "agent", agentKind: target.agentKind ?? "agent", modelId: target.modelId } : { role: target.role };
-  const links = await resolveModelChain(settings.teamId, modelTarget);
+  // A task's own routing (an experiment's) wins over the team's, target by target.
+  const links = await resolveModelChain(settings.teamId, modelTarget, taskRoutingOf(settings.runConfig));
   const onRoute = (route: ModelRoute) => {
     if (route.skipped.length > 0) logger.info("a model call fell back", { taskId, role: target.role, ...route });
     target.onRoute?.(route);

@@ -2,6 +2,7 @@ import { markTaskFinished, sumTaskSpend } from "@/server/db/queries/tasks";
 import { activeTaskStatuses } from "@/server/domain/task-vocabulary";
 import { publishAppended } from "@/server/events/run-events";
 import { settleUsageRecords } from "@/server/llm/usage-recording";
+import { sendTaskFinished } from "@/inngest/client";
 
 /**
  * Ends a task whose budget is spent (a model call was refused or cut off, server/llm/budget.ts):
@@ -22,6 +23,8 @@ export async function endTaskOverBudget(taskId: string, message: string) {
     { type: "task.budget_exceeded", payload },
     activeTaskStatuses,
   );
+  // Sent whenever the task is finished now (by this call or an earlier one): the event's id makes a repeat harmless.
+  if (appended.finished) await sendTaskFinished({ taskId, ...appended.finished });
   if (appended.firstSeq === null || appended.appendedAt === null) return { status: "unchanged" as const };
   publishAppended(taskId, [{ type: "task.budget_exceeded", payload }], { firstSeq: appended.firstSeq, appendedAt: appended.appendedAt });
   return { status: "budget_exceeded" as const };

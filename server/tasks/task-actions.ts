@@ -6,7 +6,7 @@ import type { InputJsonObject, JsonObject } from "@/server/db/types";
 import { actorOf, requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
 import { appendRunEvent } from "@/server/events/run-events";
-import { sendPlanDecided, sendTaskCancelled } from "@/inngest/client";
+import { sendPlanDecided, sendTaskCancelled, sendTaskFinished } from "@/inngest/client";
 import { planSchema, validatePlan, type Plan } from "@/server/agents";
 import { loadTeamAgents } from "@/server/orchestration/team-agents";
 import { parseInput } from "@/server/validation";
@@ -97,7 +97,10 @@ export async function rejectTask(caller: Caller, id: string, rawInput: unknown):
     target: { type: "task", id: task.id },
     details: { withReason: Boolean(input.reason) },
   });
-  await sendPlanDecided({ taskId: id, approved: false });
+  await Promise.all([
+    sendPlanDecided({ taskId: id, approved: false }),
+    sendTaskFinished({ taskId: id, teamId: task.teamId, status: "cancelled" }),
+  ]);
   return getTask(caller, id);
 }
 
@@ -113,7 +116,7 @@ export async function cancelTask(caller: Caller, id: string): Promise<TaskView> 
   await appendRunEvent(id, "task.cancelled", { reason: "cancelled", ...actorOf(caller) });
   await recordAudit(caller, { action: "task.cancelled", target: { type: "task", id: task.id }, details: { from: task.status } });
   try {
-    await sendTaskCancelled({ taskId: id });
+    await sendTaskCancelled({ taskId: id, teamId: task.teamId });
   } catch (error) {
     logger.warn("cancel event not delivered; agents stop on their status check", { taskId: id, error });
   }
@@ -178,6 +181,8 @@ export async function rerunTask(caller: Caller, id: string, rawInput: unknown): 
     // …and one with a budget has the same budget again, counted afresh.
     budgetUsd: original.budgetUsd,
     maxTokens: original.maxTokens,
+    // …and one run under an experiment's configuration (models, tools) runs under it again.
+    ...(original.runConfig === null ? {} : { runConfig: original.runConfig as InputJsonObject }),
     plan: {
       steps,
       source: "rerun",

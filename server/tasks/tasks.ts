@@ -1,11 +1,20 @@
 import type { z } from "zod";
-import { findTaskInTeam, findTaskView, insertTask, markTaskFailed, taskExistsInTeam } from "@/server/db/queries/tasks";
+import {
+  findTaskInTeam,
+  findTaskView,
+  insertTask,
+  insertTaskWithId,
+  markTaskFailed,
+  taskExistsInTeam,
+  type NewTaskRow,
+} from "@/server/db/queries/tasks";
+import type { InputJsonObject } from "@/server/db/types";
 import { listTaskFilterChoices, listTaskPage, type TaskListFilter } from "@/server/db/queries/task-list";
 import { recordAudit } from "@/server/audit/record-audit";
 import { requirePermission, type Caller } from "@/server/auth/caller";
 import { AppError } from "@/server/errors";
 import { appendRunEvent, publishRunEvents } from "@/server/events/run-events";
-import { sendTaskCreated } from "@/inngest/client";
+import { sendTaskCreated, sendTaskFinished } from "@/inngest/client";
 import { logger } from "@/server/observability/logger";
 import { taskTraceOrigin } from "@/server/observability/tracing";
 import { createTaskInput, listTasksInput, taskId as taskIdSchema, teamEventsQuery } from "./task-schemas";
@@ -13,18 +22,30 @@ import { parseTeamStreamPosition, teamTaskEventStream } from "@/server/events/te
 import { presentNewTask, presentTask, presentTaskListItem, type TaskView } from "./task-views";
 import { parseInput } from "@/server/validation";
 import { cutText } from "@/server/text/cut-text";
+import { checkTaskRunConfig, type TaskRunConfig } from "./task-run-config";
 
 /**
  * Task use-cases. Every function takes the caller first, checks their permission and works
  * inside the caller's team. The SQL is in server/db/queries/tasks.ts; the views in task-views.ts.
  */
 
-export async function createTask(caller: Caller, rawInput: unknown): Promise<TaskView> {
+/**
+ * Submits a task. `options` is for Chorus's own callers (an experiment's durable step), never the
+ * public create input: `id`, a cuid made beforehand, makes the call idempotent — a task with that
+ * id in the caller's team is returned as it is (and started, should the first call have stopped
+ * before starting it) instead of a second one being made; `runConfig` is the task's own
+ * configuration (server/tasks/task-run-config.ts), checked against the team and stored with it.
+ */
+export async function createTask(
+  caller: Caller,
+  rawInput: unknown,
+  options: { id?: string; runConfig?: TaskRunConfig } = {},
+): Promise<TaskView> {
   requirePermission(caller, "execute");
   const input = parseInput(createTaskInput, rawInput);
+  const runConfig = options.runConfig === undefined ? undefined : await checkTaskRunConfig(caller.teamId, options.runConfig);
   const createdPayload = { prompt: cutText(input.prompt, 200) };
-  // The task and its first event (seq 1) in one statement.
-  const { eventCreatedAt, ...row } = await insertTask({
+  const task: NewTaskRow = {
     teamId: caller.teamId,
     createdById: caller.userId ?? null,
     apiKeyId: caller.apiKeyId ?? null,
@@ -36,9 +57,14 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
     maxTokens: input.maxTokens ?? null,
     createdAt: new Date().toISOString(),
     createdEventPayload: createdPayload,
+    ...(runConfig && Object.keys(runConfig).length > 0 ? { runConfig: runConfig as InputJsonObject } : {}),
     // The request's trace, when tracing is on: the task's steps and its own span join it.
     trace: taskTraceOrigin(),
-  });
+  };
+  // The task and its first event (seq 1) in one statement.
+  const inserted = options.id === undefined ? await insertTask(task) : await insertTaskWithId(parseNewTaskId(options.id), task);
+  if (!inserted) return existingTask(caller, options.id!);
+  const { eventCreatedAt, ...row } = inserted;
   publishRunEvents(row.id, [{ seq: 1, type: "task.created", payload: createdPayload, createdAt: eventCreatedAt }]);
   // The audit row beside starting the coordinator, not before it: one round trip less on the task's hot path.
   await Promise.all([
@@ -52,6 +78,24 @@ export async function createTask(caller: Caller, rawInput: unknown): Promise<Tas
   return presentNewTask(row);
 }
 
+function parseNewTaskId(id: string): string {
+  const parsed = taskIdSchema.safeParse(id);
+  if (!parsed.success) throw new AppError("bad_request", "id must be a task id (a cuid)", "id");
+  return parsed.data;
+}
+
+/**
+ * The task a repeated createTask names. Still queued, it may never have been started (the first
+ * call stopped in between): it is scheduled again — the event's id is the task's, so a coordinator
+ * that did start is not started twice.
+ */
+async function existingTask(caller: Caller, id: string): Promise<TaskView> {
+  const existing = await findTaskView(caller.teamId, id);
+  if (!existing) throw new AppError("conflict", "A task with this id exists already", "id");
+  if (existing.status === "queued") await scheduleTask({ id, teamId: caller.teamId, traceId: existing.traceId });
+  return presentTask(existing);
+}
+
 /** Starts the coordinator for a stored task; if that fails the task is marked failed (never left queued forever). */
 export async function scheduleTask(task: { id: string; teamId: string; traceId?: string | null }) {
   try {
@@ -61,6 +105,7 @@ export async function scheduleTask(task: { id: string; teamId: string; traceId?:
     const message = "Chorus could not schedule this task; try again.";
     await markTaskFailed(task.teamId, task.id, message);
     await appendRunEvent(task.id, "task.failed", { error: message });
+    await sendTaskFinished({ taskId: task.id, teamId: task.teamId, status: "failed" });
     throw new AppError("unavailable", "The task was stored but could not be scheduled; try again shortly");
   }
 }

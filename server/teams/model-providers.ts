@@ -18,7 +18,7 @@ import type { InputJsonObject } from "@/server/db/types";
 import { isUniqueViolation } from "@/server/db/unique-violation";
 import { AppError } from "@/server/errors";
 import { apiKeyContext, forgetTeamModelSetup } from "@/server/llm/model-service";
-import { ENV_PROVIDER_ID, modelRoutingSchema, readStoredRouting, type ModelRouting } from "@/server/llm/model-routing";
+import { modelRoutingSchema, readStoredRouting, unknownRoutingReference, type ModelRouting } from "@/server/llm/model-routing";
 import { logger } from "@/server/observability/logger";
 import { decryptSecret, encryptSecret, SecretUnreadableError } from "@/server/secrets/envelope";
 import { parseInput } from "@/server/validation";
@@ -257,27 +257,14 @@ export async function updateModelRouting(caller: Caller, rawInput: unknown) {
   requirePermission(caller, "manage");
   const routing = parseInput(modelRoutingSchema, rawInput);
   const [providers, agentKinds] = await Promise.all([listTeamModelProviders(caller.teamId), teamAgentKinds(caller.teamId)]);
-  const providerIds = new Set(providers.map((row) => row.id));
-  for (const kind of Object.keys(routing.agents ?? {})) {
-    if (!agentKinds.includes(kind))
-      throw new AppError("bad_request", `agents.${kind}: your team has no agent of this kind`, `agents.${kind}`);
-  }
+  const unknown = unknownRoutingReference(routing, { providerIds: new Set(providers.map((row) => row.id)), agentKinds });
+  if (unknown) throw new AppError("bad_request", `${unknown.path}: ${unknown.message}`, unknown.path);
   const chains: Array<[string, ModelRouting["default"]]> = [
     ["default", routing.default],
     ["planner", routing.planner],
     ["aggregator", routing.aggregator],
     ...Object.entries(routing.agents ?? {}).map(([kind, chain]) => [`agents.${kind}`, chain] as [string, ModelRouting["default"]]),
   ];
-  for (const [path, chain] of chains) {
-    chain?.forEach((link, index) => {
-      if (link.providerId !== ENV_PROVIDER_ID && !providerIds.has(link.providerId))
-        throw new AppError(
-          "bad_request",
-          `${path}.${index}.providerId: your team has no model provider "${link.providerId}"`,
-          `${path}.${index}.providerId`,
-        );
-    });
-  }
   await updateTeamModelRouting(caller.teamId, routing as InputJsonObject);
   forgetTeamModelSetup(caller.teamId);
   await recordAudit(caller, {

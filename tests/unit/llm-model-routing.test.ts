@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chainFor, readStoredRouting, type ModelRouting } from "@/server/llm/model-routing";
+import { chainFor, chainForTask, readStoredRouting, unknownRoutingReference, type ModelRouting } from "@/server/llm/model-routing";
 
 /** Which of a team's model lists serves a call, and how a custom agent's own model id combines with them. */
 const link = (providerId: string, model: string) => ({ providerId, model });
@@ -37,5 +37,43 @@ describe("readStoredRouting", () => {
     expect(readStoredRouting(null)).toEqual({});
     expect(readStoredRouting({ planner: "not a list" })).toEqual({});
     expect(readStoredRouting(routing)).toEqual(routing);
+  });
+});
+
+describe("chainForTask (a task's own routing, an experiment's)", () => {
+  const taskRouting: ModelRouting = {
+    planner: [link("p3", "experiment-planner")],
+    agents: { analysis: [link("p3", "experiment-analysis")] },
+  };
+
+  it("takes the task's list for the target, then the team's routing as chainFor reads it", () => {
+    expect(chainForTask(taskRouting, routing, { role: "planner" }).links).toEqual([link("p3", "experiment-planner")]);
+    expect(chainForTask(taskRouting, routing, { role: "agent", agentKind: "analysis" }).links).toEqual([link("p3", "experiment-analysis")]);
+    expect(chainForTask(taskRouting, routing, { role: "agent", agentKind: "research" }).links).toEqual([link("p1", "research-model")]);
+    expect(chainForTask(taskRouting, routing, { role: "aggregator" }).links).toEqual(routing.default);
+    expect(chainForTask(undefined, routing, { role: "planner" })).toEqual(chainFor(routing, { role: "planner" }));
+  });
+
+  it("puts the task's default before any of the team's lists, and a custom agent's own model id does not replace it", () => {
+    const withDefault: ModelRouting = { default: [link("p3", "experiment-default")] };
+    expect(chainForTask(withDefault, routing, { role: "planner" }).links).toEqual([link("p3", "experiment-default")]);
+    expect(chainForTask(withDefault, routing, { role: "agent", agentKind: "research" }).links).toEqual([link("p3", "experiment-default")]);
+    expect(chainForTask(withDefault, routing, { role: "agent", agentKind: "writer", modelId: "own-model" })).toEqual({
+      links: [link("p3", "experiment-default")],
+    });
+  });
+});
+
+describe("unknownRoutingReference", () => {
+  const known = { providerIds: new Set(["p1", "p2"]), agentKinds: ["research", "analysis"] };
+
+  it("names the first provider or agent kind the team does not have, and nothing for a routing it can serve", () => {
+    expect(unknownRoutingReference(routing, known)).toBeUndefined();
+    expect(unknownRoutingReference({ default: [link("env", "gpt-x")] }, known)).toBeUndefined();
+    expect(unknownRoutingReference({ planner: [link("p1", "a"), link("p9", "b")] }, known)).toEqual({
+      path: "planner.1.providerId",
+      message: 'your team has no model provider "p9"',
+    });
+    expect(unknownRoutingReference({ agents: { ghost: [link("p1", "a")] } }, known)).toMatchObject({ path: "agents.ghost" });
   });
 });

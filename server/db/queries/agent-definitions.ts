@@ -141,15 +141,44 @@ export interface CustomAgentRow extends AgentVersionFields {
   versionId: string | null;
 }
 
+/** One agent row (definition `d` or version `v`) as the JSON object CustomAgentRow reads. */
+const agentRowJson = (alias: string, versionIdSql: string) => `json_build_object(
+    'kind', ${alias}.kind, 'name', ${alias}.name, 'description', ${alias}.description, 'instructions', ${alias}.instructions,
+    'capabilities', COALESCE(${alias}.capabilities, '{}'), 'modelId', ${alias}."modelId", 'tools', COALESCE(${alias}.tools, '{}'),
+    'outputFormat', ${alias}."outputFormat", 'version', ${alias}.version, 'versionId', ${versionIdSql})`;
+
 /**
  * The columns of a team's definitions as one JSON array, for statements that read them along
  * with other rows (`teamIdSql` is the SQL expression of the team's id).
  */
-export const customAgentRowsSql = (teamIdSql: string) => `(SELECT COALESCE(json_agg(json_build_object(
-    'kind', d.kind, 'name', d.name, 'description', d.description, 'instructions', d.instructions,
-    'capabilities', COALESCE(d.capabilities, '{}'), 'modelId', d."modelId", 'tools', COALESCE(d.tools, '{}'),
-    'outputFormat', d."outputFormat", 'version', d.version, 'versionId', d."currentVersionId") ORDER BY d."createdAt"), '[]'::json)
+export const customAgentRowsSql = (
+  teamIdSql: string,
+) => `(SELECT COALESCE(json_agg(${agentRowJson("d", 'd."currentVersionId"')} ORDER BY d."createdAt"), '[]'::json)
   FROM "AgentDefinition" d WHERE d."teamId" = ${teamIdSql})`;
+
+/**
+ * As customAgentRowsSql, but a kind pinned in `pinsSql` (a JSON object `{ "<kind>": <version> }`,
+ * or NULL) is that version of the team's agent instead of its current one: a task run under an
+ * experiment's configuration plans with, and records, the versions it pins. A pin naming no
+ * version of the agent leaves it at its current one (createTask refuses such pins).
+ */
+export const pinnedCustomAgentRowsSql = (teamIdSql: string, pinsSql: string) => `(SELECT COALESCE(json_agg(
+    CASE WHEN v.id IS NULL THEN ${agentRowJson("d", 'd."currentVersionId"')} ELSE ${agentRowJson("v", "v.id")} END
+    ORDER BY d."createdAt"), '[]'::json)
+  FROM "AgentDefinition" d
+  LEFT JOIN "AgentDefinitionVersion" v ON v."agentId" = d.id AND v."teamId" = d."teamId" AND v.version = (${pinsSql} ->> d.kind)::int
+  WHERE d."teamId" = ${teamIdSql})`;
+
+/** The version number of each of the team's current agents, by kind: what a pinned version is checked against. */
+export async function listTeamAgentVersionNumbers(teamId: string): Promise<Map<string, number[]>> {
+  const { rows } = await query<{ kind: string; versions: number[] }>(
+    `SELECT d.kind, array_agg(v.version ORDER BY v.version) AS versions
+     FROM "AgentDefinition" d JOIN "AgentDefinitionVersion" v ON v."agentId" = d.id AND v."teamId" = d."teamId"
+     WHERE d."teamId" = $1 GROUP BY d.kind`,
+    [teamId],
+  );
+  return new Map(rows.map((row) => [row.kind, row.versions]));
+}
 
 export async function listCustomAgentRows(teamId: string): Promise<CustomAgentRow[]> {
   const { rows } = await query<{ agents: CustomAgentRow[] }>(`SELECT ${customAgentRowsSql("$1")} AS agents`, [teamId]);

@@ -5,8 +5,11 @@ import { newRowId } from "@/server/db/row-id";
 import { countTaskFinished } from "@/server/observability/metrics";
 import { recordTaskSpan, tracingEnabled } from "@/server/observability/tracing";
 import { utcIsoSql } from "@/server/db/stored-time";
-import { customAgentRowsSql, type CustomAgentRow } from "./agent-definitions";
+import { pinnedCustomAgentRowsSql, type CustomAgentRow } from "./agent-definitions";
 import { APPENDED_COLUMNS, type AppendedEvents } from "./run-events";
+import { finishedTaskStatuses } from "@/server/domain/task-vocabulary";
+
+type FinishedTaskStatus = (typeof finishedTaskStatuses)[number];
 
 /**
  * Tasks, `Task` rows, with what is read along with them (their executions, reruns and first
@@ -127,8 +130,8 @@ export interface TaskViewRow extends TaskSummaryRow {
 
 // ── A member's requests: every query filters by the caller's team ──────────────────────────
 
-/** Stores a queued task and its first event, `task.created` (seq 1), in one statement. */
-export async function insertTask(task: {
+/** What a new task is stored with. */
+export interface NewTaskRow {
   teamId: string;
   createdById: string | null;
   apiKeyId: string | null;
@@ -144,21 +147,37 @@ export async function insertTask(task: {
   createdEventPayload: Record<string, unknown>;
   /** A plan fixed in advance (a "try it" task runs one agent): the coordinator runs it without planning. */
   plan?: Prisma.InputJsonObject;
+  /** The task's own configuration (an experiment's: models, agent versions, tools); absent: none. */
+  runConfig?: Prisma.InputJsonObject;
   /** The trace the task joins and the span creating it (tracing on and sampled); absent: none. */
   trace?: { traceId: string; parentSpanId: string };
-}): Promise<TaskSummaryRow & { traceId: string | null; eventCreatedAt: string }> {
-  const { rows } = await query<TaskSummaryRow & { traceId: string | null; eventCreatedAt: string }>(
+}
+
+export type InsertedTaskRow = TaskSummaryRow & { traceId: string | null; eventCreatedAt: string };
+
+/** Stores a queued task and its first event, `task.created` (seq 1), in one statement. */
+export async function insertTask(task: NewTaskRow): Promise<InsertedTaskRow> {
+  return (await insertTaskWithId(newRowId(), task))!;
+}
+
+/**
+ * As insertTask, with an id the caller made (a durable step's, so that it can run again): stores
+ * nothing and returns undefined when a task with that id exists already (in any team).
+ */
+export async function insertTaskWithId(id: string, task: NewTaskRow): Promise<InsertedTaskRow | undefined> {
+  const { rows } = await query<InsertedTaskRow>(
     `WITH t AS (
        INSERT INTO "Task" (id, "teamId", "createdById", "apiKeyId", prompt, template, "requireApproval", "lastSeq", "createdAt", "updatedAt", plan,
-         "useModelCache", "budgetUsd", "maxTokens", "traceId", "traceParentSpanId")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb, $11, $12::numeric, $13::int, $14, $15)
+         "useModelCache", "budgetUsd", "maxTokens", "traceId", "traceParentSpanId", "runConfig")
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::timestamp, $8::timestamp, $10::jsonb, $11, $12::numeric, $13::int, $14, $15, $16::jsonb)
+       ON CONFLICT (id) DO NOTHING
        RETURNING *
      ), event AS (
        INSERT INTO "RunEvent" ("taskId", seq, type, payload) SELECT id, 1, 'task.created', $9::jsonb FROM t RETURNING "createdAt"
      )
      SELECT ${SUMMARY_COLUMNS}, t."traceId", ${utcIsoSql('event."createdAt"')} AS "eventCreatedAt" FROM t, event`,
     [
-      newRowId(),
+      id,
       task.teamId,
       task.createdById,
       task.apiKeyId,
@@ -173,9 +192,10 @@ export async function insertTask(task: {
       task.maxTokens ?? null,
       task.trace?.traceId ?? null,
       task.trace?.parentSpanId ?? null,
+      task.runConfig ? JSON.stringify(task.runConfig) : null,
     ],
   );
-  return rows[0]!;
+  return rows[0];
 }
 
 /** The team's task with its executions and reruns (read on every poll). */
@@ -290,6 +310,8 @@ export async function insertRerunTask(rerun: {
   /** The original's budgets, with fresh counters. */
   budgetUsd: Prisma.Decimal | null;
   maxTokens: number | null;
+  /** The original's own configuration (Task.runConfig), when it had one. */
+  runConfig?: Prisma.InputJsonObject;
   plan: Prisma.InputJsonObject;
   reused: Iterable<AgentExecution>;
   /** The trace the rerun joins (docs/operations.md#tracing); absent: none. */
@@ -326,7 +348,8 @@ export async function insertRerunTask(rerun: {
 
 /**
  * The plan step's reads, in one statement: moves a queued task to running and returns the task,
- * whether this call started it, the team's agent definitions and the outputs a rerun reuses.
+ * whether this call started it, the team's agent definitions (at the versions the task pins, if
+ * it carries a runConfig that pins any) and the outputs a rerun reuses.
  * (The SELECT sees the row as it was before the UPDATE in the same statement.)
  */
 const START_TASK = `WITH started AS (
@@ -335,7 +358,7 @@ const START_TASK = `WITH started AS (
 )
 SELECT t."teamId", t.prompt, t.status::text AS status, t."requireApproval", t.plan,
   EXISTS (SELECT 1 FROM started) AS started,
-  ${customAgentRowsSql('t."teamId"')} AS "customAgents",
+  ${pinnedCustomAgentRowsSql('t."teamId"', `t."runConfig" -> 'agentVersions'`)} AS "customAgents",
   ${taskModelSettingsSql("$1")} AS "modelSettings",
   (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'stepKey', e."stepKey", 'output', e.output, 'modelId', e."modelId")), '[]'::json)
    FROM "AgentExecution" e WHERE e."taskId" = t.id AND e."reusedFromId" IS NOT NULL AND e.status = 'completed') AS reused
@@ -443,6 +466,8 @@ export async function sumTaskSpend(taskId: string) {
 /**
  * Moves a task whose status is one of `from` to a final status and appends `event`, in one
  * statement; appends nothing (firstSeq null) when the task was not in one of those statuses.
+ * `finished` is the task's team and final status when it is finished now — by this statement, or
+ * already (so a step that re-runs after a crash can still announce it) — and null otherwise.
  */
 export async function markTaskFinished(
   taskId: string,
@@ -457,9 +482,11 @@ export async function markTaskFinished(
   },
   event: { type: "task.completed" | "task.failed" | "task.cancelled" | "task.budget_exceeded"; payload: Record<string, unknown> },
   from: readonly TaskStatus[],
-): Promise<AppendedEvents> {
+): Promise<AppendedEvents & { finished: { teamId: string; status: FinishedTaskStatus } | null }> {
   const completedAt = data.completedAt ?? new Date();
-  const { rows } = await query<AppendedEvents & { durationSeconds: number | null; trace: FinishedTaskTrace | null }>(
+  const { rows } = await query<
+    AppendedEvents & { durationSeconds: number | null; trace: FinishedTaskTrace | null; before: { teamId: string; status: string } | null }
+  >(
     `WITH finished AS (
        UPDATE "Task" SET status = $2::"TaskStatus", error = $3, "completedAt" = $4::timestamp, "updatedAt" = $5::timestamp,
          output = COALESCE($6::jsonb, output), "inputTokens" = COALESCE($7, "inputTokens"), "outputTokens" = COALESCE($8, "outputTokens"),
@@ -470,7 +497,8 @@ export async function markTaskFinished(
      )
      SELECT ${APPENDED_COLUMNS}, (SELECT extract(epoch FROM $4::timestamp - "createdAt")::float8 FROM finished) AS "durationSeconds",
        (SELECT json_build_object('teamId', "teamId", 'traceId', "traceId", 'parentSpanId', "traceParentSpanId", 'createdAt', ${utcIsoSql('"createdAt"')})
-          FROM finished WHERE "traceId" IS NOT NULL) AS trace`,
+          FROM finished WHERE "traceId" IS NOT NULL) AS trace,
+       (SELECT json_build_object('teamId', b."teamId", 'status', b.status) FROM "Task" b WHERE b.id = $1) AS "before"`,
     [
       taskId,
       data.status,
@@ -486,11 +514,17 @@ export async function markTaskFinished(
       JSON.stringify(event.payload),
     ],
   );
-  const { durationSeconds, trace, ...appended } = rows[0]!;
+  const { durationSeconds, trace, before, ...appended } = rows[0]!;
   if (appended.firstSeq !== null) countTaskFinished(data.status, durationSeconds ?? undefined);
+  // The statement's snapshot shows the row as it was before its own update.
+  const status = appended.firstSeq !== null ? data.status : before?.status;
+  const finished =
+    before && status && (finishedTaskStatuses as readonly string[]).includes(status)
+      ? { teamId: before.teamId, status: status as FinishedTaskStatus }
+      : null;
   // The task's span, from its creation to now, in the trace its steps joined.
   if (trace) recordTaskSpan({ taskId, status: data.status, ...trace, createdAt: new Date(trace.createdAt), endedAt: completedAt });
-  return appended;
+  return { ...appended, finished };
 }
 
 /** What a finished task's span needs (recordTaskSpan): read in the statement that finishes it. */
@@ -519,6 +553,8 @@ export interface TaskModelSettings {
   maxCostUsd: number | null;
   maxTokens: number | null;
   monthlyBudgetUsd: number | null;
+  /** The task's own configuration (an experiment's: models, agent versions, tools; server/tasks/task-run-config.ts); null for most tasks. */
+  runConfig: Json | null;
 }
 
 /**
@@ -528,7 +564,7 @@ export interface TaskModelSettings {
 export function taskModelSettingsSql(taskParameter: string): string {
   return `(SELECT jsonb_build_object('teamId', t."teamId", 'createdById', t."createdById", 'useModelCache', t."useModelCache",
        'modelCacheEnabled', team."modelCacheEnabled", 'maxCostUsd', t."budgetUsd"::float8, 'maxTokens', t."maxTokens",
-       'monthlyBudgetUsd', team."monthlyBudgetUsd"::float8)
+       'monthlyBudgetUsd', team."monthlyBudgetUsd"::float8, 'runConfig', t."runConfig")
      FROM "Task" t JOIN "Team" team ON team.id = t."teamId" WHERE t.id = ${taskParameter})`;
 }
 
