@@ -45,6 +45,11 @@ export function resultsTable(experiment: Pick<ExperimentView, "results">): strin
   return alignedTable([["CASE", "STATUS", "SCORE", "PASS", "COST", "TIME"], ...rows], { alignRight: [2, 4, 5] });
 }
 
+/** Why each case that errored did (a CI log must say, not only count). */
+export function errorLines(experiment: Pick<ExperimentView, "results">): string[] {
+  return experiment.results.filter((result) => result.error).map((result) => `  ${result.caseKey}: ${result.error}`);
+}
+
 /** The aggregate, the baseline's deltas and the gate's verdict, a few lines for a CI log. */
 export function aggregateLines(summary: EvalRunSummary): string[] {
   const lines = [

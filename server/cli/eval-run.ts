@@ -6,7 +6,7 @@ import { evalRunConfig, experimentStatuses, type EvalRunConfig, type ExperimentV
 import { EvalsApiClient, EvalsApiError } from "@/server/cli/evals-api-client";
 import { EXIT, judgeExperiment, summariseRun, type GateThresholds } from "@/server/cli/eval-gate";
 import type { LocalChorus } from "@/server/cli/local-chorus";
-import { aggregateLines, evalRunUsage, progressLine, resultsTable } from "@/server/cli/eval-run-output";
+import { aggregateLines, errorLines, evalRunUsage, progressLine, resultsTable } from "@/server/cli/eval-run-output";
 
 /**
  * `chorus eval run`: runs an experiment of a dataset under a configuration file and gates on it —
@@ -241,6 +241,8 @@ async function runEval(args: string[]): Promise<number> {
     // With the JSON on stdout, the human-readable report goes to stderr so the two never mix.
     const report = values.json === "-" ? console.error : console.log;
     if (experiment.results.length > 0) report(resultsTable(experiment));
+    const errors = errorLines(experiment);
+    if (errors.length > 0) report(`\nErrors:\n${errors.join("\n")}`);
     report("");
     for (const line of aggregateLines(summary)) report(line);
     const json = `${JSON.stringify(summary, null, 2)}\n`;

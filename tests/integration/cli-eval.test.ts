@@ -51,7 +51,7 @@ function configFile(name: string, config: unknown): string {
 
 /**
  * Two cases: one the offline model's answer satisfies (it writes about community gardens), one it
- * cannot; both with a token limit no answer keeps, so turning the tokens scorer on lowers the mean.
+ * cannot; both with a pattern no answer matches, so turning the regex scorer on lowers the mean.
  */
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chorus-eval-cli-"));
@@ -71,7 +71,7 @@ beforeAll(async () => {
         key: "gardens",
         position: 0,
         prompt: THREE_AGENT_PROMPT,
-        expected: { contains: ["community garden"], maxTokens: 1 },
+        expected: { contains: ["community garden"], matches: ["xyzzy-never-written"] },
       },
       {
         teamId: team.id,
@@ -79,7 +79,7 @@ beforeAll(async () => {
         key: "physics",
         position: 1,
         prompt: "Summarise the state of lattice QCD.",
-        expected: { contains: ["a phrase no offline answer holds"], maxTokens: 1 },
+        expected: { contains: ["a phrase no offline answer holds"], matches: ["xyzzy-never-written"] },
       },
     ],
   });
@@ -89,7 +89,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("chorus eval run", () => {
   let baselineId: string;
-  const contentOnly = () => configFile("content-only.json", { scorers: { tokens: 0 }, concurrency: 2 });
+  const contentOnly = () => configFile("content-only.json", { scorers: { regex: 0 }, concurrency: 2 });
 
   it("passes the gate (exit 0), printing a row per case, the aggregate and a JSON summary", async () => {
     const json = path.join(dir, "summary.json");
@@ -135,7 +135,7 @@ describe("chorus eval run", () => {
       ["gardens", true, 1],
       ["physics", false, 0],
     ]);
-    expect(summary.cases[0]!.scores.tokens).toBeUndefined();
+    expect(summary.cases[0]!.scores.regex).toBeUndefined();
     baselineId = summary.experiment.id;
   });
 
@@ -152,11 +152,11 @@ describe("chorus eval run", () => {
   });
 
   it("fails the gate (exit 1) when the mean score regressed from the baseline, and passes within --max-regression", async () => {
-    // The tokens scorer on: no answer keeps to 1 token, so every case's score drops.
-    const withTokens = configFile("with-tokens.json", { concurrency: 2 });
+    // The regex scorer on: no answer matches its pattern, so the passing case's score drops.
+    const withRegex = configFile("with-regex.json", { concurrency: 2 });
     const json = path.join(dir, "regressed.json");
     const run = await chorus(
-      ["eval", "run", "--dataset", "gardens", "--config", withTokens, "--baseline", baselineId, "--json", json],
+      ["eval", "run", "--dataset", "gardens", "--config", withRegex, "--baseline", baselineId, "--json", json],
       remote(),
     );
     expect(run.code).toBe(1);
@@ -165,10 +165,10 @@ describe("chorus eval run", () => {
     expect(summary.baseline).toMatchObject({ id: baselineId, meanScore: 0.5 });
     expect(summary.baseline!.deltas.meanScore).toBeLessThan(0);
     expect(summary.baseline!.regressedCases).toContain("gardens");
-    expect(summary.cases[0]!.scores.tokens).toBeLessThan(1);
+    expect(summary.cases[0]!.scores.regex).toBe(0);
 
     const allowed = await chorus(
-      ["eval", "run", "--dataset", "gardens", "--config", withTokens, "--baseline", baselineId, "--max-regression", "100"],
+      ["eval", "run", "--dataset", "gardens", "--config", withRegex, "--baseline", baselineId, "--max-regression", "100"],
       remote(),
     );
     expect(allowed.code).toBe(0);
