@@ -24,7 +24,7 @@
  *        wait as on a real model), BENCH_CONCURRENCY (16: the experiment's), BENCH_JUDGE (1)
  */
 import { randomBytes } from "node:crypto";
-import { startBenchPostgres } from "./lib/postgres";
+import { REPO_ROOT } from "./lib/paths";
 import { profileWhile, type CpuProfile } from "./lib/profile";
 import { machine, nodeCpuMs, postmasterPid, printJson, printTable, round, treeCpuMs } from "./lib/report";
 
@@ -80,6 +80,10 @@ function evalCodeCpuMs(profile: CpuProfile): number {
   return micros / 1000;
 }
 
+// Local mode runs from the project root, as bin/chorus.mjs does: Chorus finds its migrations from
+// there, when server/db/migrate.ts is first loaded (so before ./lib/postgres loads it).
+process.chdir(REPO_ROOT);
+const { startBenchPostgres } = await import("./lib/postgres");
 const postgres = await startBenchPostgres();
 let exitCode = 0;
 try {
@@ -111,7 +115,7 @@ try {
         contains: [TOPICS[index % TOPICS.length]!],
         matches: ["cost"],
         reference: `A summary of ${TOPICS[index % TOPICS.length]}: the research found the costs, the analysis weighed them.`,
-        rubric: "The answer covers the topic's costs and ends with a summary.",
+        rubric: `Covers ${TOPICS[index % TOPICS.length]}.\nWeighs the costs.`,
         maxCostUsd: 1,
         maxTokens: 100_000,
         maxDurationMs: 600_000,
@@ -159,31 +163,40 @@ try {
     return { runs: Number(rows[0]!.runs), steps: Number(rows[0]!.steps) };
   };
 
-  /** One experiment of every case, measured: wall time, CPU (ours, the process's, Postgres's), executor rows. */
+  /** Starts an experiment of every case and waits (25 ms database poll) for it to end. */
+  async function runExperiment(name: string, scorers: Record<string, number>) {
+    const started = await api.startExperiment({
+      datasetId: dataset.id,
+      name,
+      config: { scorers, concurrency: CONCURRENCY, tools: true, cache: false },
+    });
+    await until(async () => {
+      const { rows } = await getPool().query<{ status: string }>(`SELECT status::text FROM "EvalExperiment" WHERE id = $1`, [started.id]);
+      return !["queued", "running"].includes(rows[0]!.status);
+    }, name);
+    return api.getExperiment(started.id);
+  }
+
+  /**
+   * One experiment of every case, twice: unprofiled for wall time, CPU and executor rows (the
+   * profiler's sampling costs CPU of its own), then under the CPU profiler for the eval code's share.
+   */
   async function measureExperiment(name: string, scorers: Record<string, number>) {
     const rowsBefore = await executorRows();
     const cpu = nodeCpuMs();
     const pg = pgCpuMs();
     const startedAt = performance.now();
-    const { result: experiment, profile } = await profileWhile(async () => {
-      const started = await api.startExperiment({
-        datasetId: dataset.id,
-        name,
-        config: { scorers, concurrency: CONCURRENCY, tools: true, cache: false },
-      });
-      await until(async () => {
-        const { rows } = await getPool().query<{ status: string }>(`SELECT status::text FROM "EvalExperiment" WHERE id = $1`, [started.id]);
-        return !["queued", "running"].includes(rows[0]!.status);
-      }, name);
-      return api.getExperiment(started.id);
-    });
+    const experiment = await runExperiment(name, scorers);
     const wallMs = performance.now() - startedAt;
+    const cpuMs = nodeCpuMs() - cpu;
+    const pgMs = pgCpuMs() - pg;
     const rowsAfter = await executorRows();
+    const { profile } = await profileWhile(() => runExperiment(`${name} (profiled)`, scorers));
     return {
       experiment,
       wallMs,
-      cpuMs: nodeCpuMs() - cpu,
-      pgMs: pgCpuMs() - pg,
+      cpuMs,
+      pgMs,
       evalCodeMs: evalCodeCpuMs(profile),
       executorRuns: rowsAfter.runs - rowsBefore.runs,
       executorSteps: rowsAfter.steps - rowsBefore.steps,
@@ -195,6 +208,9 @@ try {
     ? await measureExperiment("judge only", { contains: 0, regex: 0, cost: 0, tokens: 0, latency: 0, similarity: 0, judge: 1 })
     : undefined;
   await local.stop();
+  const judgement = judged?.experiment.results[0]?.scores.find((scored) => scored.scorer === "judge");
+  if (judgement)
+    console.log(`The offline judge on ${judged!.experiment.results[0]!.caseKey}: ${judgement.score} — ${judgement.explanation}`);
 
   const perCase = (ms: number) => round(ms / CASES, 2);
   const rowFor = (label: string, run: Awaited<ReturnType<typeof measureExperiment>>) => [
