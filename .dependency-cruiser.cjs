@@ -31,8 +31,9 @@ const layers = [
   ["server/http"], // REST: the route table and router, and the HTTP mechanics tRPC shares (body caps, same-origin, JSON answers)
   // Other protocols' front doors onto tasks: OpenAI's Chat Completions, Chorus as an MCP server.
   ["server/openai-compat", "server/chorus-mcp"],
-  ["server/evals"], // evals (#24): datasets, scorers, experiments — above tasks and teams, since an experiment starts tasks and reads their usage
-  ["server/tasks", "server/teams", "inngest/functions"], // services, and the durable functions that drive orchestration
+  ["inngest/functions"], // the durable functions: they drive orchestration, and evals' experiments
+  ["server/evals"], // evals (docs/evals.md): datasets, scorers, experiments — they start tasks and read usage
+  ["server/tasks", "server/teams"], // services
   ["server/webhooks"], // signed webhooks: endpoints, the outbox relay and one delivery attempt (the durable function is in inngest/functions)
   ["server/orchestration"],
   ["server/agents"],

@@ -4,7 +4,16 @@ import { getEnv } from "@/server/env";
 import { durableStateEncryption } from "@/server/secrets/durable-state-encryption";
 import { logger } from "@/server/observability/logger";
 import { embeddedClientOptions } from "./executor";
-import { planDecided, taskCancelled, taskCreated, taskFinished, taskFinishedEventId, toolDecided } from "./events";
+import {
+  evalExperimentCancelled,
+  evalExperimentStarted,
+  planDecided,
+  taskCancelled,
+  taskCreated,
+  taskFinished,
+  taskFinishedEventId,
+  toolDecided,
+} from "./events";
 
 /**
  * The one Inngest client. Embedded mode (default) hands every event the SDK would POST to
@@ -96,4 +105,13 @@ export async function sendTaskFinished(data: {
 
 export async function sendToolDecided(data: { taskId: string; executionId: string; callId: string }) {
   await inngest.send(toolDecided.create(data));
+}
+
+/** Starts an experiment's run; the id makes a repeated send (a retried request) start it once. */
+export async function sendEvalExperimentStarted(data: { experimentId: string; teamId: string }) {
+  await inngest.send(evalExperimentStarted.create(data, { id: `eval-experiment-${data.experimentId}` }));
+}
+
+export async function sendEvalExperimentCancelled(data: { experimentId: string }) {
+  await inngest.send(evalExperimentCancelled.create(data));
 }

@@ -89,3 +89,13 @@ export const taskFinished = eventType("chorus/task.finished", {
 });
 
 export const taskFinishedEventId = (taskId: string, status: string) => `task-finished-${taskId}-${status}`;
+
+/** An experiment (server/evals/experiments.ts) was stored with its pending results; the event's id is derived from it, so it starts one run. */
+export const evalExperimentStarted = eventType("chorus/eval.experiment-started", {
+  schema: z.object({ experimentId: z.string(), teamId: z.string() }),
+});
+
+/** A member cancelled an experiment (its status is stored first): its run stops (cancelOn). */
+export const evalExperimentCancelled = eventType("chorus/eval.experiment-cancelled", {
+  schema: z.object({ experimentId: z.string() }),
+});

@@ -14,6 +14,7 @@ import { apiKeysRouter } from "./routers/api-keys";
 import { teamsRouter } from "./routers/teams";
 import { storageRouter } from "./routers/storage";
 import { overviewRouter } from "./routers/overview";
+import { evalExperimentsRouter } from "./routers/eval-experiments";
 
 export const appRouter = createTRPCRouter({
   task: taskRouter,
@@ -31,6 +32,7 @@ export const appRouter = createTRPCRouter({
   teams: teamsRouter,
   storage: storageRouter,
   overview: overviewRouter,
+  evalExperiments: evalExperimentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

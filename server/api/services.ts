@@ -63,6 +63,8 @@ import { createInvitation, listInvitations, revokeInvitation } from "@/server/te
 import { createTeamApiKey, listTeamApiKeys, revokeTeamApiKey } from "@/server/teams/team-api-keys";
 import { listCallerTeams } from "@/server/auth/session-team";
 import { readTeamStorage } from "@/server/teams/team-storage";
+import { cancelExperiment, deleteExperiment, getExperiment, listExperiments, startExperiment } from "@/server/evals/experiments";
+import { compareExperiments } from "@/server/evals/compare-experiments";
 
 /**
  * What procedures reach data through, handed to them in the tRPC context as create-t3-app hands
@@ -170,6 +172,14 @@ export const chorusServices = {
   },
   teams: {
     list: listCallerTeams,
+  },
+  evalExperiments: {
+    list: listExperiments,
+    get: getExperiment,
+    start: startExperiment,
+    cancel: cancelExperiment,
+    delete: deleteExperiment,
+    compare: compareExperiments,
   },
 };
 

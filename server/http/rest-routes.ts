@@ -126,6 +126,10 @@ import { createApiKeyInput, createTeamApiKey, listTeamApiKeys, revokeTeamApiKey 
 import { listCallerTeams, switchSessionTeam, switchTeamInput } from "@/server/auth/session-team";
 import { sessionCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
+import { cancelExperiment, deleteExperiment, getExperiment, listExperiments, startExperiment } from "@/server/evals/experiments";
+import { compareExperiments } from "@/server/evals/compare-experiments";
+import { comparisonView, experimentSummaryView, experimentView, startExperimentInput } from "@/server/evals/eval-schemas";
+import { compareExperimentsInput, listExperimentsInput } from "@/server/evals/experiment-inputs";
 import { publicOrigin } from "./public-origin";
 import { assertSameOriginMutation } from "./same-origin";
 
@@ -226,6 +230,11 @@ function queryWithLists(query: URLSearchParams): Record<string, string | string[
   }
   return values;
 }
+
+/** Evals' experiment answers, named in the OpenAPI document. */
+const experimentListDoc = z.array(experimentSummaryView).meta({ id: "EvalExperimentList" });
+const experimentDoc = experimentView.meta({ id: "EvalExperiment" });
+const comparisonDoc = comparisonView.meta({ id: "EvalComparison" });
 
 const json = (value: unknown, status = 200, headers?: Record<string, string>): RouteResult => ({ status, json: value, headers });
 const created = (task: { id: string }): RouteResult => json(task, 201, { Location: `/api/v1/tasks/${task.id}` });
@@ -1042,6 +1051,70 @@ export const restRoutes: readonly RestRoute[] = [
       const health = await checkHealth();
       return json(health, health.status === "ok" ? 200 : 503, { "Cache-Control": "no-store" });
     },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/experiments",
+    permission: "read",
+    rateLimit: "read",
+    query: listExperimentsInput,
+    output: experimentListDoc,
+    summary: "The team's eval experiments, newest first (datasetId= for one dataset's), with pass rate and mean score so far",
+    handle: async ({ caller, query }) => json(await listExperiments(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/experiments",
+    permission: "execute",
+    rateLimit: "spend",
+    body: true,
+    input: startExperimentInput,
+    output: experimentDoc,
+    successStatus: 201,
+    summary:
+      "Start an experiment: every case of a dataset version (the latest unless given) runs as a task under the configuration, within the budget",
+    handle: async ({ caller, body }) => {
+      const started = await startExperiment(caller, body);
+      return json(started, 201, { Location: `/api/v1/evals/experiments/${started.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/experiments/:id",
+    permission: "read",
+    rateLimit: "read",
+    output: experimentDoc,
+    summary: "An experiment with its configuration, every case's result and the aggregate (live while it runs)",
+    handle: async ({ caller, params }) => json(await getExperiment(caller, params.id)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/evals/experiments/:id",
+    permission: "delete",
+    rateLimit: "write",
+    output: deletedView,
+    summary: "Delete a finished experiment and its results (admins); a queued or running one must be cancelled first (409)",
+    handle: async ({ caller, params }) => json(await deleteExperiment(caller, params.id)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/experiments/:id/cancel",
+    permission: "execute",
+    rateLimit: "write",
+    output: experimentDoc,
+    summary: "Cancel a queued or running experiment: pending cases are skipped and running cases' tasks cancelled",
+    handle: async ({ caller, params }) => json(await cancelExperiment(caller, params.id)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/compare",
+    permission: "read",
+    rateLimit: "read",
+    query: compareExperimentsInput,
+    output: comparisonDoc,
+    summary:
+      "Compare two experiments (a = baseline, b = candidate): aggregate deltas (b − a) and per-case changes by case key, regressions first",
+    handle: async ({ caller, query }) => json(await compareExperiments(caller, Object.fromEntries(query))),
   },
   {
     method: "GET",

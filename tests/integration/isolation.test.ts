@@ -41,6 +41,8 @@ interface Fixture {
   memberId: string;
   invitationId: string;
   apiKeyId: string;
+  datasetId: string;
+  experimentId: string;
 }
 
 /** How another team's caller must be answered: 404 for a thing of this team, or a list without this team's things. */
@@ -221,6 +223,17 @@ const restCases: Record<string, Case> = {
   "POST /api/v1/api-keys": { path: () => "/api/v1/api-keys", body: () => ({ name: "probe-key", role: "viewer" }), scope: "own-team" },
   "DELETE /api/v1/api-keys/:id": { path: (f) => `/api/v1/api-keys/${f.apiKeyId}`, scope: "not-found" },
   "GET /api/v1/teams": { path: () => "/api/v1/teams", scope: "own-team" },
+  "GET /api/v1/evals/experiments": { path: () => "/api/v1/evals/experiments", scope: "own-team" },
+  // Another team's caller starting an experiment over this team's dataset finds no such dataset.
+  "POST /api/v1/evals/experiments": {
+    path: () => "/api/v1/evals/experiments",
+    body: (f) => ({ datasetId: f.datasetId }),
+    scope: "not-found",
+  },
+  "GET /api/v1/evals/experiments/:id": { path: (f) => `/api/v1/evals/experiments/${f.experimentId}`, scope: "not-found" },
+  "DELETE /api/v1/evals/experiments/:id": { path: (f) => `/api/v1/evals/experiments/${f.experimentId}`, scope: "not-found" },
+  "POST /api/v1/evals/experiments/:id/cancel": { path: (f) => `/api/v1/evals/experiments/${f.experimentId}/cancel`, scope: "not-found" },
+  "GET /api/v1/evals/compare": { path: (f) => `/api/v1/evals/compare?a=${f.experimentId}&b=${f.experimentId}`, scope: "not-found" },
   // Switching into this team: another team's caller is no member of it.
   "PUT /api/v1/session/team": { path: () => "/api/v1/session/team", body: () => ({ teamId }), scope: "not-found" },
 };
@@ -316,6 +329,12 @@ const procedureCases: Record<string, ProcedureCase> = {
   "apiKeys.create": { input: () => ({ name: "trpc-probe-key", role: "viewer" }), scope: "own-team" },
   "apiKeys.revoke": { input: (f) => ({ id: f.apiKeyId }), scope: "not-found" },
   "teams.list": { input: () => undefined, scope: "own-team" },
+  "evalExperiments.list": { input: () => ({}), scope: "own-team" },
+  "evalExperiments.get": { input: (f) => ({ id: f.experimentId }), scope: "not-found" },
+  "evalExperiments.start": { input: (f) => ({ datasetId: f.datasetId }), scope: "not-found" },
+  "evalExperiments.cancel": { input: (f) => ({ id: f.experimentId }), scope: "not-found" },
+  "evalExperiments.delete": { input: (f) => ({ id: f.experimentId }), scope: "not-found" },
+  "evalExperiments.compare": { input: (f) => ({ a: f.experimentId, b: f.experimentId }), scope: "not-found" },
 };
 
 /** The fixture MCP server's header value: no answer to anyone may carry it. */
@@ -405,7 +424,11 @@ beforeAll(async () => {
   await getDb().membership.create({ data: { teamId: team.id, userId: member.id, role: "viewer" } });
   const invitation = await createInvitation(callers.admin, { role: "user" });
   const probeKey = await createApiKey({ teamId: team.id, role: "viewer", name: "probe" });
+  // A dataset with a case and a finished experiment over it, stored as they are (no run): refused calls must leave both as they are.
+  const evals = await insertFinishedExperiment(team.id, callers.user.userId!);
   fixture = {
+    datasetId: evals.datasetId,
+    experimentId: evals.experimentId,
     webhookId: webhook.endpoint.id,
     webhookDeliveryId: webhookDelivery.id,
     memberId: member.id,
@@ -457,7 +480,9 @@ async function teamState() {
   const members = await db.membership.findMany({ where: { teamId }, select: { userId: true, role: true }, orderBy: { userId: "asc" } });
   const invitations = await db.invitation.findMany({ where: { teamId }, select: { id: true, revokedAt: true, acceptedAt: true } });
   const apiKeys = await db.apiKey.findMany({ where: { teamId }, select: { id: true, revokedAt: true }, orderBy: { id: "asc" } });
+  const experiments = await db.evalExperiment.findMany({ where: { teamId }, select: { id: true, status: true }, orderBy: { id: "asc" } });
   return {
+    experiments,
     tasks,
     agents,
     agentVersions,
@@ -472,6 +497,42 @@ async function teamState() {
     invitations,
     apiKeys,
   };
+}
+
+/** A dataset (one version, one case) and a completed experiment of it, written directly: the fixture needs no run. */
+async function insertFinishedExperiment(forTeam: string, userId: string) {
+  const db = getDb();
+  const dataset = await db.evalDataset.create({ data: { teamId: forTeam, name: "team-only-dataset" } });
+  const version = await db.evalDatasetVersion.create({ data: { teamId: forTeam, datasetId: dataset.id, version: 1, caseCount: 1 } });
+  const evalCase = await db.evalCase.create({
+    data: { teamId: forTeam, versionId: version.id, key: "probe", position: 0, prompt: "Team only case", expected: {} },
+  });
+  const experiment = await db.evalExperiment.create({
+    data: {
+      teamId: forTeam,
+      name: "team-only-experiment",
+      datasetId: dataset.id,
+      datasetVersionId: version.id,
+      config: { tools: true, cache: false, passScore: 0.7, concurrency: 4 },
+      status: "completed",
+      caseCount: 1,
+      createdById: userId,
+      finishedAt: new Date(),
+    },
+  });
+  await db.evalResult.create({
+    data: {
+      teamId: forTeam,
+      experimentId: experiment.id,
+      caseId: evalCase.id,
+      caseKey: "probe",
+      status: "passed",
+      score: 1,
+      passed: true,
+      scores: [],
+    },
+  });
+  return { datasetId: dataset.id, experimentId: experiment.id };
 }
 
 async function call(method: string, path: string, credentials: Credentials, body?: unknown, entry?: Case) {
@@ -540,6 +601,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
         expect(outsider.text).not.toContain("team-only-hook");
+        expect(outsider.text).not.toContain("team-only-experiment");
         if (name.includes("model-cache")) expect(JSON.parse(outsider.text).enabled).toBe(true);
         expect(outsider.text).not.toContain("1234.5");
       }
@@ -577,6 +639,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
         expect(outsider.text).not.toContain("team-only-hook");
+        expect(outsider.text).not.toContain("team-only-experiment");
       }
       expect(await teamState()).toEqual(before);
     });
