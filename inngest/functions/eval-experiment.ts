@@ -27,7 +27,7 @@ export const evalExperiment = inngest.createFunction(
     cancelOn: [{ event: evalExperimentCancelled, if: "event.data.experimentId == async.data.experimentId" }],
     // A round that keeps failing (past its retries) fails the experiment with why, instead of leaving it "running".
     onFailure: async ({ event, error }) => {
-      const original = event.data.event.data;
+      const original = evalExperimentStarted.schema.parse((event.data as { event: { data: unknown } }).event.data);
       await failExperimentRun({ experimentId: original.experimentId, teamId: original.teamId }, error.message);
     },
   },

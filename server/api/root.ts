@@ -14,6 +14,7 @@ import { apiKeysRouter } from "./routers/api-keys";
 import { teamsRouter } from "./routers/teams";
 import { storageRouter } from "./routers/storage";
 import { overviewRouter } from "./routers/overview";
+import { evalDatasetsRouter } from "./routers/eval-datasets";
 import { evalExperimentsRouter } from "./routers/eval-experiments";
 
 export const appRouter = createTRPCRouter({
@@ -32,6 +33,7 @@ export const appRouter = createTRPCRouter({
   teams: teamsRouter,
   storage: storageRouter,
   overview: overviewRouter,
+  evalDatasets: evalDatasetsRouter,
   evalExperiments: evalExperimentsRouter,
 });
 

@@ -63,6 +63,19 @@ import { createInvitation, listInvitations, revokeInvitation } from "@/server/te
 import { createTeamApiKey, listTeamApiKeys, revokeTeamApiKey } from "@/server/teams/team-api-keys";
 import { listCallerTeams } from "@/server/auth/session-team";
 import { readTeamStorage } from "@/server/teams/team-storage";
+import {
+  addCase,
+  addCaseFromTask,
+  createDataset,
+  deleteCase,
+  deleteDataset,
+  getDataset,
+  importCases,
+  listDatasets,
+  listVersions,
+  updateCase,
+  updateDataset,
+} from "@/server/evals/datasets";
 import { cancelExperiment, deleteExperiment, getExperiment, listExperiments, startExperiment } from "@/server/evals/experiments";
 import { compareExperiments } from "@/server/evals/compare-experiments";
 
@@ -172,6 +185,19 @@ export const chorusServices = {
   },
   teams: {
     list: listCallerTeams,
+  },
+  evalDatasets: {
+    list: listDatasets,
+    get: getDataset,
+    versions: listVersions,
+    create: createDataset,
+    update: updateDataset,
+    delete: deleteDataset,
+    addCase,
+    updateCase,
+    deleteCase,
+    import: importCases,
+    addFromTask: addCaseFromTask,
   },
   evalExperiments: {
     list: listExperiments,

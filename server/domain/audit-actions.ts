@@ -49,6 +49,8 @@ export const auditActions = {
   "webhook.deleted": "A webhook endpoint was removed",
   "webhook.secret_rotated": "A webhook endpoint's signing secret was rotated",
   "webhook.test_sent": "A test delivery was sent to a webhook endpoint",
+  "eval.dataset_created": "An evals dataset was created",
+  "eval.dataset_deleted": "An evals dataset was deleted, with its versions and experiments",
   "eval.experiment_started": "An eval experiment was started (its dataset, version and case count in details)",
   "eval.experiment_cancelled": "A running eval experiment was cancelled",
   "eval.experiment_deleted": "An eval experiment and its results were deleted",

@@ -12,7 +12,7 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObj
 
 /** What the document needs of a route: RestRoute (rest-routes.ts) has all of it. */
 export interface DocumentedRoute {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   permission: string;
   rateLimit?: string;
@@ -190,7 +190,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: {
   for (const route of routes) {
     const { path, params } = openApiPath(route.path);
     const item = (paths[path] ??= {});
-    item[route.method.toLowerCase() as "get" | "post" | "put" | "delete"] = operationOf(route, params);
+    item[route.method.toLowerCase() as "get" | "post" | "put" | "patch" | "delete"] = operationOf(route, params);
   }
   return createDocument(
     {

@@ -126,9 +126,36 @@ import { createApiKeyInput, createTeamApiKey, listTeamApiKeys, revokeTeamApiKey 
 import { listCallerTeams, switchSessionTeam, switchTeamInput } from "@/server/auth/session-team";
 import { sessionCaller } from "@/server/auth/session-caller";
 import { AppError } from "@/server/errors";
+import {
+  addCase,
+  addCaseFromTask,
+  createDataset,
+  deleteCase,
+  deleteDataset,
+  getDataset,
+  importCases,
+  listDatasets,
+  listVersions,
+  updateCase,
+  updateDataset,
+} from "@/server/evals/datasets";
+import { importInputOf, type ImportSource } from "@/server/evals/dataset-import";
+import {
+  caseFromTaskInput,
+  createDatasetInput,
+  datasetSummaryView,
+  datasetVersionView,
+  datasetView,
+  evalCaseInput,
+  importCasesInput,
+  updateDatasetInput,
+  comparisonView,
+  experimentSummaryView,
+  experimentView,
+  startExperimentInput,
+} from "@/server/evals/eval-schemas";
 import { cancelExperiment, deleteExperiment, getExperiment, listExperiments, startExperiment } from "@/server/evals/experiments";
 import { compareExperiments } from "@/server/evals/compare-experiments";
-import { comparisonView, experimentSummaryView, experimentView, startExperimentInput } from "@/server/evals/eval-schemas";
 import { compareExperimentsInput, listExperimentsInput } from "@/server/evals/experiment-inputs";
 import { publicOrigin } from "./public-origin";
 import { assertSameOriginMutation } from "./same-origin";
@@ -161,7 +188,7 @@ export type RouteResult =
   | { download: ReadableStream<Uint8Array>; contentType: string; filename: string };
 
 export interface RestRoute {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** `:name` segments are parameters. */
   path: string;
   /** What the caller's role must allow; `public` routes authenticate no one. */
@@ -238,6 +265,26 @@ const comparisonDoc = comparisonView.meta({ id: "EvalComparison" });
 
 const json = (value: unknown, status = 200, headers?: Record<string, string>): RouteResult => ({ status, json: value, headers });
 const created = (task: { id: string }): RouteResult => json(task, 201, { Location: `/api/v1/tasks/${task.id}` });
+/** A dataset at the version an edit wrote: 201, Location the dataset at that version. */
+const datasetVersionCreated = (dataset: { id: string; version: number }): RouteResult =>
+  json(dataset, 201, { Location: `/api/v1/evals/datasets/${dataset.id}?version=${dataset.version}` });
+// The evals views as named components of the OpenAPI document.
+const evalDatasetListView = z.array(datasetSummaryView).meta({ id: "EvalDatasetList" });
+const evalDatasetView = datasetView.meta({ id: "EvalDataset" });
+const evalDatasetVersionListView = z.array(datasetVersionView).meta({ id: "EvalDatasetVersionList" });
+const datasetQuery = z.object({
+  name: z.string().optional().meta({ description: "A dataset's exact name: the list holds it alone (or nothing)" }),
+});
+const datasetVersionQuery = z.object({
+  version: z.string().regex(/^\d+$/).optional().meta({ description: "A version number; the latest when absent" }),
+});
+const datasetImportUpload = {
+  maxFileBytes: () => 10 * 1024 * 1024,
+  fields: z.object({
+    format: z.enum(["jsonl", "csv"]).optional().meta({ description: "jsonl or csv; taken from the file's extension when absent" }),
+    mode: z.enum(["append", "replace"]).optional(),
+  }),
+};
 const knowledgeUpload = { maxFileBytes: () => getEnv().CHORUS_KNOWLEDGE_MAX_UPLOAD_BYTES, fields: knowledgeFileFields };
 
 export const restRoutes: readonly RestRoute[] = [
@@ -1034,6 +1081,128 @@ export const restRoutes: readonly RestRoute[] = [
       const after = headers.get("last-event-id") ?? query.get("after") ?? undefined;
       return { eventStream: openTeamTaskStream(caller, { after }, signal) };
     },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/datasets",
+    permission: "read",
+    rateLimit: "read",
+    query: datasetQuery,
+    output: evalDatasetListView,
+    summary: "The team's evals datasets by name, each with its latest version, case count and newest experiment (?name= finds one)",
+    handle: async ({ caller, query }) => json(await listDatasets(caller, Object.fromEntries(query))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: createDatasetInput,
+    output: evalDatasetView,
+    summary: "Create an evals dataset (version 1), empty or with cases",
+    successStatus: 201,
+    handle: async ({ caller, body }) => {
+      const dataset = await createDataset(caller, body);
+      return json(dataset, 201, { Location: `/api/v1/evals/datasets/${dataset.id}` });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/datasets/:id",
+    permission: "read",
+    rateLimit: "read",
+    query: datasetVersionQuery,
+    output: evalDatasetView,
+    summary: "An evals dataset with the cases of its latest version (or of ?version=)",
+    handle: async ({ caller, params, query }) => json(await getDataset(caller, params.id, Object.fromEntries(query))),
+  },
+  {
+    method: "PATCH",
+    path: "/api/v1/evals/datasets/:id",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: updateDatasetInput,
+    output: evalDatasetView,
+    summary: "Rename an evals dataset or change its description (its cases, and so its version, stay)",
+    handle: async ({ caller, params, body }) => json(await updateDataset(caller, params.id, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/evals/datasets/:id",
+    permission: "delete",
+    rateLimit: "write",
+    output: deletedView,
+    summary: "Delete an evals dataset with all its versions and experiments",
+    handle: async ({ caller, params }) => json(await deleteDataset(caller, params.id)),
+  },
+  {
+    method: "GET",
+    path: "/api/v1/evals/datasets/:id/versions",
+    permission: "read",
+    rateLimit: "read",
+    output: evalDatasetVersionListView,
+    summary: "An evals dataset's versions, newest first: what changed, how many cases, who and when",
+    handle: async ({ caller, params }) => json(await listVersions(caller, params.id)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets/:id/cases",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: evalCaseInput,
+    output: evalDatasetView,
+    summary: "Add a case (a new version); a key the dataset already has is a 409",
+    successStatus: 201,
+    handle: async ({ caller, params, body }) => datasetVersionCreated(await addCase(caller, params.id, body)),
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/evals/datasets/:id/cases/:key",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: evalCaseInput,
+    output: evalDatasetView,
+    summary: "Replace a case's prompt and expectations, keeping its key (a new version)",
+    handle: async ({ caller, params, body }) => json(await updateCase(caller, params.id, params.key, body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v1/evals/datasets/:id/cases/:key",
+    permission: "write",
+    rateLimit: "write",
+    output: evalDatasetView,
+    summary: "Remove a case (a new version; earlier versions keep it)",
+    handle: async ({ caller, params }) => json(await deleteCase(caller, params.id, params.key)),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets/:id/import",
+    permission: "write",
+    rateLimit: "write",
+    upload: datasetImportUpload,
+    input: importCasesInput,
+    output: evalDatasetView,
+    summary:
+      "Import cases from JSONL or CSV (a new version), appended or replacing: JSON {format, content, mode} or multipart (`file`, `format`, `mode`); the first bad line fails it all",
+    successStatus: 201,
+    handle: async ({ caller, params, body }) =>
+      datasetVersionCreated(await importCases(caller, params.id, importInputOf(body as ImportSource))),
+  },
+  {
+    method: "POST",
+    path: "/api/v1/evals/datasets/:id/cases/from-task",
+    permission: "write",
+    rateLimit: "write",
+    body: true,
+    input: caseFromTaskInput,
+    output: evalDatasetView,
+    summary: "Add a finished task as a case: its prompt, and its result as the reference answer (a new version)",
+    successStatus: 201,
+    handle: async ({ caller, params, body }) => datasetVersionCreated(await addCaseFromTask(caller, params.id, body)),
   },
   {
     method: "GET",

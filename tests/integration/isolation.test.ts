@@ -17,6 +17,7 @@ import { createKnowledgeDocument } from "@/server/knowledge/documents";
 import { createModelProvider } from "@/server/teams/model-providers";
 import { createWebhookEndpoint } from "@/server/webhooks/webhook-endpoints";
 import { createInvitation } from "@/server/teams/invitations";
+import { createDataset } from "@/server/evals/datasets";
 import { createTeamWithMembers, useEmbeddedExecutor } from "../support/fixtures";
 import { sessionCookie, useApiServer } from "../support/api-server";
 
@@ -41,6 +42,8 @@ interface Fixture {
   memberId: string;
   invitationId: string;
   apiKeyId: string;
+  evalDatasetId: string;
+  evalCaseKey: string;
   datasetId: string;
   experimentId: string;
 }
@@ -236,6 +239,40 @@ const restCases: Record<string, Case> = {
   "GET /api/v1/evals/compare": { path: (f) => `/api/v1/evals/compare?a=${f.experimentId}&b=${f.experimentId}`, scope: "not-found" },
   // Switching into this team: another team's caller is no member of it.
   "PUT /api/v1/session/team": { path: () => "/api/v1/session/team", body: () => ({ teamId }), scope: "not-found" },
+  "GET /api/v1/evals/datasets": { path: () => "/api/v1/evals/datasets", scope: "own-team" },
+  "POST /api/v1/evals/datasets": { path: () => "/api/v1/evals/datasets", body: () => ({ name: "REST probe dataset" }), scope: "own-team" },
+  "GET /api/v1/evals/datasets/:id": { path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}`, scope: "not-found" },
+  "PATCH /api/v1/evals/datasets/:id": {
+    path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}`,
+    body: () => ({ description: "probe" }),
+    scope: "not-found",
+  },
+  "DELETE /api/v1/evals/datasets/:id": { path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}`, scope: "not-found" },
+  "GET /api/v1/evals/datasets/:id/versions": { path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}/versions`, scope: "not-found" },
+  "POST /api/v1/evals/datasets/:id/cases": {
+    path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}/cases`,
+    body: () => ({ prompt: "probe" }),
+    scope: "not-found",
+  },
+  "PUT /api/v1/evals/datasets/:id/cases/:key": {
+    path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}/cases/${f.evalCaseKey}`,
+    body: () => ({ prompt: "probe" }),
+    scope: "not-found",
+  },
+  "DELETE /api/v1/evals/datasets/:id/cases/:key": {
+    path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}/cases/${f.evalCaseKey}`,
+    scope: "not-found",
+  },
+  "POST /api/v1/evals/datasets/:id/import": {
+    path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}/import`,
+    body: () => ({ format: "jsonl", content: '{"prompt":"probe"}' }),
+    scope: "not-found",
+  },
+  "POST /api/v1/evals/datasets/:id/cases/from-task": {
+    path: (f) => `/api/v1/evals/datasets/${f.evalDatasetId}/cases/from-task`,
+    body: (f) => ({ taskId: f.taskId }),
+    scope: "not-found",
+  },
 };
 
 interface ProcedureCase {
@@ -329,6 +366,17 @@ const procedureCases: Record<string, ProcedureCase> = {
   "apiKeys.create": { input: () => ({ name: "trpc-probe-key", role: "viewer" }), scope: "own-team" },
   "apiKeys.revoke": { input: (f) => ({ id: f.apiKeyId }), scope: "not-found" },
   "teams.list": { input: () => undefined, scope: "own-team" },
+  "evalDatasets.list": { input: () => undefined, scope: "own-team" },
+  "evalDatasets.get": { input: (f) => ({ id: f.evalDatasetId }), scope: "not-found" },
+  "evalDatasets.versions": { input: (f) => ({ id: f.evalDatasetId }), scope: "not-found" },
+  "evalDatasets.create": { input: () => ({ name: "tRPC probe dataset" }), scope: "own-team" },
+  "evalDatasets.update": { input: (f) => ({ id: f.evalDatasetId, description: "probe" }), scope: "not-found" },
+  "evalDatasets.delete": { input: (f) => ({ id: f.evalDatasetId }), scope: "not-found" },
+  "evalDatasets.addCase": { input: (f) => ({ id: f.evalDatasetId, prompt: "probe" }), scope: "not-found" },
+  "evalDatasets.updateCase": { input: (f) => ({ id: f.evalDatasetId, key: f.evalCaseKey, prompt: "probe" }), scope: "not-found" },
+  "evalDatasets.deleteCase": { input: (f) => ({ id: f.evalDatasetId, key: f.evalCaseKey }), scope: "not-found" },
+  "evalDatasets.import": { input: (f) => ({ id: f.evalDatasetId, format: "jsonl", content: '{"prompt":"probe"}' }), scope: "not-found" },
+  "evalDatasets.addFromTask": { input: (f) => ({ id: f.evalDatasetId, taskId: f.taskId }), scope: "not-found" },
   "evalExperiments.list": { input: () => ({}), scope: "own-team" },
   "evalExperiments.get": { input: (f) => ({ id: f.experimentId }), scope: "not-found" },
   "evalExperiments.start": { input: (f) => ({ datasetId: f.datasetId }), scope: "not-found" },
@@ -424,6 +472,8 @@ beforeAll(async () => {
   await getDb().membership.create({ data: { teamId: team.id, userId: member.id, role: "viewer" } });
   const invitation = await createInvitation(callers.admin, { role: "user" });
   const probeKey = await createApiKey({ teamId: team.id, role: "viewer", name: "probe" });
+  // An evals dataset with one case: no refused call may add a version, and no other team may see it.
+  const evalDataset = await createDataset(callers.user, { name: "team-only-cases", cases: [{ key: "team-only-case", prompt: "Ours." }] });
   // A dataset with a case and a finished experiment over it, stored as they are (no run): refused calls must leave both as they are.
   const evals = await insertFinishedExperiment(team.id, callers.user.userId!);
   fixture = {
@@ -439,6 +489,8 @@ beforeAll(async () => {
     knowledgeId: knowledge.id,
     mcpServerId: mcpServer.id,
     modelProviderId: modelProvider.id,
+    evalDatasetId: evalDataset.id,
+    evalCaseKey: "team-only-case",
   };
   const key = async (forTeam: string, role: "admin" | "user" | "viewer") =>
     `Bearer ${(await createApiKey({ teamId: forTeam, role, name: role })).key}`;
@@ -480,8 +532,16 @@ async function teamState() {
   const members = await db.membership.findMany({ where: { teamId }, select: { userId: true, role: true }, orderBy: { userId: "asc" } });
   const invitations = await db.invitation.findMany({ where: { teamId }, select: { id: true, revokedAt: true, acceptedAt: true } });
   const apiKeys = await db.apiKey.findMany({ where: { teamId }, select: { id: true, revokedAt: true }, orderBy: { id: "asc" } });
+  const evalDatasets = await db.evalDataset.findMany({
+    where: { teamId },
+    select: { id: true, name: true, description: true, latestVersion: true },
+    orderBy: { id: "asc" },
+  });
+  const evalCases = await db.evalCase.count({ where: { teamId } });
   const experiments = await db.evalExperiment.findMany({ where: { teamId }, select: { id: true, status: true }, orderBy: { id: "asc" } });
   return {
+    evalDatasets,
+    evalCases,
     experiments,
     tasks,
     agents,
@@ -601,6 +661,7 @@ describe("every REST route", () => {
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
         expect(outsider.text).not.toContain("team-only-hook");
+        expect(outsider.text).not.toContain("team-only-cases");
         expect(outsider.text).not.toContain("team-only-experiment");
         if (name.includes("model-cache")) expect(JSON.parse(outsider.text).enabled).toBe(true);
         expect(outsider.text).not.toContain("1234.5");
@@ -639,6 +700,7 @@ describe("every tRPC procedure", () => {
         expect(outsider.text).not.toContain("team-only-provider");
         expect(outsider.text).not.toContain("team-only-model");
         expect(outsider.text).not.toContain("team-only-hook");
+        expect(outsider.text).not.toContain("team-only-cases");
         expect(outsider.text).not.toContain("team-only-experiment");
       }
       expect(await teamState()).toEqual(before);

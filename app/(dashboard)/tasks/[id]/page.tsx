@@ -10,6 +10,7 @@ import { cutTextWithEllipsis } from "@/server/text/cut-text";
 import { TaskLive } from "@/components/tasks/task-live";
 import { TaskTraceId } from "@/components/tasks/task-trace-id";
 import { can } from "@/server/auth/permissions";
+import { AddToDataset } from "@/components/evals/add-to-dataset";
 
 export const dynamic = "force-dynamic";
 
@@ -39,6 +40,8 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
       </Link>
       {task.traceId && <TaskTraceId traceId={task.traceId} />}
       <TaskLive task={task} canExecute={can(caller.role, "execute")} submitter={submitter} />
+      {/* A finished task with a result can become an evals case (docs/evals.md#datasets). */}
+      {task.result && can(caller.role, "write") ? <AddToDataset taskId={task.id} /> : null}
     </div>
   );
 }
