@@ -101,15 +101,11 @@ try {
   await db.membership.create({ data: { teamId: team.id, userId: user.id, role: "admin" } });
   const admin = { teamId: team.id, userId: user.id, role: "admin" as const };
 
-  // The dataset, written directly: the bench measures experiments, not dataset edits.
-  const dataset = await db.evalDataset.create({ data: { teamId: team.id, name: "bench", createdById: user.id } });
-  const version = await db.evalDatasetVersion.create({ data: { teamId: team.id, datasetId: dataset.id, version: 1, caseCount: CASES } });
-  await db.evalCase.createMany({
-    data: Array.from({ length: CASES }, (_, index) => ({
-      teamId: team.id,
-      versionId: version.id,
+  const { createDataset } = await import("../server/evals/datasets");
+  const dataset = await createDataset(admin, {
+    name: "bench",
+    cases: Array.from({ length: CASES }, (_, index) => ({
       key: `case-${index}`,
-      position: index,
       prompt: promptFor(index),
       expected: {
         contains: [TOPICS[index % TOPICS.length]!],

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "@/server/auth/api-keys";
 import { getDb } from "@/server/db/client";
+import { createDataset } from "@/server/evals/datasets";
 import type { EvalRunSummary } from "@/server/cli/eval-gate";
 import { useApiServer } from "../support/api-server";
 import { createTeamWithMembers, THREE_AGENT_PROMPT, useEmbeddedExecutor } from "../support/fixtures";
@@ -58,26 +59,12 @@ beforeAll(async () => {
   const { team, callers } = await createTeamWithMembers();
   teamSlug = team.slug;
   apiKey = (await createApiKey({ teamId: team.id, role: "user", name: "ci" })).key;
-  const db = getDb();
-  const dataset = await db.evalDataset.create({ data: { teamId: team.id, name: "gardens", createdById: callers.user.userId } });
-  const version = await db.evalDatasetVersion.create({
-    data: { teamId: team.id, datasetId: dataset.id, version: 1, caseCount: 2, note: "created" },
-  });
-  await db.evalCase.createMany({
-    data: [
+  await createDataset(callers.user, {
+    name: "gardens",
+    cases: [
+      { key: "gardens", prompt: THREE_AGENT_PROMPT, expected: { contains: ["community garden"], matches: ["xyzzy-never-written"] } },
       {
-        teamId: team.id,
-        versionId: version.id,
-        key: "gardens",
-        position: 0,
-        prompt: THREE_AGENT_PROMPT,
-        expected: { contains: ["community garden"], matches: ["xyzzy-never-written"] },
-      },
-      {
-        teamId: team.id,
-        versionId: version.id,
         key: "physics",
-        position: 1,
         prompt: "Summarise the state of lattice QCD.",
         expected: { contains: ["a phrase no offline answer holds"], matches: ["xyzzy-never-written"] },
       },
