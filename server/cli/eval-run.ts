@@ -111,8 +111,9 @@ async function waitForExperiment(
 }
 
 export async function runEvalCommand(args: string[]): Promise<number> {
+  const state = { started: false };
   try {
-    return await runEval(args);
+    return await runEval(args, state);
   } catch (error) {
     if (
       error instanceof EvalUsageError ||
@@ -125,20 +126,20 @@ export async function runEvalCommand(args: string[]): Promise<number> {
       );
       return EXIT.usage;
     }
-    // Every refusal before the experiment started is a usage error above: this one came while it ran.
-    if (error instanceof EvalsApiError) {
-      console.error(`chorus eval run: lost the experiment: ${error.message}`);
-      return EXIT.incomplete;
-    }
-    throw error;
+    // Never exit 1 on a crash: to a pipeline, 1 means the scores failed the gate. Before the
+    // experiment started it is the set-up (2: the database, the environment); after, the
+    // experiment's outcome is unknown (3).
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(state.started ? `chorus eval run: lost the experiment: ${message}` : `chorus eval run: ${message}`);
+    return state.started ? EXIT.incomplete : EXIT.usage;
   }
 }
 
-async function runEval(args: string[]): Promise<number> {
+async function runEval(args: string[], state: { started: boolean }): Promise<number> {
   const [action, ...rest] = args;
   if (action !== "run")
     throw new EvalUsageError(`unknown command "${`eval ${action ?? ""}`.trim()}"; the eval command is: chorus eval run …`);
-  const { values, positionals } = parseArgs({
+  const { values } = parseArgs({
     args: rest,
     allowPositionals: false,
     strict: true,
@@ -158,7 +159,6 @@ async function runEval(args: string[]): Promise<number> {
       team: { type: "string" },
     },
   });
-  void positionals;
   const dataset = values.dataset;
   if (!dataset) throw new EvalUsageError("--dataset is required (the dataset's name)");
   if (!values.config) throw new EvalUsageError("--config is required (a JSON file with the experiment's configuration)");
@@ -168,7 +168,8 @@ async function runEval(args: string[]): Promise<number> {
     maxRegression: number(values, "max-regression", 0, 100) ?? 0,
   };
   if (values["max-regression"] !== undefined && !values.baseline) throw new EvalUsageError("--max-regression needs --baseline");
-  const budgetUsd = number(values, "budget", Number.MIN_VALUE, Number.MAX_SAFE_INTEGER);
+  const budgetUsd = number(values, "budget", 0, 1_000_000);
+  if (budgetUsd === 0) throw new EvalUsageError("--budget must be more than 0 US dollars");
   const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
   if (values.timeout !== undefined && timeoutMs === undefined)
     throw new EvalUsageError(`--timeout must be a duration such as 90s, 30m or 2h; got "${values.timeout}"`);
@@ -219,6 +220,7 @@ async function runEval(args: string[]): Promise<number> {
         );
       throw error;
     }
+    state.started = true;
     console.error(
       `Started experiment ${started.name} (${started.id}) of ${started.caseCount} cases${local ? "" : `: ${client.experimentUrl(started.id)}`}`,
     );
