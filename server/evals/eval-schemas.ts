@@ -153,7 +153,10 @@ export const evalRunConfig = z.strictObject({
 export type EvalRunConfig = z.infer<typeof evalRunConfig>;
 
 export const startExperimentInput = z.strictObject({
-  datasetId: z.string({ error: "datasetId is required" }).min(1, "datasetId must not be empty").max(64),
+  datasetId: z
+    .string({ error: "datasetId is required" })
+    .min(1, "datasetId must not be empty")
+    .regex(/^[a-z0-9]{1,64}$/i, "datasetId is not a dataset id"),
   /** Absent: the dataset's latest version. */
   datasetVersion: z.number().int().positive().optional(),
   name: shortText("name", 200).min(1, "name must not be empty").optional(),
@@ -165,7 +168,10 @@ export const startExperimentInput = z.strictObject({
     .max(MAX_TASK_COST_USD)
     .optional(),
   /** An earlier experiment to compare with (the CLI's --baseline). */
-  baselineId: z.string().min(1).max(64).optional(),
+  baselineId: z
+    .string()
+    .regex(/^[a-z0-9]{1,64}$/i, "baselineId is not an experiment id")
+    .optional(),
 });
 export type StartExperimentInput = z.input<typeof startExperimentInput>;
 

@@ -5,12 +5,20 @@ import { z } from "zod";
  * is in eval-schemas.ts): which experiment, which experiments to list, which two to compare.
  */
 
-export const experimentId = z.string({ error: "id is required" }).min(1, "id must not be empty").max(64, "id is not an experiment id");
+// Row ids are letters and digits: anything else (a NUL, a quote) is refused here, never sent to SQL.
+export const experimentId = z
+  .string({ error: "id is required" })
+  .min(1, "id must not be empty")
+  .regex(/^[a-z0-9]{1,64}$/i, "id is not an experiment id");
 
 export const experimentIdInput = z.strictObject({ id: experimentId });
 
 export const listExperimentsInput = z.strictObject({
-  datasetId: z.string().min(1).max(64).optional().meta({ description: "Only this dataset's experiments" }),
+  datasetId: z
+    .string()
+    .regex(/^[a-z0-9]{1,64}$/i, "datasetId is not a dataset id")
+    .optional()
+    .meta({ description: "Only this dataset's experiments" }),
   limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: "At most this many, newest first" }),
 });
 
