@@ -137,6 +137,17 @@ export async function runEvalCommand(args: string[]): Promise<number> {
 
 async function runEval(args: string[], state: { started: boolean }): Promise<number> {
   const [action, ...rest] = args;
+  if (
+    action === undefined ||
+    action === "help" ||
+    action === "--help" ||
+    action === "-h" ||
+    rest.includes("--help") ||
+    rest.includes("-h")
+  ) {
+    console.log(`Usage:\n${evalRunUsage}`);
+    return EXIT.passed;
+  }
   if (action !== "run")
     throw new EvalUsageError(`unknown command "${`eval ${action ?? ""}`.trim()}"; the eval command is: chorus eval run …`);
   const { values } = parseArgs({

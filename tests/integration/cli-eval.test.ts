@@ -187,6 +187,11 @@ describe("chorus eval run", () => {
     });
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain("the server refused (401");
+
+    // --help is an answer, not a usage error.
+    const help = await chorus(["eval", "run", "--help"], remote());
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("chorus eval run --dataset NAME --config FILE");
     expect(await getDb().evalExperiment.count()).toBe(before);
   });
 
