@@ -144,6 +144,8 @@ module.exports = {
           "^server/main\\.ts$",
           // Closes the pool after a command.
           "^server/cli/main\\.ts$",
+          // `chorus eval run` in local mode: hands the pool to the executor, says whether to announce run events, closes it.
+          "^server/cli/local-chorus\\.ts$",
           // Starts the executor on the pool it is handed (pg's Pool type).
           "^server/runtime/executor\\.ts$",
           // A package of its own with its own SQL store (executor-stands-alone).

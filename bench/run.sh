@@ -2,7 +2,7 @@
 # Runs Chorus's benchmarks and prints their tables (docs/benchmarks.md explains them).
 #
 #   bash bench/run.sh                 # all five, ~10-15 min on 2 cores
-#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams | observability | storage (engine = overhead + throughput)
+#   bash bench/run.sh overhead e2e    # some: overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams | observability | storage | evals (engine = overhead + throughput)
 #
 # Installs the baselines (bench/package.json) on first use. Each benchmark's output is also
 # saved under bench/results/, and every JSON result line is appended to bench/results/results.jsonl.
@@ -40,8 +40,9 @@ declare -A FILES=(
   [streams]=streams.ts
   [observability]=observability.ts
   [storage]=storage-growth.ts
+  [evals]=evals.ts
 )
-ORDER=(overhead throughput e2e fault ratelimit reads mcp tools knowledge cache models modelfault startup takeover streams observability storage)
+ORDER=(overhead throughput e2e fault ratelimit reads mcp tools knowledge cache models modelfault startup takeover streams observability storage evals)
 
 selected=()
 if [[ $# -eq 0 || "$*" == "all" ]]; then
@@ -51,8 +52,8 @@ else
     case "$arg" in
       engine) selected+=(overhead throughput) ;;
       all) selected+=("${ORDER[@]}") ;;
-      overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams | observability | storage) selected+=("$arg") ;;
-      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams | observability | storage | all)" >&2; exit 2 ;;
+      overhead | throughput | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams | observability | storage | evals) selected+=("$arg") ;;
+      *) echo "unknown benchmark '$arg' (overhead | throughput | engine | e2e | fault | ratelimit | reads | mcp | tools | knowledge | cache | models | modelfault | startup | takeover | streams | observability | storage | evals | all)" >&2; exit 2 ;;
     esac
   done
 fi

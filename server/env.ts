@@ -180,6 +180,11 @@ const envSchema = z.object({
   // The share of traces kept, 0 to 1 (the OpenTelemetry name; CHORUS_TRACE_SAMPLE_RATIO wins when both are set).
   OTEL_TRACES_SAMPLER_ARG: ratio(),
   CHORUS_TRACE_SAMPLE_RATIO: ratio(),
+  // `chorus eval run` against a server (docs/evals.md#ci-gate): its URL and an API key of the team; not read by the server.
+  CHORUS_URL: optionalString,
+  CHORUS_API_KEY: optionalString,
+  // Set by bin/chorus.mjs: the folder the CLI was started in (it moves to the project root), for the files its options name.
+  CHORUS_CLI_CWD: optionalString,
   INNGEST_MODE: z.enum(["embedded", "server"]).default("embedded"),
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,

@@ -1,4 +1,5 @@
 import type { listApiKeys } from "@/server/db/queries/api-keys";
+import { alignedTable } from "@/server/cli/aligned-table";
 
 /** How the CLI prints API keys: by their public prefix, never the secret or its hash. */
 type ListedApiKey = Awaited<ReturnType<typeof listApiKeys>>[number];
@@ -33,13 +34,5 @@ export function apiKeyTable(keys: ListedApiKey[], now: Date): string {
     key.expiresAt ? utcSeconds(key.expiresAt) : "never",
     apiKeyStatus(key, now),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  return [header, ...rows]
-    .map((cells) =>
-      cells
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return alignedTable([header, ...rows]);
 }

@@ -15,6 +15,7 @@
  *   chorus restore <file> --data-dir <dir>
  *   chorus prune
  *   chorus migrate
+ *   chorus eval run --dataset NAME --config FILE [--baseline ID] [--fail-under SCORE] … (server/cli/eval-run.ts)
  */
 import { parseArgs } from "node:util";
 import { ConfigError, getEnv } from "@/server/env";
@@ -28,6 +29,7 @@ import { RATE_LIMIT_FORMAT, RATE_LIMIT_TIERS, parseRateLimitRule } from "@/serve
 import type { RateLimitOverrides } from "@/server/rate-limit";
 import { rateLimitTable } from "@/server/cli/rate-limit-output";
 import { MasterKeyMissingError } from "@/server/secrets/master-keys";
+import { evalRunUsage } from "@/server/cli/eval-run-output";
 
 const usage = `Usage:
   chorus team create <slug> [--name NAME]
@@ -59,8 +61,10 @@ const usage = `Usage:
   chorus migrate
       (applies pending database migrations and exits: a deployment's migration job runs it before
        new servers start; they apply pending ones too, so it is optional; docs/deployment.md)
+${evalRunUsage}
 
-Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data).`;
+Environment: DATABASE_URL, or CHORUS_DATA_DIR for the embedded database (default ./.data);
+CHORUS_URL and CHORUS_API_KEY for eval run against a server.`;
 
 class UsageError extends Error {}
 
@@ -173,7 +177,8 @@ async function runPruneCommand(args: string[]): Promise<void> {
   }
 }
 
-async function run(argv: string[]): Promise<void> {
+/** Resolves to the exit code when the command decides it (eval run's gate); otherwise 0. */
+async function run(argv: string[]): Promise<number | void> {
   const [resource, action, ...rest] = argv;
   if (!resource || resource === "help" || resource === "--help" || resource === "-h") {
     console.log(usage);
@@ -181,6 +186,7 @@ async function run(argv: string[]): Promise<void> {
   }
   if (resource === "backup" || resource === "restore") return runBackupCommand(resource, argv.slice(1));
   if (resource === "prune") return runPruneCommand(argv.slice(1));
+  if (resource === "eval") return (await import("@/server/cli/eval-run")).runEvalCommand(argv.slice(1));
   const command = `${resource} ${action ?? ""}`.trim();
   const { values, positionals } = parseArgs({
     args: rest,
@@ -338,7 +344,7 @@ async function run(argv: string[]): Promise<void> {
 }
 
 run(process.argv.slice(2)).then(
-  () => process.exit(0),
+  (code) => process.exit(code ?? 0),
   (error: unknown) => {
     if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
       console.error(`chorus: ${error.message}\n\n${usage}`);

@@ -30,6 +30,8 @@ import { evalRunConfig, type EvalRunConfig, type ScorerResult } from "./eval-sch
 import { aggregateResults } from "./experiment-aggregate";
 import { presentResult } from "./experiment-views";
 import { scoreCase } from "./score-case";
+import { judgeWorstCaseUsd } from "./scorers/judge";
+import type { CaseOutcome } from "./scorers/scorer";
 import { watchTeamTaskEnds, type TaskEndSignal } from "./task-end-signal";
 import { expectationsOf, planStarts, type PlannedStart } from "./experiment-budget";
 
@@ -166,8 +168,54 @@ async function settleFinishedCases(run: Run): Promise<number> {
   );
   const ended = finished.filter((row) => !starved.includes(row));
   if (ended.length === 0) return 0;
-  const scored = await Promise.all(ended.map((row) => scoreFinishedCase(run, row)));
+  const judgeBudgets = await allotJudgeBudgets(run, ended);
+  const scored = await Promise.all(ended.map((row) => scoreFinishedCase(run, row, judgeBudgets?.get(row.resultId))));
   return settleCases(run.teamId, run.experimentId, scored);
+}
+
+/**
+ * With a budget, judging is paid from it too, so each judgement is allotted its worst case
+ * (scorers/judge.ts judgeWorstCaseUsd) from what is free — nothing else holds it, plus what these
+ * finished tasks hand back of their allowances — before any judge is called. A case the rest cannot
+ * cover is not judged (its judge scores 0, saying why): the budget is never overshot by judging.
+ */
+async function allotJudgeBudgets(run: Run, ended: RunningCaseRow[]): Promise<Map<string, number> | undefined> {
+  if (!run.budgeted || run.config.scorers?.judge === 0) return undefined;
+  const judged = ended.filter((row) => row.task!.status === "completed" && expectationsOf(row.expected).rubric);
+  if (judged.length === 0) return undefined;
+  const point = await readStartingPoint(run.teamId, run.experimentId, 0);
+  if (!point || point.budgetUsd === null) return undefined;
+  let free = point.budgetUsd - point.spentUsd - point.reservedUsd;
+  for (const row of ended) free += Math.max(0, (row.allowanceUsd ?? 0) - row.task!.costUsd);
+  const budgets = new Map<string, number>();
+  for (const row of judged) {
+    const worstCase = await judgeWorstCaseUsd({
+      teamId: run.teamId,
+      prompt: row.prompt,
+      expected: expectationsOf(row.expected),
+      outcome: outcomeOf(row),
+      judge: run.config.judge,
+    });
+    if (worstCase !== undefined && worstCase <= free) {
+      free -= worstCase;
+      budgets.set(row.resultId, worstCase);
+    } else budgets.set(row.resultId, Math.max(0, free));
+  }
+  return budgets;
+}
+
+/** What a finished case's task produced and spent, as the scorers read it. */
+function outcomeOf(row: RunningCaseRow): CaseOutcome {
+  const task = row.task!;
+  const completed = task.status === "completed";
+  return {
+    status: task.status,
+    output: completed ? (task.output?.markdown ?? "") : "",
+    sources: completed ? (task.output?.sources ?? []) : [],
+    costUsd: task.costUsd,
+    tokens: task.tokens,
+    durationMs: task.durationMs,
+  };
 }
 
 function isStarved(row: RunningCaseRow): boolean {
@@ -175,24 +223,18 @@ function isStarved(row: RunningCaseRow): boolean {
   return row.task!.status === "budget_exceeded" && row.task!.costUsd === 0 && row.allowanceUsd !== null && row.allowanceUsd < own;
 }
 
-async function scoreFinishedCase(run: Run, row: RunningCaseRow): Promise<SettledCase> {
+async function scoreFinishedCase(run: Run, row: RunningCaseRow, judgeBudgetUsd: number | undefined): Promise<SettledCase> {
   const task = row.task!;
   const completed = task.status === "completed";
-  const output = completed ? (task.output?.markdown ?? "") : "";
-  const outcome = {
-    status: task.status,
-    output,
-    sources: completed ? (task.output?.sources ?? []) : [],
-    costUsd: task.costUsd,
-    tokens: task.tokens,
-    durationMs: task.durationMs,
-  };
+  const outcome = outcomeOf(row);
+  const output = outcome.output;
   const result = await scoreCase({
     teamId: run.teamId,
     prompt: row.prompt,
     expected: expectationsOf(row.expected),
     outcome,
     config: run.config,
+    ...(judgeBudgetUsd === undefined ? {} : { judgeBudgetUsd }),
   });
   return {
     resultId: row.resultId,

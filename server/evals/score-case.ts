@@ -53,6 +53,8 @@ export async function scoreCase(args: {
   expected: EvalExpectations;
   outcome: CaseOutcome;
   config: Pick<EvalRunConfig, "scorers" | "passScore" | "judge">;
+  /** What the judge's call may cost at most (an experiment with a budget); absent: no limit. */
+  judgeBudgetUsd?: number;
   signal?: AbortSignal;
 }): Promise<CaseScore> {
   if (args.outcome.status !== "completed") {
@@ -69,6 +71,7 @@ export async function scoreCase(args: {
     expected: args.expected,
     outcome: args.outcome,
     judge: args.config.judge,
+    ...(args.judgeBudgetUsd === undefined ? {} : { judgeBudgetUsd: args.judgeBudgetUsd }),
     signal: args.signal,
   };
   const weighted = (Object.keys(SCORERS) as ScorerName[])

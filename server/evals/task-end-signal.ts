@@ -1,3 +1,4 @@
+import { terminalEventTypes } from "@/server/domain/task-vocabulary";
 import { followTeamTaskEvents } from "@/server/events/team-task-feed";
 
 /**
@@ -7,7 +8,7 @@ import { followTeamTaskEvents } from "@/server/events/team-task-feed";
  * of its own besides a slow safety re-check.
  */
 
-const FINISHING_EVENTS = new Set(["task.completed", "task.failed", "task.cancelled", "task.budget_exceeded"]);
+const FINISHING_EVENTS = new Set<string>(terminalEventTypes);
 
 export interface TaskEndSignal {
   /** Resolves at the next task end in the team (at once if one came since the last wait), or after `ms`. */

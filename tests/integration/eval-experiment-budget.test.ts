@@ -69,4 +69,31 @@ describe("an experiment's budget", () => {
     const experiment = await getDb().evalExperiment.findUniqueOrThrow({ where: { id: started.id } });
     expect(Number(experiment.reservedUsd)).toBe(0);
   });
+
+  it("pays for judging from the budget too: a judgement whose worst case it cannot cover is not made", async () => {
+    const { team, callers } = await createTeamWithMembers();
+    // The judge (the team's default: the priced wire model) could cost up to a few thousand tokens' worth a case
+    // (its whole prompt counted as one token a byte, 1,000 output tokens, a retry): more than this budget holds
+    // once the cases' tasks have run, so no judgement may be made — and the budget is still never passed.
+    const budgetUsd = 0.003;
+    const rubricCases = cases(3, "judged").map((item) => ({ ...item, expected: { rubric: "Names the topic. Summarises it." } }));
+    const { datasetId } = await seedDataset(team.id, "judged", rubricCases);
+    const done = await waitForExperiment(
+      callers.user,
+      (await startExperiment(callers.user, { datasetId, budgetUsd, config: { concurrency: 1 } })).id,
+    );
+
+    expect(done.spentUsd).toBeLessThanOrEqual(budgetUsd);
+    const judged = done.results.filter((result) => result.status === "passed" || result.status === "failed");
+    expect(judged.length).toBeGreaterThan(0);
+    for (const result of judged) {
+      const judge = result.scores.find((score) => score.scorer === "judge");
+      expect(judge, `${result.caseKey}: ${judge?.explanation}`).toMatchObject({ score: 0, details: { notJudged: true } });
+      expect(judge!.explanation).toMatch(
+        /^Not judged: the experiment's budget has \$[\d.]+ left for judging and this judgement could cost up to \$[\d.]+\.$/,
+      );
+    }
+    // No judge call went out.
+    expect(await getDb().modelCall.count({ where: { teamId: team.id, agentKind: "eval-judge" } })).toBe(0);
+  });
 });

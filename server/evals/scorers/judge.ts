@@ -4,7 +4,7 @@ import { withFallback } from "@/server/llm/fallback";
 import { resolveChainOrDefault } from "@/server/llm/model-service";
 import { reportModelError } from "@/server/llm/model-errors";
 import { JUDGEMENT_SCHEMA_NAME, OFFLINE_MODEL_ID, offeredJudgementOptions } from "@/server/llm/offline-model";
-import { estimateCostUsd } from "@/server/llm/pricing";
+import { estimateCostUsd, priceForModel } from "@/server/llm/pricing";
 import { toTokenUsage } from "@/server/llm/usage";
 import { withUsageRecording } from "@/server/llm/usage-recording";
 import { logger } from "@/server/observability/logger";
@@ -42,12 +42,21 @@ const judgementOutput = Output.object({
   description: "A judgement of the output against the rubric",
 });
 
+/** The judge's answer is two to four sentences: this bounds its output (and so its worst-case cost). */
+export const JUDGE_MAX_OUTPUT_TOKENS = 1_000;
+/** The AI SDK's retries of a judge call: each attempt may be paid for. */
+const JUDGE_MAX_RETRIES = 1;
+
 export const scoreJudge: Scorer = async (context) => {
   const rubric = context.expected.rubric;
   if (!rubric) return null;
   const estimate = estimateRubricCoverage(rubric, context.outcome.output);
   try {
     const links = await resolveChainOrDefault(context.teamId, context.judge);
+    if (context.judgeBudgetUsd !== undefined) {
+      const worstCase = worstCaseOf(links, context, rubric);
+      if (worstCase === undefined || worstCase > context.judgeBudgetUsd) return notJudged(worstCase, context.judgeBudgetUsd);
+    }
     const model = withUsageRecording(withFallback(links), { teamId: context.teamId, role: "agent", agentKind: JUDGE_AGENT_KIND });
     const result = await generateText({
       model,
@@ -56,7 +65,8 @@ export const scoreJudge: Scorer = async (context) => {
       output: judgementOutput,
       providerOptions: offeredJudgementOptions({ score: estimate.score, reasoning: estimate.reasoning }),
       abortSignal: context.signal,
-      maxRetries: 1,
+      maxOutputTokens: JUDGE_MAX_OUTPUT_TOKENS,
+      maxRetries: JUDGE_MAX_RETRIES,
     });
     const answer = result.output;
     if (!Number.isFinite(answer.score)) throw new UnusableJudgement("the judge's score was not a number");
@@ -79,6 +89,44 @@ export const scoreJudge: Scorer = async (context) => {
     return judgeFailed(error, context);
   }
 };
+
+/**
+ * The most a judgement of this case can cost, in US dollars: every attempt (retries) at every link
+ * of the chain (fallbacks), each with the whole prompt and JUDGE_MAX_OUTPUT_TOKENS of output. The
+ * prompt's tokens are bounded by its UTF-8 bytes (a byte-level tokenizer makes at most one token a
+ * byte) plus a margin for message framing — a bound, not an estimate. Undefined when a model's
+ * price is unknown: then its cost cannot be bounded.
+ */
+export async function judgeWorstCaseUsd(context: ScorerContext): Promise<number | undefined> {
+  const rubric = context.expected.rubric;
+  if (!rubric) return 0;
+  return worstCaseOf(await resolveChainOrDefault(context.teamId, context.judge), context, rubric);
+}
+
+const FRAMING_TOKENS = 200;
+
+function worstCaseOf(links: readonly { model: { modelId: string } }[], context: ScorerContext, rubric: string): number | undefined {
+  const inputTokens = Buffer.byteLength(JUDGE_INSTRUCTIONS) + Buffer.byteLength(judgePrompt(context, rubric)) + FRAMING_TOKENS;
+  let total = 0;
+  for (const link of links) {
+    if (!priceForModel(link.model.modelId)) return undefined;
+    total += estimateCostUsd(link.model.modelId, { inputTokens, outputTokens: JUDGE_MAX_OUTPUT_TOKENS });
+  }
+  return total * (1 + JUDGE_MAX_RETRIES);
+}
+
+function notJudged(worstCaseUsd: number | undefined, budgetUsd: number): ScorerVerdict {
+  const why =
+    worstCaseUsd === undefined
+      ? "the judge model's price is unknown, so its cost cannot be bounded under the experiment's budget (price it in CHORUS_MODEL_PRICES)"
+      : `the experiment's budget has $${budgetUsd.toFixed(6)} left for judging and this judgement could cost up to $${worstCaseUsd.toFixed(6)}`;
+  return {
+    scorer: "judge",
+    score: 0,
+    explanation: `Not judged: ${why}.`,
+    details: { error: true, notJudged: true, worstCaseUsd: worstCaseUsd ?? null },
+  };
+}
 
 /** An answer of the right shape that still cannot be used as a score. */
 class UnusableJudgement extends Error {}

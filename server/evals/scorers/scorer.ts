@@ -24,6 +24,11 @@ export interface ScorerContext {
   outcome: CaseOutcome;
   /** The model chain the judge asks; absent: the team's default. */
   judge?: EvalRunConfig["judge"];
+  /**
+   * Set when an experiment has a budget: what the judge's call may cost at most. The judge runs
+   * only when its worst case (judgeWorstCaseUsd) fits, so a budget is never overshot by judging.
+   */
+  judgeBudgetUsd?: number;
   signal?: AbortSignal;
 }
 
