@@ -64,7 +64,15 @@ export function CostScoreChart({
       <ResponsiveContainer width="100%" height="100%">
         <ScatterChart margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke={grid} />
-          <XAxis type="number" dataKey="costUsd" name="Cost" tickFormatter={(value: number) => formatCost(value)} tick={axis} />
+          <XAxis
+            type="number"
+            dataKey="costUsd"
+            name="Cost"
+            // All $0 (the offline model, cache hits): a cent-wide axis, not recharts' default 0–4 for an empty range.
+            domain={[0, (dataMax: number) => (dataMax > 0 ? dataMax : 0.01)]}
+            tickFormatter={(value: number) => formatCost(value)}
+            tick={axis}
+          />
           <YAxis type="number" dataKey="score" name="Score" domain={[0, 1]} tick={axis} width={36} />
           <Tooltip
             {...tooltipStyle}

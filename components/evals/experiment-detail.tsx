@@ -117,7 +117,7 @@ export function ExperimentDetail({
 
       <section aria-labelledby="aggregate-heading" className="space-y-2">
         <h2 id="aggregate-heading" className="text-sm font-semibold text-slate-800">
-          Results so far
+          {live ? "Results so far" : "Results"}
         </h2>
         <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4" data-testid="experiment-aggregate">
           <Figure label="Pass rate" value={formatPassRate(aggregate.passRate)} testId="aggregate-pass-rate" />
