@@ -4,7 +4,7 @@ import { pruneRateLimitCounters, takeRateLimitTokens } from "@/server/db/queries
 import { updateTeamRateLimits } from "@/server/rate-limit";
 import { createPostgresBackend } from "@/server/rate-limit/postgres-backend";
 import { createTeamWithMembers } from "../support/fixtures";
-import { describeRateLimitBehaviour, hammerFromProcesses, windowWithRoom } from "../support/rate-limit-behaviour";
+import { describeRateLimitBehaviour, hammerFromProcesses, timeoutAfterWait, windowWithRoom } from "../support/rate-limit-behaviour";
 
 /**
  * The Postgres backend (the default: no UPSTASH_REDIS_REST_* set), on the suite's real
@@ -21,23 +21,27 @@ describe("rate limits counted in Postgres", () => {
       ])
     ).rows[0];
 
-  it("leased reads hold across processes too: never over the limit, short of it by at most the other process's lease", async () => {
-    const { team } = await createTeamWithMembers();
-    await updateTeamRateLimits(team.id, { set: { read: { limit: 1000, windowMs: 86_400_000 } } });
-    await windowWithRoom(86_400_000, 120_000);
-    const allowed = await hammerFromProcesses({
-      teamId: team.id,
-      identity: "key:reader",
-      tier: "read",
-      processes: 2,
-      each: 900,
-      concurrency: 8,
-    });
-    const total = allowed[0]! + allowed[1]!;
-    // A lease is at most 1% of the limit: 10 tokens another process holds unspent at the end.
-    expect(total).toBeLessThanOrEqual(1000);
-    expect(total).toBeGreaterThanOrEqual(990);
-  });
+  it(
+    "leased reads hold across processes too: never over the limit, short of it by at most the other process's lease",
+    async () => {
+      const { team } = await createTeamWithMembers();
+      await updateTeamRateLimits(team.id, { set: { read: { limit: 1000, windowMs: 86_400_000 } } });
+      await windowWithRoom(86_400_000, 120_000);
+      const allowed = await hammerFromProcesses({
+        teamId: team.id,
+        identity: "key:reader",
+        tier: "read",
+        processes: 2,
+        each: 900,
+        concurrency: 8,
+      });
+      const total = allowed[0]! + allowed[1]!;
+      // A lease is at most 1% of the limit: 10 tokens another process holds unspent at the end.
+      expect(total).toBeLessThanOrEqual(1000);
+      expect(total).toBeGreaterThanOrEqual(990);
+    },
+    timeoutAfterWait(120_000),
+  );
 
   it("remembers a refusal in memory until a request could pass, then asks Postgres again", async () => {
     let now = Date.UTC(2030, 0, 1, 12, 0, 10);

@@ -26,6 +26,15 @@ export async function windowWithRoom(windowMs: number, neededMs: number): Promis
   return Math.floor(Date.now() / windowMs) * windowMs;
 }
 
+/**
+ * A test that calls windowWithRoom(…, neededMs) may first sleep up to neededMs (run in the last
+ * minute of an hour, it waits for the next): its timeout is the usual one plus that wait, or it
+ * fails whenever CI happens to run it just before the hour (it did, at 18:59Z).
+ */
+export function timeoutAfterWait(neededMs: number): number {
+  return 60_000 + neededMs;
+}
+
 /** Waits until `offsetMs` into the next fixed window and returns that window's start. */
 async function nextWindowAt(windowMs: number, offsetMs: number): Promise<number> {
   const start = Math.floor(Date.now() / windowMs) * windowMs + windowMs;
@@ -94,38 +103,42 @@ export async function hammerFromProcesses(input: {
 
 export function describeRateLimitBehaviour(options: { refusalRemembered: "until allowed" | "until window end" }) {
   describe("through checkRateLimit", () => {
-    it("allows the limit, then refuses with nothing remaining and says when to come back", async () => {
-      const { team } = await createTeamWithMembers();
-      await updateTeamRateLimits(team.id, { set: { spend: { limit: 5, windowMs: HOUR } } });
-      const windowStart = await windowWithRoom(HOUR, 30_000);
-      const request = { teamId: team.id, identity: "key:n-then-refused" as const, tier: "spend" as const };
+    it(
+      "allows the limit, then refuses with nothing remaining and says when to come back",
+      async () => {
+        const { team } = await createTeamWithMembers();
+        await updateTeamRateLimits(team.id, { set: { spend: { limit: 5, windowMs: HOUR } } });
+        const windowStart = await windowWithRoom(HOUR, 30_000);
+        const request = { teamId: team.id, identity: "key:n-then-refused" as const, tier: "spend" as const };
 
-      const allowed = await checks(5, request);
-      expect(allowed).toEqual(
-        [4, 3, 2, 1, 0].map((remaining) => ({
-          allowed: true,
-          limit: 5,
-          remaining,
-          resetAt: windowStart + HOUR,
-          retryAfterSeconds: 0,
-          windowMs: HOUR,
-        })),
-      );
+        const allowed = await checks(5, request);
+        expect(allowed).toEqual(
+          [4, 3, 2, 1, 0].map((remaining) => ({
+            allowed: true,
+            limit: 5,
+            remaining,
+            resetAt: windowStart + HOUR,
+            retryAfterSeconds: 0,
+            windowMs: HOUR,
+          })),
+        );
 
-      for (const refused of await checks(3, request)) {
-        // This window is full and the previous one empty: nothing fades until this window ends.
-        expect(refused).toMatchObject({ allowed: false, limit: 5, remaining: 0 });
-        expect(refused.resetAt - (windowStart + HOUR)).toBeGreaterThanOrEqual(0);
-        expect(refused.resetAt - (windowStart + HOUR)).toBeLessThanOrEqual(1);
-        const wait = Math.ceil((refused.resetAt - Date.now()) / 1000);
-        expect(Math.abs(refused.retryAfterSeconds - wait)).toBeLessThanOrEqual(1);
-        expect(rateLimitHeaders(refused)).toMatchObject({
-          "RateLimit-Limit": "5",
-          "RateLimit-Remaining": "0",
-          "Retry-After": String(refused.retryAfterSeconds),
-        });
-      }
-    });
+        for (const refused of await checks(3, request)) {
+          // This window is full and the previous one empty: nothing fades until this window ends.
+          expect(refused).toMatchObject({ allowed: false, limit: 5, remaining: 0 });
+          expect(refused.resetAt - (windowStart + HOUR)).toBeGreaterThanOrEqual(0);
+          expect(refused.resetAt - (windowStart + HOUR)).toBeLessThanOrEqual(1);
+          const wait = Math.ceil((refused.resetAt - Date.now()) / 1000);
+          expect(Math.abs(refused.retryAfterSeconds - wait)).toBeLessThanOrEqual(1);
+          expect(rateLimitHeaders(refused)).toMatchObject({
+            "RateLimit-Limit": "5",
+            "RateLimit-Remaining": "0",
+            "Retry-After": String(refused.retryAfterSeconds),
+          });
+        }
+      },
+      timeoutAfterWait(30_000),
+    );
 
     it("slides: the previous window's count fades as the window moves on", async () => {
       const { team } = await createTeamWithMembers();
@@ -163,70 +176,90 @@ export function describeRateLimitBehaviour(options: { refusalRemembered: "until 
       }
     });
 
-    it("applies a team's override, and its removal, at once", async () => {
-      const limited = await createTeamWithMembers();
-      const ordinary = await createTeamWithMembers();
-      await windowWithRoom(60_000, 10_000);
-      await updateTeamRateLimits(limited.team.id, { set: { read: { limit: 3, windowMs: 60_000 } } });
-      const request = { teamId: limited.team.id, identity: "key:dashboard" as const, tier: "read" as const };
-      expect((await checks(4, request)).map((result) => [result.allowed, result.limit])).toEqual([
-        [true, 3],
-        [true, 3],
-        [true, 3],
-        [false, 3],
-      ]);
-      expect(await checkRateLimit({ ...request, teamId: ordinary.team.id })).toMatchObject({ allowed: true, limit: 1200, remaining: 1199 });
+    it(
+      "applies a team's override, and its removal, at once",
+      async () => {
+        const limited = await createTeamWithMembers();
+        const ordinary = await createTeamWithMembers();
+        await windowWithRoom(60_000, 10_000);
+        await updateTeamRateLimits(limited.team.id, { set: { read: { limit: 3, windowMs: 60_000 } } });
+        const request = { teamId: limited.team.id, identity: "key:dashboard" as const, tier: "read" as const };
+        expect((await checks(4, request)).map((result) => [result.allowed, result.limit])).toEqual([
+          [true, 3],
+          [true, 3],
+          [true, 3],
+          [false, 3],
+        ]);
+        expect(await checkRateLimit({ ...request, teamId: ordinary.team.id })).toMatchObject({
+          allowed: true,
+          limit: 1200,
+          remaining: 1199,
+        });
 
-      await updateTeamRateLimits(limited.team.id, { reset: true });
-      // The 3 allowed still count (the refusal did not) against the default limit.
-      expect(await checkRateLimit(request)).toMatchObject({ allowed: true, limit: 1200, remaining: 1196 });
-    });
+        await updateTeamRateLimits(limited.team.id, { reset: true });
+        // The 3 allowed still count (the refusal did not) against the default limit.
+        expect(await checkRateLimit(request)).toMatchObject({ allowed: true, limit: 1200, remaining: 1196 });
+      },
+      timeoutAfterWait(10_000),
+    );
 
-    it("counts each identity in each team on its own", async () => {
-      const first = await createTeamWithMembers();
-      const second = await createTeamWithMembers();
-      await windowWithRoom(HOUR, 10_000);
-      for (const { team } of [first, second]) await updateTeamRateLimits(team.id, { set: { spend: { limit: 2, windowMs: HOUR } } });
-      const spend = (teamId: string, identity: RateLimitIdentity) => checkRateLimit({ teamId, identity, tier: "spend" });
+    it(
+      "counts each identity in each team on its own",
+      async () => {
+        const first = await createTeamWithMembers();
+        const second = await createTeamWithMembers();
+        await windowWithRoom(HOUR, 10_000);
+        for (const { team } of [first, second]) await updateTeamRateLimits(team.id, { set: { spend: { limit: 2, windowMs: HOUR } } });
+        const spend = (teamId: string, identity: RateLimitIdentity) => checkRateLimit({ teamId, identity, tier: "spend" });
 
-      await checks(2, { teamId: first.team.id, identity: "key:a", tier: "spend" });
-      expect((await spend(first.team.id, "key:a")).allowed).toBe(false);
-      expect(await spend(first.team.id, "key:b")).toMatchObject({ allowed: true, remaining: 1 });
-      expect(await spend(first.team.id, "user:a")).toMatchObject({ allowed: true, remaining: 1 });
-      expect(await spend(second.team.id, "key:a")).toMatchObject({ allowed: true, remaining: 1 });
-      // Another tier of the same identity has its own count.
-      expect(await checkRateLimit({ teamId: first.team.id, identity: "key:a", tier: "write" })).toMatchObject({
-        allowed: true,
-        limit: 300,
-        remaining: 299,
-      });
-    });
+        await checks(2, { teamId: first.team.id, identity: "key:a", tier: "spend" });
+        expect((await spend(first.team.id, "key:a")).allowed).toBe(false);
+        expect(await spend(first.team.id, "key:b")).toMatchObject({ allowed: true, remaining: 1 });
+        expect(await spend(first.team.id, "user:a")).toMatchObject({ allowed: true, remaining: 1 });
+        expect(await spend(second.team.id, "key:a")).toMatchObject({ allowed: true, remaining: 1 });
+        // Another tier of the same identity has its own count.
+        expect(await checkRateLimit({ teamId: first.team.id, identity: "key:a", tier: "write" })).toMatchObject({
+          allowed: true,
+          limit: 300,
+          remaining: 299,
+        });
+      },
+      timeoutAfterWait(10_000),
+    );
 
-    it("lets exactly the limit through to many concurrent requests of one identity in one process", async () => {
-      const { team } = await createTeamWithMembers();
-      await windowWithRoom(HOUR, 60_000);
-      await updateTeamRateLimits(team.id, { set: { read: { limit: 500, windowMs: HOUR } } });
-      const request = { teamId: team.id, identity: "key:poller" as const, tier: "read" as const };
-      const results = await Promise.all(Array.from({ length: 600 }, () => checkRateLimit(request)));
-      expect(results.filter((result) => result.allowed)).toHaveLength(500);
-      expect(Math.min(...results.map((result) => result.remaining))).toBe(0);
-    });
+    it(
+      "lets exactly the limit through to many concurrent requests of one identity in one process",
+      async () => {
+        const { team } = await createTeamWithMembers();
+        await windowWithRoom(HOUR, 60_000);
+        await updateTeamRateLimits(team.id, { set: { read: { limit: 500, windowMs: HOUR } } });
+        const request = { teamId: team.id, identity: "key:poller" as const, tier: "read" as const };
+        const results = await Promise.all(Array.from({ length: 600 }, () => checkRateLimit(request)));
+        expect(results.filter((result) => result.allowed)).toHaveLength(500);
+        expect(Math.min(...results.map((result) => result.remaining))).toBe(0);
+      },
+      timeoutAfterWait(60_000),
+    );
 
-    it("holds across processes: two processes hammering one identity together get the limit, not twice it", async () => {
-      const { team } = await createTeamWithMembers();
-      await updateTeamRateLimits(team.id, { set: { spend: { limit: 200, windowMs: DAY } } });
-      await windowWithRoom(DAY, 120_000);
-      const allowed = await hammerFromProcesses({
-        teamId: team.id,
-        identity: "key:shared",
-        tier: "spend",
-        processes: 2,
-        each: 250,
-        concurrency: 8,
-      });
-      expect(allowed[0]! + allowed[1]!).toBe(200);
-      // Both took part: neither process was simply late.
-      expect(Math.min(...allowed)).toBeGreaterThan(0);
-    });
+    it(
+      "holds across processes: two processes hammering one identity together get the limit, not twice it",
+      async () => {
+        const { team } = await createTeamWithMembers();
+        await updateTeamRateLimits(team.id, { set: { spend: { limit: 200, windowMs: DAY } } });
+        await windowWithRoom(DAY, 120_000);
+        const allowed = await hammerFromProcesses({
+          teamId: team.id,
+          identity: "key:shared",
+          tier: "spend",
+          processes: 2,
+          each: 250,
+          concurrency: 8,
+        });
+        expect(allowed[0]! + allowed[1]!).toBe(200);
+        // Both took part: neither process was simply late.
+        expect(Math.min(...allowed)).toBeGreaterThan(0);
+      },
+      timeoutAfterWait(120_000),
+    );
   });
 }
