@@ -7,7 +7,7 @@ import { ComparedCases } from "./compared-cases";
 import { CostScoreChart, ScoreHistogramChart } from "./eval-charts";
 import { costScorePoints, costScoreSummary, scoreDistributionSummary, scoreHistogram, seriesColours } from "./eval-chart-data";
 import { deltaToneClass, formatDelta, formatPassRate, formatScore, type FormattedDelta } from "./eval-format";
-import { ChartCard } from "./eval-layout";
+import { ChartCard } from "@/components/ui/chart-card";
 
 /**
  * The compare page's content (app/(dashboard)/evals/compare): baseline `a` and candidate `b`

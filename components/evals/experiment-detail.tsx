@@ -15,7 +15,8 @@ import type { EvalResultView, ExperimentStatus, ExperimentSummaryView, Experimen
 import { CostScoreChart, ScoreHistogramChart } from "./eval-charts";
 import { costScorePoints, costScoreSummary, scoreDistributionSummary, scoreHistogram, scoresOf, seriesColours } from "./eval-chart-data";
 import { formatPassRate, formatScore, promptExcerpt } from "./eval-format";
-import { ChartCard, Figure } from "./eval-layout";
+import { ChartCard } from "@/components/ui/chart-card";
+import { Figure } from "./eval-layout";
 
 /**
  * The experiment page's content (app/(dashboard)/evals/experiments/[id]): its status and

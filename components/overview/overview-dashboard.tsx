@@ -1,6 +1,6 @@
 import Link from "next/link";
-import type { ReactNode } from "react";
 import { formatCost } from "@/components/ui/format";
+import { ChartCard } from "@/components/ui/chart-card";
 import { NumbersTable } from "@/components/ui/numbers-table";
 import { DailyUsageChart } from "@/components/usage/daily-usage-chart";
 import { formatSpan } from "@/components/tasks/timeline-scale";
@@ -164,22 +164,5 @@ function Total({ label, value, testId }: { label: string; value: string; testId:
         {value}
       </dd>
     </div>
-  );
-}
-
-function ChartCard({ title, summary, testId, children }: { title: string; summary: string; testId: string; children: ReactNode }) {
-  const headingId = `${testId}-heading`;
-  return (
-    <section
-      aria-labelledby={headingId}
-      className="min-w-0 space-y-2 rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
-      data-testid={testId}
-    >
-      <h2 id={headingId} className="text-sm font-semibold text-slate-800">
-        {title}
-      </h2>
-      <p className="text-xs text-slate-600">{summary}</p>
-      {children}
-    </section>
   );
 }
